@@ -1,0 +1,47 @@
+//! The error type of the library and the exit codes of the command.
+
+use crate::source::SourceError;
+
+/// Exit codes of `sbomkit`, documented in `--help` and the README.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum ExitCode {
+    Success = 0,
+    /// The input could not be read: not an image, corrupt archive, unreadable file, I/O failure.
+    Failure = 1,
+    /// Wrong command-line usage.
+    Usage = 2,
+    /// `verify`: a signature did not verify.
+    BadSignature = 10,
+    /// `verify`: the attestation is about another artifact.
+    SubjectMismatch = 11,
+    /// `verify`: the predicate is of the wrong type or does not validate.
+    BadPredicate = 12,
+    /// `verify`: the attestation itself is malformed.
+    Malformed = 13,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Usage(String),
+    #[error("{0}")]
+    Other(String),
+}
+
+impl Error {
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            Error::Usage(_) => ExitCode::Usage,
+            _ => ExitCode::Failure,
+        }
+    }
+}

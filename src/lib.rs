@@ -1,0 +1,22 @@
+//! sbomkit tells exactly what ships inside a container image, and proves it.
+//!
+//! Data flows one way:
+//! [`source`] (image, OCI layout, folder, file → a [`source::Vfs`]) →
+//! [`catalog`] (os-release, apk, dpkg, binaries → packages) →
+//! [`model`] (format-neutral [`model::Sbom`]) →
+//! [`format`] (SPDX, CycloneDX, table).
+//! [`scan`] ties the first three together; the `sbomkit` binary is a thin shell in [`cli`].
+//!
+//! Every parser here takes untrusted bytes: none may panic, loop forever or allocate without bound.
+#![forbid(unsafe_code)]
+
+pub mod catalog;
+pub mod cli;
+pub mod error;
+pub mod format;
+pub mod limits;
+pub mod model;
+pub mod scan;
+pub mod source;
+
+pub use error::{Error, ExitCode};

@@ -1,0 +1,157 @@
+//! One scan: open the source, run the catalogers phase by phase, assemble the [`Sbom`].
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::catalog::{self, Context, Found};
+use crate::error::Error;
+use crate::model::{FileRecord, Relationship, RelationshipKind, Sbom};
+use crate::source::{self, display_path, Progress, SourceOptions, SourceSpec};
+
+/// What the user chose for a scan.
+#[derive(Debug, Clone, Default)]
+pub struct ScanOptions {
+    pub source: SourceOptions,
+    /// Record every file a package owns (with its digest) in the document.
+    pub files: bool,
+    /// `SOURCE_DATE_EPOCH`: the document's creation time; wins over the image's `created`.
+    pub source_date_epoch: Option<i64>,
+}
+
+/// What each cataloger found, for `-v`.
+#[derive(Debug, Clone, Default)]
+pub struct Stats {
+    pub per_cataloger: Vec<(&'static str, usize)>,
+}
+
+/// Scans `spec` and returns the document with per-cataloger counts.
+pub fn scan(
+    spec: &SourceSpec,
+    opts: &ScanOptions,
+    progress: &dyn Progress,
+) -> Result<(Sbom, Stats), Error> {
+    let phases = catalog::phases();
+    let keep = |path: &[u8], head: &[u8]| -> Option<u64> {
+        phases
+            .iter()
+            .flatten()
+            .filter_map(|c| c.keep(path, head))
+            .max()
+            .map(|n| n.min(opts.source.limits.max_file_size))
+    };
+    let scanned = source::open(spec, &opts.source, &keep, progress)?;
+    let distro = catalog::read_distro(&scanned.fs);
+
+    let mut stats = Stats::default();
+    let mut all = Found::default();
+    let mut owners: BTreeMap<Vec<u8>, String> = BTreeMap::new();
+    for phase in &phases {
+        let cx = Context {
+            fs: &scanned.fs,
+            subject: &scanned.subject,
+            distro: distro.as_ref(),
+            owners: &owners,
+        };
+        let mut found_in_phase = Found::default();
+        for cataloger in phase {
+            let found = cataloger.catalog(&cx);
+            stats
+                .per_cataloger
+                .push((cataloger.name(), found.packages.len()));
+            found_in_phase.extend(found);
+        }
+        for o in &found_in_phase.owned {
+            owners
+                .entry(source::vfs::normalize(&o.path))
+                .or_insert_with(|| o.package.clone());
+        }
+        all.extend(found_in_phase);
+    }
+
+    let mut sbom = Sbom {
+        subject: scanned.subject,
+        distro,
+        packages: all.packages,
+        files: all.files,
+        relationships: all.relationships,
+        warnings: scanned.warnings,
+        created: 0,
+    };
+    sbom.warnings.extend(all.warnings);
+
+    if sbom.subject.layers.is_empty() {
+        for p in &mut sbom.packages {
+            p.layer = None;
+        }
+    }
+
+    if opts.files {
+        add_owned_files(&mut sbom, &all.owned, &scanned.fs);
+    }
+
+    // Whatever no package contains hangs directly under the subject.
+    let contained: BTreeSet<String> = sbom
+        .relationships
+        .iter()
+        .filter(|r| r.kind == RelationshipKind::Contains && r.from != Relationship::SUBJECT)
+        .map(|r| r.to.clone())
+        .collect();
+    let top: Vec<String> = sbom
+        .packages
+        .iter()
+        .filter(|p| !contained.contains(&p.id))
+        .map(|p| p.id.clone())
+        .collect();
+    for id in top {
+        sbom.relationships.push(Relationship::new(
+            Relationship::SUBJECT,
+            RelationshipKind::Contains,
+            id,
+        ));
+    }
+
+    sbom.created = opts
+        .source_date_epoch
+        .or_else(|| sbom.subject.created.as_deref().and_then(parse_rfc3339))
+        .unwrap_or(0);
+    sbom.normalize();
+    Ok((sbom, stats))
+}
+
+fn add_owned_files(sbom: &mut Sbom, owned: &[catalog::Owned], fs: &source::Vfs) {
+    let mut ids: BTreeMap<Vec<u8>, String> = BTreeMap::new();
+    for o in owned {
+        let path = source::vfs::normalize(&o.path);
+        let Some((canonical, node)) = fs.lookup(&path) else {
+            continue; // listed by the database but not in the image (deleted, or a folder entry)
+        };
+        if !node.is_file() {
+            continue;
+        }
+        let id = ids
+            .entry(canonical.clone())
+            .or_insert_with(|| {
+                let id = format!("file:{}", display_path(&canonical));
+                sbom.files.push(FileRecord {
+                    id: id.clone(),
+                    path: display_path(&canonical),
+                    sha256: node.sha256.map(hex::encode),
+                    other_checksums: o.checksums.clone(),
+                    layer: (!sbom.subject.layers.is_empty()).then_some(node.layer),
+                });
+                id
+            })
+            .clone();
+        sbom.relationships.push(Relationship::new(
+            o.package.clone(),
+            RelationshipKind::Contains,
+            id,
+        ));
+    }
+}
+
+/// Seconds since the epoch of an RFC 3339 time such as an image config's `created`.
+pub fn parse_rfc3339(s: &str) -> Option<i64> {
+    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+        .ok()
+        .map(|t| t.unix_timestamp())
+}
