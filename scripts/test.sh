@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The test command: the Rust test suite, then the independent validators on SBOMs and envelopes sbomkit
+# writes. Installs what it needs (Python packages into virtual environments under target/).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo test --locked
+cargo build --locked --quiet
+out=target/interop
+rm -rf "$out" && mkdir -p "$out"
+sbomkit=target/debug/sbomkit
+# Real inputs of each kind, each written in every format.
+i=0
+for src in testdata/fixtures/images/alpine-3.10-docker-save.tar.gz \
+           dir:testdata/fixtures/dpkg/debian-libpam \
+           dir:testdata/fixtures/dpkg/distroless \
+           file:testdata/fixtures/dpkg/ubuntu-18.04-full/var/lib/dpkg/status \
+           file:testdata/fixtures/apk/installed/wolfi-base.installed; do
+  i=$((i + 1))
+  "$sbomkit" generate -q "$src" --files \
+    -o spdx-json="$out/$i.spdx.json" \
+    -o cyclonedx-json="$out/$i.cdx.json"
+  "$sbomkit" generate -q "$src" --cyclonedx-version 1.5 -o cyclonedx-json="$out/$i.cdx15.json"
+done
+scripts/interop-sbom.sh "$out"
