@@ -1,0 +1,300 @@
+//! End-to-end: the `sbomkit` binary on real inputs, as a user runs it.
+
+#[path = "support/schema.rs"]
+mod schema;
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+const ALPINE: &str = "testdata/fixtures/images/alpine-3.10-docker-save.tar.gz";
+
+fn sbomkit() -> Command {
+    let mut cmd = Command::cargo_bin("sbomkit").expect("binary built");
+    cmd.env_remove("SOURCE_DATE_EPOCH");
+    cmd
+}
+
+fn read_json(path: &Path) -> Value {
+    let bytes = fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The `P:`/`V:`/`A:` records of the APK database inside the alpine image, read here independently of
+/// sbomkit: gunzip, walk the outer tar, then the layer tar.
+fn alpine_db_packages() -> BTreeSet<(String, String, String)> {
+    let gz = flate2::read::GzDecoder::new(fs::File::open(ALPINE).unwrap());
+    let mut outer = tar::Archive::new(gz);
+    for entry in outer.entries().unwrap() {
+        let entry = entry.unwrap();
+        if !entry.path().unwrap().ends_with("layer.tar") {
+            continue;
+        }
+        let mut layer = tar::Archive::new(entry);
+        for e in layer.entries().unwrap() {
+            let mut e = e.unwrap();
+            if e.path().unwrap() == Path::new("lib/apk/db/installed") {
+                let mut text = String::new();
+                e.read_to_string(&mut text).unwrap();
+                let mut out = BTreeSet::new();
+                for stanza in text.split("\n\n") {
+                    let field = |k: &str| {
+                        stanza
+                            .lines()
+                            .find_map(|l| l.strip_prefix(k))
+                            .map(str::to_string)
+                    };
+                    if let (Some(p), Some(v), Some(a)) = (field("P:"), field("V:"), field("A:")) {
+                        out.insert((p, v, a));
+                    }
+                }
+                return out;
+            }
+        }
+    }
+    panic!("no APK database in {ALPINE}");
+}
+
+fn tempdir() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
+}
+
+fn purl_of(pkg: &Value) -> Option<String> {
+    pkg["externalRefs"].as_array()?.iter().find_map(|r| {
+        (r["referenceType"] == "purl").then(|| r["referenceLocator"].as_str().unwrap().to_string())
+    })
+}
+
+#[test]
+fn alpine_image_lists_exactly_the_packages_of_its_database() {
+    let dir = tempdir();
+    let spdx = dir.path().join("a.spdx.json");
+    let cdx = dir.path().join("a.cdx.json");
+    sbomkit()
+        .args(["generate", "-q", ALPINE])
+        .arg("-o")
+        .arg(format!("spdx-json={}", spdx.display()))
+        .arg("-o")
+        .arg(format!("cyclonedx-json={}", cdx.display()))
+        .assert()
+        .success();
+    let expected = alpine_db_packages();
+    assert_eq!(expected.len(), 14);
+
+    let doc = read_json(&spdx);
+    schema::assert_valid_spdx(&doc);
+    let mut found = BTreeSet::new();
+    for p in doc["packages"].as_array().unwrap() {
+        if let Some(purl) = purl_of(p).filter(|u| u.starts_with("pkg:apk/")) {
+            assert!(purl.starts_with("pkg:apk/alpine/"), "{purl}");
+            assert!(purl.contains("distro=alpine-3.10.4"), "{purl}");
+            let arch = purl.split("arch=").nth(1).unwrap().split('&').next().unwrap();
+            found.insert((
+                p["name"].as_str().unwrap().to_string(),
+                p["versionInfo"].as_str().unwrap().to_string(),
+                arch.to_string(),
+            ));
+        }
+    }
+    assert_eq!(found, expected);
+
+    let bom = read_json(&cdx);
+    schema::assert_valid_cyclonedx(&bom);
+    assert_eq!(bom["specVersion"], "1.6");
+    assert_eq!(bom["metadata"]["component"]["type"], "container");
+    let libs: BTreeSet<(String, String)> = bom["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["type"] == "library")
+        .map(|c| {
+            (
+                c["name"].as_str().unwrap().to_string(),
+                c["version"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let expected_nv: BTreeSet<(String, String)> =
+        expected.iter().map(|(p, v, _)| (p.clone(), v.clone())).collect();
+    assert_eq!(libs, expected_nv);
+    assert!(bom["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["type"] == "operating-system" && c["name"] == "alpine"));
+}
+
+#[test]
+fn output_is_byte_identical_across_runs_and_follows_source_date_epoch() {
+    let run = |epoch: Option<&str>| {
+        let mut cmd = sbomkit();
+        if let Some(e) = epoch {
+            cmd.env("SOURCE_DATE_EPOCH", e);
+        }
+        cmd.args(["generate", "-q", ALPINE, "-o", "spdx-json"])
+            .output()
+            .unwrap()
+    };
+    let a = run(None);
+    let b = run(None);
+    assert!(a.status.success());
+    assert_eq!(a.stdout, b.stdout);
+    let doc: Value = serde_json::from_slice(&a.stdout).unwrap();
+    // Without SOURCE_DATE_EPOCH the time is the image config's `created`.
+    let created = doc["creationInfo"]["created"].as_str().unwrap();
+    assert!(created.starts_with("2020-01-23"), "{created}");
+
+    let c = run(Some("1700000000"));
+    let doc: Value = serde_json::from_slice(&c.stdout).unwrap();
+    assert_eq!(doc["creationInfo"]["created"], "2023-11-14T22:13:20Z");
+
+    let cdx = |_: ()| {
+        sbomkit()
+            .args(["generate", "-q", ALPINE, "-o", "cyclonedx-json"])
+            .output()
+            .unwrap()
+            .stdout
+    };
+    assert_eq!(cdx(()), cdx(()));
+}
+
+#[test]
+fn table_names_every_package() {
+    let out = sbomkit()
+        .args(["generate", "-q", ALPINE, "-o", "table"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    for (name, version, _) in alpine_db_packages() {
+        assert!(
+            text.lines()
+                .any(|l| l.split_whitespace().take(2).eq([name.as_str(), version.as_str()])),
+            "{name} {version} missing from:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn verbose_says_what_each_cataloger_found() {
+    sbomkit()
+        .args(["generate", "-v", ALPINE, "-o", "table"])
+        .assert()
+        .success()
+        .stderr(predicates::str::contains("apk-db: 14 packages"));
+}
+
+#[test]
+fn only_one_output_may_go_to_stdout() {
+    sbomkit()
+        .args(["generate", ALPINE, "-o", "spdx-json", "-o", "table"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("only one output"));
+}
+
+#[test]
+fn bad_input_names_the_file_and_leaves_no_output() {
+    let dir = tempdir();
+    // A truncated copy of the real image.
+    let bytes = fs::read(ALPINE).unwrap();
+    let broken = dir.path().join("broken.tar.gz");
+    fs::write(&broken, &bytes[..bytes.len() / 2]).unwrap();
+    let out: PathBuf = dir.path().join("out.spdx.json");
+    sbomkit()
+        .args(["generate", "-q"])
+        .arg(format!("docker-archive:{}", broken.display()))
+        .arg("-o")
+        .arg(format!("spdx-json={}", out.display()))
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("broken.tar.gz"));
+    let left: Vec<_> = fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left, vec![std::ffi::OsString::from("broken.tar.gz")]);
+}
+
+#[test]
+fn missing_input_is_an_error_naming_it() {
+    sbomkit()
+        .args(["generate", "-q", "no/such/image.tar"])
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("no/such/image.tar"));
+}
+
+#[test]
+fn bare_databases_are_recognised_by_content() {
+    let out = sbomkit()
+        .args([
+            "generate",
+            "-q",
+            "testdata/fixtures/apk/installed/wolfi-base.installed",
+            "-o",
+            "cyclonedx-json",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let bom: Value = serde_json::from_slice(&out.stdout).unwrap();
+    schema::assert_valid_cyclonedx(&bom);
+    let apks: Vec<&Value> = bom["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["purl"].as_str().is_some_and(|p| p.starts_with("pkg:apk/wolfi/")))
+        .collect();
+    assert_eq!(apks.len(), 15);
+    assert_eq!(bom["metadata"]["component"]["type"], "file");
+
+    let out = sbomkit()
+        .args([
+            "generate",
+            "-q",
+            "file:testdata/fixtures/dpkg/ubuntu-18.04-full/var/lib/dpkg/status",
+            "-o",
+            "spdx-json",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    schema::assert_valid_spdx(&doc);
+    let debs = doc["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| purl_of(p).is_some_and(|u| u.starts_with("pkg:deb/ubuntu/")))
+        .count();
+    assert_eq!(debs, 90);
+}
+
+#[test]
+fn rootfs_folder_with_files() {
+    let dir = tempdir();
+    let out = dir.path().join("libpam.spdx.json");
+    sbomkit()
+        .args(["generate", "-q", "--files", "dir:testdata/fixtures/dpkg/debian-libpam"])
+        .arg("-o")
+        .arg(format!("spdx-json={}", out.display()))
+        .assert()
+        .success();
+    let doc = read_json(&out);
+    schema::assert_valid_spdx(&doc);
+    let pam = doc["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "libpam-runtime")
+        .expect("libpam-runtime catalogued");
+    let purl = purl_of(pam).unwrap();
+    assert!(purl.starts_with("pkg:deb/debian/libpam-runtime@"), "{purl}");
+    assert_ne!(pam["licenseDeclared"], "NOASSERTION");
+    assert_eq!(pam["licenseConcluded"], "NOASSERTION");
+}
