@@ -1,6 +1,8 @@
 //! Explicit limits on what a scan reads, so that a hostile image is refused with a clear error instead
 //! of exhausting memory or time. Defaults are far above what real images need.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 /// Bounds applied while reading a source. Each can be raised from the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
@@ -22,5 +24,139 @@ impl Default for Limits {
             max_file_size: 512 << 20,
             max_json_size: 64 << 20,
         }
+    }
+}
+
+/// The command-line flag that raises each limit, named in errors.
+pub const FLAG_MAX_ENTRIES: &str = "--max-entries";
+pub const FLAG_MAX_DECOMPRESSED_BYTES: &str = "--max-decompressed-bytes";
+pub const FLAG_MAX_FILE_SIZE: &str = "--max-file-size";
+pub const FLAG_MAX_JSON_SIZE: &str = "--max-json-size";
+
+/// Which running total went over its limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exceeded {
+    Entries { limit: u64 },
+    DecompressedBytes { limit: u64 },
+}
+
+impl Exceeded {
+    pub fn what(self) -> &'static str {
+        match self {
+            Exceeded::Entries { .. } => "the number of archive entries",
+            Exceeded::DecompressedBytes { .. } => "the number of decompressed bytes",
+        }
+    }
+    pub fn limit(self) -> u64 {
+        match self {
+            Exceeded::Entries { limit } | Exceeded::DecompressedBytes { limit } => limit,
+        }
+    }
+    pub fn flag(self) -> &'static str {
+        match self {
+            Exceeded::Entries { .. } => FLAG_MAX_ENTRIES,
+            Exceeded::DecompressedBytes { .. } => FLAG_MAX_DECOMPRESSED_BYTES,
+        }
+    }
+}
+
+/// Running totals of one scan, checked against [`Limits`] while bytes stream. Shared by reference
+/// between readers (and threads): the counters are atomic.
+#[derive(Debug)]
+pub struct Budget {
+    limits: Limits,
+    entries: AtomicU64,
+    /// Bytes out of layer decompressors (the uncompressed layer tars).
+    layer_bytes: AtomicU64,
+    /// Bytes out of a compressed outer archive, counted apart so that layers are not counted twice.
+    outer_bytes: AtomicU64,
+    /// The first limit hit, so that an I/O error raised by a counting reader can be told apart.
+    tripped: std::sync::Mutex<Option<Exceeded>>,
+}
+
+impl Budget {
+    pub fn new(limits: Limits) -> Self {
+        Budget {
+            limits,
+            entries: AtomicU64::new(0),
+            layer_bytes: AtomicU64::new(0),
+            outer_bytes: AtomicU64::new(0),
+            tripped: std::sync::Mutex::new(None),
+        }
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    fn trip(&self, e: Exceeded) -> Exceeded {
+        if let Ok(mut t) = self.tripped.lock() {
+            t.get_or_insert(e);
+        }
+        e
+    }
+
+    /// The limit hit so far, if any.
+    pub fn tripped(&self) -> Option<Exceeded> {
+        self.tripped.lock().ok().and_then(|t| *t)
+    }
+
+    /// Counts one more archive entry.
+    pub fn entry(&self) -> Result<(), Exceeded> {
+        let n = self
+            .entries
+            .fetch_add(1, Ordering::Relaxed)
+            .saturating_add(1);
+        if n > self.limits.max_entries {
+            return Err(self.trip(Exceeded::Entries {
+                limit: self.limits.max_entries,
+            }));
+        }
+        Ok(())
+    }
+
+    /// Counts `n` more bytes out of a layer decompressor.
+    pub fn layer_bytes(&self, n: u64) -> Result<(), Exceeded> {
+        Self::add(&self.layer_bytes, n, self.limits.max_decompressed_bytes)
+            .map_err(|e| self.trip(e))
+    }
+
+    /// Counts `n` more bytes out of a compressed outer archive.
+    pub fn outer_bytes(&self, n: u64) -> Result<(), Exceeded> {
+        Self::add(&self.outer_bytes, n, self.limits.max_decompressed_bytes)
+            .map_err(|e| self.trip(e))
+    }
+
+    fn add(counter: &AtomicU64, n: u64, limit: u64) -> Result<(), Exceeded> {
+        let total = counter.fetch_add(n, Ordering::Relaxed).saturating_add(n);
+        if total > limit {
+            return Err(Exceeded::DecompressedBytes { limit });
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn budget_trips_on_the_first_excess_and_remembers_it() {
+        let b = Budget::new(Limits {
+            max_entries: 2,
+            max_decompressed_bytes: 10,
+            ..Limits::default()
+        });
+        assert!(b.entry().is_ok());
+        assert!(b.entry().is_ok());
+        assert_eq!(b.entry(), Err(Exceeded::Entries { limit: 2 }));
+        assert!(b.layer_bytes(10).is_ok());
+        assert!(b.outer_bytes(10).is_ok());
+        assert_eq!(
+            b.layer_bytes(1),
+            Err(Exceeded::DecompressedBytes { limit: 10 })
+        );
+        assert_eq!(b.tripped(), Some(Exceeded::Entries { limit: 2 }));
+        assert!(b.layer_bytes(u64::MAX).is_err());
     }
 }

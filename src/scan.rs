@@ -38,7 +38,10 @@ pub fn scan(
             .max()
             .map(|n| n.min(opts.source.limits.max_file_size))
     };
-    let scanned = source::open(spec, &opts.source, &keep, progress)?;
+    // SPDX requires SHA-1 for files, so per-file records need it from the source.
+    let mut source_opts = opts.source.clone();
+    source_opts.sha1 |= opts.files;
+    let scanned = source::open(spec, &source_opts, &keep, progress)?;
     let distro = catalog::read_distro(&scanned.fs);
 
     let mut stats = Stats::default();

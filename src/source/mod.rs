@@ -1,12 +1,19 @@
 //! Sources: turn what the user points at (an image archive, an OCI layout, a folder, a file) into a
 //! [`Vfs`] plus a description of the subject. Layers are streamed once; nothing is extracted to disk.
 
+pub mod archive;
+mod dir;
+mod file;
+pub mod image;
+pub mod layer;
+pub mod stream;
 pub mod vfs;
 
 use std::fmt;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use crate::limits::Limits;
+use crate::limits::{Budget, Limits};
 use crate::model::Subject;
 pub use vfs::{display_path, Keep, Node, NodeKind, Vfs};
 
@@ -87,6 +94,8 @@ pub struct SourceOptions {
     /// `--platform os/arch[/variant]`: which manifest of an image index.
     pub platform: Option<String>,
     pub limits: Limits,
+    /// Also compute the SHA-1 of every regular file ([`Node::sha1`]); SPDX requires it for files.
+    pub sha1: bool,
 }
 
 /// What a source produced: the subject's description and its final filesystem.
@@ -134,6 +143,8 @@ pub enum SourceError {
         wanted: String,
         choices: Vec<String>,
     },
+    #[error("{path}: the image has several platforms, choose one with --platform: {}", choices.join(", "))]
+    AmbiguousPlatform { path: String, choices: Vec<String> },
     #[error("{path}: layer {layer}: digest mismatch: expected {expected}, got {actual}")]
     DigestMismatch {
         path: String,
@@ -173,6 +184,134 @@ pub fn open(
     keep: Keep<'_>,
     progress: &dyn Progress,
 ) -> Result<Scanned, SourceError> {
-    let _ = (spec, opts, keep, progress);
-    todo!("sources")
+    let budget = Budget::new(opts.limits);
+    let cx = layer::ReadCx {
+        keep,
+        budget: &budget,
+        sha1: opts.sha1,
+    };
+    let path = spec.path.as_path();
+    let meta = std::fs::metadata(path).map_err(|e| SourceError::io(path, e))?;
+    let is_layout = |p: &Path| p.join("oci-layout").is_file() && p.join("index.json").is_file();
+    let kind = match spec.kind {
+        Some(k) => k,
+        None if meta.is_dir() => {
+            if is_layout(path) {
+                SourceKind::OciDir
+            } else {
+                SourceKind::Dir
+            }
+        }
+        None => {
+            if archive::sniff_file(&file_head(path)?) {
+                return open_archive(path, None, opts, &cx, progress);
+            }
+            SourceKind::File
+        }
+    };
+    let name = path.display().to_string();
+    match kind {
+        SourceKind::OciDir => {
+            if !meta.is_dir() || !is_layout(path) {
+                return Err(SourceError::invalid(
+                    path,
+                    "not an OCI image layout folder (needs oci-layout and index.json)",
+                ));
+            }
+            let mut blobs = image::DirBlobs {
+                root: path.to_path_buf(),
+                file: name,
+                cx: &cx,
+                progress,
+            };
+            image::oci(&mut blobs, path, opts, &cx)
+        }
+        SourceKind::Dir => {
+            if !meta.is_dir() {
+                return Err(SourceError::invalid(path, "not a folder (dir: needs one)"));
+            }
+            dir::read(path, &cx, progress)
+        }
+        SourceKind::File => {
+            if !meta.is_file() {
+                return Err(SourceError::invalid(
+                    path,
+                    "not a regular file (file: needs one)",
+                ));
+            }
+            file::read(path, &cx, progress)
+        }
+        SourceKind::DockerArchive | SourceKind::OciArchive => {
+            if !meta.is_file() {
+                return Err(SourceError::invalid(
+                    path,
+                    format!("not a file ({kind}: needs a tar archive)"),
+                ));
+            }
+            if !archive::sniff_file(&file_head(path)?) {
+                return Err(SourceError::invalid(
+                    path,
+                    format!("not a tar archive (nor gzip or zstd), so not a {kind}"),
+                ));
+            }
+            open_archive(path, Some(kind), opts, &cx, progress)
+        }
+    }
+}
+
+fn file_head(path: &Path) -> Result<Vec<u8>, SourceError> {
+    let f = std::fs::File::open(path).map_err(|e| SourceError::io(path, e))?;
+    stream::read_head(&mut f.take(512), 512).map_err(|e| SourceError::io(path, e))
+}
+
+/// Reads an image archive; `kind` is what the user asked for, `None` to decide from its content.
+fn open_archive(
+    path: &Path,
+    kind: Option<SourceKind>,
+    opts: &SourceOptions,
+    cx: &layer::ReadCx<'_>,
+    progress: &dyn Progress,
+) -> Result<Scanned, SourceError> {
+    let name = path.display().to_string();
+    let mut contents = archive::read(path, cx, progress)?;
+    let is_oci = contents.has("oci-layout");
+    let is_docker = contents.has("manifest.json");
+    let chosen = match kind {
+        Some(SourceKind::DockerArchive) if !is_docker => {
+            return Err(SourceError::invalid(
+                path,
+                "not a docker-archive: no manifest.json in the archive",
+            ))
+        }
+        Some(SourceKind::OciArchive) if !is_oci => {
+            return Err(SourceError::invalid(
+                path,
+                "not an oci-archive: no oci-layout in the archive",
+            ))
+        }
+        Some(k) => k,
+        // Newer `docker save` writes both: the OCI reading knows the manifest digest.
+        None if is_oci => SourceKind::OciArchive,
+        None if is_docker => SourceKind::DockerArchive,
+        None if contents.has("index.json") => SourceKind::OciArchive,
+        None => {
+            drop(contents);
+            let budget = Budget::new(opts.limits);
+            let cx = layer::ReadCx {
+                keep: cx.keep,
+                budget: &budget,
+                sha1: cx.sha1,
+            };
+            return file::read(path, &cx, progress);
+        }
+    };
+    let mut blobs = image::ArchiveBlobs {
+        file: name,
+        contents: &mut contents,
+    };
+    if chosen == SourceKind::DockerArchive {
+        image::docker(&mut blobs, path, opts, cx)
+    } else {
+        image::oci(&mut blobs, path, opts, cx)
+    }
 }

@@ -19,8 +19,9 @@ pub type Keep<'a> = &'a (dyn Fn(&[u8], &[u8]) -> Option<u64> + Sync);
 /// How many symlinks one lookup may follow before it gives up (as Linux's `MAXSYMLINKS`).
 const MAX_SYMLINKS: usize = 40;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum NodeKind {
+    #[default]
     File,
     Dir,
     /// A symlink and its target exactly as stored.
@@ -29,7 +30,7 @@ pub enum NodeKind {
     Other,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Node {
     pub kind: NodeKind,
     /// Permission bits and setuid/setgid/sticky (`0o7777`).
@@ -39,6 +40,9 @@ pub struct Node {
     pub layer: usize,
     /// SHA-256 of a regular file's content.
     pub sha256: Option<[u8; 32]>,
+    /// SHA-1 of a regular file's content, computed only when the source was asked for it
+    /// ([`super::SourceOptions::sha1`]).
+    pub sha1: Option<[u8; 20]>,
     /// The content, when a [`Keep`] asked for it and it was within the limit.
     pub content: Option<Arc<[u8]>>,
 }
@@ -115,7 +119,8 @@ impl Vfs {
         if !node.is_dir() {
             if let Some(old) = self.nodes.get(&path) {
                 if old.is_dir() {
-                    self.remove_below(&path, usize::MAX);
+                    let layer = node.layer;
+                    self.remove_below_in(&path, usize::MAX, layer);
                 }
             }
         }
@@ -139,7 +144,7 @@ impl Vfs {
     pub fn remove(&mut self, path: &[u8], layer: usize) {
         let path = normalize(path);
         if path.is_empty() {
-            self.remove_below(b"", usize::MAX);
+            self.remove_below_in(b"", usize::MAX, layer);
             return;
         }
         if self.nodes.remove(&path).is_some() {
@@ -152,10 +157,6 @@ impl Vfs {
     pub fn make_opaque(&mut self, dir: &[u8], layer: usize) {
         let dir = normalize(dir);
         self.remove_below_in(&dir, layer, layer);
-    }
-
-    fn remove_below(&mut self, dir: &[u8], before_layer: usize) {
-        self.remove_below_in(dir, before_layer, before_layer)
     }
 
     fn remove_below_in(&mut self, dir: &[u8], before_layer: usize, removed_in: usize) {
@@ -175,15 +176,70 @@ impl Vfs {
 
     fn mark_removed(&mut self, path: &[u8], layer: usize) {
         if let Some(v) = self.history.get_mut(path) {
-            let layer = if layer == usize::MAX {
-                v.last().map_or(0, |l| l.layer)
-            } else {
-                layer
-            };
-            v.push(Version {
-                layer,
-                content: None,
-            });
+            match v.last_mut() {
+                Some(last) if last.layer == layer => last.content = None,
+                _ => v.push(Version {
+                    layer,
+                    content: None,
+                }),
+            }
+        }
+    }
+
+    /// Makes sure every folder above `path` exists, as extracting a tar entry would: a missing folder
+    /// is created (as written by `layer`), a symlink to a folder is followed inside the root. Returns
+    /// where the entry lands, or `None` when a parent is a file or a dangling link.
+    pub fn make_parents(&mut self, path: &[u8], layer: usize) -> Option<Vec<u8>> {
+        let path = normalize(path);
+        let (parent, name) = match path.iter().rposition(|&b| b == b'/') {
+            Some(i) => (&path[..i], &path[i + 1..]),
+            None => return Some(path.clone()),
+        };
+        let mut current: Vec<u8> = Vec::new();
+        for part in parent.split(|&b| b == b'/') {
+            let mut candidate = dir_prefix(&current);
+            candidate.extend_from_slice(part);
+            match self.nodes.get(&candidate).map(|n| &n.kind) {
+                Some(NodeKind::Dir) => current = candidate,
+                Some(NodeKind::Symlink(_)) => {
+                    let target = self.resolve(&candidate)?;
+                    if !self.nodes.get(&target).is_some_and(Node::is_dir) {
+                        return None;
+                    }
+                    current = target;
+                }
+                Some(_) => return None,
+                None => {
+                    self.nodes.insert(
+                        candidate.clone(),
+                        Node {
+                            kind: NodeKind::Dir,
+                            mode: 0o755,
+                            layer,
+                            ..Node::default()
+                        },
+                    );
+                    current = candidate;
+                }
+            }
+        }
+        let mut at = dir_prefix(&current);
+        at.extend_from_slice(name);
+        Some(at)
+    }
+
+    /// `path` with symlinks resolved in its folders but not in its last component, or `None` when
+    /// a folder above it does not exist.
+    pub fn resolve_parent(&self, path: &[u8]) -> Option<Vec<u8>> {
+        let path = normalize(path);
+        match path.iter().rposition(|&b| b == b'/') {
+            None => Some(path),
+            Some(i) => {
+                let dir = self.resolve(&path[..i])?;
+                let mut at = dir_prefix(&dir);
+                at.extend_from_slice(&path[i + 1..]);
+                Some(at)
+            }
         }
     }
 
@@ -324,6 +380,7 @@ mod tests {
             size: content.len() as u64,
             layer,
             sha256: None,
+            sha1: None,
             content: Some(Arc::from(content)),
         }
     }
@@ -334,6 +391,7 @@ mod tests {
             size: 0,
             layer,
             sha256: None,
+            sha1: None,
             content: None,
         }
     }
@@ -344,6 +402,7 @@ mod tests {
             size: 0,
             layer,
             sha256: None,
+            sha1: None,
             content: None,
         }
     }
@@ -364,7 +423,10 @@ mod tests {
         fs.insert(b"etc".to_vec(), dir(0));
         fs.insert(b"etc/os-release".to_vec(), link(0, "../usr/lib/os-release"));
         fs.insert(b"lib".to_vec(), link(0, "usr/lib"));
-        fs.insert(b"escape".to_vec(), link(0, "../../../../usr/lib/os-release"));
+        fs.insert(
+            b"escape".to_vec(),
+            link(0, "../../../../usr/lib/os-release"),
+        );
         fs.insert(b"abs".to_vec(), link(0, "/usr/lib/os-release"));
         assert_eq!(fs.read(b"etc/os-release").unwrap().as_ref(), b"ID=x");
         assert_eq!(fs.read(b"/lib/os-release").unwrap().as_ref(), b"ID=x");

@@ -1,0 +1,256 @@
+//! One pass over an image archive (a tar, possibly gzip- or zstd-compressed as a whole). The outer
+//! tar cannot be seeked when compressed and its entries come in any order, so every entry is handled
+//! as it passes: small JSON documents are kept, layer blobs are read into [`LayerRecord`]s (digests
+//! checked later, once the manifest says what they should be), anything else is only hashed.
+
+use std::cell::Cell;
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{self, BufReader, Read};
+use std::path::Path;
+use std::sync::Arc;
+
+use super::layer::{read_layer, LayerRecord, ReadCx};
+use super::stream::{
+    looks_like_tar, read_head, BudgetReader, Compression, Counted, HashReader, ProgressReader,
+};
+use super::vfs::{display_path, normalize};
+use super::{Progress, SourceError};
+use crate::limits::FLAG_MAX_JSON_SIZE;
+
+/// What one entry of the outer archive turned out to be.
+#[derive(Debug)]
+pub enum Blob {
+    /// A JSON document within `--max-json-size`.
+    Json(Vec<u8>),
+    /// A layer tar, read (or the error that stopped its reading).
+    Layer(Result<Arc<LayerRecord>, SourceError>),
+    /// A JSON-looking document above `--max-json-size`: only hashed.
+    JsonTooLarge,
+    /// Anything else.
+    Other,
+}
+
+#[derive(Debug)]
+pub struct Stored {
+    pub blob: Blob,
+    /// SHA-256 of the entry's bytes (for a layer that failed to read, zero).
+    pub sha256: [u8; 32],
+    pub size: u64,
+}
+
+/// The entries of an image archive, by normalised path.
+#[derive(Debug, Default)]
+pub struct Contents {
+    pub entries: BTreeMap<Vec<u8>, Stored>,
+    /// The JSON size limit in force when it was read, for error messages.
+    pub max_json: u64,
+}
+
+impl Contents {
+    pub fn has(&self, name: &str) -> bool {
+        self.entries.contains_key(name.as_bytes())
+    }
+}
+
+/// Whether the file starts like an archive this module reads: a tar, or gzip/zstd (of a tar).
+pub fn sniff_file(head: &[u8]) -> bool {
+    Compression::sniff(head) != Compression::None || looks_like_tar(head)
+}
+
+fn looks_like_json(head: &[u8]) -> bool {
+    matches!(
+        head.iter().find(|b| !b.is_ascii_whitespace()),
+        Some(b'{') | Some(b'[')
+    )
+}
+
+/// Streams the archive at `path` once.
+pub fn read(
+    path: &Path,
+    cx: &ReadCx<'_>,
+    progress: &dyn Progress,
+) -> Result<Contents, SourceError> {
+    let file_name = path.display().to_string();
+    let file = File::open(path).map_err(|e| SourceError::io(path, e))?;
+    let total = file.metadata().map(|m| m.len()).unwrap_or(0);
+    progress.start(total);
+    let pos = Cell::new(0u64);
+    let mut raw = BufReader::new(ProgressReader::new(file, progress, &pos));
+    let head = {
+        use std::io::BufRead;
+        raw.fill_buf()
+            .map_err(|e| SourceError::io(path, e))?
+            .to_vec()
+    };
+    let outer: Box<dyn Read + '_> = match Compression::sniff(&head) {
+        Compression::Gzip => Box::new(BudgetReader::new(
+            flate2::read::MultiGzDecoder::new(raw),
+            cx.budget,
+            Counted::Outer,
+        )),
+        Compression::Zstd => Box::new(BudgetReader::new(
+            zstd::stream::read::Decoder::new(raw).map_err(|e| SourceError::io(path, e))?,
+            cx.budget,
+            Counted::Outer,
+        )),
+        Compression::None => Box::new(raw),
+    };
+    let fail = |what: String| -> SourceError {
+        if let Some(e) = cx.budget.tripped() {
+            return SourceError::Limit {
+                path: file_name.clone(),
+                what: e.what().to_string(),
+                limit: e.limit(),
+                flag: e.flag(),
+            };
+        }
+        SourceError::Invalid {
+            path: file_name.clone(),
+            message: format!("{what} (at byte {} of the file)", pos.get()),
+        }
+    };
+    let mut archive = tar::Archive::new(outer);
+    let mut contents = Contents {
+        max_json: cx.budget.limits().max_json_size,
+        ..Contents::default()
+    };
+    let entries = archive
+        .entries()
+        .map_err(|e| fail(format!("not a readable tar archive: {e}")))?;
+    let mut last = String::from("(start)");
+    let max_json = cx.budget.limits().max_json_size;
+    for entry in entries {
+        let mut entry = entry.map_err(|e| {
+            fail(format!(
+                "corrupt or truncated archive after entry {last}: {e}"
+            ))
+        })?;
+        let raw_path = entry.path_bytes().into_owned();
+        last = display_path(&raw_path);
+        let kind = entry.header().entry_type();
+        if matches!(
+            kind,
+            tar::EntryType::XGlobalHeader | tar::EntryType::XHeader
+        ) {
+            continue;
+        }
+        cx.budget.entry().map_err(|_| fail(String::new()))?;
+        if !matches!(kind, tar::EntryType::Regular | tar::EntryType::Continuous) {
+            continue; // folders and links of the outer archive carry nothing
+        }
+        let name = normalize(&raw_path);
+        let declared = entry.size();
+        let mut hashed = HashReader::new(&mut entry);
+        let head = read_head(&mut hashed, 512)
+            .map_err(|e| fail(format!("entry {last}: cannot read: {e}")))?;
+        let stored = if looks_like_json(&head) && declared <= max_json {
+            let mut buf = head;
+            (&mut hashed)
+                .take(max_json.saturating_add(1))
+                .read_to_end(&mut buf)
+                .map_err(|e| fail(format!("entry {last}: cannot read: {e}")))?;
+            let (sha256, size) = hashed.finish();
+            check_size(size, declared, &last, &fail)?;
+            Stored {
+                blob: Blob::Json(buf),
+                sha256,
+                size,
+            }
+        } else if sniff_file(&head) {
+            let (_, consumed) = hashed.finish();
+            let joined = io::Cursor::new(head).chain(&mut entry);
+            let rec = read_layer(joined, cx, &file_name, &last);
+            match rec {
+                Ok(rec) => {
+                    check_size(rec.stored_size, declared, &last, &fail)?;
+                    Stored {
+                        sha256: rec.digest,
+                        size: rec.stored_size,
+                        blob: Blob::Layer(Ok(Arc::new(rec))),
+                    }
+                }
+                Err(e) => {
+                    if let SourceError::Limit { .. } = e {
+                        return Err(e);
+                    }
+                    Stored {
+                        sha256: [0; 32],
+                        size: consumed,
+                        blob: Blob::Layer(Err(e)),
+                    }
+                }
+            }
+        } else {
+            let too_large = looks_like_json(&head);
+            hashed
+                .drain()
+                .map_err(|e| fail(format!("entry {last}: cannot read: {e}")))?;
+            let (sha256, size) = hashed.finish();
+            check_size(size, declared, &last, &fail)?;
+            Stored {
+                blob: if too_large {
+                    Blob::JsonTooLarge
+                } else {
+                    Blob::Other
+                },
+                sha256,
+                size,
+            }
+        };
+        contents.entries.insert(name, stored);
+    }
+    progress.finish();
+    Ok(contents)
+}
+
+fn check_size(
+    got: u64,
+    declared: u64,
+    entry: &str,
+    fail: &dyn Fn(String) -> SourceError,
+) -> Result<(), SourceError> {
+    if got < declared {
+        return Err(fail(format!(
+            "truncated archive: entry {entry} has {got} of its {declared} bytes"
+        )));
+    }
+    Ok(())
+}
+
+/// The JSON document stored at `name`, or an error naming the file and entry.
+pub fn json<'c>(contents: &'c Contents, file: &str, name: &str) -> Result<&'c [u8], SourceError> {
+    match contents.entries.get(normalize(name.as_bytes()).as_slice()) {
+        Some(Stored {
+            blob: Blob::Json(b),
+            ..
+        }) => Ok(b),
+        Some(Stored {
+            blob: Blob::JsonTooLarge,
+            size,
+            ..
+        }) => Err(json_limit(file, name, *size, max_json(contents))),
+        Some(_) => Err(SourceError::Invalid {
+            path: file.to_string(),
+            message: format!("{name} is not a JSON document"),
+        }),
+        None => Err(SourceError::Invalid {
+            path: file.to_string(),
+            message: format!("missing {name}"),
+        }),
+    }
+}
+
+fn max_json(contents: &Contents) -> u64 {
+    contents.max_json
+}
+
+/// The error for a JSON document above `--max-json-size`.
+pub fn json_limit(file: &str, name: &str, size: u64, limit: u64) -> SourceError {
+    SourceError::Limit {
+        path: file.to_string(),
+        what: format!("{name} ({size} bytes of JSON)"),
+        limit,
+        flag: FLAG_MAX_JSON_SIZE,
+    }
+}

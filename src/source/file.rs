@@ -1,0 +1,130 @@
+//! `file:` a single file. A bare package database is recognised by its content and placed where its
+//! cataloger looks for it; any other file sits at its own name.
+
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::Path;
+
+use super::layer::{read_file, ReadCx};
+use super::stream::{digest_string, read_head};
+use super::vfs::{Node, NodeKind, Vfs};
+use super::{Progress, Scanned, SourceError};
+use crate::model::{Identity, IdentityRole, Subject, SubjectKind};
+
+/// How much of the file is looked at to recognise it.
+const SNIFF_LEN: usize = 8192;
+
+/// The first stanza (up to the first blank line) of what was read.
+fn first_stanza(head: &[u8]) -> Vec<&[u8]> {
+    head.split(|&b| b == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+        .skip_while(|l| l.is_empty())
+        .take_while(|l| !l.is_empty())
+        .collect()
+}
+
+/// An APK installed database: `X:value` lines, with `P:` and `V:`.
+pub fn is_apk_db(head: &[u8]) -> bool {
+    let lines = first_stanza(head);
+    // The sniffed window may cut the last line: judge the complete ones.
+    let complete = if head.len() >= SNIFF_LEN {
+        lines.len().saturating_sub(1)
+    } else {
+        lines.len()
+    };
+    let lines = lines.get(..complete).unwrap_or_default();
+    !lines.is_empty()
+        && lines
+            .iter()
+            .all(|l| l.len() >= 2 && l[0].is_ascii_alphabetic() && l[1] == b':')
+        && lines.iter().any(|l| l.starts_with(b"P:"))
+        && lines.iter().any(|l| l.starts_with(b"V:"))
+}
+
+/// A dpkg status file: `Package:` stanzas with `Status:`.
+pub fn is_dpkg_status(head: &[u8]) -> bool {
+    let lines = first_stanza(head);
+    lines.iter().any(|l| l.starts_with(b"Package:"))
+        && lines.iter().any(|l| l.starts_with(b"Status:"))
+        && lines
+            .iter()
+            .all(|l| l.first().is_some_and(|b| *b == b' ' || *b == b'\t') || l.contains(&b':'))
+}
+
+pub fn read(path: &Path, cx: &ReadCx<'_>, progress: &dyn Progress) -> Result<Scanned, SourceError> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string());
+    let f = File::open(path).map_err(|e| SourceError::io(path, e))?;
+    let meta = f.metadata().map_err(|e| SourceError::io(path, e))?;
+    progress.start(meta.len());
+    let mut r = BufReader::new(f);
+    let head = read_head(&mut r, SNIFF_LEN).map_err(|e| SourceError::io(path, e))?;
+    let place: Vec<u8> = if is_apk_db(&head) {
+        b"lib/apk/db/installed".to_vec()
+    } else if is_dpkg_status(&head) {
+        b"var/lib/dpkg/status".to_vec()
+    } else {
+        name.as_bytes().to_vec()
+    };
+    let mut warnings = Vec::new();
+    let mut joined = std::io::Cursor::new(head).chain(r);
+    let read = read_file(&mut joined, &place, meta.len(), cx, &mut warnings)
+        .map_err(|e| SourceError::io(path, e))?;
+    progress.advance(read.size);
+    progress.finish();
+    let mut fs = Vfs::new();
+    let at = fs.make_parents(&place, 0).unwrap_or_else(|| place.clone());
+    fs.insert(
+        at,
+        Node {
+            kind: NodeKind::File,
+            mode: 0o644,
+            size: read.size,
+            layer: 0,
+            sha256: Some(read.sha256),
+            sha1: read.sha1,
+            content: read.content,
+        },
+    );
+    let subject = Subject {
+        kind: SubjectKind::File,
+        name,
+        identities: vec![Identity {
+            role: IdentityRole::File,
+            digest: digest_string(&read.sha256),
+        }],
+        ..Subject::default()
+    };
+    Ok(Scanned {
+        subject,
+        fs,
+        warnings,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recognises_real_databases() {
+        let apk = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/testdata/fixtures/apk/installed/alpine-3.16-base.installed"
+        ))
+        .unwrap();
+        assert!(is_apk_db(&apk[..apk.len().min(SNIFF_LEN)]));
+        assert!(!is_dpkg_status(&apk));
+        let dpkg = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/testdata/fixtures/dpkg/debian-10-postgresql.status"
+        ))
+        .unwrap();
+        assert!(is_dpkg_status(&dpkg));
+        assert!(!is_apk_db(&dpkg));
+        assert!(!is_apk_db(b"\x7fELF\x02\x01\x01"));
+        assert!(!is_dpkg_status(b"Package: x\nVersion: 1\n"));
+    }
+}

@@ -1,0 +1,892 @@
+//! Image layouts: `docker save` archives (manifest.json) and OCI image layouts (index.json), read
+//! from a streamed archive or from a folder. Both end in the same place: the chosen manifest's
+//! layers, checked against their digests and diff_ids, applied in order onto a [`Vfs`].
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use super::archive::{self, Blob, Contents};
+use super::layer::{self, read_layer, LayerRecord, ReadCx};
+use super::stream::{digest_string, parse_digest, ProgressReader};
+use super::vfs::{normalize, Vfs};
+use super::{Progress, Scanned, SourceError, SourceOptions};
+use crate::model::{Identity, IdentityRole, Layer, Platform, Subject, SubjectKind};
+
+const MAX_INDEX_DEPTH: usize = 8;
+
+const INDEX_TYPES: [&str; 2] = [
+    "application/vnd.oci.image.index.v1+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+];
+const MANIFEST_TYPES: [&str; 2] = [
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.docker.distribution.manifest.v2+json",
+];
+/// Layer media types this reader understands. The compression is read from the blob's first bytes.
+const LAYER_TYPES: [&str; 11] = [
+    "application/vnd.oci.image.layer.v1.tar",
+    "application/vnd.oci.image.layer.v1.tar+gzip",
+    "application/vnd.oci.image.layer.v1.tar+zstd",
+    "application/vnd.oci.image.layer.nondistributable.v1.tar",
+    "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
+    "application/vnd.oci.image.layer.nondistributable.v1.tar+zstd",
+    "application/vnd.docker.image.rootfs.diff.tar",
+    "application/vnd.docker.image.rootfs.diff.tar.gzip",
+    "application/vnd.docker.image.rootfs.diff.tar.zstd",
+    "application/vnd.docker.image.rootfs.foreign.diff.tar",
+    "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
+];
+
+const REF_NAME: &str = "org.opencontainers.image.ref.name";
+const CONTAINERD_NAME: &str = "io.containerd.image.name";
+
+#[derive(Debug, Deserialize)]
+struct DockerManifest {
+    #[serde(rename = "Config")]
+    config: String,
+    #[serde(rename = "RepoTags", default)]
+    repo_tags: Option<Vec<String>>,
+    #[serde(rename = "Layers", default)]
+    layers: Vec<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+struct ImageConfig {
+    #[serde(default)]
+    architecture: Option<String>,
+    #[serde(default)]
+    os: Option<String>,
+    #[serde(default)]
+    variant: Option<String>,
+    #[serde(default)]
+    created: Option<String>,
+    #[serde(default)]
+    rootfs: Option<RootFs>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+struct RootFs {
+    #[serde(default)]
+    diff_ids: Vec<String>,
+}
+
+#[derive(Debug, Deserialize, Clone, Default)]
+struct Descriptor {
+    #[serde(rename = "mediaType", default)]
+    media_type: String,
+    digest: String,
+    #[serde(default)]
+    size: u64,
+    #[serde(default)]
+    platform: Option<PlatformJson>,
+    #[serde(default)]
+    annotations: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Deserialize, Clone, Default)]
+struct PlatformJson {
+    #[serde(default)]
+    os: String,
+    #[serde(default)]
+    architecture: String,
+    #[serde(default)]
+    variant: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Index {
+    #[serde(default)]
+    manifests: Vec<Descriptor>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Manifest {
+    config: Descriptor,
+    #[serde(default)]
+    layers: Vec<Descriptor>,
+}
+
+/// Probe for what a manifest-or-index blob without a descriptor media type is.
+#[derive(Debug, Deserialize)]
+struct Probe {
+    #[serde(rename = "mediaType", default)]
+    media_type: Option<String>,
+    #[serde(default)]
+    manifests: Option<serde_json::Value>,
+}
+
+fn parse<'a, T: Deserialize<'a>>(
+    file: &str,
+    name: &str,
+    bytes: &'a [u8],
+) -> Result<T, SourceError> {
+    serde_json::from_slice(bytes).map_err(|e| SourceError::Invalid {
+        path: file.to_string(),
+        message: format!("{name}: invalid JSON: {e}"),
+    })
+}
+
+fn sha256(bytes: &[u8]) -> [u8; 32] {
+    Sha256::digest(bytes).into()
+}
+
+/// Where the blobs of an OCI layout come from: a streamed archive or a folder.
+pub trait Blobs {
+    fn file(&self) -> &str;
+    fn has(&self, name: &str) -> bool;
+    fn json(&mut self, name: &str) -> Result<Vec<u8>, SourceError>;
+    fn layer(&mut self, name: &str, label: &str) -> Result<Arc<LayerRecord>, SourceError>;
+    /// Called once the layers to read are known, with their stored sizes.
+    fn will_read(&mut self, _total: u64) {}
+    fn done(&mut self) {}
+}
+
+/// Blobs of a streamed archive.
+pub struct ArchiveBlobs<'c> {
+    pub file: String,
+    pub contents: &'c mut Contents,
+}
+
+impl Blobs for ArchiveBlobs<'_> {
+    fn file(&self) -> &str {
+        &self.file
+    }
+    fn has(&self, name: &str) -> bool {
+        self.contents.has(name)
+    }
+    fn json(&mut self, name: &str) -> Result<Vec<u8>, SourceError> {
+        archive::json(self.contents, &self.file, name).map(|b| b.to_vec())
+    }
+    fn layer(&mut self, name: &str, label: &str) -> Result<Arc<LayerRecord>, SourceError> {
+        let key = normalize(name.as_bytes());
+        match self.contents.entries.get_mut(key.as_slice()) {
+            None => Err(SourceError::invalid(
+                &self.file,
+                format!("layer {label}: missing blob {name}"),
+            )),
+            Some(stored) => match &mut stored.blob {
+                Blob::Layer(Ok(rec)) => Ok(rec.clone()),
+                Blob::Layer(Err(_)) => match std::mem::replace(&mut stored.blob, Blob::Other) {
+                    Blob::Layer(Err(e)) => Err(e),
+                    _ => Err(SourceError::invalid(
+                        &self.file,
+                        format!("layer {label}: unreadable"),
+                    )),
+                },
+                _ => Err(SourceError::invalid(
+                    &self.file,
+                    format!("layer {label}: {name} is not a tar archive (nor gzip or zstd)"),
+                )),
+            },
+        }
+    }
+}
+
+/// Blobs of an OCI layout folder, read on demand.
+pub struct DirBlobs<'a> {
+    pub root: PathBuf,
+    pub file: String,
+    pub cx: &'a ReadCx<'a>,
+    pub progress: &'a dyn Progress,
+}
+
+impl DirBlobs<'_> {
+    fn path(&self, name: &str) -> Result<PathBuf, SourceError> {
+        // Names come from the layout itself: only plain relative components are allowed.
+        let norm = normalize(name.as_bytes());
+        let s = String::from_utf8(norm).map_err(|_| {
+            SourceError::invalid(&self.root, format!("blob name {name:?} is not UTF-8"))
+        })?;
+        if s.is_empty() {
+            return Err(SourceError::invalid(
+                &self.root,
+                format!("bad blob name {name:?}"),
+            ));
+        }
+        Ok(self.root.join(s))
+    }
+}
+
+impl Blobs for DirBlobs<'_> {
+    fn file(&self) -> &str {
+        &self.file
+    }
+    fn has(&self, name: &str) -> bool {
+        self.path(name).map(|p| p.is_file()).unwrap_or(false)
+    }
+    fn json(&mut self, name: &str) -> Result<Vec<u8>, SourceError> {
+        let p = self.path(name)?;
+        let f = File::open(&p).map_err(|e| SourceError::io(&p, e))?;
+        let max = self.cx.budget.limits().max_json_size;
+        let mut buf = Vec::new();
+        f.take(max.saturating_add(1))
+            .read_to_end(&mut buf)
+            .map_err(|e| SourceError::io(&p, e))?;
+        if buf.len() as u64 > max {
+            let size = std::fs::metadata(&p)
+                .map(|m| m.len())
+                .unwrap_or(buf.len() as u64);
+            return Err(archive::json_limit(&self.file, name, size, max));
+        }
+        Ok(buf)
+    }
+    fn layer(&mut self, name: &str, label: &str) -> Result<Arc<LayerRecord>, SourceError> {
+        let p = self.path(name)?;
+        let f = File::open(&p).map_err(|e| SourceError::Invalid {
+            path: self.file.clone(),
+            message: format!("layer {label}: missing blob {name}: {e}"),
+        })?;
+        let pos = std::cell::Cell::new(0);
+        let r = std::io::BufReader::new(ProgressReader::new(f, self.progress, &pos));
+        read_layer(r, self.cx, &self.file, label).map(Arc::new)
+    }
+    fn will_read(&mut self, total: u64) {
+        self.progress.start(total);
+    }
+    fn done(&mut self) {
+        self.progress.finish();
+    }
+}
+
+/// Names compared the way users write them: `alpine`, `alpine:latest`, `docker.io/library/alpine:latest`
+/// are the same image.
+fn normalize_ref(r: &str) -> String {
+    let mut s = r.trim();
+    for prefix in [
+        "docker.io/library/",
+        "index.docker.io/library/",
+        "docker.io/",
+        "index.docker.io/",
+    ] {
+        if let Some(rest) = s.strip_prefix(prefix) {
+            s = rest;
+            break;
+        }
+    }
+    let last = s.rsplit('/').next().unwrap_or(s);
+    if last.contains(':') || last.contains('@') {
+        s.to_string()
+    } else {
+        format!("{s}:latest")
+    }
+}
+
+fn ref_matches(wanted: &str, name: &str) -> bool {
+    if wanted == name || normalize_ref(wanted) == normalize_ref(name) {
+        return true;
+    }
+    // A bare OCI ref name is only a tag.
+    !name.contains('/') && !name.contains(':') && tag_of(wanted).as_deref() == Some(name)
+}
+
+/// The tag of a reference (`3.10` of `alpine:3.10`), if it has one.
+fn tag_of(reference: &str) -> Option<String> {
+    let last = reference.rsplit('/').next().unwrap_or(reference);
+    let last = last.split('@').next().unwrap_or(last);
+    last.split_once(':').map(|(_, t)| t.to_string())
+}
+
+fn platform_string(p: &Platform) -> String {
+    match &p.variant {
+        Some(v) if !v.is_empty() => format!("{}/{}/{}", p.os, p.architecture, v),
+        _ => format!("{}/{}", p.os, p.architecture),
+    }
+}
+
+fn parse_platform(file: &str, s: &str) -> Result<Platform, SourceError> {
+    let parts: Vec<&str> = s.split('/').collect();
+    match parts.as_slice() {
+        [os, arch] if !os.is_empty() && !arch.is_empty() => Ok(Platform {
+            os: os.to_string(),
+            architecture: arch.to_string(),
+            variant: None,
+        }),
+        [os, arch, variant] if !os.is_empty() && !arch.is_empty() && !variant.is_empty() => {
+            Ok(Platform {
+                os: os.to_string(),
+                architecture: arch.to_string(),
+                variant: Some(variant.to_string()),
+            })
+        }
+        _ => Err(SourceError::invalid(
+            file,
+            format!("--platform `{s}`: expected OS/ARCH or OS/ARCH/VARIANT"),
+        )),
+    }
+}
+
+fn platform_matches(wanted: &Platform, have: &Platform) -> bool {
+    wanted.os == have.os
+        && wanted.architecture == have.architecture
+        && (wanted.variant.is_none() || wanted.variant == have.variant)
+}
+
+fn config_platform(c: &ImageConfig) -> Option<Platform> {
+    Some(Platform {
+        os: c.os.clone().filter(|s| !s.is_empty())?,
+        architecture: c.architecture.clone().filter(|s| !s.is_empty())?,
+        variant: c.variant.clone().filter(|s| !s.is_empty()),
+    })
+}
+
+/// What both layouts hand to the common last step.
+struct Chosen {
+    name: String,
+    version: Option<String>,
+    tags: Vec<String>,
+    manifest_digest: Option<String>,
+    config_bytes: Vec<u8>,
+    config_name: String,
+    /// Per layer: blob name in the layout, expected blob digest, media type.
+    layers: Vec<(String, Option<[u8; 32]>, Option<String>)>,
+}
+
+/// Reads the chosen image's config and layers and builds the result.
+fn finish(blobs: &mut dyn Blobs, chosen: Chosen, cx: &ReadCx<'_>) -> Result<Scanned, SourceError> {
+    let file = blobs.file().to_string();
+    let config: ImageConfig = parse(&file, &chosen.config_name, &chosen.config_bytes)?;
+    let diff_ids = config
+        .rootfs
+        .as_ref()
+        .map(|r| r.diff_ids.clone())
+        .unwrap_or_default();
+    if diff_ids.len() != chosen.layers.len() {
+        return Err(SourceError::invalid(
+            &file,
+            format!(
+                "inconsistent image: the config {} lists {} diff_ids but the manifest {} layers",
+                chosen.config_name,
+                diff_ids.len(),
+                chosen.layers.len()
+            ),
+        ));
+    }
+    let mut fs = Vfs::new();
+    let mut warnings = Vec::new();
+    let mut layers = Vec::new();
+    let _ = cx;
+    for (i, ((name, expected, media_type), diff_id)) in
+        chosen.layers.iter().zip(&diff_ids).enumerate()
+    {
+        let label = format!("{i} ({name})");
+        let want_diff = parse_digest(diff_id).ok_or_else(|| {
+            SourceError::invalid(
+                &file,
+                format!("layer {label}: diff_id {diff_id:?} is not a sha256 digest"),
+            )
+        })?;
+        let rec = blobs.layer(name, &label)?;
+        if let Some(expected) = expected {
+            if *expected != rec.digest {
+                return Err(SourceError::DigestMismatch {
+                    path: file.clone(),
+                    layer: format!("{label} blob"),
+                    expected: digest_string(expected),
+                    actual: digest_string(&rec.digest),
+                });
+            }
+        }
+        if want_diff != rec.diff_id {
+            return Err(SourceError::DigestMismatch {
+                path: file.clone(),
+                layer: format!("{label} diff_id"),
+                expected: diff_id.clone(),
+                actual: digest_string(&rec.diff_id),
+            });
+        }
+        layer::apply(
+            &mut fs,
+            i,
+            &rec,
+            &format!("{file}: layer {label}"),
+            &mut warnings,
+        );
+        layers.push(Layer {
+            index: i,
+            diff_id: digest_string(&rec.diff_id),
+            digest: Some(digest_string(&rec.digest)),
+            media_type: media_type.clone(),
+            size: rec.stored_size,
+        });
+    }
+    blobs.done();
+    let mut identities = Vec::new();
+    if let Some(d) = chosen.manifest_digest {
+        identities.push(Identity {
+            role: IdentityRole::Manifest,
+            digest: d,
+        });
+    }
+    identities.push(Identity {
+        role: IdentityRole::Config,
+        digest: digest_string(&sha256(&chosen.config_bytes)),
+    });
+    let subject = Subject {
+        kind: SubjectKind::Image,
+        version: chosen.version,
+        name: chosen.name,
+        identities,
+        platform: config_platform(&config),
+        layers,
+        tags: chosen.tags,
+        created: config.created,
+    };
+    Ok(Scanned {
+        subject,
+        fs,
+        warnings,
+    })
+}
+
+fn file_stem(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}
+
+/// A blob name inside the layout, `blobs/sha256/<hex>`, checked to be a sha256 digest.
+fn blob_name(file: &str, digest: &str) -> Result<(String, [u8; 32]), SourceError> {
+    let raw = parse_digest(digest).ok_or_else(|| {
+        SourceError::invalid(file, format!("unsupported or malformed digest {digest:?}"))
+    })?;
+    Ok((format!("blobs/sha256/{}", hex::encode(raw)), raw))
+}
+
+/// The digest named by a `blobs/sha256/<hex>` or `<hex>.json` path, if the name is one.
+fn digest_in_name(name: &str) -> Option<[u8; 32]> {
+    let base = name.rsplit('/').next()?;
+    let hex_part = if let Some(h) = name.strip_prefix("blobs/sha256/") {
+        h
+    } else {
+        base.strip_suffix(".json")?
+    };
+    parse_digest(&format!("sha256:{hex_part}"))
+}
+
+fn docker_manifests(blobs: &mut dyn Blobs) -> Result<Vec<DockerManifest>, SourceError> {
+    let file = blobs.file().to_string();
+    let bytes = blobs.json("manifest.json")?;
+    parse(&file, "manifest.json", &bytes)
+}
+
+/// Reads a `docker save` archive through its manifest.json.
+pub fn docker(
+    blobs: &mut dyn Blobs,
+    input: &Path,
+    opts: &SourceOptions,
+    cx: &ReadCx<'_>,
+) -> Result<Scanned, SourceError> {
+    let file = blobs.file().to_string();
+    let manifests = docker_manifests(blobs)?;
+    if manifests.is_empty() {
+        return Err(SourceError::invalid(&file, "manifest.json lists no image"));
+    }
+    let label = |m: &DockerManifest| -> String {
+        m.repo_tags
+            .as_ref()
+            .and_then(|t| t.first().cloned())
+            .unwrap_or_else(|| m.config.clone())
+    };
+    let choices: Vec<String> = manifests
+        .iter()
+        .flat_map(|m| match &m.repo_tags {
+            Some(t) if !t.is_empty() => t.clone(),
+            _ => vec![m.config.clone()],
+        })
+        .collect();
+    let (m, name) = match &opts.image {
+        Some(wanted) => {
+            let found = manifests.iter().find_map(|m| {
+                let tags = m.repo_tags.clone().unwrap_or_default();
+                if let Some(t) = tags.iter().find(|t| ref_matches(wanted, t)) {
+                    return Some((m, t.clone()));
+                }
+                let by_id = wanted.strip_prefix("sha256:").unwrap_or(wanted);
+                (by_id.len() >= 12 && m.config.contains(by_id)).then(|| (m, label(m)))
+            });
+            found.ok_or_else(|| SourceError::NoSuchImage {
+                path: file.clone(),
+                wanted: wanted.clone(),
+                choices: choices.clone(),
+            })?
+        }
+        None if manifests.len() > 1 => {
+            return Err(SourceError::AmbiguousImage {
+                path: file.clone(),
+                choices,
+            })
+        }
+        None => {
+            let m = manifests
+                .first()
+                .ok_or_else(|| SourceError::invalid(&file, "no image"))?;
+            (m, label(m))
+        }
+    };
+    let tags = m.repo_tags.clone().unwrap_or_default();
+    let name = if tags.is_empty() {
+        file_stem(input)
+    } else {
+        name
+    };
+    let version = if tags.is_empty() { None } else { tag_of(&name) };
+    let config_bytes = blobs.json(&m.config)?;
+    if let Some(expected) = digest_in_name(&m.config) {
+        let actual = sha256(&config_bytes);
+        if actual != expected {
+            return Err(SourceError::DigestMismatch {
+                path: file.clone(),
+                layer: format!("config {}", m.config),
+                expected: digest_string(&expected),
+                actual: digest_string(&actual),
+            });
+        }
+    }
+    let layers = m
+        .layers
+        .iter()
+        .map(|l| {
+            let expected = l
+                .strip_prefix("blobs/sha256/")
+                .and_then(|_| digest_in_name(l));
+            (l.clone(), expected, None)
+        })
+        .collect();
+    finish(
+        blobs,
+        Chosen {
+            name,
+            version,
+            tags,
+            manifest_digest: None,
+            config_bytes,
+            config_name: m.config.clone(),
+            layers,
+        },
+        cx,
+    )
+}
+
+/// One image manifest reachable from index.json.
+struct Candidate {
+    names: Vec<String>,
+    platform: Option<Platform>,
+    digest: String,
+    manifest: Manifest,
+}
+
+fn is_attestation(d: &Descriptor) -> bool {
+    d.annotations
+        .get("vnd.docker.reference.type")
+        .map(String::as_str)
+        == Some("attestation-manifest")
+        || d.platform
+            .as_ref()
+            .is_some_and(|p| p.os == "unknown" && p.architecture == "unknown")
+}
+
+fn desc_names(d: &Descriptor) -> Vec<String> {
+    [CONTAINERD_NAME, REF_NAME]
+        .iter()
+        .filter_map(|k| d.annotations.get(*k))
+        .filter(|s| !s.is_empty())
+        .cloned()
+        .collect()
+}
+
+/// Reads a JSON blob by descriptor and checks its digest.
+fn blob_json(blobs: &mut dyn Blobs, d: &Descriptor, what: &str) -> Result<Vec<u8>, SourceError> {
+    let file = blobs.file().to_string();
+    let (name, expected) = blob_name(&file, &d.digest)?;
+    let bytes = blobs.json(&name)?;
+    let actual = sha256(&bytes);
+    if actual != expected {
+        return Err(SourceError::DigestMismatch {
+            path: file,
+            layer: format!("{what} {name}"),
+            expected: d.digest.clone(),
+            actual: digest_string(&actual),
+        });
+    }
+    Ok(bytes)
+}
+
+fn expand(
+    blobs: &mut dyn Blobs,
+    d: &Descriptor,
+    names: &[String],
+    depth: usize,
+    out: &mut Vec<Candidate>,
+) -> Result<(), SourceError> {
+    let file = blobs.file().to_string();
+    if depth > MAX_INDEX_DEPTH {
+        return Err(SourceError::invalid(
+            &file,
+            format!(
+                "image indexes nested deeper than {MAX_INDEX_DEPTH} at {}",
+                d.digest
+            ),
+        ));
+    }
+    let known = INDEX_TYPES.contains(&d.media_type.as_str())
+        || MANIFEST_TYPES.contains(&d.media_type.as_str());
+    if !known && !d.media_type.is_empty() {
+        return Ok(()); // artifacts, signatures: not images
+    }
+    let bytes = blob_json(blobs, d, "manifest")?;
+    let is_index = if d.media_type.is_empty() {
+        let probe: Probe = parse(&file, &d.digest, &bytes)?;
+        probe.manifests.is_some()
+            || probe
+                .media_type
+                .as_deref()
+                .is_some_and(|m| INDEX_TYPES.contains(&m))
+    } else {
+        INDEX_TYPES.contains(&d.media_type.as_str())
+    };
+    let mut names = names.to_vec();
+    for n in desc_names(d) {
+        if !names.contains(&n) {
+            names.push(n);
+        }
+    }
+    if is_index {
+        let index: Index = parse(&file, &d.digest, &bytes)?;
+        for child in index.manifests.iter().filter(|c| !is_attestation(c)) {
+            expand(blobs, child, &names, depth + 1, out)?;
+        }
+    } else {
+        let manifest: Manifest = parse(&file, &d.digest, &bytes)?;
+        out.push(Candidate {
+            names,
+            platform: d.platform.as_ref().map(|p| Platform {
+                os: p.os.clone(),
+                architecture: p.architecture.clone(),
+                variant: p.variant.clone().filter(|v| !v.is_empty()),
+            }),
+            digest: d.digest.clone(),
+            manifest,
+        });
+    }
+    Ok(())
+}
+
+/// Reads an OCI image layout (from an archive or a folder).
+pub fn oci(
+    blobs: &mut dyn Blobs,
+    input: &Path,
+    opts: &SourceOptions,
+    cx: &ReadCx<'_>,
+) -> Result<Scanned, SourceError> {
+    let file = blobs.file().to_string();
+    if !blobs.has("oci-layout") {
+        return Err(SourceError::invalid(
+            &file,
+            "not an OCI image layout: no oci-layout file",
+        ));
+    }
+    let layout: serde_json::Value = parse(&file, "oci-layout", &blobs.json("oci-layout")?)?;
+    if layout
+        .get("imageLayoutVersion")
+        .and_then(|v| v.as_str())
+        .is_none()
+    {
+        return Err(SourceError::invalid(
+            &file,
+            "oci-layout: no imageLayoutVersion",
+        ));
+    }
+    let index: Index = parse(&file, "index.json", &blobs.json("index.json")?)?;
+    // `docker save` also writes manifest.json: its RepoTags name images by config.
+    let mut repo_tags: BTreeMap<[u8; 32], Vec<String>> = BTreeMap::new();
+    if blobs.has("manifest.json") {
+        for m in docker_manifests(blobs)? {
+            if let (Some(d), Some(tags)) = (digest_in_name(&m.config), m.repo_tags) {
+                repo_tags.entry(d).or_default().extend(tags);
+            }
+        }
+    }
+    let mut candidates = Vec::new();
+    for d in index.manifests.iter().filter(|d| !is_attestation(d)) {
+        expand(blobs, d, &[], 0, &mut candidates)?;
+    }
+    for c in &mut candidates {
+        if let Some(d) = parse_digest(&c.manifest.config.digest) {
+            for t in repo_tags.get(&d).into_iter().flatten() {
+                if !c.names.contains(t) {
+                    c.names.push(t.clone());
+                }
+            }
+        }
+    }
+    if candidates.is_empty() {
+        return Err(SourceError::invalid(
+            &file,
+            "index.json lists no image manifest",
+        ));
+    }
+    let choice_of = |c: &Candidate| c.names.first().cloned().unwrap_or_else(|| c.digest.clone());
+    let mut all_choices: Vec<String> = candidates.iter().map(choice_of).collect();
+    all_choices.sort();
+    all_choices.dedup();
+
+    let mut picked_name = None;
+    if let Some(wanted) = &opts.image {
+        candidates.retain(|c| {
+            c.names.iter().any(|n| ref_matches(wanted, n)) || c.digest.contains(wanted.as_str())
+        });
+        if candidates.is_empty() {
+            return Err(SourceError::NoSuchImage {
+                path: file,
+                wanted: wanted.clone(),
+                choices: all_choices,
+            });
+        }
+        picked_name = candidates
+            .iter()
+            .flat_map(|c| c.names.iter())
+            .find(|n| ref_matches(wanted, n) && (n.contains(':') || n.contains('/')))
+            .cloned();
+    } else {
+        let mut groups: Vec<Vec<String>> = candidates
+            .iter()
+            .map(|c| {
+                let mut n = c.names.clone();
+                n.sort();
+                n
+            })
+            .collect();
+        groups.sort();
+        groups.dedup();
+        if groups.len() > 1 {
+            return Err(SourceError::AmbiguousImage {
+                path: file,
+                choices: all_choices,
+            });
+        }
+    }
+
+    // Platforms not on the descriptor come from the config.
+    for c in &mut candidates {
+        if c.platform.is_none() {
+            let bytes = blob_json(blobs, &c.manifest.config, "config")?;
+            let config: ImageConfig = parse(&file, &c.manifest.config.digest, &bytes)?;
+            c.platform = config_platform(&config);
+        }
+    }
+    let mut platforms: Vec<String> = candidates
+        .iter()
+        .map(|c| {
+            c.platform
+                .as_ref()
+                .map_or_else(|| "unknown".to_string(), platform_string)
+        })
+        .collect();
+    platforms.sort();
+    platforms.dedup();
+    let chosen = match &opts.platform {
+        Some(p) => {
+            let wanted = parse_platform(&file, p)?;
+            let mut matching: Vec<Candidate> = candidates
+                .into_iter()
+                .filter(|c| {
+                    c.platform
+                        .as_ref()
+                        .is_some_and(|have| platform_matches(&wanted, have))
+                })
+                .collect();
+            if matching.len() > 1 {
+                let mut choices: Vec<String> = matching
+                    .iter()
+                    .filter_map(|c| c.platform.as_ref().map(platform_string))
+                    .collect();
+                choices.sort();
+                choices.dedup();
+                return Err(SourceError::AmbiguousPlatform {
+                    path: file,
+                    choices,
+                });
+            }
+            matching.pop().ok_or_else(|| SourceError::NoSuchPlatform {
+                path: file.clone(),
+                wanted: p.clone(),
+                choices: platforms.clone(),
+            })?
+        }
+        None => {
+            if candidates.len() > 1 {
+                return Err(SourceError::AmbiguousPlatform {
+                    path: file,
+                    choices: platforms,
+                });
+            }
+            candidates
+                .pop()
+                .ok_or_else(|| SourceError::invalid(&file, "no image manifest"))?
+        }
+    };
+
+    let (config_name, _) = blob_name(&file, &chosen.manifest.config.digest)?;
+    let config_bytes = blob_json(blobs, &chosen.manifest.config, "config")?;
+    let mut layers = Vec::new();
+    let mut total = 0u64;
+    for (i, l) in chosen.manifest.layers.iter().enumerate() {
+        if !LAYER_TYPES.contains(&l.media_type.as_str()) {
+            return Err(SourceError::invalid(
+                &file,
+                format!(
+                    "layer {i} ({}): unknown media type {:?}",
+                    l.digest, l.media_type
+                ),
+            ));
+        }
+        let (name, expected) = blob_name(&file, &l.digest)?;
+        total = total.saturating_add(l.size);
+        layers.push((name, Some(expected), Some(l.media_type.clone())));
+    }
+    blobs.will_read(total);
+
+    // Full references first (containerd name, RepoTags), bare ref names (a tag only) last.
+    let mut tags: Vec<String> = chosen
+        .names
+        .iter()
+        .filter(|n| n.contains(':') || n.contains('/'))
+        .cloned()
+        .collect();
+    tags.dedup();
+    let bare_tag = chosen
+        .names
+        .iter()
+        .find(|n| !n.contains(':') && !n.contains('/'))
+        .cloned();
+    let name = picked_name.or_else(|| tags.first().cloned());
+    let version = match &name {
+        Some(n) => tag_of(n),
+        None => bare_tag.clone(),
+    };
+    let name = name.unwrap_or_else(|| file_stem(input));
+    if tags.is_empty() {
+        if let Some(t) = &bare_tag {
+            tags.push(t.clone());
+        }
+    }
+    finish(
+        blobs,
+        Chosen {
+            name,
+            version,
+            tags,
+            manifest_digest: Some(chosen.digest.clone()),
+            config_bytes,
+            config_name,
+            layers,
+        },
+        cx,
+    )
+}

@@ -1,0 +1,423 @@
+//! One layer: a tar (plain, gzip or zstd) read once into a [`LayerRecord`], then applied onto the
+//! [`Vfs`]. The two stages are separate so that layers can be read independently of the order in
+//! which they are applied.
+
+use std::io::{self, Read};
+use std::sync::Arc;
+
+use sha1::Sha1;
+use sha2::{Digest, Sha256};
+
+use super::stream::{read_head, BudgetReader, Compression, Counted, HashReader};
+use super::vfs::{display_path, normalize, Keep, Node, NodeKind, Vfs};
+use super::SourceError;
+use crate::limits::{Budget, FLAG_MAX_FILE_SIZE};
+
+/// How many first bytes of a file `keep` sees.
+pub const HEAD_LEN: usize = 64;
+
+/// What reading a layer needs to know.
+pub struct ReadCx<'a> {
+    pub keep: Keep<'a>,
+    pub budget: &'a Budget,
+    /// Also compute SHA-1 of every regular file.
+    pub sha1: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EntryKind {
+    File,
+    Dir,
+    Symlink(Vec<u8>),
+    /// A hard link to the (normalised) path of another entry of the image.
+    HardLink(Vec<u8>),
+    Other,
+}
+
+/// One entry of a layer tar, its path normalised inside the root.
+#[derive(Debug, Clone)]
+pub struct LayerEntry {
+    pub path: Vec<u8>,
+    pub kind: EntryKind,
+    pub mode: u32,
+    pub size: u64,
+    pub sha256: Option<[u8; 32]>,
+    pub sha1: Option<[u8; 20]>,
+    pub content: Option<Arc<[u8]>>,
+}
+
+/// Everything a layer tar says, in tar order, with the digests of its bytes.
+#[derive(Debug, Clone)]
+pub struct LayerRecord {
+    pub entries: Vec<LayerEntry>,
+    /// Folders made opaque by `.wh..wh..opq`.
+    pub opaque: Vec<Vec<u8>>,
+    /// Paths removed by `.wh.NAME`.
+    pub whiteouts: Vec<Vec<u8>>,
+    /// SHA-256 of the blob as stored.
+    pub digest: [u8; 32],
+    /// Size of the blob as stored.
+    pub stored_size: u64,
+    /// SHA-256 of the uncompressed tar (the diff_id).
+    pub diff_id: [u8; 32],
+    pub compression: Compression,
+    /// Problems that did not stop the read, without the file/layer prefix.
+    pub warnings: Vec<String>,
+}
+
+fn limit_or_invalid(cx: &ReadCx<'_>, file: &str, layer: &str, message: String) -> SourceError {
+    if let Some(e) = cx.budget.tripped() {
+        return SourceError::Limit {
+            path: file.to_string(),
+            what: format!("{} (layer {layer})", e.what()),
+            limit: e.limit(),
+            flag: e.flag(),
+        };
+    }
+    SourceError::Invalid {
+        path: file.to_string(),
+        message: format!("layer {layer}: {message}"),
+    }
+}
+
+/// Reads one layer blob from `reader` to its end. `file` and `layer` name it in errors.
+pub fn read_layer(
+    reader: impl Read,
+    cx: &ReadCx<'_>,
+    file: &str,
+    layer: &str,
+) -> Result<LayerRecord, SourceError> {
+    let mut stored = HashReader::new(reader);
+    let head = read_head(&mut stored, 512)
+        .map_err(|e| limit_or_invalid(cx, file, layer, format!("cannot read the blob: {e}")))?;
+    let compression = Compression::sniff(&head);
+    if compression == Compression::None && !super::stream::looks_like_tar(&head) {
+        return Err(limit_or_invalid(
+            cx,
+            file,
+            layer,
+            "not a tar archive (nor gzip or zstd)".to_string(),
+        ));
+    }
+    let joined = io::Cursor::new(head).chain(&mut stored);
+    let decoded: Box<dyn Read + '_> = match compression {
+        Compression::None => Box::new(joined),
+        Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(joined)),
+        Compression::Zstd => {
+            Box::new(zstd::stream::read::Decoder::new(joined).map_err(|e| {
+                limit_or_invalid(cx, file, layer, format!("cannot start zstd: {e}"))
+            })?)
+        }
+    };
+    let mut diff = HashReader::new(BudgetReader::new(decoded, cx.budget, Counted::Layer));
+    let mut rec = LayerRecord {
+        entries: Vec::new(),
+        opaque: Vec::new(),
+        whiteouts: Vec::new(),
+        digest: [0; 32],
+        stored_size: 0,
+        diff_id: [0; 32],
+        compression,
+        warnings: Vec::new(),
+    };
+    {
+        let mut archive = tar::Archive::new(&mut diff);
+        let entries = archive
+            .entries()
+            .map_err(|e| limit_or_invalid(cx, file, layer, format!("cannot read the tar: {e}")))?;
+        let mut last = String::from("(start)");
+        for entry in entries {
+            let entry = entry.map_err(|e| {
+                limit_or_invalid(
+                    cx,
+                    file,
+                    layer,
+                    format!("corrupt or truncated after entry {last}: {e}"),
+                )
+            })?;
+            last = display_path(&entry.path_bytes());
+            read_entry(entry, cx, &mut rec)
+                .map_err(|m| limit_or_invalid(cx, file, layer, format!("entry {last}: {m}")))?;
+        }
+    }
+    // Trailing bytes after the end-of-archive blocks still belong to the diff_id.
+    diff.drain().map_err(|e| {
+        limit_or_invalid(cx, file, layer, format!("corrupt data after the tar: {e}"))
+    })?;
+    let (diff_id, _) = diff.finish();
+    stored
+        .drain()
+        .map_err(|e| limit_or_invalid(cx, file, layer, format!("cannot read the blob: {e}")))?;
+    let (digest, stored_size) = stored.finish();
+    rec.diff_id = diff_id;
+    rec.digest = digest;
+    rec.stored_size = stored_size;
+    Ok(rec)
+}
+
+fn read_entry<R: Read>(
+    mut entry: tar::Entry<'_, R>,
+    cx: &ReadCx<'_>,
+    rec: &mut LayerRecord,
+) -> Result<(), String> {
+    let kind = entry.header().entry_type();
+    if matches!(
+        kind,
+        tar::EntryType::XGlobalHeader | tar::EntryType::XHeader
+    ) {
+        return Ok(());
+    }
+    cx.budget.entry().map_err(|e| e.what().to_string())?;
+    let raw = entry.path_bytes().into_owned();
+    let path = normalize(&raw);
+    let mode = entry.header().mode().unwrap_or(0o644) & 0o7777;
+
+    let (parent, base) = match path.iter().rposition(|&b| b == b'/') {
+        Some(i) => (&path[..i], &path[i + 1..]),
+        None => (&b""[..], &path[..]),
+    };
+    if let Some(name) = base.strip_prefix(b".wh.") {
+        if name == b".wh..opq" {
+            rec.opaque.push(parent.to_vec());
+        } else if !name.starts_with(b".wh.") && !name.is_empty() {
+            let mut p = parent.to_vec();
+            if !p.is_empty() {
+                p.push(b'/');
+            }
+            p.extend_from_slice(name);
+            rec.whiteouts.push(p);
+        }
+        return Ok(()); // whiteouts never appear in the filesystem; `.wh..wh.*` is overlay bookkeeping
+    }
+    if path.is_empty() {
+        if kind != tar::EntryType::Directory {
+            rec.warnings.push(format!(
+                "entry {} resolves to the root and is not a folder: skipped",
+                display_path(&raw)
+            ));
+        }
+        return Ok(());
+    }
+
+    let node_kind = match kind {
+        tar::EntryType::Regular | tar::EntryType::Continuous | tar::EntryType::GNUSparse => {
+            EntryKind::File
+        }
+        tar::EntryType::Directory => EntryKind::Dir,
+        tar::EntryType::Symlink => match entry.link_name_bytes() {
+            Some(t) => EntryKind::Symlink(t.into_owned()),
+            None => {
+                rec.warnings.push(format!(
+                    "symlink {} has no target: skipped",
+                    display_path(&path)
+                ));
+                return Ok(());
+            }
+        },
+        tar::EntryType::Link => match entry.link_name_bytes() {
+            Some(t) => EntryKind::HardLink(normalize(&t)),
+            None => {
+                rec.warnings.push(format!(
+                    "hard link {} has no target: skipped",
+                    display_path(&path)
+                ));
+                return Ok(());
+            }
+        },
+        tar::EntryType::Char | tar::EntryType::Block | tar::EntryType::Fifo => EntryKind::Other,
+        other => {
+            rec.warnings.push(format!(
+                "entry {} has an unsupported type {:?}: skipped",
+                display_path(&path),
+                other.as_byte() as char
+            ));
+            return Ok(());
+        }
+    };
+
+    if node_kind != EntryKind::File {
+        rec.entries.push(LayerEntry {
+            path,
+            kind: node_kind,
+            mode,
+            size: 0,
+            sha256: None,
+            sha1: None,
+            content: None,
+        });
+        return Ok(());
+    }
+
+    let declared = entry.size();
+    let file =
+        read_file(&mut entry, &path, declared, cx, &mut rec.warnings).map_err(|e| e.to_string())?;
+    if file.size != declared {
+        return Err(format!("truncated: {} bytes of {declared}", file.size));
+    }
+    rec.entries.push(LayerEntry {
+        path,
+        kind: EntryKind::File,
+        mode,
+        size: file.size,
+        sha256: Some(file.sha256),
+        sha1: file.sha1,
+        content: file.content,
+    });
+    Ok(())
+}
+
+/// A regular file read through: digests, size and the content when asked for.
+pub struct ReadFile {
+    pub size: u64,
+    pub sha256: [u8; 32],
+    pub sha1: Option<[u8; 20]>,
+    pub content: Option<Arc<[u8]>>,
+}
+
+/// Streams a regular file of `declared` bytes at `path`, hashing it and keeping its content when
+/// `keep` asks for it and it fits the limits. A file too big for `--max-file-size` is a warning.
+pub fn read_file(
+    r: &mut impl Read,
+    path: &[u8],
+    declared: u64,
+    cx: &ReadCx<'_>,
+    warnings: &mut Vec<String>,
+) -> io::Result<ReadFile> {
+    let head = read_head(r, HEAD_LEN)?;
+    let max_file = cx.budget.limits().max_file_size;
+    let wanted = (cx.keep)(path, &head);
+    let keep_max = match wanted {
+        Some(_) if declared > max_file => {
+            warnings.push(format!(
+                "{}: {declared} bytes exceeds the limit of {max_file} for parsed files (raise it with {FLAG_MAX_FILE_SIZE}): content not read",
+                display_path(path)
+            ));
+            None
+        }
+        Some(max) if declared <= max => Some(max.min(max_file)),
+        _ => None,
+    };
+    let mut sha256 = Sha256::new();
+    let mut sha1 = cx.sha1.then(Sha1::new);
+    let mut size = head.len() as u64;
+    sha256.update(&head);
+    if let Some(h) = sha1.as_mut() {
+        h.update(&head);
+    }
+    let content = if let Some(max) = keep_max {
+        // Grown as bytes arrive, never sized from the header.
+        let mut buf = head;
+        r.take(max.saturating_sub(buf.len() as u64).saturating_add(1))
+            .read_to_end(&mut buf)?;
+        let rest = buf.get(HEAD_LEN..).unwrap_or_default();
+        sha256.update(rest);
+        if let Some(h) = sha1.as_mut() {
+            h.update(rest);
+        }
+        size = buf.len() as u64;
+        if size > max {
+            // Longer than the header said: hash the rest, keep nothing.
+            size = size.saturating_add(hash_rest(r, &mut sha256, sha1.as_mut())?);
+            None
+        } else {
+            Some(Arc::from(buf))
+        }
+    } else {
+        size = size.saturating_add(hash_rest(r, &mut sha256, sha1.as_mut())?);
+        None
+    };
+    Ok(ReadFile {
+        size,
+        sha256: sha256.finalize().into(),
+        sha1: sha1.map(|h| h.finalize().into()),
+        content,
+    })
+}
+
+fn hash_rest(
+    r: &mut impl Read,
+    sha256: &mut Sha256,
+    mut sha1: Option<&mut Sha1>,
+) -> io::Result<u64> {
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut total = 0u64;
+    loop {
+        let n = match r.read(&mut buf) {
+            Ok(0) => return Ok(total),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        let chunk = buf.get(..n).unwrap_or_default();
+        sha256.update(chunk);
+        if let Some(h) = sha1.as_deref_mut() {
+            h.update(chunk);
+        }
+        total = total.saturating_add(n as u64);
+    }
+}
+
+/// Applies a layer record onto `fs` as layer number `layer`: whiteouts and opaque folders first (they
+/// only hide lower layers, whatever their place in the tar), then the entries in tar order.
+/// `label` names the layer in warnings.
+pub fn apply(
+    fs: &mut Vfs,
+    layer: usize,
+    rec: &LayerRecord,
+    label: &str,
+    warnings: &mut Vec<String>,
+) {
+    for w in &rec.warnings {
+        warnings.push(format!("{label}: {w}"));
+    }
+    for dir in &rec.opaque {
+        let canonical = fs.resolve(dir).unwrap_or_else(|| dir.clone());
+        fs.make_opaque(&canonical, layer);
+    }
+    for path in &rec.whiteouts {
+        let target = fs.resolve_parent(path).unwrap_or_else(|| path.clone());
+        fs.remove(&target, layer);
+    }
+    for e in &rec.entries {
+        let Some(at) = fs.make_parents(&e.path, layer) else {
+            warnings.push(format!(
+                "{label}: entry {}: a parent is not a folder: skipped",
+                display_path(&e.path)
+            ));
+            continue;
+        };
+        let node = match &e.kind {
+            EntryKind::HardLink(target) => {
+                let found = fs
+                    .get(target)
+                    .or_else(|| fs.resolve_parent(target).and_then(|t| fs.get(&t)));
+                match found {
+                    Some(n) if !n.is_dir() => Node { layer, ..n.clone() },
+                    _ => {
+                        warnings.push(format!(
+                            "{label}: hard link {} to missing {}: skipped",
+                            display_path(&e.path),
+                            display_path(target)
+                        ));
+                        continue;
+                    }
+                }
+            }
+            kind => Node {
+                kind: match kind {
+                    EntryKind::File => NodeKind::File,
+                    EntryKind::Dir => NodeKind::Dir,
+                    EntryKind::Symlink(t) => NodeKind::Symlink(t.clone()),
+                    _ => NodeKind::Other,
+                },
+                mode: e.mode,
+                size: e.size,
+                layer,
+                sha256: e.sha256,
+                sha1: e.sha1,
+                content: e.content.clone(),
+            },
+        };
+        fs.insert(at, node);
+    }
+}
