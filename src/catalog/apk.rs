@@ -366,6 +366,8 @@ fn catalog_db(
         }
         found.packages.push(pkg);
     }
+    found.relationships.sort();
+    found.relationships.dedup();
 }
 
 /// APK packages from the installed database.
@@ -400,5 +402,420 @@ impl Cataloger for ApkDb {
             }
         }
         found
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::testutil::{by_name, distro, fixture, link, put, run};
+    use crate::source::Vfs;
+
+    fn db_fs(path: &str, fixture_name: &str) -> Vfs {
+        let mut fs = Vfs::new();
+        put(
+            &mut fs,
+            path,
+            crate::catalog::testutil::file(0, &fixture(&format!("apk/installed/{fixture_name}"))),
+        );
+        fs
+    }
+
+    fn deps_of(found: &Found, id: &str) -> Vec<String> {
+        found
+            .relationships
+            .iter()
+            .filter(|r| r.from == id && r.kind == RelationshipKind::DependsOn)
+            .map(|r| r.to.clone())
+            .collect()
+    }
+
+    #[test]
+    fn wolfi_base() {
+        let fs = db_fs("usr/lib/apk/db/installed", "wolfi-base.installed");
+        let d = distro("wolfi.os-release");
+        let found = run(&ApkDb, &fs, Some(&d));
+        assert_eq!(found.packages.len(), 15);
+        assert!(found.warnings.is_empty(), "{:?}", found.warnings);
+
+        let glibc = by_name(&found, "glibc");
+        assert_eq!(glibc.id, "apk:glibc@2.41-r55");
+        assert_eq!(
+            glibc.purl.as_deref(),
+            Some("pkg:apk/wolfi/glibc@2.41-r55?arch=x86_64&distro=wolfi-20220914")
+        );
+        assert_eq!(
+            glibc.cpes,
+            vec!["cpe:2.3:a:wolfi:glibc:2.41-r55:*:*:*:*:*:*:*"]
+        );
+        assert_eq!(glibc.supplier.as_deref(), Some("Organization: Wolfi"));
+        assert_eq!(glibc.found_by, "apk-db");
+        assert_eq!(glibc.evidence, vec!["/usr/lib/apk/db/installed"]);
+        assert_eq!(glibc.layer, Some(0));
+        let locale = by_name(&found, "glibc-locale-posix");
+        assert_eq!(
+            locale.purl.as_deref(),
+            Some("pkg:apk/wolfi/glibc-locale-posix@2.41-r55?arch=x86_64&distro=wolfi-20220914&upstream=glibc")
+        );
+        assert_eq!(locale.source_name.as_deref(), Some("glibc"));
+        assert_eq!(locale.source_version.as_deref(), Some("2.41-r55"));
+
+        let ca = by_name(&found, "ca-certificates-bundle");
+        assert_eq!(ca.licenses[0].raw, "MPL-2.0 AND MIT");
+        assert_eq!(ca.licenses[0].spdx.as_deref(), Some("MPL-2.0 AND MIT"));
+        let libgcc = by_name(&found, "libgcc");
+        assert_eq!(
+            libgcc.licenses[0].spdx.as_deref(),
+            Some("GPL-3.0-or-later WITH GCC-exception-3.1")
+        );
+
+        let base = by_name(&found, "wolfi-baselayout");
+        assert_eq!(
+            base.checksums,
+            vec![(
+                "SHA1".to_string(),
+                "e46291d9cbac245b895b98d8401c514502bdc53b".to_string()
+            )]
+        );
+        assert_eq!(
+            base.properties["sbomkit:apk:commit"],
+            "a2020bf03d408b2ef1585d7dc52c29ce88524a76"
+        );
+        assert_eq!(base.properties["sbomkit:apk:build-time"], "1752789152");
+        assert_eq!(base.properties["sbomkit:apk:installed-size"], "123541");
+        assert_eq!(base.properties["sbomkit:apk:provider-priority"], "0");
+        assert_eq!(base.homepage, None); // `U:` is empty
+        assert_eq!(base.originator.as_deref(), Some("Person: wolfi"));
+
+        // Ownership: every R: line, with its Z: digest.
+        assert_eq!(found.owned.len(), 91);
+        let group = found.owned.iter().find(|o| o.path == b"etc/group").unwrap();
+        assert_eq!(group.package, "apk:wolfi-baselayout@20230201-r23");
+        assert_eq!(
+            group.checksums,
+            vec![(
+                "SHA1".into(),
+                "c3b8fac9c89336635be93d39c805fe04f852b800".into()
+            )]
+        );
+
+        // Dependencies through so: provides, plain names, versioned names; conflicts ignored.
+        assert_eq!(
+            deps_of(&found, "apk:libcrypto3@3.5.1-r1"),
+            ["apk:glibc@2.41-r55"]
+        );
+        assert_eq!(
+            deps_of(&found, "apk:libgcc@15.1.0-r3"),
+            ["apk:glibc@2.41-r55", "apk:ld-linux@2.41-r55"]
+        );
+        assert_eq!(
+            deps_of(&found, "apk:wolfi-base@1-r7"),
+            [
+                "apk:apk-tools@2.14.10-r6",
+                "apk:busybox@1.37.0-r47",
+                "apk:wolfi-keys@1-r12"
+            ]
+        );
+        assert!(deps_of(&found, "apk:busybox@1.37.0-r47")
+            .contains(&"apk:libcrypt1@2.41-r55".to_string()));
+        // `D:merged-usrsbin` is provided by wolfi-baselayout's `p:merged-usrsbin`.
+        assert!(deps_of(&found, "apk:ca-certificates-bundle@20250619-r3")
+            .contains(&"apk:wolfi-baselayout@20230201-r23".to_string()));
+        let glibc_deps = deps_of(&found, "apk:glibc@2.41-r55");
+        assert!(glibc_deps.contains(&"apk:libgcc@15.1.0-r3".to_string()));
+        assert!(!glibc_deps.contains(&"apk:glibc@2.41-r55".to_string()));
+        assert_eq!(
+            deps_of(&found, "apk:ld-linux@2.41-r55")[0],
+            "apk:glibc@2.41-r55"
+        );
+    }
+
+    #[test]
+    fn without_os_release_the_namespace_is_inferred() {
+        let fs = db_fs("lib/apk/db/installed", "wolfi-base.installed");
+        let found = run(&ApkDb, &fs, None);
+        let glibc = by_name(&found, "glibc");
+        assert_eq!(
+            glibc.purl.as_deref(),
+            Some("pkg:apk/wolfi/glibc@2.41-r55?arch=x86_64")
+        );
+        assert!(glibc.cpes.is_empty());
+        assert_eq!(glibc.supplier, None);
+        assert_eq!(found.warnings.len(), 1);
+        assert!(found.warnings[0].starts_with("/lib/apk/db/installed: no os-release"));
+        assert!(found.warnings[0].contains("`wolfi`"));
+
+        let fs = db_fs("lib/apk/db/installed", "alpine-multiple-2.installed");
+        let found = run(&ApkDb, &fs, None);
+        assert_eq!(
+            by_name(&found, "musl").purl.as_deref(),
+            Some("pkg:apk/alpine/musl@1.2.3-r0?arch=x86_64")
+        );
+    }
+
+    #[test]
+    fn alpine_316_under_usr_lib_found_once_through_the_lib_symlink() {
+        let mut fs = db_fs("usr/lib/apk/db/installed", "alpine-3.16-base.installed");
+        fs.insert(b"lib".to_vec(), link(0, "usr/lib"));
+        let d = distro("alpine-3.18.os-release");
+        let found = run(&ApkDb, &fs, Some(&d));
+        assert_eq!(found.packages.len(), 14);
+        assert!(found.warnings.is_empty(), "{:?}", found.warnings);
+        let data = by_name(&found, "alpine-baselayout-data");
+        assert_eq!(data.arch.as_deref(), Some("aarch64"));
+        assert_eq!(data.source_name.as_deref(), Some("alpine-baselayout"));
+        assert_eq!(
+            data.originator.as_deref(),
+            Some("Person: Natanael Copa (ncopa@alpinelinux.org)")
+        );
+        assert_eq!(
+            data.purl.as_deref(),
+            Some("pkg:apk/alpine/alpine-baselayout-data@3.2.0-r22?arch=aarch64&distro=alpine-3.18.4&upstream=alpine-baselayout")
+        );
+        assert_eq!(data.properties["sbomkit:apk:replaces"], "alpine-baselayout");
+    }
+
+    #[test]
+    fn alpine_single_keeps_a_non_spdx_license_raw() {
+        let fs = db_fs("lib/apk/db/installed", "alpine-single.installed");
+        let d = distro("alpine-3.x.os-release");
+        let found = run(&ApkDb, &fs, Some(&d));
+        assert_eq!(found.packages.len(), 1);
+        let p = &found.packages[0];
+        assert_eq!(
+            (p.name.as_str(), p.version.as_str()),
+            ("musl-utils", "1.1.24-r2")
+        );
+        assert_eq!(p.licenses.len(), 1);
+        assert_eq!(p.licenses[0].raw, "MIT BSD GPL2+");
+        assert_eq!(p.licenses[0].spdx, None);
+        assert_eq!(
+            p.originator.as_deref(),
+            Some("Person: Timo Teräs (timo.teras@iki.fi)")
+        );
+        assert_eq!(p.supplier.as_deref(), Some("Organization: Alpine Linux"));
+        assert_eq!(
+            p.description.as_deref(),
+            Some("the musl c library (libc) implementation")
+        );
+        assert_eq!(p.homepage.as_deref(), Some("https://musl.libc.org/"));
+        assert_eq!(
+            p.cpes,
+            vec!["cpe:2.3:a:alpine:musl-utils:1.1.24-r2:*:*:*:*:*:*:*"]
+        );
+        assert_eq!(
+            p.checksums,
+            vec![(
+                "SHA1".into(),
+                "6d3b45e79dbab444ca7cbfa59e2833203be6fb6a".into()
+            )]
+        );
+        assert_eq!(p.properties["sbomkit:apk:size"], "37944");
+        assert_eq!(p.properties["sbomkit:apk:installed-size"], "151552");
+        assert_eq!(p.properties["sbomkit:apk:build-time"], "1584790550");
+        assert_eq!(p.properties["sbomkit:apk:replaces"], "libiconv");
+        // Neither scanelf nor musl is installed here: no edges to packages that are not there.
+        assert!(found.relationships.is_empty());
+        let paths: Vec<&[u8]> = found.owned.iter().map(|o| o.path.as_slice()).collect();
+        assert_eq!(
+            paths,
+            [
+                &b"sbin/ldconfig"[..],
+                b"usr/bin/iconv",
+                b"usr/bin/ldd",
+                b"usr/bin/getconf",
+                b"usr/bin/getent"
+            ]
+        );
+        assert_eq!(
+            found.owned[0].checksums[0].1,
+            "2a36b6f8f3992b112450e66ac128c2ea499a103e"
+        );
+    }
+
+    #[test]
+    fn alpine_multiple_dependencies() {
+        let fs = db_fs("lib/apk/db/installed", "alpine-multiple-2.installed");
+        let d = distro("alpine-3.x.os-release");
+        let found = run(&ApkDb, &fs, Some(&d));
+        assert_eq!(found.packages.len(), 14);
+        // `so:libc.musl-x86_64.so.1` → musl; `/bin/sh` → busybox; `alpine-baselayout-data=3.2.0-r22`.
+        assert_eq!(
+            deps_of(&found, "apk:alpine-baselayout@3.2.0-r22"),
+            [
+                "apk:alpine-baselayout-data@3.2.0-r22",
+                "apk:busybox@1.35.0-r17",
+                "apk:musl@1.2.3-r0"
+            ]
+        );
+        // `musl>=1.2` and so: names.
+        assert_eq!(
+            deps_of(&found, "apk:apk-tools@2.12.9-r3"),
+            [
+                "apk:ca-certificates-bundle@20220614-r0",
+                "apk:libcrypto1.1@1.1.1q-r0",
+                "apk:libssl1.1@1.1.1q-r0",
+                "apk:musl@1.2.3-r0",
+                "apk:zlib@1.2.12-r3"
+            ]
+        );
+        assert_eq!(
+            deps_of(&found, "apk:libc-utils@0.7.2-r3"),
+            ["apk:musl-utils@1.2.3-r0"]
+        );
+        assert!(deps_of(&found, "apk:musl@1.2.3-r0").is_empty());
+    }
+
+    /// Splits a database into its stanzas (each without the blank line after it).
+    fn stanzas(text: &str) -> Vec<String> {
+        text.split("\n\n")
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect()
+    }
+
+    fn join(st: &[String]) -> Vec<u8> {
+        let mut s = st.join("\n\n");
+        s.push_str("\n\n");
+        s.into_bytes()
+    }
+
+    #[test]
+    fn layer_is_where_the_package_arrived_and_survived() {
+        let text = String::from_utf8(fixture("apk/installed/alpine-multiple-2.installed")).unwrap();
+        let all = stanzas(&text);
+        assert_eq!(all.len(), 14);
+        let path = "lib/apk/db/installed";
+        let mut fs = Vfs::new();
+        use crate::catalog::testutil::file;
+        // Layer 0: the first ten packages (musl among them).
+        put(&mut fs, path, file(0, &join(&all[..10])));
+        // Layer 1 rewrites the database: four more packages, zlib removed.
+        let mut l1: Vec<String> = all
+            .iter()
+            .filter(|s| !s.contains("\nP:zlib\n"))
+            .cloned()
+            .collect();
+        put(&mut fs, path, file(1, &join(&l1)));
+        // Layer 2: musl upgraded, zlib re-added.
+        for s in &mut l1 {
+            if s.contains("\nP:musl\n") {
+                *s = s.replace("V:1.2.3-r0", "V:1.2.3-r1");
+            }
+        }
+        l1.push(
+            all.iter()
+                .find(|s| s.contains("\nP:zlib\n"))
+                .unwrap()
+                .clone(),
+        );
+        put(&mut fs, path, file(2, &join(&l1)));
+        // Layer 3 rewrites the file again without changing the package set.
+        let mut l3 = l1.clone();
+        l3.reverse();
+        put(&mut fs, path, file(3, &join(&l3)));
+
+        let found = run(&ApkDb, &fs, None);
+        assert_eq!(found.packages.len(), 14);
+        assert_eq!(by_name(&found, "busybox").layer, Some(0));
+        assert_eq!(by_name(&found, "apk-tools").layer, Some(1)); // added by layer 1, untouched since
+        assert_eq!(by_name(&found, "zlib").layer, Some(2)); // removed in 1, re-added in 2
+        let musl = by_name(&found, "musl");
+        assert_eq!((musl.version.as_str(), musl.layer), ("1.2.3-r1", Some(2)));
+
+        // A whiteout of the whole database and a restore: everything comes from the restoring layer.
+        fs.remove(path.as_bytes(), 4);
+        put(&mut fs, path, file(5, &join(&l3)));
+        let found = run(&ApkDb, &fs, None);
+        assert!(found.packages.iter().all(|p| p.layer == Some(5)));
+    }
+
+    #[test]
+    fn malformed_records_are_warnings_and_the_rest_is_catalogued() {
+        let text = String::from_utf8(fixture("apk/installed/alpine-multiple-2.installed")).unwrap();
+        let all = stanzas(&text);
+        let mut parts = all[..3].to_vec();
+        // A garbage line inside a stanza, a stanza without P:, and a duplicate package.
+        parts[1] = parts[1].replacen("\n", "\nthis is not a field\n", 1);
+        parts.push("V:1.0\nA:x86_64".to_string());
+        parts.push(all[0].clone());
+        let db = join(&parts);
+        let text = String::from_utf8(db.clone()).unwrap();
+        let garbage_line = text
+            .lines()
+            .position(|l| l == "this is not a field")
+            .unwrap()
+            + 1;
+        let orphan_line = text.lines().position(|l| l == "V:1.0").unwrap() + 1;
+        let first = all[0].lines().next().unwrap();
+        let dup_line = text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| *l == first)
+            .nth(1)
+            .unwrap()
+            .0
+            + 1;
+
+        let mut fs = Vfs::new();
+        put(
+            &mut fs,
+            "lib/apk/db/installed",
+            crate::catalog::testutil::file(0, &db),
+        );
+        let found = run(&ApkDb, &fs, Some(&distro("alpine-3.x.os-release")));
+        assert_eq!(found.packages.len(), 3);
+        assert_eq!(
+            found.warnings,
+            vec![
+                format!("/lib/apk/db/installed:{garbage_line}: not a `K:value` line, skipped"),
+                format!("/lib/apk/db/installed:{orphan_line}: package stanza without P: or V:, skipped"),
+                format!("/lib/apk/db/installed:{dup_line}: package alpine-baselayout-data listed again, kept once"),
+            ]
+        );
+        assert_eq!(by_name(&found, "musl").version, "1.2.3-r0");
+    }
+
+    #[test]
+    fn garbage_never_panics() {
+        let mut junk = Vec::new();
+        let mut x: u32 = 12345;
+        for _ in 0..20000 {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            let b = (x >> 16) as u8;
+            // Bias towards the bytes the parser cares about.
+            junk.push(match b % 8 {
+                0 => b'\n',
+                1 => b':',
+                2 => b"PVDpFRZC"[usize::from(b >> 5)],
+                _ => b,
+            });
+        }
+        let (_, _) = parse(&junk, "junk");
+        let mut fs = Vfs::new();
+        put(
+            &mut fs,
+            "lib/apk/db/installed",
+            crate::catalog::testutil::file(0, &junk),
+        );
+        let _ = run(&ApkDb, &fs, None);
+        assert_eq!(decode_digest("Q1!!!"), None);
+        assert_eq!(decode_digest("Q1AAAA"), None); // wrong length
+        assert_eq!(decode_digest("deadbeef"), None);
+    }
+
+    #[test]
+    fn keeps_only_the_databases() {
+        assert!(ApkDb.keep(b"lib/apk/db/installed", b"").is_some());
+        assert!(ApkDb.keep(b"usr/lib/apk/db/installed", b"").is_some());
+        assert!(ApkDb.keep(b"lib/apk/db/triggers", b"").is_none());
+        assert!(ApkDb.keep(b"etc/apk/world", b"").is_none());
+        assert_eq!(
+            dependency_name("so:libc.musl-x86_64.so.1=1"),
+            "so:libc.musl-x86_64.so.1"
+        );
+        assert_eq!(dependency_name("musl>=1.2"), "musl");
+        assert_eq!(dependency_name("foo@edge"), "foo");
+        assert_eq!(dependency_name("pc:zlib"), "pc:zlib");
     }
 }

@@ -622,6 +622,8 @@ impl Cataloger for DpkgDb {
             found.owned.extend(owned_files(fs, db, r));
             found.packages.push(pkg);
         }
+        found.relationships.sort();
+        found.relationships.dedup();
         found
     }
 }

@@ -9,6 +9,8 @@ pub mod deb822;
 pub mod dpkg;
 pub mod license;
 pub mod os_release;
+#[cfg(test)]
+mod testutil;
 pub mod version;
 
 use std::collections::BTreeMap;
