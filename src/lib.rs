@@ -12,10 +12,12 @@
 
 pub mod catalog;
 pub mod cli;
+pub mod cpe;
 pub mod error;
 pub mod format;
 pub mod limits;
 pub mod model;
+pub mod purl;
 pub mod scan;
 pub mod source;
 

@@ -4,9 +4,19 @@
 //! names purls), then the package databases (they own files), then binaries (a binary owned by a
 //! package is a file of that package, not a package of its own).
 
+pub mod apk;
+pub mod deb822;
+pub mod dpkg;
+pub mod license;
+pub mod os_release;
+#[cfg(test)]
+mod testutil;
+pub mod version;
+
 use std::collections::BTreeMap;
 
 use crate::model::{Distro, FileRecord, Package, Relationship, Subject};
+use crate::source::vfs::Version;
 use crate::source::Vfs;
 
 /// What a cataloger sees.
@@ -60,11 +70,160 @@ pub trait Cataloger: Sync {
 
 /// The catalogers, in phases: every phase sees the files owned by packages of earlier phases.
 pub fn phases() -> Vec<Vec<Box<dyn Cataloger>>> {
-    vec![vec![], vec![]]
+    vec![
+        vec![
+            Box::new(os_release::OsRelease),
+            Box::new(apk::ApkDb),
+            Box::new(dpkg::DpkgDb),
+        ],
+        vec![],
+    ]
 }
 
 /// Reads os-release (`etc/os-release`, then `usr/lib/os-release`).
 pub fn read_distro(fs: &Vfs) -> Option<Distro> {
-    let _ = fs;
-    None
+    os_release::read(fs)
+}
+
+/// The layer from which `present` holds for every version of a file up to its final state: walks
+/// the history back from the end while the content is there and `present` accepts it. `None` when
+/// the final version itself does not qualify (or there is no history).
+pub fn surviving_since(
+    history: &[Version],
+    mut present: impl FnMut(&[u8]) -> bool,
+) -> Option<usize> {
+    let mut since = None;
+    for v in history.iter().rev() {
+        match v.content.as_deref() {
+            Some(c) if present(c) => since = Some(v.layer),
+            _ => break,
+        }
+    }
+    since
+}
+
+/// The first layer from which `key` is listed in every version of a database file up to the final
+/// one; `listed[i]` is what version `history[i]` lists (`None` where the file was removed).
+pub(crate) fn layer_of<K: Ord>(
+    history: &[Version],
+    listed: &[Option<std::collections::BTreeSet<K>>],
+    key: &K,
+) -> Option<usize> {
+    let mut since = None;
+    for (v, set) in history.iter().zip(listed).rev() {
+        match set {
+            Some(set) if set.contains(key) => since = Some(v.layer),
+            _ => break,
+        }
+    }
+    since
+}
+
+/// How packages of one database are named: purl namespace, `distro` qualifier, CPE vendor and
+/// supplier, from os-release or, without one, inferred from the packages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Naming {
+    pub namespace: String,
+    pub distro_qualifier: Option<String>,
+    /// Only from a real os-release: an inferred vendor would put a guess into a CPE.
+    pub cpe_vendor: Option<String>,
+    pub supplier: Option<String>,
+}
+
+impl Naming {
+    /// Naming from os-release, or from `inferred` with a warning that says so.
+    pub fn new(
+        distro: Option<&Distro>,
+        inferred: &str,
+        file: &str,
+        warnings: &mut Vec<String>,
+    ) -> Naming {
+        match distro {
+            Some(d) => Naming {
+                namespace: d.id.clone(),
+                distro_qualifier: Some(crate::purl::distro_qualifier(d)),
+                cpe_vendor: Some(d.id.clone()),
+                supplier: d
+                    .name
+                    .as_deref()
+                    .or(d.pretty_name.as_deref())
+                    .map(|n| format!("Organization: {n}")),
+            },
+            None => {
+                warnings.push(format!(
+                    "{file}: no os-release; purl namespace `{inferred}` inferred from the packages"
+                ));
+                Naming {
+                    namespace: inferred.to_string(),
+                    distro_qualifier: None,
+                    cpe_vendor: None,
+                    supplier: None,
+                }
+            }
+        }
+    }
+}
+
+/// `Name <mail>` (as package databases write maintainers) to SPDX's `Person: Name (mail)`.
+pub(crate) fn person(maintainer: &str) -> Option<String> {
+    let m = maintainer.trim();
+    if m.is_empty() {
+        return None;
+    }
+    match m.split_once('<') {
+        Some((name, rest)) => {
+            let mail = rest.split('>').next().unwrap_or("").trim();
+            let name = name.trim();
+            let name = if name.is_empty() { mail } else { name };
+            if mail.is_empty() {
+                Some(format!("Person: {name}"))
+            } else {
+                Some(format!("Person: {name} ({mail})"))
+            }
+        }
+        None => Some(format!("Person: {m}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    fn v(layer: usize, c: Option<&[u8]>) -> Version {
+        Version {
+            layer,
+            content: c.map(Arc::from),
+        }
+    }
+
+    #[test]
+    fn survival_walks_back_to_the_first_unbroken_layer() {
+        let h = [v(0, Some(b"a")), v(1, Some(b"ab")), v(3, Some(b"ab"))];
+        assert_eq!(surviving_since(&h, |c| c.contains(&b'a')), Some(0));
+        assert_eq!(surviving_since(&h, |c| c.contains(&b'b')), Some(1));
+        assert_eq!(surviving_since(&h, |c| c.contains(&b'z')), None);
+        let removed = [v(0, Some(b"a")), v(1, None), v(2, Some(b"a"))];
+        assert_eq!(surviving_since(&removed, |c| c == b"a"), Some(2));
+        assert_eq!(surviving_since(&[], |_| true), None);
+    }
+
+    #[test]
+    fn maintainers_become_people() {
+        assert_eq!(
+            person("Timo Teräs <timo.teras@iki.fi>").as_deref(),
+            Some("Person: Timo Teräs (timo.teras@iki.fi)")
+        );
+        assert_eq!(person("wolfi").as_deref(), Some("Person: wolfi"));
+        assert_eq!(person("<a@b>").as_deref(), Some("Person: a@b (a@b)"));
+        assert_eq!(person("  "), None);
+    }
+
+    #[test]
+    fn phase_one_has_the_os_and_package_databases() {
+        let p = phases();
+        let names: Vec<&str> = p[0].iter().map(|c| c.name()).collect();
+        assert_eq!(names, ["os-release", "apk-db", "dpkg-db"]);
+        assert!(p[1].is_empty());
+    }
 }

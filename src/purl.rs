@@ -1,0 +1,174 @@
+//! Package URLs, per the purl specification
+//! (<https://github.com/package-url/purl-spec/blob/main/docs/specification.md>).
+//!
+//! Every component is percent-encoded except ASCII letters, digits, `.`, `-`, `_`, `~` and `:`, which
+//! the specification says must stay as they are. So `2.36-9+deb12u4` becomes `2.36-9%2Bdeb12u4` and
+//! an epoch such as `1:1.2.11` keeps its colon. Qualifiers are sorted by key; keys are lower case.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// A package URL, built from decoded parts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Purl {
+    /// `apk`, `deb`, `golang`, `cargo`, `oci`, `generic`, ... (lower-cased when written).
+    pub ty: String,
+    /// Namespace segments joined by `/` (each segment is encoded on its own).
+    pub namespace: Option<String>,
+    pub name: String,
+    pub version: Option<String>,
+    /// Keys are lower-cased when written; empty values are left out, as the specification says.
+    pub qualifiers: BTreeMap<String, String>,
+    pub subpath: Option<String>,
+}
+
+impl Purl {
+    pub fn new(ty: impl Into<String>, name: impl Into<String>) -> Self {
+        Purl {
+            ty: ty.into(),
+            name: name.into(),
+            ..Purl::default()
+        }
+    }
+
+    pub fn with_namespace(mut self, namespace: impl Into<String>) -> Self {
+        self.namespace = Some(namespace.into());
+        self
+    }
+
+    pub fn with_version(mut self, version: impl Into<String>) -> Self {
+        self.version = Some(version.into());
+        self
+    }
+
+    pub fn with_qualifier(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.qualifiers
+            .insert(key.into().to_ascii_lowercase(), value.into());
+        self
+    }
+}
+
+impl fmt::Display for Purl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "pkg:{}/", self.ty.to_ascii_lowercase())?;
+        if let Some(ns) = self.namespace.as_deref() {
+            let segments: Vec<String> = ns
+                .split('/')
+                .filter(|s| !s.is_empty())
+                .map(encode)
+                .collect();
+            if !segments.is_empty() {
+                write!(f, "{}/", segments.join("/"))?;
+            }
+        }
+        f.write_str(&encode(&self.name))?;
+        if let Some(v) = self.version.as_deref() {
+            write!(f, "@{}", encode(v))?;
+        }
+        let mut first = true;
+        for (k, v) in &self.qualifiers {
+            if v.is_empty() {
+                continue;
+            }
+            f.write_str(if first { "?" } else { "&" })?;
+            first = false;
+            write!(f, "{}={}", k.to_ascii_lowercase(), encode(v))?;
+        }
+        if let Some(sub) = self.subpath.as_deref() {
+            let segments: Vec<String> = sub
+                .split('/')
+                .filter(|s| !s.is_empty() && *s != "." && *s != "..")
+                .map(encode)
+                .collect();
+            if !segments.is_empty() {
+                write!(f, "#{}", segments.join("/"))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Percent-encodes one purl component (UTF-8 bytes, upper-case hex).
+pub fn encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for &b in s.as_bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'~' | b':') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The purl `distro` qualifier for an os-release: `ID-VERSION_ID` (`debian-12`, `wolfi-20230201`),
+/// falling back to the codename, then to the bare id.
+pub fn distro_qualifier(distro: &crate::model::Distro) -> String {
+    match (
+        distro.version_id.as_deref(),
+        distro.version_codename.as_deref(),
+    ) {
+        (Some(v), _) if !v.is_empty() => format!("{}-{}", distro.id, v),
+        (_, Some(c)) if !c.is_empty() => format!("{}-{}", distro.id, c),
+        _ => distro.id.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn apk_example() {
+        let p = Purl::new("apk", "openssl")
+            .with_namespace("wolfi")
+            .with_version("3.3.0-r0")
+            .with_qualifier("distro", "wolfi-20230201")
+            .with_qualifier("arch", "x86_64");
+        assert_eq!(
+            p.to_string(),
+            "pkg:apk/wolfi/openssl@3.3.0-r0?arch=x86_64&distro=wolfi-20230201"
+        );
+    }
+
+    #[test]
+    fn versions_with_plus_tilde_colon() {
+        let p = Purl::new("deb", "libc6")
+            .with_namespace("debian")
+            .with_version("2.36-9+deb12u4")
+            .with_qualifier("arch", "amd64")
+            .with_qualifier("distro", "debian-12");
+        assert_eq!(
+            p.to_string(),
+            "pkg:deb/debian/libc6@2.36-9%2Bdeb12u4?arch=amd64&distro=debian-12"
+        );
+        let p = Purl::new("deb", "zlib1g")
+            .with_namespace("debian")
+            .with_version("1:1.2.11.dfsg-1~bpo10+1");
+        assert_eq!(
+            p.to_string(),
+            "pkg:deb/debian/zlib1g@1:1.2.11.dfsg-1~bpo10%2B1"
+        );
+    }
+
+    #[test]
+    fn qualifier_values_and_names_are_encoded() {
+        let p = Purl::new("deb", "g++ 12")
+            .with_namespace("debian")
+            .with_qualifier("upstream", "gcc-12@12.2.0-14")
+            .with_qualifier("Empty", "");
+        assert_eq!(
+            p.to_string(),
+            "pkg:deb/debian/g%2B%2B%2012?upstream=gcc-12%4012.2.0-14"
+        );
+        assert_eq!(encode("a/b?c#d&e=f%"), "a%2Fb%3Fc%23d%26e%3Df%25");
+        assert_eq!(encode("é"), "%C3%A9");
+    }
+
+    #[test]
+    fn namespace_segments_and_subpath() {
+        let mut p = Purl::new("GoLang", "x").with_namespace("/golang.org//a b/");
+        p.subpath = Some("./sub/../dir".into());
+        assert_eq!(p.to_string(), "pkg:golang/golang.org/a%20b/x#sub/dir");
+    }
+}
