@@ -1,9 +1,21 @@
 //! Writers: turn a [`Sbom`] into SPDX 2.3 JSON, CycloneDX 1.6/1.5 JSON or a table for people.
 //! Writers see only the model; they never read the source.
+//!
+//! Every writer is a pure function of the model: no clock, no randomness. The SPDX namespace and the
+//! CycloneDX serial number are UUIDv5 values derived from the subject's digests and a hash of the
+//! document body, so the same model always gives the same bytes and different content a different id.
 
+use std::collections::{HashMap, HashSet};
 use std::io::{self, Write};
 
-use crate::model::Sbom;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::model::{IdentityRole, Sbom, Subject, SubjectKind};
+
+mod cyclonedx;
+mod spdx;
+mod table;
 
 /// Output formats for `-o`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,6 +57,420 @@ pub fn write(
     opts: &WriteOptions,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    let _ = (sbom, format, opts, out);
-    todo!("writers")
+    match format {
+        Format::SpdxJson => spdx::write(sbom, out),
+        Format::CycloneDxJson => cyclonedx::write(sbom, opts.cyclonedx_version, out),
+        Format::Table => table::write(sbom, out),
+    }
+}
+
+/// `Tool: sbomkit-<version>` and friends name the tool with this.
+pub(crate) const TOOL_NAME: &str = "sbomkit";
+pub(crate) const TOOL_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The base namespace of every UUIDv5 sbomkit derives.
+fn uuid_namespace() -> Uuid {
+    Uuid::new_v5(&Uuid::NAMESPACE_URL, b"https://sbomkit.dev/")
+}
+
+/// A document id derived from the subject's digests and the SHA-256 of the document body (written
+/// with the id left empty), so that it is stable for the same content and differs for other content.
+pub(crate) fn document_uuid(subject: &Subject, body_sha256: &[u8]) -> Uuid {
+    let mut name = Vec::new();
+    for id in &subject.identities {
+        name.extend_from_slice(id.digest.as_bytes());
+        name.push(b'\n');
+    }
+    name.extend_from_slice(hex::encode(body_sha256).as_bytes());
+    Uuid::new_v5(&uuid_namespace(), &name)
+}
+
+/// A `Write` that only hashes, to derive ids from a body without keeping it in memory.
+#[derive(Default)]
+pub(crate) struct HashWriter(pub(crate) Sha256);
+
+impl Write for HashWriter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// `created` as RFC 3339 UTC with a `Z`, as both formats want it.
+pub(crate) fn rfc3339(secs: i64) -> io::Result<String> {
+    let t = time::OffsetDateTime::from_unix_timestamp(secs)
+        .ok()
+        .filter(|t| (0..=9999).contains(&t.year()))
+        .ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("document time {secs} is outside the years 0000-9999"),
+            )
+        })?;
+    let f = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+    t.format(&f).map_err(io::Error::other)
+}
+
+/// The digest identifying the subject best: manifest, else config, else the file's own digest.
+pub(crate) fn subject_digest(subject: &Subject) -> Option<&str> {
+    [
+        IdentityRole::Manifest,
+        IdentityRole::Config,
+        IdentityRole::File,
+    ]
+    .iter()
+    .find_map(|role| subject.identities.iter().find(|i| i.role == *role))
+    .map(|i| i.digest.as_str())
+}
+
+/// The hex of the subject's config digest (image) or own digest (file), for SHA-256 checksums.
+pub(crate) fn subject_sha256(subject: &Subject) -> Option<&str> {
+    let role = match subject.kind {
+        SubjectKind::Image => IdentityRole::Config,
+        SubjectKind::File => IdentityRole::File,
+        SubjectKind::Directory => return None,
+    };
+    subject
+        .identities
+        .iter()
+        .find(|i| i.role == role && i.digest.starts_with("sha256:"))
+        .map(|i| i.hex())
+        .filter(|h| valid_hex(h, 64))
+}
+
+/// Percent-encodes everything except unreserved characters and those in `keep`.
+fn pct(s: &str, keep: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) || keep.as_bytes().contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Splits an image reference into (repository, tag); a trailing `@digest` is dropped.
+fn split_reference(name: &str) -> (&str, Option<&str>) {
+    let name = name.split_once('@').map_or(name, |(n, _)| n);
+    let last_slash = name.rfind('/').map_or(0, |i| i + 1);
+    match name[last_slash..].rfind(':') {
+        Some(i) => (&name[..last_slash + i], Some(&name[last_slash + i + 1..])),
+        None => (name, None),
+    }
+}
+
+/// Docker's rule: the first path component names a registry if it has a `.` or `:` or is `localhost`.
+fn has_registry(repository: &str) -> bool {
+    match repository.split_once('/') {
+        Some((first, _)) => first.contains('.') || first.contains(':') || first == "localhost",
+        None => false,
+    }
+}
+
+/// `pkg:oci/NAME@sha256%3A<hex>?arch=..&os=..&repository_url=..&tag=..` per the purl OCI type; None when
+/// the subject is not an image or has no digest.
+pub(crate) fn image_purl(subject: &Subject) -> Option<String> {
+    if subject.kind != SubjectKind::Image {
+        return None;
+    }
+    let digest = subject
+        .identities
+        .iter()
+        .find(|i| i.role == IdentityRole::Manifest)
+        .or_else(|| {
+            subject
+                .identities
+                .iter()
+                .find(|i| i.role == IdentityRole::Config)
+        })?;
+    let (repository, parsed_tag) = split_reference(subject.name.trim());
+    let last = repository
+        .rsplit('/')
+        .next()
+        .unwrap_or(repository)
+        .to_ascii_lowercase();
+    let name = if last.is_empty() {
+        "image".to_string()
+    } else {
+        last
+    };
+    let mut purl = format!("pkg:oci/{}@{}", pct(&name, ""), pct(&digest.digest, ""));
+    // Qualifiers in the canonical (sorted by key) order.
+    let mut q: Vec<(&str, String)> = Vec::new();
+    if let Some(p) = &subject.platform {
+        if !p.architecture.is_empty() {
+            q.push(("arch", p.architecture.clone()));
+        }
+        if !p.os.is_empty() {
+            q.push(("os", p.os.clone()));
+        }
+    }
+    if has_registry(repository) {
+        q.push(("repository_url", repository.to_ascii_lowercase()));
+    }
+    if let Some(tag) = subject
+        .version
+        .as_deref()
+        .or(parsed_tag)
+        .filter(|t| !t.is_empty())
+    {
+        q.push(("tag", tag.to_string()));
+    }
+    for (i, (k, v)) in q.iter().enumerate() {
+        purl.push(if i == 0 { '?' } else { '&' });
+        purl.push_str(k);
+        purl.push('=');
+        purl.push_str(&pct(v, "/:"));
+    }
+    Some(purl)
+}
+
+/// Lower- or upper-case hex of exactly `len` digits.
+pub(crate) fn valid_hex(s: &str, len: usize) -> bool {
+    s.len() == len && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// Expected hex length of a digest named as in SPDX (`SHA1`, `SHA256`, `MD5`, ...).
+pub(crate) fn digest_hex_len(algorithm: &str) -> Option<usize> {
+    Some(match algorithm {
+        "MD5" => 32,
+        "SHA1" => 40,
+        "SHA224" => 56,
+        "SHA256" | "SHA3-256" | "BLAKE2b-256" | "BLAKE3" => 64,
+        "SHA384" | "SHA3-384" | "BLAKE2b-384" => 96,
+        "SHA512" | "SHA3-512" | "BLAKE2b-512" => 128,
+        _ => return None,
+    })
+}
+
+/// A homepage worth writing: an absolute http(s) URL without spaces or control characters.
+pub(crate) fn usable_url(s: &str) -> Option<&str> {
+    let s = s.trim();
+    let rest = s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"))?;
+    let ok = !rest.is_empty()
+        && !rest.starts_with('/')
+        && s.bytes()
+            .all(|b| b.is_ascii_graphic() && !b"\"<>\\^`{|}".contains(&b));
+    ok.then_some(s)
+}
+
+/// Splits `Person: Name (mail)` / `Organization: Name (mail)` into (is_person, name, mail).
+pub(crate) fn parse_actor(s: &str) -> Option<(bool, &str, Option<&str>)> {
+    let (person, rest) = if let Some(r) = s.strip_prefix("Person:") {
+        (true, r)
+    } else if let Some(r) = s.strip_prefix("Organization:") {
+        (false, r)
+    } else {
+        return None;
+    };
+    let rest = rest.trim();
+    let (name, mail) = match rest.strip_suffix(')').and_then(|r| r.rsplit_once('(')) {
+        Some((n, m)) => (n.trim(), Some(m.trim()).filter(|m| !m.is_empty())),
+        None => (rest, None),
+    };
+    (!name.is_empty()).then_some((person, name, mail))
+}
+
+/// Hands out unique output ids for model ids: `prefix` + the id reduced to `[A-Za-z0-9.-]`. A lossy
+/// reduction gets a short hash of the original, and a clash still left gets a counter, so every id is
+/// unique and, for the same model, stable.
+pub(crate) struct IdMap {
+    used: HashSet<String>,
+    map: HashMap<String, String>,
+}
+
+impl IdMap {
+    pub(crate) fn new() -> Self {
+        IdMap {
+            used: HashSet::new(),
+            map: HashMap::new(),
+        }
+    }
+
+    /// Reserves an exact id (for fixed ids like `SPDXRef-DOCUMENT`).
+    pub(crate) fn reserve(&mut self, id: &str) {
+        self.used.insert(id.to_string());
+    }
+
+    pub(crate) fn assign(&mut self, prefix: &str, model_id: &str) -> String {
+        if let Some(id) = self.map.get(model_id) {
+            return id.clone();
+        }
+        let base = format!("{prefix}{}", sanitize_id(model_id));
+        let mut id = base.clone();
+        let mut n = 2u64;
+        while self.used.contains(&id) {
+            id = format!("{base}-{n}");
+            n += 1;
+        }
+        self.used.insert(id.clone());
+        self.map.insert(model_id.to_string(), id.clone());
+        id
+    }
+
+    #[cfg(test)]
+    pub(crate) fn get(&self, model_id: &str) -> Option<&str> {
+        self.map.get(model_id).map(String::as_str)
+    }
+}
+
+/// Reduces `s` to the characters SPDX allows in ids (`[A-Za-z0-9.-]`). When anything had to change,
+/// a short hash of the original is appended so that `a/b` and `a:b` stay apart.
+pub(crate) fn sanitize_id(s: &str) -> String {
+    const MAX: usize = 100;
+    let mut out: String = s
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let lossy = out != s || out.len() > MAX || out.is_empty();
+    if lossy {
+        out.truncate(MAX);
+        let h = Sha256::digest(s.as_bytes());
+        if !out.is_empty() && !out.ends_with('-') {
+            out.push('-');
+        }
+        out.push_str(&hex::encode(&h[..4]));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Identity, Platform};
+
+    fn image(name: &str, version: Option<&str>, manifest: bool) -> Subject {
+        let mut identities = vec![Identity {
+            role: IdentityRole::Config,
+            digest: format!("sha256:{}", "c".repeat(64)),
+        }];
+        if manifest {
+            identities.insert(
+                0,
+                Identity {
+                    role: IdentityRole::Manifest,
+                    digest: format!("sha256:{}", "a".repeat(64)),
+                },
+            );
+        }
+        Subject {
+            kind: SubjectKind::Image,
+            name: name.into(),
+            version: version.map(Into::into),
+            identities,
+            platform: Some(Platform {
+                os: "linux".into(),
+                architecture: "amd64".into(),
+                variant: None,
+            }),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn image_purl_uses_manifest_digest_and_registry() {
+        let s = image("ghcr.io/Org/Tools/Alpine:3.18", None, true);
+        assert_eq!(
+            image_purl(&s).as_deref(),
+            Some(
+                "pkg:oci/alpine@sha256%3Aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\
+                 ?arch=amd64&os=linux&repository_url=ghcr.io/org/tools/alpine&tag=3.18"
+            )
+        );
+    }
+
+    #[test]
+    fn image_purl_falls_back_to_config_digest_without_registry() {
+        let s = image("alpine", Some("3.10"), false);
+        let purl = image_purl(&s).unwrap_or_default();
+        assert!(
+            purl.starts_with(&format!("pkg:oci/alpine@sha256%3A{}?", "c".repeat(64))),
+            "{purl}"
+        );
+        assert!(!purl.contains("repository_url"), "{purl}");
+        assert!(purl.ends_with("&tag=3.10"), "{purl}");
+    }
+
+    #[test]
+    fn image_purl_handles_registry_port_and_digest_reference() {
+        let s = image("localhost:5000/app@sha256:0123", None, true);
+        let purl = image_purl(&s).unwrap_or_default();
+        assert!(purl.contains("repository_url=localhost:5000/app"), "{purl}");
+        assert!(!purl.contains("tag="), "{purl}");
+        let mut dir = image("x", None, true);
+        dir.kind = SubjectKind::Directory;
+        assert_eq!(image_purl(&dir), None);
+    }
+
+    #[test]
+    fn sanitize_keeps_valid_ids_and_separates_lossy_ones() {
+        assert_eq!(sanitize_id("apk-musl-1.2.4-r2"), "apk-musl-1.2.4-r2");
+        let a = sanitize_id("apk:musl/1.2");
+        let b = sanitize_id("apk/musl:1.2");
+        assert_ne!(a, b);
+        assert!(a.starts_with("apk-musl-1.2-"), "{a}");
+        for id in [&a, &b] {
+            assert!(id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-'));
+        }
+        assert!(!sanitize_id("").is_empty());
+        assert!(sanitize_id("ünïcode").is_ascii());
+    }
+
+    #[test]
+    fn id_map_is_unique_even_on_clashes() {
+        let mut m = IdMap::new();
+        m.reserve("SPDXRef-Package-x");
+        let x = m.assign("SPDXRef-Package-", "x");
+        assert_eq!(x, "SPDXRef-Package-x-2");
+        assert_eq!(
+            m.assign("SPDXRef-Package-", "x"),
+            x,
+            "same model id, same output id"
+        );
+        let h = sanitize_id("a/b");
+        let lossless = m.assign("SPDXRef-Package-", &h);
+        let lossy = m.assign("SPDXRef-Package-", "a/b");
+        assert_ne!(lossless, lossy);
+        assert_eq!(m.get("a/b"), Some(lossy.as_str()));
+    }
+
+    #[test]
+    fn rfc3339_is_utc_z_and_rejects_out_of_range() {
+        assert_eq!(rfc3339(0).ok().as_deref(), Some("1970-01-01T00:00:00Z"));
+        assert_eq!(
+            rfc3339(1_700_000_000).ok().as_deref(),
+            Some("2023-11-14T22:13:20Z")
+        );
+        assert!(rfc3339(i64::MAX).is_err());
+        assert!(rfc3339(-70_000_000_000).is_err());
+    }
+
+    #[test]
+    fn actors_parse() {
+        assert_eq!(
+            parse_actor("Person: Natanael Copa (ncopa@alpinelinux.org)"),
+            Some((true, "Natanael Copa", Some("ncopa@alpinelinux.org")))
+        );
+        assert_eq!(
+            parse_actor("Organization: Alpine Linux"),
+            Some((false, "Alpine Linux", None))
+        );
+        assert_eq!(parse_actor("Alpine Linux"), None);
+        assert_eq!(parse_actor("Person: "), None);
+    }
 }

@@ -1,0 +1,557 @@
+//! CycloneDX 1.6 and 1.5 JSON.
+//!
+//! Written with serde structs of our own: the `cyclonedx-bom` crate (0.8) stops at spec 1.5, and 1.6 is
+//! the default here. One set of structs serves both versions because everything written is valid in
+//! both; the only difference is the originator (`authors` in 1.6, the deprecated `author` in 1.5).
+//!
+//! Graph: `metadata.component` (the subject) lists in `dependsOn` what the subject contains, as Syft and
+//! Trivy do, so tools that walk the dependency graph from the root reach every package. Nested
+//! `components` would duplicate a package contained twice. Optional dependencies are in `dependsOn` too
+//! (CycloneDX has no optional edge) and are marked with `sbomkit:optional-depends-on` properties. Files
+//! owned by a package name their owners in `sbomkit:package` properties instead of `dependsOn`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{self, Write};
+
+use serde::Serialize;
+use sha2::Digest;
+
+use super::{
+    digest_hex_len, document_uuid, image_purl, parse_actor, rfc3339, subject_sha256, usable_url,
+    valid_hex, CycloneDxVersion, HashWriter, TOOL_NAME, TOOL_VERSION,
+};
+use crate::model::{
+    FileRecord, IdentityRole, Package, PackageKind, Relationship, RelationshipKind, Sbom,
+    SubjectKind,
+};
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Bom {
+    #[serde(rename = "$schema")]
+    schema: &'static str,
+    bom_format: &'static str,
+    spec_version: &'static str,
+    serial_number: String,
+    version: u32,
+    metadata: Metadata,
+    components: Vec<Component>,
+    dependencies: Vec<Dependency>,
+}
+
+#[derive(Serialize)]
+struct Metadata {
+    timestamp: String,
+    tools: Tools,
+    component: Component,
+}
+
+/// The 1.5+ object form of `metadata.tools` (the array form is deprecated).
+#[derive(Serialize)]
+struct Tools {
+    components: Vec<Component>,
+}
+
+#[derive(Serialize, Default)]
+struct Component {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    #[serde(rename = "bom-ref", skip_serializing_if = "String::is_empty")]
+    bom_ref: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    supplier: Option<Entity>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    authors: Vec<Contact>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    author: Option<String>,
+    name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    hashes: Vec<Hash>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    licenses: Vec<LicenseChoice>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cpe: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    purl: Option<String>,
+    #[serde(rename = "externalReferences", skip_serializing_if = "Vec::is_empty")]
+    external_references: Vec<ExternalReference>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    properties: Vec<Property>,
+}
+
+#[derive(Serialize)]
+struct Entity {
+    name: String,
+}
+
+#[derive(Serialize)]
+struct Contact {
+    name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Hash {
+    alg: &'static str,
+    content: String,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum LicenseChoice {
+    Expression { expression: String },
+    License { license: NamedLicense },
+}
+
+#[derive(Serialize)]
+struct NamedLicense {
+    name: String,
+}
+
+#[derive(Serialize)]
+struct ExternalReference {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    url: String,
+}
+
+#[derive(Serialize)]
+struct Property {
+    name: String,
+    value: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Dependency {
+    #[serde(rename = "ref")]
+    reference: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    depends_on: Vec<String>,
+}
+
+fn prop(name: &str, value: impl Into<String>) -> Property {
+    Property {
+        name: name.to_string(),
+        value: value.into(),
+    }
+}
+
+pub(super) fn write(sbom: &Sbom, version: CycloneDxVersion, out: &mut dyn Write) -> io::Result<()> {
+    let mut bom = build(sbom, version)?;
+    let mut h = HashWriter::default();
+    serde_json::to_writer(&mut h, &bom).map_err(io::Error::other)?;
+    bom.serial_number = format!("urn:uuid:{}", document_uuid(&sbom.subject, &h.0.finalize()));
+    serde_json::to_writer_pretty(&mut *out, &bom).map_err(io::Error::other)?;
+    out.write_all(b"\n")
+}
+
+/// bom-refs: model ids as they are (they are unique and stable), the subject under a name of its own;
+/// a clash gets a counter.
+struct Refs {
+    map: BTreeMap<String, String>,
+    used: BTreeSet<String>,
+}
+
+impl Refs {
+    fn assign(&mut self, model_id: &str, wanted: &str) -> String {
+        let mut r = if wanted.is_empty() {
+            "ref".to_string()
+        } else {
+            wanted.to_string()
+        };
+        let base = r.clone();
+        let mut n = 2u64;
+        while self.used.contains(&r) {
+            r = format!("{base}-{n}");
+            n += 1;
+        }
+        self.used.insert(r.clone());
+        self.map.insert(model_id.to_string(), r.clone());
+        r
+    }
+}
+
+fn build(sbom: &Sbom, version: CycloneDxVersion) -> io::Result<Bom> {
+    let v16 = version == CycloneDxVersion::V1_6;
+    let mut refs = Refs {
+        map: BTreeMap::new(),
+        used: BTreeSet::new(),
+    };
+    let subject_ref = image_purl(&sbom.subject)
+        .unwrap_or_else(|| format!("sbomkit:subject:{}", sbom.subject.name));
+    let subject_ref = refs.assign(Relationship::SUBJECT, &subject_ref);
+    for p in &sbom.packages {
+        refs.assign(&p.id, &p.id);
+    }
+    for f in &sbom.files {
+        refs.assign(&f.id, &f.id);
+    }
+    let r = |id: &str| refs.map.get(id).cloned();
+
+    // Edges, by source.
+    let mut depends: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut optional: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    let mut owners: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    let file_ids: BTreeSet<&str> = sbom.files.iter().map(|f| f.id.as_str()).collect();
+    let is_file = |id: &str| file_ids.contains(id);
+    for rel in &sbom.relationships {
+        let (Some(from), Some(to)) = (r(&rel.from), r(&rel.to)) else {
+            continue;
+        };
+        match rel.kind {
+            RelationshipKind::Contains if rel.from != Relationship::SUBJECT && is_file(&rel.to) => {
+                owners.entry(rel.to.as_str()).or_default().push(from);
+            }
+            RelationshipKind::Contains | RelationshipKind::DependsOn => {
+                depends.entry(from).or_default().insert(to);
+            }
+            RelationshipKind::OptionalDependsOn => {
+                optional
+                    .entry(rel.from.as_str())
+                    .or_default()
+                    .push(to.clone());
+                depends.entry(from).or_default().insert(to);
+            }
+        }
+    }
+
+    let mut components = Vec::new();
+    for p in &sbom.packages {
+        let bom_ref = r(&p.id).unwrap_or_default();
+        let opt = optional
+            .get(p.id.as_str())
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        components.push(package_component(sbom, p, bom_ref, opt, v16));
+    }
+    for f in &sbom.files {
+        let bom_ref = r(&f.id).unwrap_or_default();
+        let own = owners.get(f.id.as_str()).map(Vec::as_slice).unwrap_or(&[]);
+        components.push(file_component(sbom, f, bom_ref, own));
+    }
+
+    let mut dependencies = Vec::new();
+    let mut dep = |reference: &str| Dependency {
+        reference: reference.to_string(),
+        depends_on: depends
+            .remove(reference)
+            .map(|s| s.into_iter().filter(|d| d != reference).collect())
+            .unwrap_or_default(),
+    };
+    dependencies.push(dep(&subject_ref));
+    for c in &components {
+        dependencies.push(dep(&c.bom_ref));
+    }
+
+    Ok(Bom {
+        schema: if v16 {
+            "http://cyclonedx.org/schema/bom-1.6.schema.json"
+        } else {
+            "http://cyclonedx.org/schema/bom-1.5.schema.json"
+        },
+        bom_format: "CycloneDX",
+        spec_version: if v16 { "1.6" } else { "1.5" },
+        serial_number: String::new(),
+        version: 1,
+        metadata: Metadata {
+            timestamp: rfc3339(sbom.created)?,
+            tools: Tools {
+                components: vec![Component {
+                    kind: "application",
+                    name: TOOL_NAME.into(),
+                    version: Some(TOOL_VERSION.into()),
+                    ..Default::default()
+                }],
+            },
+            component: subject_component(sbom, subject_ref),
+        },
+        components,
+        dependencies,
+    })
+}
+
+fn subject_component(sbom: &Sbom, bom_ref: String) -> Component {
+    let s = &sbom.subject;
+    let mut props = Vec::new();
+    let area = if s.kind == SubjectKind::File {
+        "file"
+    } else {
+        "image"
+    };
+    for i in &s.identities {
+        let role = match i.role {
+            IdentityRole::Manifest => "manifest-digest",
+            IdentityRole::Config => "config-digest",
+            IdentityRole::File => "sha256",
+        };
+        props.push(prop(&format!("sbomkit:{area}:{role}"), i.digest.clone()));
+    }
+    if let Some(p) = &s.platform {
+        props.push(prop(
+            "sbomkit:image:platform",
+            super::spdx::platform_string(p),
+        ));
+    }
+    for t in &s.tags {
+        props.push(prop("sbomkit:image:tag", t.clone()));
+    }
+    for (i, l) in s.layers.iter().enumerate() {
+        props.push(prop("sbomkit:image:layer", format!("{i} {}", l.diff_id)));
+    }
+    if let Some(c) = &s.created {
+        props.push(prop("sbomkit:image:created", c.clone()));
+    }
+    Component {
+        kind: match s.kind {
+            SubjectKind::Image => "container",
+            // A root filesystem folder has no better type; Syft uses `file` too.
+            SubjectKind::File | SubjectKind::Directory => "file",
+        },
+        bom_ref,
+        name: if s.name.trim().is_empty() {
+            "subject".into()
+        } else {
+            s.name.clone()
+        },
+        version: s
+            .version
+            .clone()
+            .filter(|v| !v.is_empty())
+            .or_else(|| super::subject_digest(s).map(str::to_string)),
+        hashes: subject_sha256(s)
+            .map(|h| Hash {
+                alg: "SHA-256",
+                content: h.to_ascii_lowercase(),
+            })
+            .into_iter()
+            .collect(),
+        purl: image_purl(s),
+        properties: props,
+        ..Default::default()
+    }
+}
+
+fn hash_alg(spdx_name: &str) -> Option<&'static str> {
+    Some(match spdx_name {
+        "MD5" => "MD5",
+        "SHA1" => "SHA-1",
+        "SHA256" => "SHA-256",
+        "SHA384" => "SHA-384",
+        "SHA512" => "SHA-512",
+        "SHA3-256" => "SHA3-256",
+        "SHA3-384" => "SHA3-384",
+        "SHA3-512" => "SHA3-512",
+        "BLAKE2b-256" => "BLAKE2b-256",
+        "BLAKE2b-384" => "BLAKE2b-384",
+        "BLAKE2b-512" => "BLAKE2b-512",
+        "BLAKE3" => "BLAKE3",
+        _ => return None,
+    })
+}
+
+fn hashes(list: &[(String, String)]) -> Vec<Hash> {
+    let mut out: Vec<Hash> = Vec::new();
+    for (alg, value) in list {
+        let Some(a) = hash_alg(alg) else { continue };
+        if out.iter().any(|h| h.alg == a)
+            || !digest_hex_len(alg).is_some_and(|n| valid_hex(value, n))
+        {
+            continue;
+        }
+        out.push(Hash {
+            alg: a,
+            content: value.to_ascii_lowercase(),
+        });
+    }
+    out
+}
+
+fn licenses(p: &Package) -> Vec<LicenseChoice> {
+    let usable: Vec<_> = p
+        .licenses
+        .iter()
+        .filter(|l| {
+            !l.raw.trim().is_empty() || l.spdx.as_deref().is_some_and(|s| !s.trim().is_empty())
+        })
+        .collect();
+    if usable.is_empty() {
+        return Vec::new();
+    }
+    // CycloneDX allows either one expression or a list of named licenses, never a mix.
+    let exprs: Option<Vec<&str>> = usable
+        .iter()
+        .map(|l| l.spdx.as_deref().map(str::trim).filter(|s| !s.is_empty()))
+        .collect();
+    match exprs {
+        Some(mut e) => {
+            e.dedup();
+            let expression = if e.len() == 1 {
+                e[0].to_string()
+            } else {
+                e.iter()
+                    .map(|p| {
+                        if p.contains(' ') {
+                            format!("({p})")
+                        } else {
+                            p.to_string()
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" AND ")
+            };
+            vec![LicenseChoice::Expression { expression }]
+        }
+        None => {
+            let mut names: Vec<String> = Vec::new();
+            for l in usable {
+                let n = if l.raw.trim().is_empty() {
+                    l.spdx.clone().unwrap_or_default()
+                } else {
+                    l.raw.trim().to_string()
+                };
+                if !names.contains(&n) {
+                    names.push(n);
+                }
+            }
+            names
+                .into_iter()
+                .map(|name| LicenseChoice::License {
+                    license: NamedLicense { name },
+                })
+                .collect()
+        }
+    }
+}
+
+fn package_component(
+    sbom: &Sbom,
+    p: &Package,
+    bom_ref: String,
+    optional: &[String],
+    v16: bool,
+) -> Component {
+    let originator = p.originator.as_deref().and_then(parse_actor);
+    let mut props = Vec::new();
+    if let Some((i, l)) = p
+        .layer
+        .and_then(|i| sbom.subject.layers.get(i).map(|l| (i, l)))
+    {
+        props.push(prop("sbomkit:layer", l.diff_id.clone()));
+        props.push(prop("sbomkit:layer-index", i.to_string()));
+    }
+    if let Some(n) = &p.source_name {
+        props.push(prop("sbomkit:source-package", n.clone()));
+    }
+    if let Some(v) = &p.source_version {
+        props.push(prop("sbomkit:source-version", v.clone()));
+    }
+    if let Some(a) = &p.arch {
+        props.push(prop("sbomkit:arch", a.clone()));
+    }
+    for c in p.cpes.iter().skip(1) {
+        props.push(prop("sbomkit:cpe", c.clone()));
+    }
+    for l in &p.licenses {
+        if l.spdx.as_deref().is_some_and(|s| s != l.raw) && !l.raw.is_empty() {
+            props.push(prop("sbomkit:license-declared", l.raw.clone()));
+        }
+    }
+    for o in optional {
+        props.push(prop("sbomkit:optional-depends-on", o.clone()));
+    }
+    if !p.found_by.is_empty() {
+        props.push(prop("sbomkit:found-by", p.found_by.clone()));
+    }
+    for e in &p.evidence {
+        props.push(prop("sbomkit:evidence", e.clone()));
+    }
+    for (k, v) in &p.properties {
+        props.push(prop(k, v.clone()));
+    }
+    Component {
+        kind: match p.kind {
+            Some(PackageKind::OperatingSystem) => "operating-system",
+            Some(PackageKind::Binary | PackageKind::ElfNote) => "application",
+            _ => "library",
+        },
+        bom_ref,
+        supplier: p
+            .supplier
+            .as_deref()
+            .map(|s| parse_actor(s).map_or(s, |(_, n, _)| n))
+            .filter(|s| !s.is_empty())
+            .map(|name| Entity {
+                name: name.to_string(),
+            }),
+        authors: match originator {
+            Some((_, name, mail)) if v16 => vec![Contact {
+                name: name.to_string(),
+                email: mail.map(str::to_string),
+            }],
+            _ => Vec::new(),
+        },
+        author: match originator {
+            Some((_, name, _)) if !v16 => Some(name.to_string()),
+            _ => None,
+        },
+        name: if p.name.is_empty() {
+            p.id.clone()
+        } else {
+            p.name.clone()
+        },
+        version: Some(p.version.clone()).filter(|v| !v.is_empty()),
+        description: p.description.clone().filter(|d| !d.is_empty()),
+        hashes: hashes(&p.checksums),
+        licenses: licenses(p),
+        cpe: p.cpes.first().cloned(),
+        purl: p.purl.clone(),
+        external_references: p
+            .homepage
+            .as_deref()
+            .and_then(usable_url)
+            .map(|u| ExternalReference {
+                kind: "website",
+                url: u.to_string(),
+            })
+            .into_iter()
+            .collect(),
+        properties: props,
+    }
+}
+
+fn file_component(sbom: &Sbom, f: &FileRecord, bom_ref: String, owners: &[String]) -> Component {
+    let mut list = Vec::new();
+    if let Some(s) = &f.sha256 {
+        list.push(("SHA256".to_string(), s.clone()));
+    }
+    list.extend(f.other_checksums.iter().cloned());
+    let mut props = Vec::new();
+    if let Some((i, l)) = f
+        .layer
+        .and_then(|i| sbom.subject.layers.get(i).map(|l| (i, l)))
+    {
+        props.push(prop("sbomkit:layer", l.diff_id.clone()));
+        props.push(prop("sbomkit:layer-index", i.to_string()));
+    }
+    for o in owners {
+        props.push(prop("sbomkit:package", o.clone()));
+    }
+    Component {
+        kind: "file",
+        bom_ref,
+        name: if f.path.starts_with('/') {
+            f.path.clone()
+        } else {
+            format!("/{}", f.path)
+        },
+        hashes: hashes(&list),
+        properties: props,
+        ..Default::default()
+    }
+}

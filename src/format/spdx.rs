@@ -1,0 +1,661 @@
+//! SPDX 2.3 JSON.
+//!
+//! Built on the `spdx-rs` model where its serialisation is right for SPDX 2.3: packages, files,
+//! checksums, relationships, external references (`PACKAGE-MANAGER`, `SECURITY`), the
+//! `primaryPackagePurpose` JSON form (`OPERATING_SYSTEM`) and extracted licensing infos. Two things are
+//! wrapped, because `spdx-rs` 0.5 gets them wrong for the 2.3 JSON schema:
+//! - its `Annotation` always writes `"spdxIdentifierReference": null`, a property the schema forbids
+//!   (`additionalProperties: false`), so annotations use [`Annotation`] below, attached through
+//!   [`Package`];
+//! - its `SPDX` document always writes empty `files`, `snippets` and `hasExtractedLicensingInfos`
+//!   arrays, so the document is [`Document`], which omits what is empty.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+use serde::Serialize;
+use sha2::Digest;
+use spdx_rs::models::{
+    Algorithm, Checksum, CreationInfo, DocumentCreationInformation, ExternalPackageReference,
+    ExternalPackageReferenceCategory, FileInformation, OtherLicensingInformationDetected,
+    PackageInformation, PrimaryPackagePurpose, Relationship as SpdxRelationship, RelationshipType,
+    SpdxExpression,
+};
+
+use super::{
+    digest_hex_len, document_uuid, image_purl, parse_actor, rfc3339, subject_sha256, usable_url,
+    valid_hex, HashWriter, IdMap, TOOL_NAME, TOOL_VERSION,
+};
+use crate::model::{
+    FileRecord, IdentityRole, Package, PackageKind, Relationship, RelationshipKind, Sbom,
+    SubjectKind,
+};
+
+const NOASSERTION: &str = "NOASSERTION";
+const DOCUMENT_ID: &str = "SPDXRef-DOCUMENT";
+
+#[derive(Serialize)]
+struct Document {
+    #[serde(flatten)]
+    info: DocumentCreationInformation,
+    packages: Vec<Package2>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    files: Vec<FileInformation>,
+    #[serde(
+        rename = "hasExtractedLicensingInfos",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    extracted: Vec<OtherLicensingInformationDetected>,
+    relationships: Vec<SpdxRelationship>,
+}
+
+/// A `spdx-rs` package plus annotations in the form the schema accepts.
+#[derive(Serialize)]
+struct Package2 {
+    #[serde(flatten)]
+    inner: PackageInformation,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    annotations: Vec<Annotation>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Annotation {
+    annotation_date: String,
+    annotation_type: &'static str,
+    annotator: String,
+    comment: String,
+}
+
+pub(super) fn write(sbom: &Sbom, out: &mut dyn Write) -> io::Result<()> {
+    let mut doc = build(sbom)?;
+    // The namespace is derived from the body written with an empty namespace.
+    let mut h = HashWriter::default();
+    serde_json::to_writer(&mut h, &doc).map_err(io::Error::other)?;
+    let uuid = document_uuid(&sbom.subject, &h.0.finalize());
+    doc.info.spdx_document_namespace = format!(
+        "https://sbomkit.dev/spdx/{}-{}",
+        namespace_slug(&doc.info.document_name),
+        uuid
+    );
+    serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;
+    out.write_all(b"\n")
+}
+
+fn namespace_slug(name: &str) -> String {
+    let s: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .take(64)
+        .collect();
+    let s = s.trim_matches('-');
+    if s.is_empty() {
+        "document".to_string()
+    } else {
+        s.to_string()
+    }
+}
+
+fn build(sbom: &Sbom) -> io::Result<Document> {
+    let created = rfc3339(sbom.created)?;
+    let created_chrono = chrono::DateTime::from_timestamp(sbom.created, 0)
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "document time out of range"))?;
+    let tool = format!("Tool: {TOOL_NAME}-{TOOL_VERSION}");
+    let subject = &sbom.subject;
+    let name = if subject.name.trim().is_empty() {
+        "sbomkit-document".to_string()
+    } else {
+        subject.name.clone()
+    };
+
+    let mut ids = IdMap::new();
+    ids.reserve(DOCUMENT_ID);
+    let root_prefix = match subject.kind {
+        SubjectKind::Image => "SPDXRef-DocumentRoot-Image-",
+        SubjectKind::Directory => "SPDXRef-DocumentRoot-Directory-",
+        SubjectKind::File => "SPDXRef-DocumentRoot-File-",
+    };
+    let root_id = ids.assign(root_prefix, &name);
+    // The subject is addressed by its own model id in relationships.
+    let mut by_model: BTreeMap<&str, String> = BTreeMap::new();
+    by_model.insert(Relationship::SUBJECT, root_id.clone());
+    for p in &sbom.packages {
+        by_model.insert(&p.id, ids.assign("SPDXRef-Package-", &p.id));
+    }
+
+    // SPDX 2.3 requires a SHA1 for every file. The writer cannot compute one (it never reads the
+    // source), so files whose scan recorded no SHA1 are left out and counted in the document comment.
+    let mut files = Vec::new();
+    let mut files_without_sha1 = 0usize;
+    for f in &sbom.files {
+        match file_info(f, &sbom.subject.layers, &mut ids) {
+            Some(info) => {
+                by_model.insert(&f.id, info.file_spdx_identifier.clone());
+                files.push(info);
+            }
+            None => files_without_sha1 += 1,
+        }
+    }
+
+    let mut licenses = LicenseRefs::new();
+    let mut packages = vec![root_package(sbom, &root_id, &created, &tool)];
+    for p in &sbom.packages {
+        let id = by_model.get(p.id.as_str()).cloned().unwrap_or_default();
+        packages.push(package(sbom, p, id, &mut licenses, &created, &tool));
+    }
+
+    let mut relationships = vec![SpdxRelationship::new(
+        DOCUMENT_ID,
+        &root_id,
+        RelationshipType::Describes,
+        None,
+    )];
+    for r in &sbom.relationships {
+        // Edges to things not in the document (for example a file left out above) are dropped: every
+        // relationship must name elements that exist.
+        let (Some(from), Some(to)) = (by_model.get(r.from.as_str()), by_model.get(r.to.as_str()))
+        else {
+            continue;
+        };
+        let rel = match r.kind {
+            RelationshipKind::Contains => {
+                SpdxRelationship::new(from, to, RelationshipType::Contains, None)
+            }
+            RelationshipKind::DependsOn => {
+                SpdxRelationship::new(from, to, RelationshipType::DependsOn, None)
+            }
+            // SPDX 2.3: "A OPTIONAL_DEPENDENCY_OF B: A is an optional dependency of B", so the edge turns.
+            RelationshipKind::OptionalDependsOn => {
+                SpdxRelationship::new(to, from, RelationshipType::OptionalDependencyOf, None)
+            }
+        };
+        relationships.push(rel);
+    }
+
+    let mut comment = Vec::new();
+    if files_without_sha1 > 0 {
+        comment.push(format!(
+            "{files_without_sha1} file(s) recorded by the scan are not listed: SPDX 2.3 requires a SHA1 \
+             checksum for files and none was recorded for them."
+        ));
+    }
+    for w in &sbom.warnings {
+        comment.push(format!("warning: {w}"));
+    }
+
+    Ok(Document {
+        info: DocumentCreationInformation {
+            spdx_version: "SPDX-2.3".into(),
+            data_license: "CC0-1.0".into(),
+            spdx_identifier: DOCUMENT_ID.into(),
+            document_name: name,
+            spdx_document_namespace: String::new(),
+            external_document_references: Vec::new(),
+            creation_info: CreationInfo {
+                license_list_version: None,
+                creators: vec![tool],
+                created: created_chrono,
+                creator_comment: None,
+            },
+            document_comment: (!comment.is_empty()).then(|| comment.join("\n")),
+            document_describes: Vec::new(),
+        },
+        packages,
+        files,
+        extracted: licenses.into_infos(),
+        relationships,
+    })
+}
+
+fn noassertion() -> Option<SpdxExpression> {
+    SpdxExpression::parse(NOASSERTION).ok()
+}
+
+fn base_package(name: &str, id: String) -> PackageInformation {
+    PackageInformation {
+        package_name: name.to_string(),
+        package_spdx_identifier: id,
+        package_download_location: NOASSERTION.into(),
+        files_analyzed: Some(false),
+        concluded_license: noassertion(),
+        declared_license: noassertion(),
+        copyright_text: Some(NOASSERTION.into()),
+        ..PackageInformation::default()
+    }
+}
+
+fn other_annotation(created: &str, tool: &str, comment: String) -> Annotation {
+    Annotation {
+        annotation_date: created.to_string(),
+        annotation_type: "OTHER",
+        annotator: tool.to_string(),
+        comment,
+    }
+}
+
+fn root_package(sbom: &Sbom, id: &str, created: &str, tool: &str) -> Package2 {
+    let s = &sbom.subject;
+    let name = if s.name.trim().is_empty() {
+        "subject"
+    } else {
+        s.name.as_str()
+    };
+    let mut p = base_package(name, id.to_string());
+    p.package_supplier = Some(NOASSERTION.into());
+    p.primary_package_purpose = Some(match s.kind {
+        SubjectKind::Image => PrimaryPackagePurpose::Container,
+        SubjectKind::File => PrimaryPackagePurpose::File,
+        // A root filesystem is neither source code nor one file: OTHER, not SOURCE.
+        SubjectKind::Directory => PrimaryPackagePurpose::Other,
+    });
+    p.package_version = s
+        .version
+        .clone()
+        .filter(|v| !v.is_empty())
+        .or_else(|| super::subject_digest(s).map(str::to_string));
+    if let Some(hex) = subject_sha256(s) {
+        p.package_checksum
+            .push(Checksum::new(Algorithm::SHA256, hex));
+    }
+    if let Some(purl) = image_purl(s) {
+        p.external_reference.push(ExternalPackageReference::new(
+            ExternalPackageReferenceCategory::PackageManager,
+            "purl".into(),
+            purl,
+            None,
+        ));
+    }
+    if let Some(c) = s.created.as_deref().and_then(crate::scan::parse_rfc3339) {
+        p.built_date = rfc3339(c).ok();
+    }
+    let mut lines = Vec::new();
+    for i in &s.identities {
+        let role = match i.role {
+            IdentityRole::Manifest => "manifest-digest",
+            IdentityRole::Config => "config-digest",
+            IdentityRole::File => "sha256",
+        };
+        lines.push(format!("sbomkit:image:{role}: {}", i.digest));
+    }
+    if let Some(pl) = &s.platform {
+        lines.push(format!("sbomkit:image:platform: {}", platform_string(pl)));
+    }
+    for t in &s.tags {
+        lines.push(format!("sbomkit:image:tag: {t}"));
+    }
+    let mut annotations = Vec::new();
+    for (i, l) in s.layers.iter().enumerate() {
+        annotations.push(other_annotation(
+            created,
+            tool,
+            format!("sbomkit:image:layer: {i} {}", l.diff_id),
+        ));
+    }
+    if s.kind == SubjectKind::File {
+        lines.retain(|l| !l.starts_with("sbomkit:image:platform"));
+        for l in &mut lines {
+            *l = l.replace("sbomkit:image:", "sbomkit:file:");
+        }
+    }
+    p.package_comment = (!lines.is_empty()).then(|| lines.join("\n"));
+    Package2 {
+        inner: p,
+        annotations,
+    }
+}
+
+pub(super) fn platform_string(p: &crate::model::Platform) -> String {
+    match &p.variant {
+        Some(v) if !v.is_empty() => format!("{}/{}/{}", p.os, p.architecture, v),
+        _ => format!("{}/{}", p.os, p.architecture),
+    }
+}
+
+fn package(
+    sbom: &Sbom,
+    pkg: &Package,
+    id: String,
+    licenses: &mut LicenseRefs,
+    created: &str,
+    tool: &str,
+) -> Package2 {
+    let name = if pkg.name.is_empty() {
+        pkg.id.as_str()
+    } else {
+        pkg.name.as_str()
+    };
+    let mut p = base_package(name, id);
+    p.package_version = Some(pkg.version.clone()).filter(|v| !v.is_empty());
+    p.package_supplier = Some(
+        pkg.supplier
+            .as_deref()
+            .filter(|s| parse_actor(s).is_some())
+            .unwrap_or(NOASSERTION)
+            .to_string(),
+    );
+    p.package_originator = pkg
+        .originator
+        .as_deref()
+        .filter(|s| parse_actor(s).is_some())
+        .map(str::to_string);
+    p.package_home_page = pkg
+        .homepage
+        .as_deref()
+        .and_then(usable_url)
+        .map(str::to_string);
+    p.package_detailed_description = pkg.description.clone().filter(|d| !d.is_empty());
+    p.source_information = match (&pkg.source_name, &pkg.source_version) {
+        (Some(n), Some(v)) => Some(format!("built package from: {n} {v}")),
+        (Some(n), None) => Some(format!("built package from: {n}")),
+        _ => None,
+    };
+    p.package_checksum = checksums(&pkg.checksums);
+    let (declared, comment) = licenses.declared(pkg);
+    p.declared_license = declared.or_else(noassertion);
+    p.comments_on_license = comment;
+    if let Some(purl) = pkg.purl.as_deref().filter(|u| purl_ok(u)) {
+        p.external_reference.push(ExternalPackageReference::new(
+            ExternalPackageReferenceCategory::PackageManager,
+            "purl".into(),
+            purl.to_string(),
+            None,
+        ));
+    }
+    for cpe in &pkg.cpes {
+        let kind = if cpe23_ok(cpe) {
+            "cpe23Type"
+        } else if cpe.starts_with("cpe:/") && !cpe.contains(char::is_whitespace) {
+            "cpe22Type"
+        } else {
+            continue;
+        };
+        p.external_reference.push(ExternalPackageReference::new(
+            ExternalPackageReferenceCategory::Security,
+            kind.into(),
+            cpe.clone(),
+            None,
+        ));
+    }
+    p.primary_package_purpose = Some(match pkg.kind {
+        Some(PackageKind::OperatingSystem) => PrimaryPackagePurpose::OperatingSystem,
+        // OS and language packages are installed components other software links to or runs: LIBRARY,
+        // matching CycloneDX's `library` and what Syft and Trivy write.
+        Some(
+            PackageKind::Apk | PackageKind::Deb | PackageKind::GoModule | PackageKind::RustCrate,
+        ) => PrimaryPackagePurpose::Library,
+        Some(PackageKind::ElfNote | PackageKind::Binary) => PrimaryPackagePurpose::Application,
+        None => PrimaryPackagePurpose::Other,
+    });
+
+    let mut lines = Vec::new();
+    if !pkg.found_by.is_empty() {
+        lines.push(format!("sbomkit:found-by: {}", pkg.found_by));
+    }
+    for e in &pkg.evidence {
+        lines.push(format!("sbomkit:evidence: {e}"));
+    }
+    for (k, v) in &pkg.properties {
+        lines.push(format!("{k}: {v}"));
+    }
+    p.package_comment = (!lines.is_empty()).then(|| lines.join("\n"));
+
+    let mut annotations = Vec::new();
+    if let Some(layer) = pkg
+        .layer
+        .and_then(|i| sbom.subject.layers.get(i).map(|l| (i, l)))
+    {
+        annotations.push(other_annotation(
+            created,
+            tool,
+            format!("sbomkit:layer: {} {}", layer.0, layer.1.diff_id),
+        ));
+    }
+    Package2 {
+        inner: p,
+        annotations,
+    }
+}
+
+fn algorithm(name: &str) -> Option<Algorithm> {
+    Some(match name {
+        "SHA1" => Algorithm::SHA1,
+        "SHA224" => Algorithm::SHA224,
+        "SHA256" => Algorithm::SHA256,
+        "SHA384" => Algorithm::SHA384,
+        "SHA512" => Algorithm::SHA512,
+        "MD5" => Algorithm::MD5,
+        "SHA3-256" => Algorithm::SHA3256,
+        "SHA3-384" => Algorithm::SHA3384,
+        "SHA3-512" => Algorithm::SHA3512,
+        "BLAKE2b-256" => Algorithm::BLAKE2B256,
+        "BLAKE2b-384" => Algorithm::BLAKE2B384,
+        "BLAKE2b-512" => Algorithm::BLAKE2B512,
+        "BLAKE3" => Algorithm::BLAKE3,
+        _ => return None,
+    })
+}
+
+/// Checksums SPDX can carry: known algorithm, hex of the right length; one per algorithm.
+fn checksums(list: &[(String, String)]) -> Vec<Checksum> {
+    let mut seen = Vec::new();
+    let mut out = Vec::new();
+    for (alg, value) in list {
+        let Some(a) = algorithm(alg) else { continue };
+        if seen.contains(&a) || !digest_hex_len(alg).is_some_and(|n| valid_hex(value, n)) {
+            continue;
+        }
+        seen.push(a);
+        out.push(Checksum::new(a, value));
+    }
+    out
+}
+
+fn file_info(
+    f: &FileRecord,
+    layers: &[crate::model::Layer],
+    ids: &mut IdMap,
+) -> Option<FileInformation> {
+    let mut list: Vec<(String, String)> = f.other_checksums.clone();
+    if let Some(s) = &f.sha256 {
+        list.push(("SHA256".into(), s.clone()));
+    }
+    // SHA1 first, then the others in a fixed order.
+    list.sort_by_key(|(a, _)| (a != "SHA1", a != "SHA256", a.clone()));
+    let sums = checksums(&list);
+    if !sums.iter().any(|c| c.algorithm == Algorithm::SHA1) {
+        return None;
+    }
+    let path = if f.path.starts_with('/') {
+        f.path.clone()
+    } else {
+        format!("/{}", f.path)
+    };
+    Some(FileInformation {
+        file_name: path,
+        file_spdx_identifier: ids.assign("SPDXRef-File-", &f.id),
+        file_checksum: sums,
+        concluded_license: noassertion(),
+        copyright_text: Some(NOASSERTION.into()),
+        file_comment: f.layer.and_then(|i| {
+            layers
+                .get(i)
+                .map(|l| format!("sbomkit:layer: {i} {}", l.diff_id))
+        }),
+        ..FileInformation::default()
+    })
+}
+
+/// The purl check pyspdxtools applies: `pkg:TYPE/NAME...` without whitespace.
+fn purl_ok(p: &str) -> bool {
+    p.strip_prefix("pkg:")
+        .and_then(|r| r.split_once('/'))
+        .is_some_and(|(t, n)| !t.is_empty() && !n.is_empty())
+        && !p.contains(char::is_whitespace)
+}
+
+/// A CPE 2.3 formatted string: `cpe:2.3:` and 11 more components, the part one of `a`, `o`, `h`.
+pub(super) fn cpe23_ok(c: &str) -> bool {
+    let Some(rest) = c.strip_prefix("cpe:2.3:") else {
+        return false;
+    };
+    if c.contains(char::is_whitespace) {
+        return false;
+    }
+    // Split on `:` not escaped by a backslash.
+    let mut parts = 1usize;
+    let mut escaped = false;
+    for ch in rest.chars() {
+        match (escaped, ch) {
+            (true, _) => escaped = false,
+            (false, '\\') => escaped = true,
+            (false, ':') => parts += 1,
+            _ => {}
+        }
+    }
+    parts == 11 && matches!(rest.chars().next(), Some('a' | 'o' | 'h' | '*' | '-'))
+}
+
+/// Declared licenses: SPDX expressions where the model has them, `LicenseRef-` ids (defined once per
+/// raw text in `hasExtractedLicensingInfos`) where it does not.
+struct LicenseRefs {
+    ids: IdMap,
+    /// raw text → `LicenseRef-` id
+    defined: BTreeMap<String, String>,
+}
+
+impl LicenseRefs {
+    fn new() -> Self {
+        LicenseRefs {
+            ids: IdMap::new(),
+            defined: BTreeMap::new(),
+        }
+    }
+
+    fn reference(&mut self, raw: &str) -> String {
+        let id = self.ids.assign("LicenseRef-", raw);
+        self.defined.insert(raw.to_string(), id.clone());
+        id
+    }
+
+    /// The declared license expression and, where the raw text differs, a comment with it.
+    fn declared(&mut self, pkg: &Package) -> (Option<SpdxExpression>, Option<String>) {
+        let mut parts = Vec::new();
+        let mut raws = Vec::new();
+        for l in &pkg.licenses {
+            let spdx = l
+                .spdx
+                .as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty() && SpdxExpression::parse(s).is_ok());
+            let part = match spdx {
+                Some(s) => s.to_string(),
+                None if l.raw.trim().is_empty() => continue,
+                None => self.reference(l.raw.trim()),
+            };
+            if !parts.contains(&part) {
+                parts.push(part);
+            }
+            if !l.raw.trim().is_empty() {
+                raws.push(l.raw.trim().to_string());
+            }
+        }
+        if parts.is_empty() {
+            return (None, None);
+        }
+        let joined = if parts.len() == 1 {
+            parts.remove(0)
+        } else {
+            parts
+                .iter()
+                .map(|p| {
+                    if p.contains(' ') {
+                        format!("({p})")
+                    } else {
+                        p.clone()
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(" AND ")
+        };
+        let comment = (raws.join(" ") != joined)
+            .then(|| format!("declared by the package as: {}", raws.join("; ")))
+            .filter(|_| !raws.is_empty());
+        (SpdxExpression::parse(&joined).ok(), comment)
+    }
+
+    fn into_infos(self) -> Vec<OtherLicensingInformationDetected> {
+        let mut v: Vec<_> = self
+            .defined
+            .into_iter()
+            .map(|(raw, id)| OtherLicensingInformationDetected {
+                license_identifier: id,
+                extracted_text: raw.clone(),
+                license_name: raw,
+                license_cross_reference: Vec::new(),
+                license_comment: Some(
+                    "License text as declared in the package metadata; not an SPDX license expression."
+                        .into(),
+                ),
+            })
+            .collect();
+        v.sort_by(|a, b| a.license_identifier.cmp(&b.license_identifier));
+        v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::License;
+
+    #[test]
+    fn cpe23_shape() {
+        assert!(cpe23_ok("cpe:2.3:a:openssl:openssl:3.3.0:*:*:*:*:*:*:*"));
+        assert!(cpe23_ok(r"cpe:2.3:a:gnu:bash\:x:5.2:*:*:*:*:*:*:*"));
+        assert!(!cpe23_ok("cpe:2.3:a:openssl:openssl:3.3.0"));
+        assert!(!cpe23_ok("cpe:/a:openssl:openssl:3.3.0"));
+    }
+
+    #[test]
+    fn license_refs_are_defined_once_and_combined() {
+        let mut refs = LicenseRefs::new();
+        let pkg = Package {
+            licenses: vec![
+                License {
+                    raw: "MIT".into(),
+                    spdx: Some("MIT".into()),
+                },
+                License {
+                    raw: "Public Domain".into(),
+                    spdx: None,
+                },
+                License {
+                    raw: "GPL-2.0 or BSD".into(),
+                    spdx: Some("GPL-2.0-only OR BSD-3-Clause".into()),
+                },
+            ],
+            ..Default::default()
+        };
+        let (expr, comment) = refs.declared(&pkg);
+        let expr = expr.map(|e| e.to_string()).unwrap_or_default();
+        assert!(expr.contains("MIT"), "{expr}");
+        assert!(expr.contains("LicenseRef-Public-Domain-"), "{expr}");
+        assert!(expr.contains("GPL-2.0-only OR BSD-3-Clause"), "{expr}");
+        assert!(comment.unwrap_or_default().contains("Public Domain"));
+        let again = refs
+            .declared(&pkg)
+            .0
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert_eq!(again, expr);
+        let infos = refs.into_infos();
+        assert_eq!(infos.len(), 1);
+        assert_eq!(infos[0].extracted_text, "Public Domain");
+    }
+}
