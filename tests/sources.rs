@@ -979,3 +979,47 @@ fn bundled_alpine_image() {
     assert!(s.fs.get(b"bin/busybox").unwrap().sha256.is_some());
     assert!(s.warnings.is_empty(), "{:?}", s.warnings);
 }
+
+#[test]
+fn damaged_archives_never_panic() {
+    let t = tempfile::tempdir().unwrap();
+    let mut l = OciLayout::default();
+    let img = layered_image(Comp::Gzip);
+    let (d, _) = l.image(&img);
+    l.index.push(d);
+    let oci = l.files().to_tar();
+    let mut a = DockerArchive::default();
+    a.add(&layered_image(Comp::Zstd), &["x:1"]);
+    let docker = a.files().to_tar();
+    // Deterministic pseudo-random damage: flipped bytes, cut tails.
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let mut failures = 0;
+    for base in [&oci, &docker] {
+        for round in 0..40 {
+            let mut bytes = base.clone();
+            for _ in 0..(1 + round % 4) {
+                let i = (next() % bytes.len() as u64) as usize;
+                bytes[i] ^= (next() % 255 + 1) as u8;
+            }
+            if round % 5 == 0 {
+                let cut = (next() % bytes.len() as u64) as usize;
+                bytes.truncate(cut);
+            }
+            let p = write(t.path(), "damaged.tar", &bytes);
+            if open_with(&p, None, &SourceOptions::default()).is_err() {
+                failures += 1;
+            }
+        }
+    }
+    // Most damage is caught (digests, tar checksums); none of it panics.
+    assert!(
+        failures > 40,
+        "only {failures} of 80 damaged archives were refused"
+    );
+}
