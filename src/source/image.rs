@@ -173,6 +173,15 @@ impl Blobs for ArchiveBlobs<'_> {
             Some(stored) => match &mut stored.blob {
                 Blob::Layer(Ok(rec)) => Ok(rec.clone()),
                 Blob::Layer(Err(_)) => match std::mem::replace(&mut stored.blob, Blob::Other) {
+                    // Read before the manifest said which layer it is: name it by position now.
+                    Blob::Layer(Err(SourceError::Invalid { path, message })) => {
+                        let prefix = format!("layer {}: ", super::vfs::display_path(&key));
+                        let rest = message.strip_prefix(&prefix).unwrap_or(&message);
+                        Err(SourceError::Invalid {
+                            path,
+                            message: format!("layer {label}: {rest}"),
+                        })
+                    }
                     Blob::Layer(Err(e)) => Err(e),
                     _ => Err(SourceError::invalid(
                         &self.file,

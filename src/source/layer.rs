@@ -2,13 +2,14 @@
 //! [`Vfs`]. The two stages are separate so that layers can be read independently of the order in
 //! which they are applied.
 
+use std::cell::Cell;
 use std::io::{self, Read};
 use std::sync::Arc;
 
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 
-use super::stream::{read_head, BudgetReader, Compression, Counted, HashReader};
+use super::stream::{read_head, BudgetReader, Compression, Counted, HashReader, ProgressReader};
 use super::vfs::{display_path, normalize, Keep, Node, NodeKind, Vfs};
 use super::SourceError;
 use crate::limits::{Budget, FLAG_MAX_FILE_SIZE};
@@ -87,9 +88,18 @@ pub fn read_layer(
     file: &str,
     layer: &str,
 ) -> Result<LayerRecord, SourceError> {
-    let mut stored = HashReader::new(reader);
-    let head = read_head(&mut stored, 512)
-        .map_err(|e| limit_or_invalid(cx, file, layer, format!("cannot read the blob: {e}")))?;
+    // The offset in the stored blob, readable while the decoders borrow the reader.
+    let pos = Cell::new(0u64);
+    let mut stored = HashReader::new(ProgressReader::new(reader, &super::NoProgress, &pos));
+    let at = || format!(" (at byte {} of the blob)", pos.get());
+    let head = read_head(&mut stored, 512).map_err(|e| {
+        limit_or_invalid(
+            cx,
+            file,
+            layer,
+            format!("cannot read the blob: {e}{}", at()),
+        )
+    })?;
     let compression = Compression::sniff(&head);
     if compression == Compression::None && !super::stream::looks_like_tar(&head) {
         return Err(limit_or_invalid(
@@ -103,11 +113,9 @@ pub fn read_layer(
     let decoded: Box<dyn Read + '_> = match compression {
         Compression::None => Box::new(joined),
         Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(joined)),
-        Compression::Zstd => {
-            Box::new(zstd::stream::read::Decoder::new(joined).map_err(|e| {
-                limit_or_invalid(cx, file, layer, format!("cannot start zstd: {e}"))
-            })?)
-        }
+        Compression::Zstd => Box::new(zstd::stream::read::Decoder::new(joined).map_err(|e| {
+            limit_or_invalid(cx, file, layer, format!("cannot start zstd: {e}{}", at()))
+        })?),
     };
     let mut diff = HashReader::new(BudgetReader::new(decoded, cx.budget, Counted::Layer));
     let mut rec = LayerRecord {
@@ -122,9 +130,9 @@ pub fn read_layer(
     };
     {
         let mut archive = tar::Archive::new(&mut diff);
-        let entries = archive
-            .entries()
-            .map_err(|e| limit_or_invalid(cx, file, layer, format!("cannot read the tar: {e}")))?;
+        let entries = archive.entries().map_err(|e| {
+            limit_or_invalid(cx, file, layer, format!("cannot read the tar: {e}{}", at()))
+        })?;
         let mut last = String::from("(start)");
         for entry in entries {
             let entry = entry.map_err(|e| {
@@ -132,22 +140,33 @@ pub fn read_layer(
                     cx,
                     file,
                     layer,
-                    format!("corrupt or truncated after entry {last}: {e}"),
+                    format!("corrupt or truncated after entry {last}: {e}{}", at()),
                 )
             })?;
             last = display_path(&entry.path_bytes());
-            read_entry(entry, cx, &mut rec)
-                .map_err(|m| limit_or_invalid(cx, file, layer, format!("entry {last}: {m}")))?;
+            read_entry(entry, cx, &mut rec).map_err(|m| {
+                limit_or_invalid(cx, file, layer, format!("entry {last}: {m}{}", at()))
+            })?;
         }
     }
     // Trailing bytes after the end-of-archive blocks still belong to the diff_id.
     diff.drain().map_err(|e| {
-        limit_or_invalid(cx, file, layer, format!("corrupt data after the tar: {e}"))
+        limit_or_invalid(
+            cx,
+            file,
+            layer,
+            format!("corrupt data after the tar: {e}{}", at()),
+        )
     })?;
     let (diff_id, _) = diff.finish();
-    stored
-        .drain()
-        .map_err(|e| limit_or_invalid(cx, file, layer, format!("cannot read the blob: {e}")))?;
+    stored.drain().map_err(|e| {
+        limit_or_invalid(
+            cx,
+            file,
+            layer,
+            format!("cannot read the blob: {e}{}", at()),
+        )
+    })?;
     let (digest, stored_size) = stored.finish();
     rec.diff_id = diff_id;
     rec.digest = digest;

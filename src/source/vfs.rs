@@ -460,6 +460,64 @@ mod tests {
     }
 
     #[test]
+    fn replacing_a_folder_records_removal_in_the_replacing_layer() {
+        let mut fs = Vfs::new();
+        fs.insert(b"d".to_vec(), dir(0));
+        fs.insert(b"d/db".to_vec(), file(0, b"v"));
+        fs.insert(b"d".to_vec(), file(3, b"now a file"));
+        let h = fs.history(b"d/db");
+        assert_eq!(h.len(), 2);
+        assert_eq!((h[1].layer, h[1].content.is_none()), (3, true));
+        // Whiting out the root in layer 2 records layer 2, not the file's last layer.
+        let mut fs = Vfs::new();
+        fs.insert(b"f".to_vec(), file(0, b"x"));
+        fs.remove(b"", 2);
+        assert_eq!(fs.history(b"f")[1].layer, 2);
+        assert!(fs.is_empty());
+    }
+
+    #[test]
+    fn removal_and_rewrite_in_one_layer_keep_one_version() {
+        let mut fs = Vfs::new();
+        fs.insert(b"f".to_vec(), file(0, b"old"));
+        fs.remove(b"f", 1);
+        fs.insert(b"f".to_vec(), file(1, b"new"));
+        let states: Vec<(usize, Option<&[u8]>)> = fs
+            .history(b"f")
+            .iter()
+            .map(|v| (v.layer, v.content.as_deref()))
+            .collect();
+        assert_eq!(states, vec![(0, Some(&b"old"[..])), (1, Some(&b"new"[..]))]);
+    }
+
+    #[test]
+    fn parents_are_created_and_followed_inside_the_root() {
+        let mut fs = Vfs::new();
+        assert_eq!(fs.make_parents(b"a/b/c", 1), Some(b"a/b/c".to_vec()));
+        assert!(fs.get(b"a").unwrap().is_dir());
+        assert_eq!(fs.get(b"a/b").unwrap().layer, 1);
+        // A symlinked folder (merged /usr) is followed, as extraction does.
+        fs.insert(b"usr".to_vec(), dir(0));
+        fs.insert(b"usr/lib".to_vec(), dir(0));
+        fs.insert(b"lib".to_vec(), link(0, "/usr/lib"));
+        assert_eq!(
+            fs.make_parents(b"lib/x.so", 2),
+            Some(b"usr/lib/x.so".to_vec())
+        );
+        // A file or a dangling link above blocks the entry.
+        fs.insert(b"f".to_vec(), file(0, b""));
+        assert_eq!(fs.make_parents(b"f/x", 2), None);
+        fs.insert(b"gone".to_vec(), link(0, "nowhere"));
+        assert_eq!(fs.make_parents(b"gone/x", 2), None);
+        assert_eq!(
+            fs.resolve_parent(b"lib/x.so"),
+            Some(b"usr/lib/x.so".to_vec())
+        );
+        assert_eq!(fs.resolve_parent(b"lib"), Some(b"lib".to_vec()));
+        assert_eq!(fs.resolve_parent(b"missing/x"), None);
+    }
+
+    #[test]
     fn display_escapes_non_utf8() {
         assert_eq!(display_path(b"a/\xffb"), "/a/\\xffb");
     }
