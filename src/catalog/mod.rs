@@ -102,6 +102,12 @@ pub fn surviving_since(
     since
 }
 
+/// A package as layer attribution compares it: name, version, architecture.
+pub(crate) type PackageKey = (String, String, Option<String>);
+
+/// What one version of a database file lists (`None` where the file was removed).
+pub(crate) type Listed = Option<std::collections::BTreeSet<PackageKey>>;
+
 /// The first layer from which `key` is listed in every version of a database file up to the final
 /// one; `listed[i]` is what version `history[i]` lists (`None` where the file was removed).
 pub(crate) fn layer_of<K: Ord>(
