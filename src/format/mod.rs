@@ -39,12 +39,7 @@ pub struct WriteOptions {
 }
 
 /// Writes `sbom` in `format`.
-pub fn write(
-    sbom: &Sbom,
-    format: Format,
-    opts: &WriteOptions,
-    out: &mut dyn Write,
-) -> io::Result<()> {
+pub fn write(sbom: &Sbom, format: Format, opts: &WriteOptions, out: &mut dyn Write) -> io::Result<()> {
     let _ = (sbom, format, opts, out);
     todo!("writers")
 }
