@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use base64::Engine;
 
-use super::{layer_of, license, person, Cataloger, Context, Found, Naming, Owned};
+use super::{layer_of, license, person, Cataloger, Context, Found, Listed, Naming, Owned};
 use crate::cpe;
 use crate::model::{Package, PackageKind, Relationship, RelationshipKind};
 use crate::purl::Purl;
@@ -287,7 +287,7 @@ fn catalog_db(
     // Which (name, version, arch) each historical version of the file lists; warnings only from
     // the final version, parsed above.
     let history = cx.fs.history(path);
-    let listed: Vec<Option<BTreeSet<(String, String, Option<String>)>>> = history
+    let listed: Vec<Listed> = history
         .iter()
         .map(|v| {
             v.content.as_deref().map(|c| {

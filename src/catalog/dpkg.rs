@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use super::deb822::{self, Paragraph};
-use super::{layer_of, license, person, version, Cataloger, Context, Found, Naming, Owned};
+use super::{layer_of, license, person, version, Cataloger, Context, Found, Listed, Naming, Owned};
 use crate::cpe;
 use crate::model::{License, Package, PackageKind, Relationship, RelationshipKind};
 use crate::purl::Purl;
@@ -74,7 +74,7 @@ impl DebRecord {
         }
     }
 
-    fn key(&self) -> (String, String, Option<String>) {
+    fn key(&self) -> super::PackageKey {
         (self.name.clone(), self.version.clone(), self.arch.clone())
     }
 }
@@ -285,7 +285,7 @@ struct DbFile {
     status_d: bool,
     records: Vec<DebRecord>,
     /// What each historical version lists as installed.
-    listed: Vec<Option<BTreeSet<(String, String, Option<String>)>>>,
+    listed: Vec<Listed>,
 }
 
 fn read_db(fs: &Vfs, path: &[u8], content: &[u8], status_d: bool, found: &mut Found) -> DbFile {
@@ -625,5 +625,493 @@ impl Cataloger for DpkgDb {
         found.relationships.sort();
         found.relationships.dedup();
         found
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::testutil::{by_name, distro, file, fixture, put, run};
+
+    const UBUNTU: &str = "dpkg/ubuntu-18.04-full/var/lib/dpkg/status";
+
+    fn status_fs(text: &[u8]) -> Vfs {
+        let mut fs = Vfs::new();
+        put(&mut fs, "var/lib/dpkg/status", file(0, text));
+        fs
+    }
+
+    fn edges(found: &Found, from: &str, kind: RelationshipKind) -> Vec<String> {
+        found
+            .relationships
+            .iter()
+            .filter(|r| r.from == from && r.kind == kind)
+            .map(|r| r.to.clone())
+            .collect()
+    }
+
+    #[test]
+    fn ubuntu_1804_installed_only() {
+        let text = fixture(UBUNTU);
+        let (records, warnings) = parse(&text, "status");
+        assert_eq!(records.len(), 91);
+        assert!(warnings.is_empty(), "{warnings:?}");
+        let fs = status_fs(&text);
+        let found = run(&DpkgDb, &fs, Some(&distro("ubuntu-20.04.os-release")));
+        assert_eq!(found.packages.len(), 90);
+        assert!(found.packages.iter().all(|p| p.name != "git")); // deinstall ok config-files
+        assert!(found.warnings.is_empty(), "{:?}", found.warnings);
+
+        // Source with its own version (an epoch the source does not have).
+        let gcc = by_name(&found, "libgcc1");
+        assert_eq!(gcc.id, "deb:libgcc1:amd64@1:8-20180414-1ubuntu2");
+        assert_eq!(gcc.source_name.as_deref(), Some("gcc-8"));
+        assert_eq!(gcc.source_version.as_deref(), Some("8-20180414-1ubuntu2"));
+        assert_eq!(
+            gcc.purl.as_deref(),
+            Some("pkg:deb/ubuntu/libgcc1@1:8-20180414-1ubuntu2?arch=amd64&distro=ubuntu-20.04&upstream=gcc-8%408-20180414-1ubuntu2")
+        );
+        assert_eq!(
+            gcc.cpes,
+            vec!["cpe:2.3:a:ubuntu:libgcc1:1\\:8-20180414-1ubuntu2:*:*:*:*:*:*:*"]
+        );
+        let lzma = by_name(&found, "liblzma5");
+        assert_eq!(
+            lzma.source_version.as_deref(),
+            Some("5.1.1alpha+20120614-2")
+        );
+        assert_eq!(
+            lzma.purl.as_deref(),
+            Some("pkg:deb/ubuntu/liblzma5@5.1.1alpha%2B20120614-2%2Bb3?arch=amd64&distro=ubuntu-20.04&upstream=xz-utils%405.1.1alpha%2B20120614-2")
+        );
+        // Source name only: the version is the package's.
+        let gpgv = by_name(&found, "gpgv");
+        assert_eq!(gpgv.source_name.as_deref(), Some("gnupg2"));
+        assert_eq!(gpgv.source_version.as_deref(), Some("2.2.4-1ubuntu1.1"));
+        assert!(gpgv.purl.as_deref().unwrap().ends_with("&upstream=gnupg2"));
+        // No Source: the package is its own source, and the purl says nothing more.
+        let dpkg = by_name(&found, "dpkg");
+        assert_eq!(dpkg.source_name.as_deref(), Some("dpkg"));
+        assert_eq!(
+            dpkg.purl.as_deref(),
+            Some("pkg:deb/ubuntu/dpkg@1.19.0.5ubuntu2?arch=amd64&distro=ubuntu-20.04")
+        );
+        assert_eq!(dpkg.properties["sbomkit:deb:multi-arch"], "foreign");
+        assert_eq!(dpkg.found_by, "dpkg-db");
+        assert_eq!(dpkg.evidence, vec!["/var/lib/dpkg/status"]);
+        assert_eq!(dpkg.supplier.as_deref(), Some("Organization: Ubuntu"));
+        assert_eq!(
+            dpkg.originator.as_deref(),
+            Some("Person: Ubuntu Developers (ubuntu-devel-discuss@lists.ubuntu.com)")
+        );
+
+        // Alternatives: `debconf (>= 0.5) | debconf-2.0` → debconf itself.
+        let pam = "deb:libpam-runtime:all@1.1.8-3.6ubuntu2";
+        let deps = edges(&found, pam, RelationshipKind::DependsOn);
+        assert!(
+            deps.contains(&"deb:debconf:all@1.5.66".to_string()),
+            "{deps:?}"
+        );
+        // Virtual package: base-files Pre-Depends on awk, which mawk provides.
+        assert!(edges(
+            &found,
+            "deb:base-files:amd64@10.1ubuntu2.2",
+            RelationshipKind::DependsOn
+        )
+        .contains(&"deb:mawk:amd64@1.3.3-17ubuntu3".to_string()));
+        // `gpgv | gpgv2 | gpgv1` → gpgv; `libgcc1 (>= 1:3.0)` holds against an epoch.
+        let apt = edges(
+            &found,
+            "deb:apt:amd64@1.6.3ubuntu0.1",
+            RelationshipKind::DependsOn,
+        );
+        assert!(apt.contains(&"deb:gpgv:amd64@2.2.4-1ubuntu1.1".to_string()));
+        assert!(apt.contains(&"deb:libgcc1:amd64@1:8-20180414-1ubuntu2".to_string()));
+        // Recommends and Suggests are optional, and only when installed.
+        let apt_opt = edges(
+            &found,
+            "deb:apt:amd64@1.6.3ubuntu0.1",
+            RelationshipKind::OptionalDependsOn,
+        );
+        assert!(apt_opt
+            .iter()
+            .all(|t| found.packages.iter().any(|p| &p.id == t)));
+        // Every edge ends at an installed package.
+        for r in &found.relationships {
+            assert!(found.packages.iter().any(|p| p.id == r.to), "{r:?}");
+        }
+    }
+
+    #[test]
+    fn namespace_inferred_from_base_files() {
+        let found = run(&DpkgDb, &status_fs(&fixture(UBUNTU)), None);
+        assert_eq!(
+            by_name(&found, "dpkg").purl.as_deref(),
+            Some("pkg:deb/ubuntu/dpkg@1.19.0.5ubuntu2?arch=amd64")
+        );
+        assert_eq!(found.warnings.len(), 1);
+        assert!(found.warnings[0].contains("`ubuntu` inferred"));
+        let found = run(
+            &DpkgDb,
+            &status_fs(&fixture("dpkg/debian-10-postgresql.status")),
+            None,
+        );
+        assert!(by_name(&found, "postgresql-client")
+            .purl
+            .as_deref()
+            .unwrap()
+            .starts_with("pkg:deb/debian/postgresql-client@11%2B200%2Bdeb10u5?arch=all&upstream="));
+    }
+
+    #[test]
+    fn debian_10_postgresql() {
+        let mut d = distro("debian-12.os-release");
+        d.version_id = Some("10".into());
+        let found = run(
+            &DpkgDb,
+            &status_fs(&fixture("dpkg/debian-10-postgresql.status")),
+            Some(&d),
+        );
+        assert_eq!(found.packages.len(), 3);
+        let client = by_name(&found, "postgresql-client");
+        assert_eq!(
+            client.purl.as_deref(),
+            Some("pkg:deb/debian/postgresql-client@11%2B200%2Bdeb10u5?arch=all&distro=debian-10&upstream=postgresql-common%40200%2Bdeb10u5")
+        );
+        assert_eq!(
+            client.supplier.as_deref(),
+            Some("Organization: Debian GNU/Linux")
+        );
+        assert_eq!(client.properties["sbomkit:deb:installed-size"], "65");
+        assert_eq!(client.properties["sbomkit:deb:section"], "database");
+        assert_eq!(
+            client.description.as_deref(),
+            Some("front-end programs for PostgreSQL (supported version)")
+        );
+        assert!(found.warnings.is_empty(), "{:?}", found.warnings);
+        assert_eq!(
+            edges(&found, &client.id, RelationshipKind::DependsOn),
+            ["deb:postgresql-client-11:amd64@11.22-0+deb10u2"]
+        );
+        let c11 = "deb:postgresql-client-11:amd64@11.22-0+deb10u2";
+        // `postgresql-client-common (>= 182~)` holds; libpq5, libc6 ... are not installed here.
+        assert_eq!(
+            edges(&found, c11, RelationshipKind::DependsOn),
+            ["deb:postgresql-client-common:all@200+deb10u5"]
+        );
+        // Suggests of packages not installed give nothing.
+        assert!(edges(&found, c11, RelationshipKind::OptionalDependsOn).is_empty());
+    }
+
+    #[test]
+    fn version_constraints_pick_the_satisfiable_alternative() {
+        let text = b"Package: app\nStatus: install ok installed\nVersion: 1\nArchitecture: amd64\nDepends: old (>= 2) | new, virt (>= 1), plainvirt, pinned:any (<< 5), mine:i386\nRecommends: gone | new\n\n\
+Package: old\nStatus: install ok installed\nVersion: 1.5\nArchitecture: amd64\n\n\
+Package: new\nStatus: install ok installed\nVersion: 3\nArchitecture: amd64\nProvides: virt (= 1.0), plainvirt\n\n\
+Package: pinned\nStatus: install ok installed\nVersion: 4\nArchitecture: all\n\n\
+Package: mine\nStatus: install ok installed\nVersion: 1\nArchitecture: amd64\n\n\
+Package: mine\nStatus: install ok installed\nVersion: 1\nArchitecture: i386\n";
+        let found = run(
+            &DpkgDb,
+            &status_fs(text),
+            Some(&distro("debian-12.os-release")),
+        );
+        assert_eq!(found.packages.len(), 6);
+        assert_eq!(
+            edges(&found, "deb:app:amd64@1", RelationshipKind::DependsOn),
+            ["deb:mine:i386@1", "deb:new:amd64@3", "deb:pinned:all@4"]
+        );
+        assert_eq!(
+            edges(
+                &found,
+                "deb:app:amd64@1",
+                RelationshipKind::OptionalDependsOn
+            ),
+            ["deb:new:amd64@3"]
+        );
+        let deps = parse_relations("a:any (>= 1:2.0~rc1) [amd64] <!nocheck> | b, , c");
+        assert_eq!(deps.len(), 2);
+        assert_eq!(
+            deps[0][0],
+            Dep {
+                name: "a".into(),
+                arch: Some("any".into()),
+                constraint: Some((">=".into(), "1:2.0~rc1".into()))
+            }
+        );
+        assert_eq!(deps[0][1].name, "b");
+        assert_eq!(deps[1][0].name, "c");
+    }
+
+    #[test]
+    fn libpam_md5sums_and_copyright() {
+        let base = "dpkg/debian-libpam";
+        let mut fs = Vfs::new();
+        for f in [
+            "var/lib/dpkg/status",
+            "var/lib/dpkg/info/libpam-runtime.md5sums",
+            "usr/share/doc/libpam-runtime/copyright",
+            "etc/os-release",
+        ] {
+            put(&mut fs, f, file(0, &fixture(&format!("{base}/{f}"))));
+        }
+        let d = crate::catalog::read_distro(&fs).unwrap();
+        let found = run(&DpkgDb, &fs, Some(&d));
+        assert_eq!(found.packages.len(), 1);
+        // The file opens with an empty `Package:` paragraph: a warning with its line.
+        assert_eq!(
+            found.warnings,
+            vec!["/var/lib/dpkg/status:1: package paragraph without Package: or Version:, skipped"]
+        );
+        let p = &found.packages[0];
+        assert_eq!(p.id, "deb:libpam-runtime:all@1.1.8-3.6");
+        let lic: Vec<(&str, Option<&str>)> = p
+            .licenses
+            .iter()
+            .map(|l| (l.raw.as_str(), l.spdx.as_deref()))
+            .collect();
+        assert_eq!(
+            lic,
+            [
+                ("GPL-2", Some("GPL-2.0-only")),
+                ("LGPL-2.1", Some("LGPL-2.1-only"))
+            ]
+        );
+        assert_eq!(
+            p.purl.as_deref(),
+            Some(
+                format!(
+                    "pkg:deb/debian/libpam-runtime@1.1.8-3.6?arch=all&distro={}&upstream=pam",
+                    crate::purl::distro_qualifier(&d)
+                )
+                .as_str()
+            )
+        );
+        // No .list: ownership comes from the md5sums, with MD5 digests.
+        assert_eq!(found.owned.len(), 4);
+        assert_eq!(found.owned[0].path, b"lib/x86_64-linux-gnu/libz.so.1.2.11");
+        assert_eq!(
+            found.owned[0].checksums,
+            vec![("MD5".into(), "55f905631797551d4d936a34c7e73474".into())]
+        );
+        assert!(found.owned.iter().all(|o| o.package == p.id));
+    }
+
+    #[test]
+    fn distroless_status_d() {
+        let base = "dpkg/distroless";
+        let mut fs = Vfs::new();
+        for f in [
+            "var/lib/dpkg/status.d/libsqlite3-0",
+            "var/lib/dpkg/status.d/libsqlite3-0.md5sums",
+            "usr/share/doc/libsqlite3-0/copyright",
+        ] {
+            put(&mut fs, f, file(0, &fixture(&format!("{base}/{f}"))));
+        }
+        let d = distro("distroless-debian-11.os-release");
+        let found = run(&DpkgDb, &fs, Some(&d));
+        assert_eq!(found.packages.len(), 1, "the .md5sums is not a package");
+        let p = &found.packages[0];
+        assert_eq!(p.id, "deb:libsqlite3-0:arm64@3.34.1-3");
+        assert_eq!(p.evidence, vec!["/var/lib/dpkg/status.d/libsqlite3-0"]);
+        assert_eq!(
+            p.purl.as_deref(),
+            Some(
+                "pkg:deb/debian/libsqlite3-0@3.34.1-3?arch=arm64&distro=debian-11&upstream=sqlite3"
+            )
+        );
+        let lic: Vec<(&str, Option<&str>)> = p
+            .licenses
+            .iter()
+            .map(|l| (l.raw.as_str(), l.spdx.as_deref()))
+            .collect();
+        assert_eq!(
+            lic,
+            [
+                ("GPL-2+", Some("GPL-2.0-or-later")),
+                ("public-domain", Some("LicenseRef-public-domain"))
+            ]
+        );
+        assert_eq!(found.owned.len(), 6);
+        assert!(found.owned.iter().any(|o| o.path
+            == b"usr/lib/aarch64-linux-gnu/libsqlite3.so.0.8.6"
+            && o.checksums
+                == [(
+                    "MD5".to_string(),
+                    "e11d70c96979a1328ae4e7e50542782b".to_string()
+                )]));
+        assert!(found.warnings.is_empty(), "{:?}", found.warnings);
+    }
+
+    #[test]
+    fn tar_list_ownership_skips_folders() {
+        let mut fs = status_fs(&fixture(UBUNTU));
+        put(
+            &mut fs,
+            "var/lib/dpkg/info/tar.list",
+            file(0, &fixture("dpkg/info/tar.list")),
+        );
+        put(
+            &mut fs,
+            "var/lib/dpkg/info/tar.md5sums",
+            file(0, &fixture("dpkg/info/tar.md5sums")),
+        );
+        // `/usr/share/man/man8` has no entry below it in the list but is a folder in the image.
+        put(&mut fs, "usr/share/man/man8/rmt-tar.8.gz", file(0, b"x"));
+        let found = run(&DpkgDb, &fs, Some(&distro("ubuntu-20.04.os-release")));
+        let tar: Vec<&Owned> = found
+            .owned
+            .iter()
+            .filter(|o| o.package == "deb:tar:amd64@1.29b-2")
+            .collect();
+        let paths: Vec<String> = tar
+            .iter()
+            .map(|o| String::from_utf8_lossy(&o.path).into_owned())
+            .collect();
+        assert_eq!(
+            paths,
+            [
+                "bin/tar",
+                "etc/rmt",
+                "usr/lib/mime/packages/tar",
+                "usr/sbin/rmt-tar",
+                "usr/sbin/tarcat",
+                "usr/share/doc/tar/AUTHORS",
+                "usr/share/doc/tar/NEWS.gz",
+                "usr/share/doc/tar/README.Debian",
+                "usr/share/doc/tar/THANKS.gz",
+                "usr/share/doc/tar/changelog.Debian.gz",
+                "usr/share/doc/tar/copyright",
+                "usr/share/man/man1/tar.1.gz",
+                "usr/share/man/man1/tarcat.1.gz",
+                "usr/share/man/man8/rmt-tar.8.gz",
+            ]
+        );
+        // md5sums say usr/bin/tar, the list /bin/tar: only paths both name get a digest.
+        let digest = |p: &str| {
+            tar.iter()
+                .find(|o| o.path == p.as_bytes())
+                .unwrap()
+                .checksums
+                .clone()
+        };
+        assert!(digest("bin/tar").is_empty());
+        assert_eq!(
+            digest("usr/sbin/tarcat"),
+            vec![("MD5".into(), "fd2fab77cf4da2288c11a4de2c0c7fe0".into())]
+        );
+    }
+
+    #[test]
+    fn multiarch_info_files() {
+        let text = b"Package: libfoo\nStatus: install ok installed\nVersion: 1\nArchitecture: amd64\nMulti-Arch: same\n";
+        let mut fs = status_fs(text);
+        put(
+            &mut fs,
+            "var/lib/dpkg/info/libfoo:amd64.list",
+            file(0, b"/.\n/usr\n/usr/lib\n/usr/lib/libfoo.so.1\n"),
+        );
+        put(
+            &mut fs,
+            "var/lib/dpkg/info/libfoo:amd64.md5sums",
+            file(
+                0,
+                b"0123456789abcdef0123456789ABCDEF  usr/lib/libfoo.so.1\nshort  x\n",
+            ),
+        );
+        let found = run(&DpkgDb, &fs, None);
+        assert_eq!(found.owned.len(), 1);
+        assert_eq!(found.owned[0].path, b"usr/lib/libfoo.so.1");
+        assert_eq!(
+            found.owned[0].checksums[0].1,
+            "0123456789abcdef0123456789abcdef"
+        );
+    }
+
+    #[test]
+    fn layers_follow_the_status_history() {
+        let v0 = b"Package: a\nStatus: install ok installed\nVersion: 1\nArchitecture: all\n\nPackage: b\nStatus: install ok installed\nVersion: 1\nArchitecture: all\n\nPackage: c\nStatus: install ok installed\nVersion: 1\nArchitecture: all\n";
+        // Layer 1: b upgraded, c removed (config files left), d added.
+        let v1 = b"Package: a\nStatus: install ok installed\nVersion: 1\nArchitecture: all\n\nPackage: b\nStatus: install ok installed\nVersion: 2\nArchitecture: all\n\nPackage: c\nStatus: deinstall ok config-files\nVersion: 1\nArchitecture: all\n\nPackage: d\nStatus: install ok installed\nVersion: 1\nArchitecture: all\n";
+        // Layer 2: c reinstalled, the file rewritten.
+        let v2 = b"Package: d\nStatus: install ok installed\nVersion: 1\nArchitecture: all\n\nPackage: c\nStatus: install ok installed\nVersion: 1\nArchitecture: all\n\nPackage: b\nStatus: install ok installed\nVersion: 2\nArchitecture: all\n\nPackage: a\nStatus: install ok installed\nVersion: 1\nArchitecture: all\n";
+        let mut fs = Vfs::new();
+        put(&mut fs, "var/lib/dpkg/status", file(0, v0));
+        put(&mut fs, "var/lib/dpkg/status", file(1, v1));
+        put(&mut fs, "var/lib/dpkg/status", file(2, v2));
+        let found = run(&DpkgDb, &fs, None);
+        let layer = |n: &str| by_name(&found, n).layer;
+        assert_eq!(
+            [layer("a"), layer("b"), layer("c"), layer("d")],
+            [Some(0), Some(1), Some(2), Some(1)]
+        );
+
+        // status.d: each file has its own history.
+        let mut fs = Vfs::new();
+        let pkg = |n: &str, v: &str| {
+            format!("Package: {n}\nVersion: {v}\nArchitecture: amd64\n").into_bytes()
+        };
+        put(&mut fs, "var/lib/dpkg/status.d/x", file(0, &pkg("x", "1")));
+        put(&mut fs, "var/lib/dpkg/status.d/y", file(0, &pkg("y", "1")));
+        put(&mut fs, "var/lib/dpkg/status.d/x", file(2, &pkg("x", "1")));
+        put(&mut fs, "var/lib/dpkg/status.d/y", file(3, &pkg("y", "2")));
+        let found = run(&DpkgDb, &fs, None);
+        assert_eq!(by_name(&found, "x").layer, Some(0));
+        assert_eq!(by_name(&found, "y").layer, Some(3));
+    }
+
+    #[test]
+    fn malformed_paragraphs_and_garbage() {
+        let mut text = fixture(UBUNTU);
+        text.splice(
+            0..0,
+            b"Package: broken\nthis line is junk\nVersion: 1\nStatus: install ok installed\n\n"
+                .iter()
+                .copied(),
+        );
+        let found = run(&DpkgDb, &status_fs(&text), None);
+        assert_eq!(found.packages.len(), 91);
+        assert!(found.warnings.contains(
+            &"/var/lib/dpkg/status:2: line is neither `Name: value` nor a continuation".to_string()
+        ));
+
+        let mut junk = Vec::new();
+        let mut x: u32 = 7;
+        for _ in 0..20000 {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            let b = (x >> 16) as u8;
+            junk.extend_from_slice(match b % 10 {
+                0 => b"\n",
+                1 => b": ",
+                2 => b"Package",
+                3 => b"Depends: a (>= | b:",
+                4 => b"\n ",
+                5 => b"(",
+                _ => std::slice::from_ref(&b),
+            });
+        }
+        let mut fs = status_fs(&junk);
+        put(&mut fs, "var/lib/dpkg/status.d/j", file(0, &junk));
+        put(&mut fs, "usr/share/doc/Package/copyright", file(0, &junk));
+        let _ = run(&DpkgDb, &fs, None);
+        let _ = parse_md5sums(&junk);
+        let _ = copyright_licenses(&junk);
+        assert!(copyright_licenses(b"Upstream: x\n\nLicense: MIT\n").is_none());
+    }
+
+    #[test]
+    fn keeps_only_what_it_reads() {
+        let k = |p: &[u8]| DpkgDb.keep(p, b"").is_some();
+        assert!(k(b"var/lib/dpkg/status"));
+        assert!(k(b"var/lib/dpkg/status.d/libc6"));
+        assert!(k(b"var/lib/dpkg/status.d/libc6.md5sums"));
+        assert!(k(b"var/lib/dpkg/info/tar.list"));
+        assert!(k(b"var/lib/dpkg/info/libc6:amd64.md5sums"));
+        assert!(k(b"usr/share/doc/tar/copyright"));
+        assert!(!k(b"var/lib/dpkg/info/tar.postinst"));
+        assert!(!k(b"var/lib/dpkg/status-old"));
+        assert!(!k(b"var/lib/dpkg/status.d/a/b"));
+        assert!(!k(b"usr/share/doc/tar/changelog.gz"));
+        assert!(!k(b"usr/share/doc/tar/sub/copyright"));
     }
 }

@@ -254,4 +254,41 @@ mod tests {
             vec!["cpe:2.3:o:alpinelinux:alpine_linux:3.18.4:*:*:*:*:*:*:*"]
         );
     }
+
+    #[test]
+    fn os_package_layer_and_symlinked_os_release() {
+        use crate::catalog::testutil::{file, link, put, run};
+        let text = std::fs::read(format!("{FIXTURES}/debian-12.os-release")).unwrap();
+        let mut fs = Vfs::new();
+        put(&mut fs, "usr/lib/os-release", file(0, &text));
+        put(&mut fs, "etc/os-release", link(0, "../usr/lib/os-release"));
+        // Layer 1 writes the same bytes again: the OS still comes from layer 0.
+        put(&mut fs, "usr/lib/os-release", file(1, &text));
+        let d = crate::catalog::read_distro(&fs).unwrap();
+        assert_eq!(d.path, "/etc/os-release");
+        let found = run(&OsRelease, &fs, Some(&d));
+        assert_eq!(found.packages.len(), 1);
+        assert_eq!(found.packages[0].layer, Some(0));
+        assert_eq!(found.packages[0].found_by, "os-release");
+        assert_eq!(found.packages[0].evidence, vec!["/etc/os-release"]);
+        // A point release in layer 2 changes it.
+        let mut newer = text.clone();
+        newer.extend_from_slice(b"CPE_NAME=\"cpe:/o:debian:debian_linux:12\"\n");
+        put(&mut fs, "usr/lib/os-release", file(2, &newer));
+        let d = crate::catalog::read_distro(&fs).unwrap();
+        let found = run(&OsRelease, &fs, Some(&d));
+        assert_eq!(found.packages[0].layer, Some(2));
+
+        // Only usr/lib/os-release: read from there.
+        let mut fs = Vfs::new();
+        put(&mut fs, "usr/lib/os-release", file(0, &text));
+        assert_eq!(
+            crate::catalog::read_distro(&fs).unwrap().path,
+            "/usr/lib/os-release"
+        );
+        assert!(crate::catalog::read_distro(&Vfs::new()).is_none());
+        assert!(run(&OsRelease, &Vfs::new(), None).packages.is_empty());
+        assert!(OsRelease.keep(b"etc/os-release", b"").is_some());
+        assert!(OsRelease.keep(b"etc/lsb-release", b"").is_none());
+    }
 }
