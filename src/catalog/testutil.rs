@@ -20,6 +20,7 @@ pub fn file(layer: usize, content: &[u8]) -> Node {
         size: content.len() as u64,
         layer,
         sha256: None,
+        sha1: None,
         content: Some(Arc::from(content)),
     }
 }
@@ -31,6 +32,7 @@ pub fn dir(layer: usize) -> Node {
         size: 0,
         layer,
         sha256: None,
+        sha1: None,
         content: None,
     }
 }
@@ -42,6 +44,7 @@ pub fn link(layer: usize, target: &str) -> Node {
         size: 0,
         layer,
         sha256: None,
+        sha1: None,
         content: None,
     }
 }
