@@ -100,6 +100,9 @@ pub struct LimitArgs {
     /// Largest file whose content is parsed
     #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_file_size)]
     pub max_file_size: u64,
+    /// Largest manifest, index or config JSON read from an image
+    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_json_size)]
+    pub max_json_size: u64,
 }
 
 impl LimitArgs {
@@ -108,7 +111,7 @@ impl LimitArgs {
             max_entries: self.max_entries,
             max_decompressed_bytes: self.max_decompressed_bytes,
             max_file_size: self.max_file_size,
-            ..Limits::default()
+            max_json_size: self.max_json_size,
         }
     }
 }

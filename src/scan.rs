@@ -122,23 +122,41 @@ pub fn scan(
 
 fn add_owned_files(sbom: &mut Sbom, owned: &[catalog::Owned], fs: &source::Vfs) {
     let mut ids: BTreeMap<Vec<u8>, String> = BTreeMap::new();
+    let mut warnings = Vec::new();
     for o in owned {
-        let path = source::vfs::normalize(&o.path);
-        let Some((canonical, node)) = fs.lookup(&path) else {
-            continue; // listed by the database but not in the image (deleted, or a folder entry)
+        // Links in the folders are followed (merged /usr), a link named by the database is not: it
+        // is the package's link, not the file it points to.
+        let Some(canonical) = fs.resolve_parent(&o.path) else {
+            continue; // listed by the database but not in the image
         };
-        if !node.is_file() {
-            continue;
-        }
+        let Some(node) = fs.get(&canonical).filter(|n| n.is_file()) else {
+            continue; // a folder, a link, or gone
+        };
         let id = ids
             .entry(canonical.clone())
             .or_insert_with(|| {
                 let id = format!("file:{}", display_path(&canonical));
+                let mut checksums = o.checksums.clone();
+                if let Some(sha1) = node.sha1.map(hex::encode) {
+                    // The content wins over the database; a difference is worth telling.
+                    if let Some((_, recorded)) = checksums.iter().find(|(a, _)| a == "SHA1") {
+                        if *recorded != sha1 {
+                            warnings.push(format!(
+                                "{}: content differs from what package {} recorded (SHA1 {recorded}, found {sha1})",
+                                display_path(&canonical),
+                                o.package
+                            ));
+                        }
+                    }
+                    checksums.retain(|(a, _)| a != "SHA1");
+                    checksums.push(("SHA1".to_string(), sha1));
+                }
+                checksums.sort();
                 sbom.files.push(FileRecord {
                     id: id.clone(),
                     path: display_path(&canonical),
                     sha256: node.sha256.map(hex::encode),
-                    other_checksums: o.checksums.clone(),
+                    other_checksums: checksums,
                     layer: (!sbom.subject.layers.is_empty()).then_some(node.layer),
                 });
                 id
@@ -150,6 +168,7 @@ fn add_owned_files(sbom: &mut Sbom, owned: &[catalog::Owned], fs: &source::Vfs) 
             id,
         ));
     }
+    sbom.warnings.extend(warnings);
 }
 
 /// Seconds since the epoch of an RFC 3339 time such as an image config's `created`.

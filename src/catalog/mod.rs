@@ -85,27 +85,6 @@ pub fn read_distro(fs: &Vfs) -> Option<Distro> {
     os_release::read(fs)
 }
 
-/// Where a bare package database file belongs in a root, recognised by its first bytes: an APK
-/// installed database (`K:value` lines starting with `C:`, `P:` or `V:`) → `lib/apk/db/installed`,
-/// a dpkg status file (a `Package:` paragraph) → `var/lib/dpkg/status`. A `file:` source puts the
-/// file there so that the catalogers find it.
-pub fn database_path(head: &[u8]) -> Option<&'static [u8]> {
-    let start = head.iter().position(|b| !b.is_ascii_whitespace())?;
-    let head = &head[start..];
-    let first_line = head.split(|&b| b == b'\n').next().unwrap_or(head);
-    if head.starts_with(b"Package:") {
-        return Some(dpkg::STATUS);
-    }
-    match first_line {
-        [b'C' | b'P' | b'V', b':', rest @ ..]
-            if !rest.is_empty() && !rest.contains(&b' ') && !rest.contains(&b'\t') =>
-        {
-            Some(apk::DB_PATHS[0])
-        }
-        _ => None,
-    }
-}
-
 /// The layer from which `present` holds for every version of a file up to its final state: walks
 /// the history back from the end while the content is there and `present` accepts it. `None` when
 /// the final version itself does not qualify (or there is no history).
@@ -233,33 +212,6 @@ mod tests {
         let removed = [v(0, Some(b"a")), v(1, None), v(2, Some(b"a"))];
         assert_eq!(surviving_since(&removed, |c| c == b"a"), Some(2));
         assert_eq!(surviving_since(&[], |_| true), None);
-    }
-
-    #[test]
-    fn bare_databases_are_recognised() {
-        let head = |f: &str| {
-            let b = testutil::fixture(f);
-            database_path(&b[..b.len().min(64)])
-        };
-        for f in [
-            "apk/installed/wolfi-base.installed",
-            "apk/installed/alpine-3.16-base.installed",
-            "apk/installed/alpine-multiple-2.installed",
-            "apk/installed/alpine-single.installed",
-        ] {
-            assert_eq!(head(f), Some(&b"lib/apk/db/installed"[..]), "{f}");
-        }
-        for f in [
-            "dpkg/ubuntu-18.04-full/var/lib/dpkg/status",
-            "dpkg/debian-10-postgresql.status",
-            "dpkg/debian-libpam/var/lib/dpkg/status",
-        ] {
-            assert_eq!(head(f), Some(&b"var/lib/dpkg/status"[..]), "{f}");
-        }
-        assert_eq!(head("os-release/debian-12.os-release"), None);
-        assert_eq!(database_path(b"\x7fELF\x02\x01"), None);
-        assert_eq!(database_path(b"P: not apk"), None);
-        assert_eq!(database_path(b""), None);
     }
 
     #[test]
