@@ -231,7 +231,8 @@ fn generate(args: GenerateArgs) -> Result<ExitCode, Error> {
             None => {
                 let stdout = io::stdout();
                 let mut lock = stdout.lock();
-                let r = format::write(&sbom, out.format, &wopts, &mut lock).and_then(|_| lock.flush());
+                let r =
+                    format::write(&sbom, out.format, &wopts, &mut lock).and_then(|_| lock.flush());
                 match r {
                     Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
                     r => r.map_err(|e| Error::Io {

@@ -21,7 +21,8 @@ use super::{
     valid_hex, CycloneDxVersion, HashWriter, TOOL_NAME, TOOL_VERSION,
 };
 use crate::model::{
-    FileRecord, IdentityRole, Package, PackageKind, Relationship, RelationshipKind, Sbom, SubjectKind,
+    FileRecord, IdentityRole, Package, PackageKind, Relationship, RelationshipKind, Sbom,
+    SubjectKind,
 };
 
 #[derive(Serialize)]
@@ -159,7 +160,11 @@ struct Refs {
 
 impl Refs {
     fn assign(&mut self, model_id: &str, wanted: &str) -> String {
-        let mut r = if wanted.is_empty() { "ref".to_string() } else { wanted.to_string() };
+        let mut r = if wanted.is_empty() {
+            "ref".to_string()
+        } else {
+            wanted.to_string()
+        };
         let base = r.clone();
         let mut n = 2u64;
         while self.used.contains(&r) {
@@ -207,7 +212,10 @@ fn build(sbom: &Sbom, version: CycloneDxVersion) -> io::Result<Bom> {
                 depends.entry(from).or_default().insert(to);
             }
             RelationshipKind::OptionalDependsOn => {
-                optional.entry(rel.from.as_str()).or_default().push(to.clone());
+                optional
+                    .entry(rel.from.as_str())
+                    .or_default()
+                    .push(to.clone());
                 depends.entry(from).or_default().insert(to);
             }
         }
@@ -216,7 +224,10 @@ fn build(sbom: &Sbom, version: CycloneDxVersion) -> io::Result<Bom> {
     let mut components = Vec::new();
     for p in &sbom.packages {
         let bom_ref = r(&p.id).unwrap_or_default();
-        let opt = optional.get(p.id.as_str()).map(Vec::as_slice).unwrap_or(&[]);
+        let opt = optional
+            .get(p.id.as_str())
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
         components.push(package_component(sbom, p, bom_ref, opt, v16));
     }
     for f in &sbom.files {
@@ -268,7 +279,11 @@ fn build(sbom: &Sbom, version: CycloneDxVersion) -> io::Result<Bom> {
 fn subject_component(sbom: &Sbom, bom_ref: String) -> Component {
     let s = &sbom.subject;
     let mut props = Vec::new();
-    let area = if s.kind == SubjectKind::File { "file" } else { "image" };
+    let area = if s.kind == SubjectKind::File {
+        "file"
+    } else {
+        "image"
+    };
     for i in &s.identities {
         let role = match i.role {
             IdentityRole::Manifest => "manifest-digest",
@@ -278,7 +293,10 @@ fn subject_component(sbom: &Sbom, bom_ref: String) -> Component {
         props.push(prop(&format!("sbomkit:{area}:{role}"), i.digest.clone()));
     }
     if let Some(p) = &s.platform {
-        props.push(prop("sbomkit:image:platform", super::spdx::platform_string(p)));
+        props.push(prop(
+            "sbomkit:image:platform",
+            super::spdx::platform_string(p),
+        ));
     }
     for t in &s.tags {
         props.push(prop("sbomkit:image:tag", t.clone()));
@@ -296,7 +314,11 @@ fn subject_component(sbom: &Sbom, bom_ref: String) -> Component {
             SubjectKind::File | SubjectKind::Directory => "file",
         },
         bom_ref,
-        name: if s.name.trim().is_empty() { "subject".into() } else { s.name.clone() },
+        name: if s.name.trim().is_empty() {
+            "subject".into()
+        } else {
+            s.name.clone()
+        },
         version: s
             .version
             .clone()
@@ -337,7 +359,9 @@ fn hashes(list: &[(String, String)]) -> Vec<Hash> {
     let mut out: Vec<Hash> = Vec::new();
     for (alg, value) in list {
         let Some(a) = hash_alg(alg) else { continue };
-        if out.iter().any(|h| h.alg == a) || !digest_hex_len(alg).is_some_and(|n| valid_hex(value, n)) {
+        if out.iter().any(|h| h.alg == a)
+            || !digest_hex_len(alg).is_some_and(|n| valid_hex(value, n))
+        {
             continue;
         }
         out.push(Hash {
@@ -352,7 +376,9 @@ fn licenses(p: &Package) -> Vec<LicenseChoice> {
     let usable: Vec<_> = p
         .licenses
         .iter()
-        .filter(|l| !l.raw.trim().is_empty() || l.spdx.as_deref().is_some_and(|s| !s.trim().is_empty()))
+        .filter(|l| {
+            !l.raw.trim().is_empty() || l.spdx.as_deref().is_some_and(|s| !s.trim().is_empty())
+        })
         .collect();
     if usable.is_empty() {
         return Vec::new();
@@ -369,7 +395,13 @@ fn licenses(p: &Package) -> Vec<LicenseChoice> {
                 e[0].to_string()
             } else {
                 e.iter()
-                    .map(|p| if p.contains(' ') { format!("({p})") } else { p.to_string() })
+                    .map(|p| {
+                        if p.contains(' ') {
+                            format!("({p})")
+                        } else {
+                            p.to_string()
+                        }
+                    })
                     .collect::<Vec<_>>()
                     .join(" AND ")
             };
@@ -378,7 +410,11 @@ fn licenses(p: &Package) -> Vec<LicenseChoice> {
         None => {
             let mut names: Vec<String> = Vec::new();
             for l in usable {
-                let n = if l.raw.trim().is_empty() { l.spdx.clone().unwrap_or_default() } else { l.raw.trim().to_string() };
+                let n = if l.raw.trim().is_empty() {
+                    l.spdx.clone().unwrap_or_default()
+                } else {
+                    l.raw.trim().to_string()
+                };
                 if !names.contains(&n) {
                     names.push(n);
                 }
@@ -393,10 +429,19 @@ fn licenses(p: &Package) -> Vec<LicenseChoice> {
     }
 }
 
-fn package_component(sbom: &Sbom, p: &Package, bom_ref: String, optional: &[String], v16: bool) -> Component {
+fn package_component(
+    sbom: &Sbom,
+    p: &Package,
+    bom_ref: String,
+    optional: &[String],
+    v16: bool,
+) -> Component {
     let originator = p.originator.as_deref().and_then(parse_actor);
     let mut props = Vec::new();
-    if let Some((i, l)) = p.layer.and_then(|i| sbom.subject.layers.get(i).map(|l| (i, l))) {
+    if let Some((i, l)) = p
+        .layer
+        .and_then(|i| sbom.subject.layers.get(i).map(|l| (i, l)))
+    {
         props.push(prop("sbomkit:layer", l.diff_id.clone()));
         props.push(prop("sbomkit:layer-index", i.to_string()));
     }
@@ -441,7 +486,9 @@ fn package_component(sbom: &Sbom, p: &Package, bom_ref: String, optional: &[Stri
             .as_deref()
             .map(|s| parse_actor(s).map_or(s, |(_, n, _)| n))
             .filter(|s| !s.is_empty())
-            .map(|name| Entity { name: name.to_string() }),
+            .map(|name| Entity {
+                name: name.to_string(),
+            }),
         authors: match originator {
             Some((_, name, mail)) if v16 => vec![Contact {
                 name: name.to_string(),
@@ -453,7 +500,11 @@ fn package_component(sbom: &Sbom, p: &Package, bom_ref: String, optional: &[Stri
             Some((_, name, _)) if !v16 => Some(name.to_string()),
             _ => None,
         },
-        name: if p.name.is_empty() { p.id.clone() } else { p.name.clone() },
+        name: if p.name.is_empty() {
+            p.id.clone()
+        } else {
+            p.name.clone()
+        },
         version: Some(p.version.clone()).filter(|v| !v.is_empty()),
         description: p.description.clone().filter(|d| !d.is_empty()),
         hashes: hashes(&p.checksums),
@@ -481,7 +532,10 @@ fn file_component(sbom: &Sbom, f: &FileRecord, bom_ref: String, owners: &[String
     }
     list.extend(f.other_checksums.iter().cloned());
     let mut props = Vec::new();
-    if let Some((i, l)) = f.layer.and_then(|i| sbom.subject.layers.get(i).map(|l| (i, l))) {
+    if let Some((i, l)) = f
+        .layer
+        .and_then(|i| sbom.subject.layers.get(i).map(|l| (i, l)))
+    {
         props.push(prop("sbomkit:layer", l.diff_id.clone()));
         props.push(prop("sbomkit:layer-index", i.to_string()));
     }
@@ -491,7 +545,11 @@ fn file_component(sbom: &Sbom, f: &FileRecord, bom_ref: String, owners: &[String
     Component {
         kind: "file",
         bom_ref,
-        name: if f.path.starts_with('/') { f.path.clone() } else { format!("/{}", f.path) },
+        name: if f.path.starts_with('/') {
+            f.path.clone()
+        } else {
+            format!("/{}", f.path)
+        },
         hashes: hashes(&list),
         properties: props,
         ..Default::default()

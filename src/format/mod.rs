@@ -51,7 +51,12 @@ pub struct WriteOptions {
 }
 
 /// Writes `sbom` in `format`.
-pub fn write(sbom: &Sbom, format: Format, opts: &WriteOptions, out: &mut dyn Write) -> io::Result<()> {
+pub fn write(
+    sbom: &Sbom,
+    format: Format,
+    opts: &WriteOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     match format {
         Format::SpdxJson => spdx::write(sbom, out),
         Format::CycloneDxJson => cyclonedx::write(sbom, opts.cyclonedx_version, out),
@@ -111,10 +116,14 @@ pub(crate) fn rfc3339(secs: i64) -> io::Result<String> {
 
 /// The digest identifying the subject best: manifest, else config, else the file's own digest.
 pub(crate) fn subject_digest(subject: &Subject) -> Option<&str> {
-    [IdentityRole::Manifest, IdentityRole::Config, IdentityRole::File]
-        .iter()
-        .find_map(|role| subject.identities.iter().find(|i| i.role == *role))
-        .map(|i| i.digest.as_str())
+    [
+        IdentityRole::Manifest,
+        IdentityRole::Config,
+        IdentityRole::File,
+    ]
+    .iter()
+    .find_map(|role| subject.identities.iter().find(|i| i.role == *role))
+    .map(|i| i.digest.as_str())
 }
 
 /// The hex of the subject's config digest (image) or own digest (file), for SHA-256 checksums.
@@ -180,8 +189,16 @@ pub(crate) fn image_purl(subject: &Subject) -> Option<String> {
                 .find(|i| i.role == IdentityRole::Config)
         })?;
     let (repository, parsed_tag) = split_reference(subject.name.trim());
-    let last = repository.rsplit('/').next().unwrap_or(repository).to_ascii_lowercase();
-    let name = if last.is_empty() { "image".to_string() } else { last };
+    let last = repository
+        .rsplit('/')
+        .next()
+        .unwrap_or(repository)
+        .to_ascii_lowercase();
+    let name = if last.is_empty() {
+        "image".to_string()
+    } else {
+        last
+    };
     let mut purl = format!("pkg:oci/{}@{}", pct(&name, ""), pct(&digest.digest, ""));
     // Qualifiers in the canonical (sorted by key) order.
     let mut q: Vec<(&str, String)> = Vec::new();
@@ -196,7 +213,12 @@ pub(crate) fn image_purl(subject: &Subject) -> Option<String> {
     if has_registry(repository) {
         q.push(("repository_url", repository.to_ascii_lowercase()));
     }
-    if let Some(tag) = subject.version.as_deref().or(parsed_tag).filter(|t| !t.is_empty()) {
+    if let Some(tag) = subject
+        .version
+        .as_deref()
+        .or(parsed_tag)
+        .filter(|t| !t.is_empty())
+    {
         q.push(("tag", tag.to_string()));
     }
     for (i, (k, v)) in q.iter().enumerate() {
@@ -229,10 +251,13 @@ pub(crate) fn digest_hex_len(algorithm: &str) -> Option<usize> {
 /// A homepage worth writing: an absolute http(s) URL without spaces or control characters.
 pub(crate) fn usable_url(s: &str) -> Option<&str> {
     let s = s.trim();
-    let rest = s.strip_prefix("https://").or_else(|| s.strip_prefix("http://"))?;
+    let rest = s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"))?;
     let ok = !rest.is_empty()
         && !rest.starts_with('/')
-        && s.bytes().all(|b| b.is_ascii_graphic() && !b"\"<>\\^`{|}".contains(&b));
+        && s.bytes()
+            .all(|b| b.is_ascii_graphic() && !b"\"<>\\^`{|}".contains(&b));
     ok.then_some(s)
 }
 
@@ -302,7 +327,13 @@ pub(crate) fn sanitize_id(s: &str) -> String {
     const MAX: usize = 100;
     let mut out: String = s
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect();
     let lossy = out != s || out.len() > MAX || out.is_empty();
     if lossy {
@@ -365,7 +396,10 @@ mod tests {
     fn image_purl_falls_back_to_config_digest_without_registry() {
         let s = image("alpine", Some("3.10"), false);
         let purl = image_purl(&s).unwrap_or_default();
-        assert!(purl.starts_with(&format!("pkg:oci/alpine@sha256%3A{}?", "c".repeat(64))), "{purl}");
+        assert!(
+            purl.starts_with(&format!("pkg:oci/alpine@sha256%3A{}?", "c".repeat(64))),
+            "{purl}"
+        );
         assert!(!purl.contains("repository_url"), "{purl}");
         assert!(purl.ends_with("&tag=3.10"), "{purl}");
     }
@@ -389,7 +423,9 @@ mod tests {
         assert_ne!(a, b);
         assert!(a.starts_with("apk-musl-1.2-"), "{a}");
         for id in [&a, &b] {
-            assert!(id.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-'));
+            assert!(id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-'));
         }
         assert!(!sanitize_id("").is_empty());
         assert!(sanitize_id("ünïcode").is_ascii());
@@ -401,7 +437,11 @@ mod tests {
         m.reserve("SPDXRef-Package-x");
         let x = m.assign("SPDXRef-Package-", "x");
         assert_eq!(x, "SPDXRef-Package-x-2");
-        assert_eq!(m.assign("SPDXRef-Package-", "x"), x, "same model id, same output id");
+        assert_eq!(
+            m.assign("SPDXRef-Package-", "x"),
+            x,
+            "same model id, same output id"
+        );
         let h = sanitize_id("a/b");
         let lossless = m.assign("SPDXRef-Package-", &h);
         let lossy = m.assign("SPDXRef-Package-", "a/b");
@@ -412,7 +452,10 @@ mod tests {
     #[test]
     fn rfc3339_is_utc_z_and_rejects_out_of_range() {
         assert_eq!(rfc3339(0).ok().as_deref(), Some("1970-01-01T00:00:00Z"));
-        assert_eq!(rfc3339(1_700_000_000).ok().as_deref(), Some("2023-11-14T22:13:20Z"));
+        assert_eq!(
+            rfc3339(1_700_000_000).ok().as_deref(),
+            Some("2023-11-14T22:13:20Z")
+        );
         assert!(rfc3339(i64::MAX).is_err());
         assert!(rfc3339(-70_000_000_000).is_err());
     }
@@ -423,7 +466,10 @@ mod tests {
             parse_actor("Person: Natanael Copa (ncopa@alpinelinux.org)"),
             Some((true, "Natanael Copa", Some("ncopa@alpinelinux.org")))
         );
-        assert_eq!(parse_actor("Organization: Alpine Linux"), Some((false, "Alpine Linux", None)));
+        assert_eq!(
+            parse_actor("Organization: Alpine Linux"),
+            Some((false, "Alpine Linux", None))
+        );
         assert_eq!(parse_actor("Alpine Linux"), None);
         assert_eq!(parse_actor("Person: "), None);
     }

@@ -23,11 +23,12 @@ use spdx_rs::models::{
 };
 
 use super::{
-    digest_hex_len, document_uuid, image_purl, parse_actor, rfc3339, subject_sha256,
-    usable_url, valid_hex, HashWriter, IdMap, TOOL_NAME, TOOL_VERSION,
+    digest_hex_len, document_uuid, image_purl, parse_actor, rfc3339, subject_sha256, usable_url,
+    valid_hex, HashWriter, IdMap, TOOL_NAME, TOOL_VERSION,
 };
 use crate::model::{
-    FileRecord, IdentityRole, Package, PackageKind, Relationship, RelationshipKind, Sbom, SubjectKind,
+    FileRecord, IdentityRole, Package, PackageKind, Relationship, RelationshipKind, Sbom,
+    SubjectKind,
 };
 
 const NOASSERTION: &str = "NOASSERTION";
@@ -40,7 +41,10 @@ struct Document {
     packages: Vec<Package2>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     files: Vec<FileInformation>,
-    #[serde(rename = "hasExtractedLicensingInfos", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        rename = "hasExtractedLicensingInfos",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     extracted: Vec<OtherLicensingInformationDetected>,
     relationships: Vec<SpdxRelationship>,
 }
@@ -81,7 +85,13 @@ pub(super) fn write(sbom: &Sbom, out: &mut dyn Write) -> io::Result<()> {
 fn namespace_slug(name: &str) -> String {
     let s: String = name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
         .take(64)
         .collect();
     let s = s.trim_matches('-');
@@ -94,9 +104,8 @@ fn namespace_slug(name: &str) -> String {
 
 fn build(sbom: &Sbom) -> io::Result<Document> {
     let created = rfc3339(sbom.created)?;
-    let created_chrono = chrono::DateTime::from_timestamp(sbom.created, 0).ok_or_else(|| {
-        io::Error::new(io::ErrorKind::InvalidInput, "document time out of range")
-    })?;
+    let created_chrono = chrono::DateTime::from_timestamp(sbom.created, 0)
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "document time out of range"))?;
     let tool = format!("Tool: {TOOL_NAME}-{TOOL_VERSION}");
     let subject = &sbom.subject;
     let name = if subject.name.trim().is_empty() {
@@ -155,8 +164,12 @@ fn build(sbom: &Sbom) -> io::Result<Document> {
             continue;
         };
         let rel = match r.kind {
-            RelationshipKind::Contains => SpdxRelationship::new(from, to, RelationshipType::Contains, None),
-            RelationshipKind::DependsOn => SpdxRelationship::new(from, to, RelationshipType::DependsOn, None),
+            RelationshipKind::Contains => {
+                SpdxRelationship::new(from, to, RelationshipType::Contains, None)
+            }
+            RelationshipKind::DependsOn => {
+                SpdxRelationship::new(from, to, RelationshipType::DependsOn, None)
+            }
             // SPDX 2.3: "A OPTIONAL_DEPENDENCY_OF B: A is an optional dependency of B", so the edge turns.
             RelationshipKind::OptionalDependsOn => {
                 SpdxRelationship::new(to, from, RelationshipType::OptionalDependencyOf, None)
@@ -228,7 +241,11 @@ fn other_annotation(created: &str, tool: &str, comment: String) -> Annotation {
 
 fn root_package(sbom: &Sbom, id: &str, created: &str, tool: &str) -> Package2 {
     let s = &sbom.subject;
-    let name = if s.name.trim().is_empty() { "subject" } else { s.name.as_str() };
+    let name = if s.name.trim().is_empty() {
+        "subject"
+    } else {
+        s.name.as_str()
+    };
     let mut p = base_package(name, id.to_string());
     p.package_supplier = Some(NOASSERTION.into());
     p.primary_package_purpose = Some(match s.kind {
@@ -243,7 +260,8 @@ fn root_package(sbom: &Sbom, id: &str, created: &str, tool: &str) -> Package2 {
         .filter(|v| !v.is_empty())
         .or_else(|| super::subject_digest(s).map(str::to_string));
     if let Some(hex) = subject_sha256(s) {
-        p.package_checksum.push(Checksum::new(Algorithm::SHA256, hex));
+        p.package_checksum
+            .push(Checksum::new(Algorithm::SHA256, hex));
     }
     if let Some(purl) = image_purl(s) {
         p.external_reference.push(ExternalPackageReference::new(
@@ -273,7 +291,11 @@ fn root_package(sbom: &Sbom, id: &str, created: &str, tool: &str) -> Package2 {
     }
     let mut annotations = Vec::new();
     for (i, l) in s.layers.iter().enumerate() {
-        annotations.push(other_annotation(created, tool, format!("sbomkit:image:layer: {i} {}", l.diff_id)));
+        annotations.push(other_annotation(
+            created,
+            tool,
+            format!("sbomkit:image:layer: {i} {}", l.diff_id),
+        ));
     }
     if s.kind == SubjectKind::File {
         lines.retain(|l| !l.starts_with("sbomkit:image:platform"));
@@ -282,7 +304,10 @@ fn root_package(sbom: &Sbom, id: &str, created: &str, tool: &str) -> Package2 {
         }
     }
     p.package_comment = (!lines.is_empty()).then(|| lines.join("\n"));
-    Package2 { inner: p, annotations }
+    Package2 {
+        inner: p,
+        annotations,
+    }
 }
 
 pub(super) fn platform_string(p: &crate::model::Platform) -> String {
@@ -300,7 +325,11 @@ fn package(
     created: &str,
     tool: &str,
 ) -> Package2 {
-    let name = if pkg.name.is_empty() { pkg.id.as_str() } else { pkg.name.as_str() };
+    let name = if pkg.name.is_empty() {
+        pkg.id.as_str()
+    } else {
+        pkg.name.as_str()
+    };
     let mut p = base_package(name, id);
     p.package_version = Some(pkg.version.clone()).filter(|v| !v.is_empty());
     p.package_supplier = Some(
@@ -315,7 +344,11 @@ fn package(
         .as_deref()
         .filter(|s| parse_actor(s).is_some())
         .map(str::to_string);
-    p.package_home_page = pkg.homepage.as_deref().and_then(usable_url).map(str::to_string);
+    p.package_home_page = pkg
+        .homepage
+        .as_deref()
+        .and_then(usable_url)
+        .map(str::to_string);
     p.package_detailed_description = pkg.description.clone().filter(|d| !d.is_empty());
     p.source_information = match (&pkg.source_name, &pkg.source_version) {
         (Some(n), Some(v)) => Some(format!("built package from: {n} {v}")),
@@ -353,9 +386,9 @@ fn package(
         Some(PackageKind::OperatingSystem) => PrimaryPackagePurpose::OperatingSystem,
         // OS and language packages are installed components other software links to or runs: LIBRARY,
         // matching CycloneDX's `library` and what Syft and Trivy write.
-        Some(PackageKind::Apk | PackageKind::Deb | PackageKind::GoModule | PackageKind::RustCrate) => {
-            PrimaryPackagePurpose::Library
-        }
+        Some(
+            PackageKind::Apk | PackageKind::Deb | PackageKind::GoModule | PackageKind::RustCrate,
+        ) => PrimaryPackagePurpose::Library,
         Some(PackageKind::ElfNote | PackageKind::Binary) => PrimaryPackagePurpose::Application,
         None => PrimaryPackagePurpose::Other,
     });
@@ -373,14 +406,20 @@ fn package(
     p.package_comment = (!lines.is_empty()).then(|| lines.join("\n"));
 
     let mut annotations = Vec::new();
-    if let Some(layer) = pkg.layer.and_then(|i| sbom.subject.layers.get(i).map(|l| (i, l))) {
+    if let Some(layer) = pkg
+        .layer
+        .and_then(|i| sbom.subject.layers.get(i).map(|l| (i, l)))
+    {
         annotations.push(other_annotation(
             created,
             tool,
             format!("sbomkit:layer: {} {}", layer.0, layer.1.diff_id),
         ));
     }
-    Package2 { inner: p, annotations }
+    Package2 {
+        inner: p,
+        annotations,
+    }
 }
 
 fn algorithm(name: &str) -> Option<Algorithm> {
@@ -417,7 +456,11 @@ fn checksums(list: &[(String, String)]) -> Vec<Checksum> {
     out
 }
 
-fn file_info(f: &FileRecord, layers: &[crate::model::Layer], ids: &mut IdMap) -> Option<FileInformation> {
+fn file_info(
+    f: &FileRecord,
+    layers: &[crate::model::Layer],
+    ids: &mut IdMap,
+) -> Option<FileInformation> {
     let mut list: Vec<(String, String)> = f.other_checksums.clone();
     if let Some(s) = &f.sha256 {
         list.push(("SHA256".into(), s.clone()));
@@ -428,16 +471,22 @@ fn file_info(f: &FileRecord, layers: &[crate::model::Layer], ids: &mut IdMap) ->
     if !sums.iter().any(|c| c.algorithm == Algorithm::SHA1) {
         return None;
     }
-    let path = if f.path.starts_with('/') { f.path.clone() } else { format!("/{}", f.path) };
+    let path = if f.path.starts_with('/') {
+        f.path.clone()
+    } else {
+        format!("/{}", f.path)
+    };
     Some(FileInformation {
         file_name: path,
         file_spdx_identifier: ids.assign("SPDXRef-File-", &f.id),
         file_checksum: sums,
         concluded_license: noassertion(),
         copyright_text: Some(NOASSERTION.into()),
-        file_comment: f
-            .layer
-            .and_then(|i| layers.get(i).map(|l| format!("sbomkit:layer: {i} {}", l.diff_id))),
+        file_comment: f.layer.and_then(|i| {
+            layers
+                .get(i)
+                .map(|l| format!("sbomkit:layer: {i} {}", l.diff_id))
+        }),
         ..FileInformation::default()
     })
 }
@@ -524,7 +573,13 @@ impl LicenseRefs {
         } else {
             parts
                 .iter()
-                .map(|p| if p.contains(' ') { format!("({p})") } else { p.clone() })
+                .map(|p| {
+                    if p.contains(' ') {
+                        format!("({p})")
+                    } else {
+                        p.clone()
+                    }
+                })
                 .collect::<Vec<_>>()
                 .join(" AND ")
         };
@@ -572,9 +627,18 @@ mod tests {
         let mut refs = LicenseRefs::new();
         let pkg = Package {
             licenses: vec![
-                License { raw: "MIT".into(), spdx: Some("MIT".into()) },
-                License { raw: "Public Domain".into(), spdx: None },
-                License { raw: "GPL-2.0 or BSD".into(), spdx: Some("GPL-2.0-only OR BSD-3-Clause".into()) },
+                License {
+                    raw: "MIT".into(),
+                    spdx: Some("MIT".into()),
+                },
+                License {
+                    raw: "Public Domain".into(),
+                    spdx: None,
+                },
+                License {
+                    raw: "GPL-2.0 or BSD".into(),
+                    spdx: Some("GPL-2.0-only OR BSD-3-Clause".into()),
+                },
             ],
             ..Default::default()
         };
@@ -584,7 +648,11 @@ mod tests {
         assert!(expr.contains("LicenseRef-Public-Domain-"), "{expr}");
         assert!(expr.contains("GPL-2.0-only OR BSD-3-Clause"), "{expr}");
         assert!(comment.unwrap_or_default().contains("Public Domain"));
-        let again = refs.declared(&pkg).0.map(|e| e.to_string()).unwrap_or_default();
+        let again = refs
+            .declared(&pkg)
+            .0
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert_eq!(again, expr);
         let infos = refs.into_infos();
         assert_eq!(infos.len(), 1);

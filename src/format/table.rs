@@ -44,7 +44,12 @@ pub(super) fn write(sbom: &Sbom, out: &mut dyn Write) -> io::Result<()> {
             let kind = p.kind.map_or("unknown", PackageKind::as_str);
             (
                 p.kind != Some(PackageKind::OperatingSystem),
-                [clean(&p.name), clean(&p.version), kind.to_string(), clean(&layer)],
+                [
+                    clean(&p.name),
+                    clean(&p.version),
+                    kind.to_string(),
+                    clean(&layer),
+                ],
             )
         })
         .collect();
@@ -74,7 +79,9 @@ pub(super) fn write(sbom: &Sbom, out: &mut dyn Write) -> io::Result<()> {
 
     let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
     for p in &sbom.packages {
-        *kinds.entry(p.kind.map_or("unknown", PackageKind::as_str)).or_default() += 1;
+        *kinds
+            .entry(p.kind.map_or("unknown", PackageKind::as_str))
+            .or_default() += 1;
     }
     let n = sbom.packages.len();
     let mut summary = format!("{n} package{}", if n == 1 { "" } else { "s" });
@@ -84,7 +91,10 @@ pub(super) fn write(sbom: &Sbom, out: &mut dyn Write) -> io::Result<()> {
     }
     let layers = sbom.subject.layers.len();
     if layers > 0 {
-        summary.push_str(&format!(", {layers} layer{}", if layers == 1 { "" } else { "s" }));
+        summary.push_str(&format!(
+            ", {layers} layer{}",
+            if layers == 1 { "" } else { "s" }
+        ));
     }
     if !sbom.files.is_empty() {
         summary.push_str(&format!(", {} files", sbom.files.len()));

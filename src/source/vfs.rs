@@ -364,7 +364,10 @@ mod tests {
         fs.insert(b"etc".to_vec(), dir(0));
         fs.insert(b"etc/os-release".to_vec(), link(0, "../usr/lib/os-release"));
         fs.insert(b"lib".to_vec(), link(0, "usr/lib"));
-        fs.insert(b"escape".to_vec(), link(0, "../../../../usr/lib/os-release"));
+        fs.insert(
+            b"escape".to_vec(),
+            link(0, "../../../../usr/lib/os-release"),
+        );
         fs.insert(b"abs".to_vec(), link(0, "/usr/lib/os-release"));
         assert_eq!(fs.read(b"etc/os-release").unwrap().as_ref(), b"ID=x");
         assert_eq!(fs.read(b"/lib/os-release").unwrap().as_ref(), b"ID=x");
