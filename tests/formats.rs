@@ -669,7 +669,7 @@ fn spdx_files_need_sha1_and_hang_under_their_package() {
         .iter()
         .filter_map(|f| f["fileName"].as_str())
         .collect();
-    assert_eq!(names, ["/bin/busybox", "/lib/ld-musl-aarch64.so.1"]);
+    assert_eq!(names, ["./bin/busybox", "./lib/ld-musl-aarch64.so.1"]);
     let musl_file = &files[1];
     let id = musl_file["SPDXID"].as_str().unwrap_or_default();
     assert!(id.starts_with("SPDXRef-File-"), "{id}");
@@ -680,6 +680,19 @@ fn spdx_files_need_sha1_and_hang_under_their_package() {
     assert_eq!(algs, ["SHA1", "SHA256"]);
     assert_eq!(musl_file["licenseConcluded"], "NOASSERTION");
     assert!(has_rel(&doc, &id_of(&doc, "musl"), "CONTAINS", id));
+    // A package with listed files says it analysed them and, as it owns no unlisted file, carries the
+    // verification code: SHA1 of its files' sorted SHA1s.
+    let musl = spdx_package(&doc, "musl");
+    assert_eq!(musl["filesAnalyzed"], true);
+    let file_sha1 = q1("Q1si4jgdR3AZ9XAV0dRJ/bbz3pz8I=");
+    let expected = hex::encode(<sha1::Sha1 as sha1::Digest>::digest(file_sha1.as_bytes()));
+    assert_eq!(
+        musl["packageVerificationCode"]["packageVerificationCodeValue"],
+        expected
+    );
+    // tzdata's only file could not be listed: nothing analysed, no CONTAINS.
+    assert_eq!(spdx_package(&doc, "tzdata")["filesAnalyzed"], false);
+    assert_eq!(spdx_package(&doc, "zlib")["filesAnalyzed"], false);
     // The MD5-only file is not listed, and the document says so.
     assert!(doc["comment"]
         .as_str()
