@@ -973,6 +973,7 @@ fn table_is_aligned_sorted_and_counted() {
     sbom.normalize();
     let text =
         String::from_utf8(render(&sbom, Format::Table, CycloneDxVersion::V1_6)).expect("UTF-8");
+    save_sample("alpine-image.table.txt", text.as_bytes());
     let lines: Vec<&str> = text.lines().collect();
     assert!(lines[0].starts_with("NAME "), "{text}");
     assert!(lines[1].starts_with("alpine "), "OS first: {text}");
@@ -1102,4 +1103,20 @@ fn schema_validator_accepts_and_rejects_conformance_vectors() {
         !schema::cyclonedx_errors(&bad).is_empty(),
         "date-time format is asserted"
     );
+}
+
+/// The `cyclonedx-bom` crate reads our 1.5 output with its own 1.5 model and passes its semantic checks
+/// (purls parse, license expressions are valid SPDX, bom-refs unique, dependencies name known refs).
+#[test]
+fn cyclonedx_1_5_reads_back_with_cyclonedx_bom() {
+    use cyclonedx_bom::prelude::{Bom, SpecVersion, Validate};
+    for sbom in [alpine_image(), file_subject(), folder_subject()] {
+        let bytes = render(&sbom, Format::CycloneDxJson, CycloneDxVersion::V1_5);
+        let bom =
+            Bom::parse_from_json_v1_5(bytes.as_slice()).expect("cyclonedx-bom reads 1.5 output");
+        let result = bom.validate_version(SpecVersion::V1_5);
+        assert!(result.passed(), "{:?}", result.errors().collect::<Vec<_>>());
+        let components = bom.components.map(|c| c.0.len()).unwrap_or(0);
+        assert_eq!(components, sbom.packages.len() + sbom.files.len());
+    }
 }
