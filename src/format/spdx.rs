@@ -10,7 +10,7 @@
 //! - its `SPDX` document always writes empty `files`, `snippets` and `hasExtractedLicensingInfos`
 //!   arrays, so the document is [`Document`], which omits what is empty.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{self, Write};
 
 use serde::Serialize;
@@ -18,8 +18,8 @@ use sha2::Digest;
 use spdx_rs::models::{
     Algorithm, Checksum, CreationInfo, DocumentCreationInformation, ExternalPackageReference,
     ExternalPackageReferenceCategory, FileInformation, OtherLicensingInformationDetected,
-    PackageInformation, PrimaryPackagePurpose, Relationship as SpdxRelationship, RelationshipType,
-    SpdxExpression,
+    PackageInformation, PackageVerificationCode, PrimaryPackagePurpose,
+    Relationship as SpdxRelationship, RelationshipType, SpdxExpression,
 };
 
 use super::{
@@ -143,11 +143,37 @@ fn build(sbom: &Sbom) -> io::Result<Document> {
         }
     }
 
+    // A package that CONTAINS listed files must say `filesAnalyzed: true` (SPDX 2.3 and pyspdxtools
+    // reject file relationships under `filesAnalyzed: false`). Its verification code is written only
+    // when every file it owns is listed, since the code covers all of them.
+    let sha1_of: BTreeMap<&str, &str> = files_sha1(&sbom.files);
+    let file_ids: BTreeSet<&str> = sbom.files.iter().map(|f| f.id.as_str()).collect();
+    let mut owned: BTreeMap<&str, (Vec<&str>, bool)> = BTreeMap::new();
+    for r in &sbom.relationships {
+        let is_file = file_ids.contains(r.to.as_str());
+        if r.kind == RelationshipKind::Contains && r.from != Relationship::SUBJECT && is_file {
+            let e = owned.entry(r.from.as_str()).or_insert((Vec::new(), true));
+            match sha1_of.get(r.to.as_str()) {
+                Some(h) => e.0.push(h),
+                None => e.1 = false,
+            }
+        }
+    }
+
     let mut licenses = LicenseRefs::new();
     let mut packages = vec![root_package(sbom, &root_id, &created, &tool)];
     for p in &sbom.packages {
         let id = by_model.get(p.id.as_str()).cloned().unwrap_or_default();
-        packages.push(package(sbom, p, id, &mut licenses, &created, &tool));
+        let mut pkg = package(sbom, p, id, &mut licenses, &created, &tool);
+        if let Some((sums, complete)) = owned.get(p.id.as_str()) {
+            if !sums.is_empty() {
+                pkg.inner.files_analyzed = Some(true);
+                if *complete {
+                    pkg.inner.package_verification_code = Some(verification_code(sums));
+                }
+            }
+        }
+        packages.push(pkg);
     }
 
     let mut relationships = vec![SpdxRelationship::new(
@@ -471,11 +497,8 @@ fn file_info(
     if !sums.iter().any(|c| c.algorithm == Algorithm::SHA1) {
         return None;
     }
-    let path = if f.path.starts_with('/') {
-        f.path.clone()
-    } else {
-        format!("/{}", f.path)
-    };
+    // SPDX file names are relative to the root, `./usr/bin/x` (pyspdxtools rejects a leading `/`).
+    let path = format!("./{}", f.path.trim_start_matches('/'));
     Some(FileInformation {
         file_name: path,
         file_spdx_identifier: ids.assign("SPDXRef-File-", &f.id),
@@ -489,6 +512,30 @@ fn file_info(
         }),
         ..FileInformation::default()
     })
+}
+
+/// SHA1 hex of each listed file, by model id (lower case).
+fn files_sha1(files: &[FileRecord]) -> BTreeMap<&str, &str> {
+    files
+        .iter()
+        .filter_map(|f| {
+            f.other_checksums
+                .iter()
+                .find(|(a, v)| a == "SHA1" && valid_hex(v, 40))
+                .map(|(_, v)| (f.id.as_str(), v.as_str()))
+        })
+        .collect()
+}
+
+/// SPDX 2.3 §7.9: SHA1 over the sorted, concatenated lower-case SHA1s of the package's files.
+fn verification_code(sha1s: &[&str]) -> PackageVerificationCode {
+    let mut v: Vec<String> = sha1s.iter().map(|s| s.to_ascii_lowercase()).collect();
+    v.sort();
+    let mut h = sha1::Sha1::new();
+    for s in &v {
+        h.update(s.as_bytes());
+    }
+    PackageVerificationCode::new(hex::encode(h.finalize()), Vec::new())
 }
 
 /// The purl check pyspdxtools applies: `pkg:TYPE/NAME...` without whitespace.

@@ -1,0 +1,143 @@
+//! Validates documents against the official schemas vendored in `schemas/` (see `schemas/PROVENANCE.md`).
+//!
+//! Include with `#[path = "support/schema.rs"] mod schema;` and call [`assert_valid_spdx`] or
+//! [`assert_valid_cyclonedx`]. No network: the CycloneDX schemas' `$ref`s to `spdx.schema.json` and
+//! `jsf-0.82.schema.json` are answered from the local copies by a retriever. Format assertions
+//! (`date-time`, `uri`, ...) are on.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use jsonschema::{Draft, Retrieve, Uri, Validator};
+use serde_json::Value;
+
+pub fn schemas_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("schemas")
+}
+
+pub fn load_json(rel: &str) -> Value {
+    let path = schemas_dir().join(rel);
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
+}
+
+/// Serves schemas by their `$id` from the files in `schemas/cyclonedx/`.
+struct LocalSchemas(HashMap<String, Value>);
+
+impl Retrieve for LocalSchemas {
+    fn retrieve(
+        &self,
+        uri: &Uri<String>,
+    ) -> Result<Value, Box<dyn std::error::Error + Send + Sync>> {
+        let key = uri.as_str().trim_end_matches('#');
+        self.0
+            .get(key)
+            .cloned()
+            .ok_or_else(|| format!("no local copy of schema {key} (network is not used)").into())
+    }
+}
+
+fn build(schema: &Value, draft: Draft) -> Validator {
+    let mut local = HashMap::new();
+    for file in ["spdx.schema.json", "jsf-0.82.schema.json"] {
+        local.insert(
+            format!("http://cyclonedx.org/schema/{file}"),
+            load_json(&format!("cyclonedx/{file}")),
+        );
+    }
+    jsonschema::options()
+        .with_draft(draft)
+        .should_validate_formats(true)
+        .with_retriever(LocalSchemas(local))
+        .build(schema)
+        .unwrap_or_else(|e| panic!("schema does not compile: {e}"))
+}
+
+/// The SPDX 2.3 schemas: the one tagged `v2.3` (draft-07) and the 2.3.1 errata (2019-09). Both must
+/// pass, as `schemas/README.md` asks.
+fn spdx_validators() -> &'static [(&'static str, Validator)] {
+    static V: OnceLock<Vec<(&'static str, Validator)>> = OnceLock::new();
+    V.get_or_init(|| {
+        vec![
+            (
+                "spdx-schema-v2.3.json",
+                build(&load_json("spdx/spdx-schema-v2.3.json"), Draft::Draft7),
+            ),
+            (
+                "spdx-schema-v2.3-support-2.3.1.json",
+                build(
+                    &load_json("spdx/spdx-schema-v2.3-support-2.3.1.json"),
+                    Draft::Draft201909,
+                ),
+            ),
+        ]
+    })
+}
+
+fn cyclonedx_validator(spec_version: &str) -> &'static Validator {
+    static V15: OnceLock<Validator> = OnceLock::new();
+    static V16: OnceLock<Validator> = OnceLock::new();
+    let (cell, file) = match spec_version {
+        "1.5" => (&V15, "cyclonedx/bom-1.5.schema.json"),
+        "1.6" => (&V16, "cyclonedx/bom-1.6.schema.json"),
+        other => panic!("no vendored CycloneDX schema for specVersion {other:?}"),
+    };
+    cell.get_or_init(|| build(&load_json(file), Draft::Draft7))
+}
+
+fn errors(v: &Validator, doc: &Value) -> Vec<String> {
+    v.iter_errors(doc)
+        .map(|e| {
+            let at = e.instance_path().to_string();
+            format!("at {}: {e}", if at.is_empty() { "/" } else { at.as_str() })
+        })
+        .collect()
+}
+
+/// Schema errors of an SPDX 2.3 JSON document, each prefixed by the schema it failed.
+pub fn spdx_errors(doc: &Value) -> Vec<String> {
+    spdx_validators()
+        .iter()
+        .flat_map(|(name, v)| {
+            errors(v, doc)
+                .into_iter()
+                .map(move |e| format!("[{name}] {e}"))
+        })
+        .collect()
+}
+
+/// Schema errors of a CycloneDX JSON document against the schema of its own `specVersion`.
+pub fn cyclonedx_errors(doc: &Value) -> Vec<String> {
+    let version = doc
+        .get("specVersion")
+        .and_then(Value::as_str)
+        .unwrap_or_else(|| panic!("document has no specVersion"));
+    errors(cyclonedx_validator(version), doc)
+}
+
+fn report(kind: &str, errs: &[String], doc: &Value) {
+    if !errs.is_empty() {
+        let shown: Vec<&str> = errs.iter().take(20).map(String::as_str).collect();
+        panic!(
+            "{kind} document is not schema-valid ({} errors):\n  {}\n--- document (first 3000 bytes) ---\n{}",
+            errs.len(),
+            shown.join("\n  "),
+            serde_json::to_string_pretty(doc)
+                .unwrap_or_default()
+                .chars()
+                .take(3000)
+                .collect::<String>()
+        );
+    }
+}
+
+pub fn assert_valid_spdx(doc: &Value) {
+    report("SPDX", &spdx_errors(doc), doc);
+}
+
+pub fn assert_valid_cyclonedx(doc: &Value) {
+    report("CycloneDX", &cyclonedx_errors(doc), doc);
+}
