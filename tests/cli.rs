@@ -92,7 +92,13 @@ fn alpine_image_lists_exactly_the_packages_of_its_database() {
         if let Some(purl) = purl_of(p).filter(|u| u.starts_with("pkg:apk/")) {
             assert!(purl.starts_with("pkg:apk/alpine/"), "{purl}");
             assert!(purl.contains("distro=alpine-3.10.4"), "{purl}");
-            let arch = purl.split("arch=").nth(1).unwrap().split('&').next().unwrap();
+            let arch = purl
+                .split("arch=")
+                .nth(1)
+                .unwrap()
+                .split('&')
+                .next()
+                .unwrap();
             found.insert((
                 p["name"].as_str().unwrap().to_string(),
                 p["versionInfo"].as_str().unwrap().to_string(),
@@ -118,8 +124,10 @@ fn alpine_image_lists_exactly_the_packages_of_its_database() {
             )
         })
         .collect();
-    let expected_nv: BTreeSet<(String, String)> =
-        expected.iter().map(|(p, v, _)| (p.clone(), v.clone())).collect();
+    let expected_nv: BTreeSet<(String, String)> = expected
+        .iter()
+        .map(|(p, v, _)| (p.clone(), v.clone()))
+        .collect();
     assert_eq!(libs, expected_nv);
     assert!(bom["components"]
         .as_array()
@@ -172,8 +180,10 @@ fn table_names_every_package() {
     let text = String::from_utf8(out.stdout).unwrap();
     for (name, version, _) in alpine_db_packages() {
         assert!(
-            text.lines()
-                .any(|l| l.split_whitespace().take(2).eq([name.as_str(), version.as_str()])),
+            text.lines().any(|l| l
+                .split_whitespace()
+                .take(2)
+                .eq([name.as_str(), version.as_str()])),
             "{name} {version} missing from:\n{text}"
         );
     }
@@ -241,14 +251,22 @@ fn bare_databases_are_recognised_by_content() {
         ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let bom: Value = serde_json::from_slice(&out.stdout).unwrap();
     schema::assert_valid_cyclonedx(&bom);
     let apks: Vec<&Value> = bom["components"]
         .as_array()
         .unwrap()
         .iter()
-        .filter(|c| c["purl"].as_str().is_some_and(|p| p.starts_with("pkg:apk/wolfi/")))
+        .filter(|c| {
+            c["purl"]
+                .as_str()
+                .is_some_and(|p| p.starts_with("pkg:apk/wolfi/"))
+        })
         .collect();
     assert_eq!(apks.len(), 15);
     assert_eq!(bom["metadata"]["component"]["type"], "file");
@@ -263,7 +281,11 @@ fn bare_databases_are_recognised_by_content() {
         ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
     schema::assert_valid_spdx(&doc);
     let debs = doc["packages"]
@@ -280,7 +302,12 @@ fn rootfs_folder_with_files() {
     let dir = tempdir();
     let out = dir.path().join("libpam.spdx.json");
     sbomkit()
-        .args(["generate", "-q", "--files", "dir:testdata/fixtures/dpkg/debian-libpam"])
+        .args([
+            "generate",
+            "-q",
+            "--files",
+            "dir:testdata/fixtures/dpkg/debian-libpam",
+        ])
         .arg("-o")
         .arg(format!("spdx-json={}", out.display()))
         .assert()

@@ -456,7 +456,7 @@ fn spdx_image_document_describes_the_image() {
     assert_eq!(
         refs[0]["referenceLocator"],
         format!(
-            "pkg:oci/alpine@sha256%3A{}?arch=arm64&os=linux&repository_url=docker.io/library/alpine&tag=3.16",
+            "pkg:oci/alpine@sha256:{}?arch=arm64&os=linux&repository_url=docker.io%2Flibrary%2Falpine&tag=3.16",
             MANIFEST.trim_start_matches("sha256:")
         )
     );
@@ -805,7 +805,7 @@ fn cyclonedx_image_metadata_components_and_licenses() {
         assert!(subject["purl"]
             .as_str()
             .unwrap_or_default()
-            .starts_with("pkg:oci/alpine@sha256%3Ac0d488a8"));
+            .starts_with("pkg:oci/alpine@sha256:c0d488a8"));
         assert_eq!(subject["bom-ref"], subject["purl"]);
         assert_eq!(subject["hashes"][0]["alg"], "SHA-256");
         assert_eq!(

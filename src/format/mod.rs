@@ -12,6 +12,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::model::{IdentityRole, Sbom, Subject, SubjectKind};
+use crate::purl::Purl;
 
 mod cyclonedx;
 mod spdx;
@@ -141,19 +142,6 @@ pub(crate) fn subject_sha256(subject: &Subject) -> Option<&str> {
         .filter(|h| valid_hex(h, 64))
 }
 
-/// Percent-encodes everything except unreserved characters and those in `keep`.
-fn pct(s: &str, keep: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) || keep.as_bytes().contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 /// Splits an image reference into (repository, tag); a trailing `@digest` is dropped.
 fn split_reference(name: &str) -> (&str, Option<&str>) {
     let name = name.split_once('@').map_or(name, |(n, _)| n);
@@ -172,7 +160,7 @@ fn has_registry(repository: &str) -> bool {
     }
 }
 
-/// `pkg:oci/NAME@sha256%3A<hex>?arch=..&os=..&repository_url=..&tag=..` per the purl OCI type; None when
+/// `pkg:oci/NAME@sha256:<hex>?arch=..&os=..&repository_url=..&tag=..` per the purl OCI type; None when
 /// the subject is not an image or has no digest.
 pub(crate) fn image_purl(subject: &Subject) -> Option<String> {
     if subject.kind != SubjectKind::Image {
@@ -199,35 +187,19 @@ pub(crate) fn image_purl(subject: &Subject) -> Option<String> {
     } else {
         last
     };
-    let mut purl = format!("pkg:oci/{}@{}", pct(&name, ""), pct(&digest.digest, ""));
-    // Qualifiers in the canonical (sorted by key) order.
-    let mut q: Vec<(&str, String)> = Vec::new();
+    let mut purl = Purl::new("oci", name).with_version(digest.digest.clone());
     if let Some(p) = &subject.platform {
-        if !p.architecture.is_empty() {
-            q.push(("arch", p.architecture.clone()));
-        }
-        if !p.os.is_empty() {
-            q.push(("os", p.os.clone()));
-        }
+        purl = purl
+            .with_qualifier("arch", p.architecture.clone())
+            .with_qualifier("os", p.os.clone());
     }
     if has_registry(repository) {
-        q.push(("repository_url", repository.to_ascii_lowercase()));
+        purl = purl.with_qualifier("repository_url", repository.to_ascii_lowercase());
     }
-    if let Some(tag) = subject
-        .version
-        .as_deref()
-        .or(parsed_tag)
-        .filter(|t| !t.is_empty())
-    {
-        q.push(("tag", tag.to_string()));
+    if let Some(tag) = subject.version.as_deref().or(parsed_tag) {
+        purl = purl.with_qualifier("tag", tag);
     }
-    for (i, (k, v)) in q.iter().enumerate() {
-        purl.push(if i == 0 { '?' } else { '&' });
-        purl.push_str(k);
-        purl.push('=');
-        purl.push_str(&pct(v, "/:"));
-    }
-    Some(purl)
+    Some(purl.to_string())
 }
 
 /// Lower- or upper-case hex of exactly `len` digits.
@@ -386,8 +358,8 @@ mod tests {
         assert_eq!(
             image_purl(&s).as_deref(),
             Some(
-                "pkg:oci/alpine@sha256%3Aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\
-                 ?arch=amd64&os=linux&repository_url=ghcr.io/org/tools/alpine&tag=3.18"
+                "pkg:oci/alpine@sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\
+                 ?arch=amd64&os=linux&repository_url=ghcr.io%2Forg%2Ftools%2Falpine&tag=3.18"
             )
         );
     }
@@ -397,7 +369,7 @@ mod tests {
         let s = image("alpine", Some("3.10"), false);
         let purl = image_purl(&s).unwrap_or_default();
         assert!(
-            purl.starts_with(&format!("pkg:oci/alpine@sha256%3A{}?", "c".repeat(64))),
+            purl.starts_with(&format!("pkg:oci/alpine@sha256:{}?", "c".repeat(64))),
             "{purl}"
         );
         assert!(!purl.contains("repository_url"), "{purl}");
@@ -408,7 +380,7 @@ mod tests {
     fn image_purl_handles_registry_port_and_digest_reference() {
         let s = image("localhost:5000/app@sha256:0123", None, true);
         let purl = image_purl(&s).unwrap_or_default();
-        assert!(purl.contains("repository_url=localhost:5000/app"), "{purl}");
+        assert!(purl.contains("repository_url=localhost:5000%2Fapp"), "{purl}");
         assert!(!purl.contains("tag="), "{purl}");
         let mut dir = image("x", None, true);
         dir.kind = SubjectKind::Directory;
