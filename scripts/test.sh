@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The test command: the Rust test suite, then the independent validators on SBOMs and envelopes sbomkit
-# writes. Installs what it needs (Python packages into virtual environments under target/).
+# The test command: the Rust test suite, then the independent validators (pyspdxtools, cyclonedx-python-lib)
+# on SBOMs sbomkit writes. Installs what it needs (Python packages into virtual environments under target/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo test --locked
@@ -21,4 +21,6 @@ for src in testdata/fixtures/images/alpine-3.10-docker-save.tar.gz \
     -o cyclonedx-json="$out/$i.cdx.json"
   "$sbomkit" generate -q "$src" --cyclonedx-version 1.5 -o cyclonedx-json="$out/$i.cdx15.json"
 done
+# The hand-built documents of the writer tests (every subject kind, both CycloneDX versions).
+SBOMKIT_WRITE_SAMPLES="$PWD/$out" cargo test --locked --quiet --test formats >/dev/null
 scripts/interop-sbom.sh "$out"

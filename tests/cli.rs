@@ -1,5 +1,7 @@
 //! End-to-end: the `sbomkit` binary on real inputs, as a user runs it.
 
+#[path = "support/image.rs"]
+mod image;
 #[path = "support/schema.rs"]
 mod schema;
 
@@ -324,4 +326,147 @@ fn rootfs_folder_with_files() {
     assert!(purl.starts_with("pkg:deb/debian/libpam-runtime@"), "{purl}");
     assert_ne!(pam["licenseDeclared"], "NOASSERTION");
     assert_eq!(pam["licenseConcluded"], "NOASSERTION");
+}
+
+/// A three-layer Wolfi image written as an OCI layout: layer 0 installs 13 packages, layer 1 rewrites
+/// the database adding two more, layer 2 removes busybox (database entry and, by whiteout, its
+/// binary). Each package must name the layer that introduced it, not the last one that rewrote the
+/// database.
+#[test]
+fn layers_are_attributed_to_the_layer_that_introduced_each_package() {
+    use image::{BuiltLayer, Comp, Image, Item, OciLayout};
+
+    let db = fs::read_to_string("testdata/fixtures/apk/installed/wolfi-base.installed").unwrap();
+    let stanzas: Vec<&str> = db.split("\n\n").filter(|s| !s.trim().is_empty()).collect();
+    assert_eq!(stanzas.len(), 15);
+    let join = |v: Vec<&str>| -> &'static [u8] {
+        Box::leak(
+            format!("{}\n\n", v.join("\n\n"))
+                .into_bytes()
+                .into_boxed_slice(),
+        )
+    };
+    let name_of = |s: &str| {
+        s.lines()
+            .find_map(|l| l.strip_prefix("P:"))
+            .unwrap()
+            .to_string()
+    };
+    let first: Vec<&str> = stanzas[..13].to_vec();
+    let without_busybox: Vec<&str> = stanzas
+        .iter()
+        .copied()
+        .filter(|s| name_of(s) != "busybox")
+        .collect();
+    let os_release: &'static [u8] = Box::leak(
+        fs::read("testdata/fixtures/os-release/wolfi.os-release")
+            .unwrap()
+            .into_boxed_slice(),
+    );
+
+    let l0 = BuiltLayer::new(
+        &[
+            Item::Dir("etc"),
+            Item::File("etc/os-release", os_release),
+            Item::Dir("lib"),
+            Item::Dir("lib/apk"),
+            Item::Dir("lib/apk/db"),
+            Item::File("lib/apk/db/installed", join(first)),
+            Item::Dir("bin"),
+            Item::File("bin/busybox", b"\x7fELF not really"),
+        ],
+        Comp::Gzip,
+    );
+    let l1 = BuiltLayer::new(
+        &[Item::File("lib/apk/db/installed", join(stanzas.clone()))],
+        Comp::Zstd,
+    );
+    let l2 = BuiltLayer::new(
+        &[
+            Item::File("lib/apk/db/installed", join(without_busybox)),
+            Item::Whiteout("bin/busybox"),
+        ],
+        Comp::None,
+    );
+    let diff_ids: Vec<String> = [&l0, &l1, &l2].iter().map(|l| l.diff_id()).collect();
+    let mut layout = OciLayout::default();
+    let img = Image::new(vec![l0, l1, l2]);
+    let (desc, manifest) = layout.image(&img);
+    layout.index.push(image::named(
+        desc,
+        "org.opencontainers.image.ref.name",
+        "cgr.example/wolfi-base:latest",
+    ));
+    let dir = tempdir();
+    let root = dir.path().join("layout");
+    layout.files().write_dir(&root);
+
+    let out = sbomkit()
+        .args(["generate", "-q"])
+        .arg(&root)
+        .args(["-o", "cyclonedx-json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let bom: Value = serde_json::from_slice(&out.stdout).unwrap();
+    schema::assert_valid_cyclonedx(&bom);
+
+    // The image is the root component, named by its manifest digest.
+    let purl = bom["metadata"]["component"]["purl"].as_str().unwrap();
+    assert!(
+        purl.starts_with(&format!("pkg:oci/wolfi-base@{}?", image::digest(&manifest))),
+        "{purl}"
+    );
+
+    let prop = |c: &Value, name: &str| -> Option<String> {
+        c["properties"]
+            .as_array()?
+            .iter()
+            .find_map(|p| (p["name"] == name).then(|| p["value"].as_str().unwrap().to_string()))
+    };
+    let mut layers = std::collections::BTreeMap::new();
+    for c in bom["components"].as_array().unwrap() {
+        if c["purl"]
+            .as_str()
+            .is_some_and(|p| p.starts_with("pkg:apk/wolfi/"))
+        {
+            layers.insert(
+                c["name"].as_str().unwrap().to_string(),
+                prop(c, "sbomkit:layer"),
+            );
+        }
+    }
+    assert_eq!(layers.len(), 14, "{layers:?}");
+    assert!(!layers.contains_key("busybox"));
+    for (name, layer) in &layers {
+        let expected = if name == "wolfi-keys" || name == "wolfi-base" {
+            &diff_ids[1]
+        } else {
+            &diff_ids[0]
+        };
+        assert_eq!(layer.as_deref(), Some(expected.as_str()), "{name}");
+    }
+
+    // The same scan as SPDX, with files: the whited-out binary is gone.
+    let spdx = sbomkit()
+        .args(["generate", "-q", "--files"])
+        .arg(format!("oci-dir:{}", root.display()))
+        .args(["-o", "spdx-json"])
+        .output()
+        .unwrap();
+    assert!(spdx.status.success());
+    let doc: Value = serde_json::from_slice(&spdx.stdout).unwrap();
+    schema::assert_valid_spdx(&doc);
+    let names: Vec<&str> = doc["files"]
+        .as_array()
+        .map(|f| f.iter().map(|f| f["fileName"].as_str().unwrap()).collect())
+        .unwrap_or_default();
+    assert!(
+        !names.iter().any(|n| n.ends_with("bin/busybox")),
+        "{names:?}"
+    );
 }

@@ -380,7 +380,10 @@ mod tests {
     fn image_purl_handles_registry_port_and_digest_reference() {
         let s = image("localhost:5000/app@sha256:0123", None, true);
         let purl = image_purl(&s).unwrap_or_default();
-        assert!(purl.contains("repository_url=localhost:5000%2Fapp"), "{purl}");
+        assert!(
+            purl.contains("repository_url=localhost:5000%2Fapp"),
+            "{purl}"
+        );
         assert!(!purl.contains("tag="), "{purl}");
         let mut dir = image("x", None, true);
         dir.kind = SubjectKind::Directory;

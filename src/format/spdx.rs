@@ -574,6 +574,8 @@ struct LicenseRefs {
     ids: IdMap,
     /// raw text → `LicenseRef-` id
     defined: BTreeMap<String, String>,
+    /// `LicenseRef-` ids a cataloger already wrote into an expression → the raw text they stand for.
+    named: BTreeMap<String, String>,
 }
 
 impl LicenseRefs {
@@ -581,6 +583,7 @@ impl LicenseRefs {
         LicenseRefs {
             ids: IdMap::new(),
             defined: BTreeMap::new(),
+            named: BTreeMap::new(),
         }
     }
 
@@ -601,7 +604,17 @@ impl LicenseRefs {
                 .map(str::trim)
                 .filter(|s| !s.is_empty() && SpdxExpression::parse(s).is_ok());
             let part = match spdx {
-                Some(s) => s.to_string(),
+                Some(s) => {
+                    // Every LicenseRef in a document must be defined in it.
+                    for token in s.split(|c: char| c.is_whitespace() || c == '(' || c == ')') {
+                        if token.starts_with("LicenseRef-") {
+                            self.named
+                                .entry(token.to_string())
+                                .or_insert_with(|| l.raw.trim().to_string());
+                        }
+                    }
+                    s.to_string()
+                }
                 None if l.raw.trim().is_empty() => continue,
                 None => self.reference(l.raw.trim()),
             };
@@ -651,6 +664,22 @@ impl LicenseRefs {
                 ),
             })
             .collect();
+        for (id, raw) in self.named {
+            if v.iter().any(|i| i.license_identifier == id) {
+                continue;
+            }
+            let text = if raw.is_empty() { id.clone() } else { raw };
+            v.push(OtherLicensingInformationDetected {
+                license_identifier: id,
+                extracted_text: text.clone(),
+                license_name: text,
+                license_cross_reference: Vec::new(),
+                license_comment: Some(
+                    "License named by the package metadata; it has no SPDX license list identifier."
+                        .into(),
+                ),
+            });
+        }
         v.sort_by(|a, b| a.license_identifier.cmp(&b.license_identifier));
         v
     }
@@ -667,6 +696,23 @@ mod tests {
         assert!(cpe23_ok(r"cpe:2.3:a:gnu:bash\:x:5.2:*:*:*:*:*:*:*"));
         assert!(!cpe23_ok("cpe:2.3:a:openssl:openssl:3.3.0"));
         assert!(!cpe23_ok("cpe:/a:openssl:openssl:3.3.0"));
+    }
+
+    #[test]
+    fn license_refs_inside_expressions_are_defined() {
+        let mut refs = LicenseRefs::new();
+        let pkg = Package {
+            licenses: vec![License {
+                raw: "public-domain".into(),
+                spdx: Some("GPL-2.0-or-later AND LicenseRef-public-domain".into()),
+            }],
+            ..Default::default()
+        };
+        refs.declared(&pkg);
+        let infos = refs.into_infos();
+        assert_eq!(infos.len(), 1);
+        assert_eq!(infos[0].license_identifier, "LicenseRef-public-domain");
+        assert_eq!(infos[0].extracted_text, "public-domain");
     }
 
     #[test]
