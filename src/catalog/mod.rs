@@ -5,6 +5,7 @@
 //! package is a file of that package, not a package of its own).
 
 pub mod apk;
+pub mod binary;
 pub mod deb822;
 pub mod dpkg;
 pub mod license;
