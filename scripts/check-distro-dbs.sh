@@ -19,8 +19,8 @@ if ((${#need[@]})); then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
-cargo build --release --quiet
-sbomkit=$PWD/target/release/sbomkit
+cargo build --locked --quiet
+sbomkit=$PWD/target/debug/sbomkit
 
 # Prints "name version arch" for every package of TYPE (deb|apk) in an SPDX JSON document, sorted.
 packages_from_spdx() {
@@ -59,7 +59,7 @@ umoci new --image "$work/oci:minbase"
 umoci unpack --image "$work/oci:minbase" "$work/bundle" >/dev/null
 rm -rf "$work/bundle/rootfs"
 cp -a "$work/rootfs" "$work/bundle/rootfs"
-umoci repack --image "$work/oci:minbase" "$work/bundle"
+umoci repack --refresh-bundle --image "$work/oci:minbase" "$work/bundle"
 # Second layer: remove one package completely (files, info files and status record), as `dpkg --purge` would.
 gone=sed
 chroot_admin="$work/bundle/rootfs/var/lib/dpkg"
@@ -86,6 +86,23 @@ for src in "docker-archive:$work/debian-minbase.tar" "oci-dir:$work/oci" "dir:$w
   packages_from_spdx "$work/debian.spdx.json" deb >"$work/debian.actual"
   compare "debian minbase ($src)" "$work/debian.expected" "$work/debian.actual"
 done
+
+# Layer 2 rewrote var/lib/dpkg/status; every package still comes from layer 1 (index 0), where it was installed.
+"$sbomkit" generate -q "docker-archive:$work/debian-minbase.tar" -o cyclonedx-json="$work/debian.cdx.json"
+python3 - "$work/debian.cdx.json" <<'PY'
+import json, sys
+bom = json.load(open(sys.argv[1]))
+layers = [p["value"] for p in bom["metadata"]["component"]["properties"] if p["name"] == "sbomkit:image:layer"]
+assert len(layers) == 2, layers
+first = layers[0].split()[1]
+debs = [c for c in bom["components"] if c.get("purl", "").startswith("pkg:deb/")]
+wrong = [c["name"] for c in debs
+         if {p["name"]: p["value"] for p in c.get("properties", [])}.get("sbomkit:layer") != first]
+if wrong:
+    print(f"FAIL: packages not attributed to the layer that installed them: {wrong}")
+    sys.exit(1)
+print(f"ok: debian minbase: all {len(debs)} packages attributed to layer 0 ({first[:19]}), not to the layer that rewrote the database")
+PY
 
 # --- Alpine 3.10 (real docker save) ----------------------------------------------------------------------------
 image=testdata/fixtures/images/alpine-3.10-docker-save.tar.gz
