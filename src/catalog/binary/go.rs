@@ -499,14 +499,17 @@ mod tests {
         read_bytes(&bytes).unwrap().expect("a Go binary")
     }
 
+    /// (path, version, sum), with an empty sum where none is printed.
+    type Triple = (String, String, String);
+
     /// What `go version -m` printed: the version and the module lines, taken apart by hand.
     #[derive(Debug, PartialEq)]
     struct Printed {
         go_version: String,
         path: Option<String>,
         // (path, version, sum) of the main module, then of each dependency with its replacement.
-        main: Option<(String, String, String)>,
-        deps: Vec<((String, String, String), Option<(String, String, String)>)>,
+        main: Option<Triple>,
+        deps: Vec<(Triple, Option<Triple>)>,
         settings: Vec<(String, String)>,
     }
 

@@ -391,7 +391,7 @@ mod tests {
         for i in start..start + len {
             copy[i] ^= 0x41;
             let _ = read(&elf, &copy);
-            copy[i] = original[i];
+            copy[i] ^= 0x41;
         }
     }
 
