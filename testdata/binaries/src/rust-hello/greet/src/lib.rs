@@ -1,0 +1,4 @@
+//! Builds greetings.
+pub fn hello(name: &str) -> String {
+    format!("hello, {name}")
+}
