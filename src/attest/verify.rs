@@ -505,7 +505,7 @@ fn check_subject(c: &mut Candidate, st: &Statement, target: Option<&Target>) {
     c.push(
         "subject",
         Status::Pass,
-        format!("every subject is {}: {}", t.label, matched.join(", ")),
+        format!("every subject is an identity of {}: {}", t.label, matched.join(", ")),
         ExitCode::SubjectMismatch,
     );
 }
