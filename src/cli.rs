@@ -440,15 +440,18 @@ fn keygen(args: KeygenArgs) -> Result<ExitCode, Error> {
             if p.exists() {
                 return Err(attest::fail(
                     ExitCode::Failure,
-                    format!("{}: already exists; use --force to overwrite it", p.display()),
+                    format!(
+                        "{}: already exists; use --force to overwrite it",
+                        p.display()
+                    ),
                 ));
             }
         }
     }
     let pw = password(true).map_err(|m| attest::fail(ExitCode::Failure, m))?;
     let key = keys::SigningKey::generate(alg);
-    let pem = keys::encrypt_private_key(&key, pw.as_bytes())
-        .map_err(|m| key_error(&key_path, m))?;
+    let pem =
+        keys::encrypt_private_key(&key, pw.as_bytes()).map_err(|m| key_error(&key_path, m))?;
     // The temporary file is created readable by the owner only, and keeps that mode when renamed.
     write_atomically(&key_path, |w| w.write_all(pem.as_bytes()))?;
     let public = key.verifying_key().to_pem();
@@ -490,7 +493,10 @@ fn attest_cmd(args: AttestArgs) -> Result<ExitCode, Error> {
         Some(path) => {
             let bytes = attest::read_limited(path)?;
             let doc = attest::parse_json(&bytes).map_err(|e| {
-                attest::fail(ExitCode::Malformed, format!("{}: not JSON: {e}", path.display()))
+                attest::fail(
+                    ExitCode::Malformed,
+                    format!("{}: not JSON: {e}", path.display()),
+                )
             })?;
             let kind = statement::SbomKind::of(&doc).ok_or_else(|| {
                 attest::fail(
@@ -502,7 +508,11 @@ fn attest_cmd(args: AttestArgs) -> Result<ExitCode, Error> {
                 return Err(Error::Usage(format!(
                     "{} is a {} document, not the -o format asked for",
                     path.display(),
-                    if kind == statement::SbomKind::Spdx { "SPDX" } else { "CycloneDX" }
+                    if kind == statement::SbomKind::Spdx {
+                        "SPDX"
+                    } else {
+                        "CycloneDX"
+                    }
                 )));
             }
             let subject = identities_of(&spec, &source_opts)?;
@@ -512,7 +522,11 @@ fn attest_cmd(args: AttestArgs) -> Result<ExitCode, Error> {
                 let theirs = if described.is_empty() {
                     "no digest".to_string()
                 } else {
-                    described.iter().map(|d| format!("sha256:{d}")).collect::<Vec<_>>().join(", ")
+                    described
+                        .iter()
+                        .map(|d| format!("sha256:{d}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 };
                 return Err(attest::fail(
                     ExitCode::SubjectMismatch,

@@ -70,7 +70,13 @@ impl Fixture {
         Fixture { dir, key, blob_sha }
     }
 
-    fn statement(&self, type_: &str, subjects: Value, predicate_type: &str, predicate: Value) -> Vec<u8> {
+    fn statement(
+        &self,
+        type_: &str,
+        subjects: Value,
+        predicate_type: &str,
+        predicate: Value,
+    ) -> Vec<u8> {
         serde_json::to_vec(&json!({"_type": type_, "subject": subjects,
             "predicateType": predicate_type, "predicate": predicate}))
         .unwrap()
@@ -110,7 +116,11 @@ fn readme_round_trip_passes_and_fails_on_another_image() {
         .args(["attest", &alpine(), "--key", "sbomkit.key"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     std::fs::write(d.join("att.json"), &out.stdout).unwrap();
 
     let env: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -121,7 +131,8 @@ fn readme_round_trip_passes_and_fails_on_another_image() {
     };
     assert_eq!(env["signatures"][0]["keyid"], sha256_hex(&pub_der));
     let st: Value =
-        serde_json::from_slice(&STANDARD.decode(env["payload"].as_str().unwrap()).unwrap()).unwrap();
+        serde_json::from_slice(&STANDARD.decode(env["payload"].as_str().unwrap()).unwrap())
+            .unwrap();
     assert_eq!(st["_type"], "https://in-toto.io/Statement/v1");
     assert_eq!(st["predicateType"], "https://spdx.dev/Document");
     assert_eq!(st["predicate"]["spdxVersion"], "SPDX-2.3");
@@ -133,42 +144,105 @@ fn readme_round_trip_passes_and_fails_on_another_image() {
 
     let (code, text) = verify(d, "att.json", "sbomkit.pub", &["--image", &alpine()]);
     assert_eq!(code, 0, "{text}");
-    assert!(text.contains("PASS  predicate      valid SPDX-2.3"), "{text}");
-    let (code, text) = verify(d, "att.json", "sbomkit.pub", &["--image", &alpine(), "--type", "spdxjson", "--output", "json"]);
+    assert!(
+        text.contains("PASS  predicate      valid SPDX-2.3"),
+        "{text}"
+    );
+    let (code, text) = verify(
+        d,
+        "att.json",
+        "sbomkit.pub",
+        &[
+            "--image",
+            &alpine(),
+            "--type",
+            "spdxjson",
+            "--output",
+            "json",
+        ],
+    );
     assert_eq!(code, 0, "{text}");
     let report: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(report["verified"], true);
-    let names: Vec<&str> = report["checks"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["envelope", "signature", "payloadType", "statement", "subject", "predicateType", "predicate"]);
+    let names: Vec<&str> = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "envelope",
+            "signature",
+            "payloadType",
+            "statement",
+            "subject",
+            "predicateType",
+            "predicate"
+        ]
+    );
 
     let (code, text) = verify(d, "att.json", "sbomkit.pub", &["--image", &other()]);
     assert_eq!(code, 11, "{text}");
-    assert!(text.contains("the attestation is about another artifact"), "{text}");
+    assert!(
+        text.contains("the attestation is about another artifact"),
+        "{text}"
+    );
     let (code, text) = verify(d, "att.json", "sbomkit.pub", &[]);
     assert_eq!(code, 0, "{text}");
-    assert!(text.contains("----  subject        no --image given"), "{text}");
+    assert!(
+        text.contains("----  subject        no --image given"),
+        "{text}"
+    );
     let (code, text) = verify(d, "att.json", "sbomkit.pub", &["--type", "cyclonedx"]);
     assert_eq!(code, 12, "{text}");
 
     // keygen refuses to overwrite, and asks for a password it cannot get.
-    sbomkit(d).arg("keygen").assert().code(1).stderr(predicates::str::contains("already exists"));
+    sbomkit(d)
+        .arg("keygen")
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("already exists"));
     let mut c = sbomkit(d);
-    c.args(["keygen", "--prefix", "x"]).env_remove("SBOMKIT_PASSWORD");
-    c.assert().code(1).stderr(predicates::str::contains("no password"));
+    c.args(["keygen", "--prefix", "x"])
+        .env_remove("SBOMKIT_PASSWORD");
+    c.assert()
+        .code(1)
+        .stderr(predicates::str::contains("no password"));
 }
 
 #[test]
 fn bundle_is_schema_valid_and_verifies() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    sbomkit(d).args(["keygen", "--algorithm", "ed25519"]).assert().success();
     sbomkit(d)
-        .args(["attest", &alpine(), "--key", "sbomkit.key", "--bundle", "-o", "cyclonedx-json", "--output", "b.json"])
+        .args(["keygen", "--algorithm", "ed25519"])
+        .assert()
+        .success();
+    sbomkit(d)
+        .args([
+            "attest",
+            &alpine(),
+            "--key",
+            "sbomkit.key",
+            "--bundle",
+            "-o",
+            "cyclonedx-json",
+            "--output",
+            "b.json",
+        ])
         .assert()
         .success();
     let b: Value = serde_json::from_slice(&std::fs::read(d.join("b.json")).unwrap()).unwrap();
-    assert_eq!(b["mediaType"], "application/vnd.dev.sigstore.bundle.v0.3+json");
-    assert_eq!(b["verificationMaterial"]["publicKey"]["hint"], b["dsseEnvelope"]["signatures"][0]["keyid"]);
+    assert_eq!(
+        b["mediaType"],
+        "application/vnd.dev.sigstore.bundle.v0.3+json"
+    );
+    assert_eq!(
+        b["verificationMaterial"]["publicKey"]["hint"],
+        b["dsseEnvelope"]["signatures"][0]["keyid"]
+    );
     let mut schema: Value = serde_json::from_slice(
         &std::fs::read(root().join("schemas/sigstore/jsonschema/Bundle.schema.json")).unwrap(),
     )
@@ -178,11 +252,26 @@ fn bundle_is_schema_valid_and_verifies() {
     // even cosign's own) passes it as published. The alternatives are renamed to the JSON names; the
     // real cosign bundle below shows the renamed schema still accepts what the reference client writes.
     camel_required(&mut schema);
-    let v = jsonschema::options().with_draft(jsonschema::Draft::Draft4).build(&schema).unwrap();
-    let errors: Vec<String> = v.iter_errors(&b).map(|e| format!("at {}: {}", e.instance_path(), e.to_string().chars().take(300).collect::<String>())).collect();
+    let v = jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft4)
+        .build(&schema)
+        .unwrap();
+    let errors: Vec<String> = v
+        .iter_errors(&b)
+        .map(|e| {
+            format!(
+                "at {}: {}",
+                e.instance_path(),
+                e.to_string().chars().take(300).collect::<String>()
+            )
+        })
+        .collect();
     assert!(errors.is_empty(), "{errors:?}");
     let cosign: Value = serde_json::from_slice(
-        &std::fs::read(root().join("testdata/fixtures/sigstore/cosign-oci-attestation.sigstore.json")).unwrap(),
+        &std::fs::read(
+            root().join("testdata/fixtures/sigstore/cosign-oci-attestation.sigstore.json"),
+        )
+        .unwrap(),
     )
     .unwrap();
     assert!(v.is_valid(&cosign));
@@ -191,9 +280,17 @@ fn bundle_is_schema_valid_and_verifies() {
     broken["dsseEnvelope"]["payload"] = json!(17);
     assert!(!v.is_valid(&broken));
 
-    let (code, text) = verify(d, "b.json", "sbomkit.pub", &["--image", &alpine(), "--type", "https://cyclonedx.org/bom"]);
+    let (code, text) = verify(
+        d,
+        "b.json",
+        "sbomkit.pub",
+        &["--image", &alpine(), "--type", "https://cyclonedx.org/bom"],
+    );
     assert_eq!(code, 0, "{text}");
-    assert!(text.contains("sigstore bundle (application/vnd.dev.sigstore.bundle.v0.3+json)"), "{text}");
+    assert!(
+        text.contains("sigstore bundle (application/vnd.dev.sigstore.bundle.v0.3+json)"),
+        "{text}"
+    );
     assert!(text.contains("valid CycloneDX 1.6"), "{text}");
 }
 
@@ -201,17 +298,59 @@ fn bundle_is_schema_valid_and_verifies() {
 fn predicate_must_describe_the_source() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    sbomkit(d).args(["keygen", "--algorithm", "ed25519"]).assert().success();
-    sbomkit(d).args(["generate", "-q", &alpine(), "-o", "cyclonedx-json=alpine.cdx.json"]).assert().success();
-    sbomkit(d).args(["generate", "-q", &other(), "-o", "spdx-json=other.spdx.json"]).assert().success();
     sbomkit(d)
-        .args(["attest", &alpine(), "--key", "sbomkit.key", "--predicate", "alpine.cdx.json", "--output", "a.json"])
+        .args(["keygen", "--algorithm", "ed25519"])
         .assert()
         .success();
-    let (code, text) = verify(d, "a.json", "sbomkit.pub", &["--image", &alpine(), "--type", "cyclonedx"]);
+    sbomkit(d)
+        .args([
+            "generate",
+            "-q",
+            &alpine(),
+            "-o",
+            "cyclonedx-json=alpine.cdx.json",
+        ])
+        .assert()
+        .success();
+    sbomkit(d)
+        .args([
+            "generate",
+            "-q",
+            &other(),
+            "-o",
+            "spdx-json=other.spdx.json",
+        ])
+        .assert()
+        .success();
+    sbomkit(d)
+        .args([
+            "attest",
+            &alpine(),
+            "--key",
+            "sbomkit.key",
+            "--predicate",
+            "alpine.cdx.json",
+            "--output",
+            "a.json",
+        ])
+        .assert()
+        .success();
+    let (code, text) = verify(
+        d,
+        "a.json",
+        "sbomkit.pub",
+        &["--image", &alpine(), "--type", "cyclonedx"],
+    );
     assert_eq!(code, 0, "{text}");
     sbomkit(d)
-        .args(["attest", &alpine(), "--key", "sbomkit.key", "--predicate", "other.spdx.json"])
+        .args([
+            "attest",
+            &alpine(),
+            "--key",
+            "sbomkit.key",
+            "--predicate",
+            "other.spdx.json",
+        ])
         .assert()
         .code(11)
         .stderr(predicates::str::contains("other.spdx.json describes"))
@@ -228,15 +367,33 @@ fn keys_written_independently_in_cosign_format_are_read() {
         let fx = root().join("testdata/fixtures/sigstore");
         let key = fx.join(format!("{name}.key"));
         let mut c = sbomkit(d);
-        c.env("SBOMKIT_PASSWORD", "sbomkit-test")
-            .args(["attest", &format!("file:{}", alpine()), "--key", key.to_str().unwrap(), "--output", "a.json"]);
+        c.env("SBOMKIT_PASSWORD", "sbomkit-test").args([
+            "attest",
+            &format!("file:{}", alpine()),
+            "--key",
+            key.to_str().unwrap(),
+            "--output",
+            "a.json",
+        ]);
         c.assert().success();
         let public = fx.join(format!("{name}.pub"));
-        let (code, text) = verify(d, "a.json", public.to_str().unwrap(), &["--image", &format!("file:{}", alpine())]);
+        let (code, text) = verify(
+            d,
+            "a.json",
+            public.to_str().unwrap(),
+            &["--image", &format!("file:{}", alpine())],
+        );
         assert_eq!(code, 0, "{name}: {text}");
         let mut c = sbomkit(d);
-        c.env("SBOMKIT_PASSWORD", "wrong").args(["attest", &alpine(), "--key", key.to_str().unwrap()]);
-        c.assert().code(1).stderr(predicates::str::contains("wrong password"));
+        c.env("SBOMKIT_PASSWORD", "wrong").args([
+            "attest",
+            &alpine(),
+            "--key",
+            key.to_str().unwrap(),
+        ]);
+        c.assert()
+            .code(1)
+            .stderr(predicates::str::contains("wrong password"));
     }
 }
 
@@ -274,7 +431,11 @@ fn tampering_is_caught() {
 
     // Another key.
     let other = SigningKey::generate(Algorithm::EcdsaP256);
-    std::fs::write(fx.dir.path().join("other.pub"), other.verifying_key().to_pem()).unwrap();
+    std::fs::write(
+        fx.dir.path().join("other.pub"),
+        other.verifying_key().to_pem(),
+    )
+    .unwrap();
     let (code, text) = verify(fx.dir.path(), &name, "other.pub", &[]);
     assert_eq!(code, 10, "{text}");
     assert!(text.contains("no signature of 1 verifies"), "{text}");
@@ -296,7 +457,10 @@ fn tampering_is_caught() {
     let n = fx.write("raw.json", &e);
     let (code, text) = fx.verify(&n, &[]);
     assert_eq!(code, 10, "{text}");
-    assert!(text.contains("raw payload, not over the DSSE PAE"), "{text}");
+    assert!(
+        text.contains("raw payload, not over the DSSE PAE"),
+        "{text}"
+    );
 
     // Zero signatures.
     let mut e = good.clone();
@@ -320,13 +484,24 @@ fn tampering_is_caught() {
 
     // Duplicate keys: in the envelope, and inside a correctly signed payload.
     let text = serde_json::to_string(&good).unwrap();
-    let dup = text.replacen("{\"payloadType\":", "{\"payloadType\":\"x\",\"payloadType\":", 1);
+    let dup = text.replacen(
+        "{\"payloadType\":",
+        "{\"payloadType\":\"x\",\"payloadType\":",
+        1,
+    );
     std::fs::write(fx.dir.path().join("dup.json"), dup).unwrap();
     let (code, out) = fx.verify("dup.json", &[]);
     assert_eq!(code, 13, "{out}");
     assert!(out.contains("duplicate key `payloadType`"), "{out}");
-    let dup_payload = String::from_utf8(payload.clone()).unwrap().replacen("{\"_type\":", "{\"_type\":\"x\",\"_type\":", 1);
-    let n = fx.write("dup-payload.json", &sign_env(&fx, IN_TOTO_PAYLOAD_TYPE, dup_payload.as_bytes()));
+    let dup_payload = String::from_utf8(payload.clone()).unwrap().replacen(
+        "{\"_type\":",
+        "{\"_type\":\"x\",\"_type\":",
+        1,
+    );
+    let n = fx.write(
+        "dup-payload.json",
+        &sign_env(&fx, IN_TOTO_PAYLOAD_TYPE, dup_payload.as_bytes()),
+    );
     let (code, out) = fx.verify(&n, &[]);
     assert_eq!(code, 13, "{out}");
     assert!(out.contains("duplicate key `_type`"), "{out}");
@@ -361,12 +536,18 @@ fn unsupported_key_types_are_refused_clearly() {
         ("P-224", "-----BEGIN PUBLIC KEY-----\nME4wEAYHKoZIzj0CAQYFK4EEACEDOgAEeDfUBfSuD2AaKhpRV4OI84fGlCNR68Kz\nlmCwYmnJu2v7qnhFKgQyes1MehE+obDV6uWqsY9oM2Y=\n-----END PUBLIC KEY-----\n"),
     ];
     let fx = Fixture::new(Algorithm::EcdsaP256);
-    let n = fx.write("good.json", &sign_env(&fx, IN_TOTO_PAYLOAD_TYPE, &fx.good_statement()));
+    let n = fx.write(
+        "good.json",
+        &sign_env(&fx, IN_TOTO_PAYLOAD_TYPE, &fx.good_statement()),
+    );
     for (curve, pem) in keys {
         std::fs::write(fx.dir.path().join("k.pub"), pem).unwrap();
         let (code, text) = verify(fx.dir.path(), &n, "k.pub", &[]);
         assert_eq!(code, 1, "{text}");
-        assert!(text.contains(&format!("unsupported public key type ECDSA {curve}")), "{text}");
+        assert!(
+            text.contains(&format!("unsupported public key type ECDSA {curve}")),
+            "{text}"
+        );
     }
 }
 
@@ -377,9 +558,18 @@ fn jsonl_with_one_good_envelope_among_bad_ones_verifies() {
     let good = sign_env(&fx, IN_TOTO_PAYLOAD_TYPE, &payload);
     let mut tampered = good.clone();
     tampered.signatures[0].sig = STANDARD.encode([0u8; 64]);
-    let foreign = dsse::sign(IN_TOTO_PAYLOAD_TYPE, &payload, &SigningKey::generate(Algorithm::EcdsaP256));
+    let foreign = dsse::sign(
+        IN_TOTO_PAYLOAD_TYPE,
+        &payload,
+        &SigningKey::generate(Algorithm::EcdsaP256),
+    );
     let line = |e: &Envelope| serde_json::to_string(e).unwrap();
-    let all = format!("{}\n{{not json\n{}\n{}\n", line(&tampered), line(&foreign), line(&good));
+    let all = format!(
+        "{}\n{{not json\n{}\n{}\n",
+        line(&tampered),
+        line(&foreign),
+        line(&good)
+    );
     std::fs::write(fx.dir.path().join("a.intoto.jsonl"), all).unwrap();
     let (code, text) = fx.verify("a.intoto.jsonl", &["--output", "json"]);
     assert_eq!(code, 0, "{text}");
@@ -417,7 +607,10 @@ fn statement_v01_and_both_ecdsa_signature_encodings_verify() {
     let raw_env = Envelope {
         payload_type: IN_TOTO_PAYLOAD_TYPE.into(),
         payload: url.encode(&st),
-        signatures: vec![Signature { keyid: String::new(), sig: url.encode(raw) }],
+        signatures: vec![Signature {
+            keyid: String::new(),
+            sig: url.encode(raw),
+        }],
     };
     let n = fx.write("raw.json", &raw_env);
     let (code, text) = fx.verify(&n, &[]);

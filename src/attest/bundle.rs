@@ -112,7 +112,9 @@ mod tests {
             assert!(unwrap(&b).is_ok(), "{mt}");
         }
         let b = json!({"mediaType": "application/vnd.dev.sigstore.bundle.v9+json", "dsseEnvelope": env});
-        assert!(unwrap(&b).unwrap_err().contains("unknown bundle media type"));
+        assert!(unwrap(&b)
+            .unwrap_err()
+            .contains("unknown bundle media type"));
         let two = json!({"dsseEnvelope": {"signatures":[{"sig":""},{"sig":""}]}});
         assert!(unwrap(&two).unwrap_err().contains("exactly one"));
     }

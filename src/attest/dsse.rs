@@ -147,7 +147,8 @@ mod tests {
 
     #[test]
     fn envelope_fields_are_checked() {
-        let ok = serde_json::json!({"payloadType":"t","payload":"aGk=","signatures":[{"sig":"AA=="}]});
+        let ok =
+            serde_json::json!({"payloadType":"t","payload":"aGk=","signatures":[{"sig":"AA=="}]});
         let e = parse_envelope(&ok).unwrap();
         assert_eq!(e.payload, b"hi");
         assert_eq!(e.signatures, vec![(String::new(), Some(vec![0]))]);

@@ -452,7 +452,9 @@ pub fn pem_decode(text: &str) -> Result<(String, Vec<u8>), String> {
         .ok_or_else(|| format!("PEM block `{label}` has no END line"))?;
     let body = &rest[..end];
     if body.contains(':') {
-        return Err(format!("PEM block `{label}` has headers, which are not supported"));
+        return Err(format!(
+            "PEM block `{label}` has headers, which are not supported"
+        ));
     }
     let b64: String = body.chars().filter(|c| !c.is_ascii_whitespace()).collect();
     let bytes = STANDARD
@@ -474,7 +476,13 @@ mod tests {
             let (_, body) = pem_decode(&pem).unwrap();
             let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
             assert_eq!(v["kdf"]["params"]["N"], 65536);
-            assert_eq!(STANDARD.decode(v["kdf"]["salt"].as_str().unwrap()).unwrap().len(), 32);
+            assert_eq!(
+                STANDARD
+                    .decode(v["kdf"]["salt"].as_str().unwrap())
+                    .unwrap()
+                    .len(),
+                32
+            );
             let back = read_private_key(&pem, || Ok(Zeroizing::new("s3cret".into()))).unwrap();
             assert_eq!(back.keyid(), key.keyid());
             let wrong = read_private_key(&pem, || Ok(Zeroizing::new("nope".into())));
@@ -487,7 +495,12 @@ mod tests {
 
     #[test]
     fn costly_scrypt_parameters_are_refused_before_any_work() {
-        for (n, r, p) in [(1u64 << 20, 8, 1), (65536, 16, 1), (65536, 8, 2), (1024, 8, 1)] {
+        for (n, r, p) in [
+            (1u64 << 20, 8, 1),
+            (65536, 16, 1),
+            (65536, 8, 2),
+            (1024, 8, 1),
+        ] {
             let body = format!(
                 r#"{{"kdf":{{"name":"scrypt","params":{{"N":{n},"r":{r},"p":{p}}},"salt":"AAAA"}},"cipher":{{"name":"nacl/secretbox","nonce":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}},"ciphertext":"AAAA"}}"#
             );

@@ -41,7 +41,10 @@ impl Retrieve for Embedded {
 fn build(text: &str, draft: Draft) -> Result<Validator, String> {
     let schema: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
     let mut local = HashMap::new();
-    for (file, body) in [("spdx.schema.json", CDX_SPDX), ("jsf-0.82.schema.json", CDX_JSF)] {
+    for (file, body) in [
+        ("spdx.schema.json", CDX_SPDX),
+        ("jsf-0.82.schema.json", CDX_JSF),
+    ] {
         let v: Value = serde_json::from_str(body).map_err(|e| e.to_string())?;
         local.insert(format!("http://cyclonedx.org/schema/{file}"), v);
     }
@@ -73,7 +76,9 @@ fn run(which: &str, label: &str, doc: &Value) -> Validation {
     };
     let v = match v {
         Ok(v) => v,
-        Err(e) => return Validation::NotChecked(format!("the {label} schema did not compile: {e}")),
+        Err(e) => {
+            return Validation::NotChecked(format!("the {label} schema did not compile: {e}"))
+        }
     };
     let errors: Vec<String> = v
         .iter_errors(doc)
@@ -118,10 +123,17 @@ mod tests {
         let spdx = serde_json::json!({"spdxVersion":"SPDX-2.3"});
         assert!(matches!(validate_spdx(&spdx), Validation::Invalid(_)));
         let cdx = serde_json::json!({"bomFormat":"CycloneDX","specVersion":"1.6","version":1});
-        assert!(matches!(validate_cyclonedx(&cdx), Validation::Valid(_)), "{:?}", validate_cyclonedx(&cdx));
+        assert!(
+            matches!(validate_cyclonedx(&cdx), Validation::Valid(_)),
+            "{:?}",
+            validate_cyclonedx(&cdx)
+        );
         let cdx = serde_json::json!({"bomFormat":"CycloneDX","specVersion":"1.6","version":"one"});
         assert!(matches!(validate_cyclonedx(&cdx), Validation::Invalid(_)));
         let old = serde_json::json!({"bomFormat":"CycloneDX","specVersion":"1.2"});
-        assert!(matches!(validate_cyclonedx(&old), Validation::NotChecked(_)));
+        assert!(matches!(
+            validate_cyclonedx(&old),
+            Validation::NotChecked(_)
+        ));
     }
 }

@@ -221,14 +221,24 @@ pub fn described_digests(doc: &Value) -> BTreeSet<String> {
     match SbomKind::of(doc) {
         Some(SbomKind::CycloneDx) => {
             if let Some(c) = doc.pointer("/metadata/component") {
-                for h in c.get("hashes").and_then(Value::as_array).into_iter().flatten() {
+                for h in c
+                    .get("hashes")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
                     if h.get("alg").and_then(Value::as_str) == Some("SHA-256") {
                         add_hex(&mut out, h.get("content"));
                     }
                 }
                 add_embedded(&mut out, c.get("purl"));
                 add_embedded(&mut out, c.get("bom-ref"));
-                for p in c.get("properties").and_then(Value::as_array).into_iter().flatten() {
+                for p in c
+                    .get("properties")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
                     add_embedded(&mut out, p.get("value"));
                 }
             }
@@ -241,7 +251,12 @@ pub fn described_digests(doc: &Value) -> BTreeSet<String> {
                 .flatten()
                 .filter_map(Value::as_str)
                 .collect();
-            for r in doc.get("relationships").and_then(Value::as_array).into_iter().flatten() {
+            for r in doc
+                .get("relationships")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
                 let (Some(from), Some(kind), Some(to)) = (
                     r.get("spdxElementId").and_then(Value::as_str),
                     r.get("relationshipType").and_then(Value::as_str),
@@ -253,19 +268,34 @@ pub fn described_digests(doc: &Value) -> BTreeSet<String> {
                     described.insert(to);
                 }
             }
-            for p in doc.get("packages").and_then(Value::as_array).into_iter().flatten() {
+            for p in doc
+                .get("packages")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
                 let Some(id) = p.get("SPDXID").and_then(Value::as_str) else {
                     continue;
                 };
                 if !described.contains(id) {
                     continue;
                 }
-                for c in p.get("checksums").and_then(Value::as_array).into_iter().flatten() {
+                for c in p
+                    .get("checksums")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
                     if c.get("algorithm").and_then(Value::as_str) == Some("SHA256") {
                         add_hex(&mut out, c.get("checksumValue"));
                     }
                 }
-                for r in p.get("externalRefs").and_then(Value::as_array).into_iter().flatten() {
+                for r in p
+                    .get("externalRefs")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
                     add_embedded(&mut out, r.get("referenceLocator"));
                 }
                 add_embedded(&mut out, p.get("comment"));
@@ -316,7 +346,10 @@ mod tests {
             "https://cosign.sigstore.dev/attestation/v1",
             "https://cosign.sigstore.dev/attestation/vuln/v1"
         ));
-        assert!(!same_family("https://spdx.dev/Document", "https://spdx.dev/DocumentX"));
+        assert!(!same_family(
+            "https://spdx.dev/Document",
+            "https://spdx.dev/DocumentX"
+        ));
         assert_eq!(resolve_type("spdxjson"), SPDX_DOCUMENT);
         assert_eq!(resolve_type("cyclonedx"), CYCLONEDX_BOM);
     }

@@ -175,7 +175,11 @@ impl Report {
             return format!("{}: no envelope found\n", self.attestation);
         };
         let of = if self.candidates.len() > 1 {
-            format!(" ({} of {} envelopes)", self.chosen + 1, self.candidates.len())
+            format!(
+                " ({} of {} envelopes)",
+                self.chosen + 1,
+                self.candidates.len()
+            )
         } else {
             String::new()
         };
@@ -216,7 +220,10 @@ pub fn verify(bytes: &[u8], label: &str, opts: &Options) -> Result<Report, Error
     if bytes.len() as u64 > MAX_INPUT_BYTES {
         return Err(fail(
             ExitCode::Malformed,
-            format!("{label}: larger than the limit of {} MiB", MAX_INPUT_BYTES >> 20),
+            format!(
+                "{label}: larger than the limit of {} MiB",
+                MAX_INPUT_BYTES >> 20
+            ),
         ));
     }
     let docs: Vec<(String, Result<Value, String>)> = match parse_json(bytes) {
@@ -303,7 +310,10 @@ fn check_document(
                 } else if info.tlog_entries > 0 {
                     notes.insert("transparency log entries are not checked (key-based, offline verification)".into());
                 }
-                if let Some(h) = info.hint.filter(|h| !h.is_empty() && *h != opts.key.keyid()) {
+                if let Some(h) = info
+                    .hint
+                    .filter(|h| !h.is_empty() && *h != opts.key.keyid())
+                {
                     notes.insert(format!(
                         "the bundle's key hint `{h}` is not the keyid of the key given (hints are not authenticated)"
                     ));
@@ -368,11 +378,10 @@ fn check_envelope(c: &mut Candidate, env: &ParsedEnvelope, opts: &Options) {
         None => {
             let detail = if env.signatures.is_empty() {
                 "the envelope has no signatures".to_string()
-            } else if env
-                .signatures
-                .iter()
-                .any(|(_, s)| s.as_deref().is_some_and(|s| opts.key.verify(&env.payload, s)))
-            {
+            } else if env.signatures.iter().any(|(_, s)| {
+                s.as_deref()
+                    .is_some_and(|s| opts.key.verify(&env.payload, s))
+            }) {
                 "the signature is over the raw payload, not over the DSSE PAE: refused".to_string()
             } else if env.signatures.iter().all(|(_, s)| s.is_none()) {
                 "no signature is valid base64".to_string()
@@ -505,7 +514,11 @@ fn check_subject(c: &mut Candidate, st: &Statement, target: Option<&Target>) {
     c.push(
         "subject",
         Status::Pass,
-        format!("every subject is an identity of {}: {}", t.label, matched.join(", ")),
+        format!(
+            "every subject is an identity of {}: {}",
+            t.label,
+            matched.join(", ")
+        ),
         ExitCode::SubjectMismatch,
     );
 }
