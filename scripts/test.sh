@@ -24,3 +24,4 @@ done
 # The hand-built documents of the writer tests (every subject kind, both CycloneDX versions).
 SBOMKIT_WRITE_SAMPLES="$PWD/$out" cargo test --locked --quiet --test formats >/dev/null
 scripts/interop-sbom.sh "$out"
+scripts/interop-dsse.sh

@@ -7,11 +7,12 @@ use std::process;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::attest::{self, bundle, dsse, keys, statement, verify};
 use crate::error::{Error, ExitCode};
 use crate::format::{self, CycloneDxVersion, Format, WriteOptions};
 use crate::limits::Limits;
 use crate::scan::{self, ScanOptions};
-use crate::source::{Progress, SourceOptions, SourceSpec};
+use crate::source::{self, NoProgress, Progress, SourceOptions, SourceSpec};
 
 const EXIT_CODES: &str = "\
 Exit codes:
@@ -35,6 +36,149 @@ pub enum Command {
     /// Write an SBOM of an image archive, OCI layout, root folder or package database
     #[command(after_help = GENERATE_HELP)]
     Generate(GenerateArgs),
+    /// Write a key pair for signing attestations (cosign's encrypted key format)
+    #[command(after_help = KEYGEN_HELP)]
+    Keygen(KeygenArgs),
+    /// Write a signed in-toto attestation (DSSE envelope) carrying the SBOM of SOURCE
+    #[command(after_help = ATTEST_HELP)]
+    Attest(AttestArgs),
+    /// Check a signed SBOM attestation offline against a public key and, optionally, the image
+    #[command(after_help = VERIFY_HELP)]
+    Verify(VerifyArgs),
+}
+
+const KEYGEN_HELP: &str = "\
+Writes PREFIX.key (ECDSA P-256 by default, as cosign; PKCS#8 encrypted with scrypt N=2^16 r=8 p=1 and a NaCl
+secretbox under the PEM label `ENCRYPTED SIGSTORE PRIVATE KEY`, which cosign reads) and PREFIX.pub (PEM
+SubjectPublicKeyInfo). Existing files are not overwritten without --force.
+
+The password comes from SBOMKIT_PASSWORD, else COSIGN_PASSWORD, else a prompt on the terminal (asked twice).
+
+Exit codes:
+  0  success
+  1  a file exists, no password, or a write failed
+  2  wrong usage";
+
+const ATTEST_HELP: &str = "\
+The SBOM of SOURCE (scanned as `generate` does, or given with --predicate) becomes the predicate of an in-toto
+Statement v1 whose subjects are SOURCE's digests: for an image one subject per identity (the manifest digest
+where the input records one, then the config digest / image ID), named by the repository without tag; for a
+file its basename and SHA-256. predicateType is https://spdx.dev/Document or https://cyclonedx.org/bom.
+The Statement is signed as a DSSE envelope (payloadType application/vnd.in-toto+json, signature over the
+PAE, keyid = hex SHA-256 of the public key DER) and written as one line of JSON; with --bundle as a sigstore
+bundle v0.3 (publicKey.hint = the keyid, no transparency log entries).
+
+--key reads sbomkit's and cosign's encrypted private keys (`ENCRYPTED SIGSTORE PRIVATE KEY`, `ENCRYPTED
+COSIGN PRIVATE KEY`) and unencrypted PKCS#8 `PRIVATE KEY` files: ECDSA P-256, P-384, Ed25519.
+The password comes from SBOMKIT_PASSWORD, else COSIGN_PASSWORD, else a prompt on the terminal.
+
+With --predicate the SBOM must describe SOURCE: a SHA-256 digest of its root component (CycloneDX
+metadata.component, the package an SPDX document DESCRIBES: checksums, purl, sbomkit properties) must be
+one of SOURCE's digests, else nothing is signed.
+
+Exit codes:
+  0   success
+  1   the source or the key could not be read
+  2   wrong usage
+  11  --predicate: the SBOM describes another artifact than SOURCE
+  13  --predicate: the file is not an SPDX or CycloneDX JSON document";
+
+const VERIFY_HELP: &str = "\
+ATTESTATION is a DSSE envelope, a sigstore bundle holding one (media types v0.1 to v0.3), or JSON Lines of
+envelopes (.intoto.jsonl, as `cosign verify-attestation` prints them): one envelope that passes every check
+is enough. Nothing in the attestation is trusted: only the key given verifies it, no URL is fetched, and
+JSON with duplicate keys or over 64 MiB is refused.
+
+Checks, each reported as pass, fail or not checked:
+  envelope       the DSSE envelope is well formed
+  signature      a signature verifies over the DSSE PAE with --key (ECDSA P-256/P-384 DER or raw r||s,
+                 Ed25519, RSA PKCS#1 v1.5 or PSS with SHA-256; standard or URL-safe base64)
+  payloadType    application/vnd.in-toto+json
+  statement      an in-toto Statement, v1 or v0.1
+  subject        with --image: EVERY subject's sha256 digest is an identity of the image (its manifest
+                 digest or config digest / image ID; a file's SHA-256); one foreign subject fails.
+                 Without --image: not checked
+  predicateType  with --type: the same family (https://spdx.dev/Document matches .../Document/v2.3);
+                 --type takes spdx, spdxjson, cyclonedx or a URI. Without --type any type passes
+  predicate      an SPDX 2.3 or CycloneDX 1.5/1.6 predicate validates against its official schema
+
+Exit codes:
+  0   every check passed (not-checked ones aside)
+  1   the key or the image could not be read, or the key type is not supported
+  2   wrong usage
+  10  no signature verifies with the key (also: zero signatures, a signature over the raw payload)
+  11  the attestation is about another artifact than --image
+  12  the predicate has the wrong type or does not validate against its schema
+  13  the attestation is malformed (not an envelope/bundle, bad base64, wrong payloadType, not a
+      Statement, duplicate JSON keys, too large)";
+
+#[derive(Args, Debug)]
+pub struct KeygenArgs {
+    /// Write PREFIX.key and PREFIX.pub
+    #[arg(long, value_name = "PREFIX", default_value = "sbomkit")]
+    pub prefix: String,
+    /// Key type
+    #[arg(long, value_name = "ALGORITHM", default_value = "ecdsa-p256", value_parser = keys::Algorithm::NAMES)]
+    pub algorithm: String,
+    /// Overwrite existing files
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct AttestArgs {
+    /// What to attest: [SCHEME:]PATH, any source `generate` takes
+    pub source: String,
+    /// Private key file (sbomkit or cosign encrypted key, or PKCS#8 PEM)
+    #[arg(long, value_name = "KEY")]
+    pub key: PathBuf,
+    /// SBOM format of the predicate
+    #[arg(short = 'o', long = "format", value_name = "FORMAT", value_parser = ["spdx-json", "cyclonedx-json"])]
+    pub format: Option<String>,
+    /// Sign this SBOM (SPDX or CycloneDX JSON) instead of scanning; it must describe SOURCE
+    #[arg(long, value_name = "SBOM.json")]
+    pub predicate: Option<PathBuf>,
+    /// Write a sigstore bundle v0.3 instead of a bare DSSE envelope
+    #[arg(long)]
+    pub bundle: bool,
+    /// Write to FILE (atomically) instead of stdout
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// CycloneDX spec version to write
+    #[arg(long, value_name = "VERSION", default_value = "1.6", value_parser = ["1.5", "1.6"])]
+    pub cyclonedx_version: String,
+    /// Which image of a multi-image archive (NAME:TAG)
+    #[arg(long, value_name = "NAME:TAG")]
+    pub image: Option<String>,
+    /// Which platform of a multi-platform image (os/arch[/variant])
+    #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
+    pub platform: Option<String>,
+    /// No progress bar, no warnings on stderr
+    #[arg(short, long)]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct VerifyArgs {
+    /// The attestation: DSSE envelope, sigstore bundle, or JSON Lines of envelopes
+    pub attestation: PathBuf,
+    /// Public key (PEM SubjectPublicKeyInfo, as `sbomkit keygen` and cosign write it)
+    #[arg(long, value_name = "PUB")]
+    pub key: PathBuf,
+    /// The image or file the attestation must be about: [SCHEME:]PATH, any source `generate` takes
+    #[arg(long, value_name = "SOURCE")]
+    pub image: Option<String>,
+    /// Which platform of a multi-platform --image (os/arch[/variant])
+    #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
+    pub platform: Option<String>,
+    /// Required predicate type: spdx, spdxjson, cyclonedx or a URI
+    #[arg(long = "type", value_name = "TYPE")]
+    pub predicate_type: Option<String>,
+    /// Report format: text for people, json for machines
+    #[arg(long, value_name = "FORMAT", default_value = "text", value_parser = ["text", "json"])]
+    pub output: String,
 }
 
 const GENERATE_HELP: &str = "\
@@ -131,6 +275,9 @@ pub fn main() -> process::ExitCode {
     };
     let result = match cli.command {
         Command::Generate(args) => generate(args),
+        Command::Keygen(args) => keygen(args),
+        Command::Attest(args) => attest_cmd(args),
+        Command::Verify(args) => verify_cmd(args),
     };
     match result {
         Ok(code) => process::ExitCode::from(code as u8),
@@ -248,6 +395,257 @@ fn generate(args: GenerateArgs) -> Result<ExitCode, Error> {
         }
     }
     Ok(ExitCode::Success)
+}
+
+/// The private key password: SBOMKIT_PASSWORD, else COSIGN_PASSWORD, else a prompt on a terminal
+/// (twice when `confirm`), else an error.
+fn password(confirm: bool) -> Result<zeroize::Zeroizing<String>, String> {
+    for var in ["SBOMKIT_PASSWORD", "COSIGN_PASSWORD"] {
+        if let Ok(v) = std::env::var(var) {
+            return Ok(zeroize::Zeroizing::new(v));
+        }
+    }
+    if !io::stdin().is_terminal() {
+        return Err(
+            "no password: set SBOMKIT_PASSWORD (or COSIGN_PASSWORD), or run on a terminal to be asked"
+                .into(),
+        );
+    }
+    let read = |prompt: &str| {
+        rpassword::prompt_password(prompt)
+            .map(zeroize::Zeroizing::new)
+            .map_err(|e| format!("cannot read the password: {e}"))
+    };
+    let first = read("Enter password for private key: ")?;
+    if confirm {
+        let again = read("Enter password for private key again: ")?;
+        if *again != *first {
+            return Err("the passwords do not match".into());
+        }
+    }
+    Ok(first)
+}
+
+fn key_error(path: &Path, message: String) -> Error {
+    attest::fail(ExitCode::Failure, format!("{}: {message}", path.display()))
+}
+
+fn keygen(args: KeygenArgs) -> Result<ExitCode, Error> {
+    let alg = keys::Algorithm::from_name(&args.algorithm)
+        .ok_or_else(|| Error::Usage(format!("unknown algorithm `{}`", args.algorithm)))?;
+    let key_path = PathBuf::from(format!("{}.key", args.prefix));
+    let pub_path = PathBuf::from(format!("{}.pub", args.prefix));
+    if !args.force {
+        for p in [&key_path, &pub_path] {
+            if p.exists() {
+                return Err(attest::fail(
+                    ExitCode::Failure,
+                    format!(
+                        "{}: already exists; use --force to overwrite it",
+                        p.display()
+                    ),
+                ));
+            }
+        }
+    }
+    let pw = password(true).map_err(|m| attest::fail(ExitCode::Failure, m))?;
+    let key = keys::SigningKey::generate(alg);
+    let pem =
+        keys::encrypt_private_key(&key, pw.as_bytes()).map_err(|m| key_error(&key_path, m))?;
+    // The temporary file is created readable by the owner only, and keeps that mode when renamed.
+    write_atomically(&key_path, |w| w.write_all(pem.as_bytes()))?;
+    let public = key.verifying_key().to_pem();
+    write_atomically(&pub_path, |w| w.write_all(public.as_bytes()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(&pub_path, std::fs::Permissions::from_mode(0o644));
+    }
+    eprintln!("Private key written to {}", key_path.display());
+    eprintln!("Public key written to {}", pub_path.display());
+    Ok(ExitCode::Success)
+}
+
+/// Opens a source for its identities only: no file content is kept, no cataloger runs.
+fn identities_of(spec: &SourceSpec, opts: &SourceOptions) -> Result<crate::model::Subject, Error> {
+    let keep_nothing = |_: &[u8], _: &[u8]| -> Option<u64> { None };
+    Ok(source::open(spec, opts, &keep_nothing, &NoProgress)?.subject)
+}
+
+fn attest_cmd(args: AttestArgs) -> Result<ExitCode, Error> {
+    let key_text = String::from_utf8(attest::read_limited(&args.key)?)
+        .map_err(|_| key_error(&args.key, "not a PEM text file".into()))?;
+    let key = keys::read_private_key(&key_text, || password(false))
+        .map_err(|m| key_error(&args.key, m))?;
+    let spec = SourceSpec::parse(&args.source);
+    let source_opts = SourceOptions {
+        image: args.image.clone(),
+        platform: args.platform.clone(),
+        limits: args.limits.limits(),
+        sha1: false,
+    };
+    let wanted = args.format.as_deref().map(|f| match f {
+        "cyclonedx-json" => statement::SbomKind::CycloneDx,
+        _ => statement::SbomKind::Spdx,
+    });
+
+    let (subject, kind, predicate) = match &args.predicate {
+        Some(path) => {
+            let bytes = attest::read_limited(path)?;
+            let doc = attest::parse_json(&bytes).map_err(|e| {
+                attest::fail(
+                    ExitCode::Malformed,
+                    format!("{}: not JSON: {e}", path.display()),
+                )
+            })?;
+            let kind = statement::SbomKind::of(&doc).ok_or_else(|| {
+                attest::fail(
+                    ExitCode::Malformed,
+                    format!("{}: not an SPDX or CycloneDX JSON document", path.display()),
+                )
+            })?;
+            if wanted.is_some_and(|w| w != kind) {
+                return Err(Error::Usage(format!(
+                    "{} is a {} document, not the -o format asked for",
+                    path.display(),
+                    if kind == statement::SbomKind::Spdx {
+                        "SPDX"
+                    } else {
+                        "CycloneDX"
+                    }
+                )));
+            }
+            let subject = identities_of(&spec, &source_opts)?;
+            let described = statement::described_digests(&doc);
+            let ours: Vec<&str> = subject.identities.iter().map(|i| i.hex()).collect();
+            if !described.iter().any(|d| ours.contains(&d.as_str())) {
+                let theirs = if described.is_empty() {
+                    "no digest".to_string()
+                } else {
+                    described
+                        .iter()
+                        .map(|d| format!("sha256:{d}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                return Err(attest::fail(
+                    ExitCode::SubjectMismatch,
+                    format!(
+                        "{} describes {theirs}, but {} is {}; refusing to sign an SBOM of another artifact",
+                        path.display(),
+                        args.source,
+                        subject.identities.iter().map(|i| i.digest.clone()).collect::<Vec<_>>().join(", ")
+                    ),
+                ));
+            }
+            (subject, kind, doc)
+        }
+        None => {
+            let kind = wanted.unwrap_or(statement::SbomKind::Spdx);
+            let opts = ScanOptions {
+                source: source_opts,
+                files: false,
+                source_date_epoch: source_date_epoch()?,
+            };
+            let bar = Bar::new(!args.quiet && io::stderr().is_terminal());
+            let (sbom, _) = scan::scan(&spec, &opts, &bar)?;
+            bar.finish();
+            if !args.quiet {
+                for w in &sbom.warnings {
+                    eprintln!("warning: {w}");
+                }
+            }
+            let wopts = WriteOptions {
+                cyclonedx_version: match args.cyclonedx_version.as_str() {
+                    "1.5" => CycloneDxVersion::V1_5,
+                    _ => CycloneDxVersion::V1_6,
+                },
+            };
+            let format = match kind {
+                statement::SbomKind::Spdx => Format::SpdxJson,
+                statement::SbomKind::CycloneDx => Format::CycloneDxJson,
+            };
+            let mut buf = Vec::new();
+            format::write(&sbom, format, &wopts, &mut buf).map_err(|e| Error::Io {
+                path: "<sbom>".into(),
+                source: e,
+            })?;
+            let doc: serde_json::Value = serde_json::from_slice(&buf)
+                .map_err(|e| Error::Other(format!("the SBOM written is not JSON: {e}")))?;
+            (sbom.subject, kind, doc)
+        }
+    };
+
+    let subjects = statement::subjects_for(&subject, &spec.path)
+        .map_err(|m| attest::fail(ExitCode::Failure, m))?;
+    let payload = statement::build(subjects, kind.predicate_type(), predicate);
+    let envelope = dsse::sign(dsse::IN_TOTO_PAYLOAD_TYPE, &payload, &key);
+    let doc = if args.bundle {
+        bundle::wrap(&envelope)
+    } else {
+        serde_json::to_value(&envelope).map_err(|e| Error::Other(e.to_string()))?
+    };
+    let mut text = serde_json::to_vec(&doc).map_err(|e| Error::Other(e.to_string()))?;
+    text.push(b'\n');
+    emit(args.output.as_deref(), &text)?;
+    Ok(ExitCode::Success)
+}
+
+/// Writes bytes to a file atomically, or to stdout (a closed pipe is not an error).
+fn emit(path: Option<&Path>, bytes: &[u8]) -> Result<(), Error> {
+    match path {
+        Some(p) => write_atomically(p, |w| w.write_all(bytes)),
+        None => {
+            let stdout = io::stdout();
+            let mut lock = stdout.lock();
+            match lock.write_all(bytes).and_then(|_| lock.flush()) {
+                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+                r => r.map_err(|e| Error::Io {
+                    path: "<stdout>".into(),
+                    source: e,
+                }),
+            }
+        }
+    }
+}
+
+fn verify_cmd(args: VerifyArgs) -> Result<ExitCode, Error> {
+    let key_bytes = attest::read_limited(&args.key)?;
+    let key_text = String::from_utf8(key_bytes)
+        .map_err(|_| key_error(&args.key, "not a PEM text file".into()))?;
+    let key = keys::VerifyingKey::from_pem(&key_text).map_err(|m| key_error(&args.key, m))?;
+    let bytes = attest::read_limited(&args.attestation)?;
+    let target = match &args.image {
+        Some(image) => {
+            let opts = SourceOptions {
+                platform: args.platform.clone(),
+                ..SourceOptions::default()
+            };
+            let subject = identities_of(&SourceSpec::parse(image), &opts)?;
+            Some(verify::Target {
+                label: image.clone(),
+                identities: subject.identities,
+            })
+        }
+        None => None,
+    };
+    let opts = verify::Options {
+        key: &key,
+        target: target.as_ref(),
+        want_type: args.predicate_type.as_deref().map(statement::resolve_type),
+    };
+    let label = args.attestation.display().to_string();
+    let report = verify::verify(&bytes, &label, &opts)?;
+    let text = if args.output == "json" {
+        let mut t = serde_json::to_vec_pretty(&report.to_json())
+            .map_err(|e| Error::Other(e.to_string()))?;
+        t.push(b'\n');
+        t
+    } else {
+        report.human().into_bytes()
+    };
+    emit(None, &text)?;
+    Ok(report.exit_code())
 }
 
 /// `SOURCE_DATE_EPOCH`, if set; an unparsable value is a usage error, not silently ignored.

@@ -35,12 +35,17 @@ pub enum Error {
     Usage(String),
     #[error("{0}")]
     Other(String),
+    /// `attest`/`verify`/`keygen`: a failure with its own exit code (bad signature, subject mismatch,
+    /// bad predicate, malformed input; `Failure` for key and password problems).
+    #[error("{message}")]
+    Attest { code: ExitCode, message: String },
 }
 
 impl Error {
     pub fn exit_code(&self) -> ExitCode {
         match self {
             Error::Usage(_) => ExitCode::Usage,
+            Error::Attest { code, .. } => *code,
             _ => ExitCode::Failure,
         }
     }

@@ -10,6 +10,7 @@
 //! Every parser here takes untrusted bytes: none may panic, loop forever or allocate without bound.
 #![forbid(unsafe_code)]
 
+pub mod attest;
 pub mod catalog;
 pub mod cli;
 pub mod cpe;

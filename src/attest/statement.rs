@@ -1,0 +1,391 @@
+//! in-toto Statements: building one around an SBOM, reading one back, and predicate type families.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use serde_json::{json, Value};
+
+use super::kind_of;
+use crate::model::{IdentityRole, Subject, SubjectKind};
+
+pub const STATEMENT_V1: &str = "https://in-toto.io/Statement/v1";
+/// Still written by cosign, BuildKit and witness; read, never written.
+pub const STATEMENT_V01: &str = "https://in-toto.io/Statement/v0.1";
+pub const SPDX_DOCUMENT: &str = "https://spdx.dev/Document";
+pub const CYCLONEDX_BOM: &str = "https://cyclonedx.org/bom";
+
+/// The two SBOM formats a predicate can be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SbomKind {
+    Spdx,
+    CycloneDx,
+}
+
+impl SbomKind {
+    pub fn predicate_type(self) -> &'static str {
+        match self {
+            SbomKind::Spdx => SPDX_DOCUMENT,
+            SbomKind::CycloneDx => CYCLONEDX_BOM,
+        }
+    }
+
+    /// What a JSON document is, from its own version field.
+    pub fn of(doc: &Value) -> Option<SbomKind> {
+        if doc.get("spdxVersion").and_then(Value::as_str).is_some() {
+            Some(SbomKind::Spdx)
+        } else if doc.get("bomFormat").and_then(Value::as_str) == Some("CycloneDX") {
+            Some(SbomKind::CycloneDx)
+        } else {
+            None
+        }
+    }
+}
+
+/// The Statement subjects for what was scanned: one per identity of an image (manifest digest first,
+/// then the config digest), named by the repository without tag; a file by its basename and SHA-256.
+/// A folder has no digest to name, so it cannot be a subject.
+pub fn subjects_for(subject: &Subject, source_path: &Path) -> Result<Vec<Value>, String> {
+    let name = match subject.kind {
+        SubjectKind::Image => repository(&subject.name).to_string(),
+        SubjectKind::File => source_path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| subject.name.clone()),
+        SubjectKind::Directory => {
+            return Err(format!(
+                "{}: a folder has no digest to name as the attestation's subject; attest an image or a file",
+                source_path.display()
+            ))
+        }
+    };
+    let name = if name.is_empty() { "_".into() } else { name };
+    let mut ids: Vec<_> = subject
+        .identities
+        .iter()
+        .filter(|i| i.digest.starts_with("sha256:"))
+        .collect();
+    ids.sort_by_key(|i| match i.role {
+        IdentityRole::Manifest => 0,
+        IdentityRole::Config => 1,
+        IdentityRole::File => 2,
+    });
+    let out: Vec<Value> = ids
+        .iter()
+        .map(|i| json!({"name": name, "digest": {"sha256": i.hex().to_ascii_lowercase()}}))
+        .collect();
+    if out.is_empty() {
+        return Err(format!(
+            "{}: no SHA-256 identity was found for the subject",
+            source_path.display()
+        ));
+    }
+    Ok(out)
+}
+
+/// `alpine:3.10` → `alpine`, `ghcr.io/o/app@sha256:…` → `ghcr.io/o/app`.
+fn repository(reference: &str) -> &str {
+    let r = reference.trim();
+    let r = r.split_once('@').map_or(r, |(n, _)| n);
+    let last_slash = r.rfind('/').map_or(0, |i| i + 1);
+    match r.get(last_slash..).and_then(|tail| tail.rfind(':')) {
+        Some(i) => r.get(..last_slash + i).unwrap_or(r),
+        None => r,
+    }
+}
+
+/// The Statement v1 bytes (compact JSON) that get signed.
+pub fn build(subjects: Vec<Value>, predicate_type: &str, predicate: Value) -> Vec<u8> {
+    let st = json!({
+        "_type": STATEMENT_V1,
+        "subject": subjects,
+        "predicateType": predicate_type,
+        "predicate": predicate,
+    });
+    // A Value always serializes.
+    serde_json::to_vec(&st).unwrap_or_default()
+}
+
+/// A subject as read back: its name and its digests by algorithm (lower-case hex).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubjectRef {
+    pub name: Option<String>,
+    pub digests: BTreeMap<String, String>,
+}
+
+/// A Statement as read from a verified payload.
+#[derive(Debug, Clone)]
+pub struct Statement {
+    pub type_: String,
+    pub subjects: Vec<SubjectRef>,
+    pub predicate_type: String,
+    pub predicate: Option<Value>,
+}
+
+/// Reads a Statement (v1 or v0.1) from a JSON value, naming what is wrong.
+pub fn parse(v: &Value) -> Result<Statement, String> {
+    let obj = v
+        .as_object()
+        .ok_or_else(|| format!("the payload must be a JSON object, found {}", kind_of(v)))?;
+    let type_ = obj
+        .get("_type")
+        .and_then(Value::as_str)
+        .ok_or("the statement has no string `_type`")?
+        .to_string();
+    if type_ != STATEMENT_V1 && type_ != STATEMENT_V01 {
+        return Err(format!(
+            "`_type` is `{type_}`, not an in-toto Statement ({STATEMENT_V1} or {STATEMENT_V01})"
+        ));
+    }
+    let subject = obj
+        .get("subject")
+        .and_then(Value::as_array)
+        .ok_or("the statement has no `subject` array")?;
+    let mut subjects = Vec::with_capacity(subject.len().min(1024));
+    for (i, s) in subject.iter().enumerate() {
+        let digest = s
+            .get("digest")
+            .and_then(Value::as_object)
+            .ok_or_else(|| format!("subject {} has no `digest` object", i + 1))?;
+        let mut digests = BTreeMap::new();
+        for (alg, val) in digest {
+            let val = val
+                .as_str()
+                .ok_or_else(|| format!("subject {} digest `{alg}` is not a string", i + 1))?;
+            digests.insert(alg.to_ascii_lowercase(), val.to_ascii_lowercase());
+        }
+        subjects.push(SubjectRef {
+            name: s.get("name").and_then(Value::as_str).map(str::to_string),
+            digests,
+        });
+    }
+    let predicate_type = obj
+        .get("predicateType")
+        .and_then(Value::as_str)
+        .ok_or("the statement has no string `predicateType`")?
+        .to_string();
+    Ok(Statement {
+        type_,
+        subjects,
+        predicate_type,
+        predicate: obj.get("predicate").cloned(),
+    })
+}
+
+/// `--type` values: cosign's short names, or a URI taken as is.
+pub fn resolve_type(name: &str) -> String {
+    match name {
+        "spdx" | "spdxjson" | "spdx-json" => SPDX_DOCUMENT.into(),
+        "cyclonedx" | "cyclonedx-json" | "cdx" => CYCLONEDX_BOM.into(),
+        "custom" => "https://cosign.sigstore.dev/attestation/v1".into(),
+        "vuln" => "https://cosign.sigstore.dev/attestation/vuln/v1".into(),
+        "slsaprovenance" | "slsaprovenance1" => "https://slsa.dev/provenance/v1".into(),
+        other => other.to_string(),
+    }
+}
+
+/// Whether two predicate types are the same family: equal once a trailing version segment
+/// (`/v2.3`, `/v1.4`) is removed, so `https://spdx.dev/Document` ≡ `https://spdx.dev/Document/v2.3`.
+pub fn same_family(a: &str, b: &str) -> bool {
+    family(a) == family(b)
+}
+
+fn family(uri: &str) -> &str {
+    let u = uri.trim().trim_end_matches('/');
+    match u.rsplit_once('/') {
+        Some((base, last))
+            if base.contains("://")
+                && !base.ends_with('/')
+                && last.len() > 1
+                && last.starts_with('v')
+                && last[1..].starts_with(|c: char| c.is_ascii_digit())
+                && last[1..]
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || c == '.' || c.is_ascii_lowercase()) =>
+        {
+            // Only strip when something beyond the host remains: `https://x/v1` is its own family.
+            if base.split("://").nth(1).is_some_and(|p| p.contains('/')) {
+                base
+            } else {
+                u
+            }
+        }
+        _ => u,
+    }
+}
+
+/// The SHA-256 digests (lower-case hex) an SBOM gives for what it describes: the root component of a
+/// CycloneDX document, the packages an SPDX document DESCRIBES. Taken from hashes/checksums, digests in
+/// purls (`@sha256:…`) and sbomkit's own `config-digest`/`manifest-digest` properties.
+pub fn described_digests(doc: &Value) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    match SbomKind::of(doc) {
+        Some(SbomKind::CycloneDx) => {
+            if let Some(c) = doc.pointer("/metadata/component") {
+                for h in c
+                    .get("hashes")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    if h.get("alg").and_then(Value::as_str) == Some("SHA-256") {
+                        add_hex(&mut out, h.get("content"));
+                    }
+                }
+                add_embedded(&mut out, c.get("purl"));
+                add_embedded(&mut out, c.get("bom-ref"));
+                for p in c
+                    .get("properties")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    add_embedded(&mut out, p.get("value"));
+                }
+            }
+        }
+        Some(SbomKind::Spdx) => {
+            let mut described: BTreeSet<&str> = doc
+                .get("documentDescribes")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect();
+            for r in doc
+                .get("relationships")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let (Some(from), Some(kind), Some(to)) = (
+                    r.get("spdxElementId").and_then(Value::as_str),
+                    r.get("relationshipType").and_then(Value::as_str),
+                    r.get("relatedSpdxElement").and_then(Value::as_str),
+                ) else {
+                    continue;
+                };
+                if from == "SPDXRef-DOCUMENT" && kind == "DESCRIBES" {
+                    described.insert(to);
+                }
+            }
+            for p in doc
+                .get("packages")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let Some(id) = p.get("SPDXID").and_then(Value::as_str) else {
+                    continue;
+                };
+                if !described.contains(id) {
+                    continue;
+                }
+                for c in p
+                    .get("checksums")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    if c.get("algorithm").and_then(Value::as_str) == Some("SHA256") {
+                        add_hex(&mut out, c.get("checksumValue"));
+                    }
+                }
+                for r in p
+                    .get("externalRefs")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    add_embedded(&mut out, r.get("referenceLocator"));
+                }
+                add_embedded(&mut out, p.get("comment"));
+            }
+        }
+        None => {}
+    }
+    out
+}
+
+fn add_hex(out: &mut BTreeSet<String>, v: Option<&Value>) {
+    if let Some(s) = v.and_then(Value::as_str) {
+        if s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit()) {
+            out.insert(s.to_ascii_lowercase());
+        }
+    }
+}
+
+/// Every `sha256:<64 hex>` (also `sha256%3A`) inside a string.
+fn add_embedded(out: &mut BTreeSet<String>, v: Option<&Value>) {
+    let Some(s) = v.and_then(Value::as_str) else {
+        return;
+    };
+    let lower = s.to_ascii_lowercase();
+    for marker in ["sha256:", "sha256%3a"] {
+        let mut rest = lower.as_str();
+        while let Some(i) = rest.find(marker) {
+            rest = &rest[i + marker.len()..];
+            if let Some(hex) = rest.get(..64) {
+                if hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    out.insert(hex.to_string());
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn families_match_versioned_and_unversioned() {
+        assert!(same_family(SPDX_DOCUMENT, "https://spdx.dev/Document/v2.3"));
+        assert!(same_family("https://cyclonedx.org/bom/v1.4", CYCLONEDX_BOM));
+        assert!(!same_family(SPDX_DOCUMENT, CYCLONEDX_BOM));
+        assert!(!same_family(
+            "https://cosign.sigstore.dev/attestation/v1",
+            "https://cosign.sigstore.dev/attestation/vuln/v1"
+        ));
+        assert!(!same_family(
+            "https://spdx.dev/Document",
+            "https://spdx.dev/DocumentX"
+        ));
+        assert_eq!(resolve_type("spdxjson"), SPDX_DOCUMENT);
+        assert_eq!(resolve_type("cyclonedx"), CYCLONEDX_BOM);
+    }
+
+    #[test]
+    fn repository_drops_tag_and_digest_but_keeps_registry_port() {
+        assert_eq!(repository("alpine:3.10"), "alpine");
+        assert_eq!(repository("localhost:5000/app:1"), "localhost:5000/app");
+        assert_eq!(repository("ghcr.io/o/app@sha256:abcd"), "ghcr.io/o/app");
+        assert_eq!(repository("plain"), "plain");
+    }
+
+    #[test]
+    fn statements_of_both_versions_parse_and_others_do_not() {
+        for t in [STATEMENT_V1, STATEMENT_V01] {
+            let v = json!({"_type": t, "subject":[{"name":"x","digest":{"SHA256":"AB"}}], "predicateType":"p", "predicate":{}});
+            let s = parse(&v).unwrap();
+            assert_eq!(s.subjects[0].digests["sha256"], "ab");
+        }
+        let v = json!({"_type":"https://in-toto.io/Statement/v2","subject":[],"predicateType":"p"});
+        assert!(parse(&v).unwrap_err().contains("not an in-toto Statement"));
+        let v = json!({"_type":STATEMENT_V1,"subject":[{"name":"x"}],"predicateType":"p"});
+        assert!(parse(&v).unwrap_err().contains("digest"));
+    }
+
+    #[test]
+    fn described_digests_come_from_the_root_only() {
+        let h = "a".repeat(64);
+        let other = "b".repeat(64);
+        let cdx = json!({"bomFormat":"CycloneDX","metadata":{"component":{"hashes":[{"alg":"SHA-256","content":h}]}},
+            "components":[{"hashes":[{"alg":"SHA-256","content":other}]}]});
+        assert_eq!(described_digests(&cdx), BTreeSet::from([h.clone()]));
+        let spdx = json!({"spdxVersion":"SPDX-2.3","packages":[
+            {"SPDXID":"SPDXRef-root","externalRefs":[{"referenceLocator":format!("pkg:oci/x@sha256%3A{h}")}]},
+            {"SPDXID":"SPDXRef-other","checksums":[{"algorithm":"SHA256","checksumValue":other}]}],
+            "relationships":[{"spdxElementId":"SPDXRef-DOCUMENT","relationshipType":"DESCRIBES","relatedSpdxElement":"SPDXRef-root"}]});
+        assert_eq!(described_digests(&spdx), BTreeSet::from([h]));
+    }
+}

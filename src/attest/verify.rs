@@ -1,0 +1,593 @@
+//! The auditor's check of an attestation: signature over the DSSE PAE with the given key, payload
+//! type, Statement, subject against the image's own digests, predicate type and schema.
+//!
+//! Nothing inside the attestation is trusted before its signature verifies with the key the auditor
+//! gave: no key, certificate or URL is taken from it, and after a failed signature nothing else in the
+//! payload is looked at.
+//!
+//! Subject rule: every subject of the Statement must carry a SHA-256 digest that is an identity of
+//! the image given with `--image` (its manifest digest or its config digest / image ID; for a file, its
+//! SHA-256). One foreign subject fails the check: an SBOM vouched for as describing this image and also
+//! something else does not describe this image.
+
+use std::collections::BTreeSet;
+
+use serde_json::{json, Value};
+
+use super::bundle;
+use super::dsse::{self, ParsedEnvelope, IN_TOTO_PAYLOAD_TYPE};
+use super::keys::VerifyingKey;
+use super::schema::{self, Validation};
+use super::statement::{self, Statement};
+use super::{fail, kind_of, parse_json, MAX_INPUT_BYTES};
+use crate::error::{Error, ExitCode};
+use crate::model::{Identity, IdentityRole};
+
+/// The outcome of one check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Pass,
+    Fail,
+    NotChecked,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Fail => "fail",
+            Status::NotChecked => "not checked",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Check {
+    pub name: &'static str,
+    pub status: Status,
+    pub detail: String,
+    /// The exit code when this check fails.
+    pub code: ExitCode,
+}
+
+/// The checks of one envelope.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    /// Where it came from: `DSSE envelope`, `sigstore bundle (…)`, `line 3`.
+    pub origin: String,
+    pub checks: Vec<Check>,
+    pub predicate_type: Option<String>,
+    pub subjects: Vec<statement::SubjectRef>,
+}
+
+impl Candidate {
+    fn new(origin: String) -> Candidate {
+        Candidate {
+            origin,
+            checks: Vec::new(),
+            predicate_type: None,
+            subjects: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, name: &'static str, status: Status, detail: String, code: ExitCode) {
+        self.checks.push(Check {
+            name,
+            status,
+            detail,
+            code,
+        });
+    }
+
+    fn skip_rest(&mut self, names: &[&'static str]) {
+        for n in names {
+            self.push(
+                n,
+                Status::NotChecked,
+                "not checked after an earlier failure".into(),
+                ExitCode::Success,
+            );
+        }
+    }
+
+    pub fn passed(&self) -> bool {
+        self.first_failure().is_none()
+    }
+
+    pub fn first_failure(&self) -> Option<&Check> {
+        self.checks.iter().find(|c| c.status == Status::Fail)
+    }
+
+    pub fn exit_code(&self) -> ExitCode {
+        self.first_failure().map_or(ExitCode::Success, |c| c.code)
+    }
+
+    /// How far the checks got: failing later means closer to verifying.
+    fn progress(&self) -> usize {
+        self.checks
+            .iter()
+            .position(|c| c.status == Status::Fail)
+            .unwrap_or(usize::MAX)
+    }
+}
+
+/// What the attestation is checked against.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// How the user named it (`image.tar`).
+    pub label: String,
+    pub identities: Vec<Identity>,
+}
+
+pub struct Options<'a> {
+    pub key: &'a VerifyingKey,
+    pub target: Option<&'a Target>,
+    /// A predicate type URI (short names already resolved).
+    pub want_type: Option<String>,
+}
+
+/// The result of `verify`: every envelope's checks and the one that decides.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub attestation: String,
+    pub candidates: Vec<Candidate>,
+    pub chosen: usize,
+    pub notes: Vec<String>,
+}
+
+impl Report {
+    pub fn chosen(&self) -> Option<&Candidate> {
+        self.candidates.get(self.chosen)
+    }
+
+    pub fn exit_code(&self) -> ExitCode {
+        self.chosen()
+            .map_or(ExitCode::Malformed, Candidate::exit_code)
+    }
+
+    pub fn to_json(&self) -> Value {
+        let cand = |c: &Candidate| {
+            json!({
+                "origin": c.origin,
+                "verified": c.passed(),
+                "predicateType": c.predicate_type,
+                "subjects": c.subjects.iter().map(|s| json!({"name": s.name, "digest": s.digests})).collect::<Vec<_>>(),
+                "checks": c.checks.iter().map(|k| json!({"name": k.name, "status": k.status.as_str(), "detail": k.detail})).collect::<Vec<_>>(),
+            })
+        };
+        let chosen = self.chosen();
+        json!({
+            "attestation": self.attestation,
+            "verified": self.exit_code() == ExitCode::Success,
+            "exitCode": self.exit_code() as u8,
+            "envelopes": self.candidates.len(),
+            "decidingEnvelope": chosen.map(|c| c.origin.clone()),
+            "checks": chosen.map(|c| cand(c)["checks"].clone()).unwrap_or(json!([])),
+            "predicateType": chosen.and_then(|c| c.predicate_type.clone()),
+            "notes": self.notes,
+            "all": self.candidates.iter().map(cand).collect::<Vec<_>>(),
+        })
+    }
+
+    pub fn human(&self) -> String {
+        let mut out = String::new();
+        let Some(c) = self.chosen() else {
+            return format!("{}: no envelope found\n", self.attestation);
+        };
+        let of = if self.candidates.len() > 1 {
+            format!(
+                " ({} of {} envelopes)",
+                self.chosen + 1,
+                self.candidates.len()
+            )
+        } else {
+            String::new()
+        };
+        out.push_str(&format!("{}: {}{of}\n", self.attestation, c.origin));
+        for k in &c.checks {
+            let mark = match k.status {
+                Status::Pass => "PASS",
+                Status::Fail => "FAIL",
+                Status::NotChecked => "----",
+            };
+            out.push_str(&format!("  {mark}  {:<14} {}\n", k.name, k.detail));
+        }
+        for n in &self.notes {
+            out.push_str(&format!("  note: {n}\n"));
+        }
+        match c.first_failure() {
+            None => out.push_str("verified\n"),
+            Some(f) => {
+                if self.candidates.len() > 1 {
+                    out.push_str(&format!(
+                        "none of the {} envelopes verified; the closest is shown\n",
+                        self.candidates.len()
+                    ));
+                }
+                out.push_str(&format!(
+                    "NOT verified (exit {}): {}: {}\n",
+                    f.code as u8, f.name, f.detail
+                ));
+            }
+        }
+        out
+    }
+}
+
+/// Verifies the attestation in `bytes` (an envelope, a bundle, or JSON Lines of envelopes).
+/// `Err` only when the input as a whole cannot be read; each envelope's problems are in the report.
+pub fn verify(bytes: &[u8], label: &str, opts: &Options) -> Result<Report, Error> {
+    if bytes.len() as u64 > MAX_INPUT_BYTES {
+        return Err(fail(
+            ExitCode::Malformed,
+            format!(
+                "{label}: larger than the limit of {} MiB",
+                MAX_INPUT_BYTES >> 20
+            ),
+        ));
+    }
+    let docs: Vec<(String, Result<Value, String>)> = match parse_json(bytes) {
+        Ok(v) => vec![(String::new(), Ok(v))],
+        Err(whole) => {
+            let lines: Vec<(usize, &[u8])> = bytes
+                .split(|&b| b == b'\n')
+                .enumerate()
+                .filter(|(_, l)| l.iter().any(|b| !b.is_ascii_whitespace()))
+                .collect();
+            let first_is_json = lines
+                .first()
+                .is_some_and(|(_, l)| matches!(parse_json(l), Ok(Value::Object(_))));
+            if lines.len() < 2 || !first_is_json {
+                return Err(fail(
+                    ExitCode::Malformed,
+                    format!("{label}: not a DSSE envelope, sigstore bundle or JSON Lines of envelopes: {whole}"),
+                ));
+            }
+            lines
+                .into_iter()
+                .map(|(i, l)| {
+                    (
+                        format!("line {}: ", i + 1),
+                        parse_json(l).map_err(|e| format!("not JSON: {e}")),
+                    )
+                })
+                .collect()
+        }
+    };
+    let mut notes = BTreeSet::new();
+    let candidates: Vec<Candidate> = docs
+        .into_iter()
+        .map(|(prefix, doc)| check_document(prefix, doc, opts, &mut notes))
+        .collect();
+    let chosen = candidates
+        .iter()
+        .position(Candidate::passed)
+        .or_else(|| {
+            candidates
+                .iter()
+                .enumerate()
+                .max_by(|(ia, a), (ib, b)| a.progress().cmp(&b.progress()).then(ib.cmp(ia)))
+                .map(|(i, _)| i)
+        })
+        .unwrap_or(0);
+    Ok(Report {
+        attestation: label.to_string(),
+        candidates,
+        chosen,
+        notes: notes.into_iter().collect(),
+    })
+}
+
+const AFTER_ENVELOPE: [&str; 6] = [
+    "signature",
+    "payloadType",
+    "statement",
+    "subject",
+    "predicateType",
+    "predicate",
+];
+
+fn check_document(
+    prefix: String,
+    doc: Result<Value, String>,
+    opts: &Options,
+    notes: &mut BTreeSet<String>,
+) -> Candidate {
+    let doc = match doc {
+        Ok(d) => d,
+        Err(e) => {
+            let mut c = Candidate::new(format!("{prefix}unreadable"));
+            c.push("envelope", Status::Fail, e, ExitCode::Malformed);
+            c.skip_rest(&AFTER_ENVELOPE);
+            return c;
+        }
+    };
+    let (env_value, origin) = if bundle::is_bundle(&doc) {
+        match bundle::unwrap(&doc) {
+            Ok((env, info)) => {
+                if info.has_certificate {
+                    notes.insert("the bundle carries a certificate (keyless signing); only the --key given is used, the certificate and transparency log are not checked".into());
+                } else if info.tlog_entries > 0 {
+                    notes.insert("transparency log entries are not checked (key-based, offline verification)".into());
+                }
+                if let Some(h) = info
+                    .hint
+                    .filter(|h| !h.is_empty() && *h != opts.key.keyid())
+                {
+                    notes.insert(format!(
+                        "the bundle's key hint `{h}` is not the keyid of the key given (hints are not authenticated)"
+                    ));
+                }
+                let mt = info
+                    .media_type
+                    .unwrap_or_else(|| "no mediaType".to_string());
+                (env, format!("{prefix}sigstore bundle ({mt})"))
+            }
+            Err(e) => {
+                let mut c = Candidate::new(format!("{prefix}sigstore bundle"));
+                c.push("envelope", Status::Fail, e, ExitCode::Malformed);
+                c.skip_rest(&AFTER_ENVELOPE);
+                return c;
+            }
+        }
+    } else {
+        (&doc, format!("{prefix}DSSE envelope"))
+    };
+    let mut c = Candidate::new(origin);
+    match dsse::parse_envelope(env_value) {
+        Ok(env) => {
+            c.push(
+                "envelope",
+                Status::Pass,
+                format!(
+                    "{} signature(s), payload of {} bytes",
+                    env.signatures.len(),
+                    env.payload.len()
+                ),
+                ExitCode::Malformed,
+            );
+            check_envelope(&mut c, &env, opts);
+        }
+        Err(e) => {
+            c.push("envelope", Status::Fail, e, ExitCode::Malformed);
+            c.skip_rest(&AFTER_ENVELOPE);
+        }
+    }
+    c
+}
+
+fn check_envelope(c: &mut Candidate, env: &ParsedEnvelope, opts: &Options) {
+    // Signature first: nothing else in the payload is read unless it verifies.
+    let pae = dsse::pae(env.payload_type.as_bytes(), &env.payload);
+    let key_desc = format!("{} key {}", opts.key.describe(), short(&opts.key.keyid()));
+    let good = env
+        .signatures
+        .iter()
+        .position(|(_, s)| s.as_deref().is_some_and(|s| opts.key.verify(&pae, s)));
+    match good {
+        Some(i) => c.push(
+            "signature",
+            Status::Pass,
+            format!(
+                "signature {} of {} verifies over the DSSE PAE with the {key_desc}",
+                i + 1,
+                env.signatures.len()
+            ),
+            ExitCode::BadSignature,
+        ),
+        None => {
+            let detail = if env.signatures.is_empty() {
+                "the envelope has no signatures".to_string()
+            } else if env.signatures.iter().any(|(_, s)| {
+                s.as_deref()
+                    .is_some_and(|s| opts.key.verify(&env.payload, s))
+            }) {
+                "the signature is over the raw payload, not over the DSSE PAE: refused".to_string()
+            } else if env.signatures.iter().all(|(_, s)| s.is_none()) {
+                "no signature is valid base64".to_string()
+            } else {
+                format!(
+                    "no signature of {} verifies with the {key_desc}",
+                    env.signatures.len()
+                )
+            };
+            c.push("signature", Status::Fail, detail, ExitCode::BadSignature);
+            c.skip_rest(&AFTER_ENVELOPE[1..]);
+            return;
+        }
+    }
+
+    let pt = &env.payload_type;
+    let in_toto_variant = pt
+        .strip_prefix("application/vnd.in-toto.")
+        .and_then(|r| r.strip_suffix("+json"))
+        .is_some_and(|m| !m.is_empty());
+    if pt == IN_TOTO_PAYLOAD_TYPE || in_toto_variant {
+        c.push("payloadType", Status::Pass, pt.clone(), ExitCode::Malformed);
+    } else {
+        c.push(
+            "payloadType",
+            Status::Fail,
+            format!("`{pt}` is not {IN_TOTO_PAYLOAD_TYPE}"),
+            ExitCode::Malformed,
+        );
+        c.skip_rest(&AFTER_ENVELOPE[2..]);
+        return;
+    }
+
+    let st = match parse_json(&env.payload)
+        .map_err(|e| format!("the payload is not JSON: {e}"))
+        .and_then(|v| statement::parse(&v))
+    {
+        Ok(st) => st,
+        Err(e) => {
+            c.push("statement", Status::Fail, e, ExitCode::Malformed);
+            c.skip_rest(&AFTER_ENVELOPE[3..]);
+            return;
+        }
+    };
+    c.push(
+        "statement",
+        Status::Pass,
+        format!("{}, {} subject(s)", st.type_, st.subjects.len()),
+        ExitCode::Malformed,
+    );
+    c.predicate_type = Some(st.predicate_type.clone());
+    c.subjects = st.subjects.clone();
+
+    check_subject(c, &st, opts.target);
+    check_predicate(c, &st, opts.want_type.as_deref());
+}
+
+fn short(hex: &str) -> String {
+    format!("sha256:{}…", hex.get(..12).unwrap_or(hex))
+}
+
+fn role_name(r: IdentityRole) -> &'static str {
+    match r {
+        IdentityRole::Manifest => "manifest digest",
+        IdentityRole::Config => "config digest",
+        IdentityRole::File => "file digest",
+    }
+}
+
+fn check_subject(c: &mut Candidate, st: &Statement, target: Option<&Target>) {
+    let Some(t) = target else {
+        c.push(
+            "subject",
+            Status::NotChecked,
+            "no --image given: what the attestation describes was not compared".into(),
+            ExitCode::SubjectMismatch,
+        );
+        return;
+    };
+    let have: Vec<(String, IdentityRole)> = t
+        .identities
+        .iter()
+        .filter(|i| i.digest.starts_with("sha256:"))
+        .map(|i| (i.hex().to_ascii_lowercase(), i.role))
+        .collect();
+    let has_list = if have.is_empty() {
+        "no SHA-256 digest at all".to_string()
+    } else {
+        have.iter()
+            .map(|(h, r)| format!("{} sha256:{h}", role_name(*r)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if st.subjects.is_empty() {
+        c.push(
+            "subject",
+            Status::Fail,
+            "the statement names no subject".into(),
+            ExitCode::SubjectMismatch,
+        );
+        return;
+    }
+    let mut matched = Vec::new();
+    for s in &st.subjects {
+        let name = s.name.as_deref().unwrap_or("_");
+        let hit = s
+            .digests
+            .get("sha256")
+            .and_then(|d| have.iter().find(|(h, _)| h == d));
+        match hit {
+            Some((h, r)) => matched.push(format!("{name} sha256:{h} ({})", role_name(*r))),
+            None => {
+                let what = s.digests.get("sha256").map_or_else(
+                    || "has no sha256 digest".to_string(),
+                    |d| format!("sha256:{d} is not an identity of it"),
+                );
+                c.push(
+                    "subject",
+                    Status::Fail,
+                    format!(
+                        "the attestation is about another artifact: subject `{name}` {what}; {} has {has_list}",
+                        t.label
+                    ),
+                    ExitCode::SubjectMismatch,
+                );
+                return;
+            }
+        }
+    }
+    c.push(
+        "subject",
+        Status::Pass,
+        format!(
+            "every subject is an identity of {}: {}",
+            t.label,
+            matched.join(", ")
+        ),
+        ExitCode::SubjectMismatch,
+    );
+}
+
+fn check_predicate(c: &mut Candidate, st: &Statement, want: Option<&str>) {
+    let pt = &st.predicate_type;
+    match want {
+        None => c.push(
+            "predicateType",
+            Status::Pass,
+            format!("{pt} (any type accepted without --type)"),
+            ExitCode::BadPredicate,
+        ),
+        Some(w) if statement::same_family(pt, w) => c.push(
+            "predicateType",
+            Status::Pass,
+            format!("{pt} (matches {w})"),
+            ExitCode::BadPredicate,
+        ),
+        Some(w) => {
+            c.push(
+                "predicateType",
+                Status::Fail,
+                format!("{pt}, but {w} was asked for"),
+                ExitCode::BadPredicate,
+            );
+            c.skip_rest(&["predicate"]);
+            return;
+        }
+    }
+    let spdx = statement::same_family(pt, statement::SPDX_DOCUMENT);
+    let cdx = statement::same_family(pt, statement::CYCLONEDX_BOM);
+    if !spdx && !cdx {
+        c.push(
+            "predicate",
+            Status::NotChecked,
+            "not an SPDX or CycloneDX predicate type: no schema to check".into(),
+            ExitCode::BadPredicate,
+        );
+        return;
+    }
+    let Some(mut p) = st.predicate.as_ref() else {
+        c.push(
+            "predicate",
+            Status::Fail,
+            "the statement has no predicate".into(),
+            ExitCode::BadPredicate,
+        );
+        return;
+    };
+    // Before cosign 2.0, short-named types wrapped the SBOM in {"Data":…,"Timestamp":…}.
+    if let Some(data) = p
+        .get("Data")
+        .filter(|_| statement::SbomKind::of(p).is_none())
+    {
+        p = data;
+    }
+    let result = match p {
+        Value::Object(_) if spdx => schema::validate_spdx(p),
+        Value::Object(_) => schema::validate_cyclonedx(p),
+        Value::String(_) => Validation::NotChecked(
+            "the predicate is text (SPDX tag-value as cosign `--type spdx` writes it): no JSON schema applies".into(),
+        ),
+        other => Validation::Invalid(format!("the predicate is {}, not an SBOM", kind_of(other))),
+    };
+    let (status, detail) = match result {
+        Validation::Valid(d) => (Status::Pass, d),
+        Validation::Invalid(d) => (Status::Fail, d),
+        Validation::NotChecked(d) => (Status::NotChecked, d),
+    };
+    c.push("predicate", status, detail, ExitCode::BadPredicate);
+}
