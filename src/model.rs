@@ -205,6 +205,21 @@ pub struct FileRecord {
     /// Other digests recorded by the package database: (SPDX algorithm name, hex).
     pub other_checksums: Vec<(String, String)>,
     pub layer: Option<usize>,
+    /// What the file is, where a cataloger looked inside it.
+    pub kind: Option<FileKind>,
+    /// Extra facts (ELF linkage and hardening, ...), keyed in the `sbomkit:` namespace.
+    pub properties: BTreeMap<String, String>,
+}
+
+/// What a recorded file is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum FileKind {
+    /// An ELF executable (fixed-address or position-independent).
+    Executable,
+    /// An ELF shared object.
+    SharedLibrary,
+    /// Another ELF file (relocatable object, core dump).
+    OtherBinary,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
