@@ -17,6 +17,9 @@ pub struct Sbom {
     pub packages: Vec<Package>,
     /// Files recorded in the document (only when asked for, or when a package owns them).
     pub files: Vec<FileRecord>,
+    /// Only some of the files packages own are recorded (ELF files, without `--files`): a package's
+    /// listed files are then not all of its files, so no verification code can be made from them.
+    pub files_partial: bool,
     /// Edges between the subject, packages and files. Sorted and unique.
     pub relationships: Vec<Relationship>,
     /// Things the scan could not read or chose to skip, for the user and the document.

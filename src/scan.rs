@@ -75,6 +75,7 @@ pub fn scan(
         subject: scanned.subject,
         distro,
         packages: all.packages,
+        files_partial: !opts.files && !all.files.is_empty(),
         files: all.files,
         relationships: all.relationships,
         warnings: scanned.warnings,
