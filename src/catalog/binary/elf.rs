@@ -356,11 +356,145 @@ mod tests {
         assert_eq!(f.interpreter, None);
     }
 
+    /// What `readelf -SlndW --dyn-syms` says about a file, in the terms of [`ElfFacts`].
+    #[derive(Debug, Default)]
+    struct Readelf {
+        kind: Option<ElfType>,
+        interpreter: Option<String>,
+        needed: Vec<String>,
+        relro: bool,
+        bind_now: bool,
+        nx_stack: bool,
+        symtab: bool,
+        stack_chk: bool,
+        fortified: Vec<String>,
+        build_id: Option<String>,
+        package_json: Option<String>,
+        dlopen_note: bool,
+    }
+
+    fn readelf(text: &str) -> Readelf {
+        let mut r = Readelf::default();
+        let between = |l: &str, a: &str, b: char| {
+            l.split_once(a)
+                .and_then(|(_, rest)| rest.split_once(b))
+                .map(|(v, _)| v.to_string())
+        };
+        for l in text.lines() {
+            let t = l.trim();
+            if let Some(rest) = t.strip_prefix("Elf file type is ") {
+                r.kind = Some(if rest.starts_with("EXEC") {
+                    ElfType::Executable
+                } else if rest.contains("Position-Independent Executable") {
+                    ElfType::Pie
+                } else {
+                    ElfType::SharedObject
+                });
+            }
+            if let Some(i) = between(t, "[Requesting program interpreter: ", ']') {
+                r.interpreter = Some(i);
+            }
+            if t.contains("(NEEDED)") {
+                r.needed.extend(between(t, "Shared library: [", ']'));
+            }
+            r.relro |= t.starts_with("GNU_RELRO ");
+            if t.starts_with("GNU_STACK ") {
+                let flags: Vec<&str> = t.split_whitespace().collect();
+                // Flags come before the alignment: `RW` or `RWE`.
+                r.nx_stack = flags.iter().rev().nth(1).is_some_and(|f| !f.contains('E'));
+            }
+            r.bind_now |= (t.contains("(FLAGS)") && t.contains("BIND_NOW"))
+                || (t.contains("(FLAGS_1)") && t.split_whitespace().any(|w| w == "NOW"))
+                || t.contains("(BIND_NOW)");
+            r.symtab |= t.contains(" SYMTAB ");
+            if t.contains(" UND ") {
+                let name = t.split_whitespace().nth(7).unwrap_or("");
+                let name = name.split('@').next().unwrap_or("");
+                if name == "__stack_chk_fail" {
+                    r.stack_chk = true;
+                } else if name.starts_with("__") && name.ends_with("_chk") {
+                    r.fortified.push(name.to_string());
+                }
+            }
+            if let Some((_, id)) = t.split_once("Build ID: ") {
+                r.build_id = Some(id.trim().to_string());
+            }
+            if let Some((_, json)) = t.split_once("Packaging Metadata: ") {
+                r.package_json = Some(json.trim().to_string());
+            }
+            r.dlopen_note |= t.starts_with("FDO ") && t.contains("0x407c0c0a");
+        }
+        r.fortified.sort();
+        r
+    }
+
+    #[test]
+    fn c_fixtures_agree_with_readelf() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/binaries/c");
+        for name in ["hardened", "plain", "noted", "noted-noshdr"] {
+            let bytes = std::fs::read(format!("{dir}/{name}")).unwrap();
+            let text = std::fs::read_to_string(format!("{dir}/{name}.readelf.txt")).unwrap();
+            let want = readelf(&text);
+            let s = inspect(&bytes);
+            assert!(s.warnings.is_empty(), "{name}: {:?}", s.warnings);
+            let f = s.facts.unwrap();
+            assert_eq!(Some(f.kind), want.kind, "{name}");
+            assert_eq!(f.interpreter, want.interpreter, "{name}");
+            assert_eq!(f.needed, want.needed, "{name}");
+            let relro = match (want.relro, want.bind_now) {
+                (false, _) => Relro::None,
+                (true, false) => Relro::Partial,
+                (true, true) => Relro::Full,
+            };
+            assert_eq!(f.relro, relro, "{name}");
+            assert_eq!(f.nx_stack, want.nx_stack, "{name}");
+            assert_eq!(f.stripped, !want.symtab, "{name}");
+            assert_eq!(f.stack_protector, want.stack_chk, "{name}");
+            assert_eq!(f.fortified, want.fortified, "{name}");
+            assert_eq!(f.notes.build_id, want.build_id, "{name}");
+            let json: Option<serde_json::Value> =
+                want.package_json.map(|j| serde_json::from_str(&j).unwrap());
+            let note = f.notes.package.as_ref();
+            assert_eq!(
+                note.and_then(|n| n.name.as_deref()),
+                json.as_ref().and_then(|j| j["name"].as_str()),
+                "{name}"
+            );
+            assert_eq!(
+                note.and_then(|n| n.app_cpe.as_deref()),
+                json.as_ref().and_then(|j| j["appCpe"].as_str()),
+                "{name}"
+            );
+            assert_eq!(!f.notes.dlopen.is_empty(), want.dlopen_note, "{name}");
+        }
+        // What the fixtures were built to show, so that the comparison above compares something.
+        let hardened =
+            readelf(&std::fs::read_to_string(format!("{dir}/hardened.readelf.txt")).unwrap());
+        assert!(hardened.relro && hardened.bind_now && hardened.stack_chk);
+        assert!(!hardened.fortified.is_empty());
+        let plain = readelf(&std::fs::read_to_string(format!("{dir}/plain.readelf.txt")).unwrap());
+        assert!(!plain.relro && !plain.stack_chk && plain.kind == Some(ElfType::Executable));
+        let noshdr = std::fs::read_to_string(format!("{dir}/noted-noshdr.readelf.txt")).unwrap();
+        assert!(noshdr.contains("There are no sections in this file."));
+    }
+
+    #[test]
+    fn dlopen_note_of_the_c_fixture() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/binaries/c");
+        let f = inspect(&std::fs::read(format!("{dir}/noted-noshdr")).unwrap())
+            .facts
+            .unwrap();
+        assert_eq!(f.notes.dlopen.len(), 1);
+        assert_eq!(f.notes.dlopen[0].soname, ["libz.so.1"]);
+        assert_eq!(f.notes.dlopen[0].priority.as_deref(), Some("suggested"));
+    }
+
     #[test]
     fn truncated_and_corrupted_files_never_panic() {
         for name in [
             "elf/package-notes/libudev.so.1.7.5",
             "elf/rust/binary-with-audit-info",
+            "../binaries/c/noted-noshdr",
         ] {
             let bytes = fixture(name);
             let mut cuts: Vec<usize> = (0..2048).step_by(7).collect();
