@@ -2,6 +2,8 @@
 //!
 //! Expected facts come from the binaries' `readelf` listings committed beside them
 //! (`testdata/binaries/c/*.readelf.txt`) and from the package note text `readelf -n` prints.
+//! With `SBOMKIT_WRITE_SAMPLES=DIR` the documents are also saved in DIR, for the outside validators
+//! (`scripts/interop-sbom.sh DIR`).
 
 #[path = "support/image.rs"]
 mod image;
@@ -43,6 +45,15 @@ fn generate(source: &str, args: &[&str]) -> Vec<u8> {
         String::from_utf8_lossy(&out.stderr)
     );
     out.stdout
+}
+
+/// Saves a document for the outside validators when asked to.
+fn sample(name: &str, bytes: &[u8]) {
+    if let Some(dir) = std::env::var_os("SBOMKIT_WRITE_SAMPLES") {
+        let dir = Path::new(&dir);
+        fs::create_dir_all(dir).unwrap();
+        fs::write(dir.join(name), bytes).unwrap();
+    }
 }
 
 fn json(bytes: &[u8]) -> Value {
@@ -218,13 +229,18 @@ fn debian_root_binaries_notes_and_linkage() {
     let cdx_bytes = generate(&source, &["-o", "cyclonedx-json"]);
     let cdx = json(&cdx_bytes);
     schema::assert_valid_cyclonedx(&cdx);
-    let cdx15 = json(&generate(
+    let cdx15_bytes = generate(
         &source,
         &["-o", "cyclonedx-json", "--cyclonedx-version", "1.5"],
-    ));
+    );
+    let cdx15 = json(&cdx15_bytes);
     schema::assert_valid_cyclonedx(&cdx15);
-    let spdx = json(&generate(&source, &["-o", "spdx-json"]));
+    let spdx_bytes = generate(&source, &["-o", "spdx-json"]);
+    let spdx = json(&spdx_bytes);
     schema::assert_valid_spdx(&spdx);
+    sample("debian-root.cdx.json", &cdx_bytes);
+    sample("debian-root.cdx15.json", &cdx15_bytes);
+    sample("debian-root.spdx.json", &spdx_bytes);
     // Deterministic.
     assert_eq!(cdx_bytes, generate(&source, &["-o", "cyclonedx-json"]));
 
@@ -357,7 +373,9 @@ fn debian_root_binaries_notes_and_linkage() {
     ));
 
     // With --files every owned file is listed and the ELF record keeps its facts.
-    let with_files = json(&generate(&source, &["--files", "-o", "spdx-json"]));
+    let with_files_bytes = generate(&source, &["--files", "-o", "spdx-json"]);
+    sample("debian-root-files.spdx.json", &with_files_bytes);
+    let with_files = json(&with_files_bytes);
     schema::assert_valid_spdx(&with_files);
     let f = with_files["files"]
         .as_array()
@@ -409,10 +427,14 @@ fn image_without_database_lists_its_static_binary() {
     layout.files().write_dir(&root);
     let source = format!("oci-dir:{}", root.display());
 
-    let cdx = json(&generate(&source, &["-o", "cyclonedx-json"]));
+    let cdx_bytes = generate(&source, &["-o", "cyclonedx-json"]);
+    let cdx = json(&cdx_bytes);
     schema::assert_valid_cyclonedx(&cdx);
-    let spdx = json(&generate(&source, &["-o", "spdx-json"]));
+    let spdx_bytes = generate(&source, &["-o", "spdx-json"]);
+    let spdx = json(&spdx_bytes);
     schema::assert_valid_spdx(&spdx);
+    sample("static-image.cdx.json", &cdx_bytes);
+    sample("static-image.spdx.json", &spdx_bytes);
 
     let names: Vec<&str> = components(&cdx)
         .iter()
