@@ -477,3 +477,66 @@ pub fn apply(
         fs.insert(at, node);
     }
 }
+
+#[cfg(test)]
+mod inspect_tests {
+    use super::*;
+    use crate::limits::Limits;
+
+    /// Wants files starting with `MAGIC`; its summary is the content length.
+    struct Lengths;
+    impl Inspect for Lengths {
+        fn wants(&self, _path: &[u8], head: &[u8]) -> bool {
+            head.starts_with(b"MAGIC")
+        }
+        fn inspect(&self, _path: &[u8], content: &[u8]) -> Option<Summary> {
+            Some(Arc::new(content.len()))
+        }
+    }
+
+    fn read(content: &[u8], max_file_size: u64, keep: Keep<'_>) -> (ReadFile, Vec<String>) {
+        let budget = Budget::new(Limits {
+            max_file_size,
+            ..Limits::default()
+        });
+        let cx = ReadCx {
+            keep,
+            inspect: Some(&Lengths),
+            budget: &budget,
+            sha1: false,
+        };
+        let mut warnings = Vec::new();
+        let mut r = content;
+        let f = read_file(&mut r, b"bin/x", content.len() as u64, &cx, &mut warnings).unwrap();
+        (f, warnings)
+    }
+
+    #[test]
+    fn inspected_files_keep_a_summary_not_their_content() {
+        let body: Vec<u8> = b"MAGIC".iter().chain(&[7u8; 100_000]).copied().collect();
+        let (f, w) = read(&body, 1 << 20, &|_, _| None);
+        assert!(w.is_empty());
+        assert!(f.content.is_none());
+        let len = f.summary.as_deref().and_then(|s| s.downcast_ref::<usize>());
+        assert_eq!(len, Some(&body.len()));
+        assert_eq!(f.sha256, <[u8; 32]>::from(Sha256::digest(&body)));
+        // The bytes were in memory: SHA-1 comes for free.
+        assert_eq!(f.sha1, Some(<[u8; 20]>::from(Sha1::digest(&body))));
+        // Kept and inspected at once.
+        let (f, _) = read(&body, 1 << 20, &|_, _| Some(1 << 20));
+        assert_eq!(f.content.as_deref(), Some(body.as_slice()));
+        assert!(f.summary.is_some());
+    }
+
+    #[test]
+    fn other_files_are_not_inspected_and_big_ones_are_a_warning() {
+        let (f, w) = read(b"#!/bin/sh\n", 1 << 20, &|_, _| None);
+        assert!(f.summary.is_none() && f.sha1.is_none() && w.is_empty());
+        let big: Vec<u8> = b"MAGIC".iter().chain(&[0u8; 5000]).copied().collect();
+        let (f, w) = read(&big, 1000, &|_, _| None);
+        assert!(f.summary.is_none());
+        assert_eq!(f.size, big.len() as u64);
+        assert_eq!(w.len(), 1);
+        assert!(w[0].starts_with("/bin/x: 5005 bytes exceeds"), "{w:?}");
+    }
+}
