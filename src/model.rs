@@ -17,6 +17,9 @@ pub struct Sbom {
     pub packages: Vec<Package>,
     /// Files recorded in the document (only when asked for, or when a package owns them).
     pub files: Vec<FileRecord>,
+    /// Only some of the files packages own are recorded (ELF files, without `--files`): a package's
+    /// listed files are then not all of its files, so no verification code can be made from them.
+    pub files_partial: bool,
     /// Edges between the subject, packages and files. Sorted and unique.
     pub relationships: Vec<Relationship>,
     /// Things the scan could not read or chose to skip, for the user and the document.
@@ -205,6 +208,21 @@ pub struct FileRecord {
     /// Other digests recorded by the package database: (SPDX algorithm name, hex).
     pub other_checksums: Vec<(String, String)>,
     pub layer: Option<usize>,
+    /// What the file is, where a cataloger looked inside it.
+    pub kind: Option<FileKind>,
+    /// Extra facts (ELF linkage and hardening, ...), keyed in the `sbomkit:` namespace.
+    pub properties: BTreeMap<String, String>,
+}
+
+/// What a recorded file is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum FileKind {
+    /// An ELF executable (fixed-address or position-independent).
+    Executable,
+    /// An ELF shared object.
+    SharedLibrary,
+    /// Another ELF file (relocatable object, core dump).
+    OtherBinary,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -41,7 +41,8 @@ pub fn scan(
     // SPDX requires SHA-1 for files, so per-file records need it from the source.
     let mut source_opts = opts.source.clone();
     source_opts.sha1 |= opts.files;
-    let scanned = source::open(spec, &source_opts, &keep, progress)?;
+    let inspectors = catalog::Inspectors(&phases);
+    let scanned = source::open_inspecting(spec, &source_opts, &keep, Some(&inspectors), progress)?;
     let distro = catalog::read_distro(&scanned.fs);
 
     let mut stats = Stats::default();
@@ -74,12 +75,24 @@ pub fn scan(
         subject: scanned.subject,
         distro,
         packages: all.packages,
+        files_partial: !opts.files && !all.files.is_empty(),
         files: all.files,
         relationships: all.relationships,
         warnings: scanned.warnings,
         created: 0,
     };
     sbom.warnings.extend(all.warnings);
+    let index: BTreeMap<String, usize> = sbom
+        .packages
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.id.clone(), i))
+        .collect();
+    for (id, key, value) in all.package_properties {
+        if let Some(p) = index.get(&id).and_then(|&i| sbom.packages.get_mut(i)) {
+            p.properties.entry(key).or_insert(value);
+        }
+    }
 
     if sbom.subject.layers.is_empty() {
         for p in &mut sbom.packages {
@@ -123,6 +136,13 @@ pub fn scan(
 fn add_owned_files(sbom: &mut Sbom, owned: &[catalog::Owned], fs: &source::Vfs) {
     let mut ids: BTreeMap<Vec<u8>, String> = BTreeMap::new();
     let mut warnings = Vec::new();
+    // Files catalogers recorded already, by id.
+    let recorded: BTreeMap<String, usize> = sbom
+        .files
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.id.clone(), i))
+        .collect();
     for o in owned {
         // Links in the folders are followed (merged /usr), a link named by the database is not: it
         // is the package's link, not the file it points to.
@@ -132,6 +152,23 @@ fn add_owned_files(sbom: &mut Sbom, owned: &[catalog::Owned], fs: &source::Vfs) 
         let Some(node) = fs.get(&canonical).filter(|n| n.is_file()) else {
             continue; // a folder, a link, or gone
         };
+        let file_id = format!("file:{}", display_path(&canonical));
+        if let Some(existing) = recorded.get(&file_id).and_then(|&i| sbom.files.get_mut(i)) {
+            // Recorded by a cataloger already (an ELF file): add what the database records.
+            for (a, v) in &o.checksums {
+                if a != "SHA1" && !existing.other_checksums.iter().any(|(b, _)| b == a) {
+                    existing.other_checksums.push((a.clone(), v.clone()));
+                }
+            }
+            existing.other_checksums.sort();
+            ids.insert(canonical.clone(), file_id.clone());
+            sbom.relationships.push(Relationship::new(
+                o.package.clone(),
+                RelationshipKind::Contains,
+                file_id,
+            ));
+            continue;
+        }
         let id = ids
             .entry(canonical.clone())
             .or_insert_with(|| {
@@ -158,6 +195,7 @@ fn add_owned_files(sbom: &mut Sbom, owned: &[catalog::Owned], fs: &source::Vfs) 
                     sha256: node.sha256.map(hex::encode),
                     other_checksums: checksums,
                     layer: (!sbom.subject.layers.is_empty()).then_some(node.layer),
+                    ..FileRecord::default()
                 });
                 id
             })

@@ -208,6 +208,7 @@ fn alpine_image() -> Sbom {
             sha256: Some("8b1a9953c4611296a827abf8c47804d7e6c49c6b2b3c7ae8bd6a5d2e1ff53e91".into()),
             other_checksums: vec![("SHA1".into(), q1("Q1si4jgdR3AZ9XAV0dRJ/bbz3pz8I="))],
             layer: Some(0),
+            ..Default::default()
         },
         FileRecord {
             id: "file:/bin/busybox".into(),
@@ -215,6 +216,7 @@ fn alpine_image() -> Sbom {
             sha256: Some("a9f1b3c5e7d9f1a3c5e7d9f1b3a5c7e9d1f3a5c7e9b1d3f5a7c9e1b3d5f7a9c1".into()),
             other_checksums: vec![("SHA1".into(), q1("Q1Meo+LHGPSi3uY9gIouEVb9z8Fbo="))],
             layer: Some(0),
+            ..Default::default()
         },
         // Recorded with MD5 and SHA-256 only (as a dpkg md5sums file gives): SPDX cannot list it.
         FileRecord {
@@ -223,6 +225,7 @@ fn alpine_image() -> Sbom {
             sha256: Some("d3dbaa1a9a3ba8e2b4a6f2e6c0ef4d2b4d0a5c9b8e7f6a5b4c3d2e1f0a9b8c7d".into()),
             other_checksums: vec![("MD5".into(), "7c7f8e1d3c5a3e0f3d0b1c2a3e4f5a6b".into())],
             layer: Some(1),
+            ..Default::default()
         },
     ];
     relationships.push(Relationship::new(
@@ -288,6 +291,7 @@ fn alpine_image() -> Sbom {
         relationships,
         warnings: vec!["/lib/apk/db/installed line 412: record without P: skipped".into()],
         created: 1_660_066_791,
+        files_partial: false,
     };
     sbom.normalize();
     sbom

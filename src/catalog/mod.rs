@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 
 use crate::model::{Distro, FileRecord, Package, Relationship, Subject};
 use crate::source::vfs::Version;
-use crate::source::Vfs;
+use crate::source::{Inspect, Summary, Vfs};
 
 /// What a cataloger sees.
 pub struct Context<'a> {
@@ -47,6 +47,10 @@ pub struct Found {
     pub owned: Vec<Owned>,
     pub files: Vec<FileRecord>,
     pub warnings: Vec<String>,
+    /// Properties for packages found by earlier phases: (package id, key, value). A later phase
+    /// learns things about a package it cannot change itself (an ELF note naming the source package
+    /// of the package that owns the file); the scan adds them, never replacing a value.
+    pub package_properties: Vec<(String, String, String)>,
 }
 
 impl Found {
@@ -56,6 +60,7 @@ impl Found {
         self.owned.extend(other.owned);
         self.files.extend(other.files);
         self.warnings.extend(other.warnings);
+        self.package_properties.extend(other.package_properties);
     }
 }
 
@@ -66,7 +71,33 @@ pub trait Cataloger: Sync {
     /// Which files must keep their content for this cataloger: path (root-relative) and first bytes.
     /// Returns the largest size worth keeping.
     fn keep(&self, path: &[u8], head: &[u8]) -> Option<u64>;
+    /// Whether this cataloger wants to summarise the whole content of the file (see [`Inspect`]):
+    /// decided on the first bytes, so that other files are never read whole.
+    fn inspects(&self, _path: &[u8], _head: &[u8]) -> bool {
+        false
+    }
+    /// A summary of a file [`Cataloger::inspects`] asked for, stored on its node.
+    fn inspect(&self, _path: &[u8], _content: &[u8]) -> Option<Summary> {
+        None
+    }
     fn catalog(&self, cx: &Context<'_>) -> Found;
+}
+
+/// The source-side [`Inspect`] of a set of catalogers: the first one that wants a file summarises it.
+pub struct Inspectors<'a>(pub &'a [Vec<Box<dyn Cataloger>>]);
+
+impl Inspect for Inspectors<'_> {
+    fn wants(&self, path: &[u8], head: &[u8]) -> bool {
+        self.0.iter().flatten().any(|c| c.inspects(path, head))
+    }
+    fn inspect(&self, path: &[u8], content: &[u8]) -> Option<Summary> {
+        let head = content.get(..64).unwrap_or(content);
+        self.0
+            .iter()
+            .flatten()
+            .find(|c| c.inspects(path, head))
+            .and_then(|c| c.inspect(path, content))
+    }
 }
 
 /// The catalogers, in phases: every phase sees the files owned by packages of earlier phases.
@@ -77,7 +108,7 @@ pub fn phases() -> Vec<Vec<Box<dyn Cataloger>>> {
             Box::new(apk::ApkDb),
             Box::new(dpkg::DpkgDb),
         ],
-        vec![],
+        vec![Box::new(binary::ElfBinaries)],
     ]
 }
 
@@ -227,10 +258,11 @@ mod tests {
     }
 
     #[test]
-    fn phase_one_has_the_os_and_package_databases() {
+    fn phase_one_has_the_package_databases_phase_two_the_binaries() {
         let p = phases();
         let names: Vec<&str> = p[0].iter().map(|c| c.name()).collect();
         assert_eq!(names, ["os-release", "apk-db", "dpkg-db"]);
-        assert!(p[1].is_empty());
+        let names: Vec<&str> = p[1].iter().map(|c| c.name()).collect();
+        assert_eq!(names, ["elf-binary"]);
     }
 }

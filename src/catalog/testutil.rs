@@ -22,6 +22,7 @@ pub fn file(layer: usize, content: &[u8]) -> Node {
         sha256: None,
         sha1: None,
         content: Some(Arc::from(content)),
+        summary: None,
     }
 }
 
@@ -34,6 +35,7 @@ pub fn dir(layer: usize) -> Node {
         sha256: None,
         sha1: None,
         content: None,
+        summary: None,
     }
 }
 
@@ -46,6 +48,7 @@ pub fn link(layer: usize, target: &str) -> Node {
         sha256: None,
         sha1: None,
         content: None,
+        summary: None,
     }
 }
 

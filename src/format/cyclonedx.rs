@@ -21,7 +21,7 @@ use super::{
     valid_hex, CycloneDxVersion, HashWriter, TOOL_NAME, TOOL_VERSION,
 };
 use crate::model::{
-    FileRecord, IdentityRole, Package, PackageKind, Relationship, RelationshipKind, Sbom,
+    FileKind, FileRecord, IdentityRole, Package, PackageKind, Relationship, RelationshipKind, Sbom,
     SubjectKind,
 };
 
@@ -81,6 +81,23 @@ struct Component {
     external_references: Vec<ExternalReference>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     properties: Vec<Property>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    evidence: Option<Evidence>,
+}
+
+/// Where a component was found (`occurrences`) and how its identity was established (`identity`).
+#[derive(Serialize)]
+struct Evidence {
+    /// An array in 1.6; in 1.5 a single object (1.6 deprecates that form).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    identity: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    occurrences: Vec<Occurrence>,
+}
+
+#[derive(Serialize)]
+struct Occurrence {
+    location: String,
 }
 
 #[derive(Serialize)]
@@ -337,6 +354,14 @@ fn subject_component(sbom: &Sbom, bom_ref: String) -> Component {
     }
 }
 
+pub(super) fn file_kind(k: FileKind) -> &'static str {
+    match k {
+        FileKind::Executable => "executable",
+        FileKind::SharedLibrary => "shared-library",
+        FileKind::OtherBinary => "binary",
+    }
+}
+
 fn hash_alg(spdx_name: &str) -> Option<&'static str> {
     Some(match spdx_name {
         "MD5" => "MD5",
@@ -522,7 +547,50 @@ fn package_component(
             .into_iter()
             .collect(),
         properties: props,
+        evidence: evidence(p, v16),
     }
+}
+
+/// Evidence for what was found inside a binary: the files it was found in, and for a module, crate
+/// or package note, that its purl comes from binary analysis of the first of them.
+fn evidence(p: &Package, v16: bool) -> Option<Evidence> {
+    let kind = p.kind?;
+    if !matches!(
+        kind,
+        PackageKind::Binary | PackageKind::ElfNote | PackageKind::GoModule | PackageKind::RustCrate
+    ) || p.evidence.is_empty()
+    {
+        return None;
+    }
+    let identity = match (kind, p.purl.as_deref(), p.evidence.first()) {
+        (PackageKind::Binary, _, _) | (_, None, _) | (_, _, None) => None,
+        (_, Some(_), Some(file)) => {
+            let one = serde_json::json!({
+                "field": "purl",
+                "confidence": 1,
+                "methods": [{
+                    "technique": "binary-analysis",
+                    "confidence": 1,
+                    "value": file,
+                }],
+            });
+            Some(if v16 {
+                serde_json::Value::Array(vec![one])
+            } else {
+                one
+            })
+        }
+    };
+    Some(Evidence {
+        identity,
+        occurrences: p
+            .evidence
+            .iter()
+            .map(|e| Occurrence {
+                location: e.clone(),
+            })
+            .collect(),
+    })
 }
 
 fn file_component(sbom: &Sbom, f: &FileRecord, bom_ref: String, owners: &[String]) -> Component {
@@ -541,6 +609,12 @@ fn file_component(sbom: &Sbom, f: &FileRecord, bom_ref: String, owners: &[String
     }
     for o in owners {
         props.push(prop("sbomkit:package", o.clone()));
+    }
+    if let Some(k) = f.kind {
+        props.push(prop("sbomkit:file:kind", file_kind(k)));
+    }
+    for (k, v) in &f.properties {
+        props.push(prop(k, v.clone()));
     }
     Component {
         kind: "file",

@@ -17,7 +17,7 @@ use serde::Serialize;
 use sha2::Digest;
 use spdx_rs::models::{
     Algorithm, Checksum, CreationInfo, DocumentCreationInformation, ExternalPackageReference,
-    ExternalPackageReferenceCategory, FileInformation, OtherLicensingInformationDetected,
+    ExternalPackageReferenceCategory, FileInformation, FileType, OtherLicensingInformationDetected,
     PackageInformation, PackageVerificationCode, PrimaryPackagePurpose,
     Relationship as SpdxRelationship, RelationshipType, SpdxExpression,
 };
@@ -27,7 +27,7 @@ use super::{
     valid_hex, HashWriter, IdMap, TOOL_NAME, TOOL_VERSION,
 };
 use crate::model::{
-    FileRecord, IdentityRole, Package, PackageKind, Relationship, RelationshipKind, Sbom,
+    FileKind, FileRecord, IdentityRole, Package, PackageKind, Relationship, RelationshipKind, Sbom,
     SubjectKind,
 };
 
@@ -168,7 +168,7 @@ fn build(sbom: &Sbom) -> io::Result<Document> {
         if let Some((sums, complete)) = owned.get(p.id.as_str()) {
             if !sums.is_empty() {
                 pkg.inner.files_analyzed = Some(true);
-                if *complete {
+                if *complete && !sbom.files_partial {
                     pkg.inner.package_verification_code = Some(verification_code(sums));
                 }
             }
@@ -505,13 +505,32 @@ fn file_info(
         file_checksum: sums,
         concluded_license: noassertion(),
         copyright_text: Some(NOASSERTION.into()),
-        file_comment: f.layer.and_then(|i| {
-            layers
-                .get(i)
-                .map(|l| format!("sbomkit:layer: {i} {}", l.diff_id))
-        }),
+        file_comment: file_comment(f, layers),
+        file_type: match f.kind {
+            Some(FileKind::Executable) => vec![FileType::Binary, FileType::Application],
+            Some(FileKind::SharedLibrary | FileKind::OtherBinary) => vec![FileType::Binary],
+            None => Vec::new(),
+        },
         ..FileInformation::default()
     })
+}
+
+/// The layer and the facts a cataloger recorded, one `key: value` per line.
+fn file_comment(f: &FileRecord, layers: &[crate::model::Layer]) -> Option<String> {
+    let mut lines = Vec::new();
+    if let Some((i, l)) = f.layer.and_then(|i| layers.get(i).map(|l| (i, l))) {
+        lines.push(format!("sbomkit:layer: {i} {}", l.diff_id));
+    }
+    if let Some(k) = f.kind {
+        lines.push(format!(
+            "sbomkit:file:kind: {}",
+            super::cyclonedx::file_kind(k)
+        ));
+    }
+    for (k, v) in &f.properties {
+        lines.push(format!("{k}: {v}"));
+    }
+    (!lines.is_empty()).then(|| lines.join("\n"))
 }
 
 /// SHA1 hex of each listed file, by model id (lower case).

@@ -1,11 +1,12 @@
-//! A table for people: NAME, VERSION, TYPE, LAYER, the operating system first, then by name.
+//! A table for people: NAME, VERSION, TYPE, LAYER, the operating system first, then by name; then
+//! the binaries that packages own (FILE, ELF TYPE, LINKAGE, RELRO, OWNER), and a summary line.
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use unicode_width::UnicodeWidthStr;
 
-use crate::model::{PackageKind, Sbom};
+use crate::model::{PackageKind, RelationshipKind, Sbom};
 
 const HEADER: [&str; 4] = ["NAME", "VERSION", "TYPE", "LAYER"];
 
@@ -77,6 +78,8 @@ pub(super) fn write(sbom: &Sbom, out: &mut dyn Write) -> io::Result<()> {
         line(&[&r[0], &r[1], &r[2], &r[3]])?;
     }
 
+    binaries(sbom, out)?;
+
     let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
     for p in &sbom.packages {
         *kinds
@@ -100,6 +103,68 @@ pub(super) fn write(sbom: &Sbom, out: &mut dyn Write) -> io::Result<()> {
         summary.push_str(&format!(", {} files", sbom.files.len()));
     }
     writeln!(out, "{summary}")
+}
+
+/// Files with ELF facts (binaries owned by a package): where they are, what they are, who owns them.
+fn binaries(sbom: &Sbom, out: &mut dyn Write) -> io::Result<()> {
+    let mut owners: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for r in &sbom.relationships {
+        if r.kind == RelationshipKind::Contains {
+            if let Some(p) = sbom.package(&r.from) {
+                owners
+                    .entry(r.to.as_str())
+                    .or_default()
+                    .push(p.name.as_str());
+            }
+        }
+    }
+    let rows: Vec<[String; 5]> = sbom
+        .files
+        .iter()
+        .filter(|f| f.kind.is_some())
+        .map(|f| {
+            let get = |k: &str| clean(f.properties.get(k).map_or("", String::as_str));
+            [
+                clean(&f.path),
+                get("sbomkit:elf:type"),
+                get("sbomkit:elf:linkage"),
+                get("sbomkit:elf:relro"),
+                clean(
+                    &owners
+                        .get(f.id.as_str())
+                        .map(|o| o.join(", "))
+                        .unwrap_or_default(),
+                ),
+            ]
+        })
+        .collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let header = ["FILE", "ELF TYPE", "LINKAGE", "RELRO", "OWNER"];
+    let mut widths = header.map(UnicodeWidthStr::width);
+    for r in &rows {
+        for (w, cell) in widths.iter_mut().zip(r) {
+            *w = (*w).max(cell.width());
+        }
+    }
+    writeln!(out)?;
+    let mut line = |cells: [&str; 5]| -> io::Result<()> {
+        let mut s = String::new();
+        for (i, cell) in cells.iter().enumerate() {
+            s.push_str(cell);
+            if i + 1 < cells.len() {
+                let pad = widths[i].saturating_sub(cell.width()) + 2;
+                s.extend(std::iter::repeat_n(' ', pad));
+            }
+        }
+        writeln!(out, "{}", s.trim_end())
+    };
+    line(header)?;
+    for r in &rows {
+        line([&r[0], &r[1], &r[2], &r[3], &r[4]])?;
+    }
+    writeln!(out)
 }
 
 #[cfg(test)]

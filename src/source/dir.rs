@@ -115,6 +115,7 @@ pub fn read(root: &Path, cx: &ReadCx<'_>, progress: &dyn Progress) -> Result<Sca
                     node.sha256 = Some(f.sha256);
                     node.sha1 = f.sha1;
                     node.content = f.content;
+                    node.summary = f.summary;
                 }
                 Err(e) => {
                     warnings.push(format!(

@@ -86,6 +86,7 @@ pub fn read(path: &Path, cx: &ReadCx<'_>, progress: &dyn Progress) -> Result<Sca
             sha256: Some(read.sha256),
             sha1: read.sha1,
             content: read.content,
+            summary: read.summary,
         },
     );
     let subject = Subject {

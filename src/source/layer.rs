@@ -10,7 +10,7 @@ use sha1::Sha1;
 use sha2::{Digest, Sha256};
 
 use super::stream::{read_head, BudgetReader, Compression, Counted, HashReader, ProgressReader};
-use super::vfs::{display_path, normalize, Keep, Node, NodeKind, Vfs};
+use super::vfs::{display_path, normalize, Inspect, Keep, Node, NodeKind, Summary, Vfs};
 use super::SourceError;
 use crate::limits::{Budget, FLAG_MAX_FILE_SIZE};
 
@@ -20,6 +20,8 @@ pub const HEAD_LEN: usize = 64;
 /// What reading a layer needs to know.
 pub struct ReadCx<'a> {
     pub keep: Keep<'a>,
+    /// Reads chosen files whole, keeps only a summary of each.
+    pub inspect: Option<&'a dyn Inspect>,
     pub budget: &'a Budget,
     /// Also compute SHA-1 of every regular file.
     pub sha1: bool,
@@ -45,6 +47,7 @@ pub struct LayerEntry {
     pub sha256: Option<[u8; 32]>,
     pub sha1: Option<[u8; 20]>,
     pub content: Option<Arc<[u8]>>,
+    pub summary: Option<Summary>,
 }
 
 /// Everything a layer tar says, in tar order, with the digests of its bytes.
@@ -263,6 +266,7 @@ fn read_entry<R: Read>(
             sha256: None,
             sha1: None,
             content: None,
+            summary: None,
         });
         return Ok(());
     }
@@ -281,6 +285,7 @@ fn read_entry<R: Read>(
         sha256: Some(file.sha256),
         sha1: file.sha1,
         content: file.content,
+        summary: file.summary,
     });
     Ok(())
 }
@@ -291,10 +296,15 @@ pub struct ReadFile {
     pub sha256: [u8; 32],
     pub sha1: Option<[u8; 20]>,
     pub content: Option<Arc<[u8]>>,
+    /// What the [`Inspect`] made of the whole content, when it asked for it.
+    pub summary: Option<Summary>,
 }
 
 /// Streams a regular file of `declared` bytes at `path`, hashing it and keeping its content when
-/// `keep` asks for it and it fits the limits. A file too big for `--max-file-size` is a warning.
+/// `keep` asks for it and it fits the limits. A file the [`Inspect`] wants is read whole into a
+/// buffer, summarised, and the buffer dropped (unless `keep` keeps it too); it also gets a SHA-1,
+/// which costs nothing more once the bytes are in memory and lets documents list it as a file. A
+/// file too big for `--max-file-size` is a warning.
 pub fn read_file(
     r: &mut impl Read,
     path: &[u8],
@@ -305,6 +315,7 @@ pub fn read_file(
     let head = read_head(r, HEAD_LEN)?;
     let max_file = cx.budget.limits().max_file_size;
     let wanted = (cx.keep)(path, &head);
+    let inspect = cx.inspect.filter(|i| i.wants(path, &head));
     let keep_max = match wanted {
         Some(_) if declared > max_file => {
             warnings.push(format!(
@@ -316,6 +327,23 @@ pub fn read_file(
         Some(max) if declared <= max => Some(max.min(max_file)),
         _ => None,
     };
+    let inspect = match inspect {
+        Some(_) if declared > max_file => {
+            if wanted.is_none() {
+                warnings.push(format!(
+                    "{}: {declared} bytes exceeds the limit of {max_file} for parsed files (raise it with {FLAG_MAX_FILE_SIZE}): not inspected",
+                    display_path(path)
+                ));
+            }
+            None
+        }
+        other => other,
+    };
+    // Read whole for the inspector up to the file limit, for `keep` up to what it asked.
+    let whole_max = match (keep_max, inspect) {
+        (_, Some(_)) => Some(max_file),
+        (k, None) => k,
+    };
     let mut sha256 = Sha256::new();
     let mut sha1 = cx.sha1.then(Sha1::new);
     let mut size = head.len() as u64;
@@ -323,7 +351,8 @@ pub fn read_file(
     if let Some(h) = sha1.as_mut() {
         h.update(&head);
     }
-    let content = if let Some(max) = keep_max {
+    let mut summary = None;
+    let content = if let Some(max) = whole_max {
         // Grown as bytes arrive, never sized from the header.
         let mut buf = head;
         r.take(max.saturating_sub(buf.len() as u64).saturating_add(1))
@@ -339,7 +368,13 @@ pub fn read_file(
             size = size.saturating_add(hash_rest(r, &mut sha256, sha1.as_mut())?);
             None
         } else {
-            Some(Arc::from(buf))
+            if let Some(i) = inspect {
+                summary = i.inspect(path, &buf);
+                if sha1.is_none() {
+                    sha1 = Some(Sha1::new_with_prefix(&buf));
+                }
+            }
+            keep_max.filter(|k| size <= *k).map(|_| Arc::from(buf))
         }
     } else {
         size = size.saturating_add(hash_rest(r, &mut sha256, sha1.as_mut())?);
@@ -350,6 +385,7 @@ pub fn read_file(
         sha256: sha256.finalize().into(),
         sha1: sha1.map(|h| h.finalize().into()),
         content,
+        summary,
     })
 }
 
@@ -435,8 +471,72 @@ pub fn apply(
                 sha256: e.sha256,
                 sha1: e.sha1,
                 content: e.content.clone(),
+                summary: e.summary.clone(),
             },
         };
         fs.insert(at, node);
+    }
+}
+
+#[cfg(test)]
+mod inspect_tests {
+    use super::*;
+    use crate::limits::Limits;
+
+    /// Wants files starting with `MAGIC`; its summary is the content length.
+    struct Lengths;
+    impl Inspect for Lengths {
+        fn wants(&self, _path: &[u8], head: &[u8]) -> bool {
+            head.starts_with(b"MAGIC")
+        }
+        fn inspect(&self, _path: &[u8], content: &[u8]) -> Option<Summary> {
+            Some(Arc::new(content.len()))
+        }
+    }
+
+    fn read(content: &[u8], max_file_size: u64, keep: Keep<'_>) -> (ReadFile, Vec<String>) {
+        let budget = Budget::new(Limits {
+            max_file_size,
+            ..Limits::default()
+        });
+        let cx = ReadCx {
+            keep,
+            inspect: Some(&Lengths),
+            budget: &budget,
+            sha1: false,
+        };
+        let mut warnings = Vec::new();
+        let mut r = content;
+        let f = read_file(&mut r, b"bin/x", content.len() as u64, &cx, &mut warnings).unwrap();
+        (f, warnings)
+    }
+
+    #[test]
+    fn inspected_files_keep_a_summary_not_their_content() {
+        let body: Vec<u8> = b"MAGIC".iter().chain(&[7u8; 100_000]).copied().collect();
+        let (f, w) = read(&body, 1 << 20, &|_, _| None);
+        assert!(w.is_empty());
+        assert!(f.content.is_none());
+        let len = f.summary.as_deref().and_then(|s| s.downcast_ref::<usize>());
+        assert_eq!(len, Some(&body.len()));
+        assert_eq!(f.sha256, <[u8; 32]>::from(Sha256::digest(&body)));
+        // The bytes were in memory: SHA-1 comes for free.
+        assert_eq!(f.sha1, Some(<[u8; 20]>::from(Sha1::digest(&body))));
+        // Kept and inspected at once.
+        let (f, _) = read(&body, 1 << 20, &|_, _| Some(1 << 20));
+        assert_eq!(f.content.as_deref(), Some(body.as_slice()));
+        assert!(f.summary.is_some());
+    }
+
+    #[test]
+    fn other_files_are_not_inspected_and_big_ones_are_a_warning() {
+        let (f, w) = read(b"#!/bin/sh\n", 1 << 20, &|_, _| None);
+        assert!(f.summary.is_none() && f.sha1.is_none() && w.is_empty());
+        let big: Vec<u8> = b"MAGIC".iter().chain(&[0u8; 5000]).copied().collect();
+        let (f, w) = read(&big, 1000, &|_, _| None);
+        assert!(f.summary.is_none());
+        assert_eq!(f.size, big.len() as u64);
+        assert_eq!(w.len(), 1);
+        assert!(w[0].starts_with("/bin/x: 5005 bytes exceeds"), "{w:?}");
     }
 }

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use crate::limits::{Budget, Limits};
 use crate::model::Subject;
-pub use vfs::{display_path, Keep, Node, NodeKind, Vfs};
+pub use vfs::{display_path, Inspect, Keep, Node, NodeKind, Summary, Vfs};
 
 /// The kinds of input `generate` accepts, named by their scheme prefix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -184,9 +184,22 @@ pub fn open(
     keep: Keep<'_>,
     progress: &dyn Progress,
 ) -> Result<Scanned, SourceError> {
+    open_inspecting(spec, opts, keep, None, progress)
+}
+
+/// Like [`open`], and every regular file `inspect` wants is read whole, once, and summarised on its
+/// [`Node`] ([`Node::summary`]); the content is not kept unless `keep` asks for it too.
+pub fn open_inspecting(
+    spec: &SourceSpec,
+    opts: &SourceOptions,
+    keep: Keep<'_>,
+    inspect: Option<&dyn Inspect>,
+    progress: &dyn Progress,
+) -> Result<Scanned, SourceError> {
     let budget = Budget::new(opts.limits);
     let cx = layer::ReadCx {
         keep,
+        inspect,
         budget: &budget,
         sha1: opts.sha1,
     };
@@ -299,6 +312,7 @@ fn open_archive(
             let budget = Budget::new(opts.limits);
             let cx = layer::ReadCx {
                 keep: cx.keep,
+                inspect: cx.inspect,
                 budget: &budget,
                 sha1: cx.sha1,
             };

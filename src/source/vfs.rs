@@ -9,12 +9,28 @@
 //! size, mode and SHA-256. Kept files also keep their history across layers, so a cataloger can tell
 //! which layer introduced a package.
 
+use std::any::Any;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// Decides which files keep their content: called with the path and the first bytes of the file
 /// (up to 64). Returns the largest size worth keeping, or `None` to keep nothing.
 pub type Keep<'a> = &'a (dyn Fn(&[u8], &[u8]) -> Option<u64> + Sync);
+
+/// What a cataloger made of one file's whole content: small, and opaque to the source, which only
+/// stores it on the [`Node`]. The content itself is dropped right after inspection.
+pub type Summary = Arc<dyn Any + Send + Sync>;
+
+/// Inspects whole files without keeping them: called once per regular file whose first bytes it
+/// wants, with the whole content (up to the file size limit), then the buffer is dropped. Peak memory
+/// grows with the largest inspected file, never with the image.
+pub trait Inspect: Sync {
+    /// Whether the file at `path` (root-relative) with these first bytes (up to 64) is worth reading
+    /// whole. Decided on the head alone, so that other files are never read into memory.
+    fn wants(&self, path: &[u8], head: &[u8]) -> bool;
+    /// A summary of the content, or `None` when there is nothing to say.
+    fn inspect(&self, path: &[u8], content: &[u8]) -> Option<Summary>;
+}
 
 /// How many symlinks one lookup may follow before it gives up (as Linux's `MAXSYMLINKS`).
 const MAX_SYMLINKS: usize = 40;
@@ -45,6 +61,8 @@ pub struct Node {
     pub sha1: Option<[u8; 20]>,
     /// The content, when a [`Keep`] asked for it and it was within the limit.
     pub content: Option<Arc<[u8]>>,
+    /// What an [`Inspect`] made of the content, when it asked for the file.
+    pub summary: Option<Summary>,
 }
 
 impl Node {
@@ -382,6 +400,7 @@ mod tests {
             sha256: None,
             sha1: None,
             content: Some(Arc::from(content)),
+            summary: None,
         }
     }
     fn dir(layer: usize) -> Node {
@@ -393,6 +412,7 @@ mod tests {
             sha256: None,
             sha1: None,
             content: None,
+            summary: None,
         }
     }
     fn link(layer: usize, target: &str) -> Node {
@@ -404,6 +424,7 @@ mod tests {
             sha256: None,
             sha1: None,
             content: None,
+            summary: None,
         }
     }
 

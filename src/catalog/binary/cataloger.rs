@@ -1,0 +1,554 @@
+//! The ELF cataloger (phase 2): every ELF file of the image, from the summaries the scan made of
+//! them ([`super::elf::inspect`]).
+//!
+//! - A file owned by a package of an earlier phase is a file of that package: its facts go on a file
+//!   record, its package note on the owning package (the note often names the *source* package), and
+//!   what it embeds hangs under the owning package.
+//! - Any other ELF file is a package of its own (named by its package note where it has one), with its
+//!   digest, its facts as properties, and what it embeds under it.
+//! - Libraries it needs (`DT_NEEDED`, `.note.dlopen`) are found as the image's loader would and give
+//!   DEPENDS_ON (OPTIONAL for dlopen) edges to the packages owning them.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::elf::{self, ElfFacts, ElfSummary, ElfType};
+use super::loader::{self, Loader};
+use super::modules::{self, Embedded};
+use super::notes::PackageNote;
+use crate::catalog::{Cataloger, Context, Found};
+use crate::cpe;
+use crate::model::{FileKind, FileRecord, Package, PackageKind, Relationship, RelationshipKind};
+use crate::purl::Purl;
+use crate::source::{display_path, Node, Summary};
+
+/// Largest loader configuration file worth reading.
+const MAX_CONF_SIZE: u64 = 1 << 20;
+/// Most names joined into one property value.
+const MAX_LISTED: usize = 256;
+
+pub struct ElfBinaries;
+
+const NAME: &str = "elf-binary";
+
+impl Cataloger for ElfBinaries {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn keep(&self, path: &[u8], _head: &[u8]) -> Option<u64> {
+        loader::is_loader_config(path).then_some(MAX_CONF_SIZE)
+    }
+
+    fn inspects(&self, _path: &[u8], head: &[u8]) -> bool {
+        elf::is_elf(head)
+    }
+
+    fn inspect(&self, _path: &[u8], content: &[u8]) -> Option<Summary> {
+        Some(Arc::new(elf::inspect(content)))
+    }
+
+    fn catalog(&self, cx: &Context<'_>) -> Found {
+        catalog(cx)
+    }
+}
+
+/// One ELF file of the image.
+struct Seen<'a> {
+    path: &'a [u8],
+    node: &'a Node,
+    facts: &'a ElfFacts,
+    summary: &'a ElfSummary,
+    /// The owning package, or this file's own package.
+    package: String,
+    owned: bool,
+}
+
+fn yes(b: bool) -> String {
+    if b { "true" } else { "false" }.to_string()
+}
+
+fn joined(list: &[String], sep: &str) -> Option<String> {
+    (!list.is_empty()).then(|| {
+        list.iter()
+            .take(MAX_LISTED)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(sep)
+    })
+}
+
+/// `sbomkit:elf:*` properties of one file.
+fn elf_properties(f: &ElfFacts, node: &Node) -> BTreeMap<String, String> {
+    let mut p = BTreeMap::new();
+    let mut put = |k: &str, v: Option<String>| {
+        if let Some(v) = v.filter(|v| !v.is_empty()) {
+            p.insert(format!("sbomkit:elf:{k}"), v);
+        }
+    };
+    put("class", Some(format!("ELF{}", f.class)));
+    put("machine", Some(f.machine.clone()));
+    put("type", Some(f.kind.as_str().to_string()));
+    put(
+        "linkage",
+        Some(if f.dynamic { "dynamic" } else { "static" }.to_string()),
+    );
+    put("interpreter", f.interpreter.clone());
+    put("needed", joined(&f.needed, " "));
+    put("soname", f.soname.clone());
+    put("rpath", joined(&f.rpath, ":"));
+    put("runpath", joined(&f.runpath, ":"));
+    put("build-id", f.notes.build_id.clone());
+    put("stripped", Some(yes(f.stripped)));
+    if matches!(f.kind, ElfType::Executable | ElfType::Pie) {
+        put("pie", Some(yes(f.kind == ElfType::Pie)));
+    }
+    put("nx-stack", Some(yes(f.nx_stack)));
+    put("relro", Some(f.relro.as_str().to_string()));
+    put("stack-protector", Some(yes(f.stack_protector)));
+    put("fortify", Some(yes(!f.fortified.is_empty())));
+    put("fortified", joined(&f.fortified, " "));
+    put("setuid", Some(yes(node.mode & 0o4000 != 0)));
+    put("setgid", Some(yes(node.mode & 0o2000 != 0)));
+    let dl: Vec<String> = f
+        .notes
+        .dlopen
+        .iter()
+        .map(|d| {
+            format!(
+                "{} ({}): {}",
+                d.feature.as_deref().unwrap_or("?"),
+                d.priority.as_deref().unwrap_or("recommended"),
+                d.soname.join(" ")
+            )
+        })
+        .collect();
+    put("dlopen", joined(&dl, "; "));
+    p
+}
+
+/// `pkg:TYPE/OS/NAME@VERSION?arch=..&distro=OS-VERSION` for a package note; `None` without a type
+/// or name.
+pub fn note_purl(n: &PackageNote) -> Option<String> {
+    let ty = n.kind.as_deref().map(str::trim).filter(|t| !t.is_empty())?;
+    let name = n.name.as_deref().map(str::trim).filter(|t| !t.is_empty())?;
+    let mut p = Purl::new(ty.to_ascii_lowercase(), name);
+    let os =
+        n.os.as_deref()
+            .map(|o| o.trim().to_ascii_lowercase())
+            .filter(|o| !o.is_empty());
+    if let Some(os) = &os {
+        p = p.with_namespace(os.clone());
+    }
+    if let Some(v) = n.version.as_deref().filter(|v| !v.is_empty()) {
+        p = p.with_version(v);
+    }
+    if let Some(a) = n.architecture.as_deref().filter(|a| !a.is_empty()) {
+        p = p.with_qualifier("arch", a);
+    }
+    if let (Some(os), Some(v)) = (&os, n.os_version.as_deref().filter(|v| !v.is_empty())) {
+        p = p.with_qualifier("distro", format!("{os}-{v}"));
+    }
+    Some(p.to_string())
+}
+
+/// `sbomkit:elf-note:*` properties of a package note.
+fn note_properties(n: &PackageNote) -> BTreeMap<String, String> {
+    let mut p = BTreeMap::new();
+    let fields = [
+        ("type", &n.kind),
+        ("name", &n.name),
+        ("version", &n.version),
+        ("architecture", &n.architecture),
+        ("os", &n.os),
+        ("os-version", &n.os_version),
+        ("os-cpe", &n.os_cpe),
+        ("app-cpe", &n.app_cpe),
+        ("debug-info-url", &n.debug_info_url),
+    ];
+    for (k, v) in fields {
+        if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
+            p.insert(format!("sbomkit:elf-note:{k}"), v.to_string());
+        }
+    }
+    if let Some(purl) = note_purl(n) {
+        p.insert("sbomkit:elf-note:purl".into(), purl);
+    }
+    p
+}
+
+fn file_name(path: &[u8]) -> String {
+    let name = path.rsplit(|&b| b == b'/').next().unwrap_or(path);
+    String::from_utf8_lossy(name).into_owned()
+}
+
+fn summary_of(node: &Node) -> Option<&ElfSummary> {
+    node.summary.as_deref()?.downcast_ref::<ElfSummary>()
+}
+
+fn catalog(cx: &Context<'_>) -> Found {
+    let mut found = Found::default();
+    let layered = !cx.subject.layers.is_empty();
+
+    // Owners by the canonical path of what they list (a database may name `/lib/x` on a merged-/usr
+    // image where the file lives at `/usr/lib/x`).
+    let mut owners: BTreeMap<Vec<u8>, &str> = BTreeMap::new();
+    for (path, pkg) in cx.owners {
+        let canonical = cx.fs.resolve_parent(path).unwrap_or_else(|| path.clone());
+        owners.entry(canonical).or_insert(pkg.as_str());
+        owners.entry(path.clone()).or_insert(pkg.as_str());
+    }
+
+    let mut seen: Vec<Seen<'_>> = Vec::new();
+    for (path, node) in cx.fs.iter() {
+        if !node.is_file() {
+            continue;
+        }
+        let Some(summary) = summary_of(node) else {
+            continue;
+        };
+        let shown = display_path(path);
+        for w in &summary.warnings {
+            found.warnings.push(format!("{shown}: {w}"));
+        }
+        let facts = match &summary.facts {
+            Ok(f) => f,
+            Err(e) => {
+                found.warnings.push(format!("{shown}: {e}"));
+                continue;
+            }
+        };
+        let (package, owned) = match owners.get(path) {
+            Some(o) => (o.to_string(), true),
+            None => (format!("binary:{shown}"), false),
+        };
+        seen.push(Seen {
+            path,
+            node,
+            facts,
+            summary,
+            package,
+            owned,
+        });
+    }
+    let by_path: BTreeMap<&[u8], &str> =
+        seen.iter().map(|s| (s.path, s.package.as_str())).collect();
+    let package_at = |p: &[u8]| -> Option<String> {
+        owners
+            .get(p)
+            .copied()
+            .or_else(|| by_path.get(p).copied())
+            .map(str::to_string)
+    };
+
+    let loader = Loader::read(cx.fs);
+    let mut embedded: BTreeMap<String, Package> = BTreeMap::new();
+    for s in &seen {
+        let shown = display_path(s.path);
+        let layer = layered.then_some(s.node.layer);
+        let mut props = elf_properties(s.facts, s.node);
+
+        // Linkage, as the loader would resolve it.
+        let mut unresolved = Vec::new();
+        for soname in &s.facts.needed {
+            match loader.find(cx.fs, s.facts, s.path, soname) {
+                Some(lib) => {
+                    if let Some(to) = package_at(&lib).filter(|to| *to != s.package) {
+                        found.relationships.push(Relationship::new(
+                            s.package.clone(),
+                            RelationshipKind::DependsOn,
+                            to,
+                        ));
+                    }
+                }
+                None => unresolved.push(soname.clone()),
+            }
+        }
+        for entry in &s.facts.notes.dlopen {
+            // Any of the sonames satisfies the feature: the first found is the one used.
+            let target = entry
+                .soname
+                .iter()
+                .take(MAX_LISTED)
+                .find_map(|n| loader.find(cx.fs, s.facts, s.path, n));
+            if let Some(to) = target
+                .and_then(|lib| package_at(&lib))
+                .filter(|to| *to != s.package)
+            {
+                found.relationships.push(Relationship::new(
+                    s.package.clone(),
+                    RelationshipKind::OptionalDependsOn,
+                    to,
+                ));
+            }
+        }
+        if let Some(v) = joined(&unresolved, " ") {
+            props.insert("sbomkit:elf:needed-unresolved".into(), v);
+        }
+
+        // Embedded modules.
+        let mut parts: Vec<Embedded> = Vec::new();
+        if let Some(go) = &s.summary.go {
+            parts.push(modules::go_packages(go, &shown, NAME));
+        }
+        if let Some(rust) = &s.summary.rust {
+            parts.push(modules::rust_packages(rust, &shown, NAME));
+        }
+        let mut main = None;
+        for e in parts {
+            props.extend(e.build_properties);
+            main = main.or(e.main);
+            found.relationships.extend(e.relationships);
+            for mut p in e.packages {
+                p.layer = layer;
+                found.relationships.push(Relationship::new(
+                    s.package.clone(),
+                    RelationshipKind::Contains,
+                    p.id.clone(),
+                ));
+                match embedded.get_mut(&p.id) {
+                    Some(into) => modules::merge(into, p),
+                    None => {
+                        embedded.insert(p.id.clone(), p);
+                    }
+                }
+            }
+        }
+
+        let note = s.facts.notes.package.as_ref();
+        let mut checksums = Vec::new();
+        if let Some(h) = s.node.sha256 {
+            checksums.push(("SHA256".to_string(), hex::encode(h)));
+        }
+        if let Some(h) = s.node.sha1 {
+            checksums.push(("SHA1".to_string(), hex::encode(h)));
+        }
+        if s.owned {
+            // The owner's file: facts on the file record, the note on the owner.
+            if let Some(n) = note {
+                let np = note_properties(n);
+                for (k, v) in &np {
+                    found
+                        .package_properties
+                        .push((s.package.clone(), k.clone(), v.clone()));
+                }
+                props.extend(np);
+            }
+            let id = format!("file:{shown}");
+            found.files.push(FileRecord {
+                id: id.clone(),
+                path: shown.clone(),
+                sha256: s.node.sha256.map(hex::encode),
+                other_checksums: checksums
+                    .into_iter()
+                    .filter(|(a, _)| a != "SHA256")
+                    .collect(),
+                layer,
+                kind: Some(file_kind(s.facts.kind)),
+                properties: props,
+            });
+            found.relationships.push(Relationship::new(
+                s.package.clone(),
+                RelationshipKind::Contains,
+                id,
+            ));
+        } else {
+            let mut pkg = Package {
+                id: s.package.clone(),
+                kind: Some(PackageKind::Binary),
+                name: file_name(s.path),
+                arch: Some(s.facts.machine.clone()),
+                checksums,
+                layer,
+                evidence: vec![shown.clone()],
+                found_by: NAME.to_string(),
+                ..Package::default()
+            };
+            if let Some((m, v)) = main {
+                if s.summary.go.is_some() {
+                    pkg.name = m.rsplit('/').next().unwrap_or(&m).to_string();
+                }
+                pkg.version = v.unwrap_or_default();
+            }
+            if let Some(n) = note.filter(|n| n.name.as_deref().is_some_and(|x| !x.is_empty())) {
+                pkg.kind = Some(PackageKind::ElfNote);
+                pkg.name = n.name.clone().unwrap_or_default();
+                pkg.version = n.version.clone().unwrap_or_default();
+                pkg.purl = note_purl(n);
+                pkg.arch = n.architecture.clone().or(pkg.arch);
+                pkg.cpes = n
+                    .app_cpe
+                    .as_deref()
+                    .and_then(cpe::from_cpe_name)
+                    .into_iter()
+                    .collect();
+                props.extend(note_properties(n));
+            }
+            pkg.properties = props;
+            found.packages.push(pkg);
+        }
+    }
+    found.packages.extend(embedded.into_values());
+    found.relationships.sort();
+    found.relationships.dedup();
+    found
+}
+
+fn file_kind(t: ElfType) -> FileKind {
+    match t {
+        ElfType::Executable | ElfType::Pie => FileKind::Executable,
+        ElfType::SharedObject => FileKind::SharedLibrary,
+        _ => FileKind::OtherBinary,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::testutil::{fixture, put};
+    use crate::model::Subject;
+    use crate::source::{NodeKind, Vfs};
+
+    fn elf_node(bytes: &[u8], mode: u32) -> Node {
+        use sha2::Digest;
+        Node {
+            kind: NodeKind::File,
+            mode,
+            size: bytes.len() as u64,
+            layer: 0,
+            sha256: Some(sha2::Sha256::digest(bytes).into()),
+            sha1: None,
+            content: None,
+            summary: Some(Arc::new(elf::inspect(bytes))),
+        }
+    }
+
+    fn run(fs: &Vfs, owners: &BTreeMap<Vec<u8>, String>) -> Found {
+        let subject = Subject::default();
+        catalog(&Context {
+            fs,
+            subject: &subject,
+            distro: None,
+            owners,
+        })
+    }
+
+    #[test]
+    fn note_purls() {
+        let n = PackageNote {
+            kind: Some("deb".into()),
+            name: Some("systemd".into()),
+            version: Some("252.39-1~deb12u2".into()),
+            architecture: Some("amd64".into()),
+            os: Some("Debian".into()),
+            ..PackageNote::default()
+        };
+        assert_eq!(
+            note_purl(&n).as_deref(),
+            Some("pkg:deb/debian/systemd@252.39-1~deb12u2?arch=amd64")
+        );
+        let n = PackageNote {
+            kind: Some("rpm".into()),
+            name: Some("curl".into()),
+            version: Some("8.6.0-7.fc40".into()),
+            architecture: Some("x86_64".into()),
+            os: Some("fedora".into()),
+            os_version: Some("40".into()),
+            ..PackageNote::default()
+        };
+        assert_eq!(
+            note_purl(&n).as_deref(),
+            Some("pkg:rpm/fedora/curl@8.6.0-7.fc40?arch=x86_64&distro=fedora-40")
+        );
+        assert_eq!(note_purl(&PackageNote::default()), None);
+    }
+
+    #[test]
+    fn owned_library_puts_the_note_on_its_owner() {
+        let lib = fixture("elf/package-notes/libudev.so.1.7.5");
+        let mut fs = Vfs::new();
+        put(
+            &mut fs,
+            "usr/lib/x86_64-linux-gnu/libudev.so.1.7.5",
+            elf_node(&lib, 0o644),
+        );
+        let mut owners = BTreeMap::new();
+        // Listed through the /lib link of a merged-/usr image.
+        fs.insert(
+            b"lib".to_vec(),
+            crate::catalog::testutil::link(0, "usr/lib"),
+        );
+        owners.insert(
+            b"lib/x86_64-linux-gnu/libudev.so.1.7.5".to_vec(),
+            "deb:libudev1@252.39-1~deb12u2".to_string(),
+        );
+        let found = run(&fs, &owners);
+        assert!(found.packages.is_empty(), "{:?}", found.packages);
+        assert_eq!(found.files.len(), 1);
+        let f = &found.files[0];
+        assert_eq!(f.kind, Some(FileKind::SharedLibrary));
+        assert_eq!(f.properties["sbomkit:elf:soname"], "libudev.so.1");
+        assert!(found.package_properties.contains(&(
+            "deb:libudev1@252.39-1~deb12u2".to_string(),
+            "sbomkit:elf-note:name".to_string(),
+            "systemd".to_string()
+        )));
+        assert!(found.relationships.contains(&Relationship::new(
+            "deb:libudev1@252.39-1~deb12u2",
+            RelationshipKind::Contains,
+            f.id.clone()
+        )));
+    }
+
+    #[test]
+    fn unowned_binaries_become_packages_and_link_to_owners() {
+        let lib = fixture("elf/package-notes/libudev.so.1.7.5");
+        let go = fixture("elf/go/test.elf");
+        let mut fs = Vfs::new();
+        put(&mut fs, "opt/libudev.so.1", elf_node(&lib, 0o644));
+        put(&mut fs, "usr/bin/tool", elf_node(&go, 0o4755));
+        put(
+            &mut fs,
+            "usr/lib/x86_64-linux-gnu/libc.so.6",
+            elf_node(b"\x7fELF", 0o644),
+        );
+        let mut owners = BTreeMap::new();
+        owners.insert(
+            b"usr/lib/x86_64-linux-gnu/libc.so.6".to_vec(),
+            "deb:libc6@2.36".to_string(),
+        );
+        let found = run(&fs, &owners);
+        let note = found
+            .packages
+            .iter()
+            .find(|p| p.id == "binary:/opt/libudev.so.1")
+            .unwrap();
+        assert_eq!(note.kind, Some(PackageKind::ElfNote));
+        assert_eq!(note.name, "systemd");
+        assert_eq!(
+            note.purl.as_deref(),
+            Some("pkg:deb/debian/systemd@252.39-1~deb12u2?arch=amd64")
+        );
+        assert_eq!(note.checksums[0].0, "SHA256");
+        // libudev needs libc.so.6, found in the multiarch folder and owned by libc6.
+        assert!(found.relationships.contains(&Relationship::new(
+            "binary:/opt/libudev.so.1",
+            RelationshipKind::DependsOn,
+            "deb:libc6@2.36"
+        )));
+        let tool = found
+            .packages
+            .iter()
+            .find(|p| p.id == "binary:/usr/bin/tool")
+            .unwrap();
+        assert_eq!(tool.kind, Some(PackageKind::Binary));
+        assert_eq!(tool.name, "tool");
+        assert_eq!(tool.properties["sbomkit:elf:setuid"], "true");
+        assert_eq!(tool.properties["sbomkit:elf:linkage"], "static");
+        // The stub libc is no readable ELF: a warning naming it, nothing else.
+        assert!(found
+            .warnings
+            .iter()
+            .any(|w| w.starts_with("/usr/lib/x86_64-linux-gnu/libc.so.6: ")));
+    }
+}

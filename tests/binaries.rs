@@ -1,0 +1,476 @@
+//! End-to-end: ELF binaries in a root folder and in images, through the `sbomkit` binary.
+//!
+//! Expected facts come from the binaries' `readelf` listings committed beside them
+//! (`testdata/binaries/c/*.readelf.txt`) and from the package note text `readelf -n` prints.
+//! With `SBOMKIT_WRITE_SAMPLES=DIR` the documents are also saved in DIR, for the outside validators
+//! (`scripts/interop-sbom.sh DIR`).
+
+#[path = "support/image.rs"]
+mod image;
+#[path = "support/schema.rs"]
+mod schema;
+
+use std::fs;
+use std::path::Path;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+const C: &str = "testdata/binaries/c";
+const LIBUDEV: &str = "testdata/fixtures/elf/package-notes/libudev.so.1.7.5";
+const LIBUDEV_ID: &str = "deb:libudev1:amd64@252.39-1~deb12u2";
+const LIBC_ID: &str = "deb:libc6:amd64@2.36-9+deb12u4";
+const ZLIB_ID: &str = "deb:zlib1g:amd64@1:1.2.13.dfsg-1";
+
+fn sbomkit() -> Command {
+    let mut cmd = Command::cargo_bin("sbomkit").expect("binary built");
+    cmd.env_remove("SOURCE_DATE_EPOCH");
+    cmd
+}
+
+fn tempdir() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
+}
+
+/// Runs `generate` and returns stdout.
+fn generate(source: &str, args: &[&str]) -> Vec<u8> {
+    let out = sbomkit()
+        .args(["generate", "-q", source])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// Saves a document for the outside validators when asked to.
+fn sample(name: &str, bytes: &[u8]) {
+    if let Some(dir) = std::env::var_os("SBOMKIT_WRITE_SAMPLES") {
+        let dir = Path::new(&dir);
+        fs::create_dir_all(dir).unwrap();
+        fs::write(dir.join(name), bytes).unwrap();
+    }
+}
+
+fn json(bytes: &[u8]) -> Value {
+    serde_json::from_slice(bytes).unwrap()
+}
+
+fn components(doc: &Value) -> &Vec<Value> {
+    doc["components"].as_array().unwrap()
+}
+
+fn component<'a>(doc: &'a Value, name: &str) -> &'a Value {
+    components(doc)
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("no component {name}"))
+}
+
+fn property<'a>(c: &'a Value, name: &str) -> Option<&'a str> {
+    c["properties"]
+        .as_array()?
+        .iter()
+        .find(|p| p["name"] == name)
+        .and_then(|p| p["value"].as_str())
+}
+
+fn depends_on<'a>(doc: &'a Value, bom_ref: &str) -> Vec<&'a str> {
+    doc["dependencies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["ref"] == bom_ref)
+        .and_then(|d| d["dependsOn"].as_array())
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default()
+}
+
+fn sha256_of(c: &Value) -> Option<String> {
+    c["hashes"]
+        .as_array()?
+        .iter()
+        .find(|h| h["alg"] == "SHA-256")
+        .and_then(|h| h["content"].as_str())
+        .map(str::to_string)
+}
+
+fn sha256_hex(path: &str) -> String {
+    image::sha256_hex(&fs::read(path).unwrap())
+}
+
+fn put(root: &Path, rel: &str, bytes: &[u8]) {
+    let p = root.join(rel);
+    fs::create_dir_all(p.parent().unwrap()).unwrap();
+    fs::write(p, bytes).unwrap();
+}
+
+const STATUS: &str = "\
+Package: libc6
+Status: install ok installed
+Priority: optional
+Section: libs
+Installed-Size: 12986
+Maintainer: GNU Libc Maintainers <debian-glibc@lists.debian.org>
+Architecture: amd64
+Multi-Arch: same
+Source: glibc
+Version: 2.36-9+deb12u4
+Description: GNU C Library: Shared libraries
+
+Package: libudev1
+Status: install ok installed
+Priority: optional
+Section: libs
+Installed-Size: 391
+Maintainer: Debian systemd Maintainers <pkg-systemd-maintainers@lists.alioth.debian.org>
+Architecture: amd64
+Multi-Arch: same
+Source: systemd
+Version: 252.39-1~deb12u2
+Depends: libc6 (>= 2.34)
+Description: libudev shared library
+
+Package: zlib1g
+Status: install ok installed
+Priority: optional
+Section: libs
+Installed-Size: 168
+Maintainer: Mark Brown <broonie@debian.org>
+Architecture: amd64
+Multi-Arch: same
+Source: zlib
+Version: 1:1.2.13.dfsg-1
+Depends: libc6 (>= 2.14)
+Description: compression library - runtime
+";
+
+/// A merged-/usr Debian-like root: dpkg owns libc, libudev and zlib (listed under `/lib`, which is a
+/// link to `/usr/lib`); the C test binaries sit unowned in `/usr/local/bin`, one of them setuid.
+fn debian_root(root: &Path) {
+    put(
+        root,
+        "etc/os-release",
+        &fs::read("testdata/fixtures/os-release/debian-12.os-release").unwrap(),
+    );
+    put(root, "var/lib/dpkg/status", STATUS.as_bytes());
+    put(
+        root,
+        "var/lib/dpkg/info/libc6:amd64.list",
+        b"/.\n/lib\n/lib/x86_64-linux-gnu\n/lib/x86_64-linux-gnu/libc.so.6\n/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2\n",
+    );
+    put(
+        root,
+        "var/lib/dpkg/info/libudev1:amd64.list",
+        b"/.\n/lib\n/lib/x86_64-linux-gnu\n/lib/x86_64-linux-gnu/libudev.so.1.7.5\n/lib/x86_64-linux-gnu/libudev.so.1\n",
+    );
+    put(
+        root,
+        "var/lib/dpkg/info/zlib1g:amd64.list",
+        b"/.\n/lib\n/lib/x86_64-linux-gnu\n/lib/x86_64-linux-gnu/libz.so.1.2.13\n/lib/x86_64-linux-gnu/libz.so.1\n",
+    );
+    put(
+        root,
+        "etc/ld.so.conf",
+        b"include /etc/ld.so.conf.d/*.conf\n",
+    );
+    put(
+        root,
+        "etc/ld.so.conf.d/x86_64-linux-gnu.conf",
+        b"/usr/local/lib/x86_64-linux-gnu\n/lib/x86_64-linux-gnu\n/usr/lib/x86_64-linux-gnu\n",
+    );
+    let lib = "usr/lib/x86_64-linux-gnu";
+    // Stand-ins for libc, the loader and zlib: only their place matters to the loader search.
+    put(root, &format!("{lib}/libc.so.6"), b"not the real libc\n");
+    put(
+        root,
+        &format!("{lib}/ld-linux-x86-64.so.2"),
+        b"not the real loader\n",
+    );
+    put(
+        root,
+        &format!("{lib}/libz.so.1.2.13"),
+        b"not the real zlib\n",
+    );
+    std::os::unix::fs::symlink("libz.so.1.2.13", root.join(lib).join("libz.so.1")).unwrap();
+    put(
+        root,
+        &format!("{lib}/libudev.so.1.7.5"),
+        &fs::read(LIBUDEV).unwrap(),
+    );
+    std::os::unix::fs::symlink("libudev.so.1.7.5", root.join(lib).join("libudev.so.1")).unwrap();
+    std::os::unix::fs::symlink("usr/lib", root.join("lib")).unwrap();
+    for name in ["hardened", "plain", "noted"] {
+        put(
+            root,
+            &format!("usr/local/bin/{name}"),
+            &fs::read(format!("{C}/{name}")).unwrap(),
+        );
+    }
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(
+        root.join("usr/local/bin/hardened"),
+        fs::Permissions::from_mode(0o4755),
+    )
+    .unwrap();
+}
+
+#[test]
+fn debian_root_binaries_notes_and_linkage() {
+    let dir = tempdir();
+    let root = dir.path().join("rootfs");
+    debian_root(&root);
+    let source = format!("dir:{}", root.display());
+
+    let cdx_bytes = generate(&source, &["-o", "cyclonedx-json"]);
+    let cdx = json(&cdx_bytes);
+    schema::assert_valid_cyclonedx(&cdx);
+    let cdx15_bytes = generate(
+        &source,
+        &["-o", "cyclonedx-json", "--cyclonedx-version", "1.5"],
+    );
+    let cdx15 = json(&cdx15_bytes);
+    schema::assert_valid_cyclonedx(&cdx15);
+    let spdx_bytes = generate(&source, &["-o", "spdx-json"]);
+    let spdx = json(&spdx_bytes);
+    schema::assert_valid_spdx(&spdx);
+    sample("debian-root.cdx.json", &cdx_bytes);
+    sample("debian-root.cdx15.json", &cdx15_bytes);
+    sample("debian-root.spdx.json", &spdx_bytes);
+    // Deterministic.
+    assert_eq!(cdx_bytes, generate(&source, &["-o", "cyclonedx-json"]));
+
+    // The note names the source package `systemd`; the file belongs to libudev1, which carries the
+    // note. No second package is made from it.
+    assert!(!components(&cdx).iter().any(|c| c["name"] == "systemd"));
+    assert!(!spdx["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["name"] == "systemd"));
+    let udev = component(&cdx, "libudev1");
+    assert_eq!(property(udev, "sbomkit:elf-note:name"), Some("systemd"));
+    assert_eq!(
+        property(udev, "sbomkit:elf-note:purl"),
+        Some("pkg:deb/debian/systemd@252.39-1~deb12u2?arch=amd64")
+    );
+    // Its ELF facts are on the file record, owned by libudev1, even without --files.
+    let file = component(&cdx, "/usr/lib/x86_64-linux-gnu/libudev.so.1.7.5");
+    assert_eq!(file["type"], "file");
+    assert_eq!(property(file, "sbomkit:package"), Some(LIBUDEV_ID));
+    assert_eq!(property(file, "sbomkit:elf:soname"), Some("libudev.so.1"));
+    assert_eq!(
+        property(file, "sbomkit:elf:build-id"),
+        Some("15712d7cbb7e891534e72538c0c0e2ed13839fae")
+    );
+    let hash = file["hashes"].as_array().unwrap();
+    assert!(hash
+        .iter()
+        .any(|h| h["alg"] == "SHA-256" && h["content"] == sha256_hex(LIBUDEV)));
+    // libudev needs libc.so.6 and ld-linux-x86-64.so.2, both found through /lib → /usr/lib.
+    assert!(depends_on(&cdx, LIBUDEV_ID).contains(&LIBC_ID));
+    let spdx_file = spdx["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["fileName"] == "./usr/lib/x86_64-linux-gnu/libudev.so.1.7.5")
+        .expect("libudev listed as a file");
+    assert_eq!(spdx_file["fileTypes"], serde_json::json!(["BINARY"]));
+    assert!(spdx_file["comment"]
+        .as_str()
+        .unwrap()
+        .contains("sbomkit:elf-note:name: systemd"));
+
+    // Unowned binaries are packages, with hardening as readelf shows it.
+    let hardened_readelf = fs::read_to_string(format!("{C}/hardened.readelf.txt")).unwrap();
+    assert!(hardened_readelf.contains("GNU_RELRO") && hardened_readelf.contains("BIND_NOW"));
+    let hardened = component(&cdx, "hardened");
+    assert_eq!(hardened["type"], "application");
+    assert_eq!(property(hardened, "sbomkit:elf:relro"), Some("full"));
+    assert_eq!(property(hardened, "sbomkit:elf:pie"), Some("true"));
+    assert_eq!(
+        property(hardened, "sbomkit:elf:stack-protector"),
+        Some("true")
+    );
+    assert_eq!(property(hardened, "sbomkit:elf:fortify"), Some("true"));
+    assert_eq!(property(hardened, "sbomkit:elf:setuid"), Some("true"));
+    assert_eq!(
+        property(hardened, "sbomkit:elf:interpreter"),
+        Some("/lib64/ld-linux-x86-64.so.2")
+    );
+    assert_eq!(
+        sha256_of(hardened),
+        Some(sha256_hex(&format!("{C}/hardened")))
+    );
+    assert_eq!(
+        hardened["evidence"]["occurrences"][0]["location"],
+        "/usr/local/bin/hardened"
+    );
+    let hardened_ref = hardened["bom-ref"].as_str().unwrap();
+    assert!(depends_on(&cdx, hardened_ref).contains(&LIBC_ID));
+
+    let plain_readelf = fs::read_to_string(format!("{C}/plain.readelf.txt")).unwrap();
+    assert!(!plain_readelf.contains("GNU_RELRO") && plain_readelf.contains("EXEC"));
+    let plain = component(&cdx, "plain");
+    assert_eq!(property(plain, "sbomkit:elf:relro"), Some("none"));
+    assert_eq!(property(plain, "sbomkit:elf:pie"), Some("false"));
+    assert_eq!(
+        property(plain, "sbomkit:elf:stack-protector"),
+        Some("false")
+    );
+    assert_eq!(property(plain, "sbomkit:elf:setuid"), Some("false"));
+
+    // The noted binary is the package its note names, with the note's purl and CPE.
+    let noted = component(&cdx, "hello-notes");
+    assert_eq!(noted["purl"], "pkg:deb/debian/hello-notes@1.2-3?arch=amd64");
+    assert_eq!(
+        noted["cpe"],
+        "cpe:2.3:a:example:hello-notes:1.2:*:*:*:*:*:*:*"
+    );
+    assert_eq!(noted["evidence"]["identity"][0]["field"], "purl");
+    assert_eq!(property(noted, "sbomkit:elf:relro"), Some("partial"));
+    // Its dlopen note suggests libz.so.1: an optional dependency on zlib1g.
+    let noted_ref = noted["bom-ref"].as_str().unwrap();
+    assert!(depends_on(&cdx, noted_ref).contains(&ZLIB_ID));
+    assert_eq!(
+        property(noted, "sbomkit:optional-depends-on"),
+        Some(ZLIB_ID)
+    );
+    let spdx_noted = spdx["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "hello-notes")
+        .unwrap();
+    let spdx_zlib = spdx["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "zlib1g")
+        .unwrap();
+    assert!(spdx["relationships"].as_array().unwrap().iter().any(|r| {
+        r["relationshipType"] == "OPTIONAL_DEPENDENCY_OF"
+            && r["spdxElementId"] == spdx_zlib["SPDXID"]
+            && r["relatedSpdxElement"] == spdx_noted["SPDXID"]
+    }));
+
+    // The table lists the binaries and the owned library.
+    let table = String::from_utf8(generate(&source, &["-o", "table"])).unwrap();
+    assert!(table
+        .lines()
+        .any(|l| l.starts_with("hardened ") && l.contains("binary")));
+    assert!(table
+        .lines()
+        .any(|l| l.starts_with("hello-notes ") && l.contains("elf-note")));
+    assert!(table.lines().any(
+        |l| l.starts_with("/usr/lib/x86_64-linux-gnu/libudev.so.1.7.5")
+            && l.contains("shared-object")
+            && l.contains("libudev1")
+    ));
+
+    // With --files every owned file is listed and the ELF record keeps its facts.
+    let with_files_bytes = generate(&source, &["--files", "-o", "spdx-json"]);
+    sample("debian-root-files.spdx.json", &with_files_bytes);
+    let with_files = json(&with_files_bytes);
+    schema::assert_valid_spdx(&with_files);
+    let f = with_files["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["fileName"] == "./usr/lib/x86_64-linux-gnu/libudev.so.1.7.5")
+        .unwrap();
+    assert!(f["comment"]
+        .as_str()
+        .unwrap()
+        .contains("sbomkit:elf:soname"));
+}
+
+/// A scratch image: no package database, one static binary → the binary as a package, with its
+/// digest and layer; a binary removed by a later layer's whiteout is not reported.
+#[test]
+fn image_without_database_lists_its_static_binary() {
+    use image::{BuiltLayer, Comp, Image, Item, OciLayout};
+
+    let go: &'static [u8] = Box::leak(
+        fs::read("testdata/fixtures/elf/go/test.elf")
+            .unwrap()
+            .into_boxed_slice(),
+    );
+    let plain: &'static [u8] =
+        Box::leak(fs::read(format!("{C}/plain")).unwrap().into_boxed_slice());
+    let l0 = BuiltLayer::new(
+        &[
+            Item::Dir("usr"),
+            Item::Dir("usr/bin"),
+            Item::File("usr/bin/app", go),
+            Item::File("usr/bin/gone", plain),
+            Item::File("usr/bin/truncated", &go[..4096]),
+            Item::File("usr/bin/notelf", b"#!/bin/sh\necho hi\n"),
+        ],
+        Comp::Gzip,
+    );
+    let l1 = BuiltLayer::new(&[Item::Whiteout("usr/bin/gone")], Comp::None);
+    let diff0 = l0.diff_id();
+    let mut layout = OciLayout::default();
+    let (desc, _) = layout.image(&Image::new(vec![l0, l1]));
+    layout.index.push(image::named(
+        desc,
+        "org.opencontainers.image.ref.name",
+        "example.com/app:1",
+    ));
+    let dir = tempdir();
+    let root = dir.path().join("layout");
+    layout.files().write_dir(&root);
+    let source = format!("oci-dir:{}", root.display());
+
+    let cdx_bytes = generate(&source, &["-o", "cyclonedx-json"]);
+    let cdx = json(&cdx_bytes);
+    schema::assert_valid_cyclonedx(&cdx);
+    let spdx_bytes = generate(&source, &["-o", "spdx-json"]);
+    let spdx = json(&spdx_bytes);
+    schema::assert_valid_spdx(&spdx);
+    sample("static-image.cdx.json", &cdx_bytes);
+    sample("static-image.spdx.json", &spdx_bytes);
+
+    let names: Vec<&str> = components(&cdx)
+        .iter()
+        .filter_map(|c| c["name"].as_str())
+        .collect();
+    assert_eq!(names, ["app"], "{names:?}");
+    let app = component(&cdx, "app");
+    assert_eq!(app["type"], "application");
+    assert_eq!(sha256_of(app), Some(image::sha256_hex(go)));
+    assert_eq!(property(app, "sbomkit:elf:linkage"), Some("static"));
+    assert_eq!(property(app, "sbomkit:layer"), Some(diff0.as_str()));
+    // The subject contains it.
+    let subject_ref = cdx["metadata"]["component"]["bom-ref"].as_str().unwrap();
+    assert!(depends_on(&cdx, subject_ref).contains(&app["bom-ref"].as_str().unwrap()));
+    // The truncated binary is a warning naming it; the scan went on.
+    let comment = spdx["comment"].as_str().unwrap_or_default();
+    assert!(comment.contains("/usr/bin/truncated"), "{comment}");
+    assert!(!comment.contains("notelf"), "{comment}");
+}
+
+/// The libudev library alone (`file:`) is a package of its own, named by its note.
+#[test]
+fn single_library_file_is_named_by_its_note() {
+    let cdx = json(&generate(
+        &format!("file:{LIBUDEV}"),
+        &["-o", "cyclonedx-json"],
+    ));
+    schema::assert_valid_cyclonedx(&cdx);
+    let c = component(&cdx, "systemd");
+    assert_eq!(
+        c["purl"],
+        "pkg:deb/debian/systemd@252.39-1~deb12u2?arch=amd64"
+    );
+    assert_eq!(property(c, "sbomkit:elf:type"), Some("shared-object"));
+    assert_eq!(
+        property(c, "sbomkit:elf:needed-unresolved"),
+        Some("libc.so.6 ld-linux-x86-64.so.2")
+    );
+}
