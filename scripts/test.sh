@@ -23,5 +23,7 @@ for src in testdata/fixtures/images/alpine-3.10-docker-save.tar.gz \
 done
 # The hand-built documents of the writer tests (every subject kind, both CycloneDX versions).
 SBOMKIT_WRITE_SAMPLES="$PWD/$out" cargo test --locked --quiet --test formats >/dev/null
+# And the documents of the binary tests (ELF facts, notes, Go modules, crates).
+SBOMKIT_WRITE_SAMPLES="$PWD/$out" cargo test --locked --quiet --test binaries >/dev/null
 scripts/interop-sbom.sh "$out"
 scripts/interop-dsse.sh

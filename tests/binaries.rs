@@ -103,6 +103,59 @@ fn sha256_hex(path: &str) -> String {
     image::sha256_hex(&fs::read(path).unwrap())
 }
 
+/// What `go version -m` printed for a binary (committed beside each fixture).
+struct GoVersionM {
+    go: String,
+    main: Option<(String, String)>,
+    deps: Vec<(String, String)>,
+}
+
+impl GoVersionM {
+    /// The purls sbomkit must write: stdlib, the main module (no version when `(devel)` and no VCS
+    /// data) and every dependency at its original path and version.
+    fn purls(&self) -> Vec<String> {
+        let mut v = vec![format!(
+            "pkg:golang/stdlib@{}",
+            self.go.trim_start_matches("go")
+        )];
+        if let Some((path, version)) = &self.main {
+            if version == "(devel)" {
+                v.push(format!("pkg:golang/{path}"));
+            } else {
+                v.push(format!("pkg:golang/{path}@{version}"));
+            }
+        }
+        for (path, version) in &self.deps {
+            v.push(format!("pkg:golang/{path}@{version}"));
+        }
+        v
+    }
+}
+
+fn go_version_m(path: &str) -> GoVersionM {
+    let text = fs::read_to_string(path).unwrap();
+    let mut lines = text.lines();
+    let go = lines
+        .next()
+        .and_then(|l| l.split_once(": "))
+        .map(|(_, v)| v.trim().to_string())
+        .unwrap();
+    let mut out = GoVersionM {
+        go,
+        main: None,
+        deps: Vec::new(),
+    };
+    for line in lines {
+        let f: Vec<&str> = line.trim().split('\t').collect();
+        match f.as_slice() {
+            ["mod", path, version, ..] => out.main = Some((path.to_string(), version.to_string())),
+            ["dep", path, version, ..] => out.deps.push((path.to_string(), version.to_string())),
+            _ => {}
+        }
+    }
+    out
+}
+
 fn put(root: &Path, rel: &str, bytes: &[u8]) {
     let p = root.join(rel);
     fs::create_dir_all(p.parent().unwrap()).unwrap();
@@ -436,13 +489,22 @@ fn image_without_database_lists_its_static_binary() {
     sample("static-image.cdx.json", &cdx_bytes);
     sample("static-image.spdx.json", &spdx_bytes);
 
-    let names: Vec<&str> = components(&cdx)
+    // The binary (named by its main module), the Go standard library and every module `go version -m`
+    // lists; the whited-out binary, the truncated one and the script are not packages.
+    let expected = go_version_m("testdata/binaries/expected/test.elf.go-version-m.txt");
+    let mut want: Vec<String> = expected.purls();
+    want.push("test".into());
+    want.sort();
+    let mut got: Vec<String> = components(&cdx)
         .iter()
-        .filter_map(|c| c["name"].as_str())
+        .map(|c| match c["purl"].as_str() {
+            Some(p) => p.to_string(),
+            None => c["name"].as_str().unwrap().to_string(),
+        })
         .collect();
-    assert_eq!(names, ["app"], "{names:?}");
-    let app = component(&cdx, "app");
-    assert_eq!(app["type"], "application");
+    got.sort();
+    assert_eq!(got, want);
+    let app = component(&cdx, "test");
     assert_eq!(sha256_of(app), Some(image::sha256_hex(go)));
     assert_eq!(property(app, "sbomkit:elf:linkage"), Some("static"));
     assert_eq!(property(app, "sbomkit:layer"), Some(diff0.as_str()));
@@ -473,4 +535,94 @@ fn single_library_file_is_named_by_its_note() {
         property(c, "sbomkit:elf:needed-unresolved"),
         Some("libc.so.6 ld-linux-x86-64.so.2")
     );
+}
+
+/// Every module `go version -m` lists and every crate the cargo-auditable data lists, with exact
+/// versions, for each fixture binary placed in one root folder.
+#[test]
+fn folder_of_binaries_lists_every_module_and_crate() {
+    let go_bins = [
+        (
+            "testdata/binaries/go-hello",
+            "testdata/binaries/go-hello.go-version-m.txt",
+        ),
+        (
+            "testdata/binaries/go-hello-stripped",
+            "testdata/binaries/go-hello-stripped.go-version-m.txt",
+        ),
+        (
+            "testdata/binaries/go-hello-noshdr",
+            "testdata/binaries/go-hello-noshdr.go-version-m.txt",
+        ),
+        (
+            "testdata/binaries/third-party/age-keygen",
+            "testdata/binaries/third-party/age-keygen.go-version-m.txt",
+        ),
+        (
+            "testdata/fixtures/elf/go/test.elf",
+            "testdata/binaries/expected/test.elf.go-version-m.txt",
+        ),
+    ];
+    let rust_bins = [
+        (
+            "testdata/binaries/rust-hello",
+            "testdata/binaries/rust-hello.dep-v0.json",
+        ),
+        (
+            "testdata/fixtures/elf/rust/binary-with-vuln",
+            "testdata/binaries/expected/binary-with-vuln.dep-v0.json",
+        ),
+    ];
+    let dir = tempdir();
+    for (bin, _) in go_bins.iter().chain(rust_bins.iter()) {
+        let name = Path::new(bin).file_name().unwrap().to_str().unwrap();
+        put(
+            dir.path(),
+            &format!("usr/local/bin/{name}"),
+            &fs::read(bin).unwrap(),
+        );
+    }
+    let bytes = generate(
+        &format!("dir:{}", dir.path().display()),
+        &["-o", "cyclonedx-json"],
+    );
+    let doc = json(&bytes);
+    schema::assert_valid_cyclonedx(&doc);
+    sample("binaries-folder.cdx.json", &bytes);
+    let purls: Vec<&str> = components(&doc)
+        .iter()
+        .filter_map(|c| c["purl"].as_str())
+        .collect();
+
+    for (bin, listing) in go_bins {
+        let m = go_version_m(listing);
+        for (path, version) in &m.deps {
+            let want = format!("pkg:golang/{path}@{version}");
+            assert!(purls.contains(&want.as_str()), "{bin}: {want} missing");
+        }
+        let stdlib = format!("pkg:golang/stdlib@{}", m.go.trim_start_matches("go"));
+        assert!(purls.contains(&stdlib.as_str()), "{bin}: {stdlib} missing");
+        if let Some((path, _)) = &m.main {
+            let prefix = format!("pkg:golang/{path}");
+            assert!(
+                purls
+                    .iter()
+                    .any(|p| *p == prefix || p.starts_with(&format!("{prefix}@"))),
+                "{bin}: main module {path} missing"
+            );
+            // `(devel)` never appears in a purl.
+            assert!(!purls.iter().any(|p| p.contains("devel")), "{purls:?}");
+        }
+    }
+    for (bin, listing) in rust_bins {
+        let data: Value = serde_json::from_str(&fs::read_to_string(listing).unwrap()).unwrap();
+        for p in data["packages"].as_array().unwrap() {
+            let want = format!(
+                "pkg:cargo/{}@{}",
+                p["name"].as_str().unwrap(),
+                p["version"].as_str().unwrap()
+            );
+            assert!(purls.contains(&want.as_str()), "{bin}: {want} missing");
+        }
+    }
 }
