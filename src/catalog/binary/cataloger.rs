@@ -542,7 +542,8 @@ mod tests {
             .find(|p| p.id == "binary:/usr/bin/tool")
             .unwrap();
         assert_eq!(tool.kind, Some(PackageKind::Binary));
-        assert_eq!(tool.name, "tool");
+        // A Go binary is named by its main module (github.com/aquasecurity/test), not its file name.
+        assert_eq!(tool.name, "test");
         assert_eq!(tool.properties["sbomkit:elf:setuid"], "true");
         assert_eq!(tool.properties["sbomkit:elf:linkage"], "static");
         // The stub libc is no readable ELF: a warning naming it, nothing else.
