@@ -7,7 +7,7 @@ use std::process;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::attest::{self, bundle, dsse, keys, statement, verify};
+use crate::attest::{self, bundle, dsse, keyless, keys, statement, verify};
 use crate::error::{Error, ExitCode};
 use crate::format::{self, CycloneDxVersion, Format, WriteOptions};
 use crate::limits::Limits;
@@ -130,8 +130,23 @@ pub struct AttestArgs {
     /// What to attest: [SCHEME:]PATH, any source `generate` takes
     pub source: String,
     /// Private key file (sbomkit or cosign encrypted key, or PKCS#8 PEM)
-    #[arg(long, value_name = "KEY")]
-    pub key: PathBuf,
+    #[arg(long, value_name = "KEY", required_unless_present = "keyless", conflicts_with = "keyless")]
+    pub key: Option<PathBuf>,
+    /// Sign with an ephemeral key certified by Fulcio for an OIDC identity, logged to Rekor
+    #[arg(long, requires = "bundle")]
+    pub keyless: bool,
+    /// OIDC identity token for --keyless (default: the SIGSTORE_ID_TOKEN environment variable)
+    #[arg(long, value_name = "TOKEN", requires = "keyless")]
+    pub identity_token: Option<String>,
+    /// Fulcio instance for --keyless
+    #[arg(long, value_name = "URL", requires = "keyless", default_value = keyless::DEFAULT_FULCIO_URL)]
+    pub fulcio_url: String,
+    /// Rekor instance for --keyless
+    #[arg(long, value_name = "URL", requires = "keyless", default_value = keyless::DEFAULT_REKOR_URL)]
+    pub rekor_url: String,
+    /// RFC 3161 timestamp authority for --keyless (full URL of its timestamp endpoint)
+    #[arg(long, value_name = "URL", requires = "keyless")]
+    pub timestamp_url: Option<String>,
     /// SBOM format of the predicate
     #[arg(short = 'o', long = "format", value_name = "FORMAT", value_parser = ["spdx-json", "cyclonedx-json"])]
     pub format: Option<String>,
@@ -472,11 +487,47 @@ fn identities_of(spec: &SourceSpec, opts: &SourceOptions) -> Result<crate::model
     Ok(source::open(spec, opts, &keep_nothing, &NoProgress)?.subject)
 }
 
+/// How `attest` signs: a key file, or keylessly.
+enum Signer {
+    Key(keys::SigningKey),
+    Keyless(keyless::Keyless),
+}
+
+fn signer(args: &AttestArgs) -> Result<Signer, Error> {
+    if let Some(path) = &args.key {
+        let key_text = String::from_utf8(attest::read_limited(path)?)
+            .map_err(|_| key_error(path, "not a PEM text file".into()))?;
+        let key =
+            keys::read_private_key(&key_text, || password(false)).map_err(|m| key_error(path, m))?;
+        return Ok(Signer::Key(key));
+    }
+    let token = match &args.identity_token {
+        Some(t) => t.clone(),
+        None => std::env::var(keyless::TOKEN_ENV).unwrap_or_default(),
+    };
+    if token.trim().is_empty() {
+        return Err(Error::Usage(format!(
+            "--keyless needs an OIDC identity token: pass --identity-token TOKEN or set {}",
+            keyless::TOKEN_ENV
+        )));
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    keyless::Keyless::new(
+        &token,
+        &args.fulcio_url,
+        &args.rekor_url,
+        args.timestamp_url.as_deref(),
+        now,
+    )
+    .map(Signer::Keyless)
+    .map_err(|m| Error::Usage(format!("--keyless: {m}")))
+}
+
 fn attest_cmd(args: AttestArgs) -> Result<ExitCode, Error> {
-    let key_text = String::from_utf8(attest::read_limited(&args.key)?)
-        .map_err(|_| key_error(&args.key, "not a PEM text file".into()))?;
-    let key = keys::read_private_key(&key_text, || password(false))
-        .map_err(|m| key_error(&args.key, m))?;
+    // Checked before the scan: a bad key, token or URL should not wait for a large image.
+    let signer = signer(&args)?;
     let spec = SourceSpec::parse(&args.source);
     let source_opts = SourceOptions {
         image: args.image.clone(),
@@ -579,11 +630,18 @@ fn attest_cmd(args: AttestArgs) -> Result<ExitCode, Error> {
     let subjects = statement::subjects_for(&subject, &spec.path)
         .map_err(|m| attest::fail(ExitCode::Failure, m))?;
     let payload = statement::build(subjects, kind.predicate_type(), predicate);
-    let envelope = dsse::sign(dsse::IN_TOTO_PAYLOAD_TYPE, &payload, &key);
-    let doc = if args.bundle {
-        bundle::wrap(&envelope)
-    } else {
-        serde_json::to_value(&envelope).map_err(|e| Error::Other(e.to_string()))?
+    let doc = match &signer {
+        Signer::Key(key) => {
+            let envelope = dsse::sign(dsse::IN_TOTO_PAYLOAD_TYPE, &payload, key);
+            if args.bundle {
+                bundle::wrap(&envelope)
+            } else {
+                serde_json::to_value(&envelope).map_err(|e| Error::Other(e.to_string()))?
+            }
+        }
+        Signer::Keyless(k) => k
+            .sign(dsse::IN_TOTO_PAYLOAD_TYPE, &payload)
+            .map_err(|m| attest::fail(ExitCode::Failure, format!("keyless signing: {m}")))?,
     };
     let mut text = serde_json::to_vec(&doc).map_err(|e| Error::Other(e.to_string()))?;
     text.push(b'\n');

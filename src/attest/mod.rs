@@ -1,13 +1,15 @@
 //! Signed in-toto attestations: the Statement that wraps an SBOM ([`statement`]), the DSSE envelope
 //! that signs it ([`dsse`]), key files ([`keys`]), sigstore bundles ([`bundle`]) and the auditor's
-//! check of all of it ([`verify`]).
+//! check of all of it ([`verify`]); keyless signing through Fulcio and Rekor ([`keyless`]).
 //!
 //! Everything read here is untrusted: JSON is parsed with a size limit and duplicate keys refused
-//! ([`parse_json`]), nothing inside an envelope chooses a key or a URL, and no network is used.
+//! ([`parse_json`]), nothing inside an envelope chooses a key or a URL, and no network is used
+//! except by keyless signing, towards the services named on the command line.
 
 pub mod bundle;
 pub mod dsse;
 pub mod keys;
+pub mod keyless;
 pub mod schema;
 pub mod statement;
 pub mod verify;
