@@ -130,7 +130,12 @@ pub struct AttestArgs {
     /// What to attest: [SCHEME:]PATH, any source `generate` takes
     pub source: String,
     /// Private key file (sbomkit or cosign encrypted key, or PKCS#8 PEM)
-    #[arg(long, value_name = "KEY", required_unless_present = "keyless", conflicts_with = "keyless")]
+    #[arg(
+        long,
+        value_name = "KEY",
+        required_unless_present = "keyless",
+        conflicts_with = "keyless"
+    )]
     pub key: Option<PathBuf>,
     /// Sign with an ephemeral key certified by Fulcio for an OIDC identity, logged to Rekor
     #[arg(long, requires = "bundle")]
@@ -497,8 +502,8 @@ fn signer(args: &AttestArgs) -> Result<Signer, Error> {
     if let Some(path) = &args.key {
         let key_text = String::from_utf8(attest::read_limited(path)?)
             .map_err(|_| key_error(path, "not a PEM text file".into()))?;
-        let key =
-            keys::read_private_key(&key_text, || password(false)).map_err(|m| key_error(path, m))?;
+        let key = keys::read_private_key(&key_text, || password(false))
+            .map_err(|m| key_error(path, m))?;
         return Ok(Signer::Key(key));
     }
     let token = match &args.identity_token {

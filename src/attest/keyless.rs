@@ -88,9 +88,19 @@ impl Keyless {
             Some(tsa) => Some(tsa::timestamp(tsa, &signature)?),
             None => None,
         };
-        let entry =
-            rekor::upload_dsse(&self.rekor, &envelope_json, payload, &signature, &issued.leaf_pem)?;
-        Ok(bundle(&envelope, &issued.leaf, &entry, timestamp.as_deref()))
+        let entry = rekor::upload_dsse(
+            &self.rekor,
+            &envelope_json,
+            payload,
+            &signature,
+            &issued.leaf_pem,
+        )?;
+        Ok(bundle(
+            &envelope,
+            &issued.leaf,
+            &entry,
+            timestamp.as_deref(),
+        ))
     }
 }
 
@@ -137,9 +147,14 @@ mod tests {
         assert!(Keyless::new(&t, DEFAULT_FULCIO_URL, DEFAULT_REKOR_URL, None, 99).is_ok());
         let e = Keyless::new(&t, "http://fulcio.example", DEFAULT_REKOR_URL, None, 0).unwrap_err();
         assert!(e.starts_with("Fulcio URL"), "{e}");
-        let e =
-            Keyless::new(&t, DEFAULT_FULCIO_URL, DEFAULT_REKOR_URL, Some("http://tsa.example"), 0)
-                .unwrap_err();
+        let e = Keyless::new(
+            &t,
+            DEFAULT_FULCIO_URL,
+            DEFAULT_REKOR_URL,
+            Some("http://tsa.example"),
+            0,
+        )
+        .unwrap_err();
         assert!(e.starts_with("timestamp authority URL"), "{e}");
     }
 }

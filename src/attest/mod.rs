@@ -8,8 +8,8 @@
 
 pub mod bundle;
 pub mod dsse;
-pub mod keys;
 pub mod keyless;
+pub mod keys;
 pub mod schema;
 pub mod statement;
 pub mod verify;

@@ -89,7 +89,12 @@ pub fn request_certificate(
     claims: &TokenClaims,
 ) -> Result<Issued, String> {
     let body = serde_json::to_vec(&request_body(token, key, claims)).map_err(|e| e.to_string())?;
-    let reply = fulcio.post(SIGNING_CERT_PATH, "application/json", "application/json", &body)?;
+    let reply = fulcio.post(
+        SIGNING_CERT_PATH,
+        "application/json",
+        "application/json",
+        &body,
+    )?;
     if reply.status != 200 && reply.status != 201 {
         return Err(fulcio.status_error(SIGNING_CERT_PATH, &reply));
     }
@@ -196,7 +201,11 @@ mod tests {
             .as_str()
             .unwrap();
         let proof = STANDARD
-            .decode(body["publicKeyRequest"]["proofOfPossession"].as_str().unwrap())
+            .decode(
+                body["publicKeyRequest"]["proofOfPossession"]
+                    .as_str()
+                    .unwrap(),
+            )
             .unwrap();
         let vk = VerifyingKey::from_pem(pem).unwrap();
         assert!(vk.verify(b"a@b.example", &proof));
@@ -206,19 +215,27 @@ mod tests {
     #[test]
     fn bad_tokens_are_named() {
         assert!(TokenClaims::parse("abc").unwrap_err().contains("not a JWT"));
-        assert!(TokenClaims::parse("a.@@.c").unwrap_err().contains("base64url"));
+        assert!(TokenClaims::parse("a.@@.c")
+            .unwrap_err()
+            .contains("base64url"));
         let no_iss = jwt(&json!({"sub":"x"}));
         assert!(TokenClaims::parse(&no_iss).unwrap_err().contains("`iss`"));
     }
 
     #[test]
     fn responses_without_an_embedded_chain_are_refused() {
-        assert!(parse_response(b"{}").unwrap_err().contains("no certificate"));
+        assert!(parse_response(b"{}")
+            .unwrap_err()
+            .contains("no certificate"));
         let detached = br#"{"signedCertificateDetachedSct":{"chain":{"certificates":[]},"signedCertificateTimestamp":"AA=="}}"#;
-        assert!(parse_response(detached).unwrap_err().contains("detached SCT"));
+        assert!(parse_response(detached)
+            .unwrap_err()
+            .contains("detached SCT"));
         let empty = br#"{"signedCertificateEmbeddedSct":{"chain":{"certificates":[]}}}"#;
         assert!(parse_response(empty).unwrap_err().contains("empty"));
         let notpem = br#"{"signedCertificateEmbeddedSct":{"chain":{"certificates":["x"]}}}"#;
-        assert!(parse_response(notpem).unwrap_err().contains("certificate 1"));
+        assert!(parse_response(notpem)
+            .unwrap_err()
+            .contains("certificate 1"));
     }
 }

@@ -58,7 +58,13 @@ impl Service {
     }
 
     /// POSTs `body` to `path` and returns the reply; only transport failures are errors here.
-    pub fn post(&self, path: &str, content_type: &str, accept: &str, body: &[u8]) -> Result<Reply, String> {
+    pub fn post(
+        &self,
+        path: &str,
+        content_type: &str,
+        accept: &str,
+        body: &[u8],
+    ) -> Result<Reply, String> {
         let url = self.url(path);
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .timeout_global(Some(TIMEOUT))

@@ -62,8 +62,8 @@ pub fn upload_dsse(
     signature: &[u8],
     cert_pem: &str,
 ) -> Result<LogEntry, String> {
-    let body = serde_json::to_vec(&proposed_entry(envelope_json, cert_pem))
-        .map_err(|e| e.to_string())?;
+    let body =
+        serde_json::to_vec(&proposed_entry(envelope_json, cert_pem)).map_err(|e| e.to_string())?;
     let reply = rekor.post(ENTRIES_PATH, "application/json", "application/json", &body)?;
     if reply.status != 201 && reply.status != 200 {
         return Err(rekor.status_error(ENTRIES_PATH, &reply));
@@ -156,8 +156,7 @@ fn check_body(
     cert_pem: &str,
 ) -> Result<(), String> {
     let raw = STANDARD.decode(&entry.body).map_err(|e| e.to_string())?;
-    let body: Value =
-        serde_json::from_slice(&raw).map_err(|e| format!("body is not JSON: {e}"))?;
+    let body: Value = serde_json::from_slice(&raw).map_err(|e| format!("body is not JSON: {e}"))?;
     if body.get("kind").and_then(Value::as_str) != Some("dsse")
         || body.get("apiVersion").and_then(Value::as_str) != Some("0.0.1")
     {
@@ -313,13 +312,31 @@ mod tests {
                 );
                 let other = (m + 1) % size;
                 if other != m {
-                    assert!(!verify_inclusion(other as u64, size as u64, &leaves[m], &p, &root));
+                    assert!(!verify_inclusion(
+                        other as u64,
+                        size as u64,
+                        &leaves[m],
+                        &p,
+                        &root
+                    ));
                 }
                 let mut bad_root = root;
                 bad_root[0] ^= 1;
-                assert!(!verify_inclusion(m as u64, size as u64, &leaves[m], &p, &bad_root));
+                assert!(!verify_inclusion(
+                    m as u64,
+                    size as u64,
+                    &leaves[m],
+                    &p,
+                    &bad_root
+                ));
                 if !p.is_empty() {
-                    assert!(!verify_inclusion(m as u64, size as u64, &leaves[m], &p[1..], &root));
+                    assert!(!verify_inclusion(
+                        m as u64,
+                        size as u64,
+                        &leaves[m],
+                        &p[1..],
+                        &root
+                    ));
                 }
             }
         }
@@ -328,7 +345,9 @@ mod tests {
 
     #[test]
     fn responses_are_read_strictly() {
-        assert!(parse_response(b"[]").unwrap_err().contains("not a JSON object"));
+        assert!(parse_response(b"[]")
+            .unwrap_err()
+            .contains("not a JSON object"));
         assert!(parse_response(b"{}").unwrap_err().contains("0 entries"));
         let no_proof = br#"{"u":{"body":"e30=","integratedTime":1,"logID":"00","logIndex":0,"verification":{"signedEntryTimestamp":"AA=="}}}"#;
         assert!(parse_response(no_proof)

@@ -164,7 +164,9 @@ impl<'a> Der<'a> {
     fn next(&mut self, tag: u8, what: &str) -> Result<&'a [u8], String> {
         match self.any()? {
             Some((t, v)) if t == tag => Ok(v),
-            Some((t, _)) => Err(format!("{what}: expected DER tag {tag:#04x}, found {t:#04x}")),
+            Some((t, _)) => Err(format!(
+                "{what}: expected DER tag {tag:#04x}, found {t:#04x}"
+            )),
             None => Err(format!("{what}: missing")),
         }
     }
@@ -220,11 +222,19 @@ mod tests {
     fn refusals_and_garbage_are_errors_not_panics() {
         let refused = tlv(
             0x30,
-            &tlv(0x30, &[tlv(0x02, &[2]), tlv(0x30, &tlv(0x0c, b"bad alg"))].concat()),
+            &tlv(
+                0x30,
+                &[tlv(0x02, &[2]), tlv(0x30, &tlv(0x0c, b"bad alg"))].concat(),
+            ),
         );
         let e = check_response(&refused, &[0; 32], &[0; 8]).unwrap_err();
         assert!(e.contains("refused (PKIStatus 2): bad alg"), "{e}");
-        for junk in [&b""[..], b"\x30", b"\x30\x84\xff\xff\xff\xff", b"\x30\x02\x30\x00"] {
+        for junk in [
+            &b""[..],
+            b"\x30",
+            b"\x30\x84\xff\xff\xff\xff",
+            b"\x30\x02\x30\x00",
+        ] {
             assert!(check_response(junk, &[0; 32], &[0; 8]).is_err());
         }
     }
