@@ -39,7 +39,7 @@ pub enum Command {
     /// Write a key pair for signing attestations (cosign's encrypted key format)
     #[command(after_help = KEYGEN_HELP)]
     Keygen(KeygenArgs),
-    /// Write a signed in-toto attestation (DSSE envelope) carrying the SBOM of SOURCE
+    /// Write a signed in-toto attestation (DSSE envelope) carrying the SBOM of SOURCE, with a key or keylessly
     #[command(after_help = ATTEST_HELP)]
     Attest(AttestArgs),
     /// Check a signed SBOM attestation offline against a public key and, optionally, the image
@@ -72,14 +72,21 @@ bundle v0.3 (publicKey.hint = the keyid, no transparency log entries).
 COSIGN PRIVATE KEY`) and unencrypted PKCS#8 `PRIVATE KEY` files: ECDSA P-256, P-384, Ed25519.
 The password comes from SBOMKIT_PASSWORD, else COSIGN_PASSWORD, else a prompt on the terminal.
 
+--keyless (with --bundle) signs with an ephemeral ECDSA P-256 key held in memory only: Fulcio
+(--fulcio-url, default https://fulcio.sigstore.dev) certifies it for the identity of the OIDC token
+(--identity-token, else SIGSTORE_ID_TOKEN), Rekor (--rekor-url, default https://rekor.sigstore.dev) logs the
+envelope as a dsse entry, and with --timestamp-url an RFC 3161 authority timestamps the signature. The bundle
+holds the leaf certificate, the log entry (signed entry timestamp, inclusion proof, checkpoint) and the
+timestamp. URLs must use https, except http to a loopback address.
+
 With --predicate the SBOM must describe SOURCE: a SHA-256 digest of its root component (CycloneDX
 metadata.component, the package an SPDX document DESCRIBES: checksums, purl, sbomkit properties) must be
 one of SOURCE's digests, else nothing is signed.
 
 Exit codes:
   0   success
-  1   the source or the key could not be read
-  2   wrong usage
+  1   the source or the key could not be read; --keyless: Fulcio, Rekor or the timestamp authority failed
+  2   wrong usage (also: --keyless without an identity token, or with a non-https URL)
   11  --predicate: the SBOM describes another artifact than SOURCE
   13  --predicate: the file is not an SPDX or CycloneDX JSON document";
 

@@ -1008,7 +1008,7 @@ fn tsa(pki: &Pki, req: &[u8]) -> Result<Vec<u8>, String> {
         0x30,
         &tlv(0x30, &tlv(0x30, &tlv(0x04, &Sha256::digest(&pki.tsa_der)))),
     );
-    let mut attrs = vec![
+    let mut attrs = [
         attr("1.2.840.113549.1.9.3", oid_der("1.2.840.113549.1.9.16.1.4")),
         attr(
             "1.2.840.113549.1.9.4",
