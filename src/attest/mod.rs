@@ -9,6 +9,7 @@ pub mod bundle;
 pub mod dsse;
 pub mod keys;
 pub mod schema;
+pub mod sigstore;
 pub mod statement;
 pub mod verify;
 
