@@ -480,7 +480,7 @@ fn made_integrated_time_in_the_future_or_outside_the_certificate_is_refused() {
     let far = 4_000_000_000; // 2096
     let spec = LeafSpec {
         not_before: T0 - 60,
-        not_after: 2_524_608_000, // 2050-01-01, the end of UTCTime
+        not_after: 2_524_607_999, // 2049-12-31T23:59:59Z, the end of UTCTime
         ..LeafSpec::default()
     };
     let m = message_bundle(&ts, &spec, &EntrySpec { time: far, ..EntrySpec::default() }, &[]);

@@ -444,7 +444,7 @@ impl TestSigstore {
             gen.second()
         );
         let sha256 = oid("2.16.840.1.101.3.4.2.1").to_der().unwrap();
-        let imprint = [tlv(0x30, &tlv(0x30, &sha256)), tlv(0x04, &Sha256::digest(signature))].concat();
+        let imprint = [tlv(0x30, &sha256), tlv(0x04, &Sha256::digest(signature))].concat();
         let tst = tlv(
             0x30,
             &[
