@@ -96,6 +96,12 @@ envelopes (.intoto.jsonl, as `cosign verify-attestation` prints them): one envel
 is enough. Nothing in the attestation is trusted: only the key given verifies it, no URL is fetched, and
 JSON with duplicate keys or over 64 MiB is refused.
 
+Keyless bundles (a Fulcio certificate instead of a key) are checked with --certificate-identity and
+--certificate-oidc-issuer against --trusted-root (default: the public-good root built in), exactly as
+`verify-bundle` does: certificate chain, SCT, identity, signature, transparency log and time, reported
+as the `signature` check. --key and the identity flags may be given together: key-based envelopes are
+then checked with the key and keyless bundles with the identity.
+
 Checks, each reported as pass, fail or not checked:
   envelope       the DSSE envelope is well formed
   signature      a signature verifies over the DSSE PAE with --key (ECDSA P-256/P-384 DER or raw r||s,
@@ -117,7 +123,10 @@ Exit codes:
   11  the attestation is about another artifact than --image
   12  the predicate has the wrong type or does not validate against its schema
   13  the attestation is malformed (not an envelope/bundle, bad base64, wrong payloadType, not a
-      Statement, duplicate JSON keys, too large)";
+      Statement, duplicate JSON keys, too large)
+  14  keyless: the certificate does not chain to the trusted root, its SCT does not verify, or it
+      names another identity or OIDC issuer
+  15  keyless: the transparency log entry, a timestamp or the signing time does not hold";
 
 const VERIFY_BUNDLE_HELP: &str = "\
 ARTIFACT is a file (hashed with SHA-256) or `sha256:<64 hex>`. The bundle (media types
@@ -254,8 +263,14 @@ pub struct VerifyArgs {
     /// The attestation: DSSE envelope, sigstore bundle, or JSON Lines of envelopes
     pub attestation: PathBuf,
     /// Public key (PEM SubjectPublicKeyInfo, as `sbomkit keygen` and cosign write it)
-    #[arg(long, value_name = "PUB")]
-    pub key: PathBuf,
+    #[arg(
+        long,
+        value_name = "PUB",
+        required_unless_present = "certificate_identity"
+    )]
+    pub key: Option<PathBuf>,
+    #[command(flatten)]
+    pub keyless: KeylessArgs,
     /// The image or file the attestation must be about: [SCHEME:]PATH, any source `generate` takes
     #[arg(long, value_name = "SOURCE")]
     pub image: Option<String>,
@@ -700,10 +715,31 @@ fn emit(path: Option<&Path>, bytes: &[u8]) -> Result<(), Error> {
 }
 
 fn verify_cmd(args: VerifyArgs) -> Result<ExitCode, Error> {
-    let key_bytes = attest::read_limited(&args.key)?;
-    let key_text = String::from_utf8(key_bytes)
-        .map_err(|_| key_error(&args.key, "not a PEM text file".into()))?;
-    let key = keys::VerifyingKey::from_pem(&key_text).map_err(|m| key_error(&args.key, m))?;
+    let key = match &args.key {
+        Some(p) => {
+            let text = String::from_utf8(attest::read_limited(p)?)
+                .map_err(|_| key_error(p, "not a PEM text file".into()))?;
+            Some(keys::VerifyingKey::from_pem(&text).map_err(|m| key_error(p, m))?)
+        }
+        None => None,
+    };
+    let trust = match &args.keyless.certificate_identity {
+        Some(_) => Some(args.keyless.trusted_root()?),
+        None => None,
+    };
+    let keyless = match (
+        &args.keyless.certificate_identity,
+        &args.keyless.certificate_oidc_issuer,
+        &trust,
+    ) {
+        (Some(identity), Some(issuer), Some(trust)) => Some(verify::Keyless {
+            identity,
+            issuer,
+            trust,
+            now: now(),
+        }),
+        _ => None,
+    };
     let bytes = attest::read_limited(&args.attestation)?;
     let target = match &args.image {
         Some(image) => {
@@ -720,7 +756,8 @@ fn verify_cmd(args: VerifyArgs) -> Result<ExitCode, Error> {
         None => None,
     };
     let opts = verify::Options {
-        key: &key,
+        key: key.as_ref(),
+        keyless,
         target: target.as_ref(),
         want_type: args.predicate_type.as_deref().map(statement::resolve_type),
     };

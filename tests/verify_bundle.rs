@@ -55,12 +55,22 @@ fn run(dir: &Path, bundle: &Value, args: &[&str], artifact: &str) -> (i32, Strin
 }
 
 fn keyless<'a>(id: &'a str, issuer: &'a str) -> Vec<&'a str> {
-    vec!["--certificate-identity", id, "--certificate-oidc-issuer", issuer]
+    vec![
+        "--certificate-identity",
+        id,
+        "--certificate-oidc-issuer",
+        issuer,
+    ]
 }
 
 fn cosign(bundle: &Value) -> (i32, String) {
     let d = tempfile::tempdir().unwrap();
-    run(d.path(), bundle, &keyless(COSIGN_ID, GITHUB_OAUTH), COSIGN_SUBJECT)
+    run(
+        d.path(),
+        bundle,
+        &keyless(COSIGN_ID, GITHUB_OAUTH),
+        COSIGN_SUBJECT,
+    )
 }
 
 fn assert_refused(r: (i32, String), code: i32, words: &str) {
@@ -79,11 +89,29 @@ fn b64_mut(v: &mut Value, ptr: &str, f: impl FnOnce(&mut Vec<u8>)) {
 #[test]
 fn real_bundles_verify_with_their_identity() {
     let d = tempfile::tempdir().unwrap();
-    let r = run(d.path(), &load(COSIGN), &keyless(COSIGN_ID, GITHUB_OAUTH), COSIGN_SUBJECT);
+    let r = run(
+        d.path(),
+        &load(COSIGN),
+        &keyless(COSIGN_ID, GITHUB_OAUTH),
+        COSIGN_SUBJECT,
+    );
     assert_eq!(r.0, 0, "{}", r.1);
-    assert!(r.1.contains("SCT from https://ctfe.sigstore.dev/2022"), "{}", r.1);
-    assert!(r.1.contains("inclusion proof of leaf 53604734 in a tree of 53604735"), "{}", r.1);
-    let r = run(d.path(), &load(TRIVY), &keyless(TRIVY_ID, GITHUB_OAUTH), TRIVY_SUBJECT);
+    assert!(
+        r.1.contains("SCT from https://ctfe.sigstore.dev/2022"),
+        "{}",
+        r.1
+    );
+    assert!(
+        r.1.contains("inclusion proof of leaf 53604734 in a tree of 53604735"),
+        "{}",
+        r.1
+    );
+    let r = run(
+        d.path(),
+        &load(TRIVY),
+        &keyless(TRIVY_ID, GITHUB_OAUTH),
+        TRIVY_SUBJECT,
+    );
     assert_eq!(r.0, 0, "{}", r.1);
     // The same with the trusted root given explicitly, and a JSON report.
     let mut args = keyless(TRIVY_ID, GITHUB_OAUTH);
@@ -99,15 +127,33 @@ fn real_bundles_verify_with_their_identity() {
 #[test]
 fn another_identity_or_issuer_is_refused() {
     let d = tempfile::tempdir().unwrap();
-    let r = run(d.path(), &load(COSIGN), &keyless("someone@else.com", GITHUB_OAUTH), COSIGN_SUBJECT);
+    let r = run(
+        d.path(),
+        &load(COSIGN),
+        &keyless("someone@else.com", GITHUB_OAUTH),
+        COSIGN_SUBJECT,
+    );
     assert_refused(r, 14, "identity mismatch");
-    let r = run(d.path(), &load(COSIGN), &keyless(COSIGN_ID, "https://accounts.google.com"), COSIGN_SUBJECT);
+    let r = run(
+        d.path(),
+        &load(COSIGN),
+        &keyless(COSIGN_ID, "https://accounts.google.com"),
+        COSIGN_SUBJECT,
+    );
     assert_refused(r, 14, "issuer mismatch");
     // A prefix of the identity is not the identity.
-    let r = run(d.path(), &load(COSIGN), &keyless("cody@soyland.co", GITHUB_OAUTH), COSIGN_SUBJECT);
+    let r = run(
+        d.path(),
+        &load(COSIGN),
+        &keyless("cody@soyland.co", GITHUB_OAUTH),
+        COSIGN_SUBJECT,
+    );
     assert_refused(r, 14, "identity mismatch");
     // A key cannot verify a keyless bundle.
-    let key = root().join("testdata/fixtures/sigstore/python-cosign-p256.pub").display().to_string();
+    let key = root()
+        .join("testdata/fixtures/sigstore/python-cosign-p256.pub")
+        .display()
+        .to_string();
     let r = run(d.path(), &load(COSIGN), &["--key", &key], COSIGN_SUBJECT);
     assert_refused(r, 14, "keyless");
 }
@@ -132,21 +178,37 @@ fn flipped_payload_byte_is_refused() {
 #[test]
 fn wrong_artifact_is_refused() {
     let d = tempfile::tempdir().unwrap();
-    let r = run(d.path(), &load(COSIGN), &keyless(COSIGN_ID, GITHUB_OAUTH), TRIVY_SUBJECT);
+    let r = run(
+        d.path(),
+        &load(COSIGN),
+        &keyless(COSIGN_ID, GITHUB_OAUTH),
+        TRIVY_SUBJECT,
+    );
     assert_refused(r, 11, "no subject of the statement is sha256:ea9c657c");
     // A file artifact is hashed: this one is not the subject either.
     std::fs::write(d.path().join("artifact.bin"), b"not the image").unwrap();
-    let r = run(d.path(), &load(COSIGN), &keyless(COSIGN_ID, GITHUB_OAUTH), "artifact.bin");
+    let r = run(
+        d.path(),
+        &load(COSIGN),
+        &keyless(COSIGN_ID, GITHUB_OAUTH),
+        "artifact.bin",
+    );
     assert_refused(r, 11, "no subject");
 }
 
 #[test]
 fn certificate_swapped_for_another_is_refused() {
     let mut b = load(COSIGN);
-    b["verificationMaterial"]["certificate"] = load(TRIVY)["verificationMaterial"]["certificate"].clone();
+    b["verificationMaterial"]["certificate"] =
+        load(TRIVY)["verificationMaterial"]["certificate"].clone();
     // The other certificate is a genuine Fulcio one for its own identity: the signature fails.
     let d = tempfile::tempdir().unwrap();
-    let r = run(d.path(), &b, &keyless(TRIVY_ID, GITHUB_OAUTH), COSIGN_SUBJECT);
+    let r = run(
+        d.path(),
+        &b,
+        &keyless(TRIVY_ID, GITHUB_OAUTH),
+        COSIGN_SUBJECT,
+    );
     assert_refused(r, 10, "signature");
     // And under the original identity the certificate is refused first.
     assert_refused(cosign(&b), 14, "identity mismatch");
@@ -167,7 +229,10 @@ fn as_v02_chain(extra: &[Value]) -> Value {
     vm.remove("certificate");
     let mut certs = vec![leaf];
     certs.extend(extra.iter().cloned());
-    vm.insert("x509CertificateChain".into(), json!({ "certificates": certs }));
+    vm.insert(
+        "x509CertificateChain".into(),
+        json!({ "certificates": certs }),
+    );
     b["mediaType"] = json!("application/vnd.dev.sigstore.bundle+json;version=0.2");
     b
 }
@@ -182,8 +247,12 @@ fn v02_chain_verifies_but_an_embedded_root_is_refused() {
 
 /// The offset of the SCT list extension's OID in a certificate.
 fn sct_offset(der: &[u8]) -> usize {
-    let oid = [0x06, 0x0a, 0x2b, 0x06, 0x01, 0x04, 0x01, 0xd6, 0x79, 0x02, 0x04, 0x02];
-    der.windows(oid.len()).position(|w| w == oid).expect("an SCT extension")
+    let oid = [
+        0x06, 0x0a, 0x2b, 0x06, 0x01, 0x04, 0x01, 0xd6, 0x79, 0x02, 0x04, 0x02,
+    ];
+    der.windows(oid.len())
+        .position(|w| w == oid)
+        .expect("an SCT extension")
 }
 
 #[test]
@@ -210,31 +279,45 @@ fn removed_sct_is_refused() {
 #[test]
 fn altered_log_body_is_refused() {
     let mut b = load(COSIGN);
-    b64_mut(&mut b, "/verificationMaterial/tlogEntries/0/canonicalizedBody", |body| {
-        let mut v: Value = serde_json::from_slice(body).unwrap();
-        v["spec"]["payloadHash"]["value"] = json!("00".repeat(32));
-        *body = serde_json::to_vec(&v).unwrap();
-    });
+    b64_mut(
+        &mut b,
+        "/verificationMaterial/tlogEntries/0/canonicalizedBody",
+        |body| {
+            let mut v: Value = serde_json::from_slice(body).unwrap();
+            v["spec"]["payloadHash"]["value"] = json!("00".repeat(32));
+            *body = serde_json::to_vec(&v).unwrap();
+        },
+    );
     assert_refused(cosign(&b), 15, "payload hash");
     // A body kept intact but for whitespace no longer matches the SET.
     let mut b = load(COSIGN);
-    b64_mut(&mut b, "/verificationMaterial/tlogEntries/0/canonicalizedBody", |body| body.push(b' '));
+    b64_mut(
+        &mut b,
+        "/verificationMaterial/tlogEntries/0/canonicalizedBody",
+        |body| body.push(b' '),
+    );
     assert_refused(cosign(&b), 15, "signed entry timestamp");
 }
 
 #[test]
 fn flipped_set_is_refused() {
     let mut b = load(COSIGN);
-    b64_mut(&mut b, "/verificationMaterial/tlogEntries/0/inclusionPromise/signedEntryTimestamp", |s| {
-        s[20] ^= 1
-    });
+    b64_mut(
+        &mut b,
+        "/verificationMaterial/tlogEntries/0/inclusionPromise/signedEntryTimestamp",
+        |s| s[20] ^= 1,
+    );
     assert_refused(cosign(&b), 15, "signed entry timestamp does not verify");
 }
 
 #[test]
 fn altered_inclusion_proof_is_refused() {
     let mut b = load(COSIGN);
-    b64_mut(&mut b, "/verificationMaterial/tlogEntries/0/inclusionProof/hashes/3", |h| h[0] ^= 1);
+    b64_mut(
+        &mut b,
+        "/verificationMaterial/tlogEntries/0/inclusionProof/hashes/3",
+        |h| h[0] ^= 1,
+    );
     assert_refused(cosign(&b), 15, "inclusion proof leads to root");
     let mut b = load(COSIGN);
     b["verificationMaterial"]["tlogEntries"][0]["inclusionProof"]["logIndex"] = json!("53604733");
@@ -250,7 +333,8 @@ fn altered_checkpoint_is_refused() {
             .to_string()
     };
     let set_note = |b: &mut Value, n: String| {
-        b["verificationMaterial"]["tlogEntries"][0]["inclusionProof"]["checkpoint"]["envelope"] = json!(n);
+        b["verificationMaterial"]["tlogEntries"][0]["inclusionProof"]["checkpoint"]["envelope"] =
+            json!(n);
     };
     // Signature altered.
     let mut b = load(COSIGN);
@@ -259,11 +343,20 @@ fn altered_checkpoint_is_refused() {
     let b64 = sig.trim_end().rsplit_once(' ').unwrap().1;
     let mut raw = STANDARD.decode(b64).unwrap();
     raw[30] ^= 1;
-    set_note(&mut b, format!("{text}\n\n\u{2014} rekor.sigstore.dev {}\n", STANDARD.encode(raw)));
+    set_note(
+        &mut b,
+        format!(
+            "{text}\n\n\u{2014} rekor.sigstore.dev {}\n",
+            STANDARD.encode(raw)
+        ),
+    );
     assert_refused(cosign(&b), 15, "no checkpoint signature verifies");
     // Root hash changed in the note: its signature no longer holds.
     let mut b = load(COSIGN);
-    let n = note(&mut b).replace("nd/V1IEweXlu0reIQGaGK1d51xW4Rj8fUyTrmcUkrMY=", "ne/V1IEweXlu0reIQGaGK1d51xW4Rj8fUyTrmcUkrMY=");
+    let n = note(&mut b).replace(
+        "nd/V1IEweXlu0reIQGaGK1d51xW4Rj8fUyTrmcUkrMY=",
+        "ne/V1IEweXlu0reIQGaGK1d51xW4Rj8fUyTrmcUkrMY=",
+    );
     set_note(&mut b, n);
     assert_refused(cosign(&b), 15, "checkpoint");
     // Another signer's line alone is not the log's signature; beside the log's line it is ignored.
@@ -303,25 +396,52 @@ fn unknown_or_missing_media_type_is_refused() {
 fn trusted_root_lacking_the_ca_or_the_log_is_refused() {
     let d = tempfile::tempdir().unwrap();
     let mut tr = load(PROD_ROOT);
-    tr["certificateAuthorities"].as_array_mut().unwrap().remove(1);
-    std::fs::write(d.path().join("no-ca.json"), serde_json::to_vec(&tr).unwrap()).unwrap();
+    tr["certificateAuthorities"]
+        .as_array_mut()
+        .unwrap()
+        .remove(1);
+    std::fs::write(
+        d.path().join("no-ca.json"),
+        serde_json::to_vec(&tr).unwrap(),
+    )
+    .unwrap();
     let mut args = keyless(COSIGN_ID, GITHUB_OAUTH);
     args.extend(["--trusted-root", "no-ca.json"]);
-    assert_refused(run(d.path(), &load(COSIGN), &args, COSIGN_SUBJECT), 14, "does not chain");
+    assert_refused(
+        run(d.path(), &load(COSIGN), &args, COSIGN_SUBJECT),
+        14,
+        "does not chain",
+    );
 
     let mut tr = load(PROD_ROOT);
     tr["tlogs"].as_array_mut().unwrap().remove(0);
-    std::fs::write(d.path().join("no-log.json"), serde_json::to_vec(&tr).unwrap()).unwrap();
+    std::fs::write(
+        d.path().join("no-log.json"),
+        serde_json::to_vec(&tr).unwrap(),
+    )
+    .unwrap();
     let mut args = keyless(COSIGN_ID, GITHUB_OAUTH);
     args.extend(["--trusted-root", "no-log.json"]);
-    assert_refused(run(d.path(), &load(COSIGN), &args, COSIGN_SUBJECT), 15, "not a transparency log of the trusted root");
+    assert_refused(
+        run(d.path(), &load(COSIGN), &args, COSIGN_SUBJECT),
+        15,
+        "not a transparency log of the trusted root",
+    );
 
     let mut tr = load(PROD_ROOT);
     tr["ctlogs"].as_array_mut().unwrap().clear();
-    std::fs::write(d.path().join("no-ct.json"), serde_json::to_vec(&tr).unwrap()).unwrap();
+    std::fs::write(
+        d.path().join("no-ct.json"),
+        serde_json::to_vec(&tr).unwrap(),
+    )
+    .unwrap();
     let mut args = keyless(COSIGN_ID, GITHUB_OAUTH);
     args.extend(["--trusted-root", "no-ct.json"]);
-    assert_refused(run(d.path(), &load(COSIGN), &args, COSIGN_SUBJECT), 14, "no SCT verifies");
+    assert_refused(
+        run(d.path(), &load(COSIGN), &args, COSIGN_SUBJECT),
+        14,
+        "no SCT verifies",
+    );
 }
 
 #[test]
@@ -334,9 +454,19 @@ fn a_keyless_bundle_without_log_entry_is_refused() {
 #[test]
 fn usage_errors() {
     let d = tempfile::tempdir().unwrap();
-    let r = run(d.path(), &load(COSIGN), &["--certificate-identity", COSIGN_ID], COSIGN_SUBJECT);
+    let r = run(
+        d.path(),
+        &load(COSIGN),
+        &["--certificate-identity", COSIGN_ID],
+        COSIGN_SUBJECT,
+    );
     assert_eq!(r.0, 2, "{}", r.1);
-    let r = run(d.path(), &load(COSIGN), &keyless(COSIGN_ID, GITHUB_OAUTH), "sha256:abcd");
+    let r = run(
+        d.path(),
+        &load(COSIGN),
+        &keyless(COSIGN_ID, GITHUB_OAUTH),
+        "sha256:abcd",
+    );
     assert_ne!(r.0, 0, "{}", r.1);
 }
 
@@ -385,7 +515,11 @@ impl Default for EntrySpec {
 fn message_bundle(ts: &TestSigstore, leaf: &LeafSpec, e: &EntrySpec, stamps: &[i64]) -> Made {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("artifact.bin"), ARTIFACT).unwrap();
-    std::fs::write(dir.path().join("root.json"), serde_json::to_vec(&ts.trusted_root()).unwrap()).unwrap();
+    std::fs::write(
+        dir.path().join("root.json"),
+        serde_json::to_vec(&ts.trusted_root()).unwrap(),
+    )
+    .unwrap();
     let (key, cert) = ts.leaf(leaf);
     let sig = key.sign(ARTIFACT);
     let digest = Sha256::digest(ARTIFACT);
@@ -402,7 +536,14 @@ fn message_bundle(ts: &TestSigstore, leaf: &LeafSpec, e: &EntrySpec, stamps: &[i
     };
     let body = serde_json::to_vec(&body).unwrap();
     let version = if e.v2 { "0.0.2" } else { "0.0.1" };
-    let entry = ts.entry("hashedrekord", version, &body, if e.v2 { 0 } else { e.time }, e.set, e.proof);
+    let entry = ts.entry(
+        "hashedrekord",
+        version,
+        &body,
+        if e.v2 { 0 } else { e.time },
+        e.set,
+        e.proof,
+    );
     let stamps: Vec<Value> = stamps
         .iter()
         .map(|&t| json!({"signedTimestamp": STANDARD.encode(ts.timestamp(&sig, t))}))
@@ -431,9 +572,18 @@ fn made_message_signature_with_hashedrekord_verifies() {
     assert!(r.1.contains("hashedrekord 0.0.1 body matches"), "{}", r.1);
     // Another file is another artifact.
     std::fs::write(m.dir.path().join("artifact.bin"), b"something else").unwrap();
-    assert_refused(m.verify(TEST_ID, TEST_ISSUER), 11, "the bundle signs sha256:");
+    assert_refused(
+        m.verify(TEST_ID, TEST_ISSUER),
+        11,
+        "the bundle signs sha256:",
+    );
     // Without the trusted root that made it, the production root refuses the certificate.
-    let r = run(m.dir.path(), &m.bundle, &keyless(TEST_ID, TEST_ISSUER), "artifact.bin");
+    let r = run(
+        m.dir.path(),
+        &m.bundle,
+        &keyless(TEST_ID, TEST_ISSUER),
+        "artifact.bin",
+    );
     assert_refused(r, 14, "does not chain");
 }
 
@@ -448,8 +598,16 @@ fn made_uri_identity_and_both_issuer_extensions() {
         ..LeafSpec::default()
     };
     let m = message_bundle(&ts, &spec, &EntrySpec::default(), &[]);
-    assert_eq!(m.verify(wf, "https://token.actions.githubusercontent.com").0, 0);
-    assert_refused(m.verify(TEST_ID, "https://token.actions.githubusercontent.com"), 14, "identity mismatch");
+    assert_eq!(
+        m.verify(wf, "https://token.actions.githubusercontent.com")
+            .0,
+        0
+    );
+    assert_refused(
+        m.verify(TEST_ID, "https://token.actions.githubusercontent.com"),
+        14,
+        "identity mismatch",
+    );
     let spec = LeafSpec {
         issuer_v1: Some("https://other.example"),
         ..LeafSpec::default()
@@ -465,10 +623,24 @@ fn made_sct_cases() {
         sct,
         ..LeafSpec::default()
     };
-    let m = message_bundle(&ts, &with(SctMode::WithExtensions), &EntrySpec::default(), &[]);
-    assert_eq!(m.verify(TEST_ID, TEST_ISSUER).0, 0, "an SCT with extensions verifies");
+    let m = message_bundle(
+        &ts,
+        &with(SctMode::WithExtensions),
+        &EntrySpec::default(),
+        &[],
+    );
+    assert_eq!(
+        m.verify(TEST_ID, TEST_ISSUER).0,
+        0,
+        "an SCT with extensions verifies"
+    );
     // A certificate properly signed by the CA but whose SCT signature is wrong.
-    let m = message_bundle(&ts, &with(SctMode::BadSignature), &EntrySpec::default(), &[]);
+    let m = message_bundle(
+        &ts,
+        &with(SctMode::BadSignature),
+        &EntrySpec::default(),
+        &[],
+    );
     assert_refused(m.verify(TEST_ID, TEST_ISSUER), 14, "no SCT verifies");
     let m = message_bundle(&ts, &with(SctMode::None), &EntrySpec::default(), &[]);
     assert_refused(m.verify(TEST_ID, TEST_ISSUER), 14, "no embedded SCT");
@@ -483,14 +655,54 @@ fn made_integrated_time_in_the_future_or_outside_the_certificate_is_refused() {
         not_after: 2_524_607_999, // 2049-12-31T23:59:59Z, the end of UTCTime
         ..LeafSpec::default()
     };
-    let m = message_bundle(&ts, &spec, &EntrySpec { time: far, ..EntrySpec::default() }, &[]);
+    let m = message_bundle(
+        &ts,
+        &spec,
+        &EntrySpec {
+            time: far,
+            ..EntrySpec::default()
+        },
+        &[],
+    );
     assert_refused(m.verify(TEST_ID, TEST_ISSUER), 15, "in the future");
-    let m = message_bundle(&ts, &LeafSpec::default(), &EntrySpec { time: T0 + 3600, ..EntrySpec::default() }, &[]);
-    assert_refused(m.verify(TEST_ID, TEST_ISSUER), 15, "not at the signing time");
-    let m = message_bundle(&ts, &LeafSpec::default(), &EntrySpec { time: T0 - 3600, ..EntrySpec::default() }, &[]);
-    assert_refused(m.verify(TEST_ID, TEST_ISSUER), 15, "not at the signing time");
+    let m = message_bundle(
+        &ts,
+        &LeafSpec::default(),
+        &EntrySpec {
+            time: T0 + 3600,
+            ..EntrySpec::default()
+        },
+        &[],
+    );
+    assert_refused(
+        m.verify(TEST_ID, TEST_ISSUER),
+        15,
+        "not at the signing time",
+    );
+    let m = message_bundle(
+        &ts,
+        &LeafSpec::default(),
+        &EntrySpec {
+            time: T0 - 3600,
+            ..EntrySpec::default()
+        },
+        &[],
+    );
+    assert_refused(
+        m.verify(TEST_ID, TEST_ISSUER),
+        15,
+        "not at the signing time",
+    );
     // The validity end is inclusive.
-    let m = message_bundle(&ts, &LeafSpec::default(), &EntrySpec { time: T0 + 540, ..EntrySpec::default() }, &[]);
+    let m = message_bundle(
+        &ts,
+        &LeafSpec::default(),
+        &EntrySpec {
+            time: T0 + 540,
+            ..EntrySpec::default()
+        },
+        &[],
+    );
     assert_eq!(m.verify(TEST_ID, TEST_ISSUER).0, 0);
 }
 
@@ -500,10 +712,16 @@ fn made_checkpoint_for_another_tree_is_refused() {
     let mut m = message_bundle(&ts, &LeafSpec::default(), &EntrySpec::default(), &[]);
     // A checkpoint the log really signed, but for another root hash.
     let note = ts.checkpoint(7, &[0x55; 32]);
-    m.bundle["verificationMaterial"]["tlogEntries"][0]["inclusionProof"]["checkpoint"]["envelope"] = json!(note);
-    assert_refused(m.verify(TEST_ID, TEST_ISSUER), 15, "checkpoint's root hash is not the proof's");
+    m.bundle["verificationMaterial"]["tlogEntries"][0]["inclusionProof"]["checkpoint"]
+        ["envelope"] = json!(note);
+    assert_refused(
+        m.verify(TEST_ID, TEST_ISSUER),
+        15,
+        "checkpoint's root hash is not the proof's",
+    );
     let note = ts.checkpoint(8, &[0x55; 32]);
-    m.bundle["verificationMaterial"]["tlogEntries"][0]["inclusionProof"]["checkpoint"]["envelope"] = json!(note);
+    m.bundle["verificationMaterial"]["tlogEntries"][0]["inclusionProof"]["checkpoint"]
+        ["envelope"] = json!(note);
     assert_refused(m.verify(TEST_ID, TEST_ISSUER), 15, "tree size 8");
 }
 
@@ -518,21 +736,37 @@ fn made_rekor_v2_entry_with_rfc3161_timestamp() {
     let m = message_bundle(&ts, &LeafSpec::default(), &v2, &[T0 + 30]);
     let r = m.verify(TEST_ID, TEST_ISSUER);
     assert_eq!(r.0, 0, "{}", r.1);
-    assert!(r.1.contains("RFC 3161 time 2024-01-01T00:00:30Z from https://tsa.test"), "{}", r.1);
+    assert!(
+        r.1.contains("RFC 3161 time 2024-01-01T00:00:30Z from https://tsa.test"),
+        "{}",
+        r.1
+    );
     assert!(r.1.contains("hashedrekord 0.0.2"), "{}", r.1);
     // Without a timestamp there is no signing time.
     let m = message_bundle(&ts, &LeafSpec::default(), &v2, &[]);
-    assert_refused(m.verify(TEST_ID, TEST_ISSUER), 15, "no verified signing time");
+    assert_refused(
+        m.verify(TEST_ID, TEST_ISSUER),
+        15,
+        "no verified signing time",
+    );
     // A timestamp outside the certificate's validity.
     let m = message_bundle(&ts, &LeafSpec::default(), &v2, &[T0 + 3600]);
-    assert_refused(m.verify(TEST_ID, TEST_ISSUER), 15, "not at the signing time");
+    assert_refused(
+        m.verify(TEST_ID, TEST_ISSUER),
+        15,
+        "not at the signing time",
+    );
     // Outside the TSA certificate's validity (it ends at T0 + 1 day; inclusive).
     let long = LeafSpec {
         not_after: T0 + 86400 * 2,
         ..LeafSpec::default()
     };
     let m = message_bundle(&ts, &long, &v2, &[T0 + 86400]);
-    assert_eq!(m.verify(TEST_ID, TEST_ISSUER).0, 0, "the TSA validity end is inclusive");
+    assert_eq!(
+        m.verify(TEST_ID, TEST_ISSUER).0,
+        0,
+        "the TSA validity end is inclusive"
+    );
     let m = message_bundle(&ts, &long, &v2, &[T0 + 86401]);
     assert_refused(m.verify(TEST_ID, TEST_ISSUER), 15, "outside the validity");
     // A timestamp over another signature.
@@ -556,14 +790,23 @@ fn key_bundle(ts: &TestSigstore, kind: &str) -> (tempfile::TempDir, Value, Strin
     let dir = tempfile::tempdir().unwrap();
     let key = bundle_ca::Key::p256();
     std::fs::write(dir.path().join("key.pub"), key.pem()).unwrap();
-    std::fs::write(dir.path().join("root.json"), serde_json::to_vec(&ts.trusted_root()).unwrap()).unwrap();
+    std::fs::write(
+        dir.path().join("root.json"),
+        serde_json::to_vec(&ts.trusted_root()).unwrap(),
+    )
+    .unwrap();
     let subject = hex::encode(Sha256::digest(ARTIFACT));
     let payload = serde_json::to_vec(&json!({
         "_type": "https://in-toto.io/Statement/v1",
         "subject": [{"name": "artifact.bin", "digest": {"sha256": subject}}],
-        "predicateType": "https://example.com/p", "predicate": {}})).unwrap();
+        "predicateType": "https://example.com/p", "predicate": {}}))
+    .unwrap();
     let pt = "application/vnd.in-toto+json";
-    let pae = [format!("DSSEv1 {} {pt} {} ", pt.len(), payload.len()).into_bytes(), payload.clone()].concat();
+    let pae = [
+        format!("DSSEv1 {} {pt} {} ", pt.len(), payload.len()).into_bytes(),
+        payload.clone(),
+    ]
+    .concat();
     let sig = key.sign(&pae);
     let payload_hash = hex::encode(Sha256::digest(&payload));
     let body = match kind {
@@ -601,8 +844,16 @@ fn made_key_based_bundles_with_log_entries() {
         std::fs::write(dir.path().join("artifact.bin"), ARTIFACT).unwrap();
         assert_eq!(run(dir.path(), &b, &args, "artifact.bin").0, 0);
         let mut t = b.clone();
-        b64_mut(&mut t, "/verificationMaterial/tlogEntries/0/inclusionPromise/signedEntryTimestamp", |s| s[12] ^= 1);
-        assert_refused(run(dir.path(), &t, &args, &subject), 15, "signed entry timestamp");
+        b64_mut(
+            &mut t,
+            "/verificationMaterial/tlogEntries/0/inclusionPromise/signedEntryTimestamp",
+            |s| s[12] ^= 1,
+        );
+        assert_refused(
+            run(dir.path(), &t, &args, &subject),
+            15,
+            "signed entry timestamp",
+        );
         // No entry: the signature alone, as for any key-based bundle.
         let mut t = b.clone();
         t["verificationMaterial"]["tlogEntries"] = json!([]);
@@ -613,7 +864,90 @@ fn made_key_based_bundles_with_log_entries() {
         assert_refused(run(dir.path(), &b, &a, &subject), 14, "signed with a key");
         // Another key.
         std::fs::write(dir.path().join("other.pub"), bundle_ca::Key::p256().pem()).unwrap();
-        let r = run(dir.path(), &b, &["--key", "other.pub", "--trusted-root", "root.json"], &subject);
+        let r = run(
+            dir.path(),
+            &b,
+            &["--key", "other.pub", "--trusted-root", "root.json"],
+            &subject,
+        );
         assert_refused(r, 10, "signature");
     }
+}
+
+#[test]
+fn verify_accepts_keyless_bundles_with_the_identity_flags() {
+    let sbomkit = |args: &[&str]| {
+        let out = Command::cargo_bin("sbomkit")
+            .unwrap()
+            .current_dir(root())
+            .arg("verify")
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let r = sbomkit(&[
+        TRIVY,
+        "--certificate-identity",
+        TRIVY_ID,
+        "--certificate-oidc-issuer",
+        GITHUB_OAUTH,
+        "--type",
+        "cyclonedx",
+    ]);
+    assert_eq!(r.0, 0, "{}", r.1);
+    assert!(
+        r.1.contains("keyless") && r.1.contains("checkpoint signed by the log verifies"),
+        "{}",
+        r.1
+    );
+    let r = sbomkit(&[
+        TRIVY,
+        "--certificate-identity",
+        COSIGN_ID,
+        "--certificate-oidc-issuer",
+        GITHUB_OAUTH,
+    ]);
+    assert_eq!(r.0, 14, "{}", r.1);
+    let r = sbomkit(&[
+        TRIVY,
+        "--certificate-identity",
+        TRIVY_ID,
+        "--certificate-oidc-issuer",
+        "https://accounts.google.com",
+    ]);
+    assert_eq!(r.0, 14, "{}", r.1);
+    // The type is still checked after the keyless signature.
+    let r = sbomkit(&[
+        COSIGN,
+        "--certificate-identity",
+        COSIGN_ID,
+        "--certificate-oidc-issuer",
+        GITHUB_OAUTH,
+        "--type",
+        "spdx",
+    ]);
+    assert_eq!(r.0, 12, "{}", r.1);
+    // A trusted root without the CA.
+    let d = tempfile::tempdir().unwrap();
+    let mut tr = load(PROD_ROOT);
+    tr["certificateAuthorities"] = json!([]);
+    let p = d.path().join("empty.json");
+    std::fs::write(&p, serde_json::to_vec(&tr).unwrap()).unwrap();
+    let p = p.display().to_string();
+    let r = sbomkit(&[
+        COSIGN,
+        "--certificate-identity",
+        COSIGN_ID,
+        "--certificate-oidc-issuer",
+        GITHUB_OAUTH,
+        "--trusted-root",
+        &p,
+    ]);
+    assert_eq!(r.0, 14, "{}", r.1);
+    // Neither a key nor an identity: a usage error.
+    assert_eq!(sbomkit(&[COSIGN]).0, 2);
 }

@@ -9,14 +9,18 @@ use std::time::Duration;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use der::asn1::{Any, BitString, Ia5String, ObjectIdentifier, OctetString, SetOfVec, UtcTime, Utf8StringRef};
+use der::asn1::{
+    Any, BitString, Ia5String, ObjectIdentifier, OctetString, SetOfVec, UtcTime, Utf8StringRef,
+};
 use der::{Decode, Encode, Tag};
 use p256::ecdsa::signature::Signer;
 use p256::pkcs8::EncodePublicKey;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256, Sha384};
 use x509_cert::ext::pkix::name::GeneralName;
-use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages, SubjectAltName};
+use x509_cert::ext::pkix::{
+    BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages, SubjectAltName,
+};
 use x509_cert::ext::Extension;
 use x509_cert::name::Name;
 use x509_cert::serial_number::SerialNumber;
@@ -107,8 +111,15 @@ impl Key {
     }
     pub fn pem(&self) -> String {
         let b = STANDARD.encode(self.spki());
-        let lines: Vec<&str> = b.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).unwrap()).collect();
-        format!("-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n", lines.join("\n"))
+        let lines: Vec<&str> = b
+            .as_bytes()
+            .chunks(64)
+            .map(|c| std::str::from_utf8(c).unwrap())
+            .collect();
+        format!(
+            "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n",
+            lines.join("\n")
+        )
     }
 }
 
@@ -179,7 +190,9 @@ fn ca_exts() -> Vec<Extension> {
         ext(
             "2.5.29.15",
             true,
-            KeyUsage(KeyUsages::KeyCertSign | KeyUsages::CRLSign).to_der().unwrap(),
+            KeyUsage(KeyUsages::KeyCertSign | KeyUsages::CRLSign)
+                .to_der()
+                .unwrap(),
         ),
     ]
 }
@@ -240,11 +253,38 @@ const TSA_NAME: &str = "CN=test-tsa,O=sbomkit.test";
 impl TestSigstore {
     pub fn new() -> TestSigstore {
         let root = Key::p384();
-        let root_der = make_cert(ROOT_NAME, ROOT_NAME, &root.spki(), &root, 1, T0 - 86400 * 365, T0 + 86400 * 3650, ca_exts());
+        let root_der = make_cert(
+            ROOT_NAME,
+            ROOT_NAME,
+            &root.spki(),
+            &root,
+            1,
+            T0 - 86400 * 365,
+            T0 + 86400 * 3650,
+            ca_exts(),
+        );
         let inter = Key::p384();
-        let inter_der = make_cert(INTER_NAME, ROOT_NAME, &inter.spki(), &root, 2, T0 - 86400 * 365, T0 + 86400 * 3650, ca_exts());
+        let inter_der = make_cert(
+            INTER_NAME,
+            ROOT_NAME,
+            &inter.spki(),
+            &root,
+            2,
+            T0 - 86400 * 365,
+            T0 + 86400 * 3650,
+            ca_exts(),
+        );
         let tsa_root = Key::p384();
-        let tsa_root_der = make_cert(TSA_ROOT_NAME, TSA_ROOT_NAME, &tsa_root.spki(), &tsa_root, 3, T0 - 86400 * 365, T0 + 86400 * 3650, ca_exts());
+        let tsa_root_der = make_cert(
+            TSA_ROOT_NAME,
+            TSA_ROOT_NAME,
+            &tsa_root.spki(),
+            &tsa_root,
+            3,
+            T0 - 86400 * 365,
+            T0 + 86400 * 3650,
+            ca_exts(),
+        );
         let tsa = Key::p384();
         let tsa_der = make_cert(
             TSA_NAME,
@@ -255,8 +295,20 @@ impl TestSigstore {
             T0 - 86400,
             T0 + 86400,
             vec![
-                ext("2.5.29.15", true, KeyUsage(KeyUsages::DigitalSignature.into()).to_der().unwrap()),
-                ext("2.5.29.37", true, ExtendedKeyUsage(vec![oid("1.3.6.1.5.5.7.3.8")]).to_der().unwrap()),
+                ext(
+                    "2.5.29.15",
+                    true,
+                    KeyUsage(KeyUsages::DigitalSignature.into())
+                        .to_der()
+                        .unwrap(),
+                ),
+                ext(
+                    "2.5.29.37",
+                    true,
+                    ExtendedKeyUsage(vec![oid("1.3.6.1.5.5.7.3.8")])
+                        .to_der()
+                        .unwrap(),
+                ),
             ],
         );
         TestSigstore {
@@ -287,9 +339,7 @@ impl TestSigstore {
                 "logId": {"keyId": STANDARD.encode(Sha256::digest(k.spki()))},
             })
         };
-        let chain = |certs: &[&Vec<u8>]| {
-            json!({"certificates": certs.iter().map(|c| json!({"rawBytes": STANDARD.encode(c)})).collect::<Vec<_>>()})
-        };
+        let chain = |certs: &[&Vec<u8>]| json!({"certificates": certs.iter().map(|c| json!({"rawBytes": STANDARD.encode(c)})).collect::<Vec<_>>()});
         json!({
             "mediaType": "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
             "tlogs": [log(&self.rekor, "https://rekor.test")],
@@ -317,15 +367,35 @@ impl TestSigstore {
             San::Uri(u) => GeneralName::UniformResourceIdentifier(Ia5String::new(u).unwrap()),
         };
         let mut exts = vec![
-            ext("2.5.29.15", true, KeyUsage(KeyUsages::DigitalSignature.into()).to_der().unwrap()),
-            ext("2.5.29.37", false, ExtendedKeyUsage(vec![oid("1.3.6.1.5.5.7.3.3")]).to_der().unwrap()),
-            ext("2.5.29.17", true, SubjectAltName(vec![san]).to_der().unwrap()),
+            ext(
+                "2.5.29.15",
+                true,
+                KeyUsage(KeyUsages::DigitalSignature.into())
+                    .to_der()
+                    .unwrap(),
+            ),
+            ext(
+                "2.5.29.37",
+                false,
+                ExtendedKeyUsage(vec![oid("1.3.6.1.5.5.7.3.3")])
+                    .to_der()
+                    .unwrap(),
+            ),
+            ext(
+                "2.5.29.17",
+                true,
+                SubjectAltName(vec![san]).to_der().unwrap(),
+            ),
         ];
         if let Some(i) = spec.issuer_v1 {
             exts.push(ext("1.3.6.1.4.1.57264.1.1", false, i.as_bytes().to_vec()));
         }
         if let Some(i) = spec.issuer_v2 {
-            exts.push(ext("1.3.6.1.4.1.57264.1.8", false, Utf8StringRef::new(i).unwrap().to_der().unwrap()));
+            exts.push(ext(
+                "1.3.6.1.4.1.57264.1.8",
+                false,
+                Utf8StringRef::new(i).unwrap().to_der().unwrap(),
+            ));
         }
         let mut tbs = TbsCertificate {
             version: Version::V3,
@@ -346,7 +416,11 @@ impl TestSigstore {
             // RFC 6962 §3.2: the log signs the precertificate TBS (no SCT extension) and the
             // hash of the issuer's key.
             let precert = tbs.to_der().unwrap();
-            let sct_exts: &[u8] = if matches!(spec.sct, SctMode::WithExtensions) { b"\x01\x02\x03" } else { b"" };
+            let sct_exts: &[u8] = if matches!(spec.sct, SctMode::WithExtensions) {
+                b"\x01\x02\x03"
+            } else {
+                b""
+            };
             let ts_ms = (spec.not_before as u64) * 1000 + 5;
             let mut signed = vec![0u8, 0u8];
             signed.extend(ts_ms.to_be_bytes());
@@ -373,14 +447,25 @@ impl TestSigstore {
             list.extend((sct.len() as u16).to_be_bytes());
             list.extend(&sct);
             let value = OctetString::new(list).unwrap().to_der().unwrap();
-            tbs.extensions.as_mut().unwrap().push(ext(SCT_OID, false, value));
+            tbs.extensions
+                .as_mut()
+                .unwrap()
+                .push(ext(SCT_OID, false, value));
         }
         let der = sign_tbs(tbs, &self.inter);
         (key, der)
     }
 
     /// A v1 tlog entry for `body` at `index` of a 7-leaf tree, with SET and checkpoint as asked.
-    pub fn entry(&self, kind: &str, version: &str, body: &[u8], integrated_time: i64, set: bool, proof: bool) -> Value {
+    pub fn entry(
+        &self,
+        kind: &str,
+        version: &str,
+        body: &[u8],
+        integrated_time: i64,
+        set: bool,
+        proof: bool,
+    ) -> Value {
         let log_index = 1000;
         let mut e = json!({
             "logIndex": log_index.to_string(),
@@ -404,7 +489,10 @@ impl TestSigstore {
             let mut leaves: Vec<[u8; 32]> = (0..7u8).map(|i| leaf_hash(&[i])).collect();
             leaves[index] = leaf_hash(body);
             let root = mth(&leaves);
-            let hashes: Vec<String> = audit_path(&leaves, index).iter().map(|h| STANDARD.encode(h)).collect();
+            let hashes: Vec<String> = audit_path(&leaves, index)
+                .iter()
+                .map(|h| STANDARD.encode(h))
+                .collect();
             e["inclusionProof"] = json!({
                 "logIndex": index.to_string(),
                 "rootHash": STANDARD.encode(root),
@@ -461,18 +549,26 @@ impl TestSigstore {
             values: SetOfVec::try_from(vec![value]).unwrap(),
         };
         let attrs = SetOfVec::try_from(vec![
-            attr("1.2.840.113549.1.9.3", Any::encode_from(&oid("1.2.840.113549.1.9.16.1.4")).unwrap()),
-            attr("1.2.840.113549.1.9.4", Any::new(Tag::OctetString, Sha384::digest(&tst).to_vec()).unwrap()),
+            attr(
+                "1.2.840.113549.1.9.3",
+                Any::encode_from(&oid("1.2.840.113549.1.9.16.1.4")).unwrap(),
+            ),
+            attr(
+                "1.2.840.113549.1.9.4",
+                Any::new(Tag::OctetString, Sha384::digest(&tst).to_vec()).unwrap(),
+            ),
         ])
         .unwrap();
         let sig = self.tsa.sign(&attrs.to_der().unwrap());
         let tsa_cert = Certificate::from_der(&self.tsa_der).unwrap();
         let si = cms::signed_data::SignerInfo {
             version: cms::content_info::CmsVersion::V1,
-            sid: cms::signed_data::SignerIdentifier::IssuerAndSerialNumber(cms::cert::IssuerAndSerialNumber {
-                issuer: tsa_cert.tbs_certificate.issuer.clone(),
-                serial_number: tsa_cert.tbs_certificate.serial_number.clone(),
-            }),
+            sid: cms::signed_data::SignerIdentifier::IssuerAndSerialNumber(
+                cms::cert::IssuerAndSerialNumber {
+                    issuer: tsa_cert.tbs_certificate.issuer.clone(),
+                    serial_number: tsa_cert.tbs_certificate.serial_number.clone(),
+                },
+            ),
             digest_alg: alg("2.16.840.1.101.3.4.2.2"),
             signed_attrs: Some(attrs),
             signature_algorithm: alg(ECDSA_SHA384),
@@ -500,11 +596,20 @@ impl TestSigstore {
 }
 
 pub fn leaf_hash(data: &[u8]) -> [u8; 32] {
-    Sha256::new().chain_update([0u8]).chain_update(data).finalize().into()
+    Sha256::new()
+        .chain_update([0u8])
+        .chain_update(data)
+        .finalize()
+        .into()
 }
 
 fn node(l: &[u8], r: &[u8]) -> [u8; 32] {
-    Sha256::new().chain_update([1u8]).chain_update(l).chain_update(r).finalize().into()
+    Sha256::new()
+        .chain_update([1u8])
+        .chain_update(l)
+        .chain_update(r)
+        .finalize()
+        .into()
 }
 
 fn split(n: usize) -> usize {
@@ -543,6 +648,13 @@ pub fn audit_path(leaves: &[[u8; 32]], m: usize) -> Vec<[u8; 32]> {
 
 pub fn pem_cert(der: &[u8]) -> String {
     let b = STANDARD.encode(der);
-    let lines: Vec<&str> = b.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).unwrap()).collect();
-    format!("-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n", lines.join("\n"))
+    let lines: Vec<&str> = b
+        .as_bytes()
+        .chunks(64)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect();
+    format!(
+        "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
+        lines.join("\n")
+    )
 }
