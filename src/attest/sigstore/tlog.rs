@@ -431,13 +431,20 @@ fn note_key_hint(name: &str, key: &VerifyingKey) -> Option<[u8; 4]> {
 mod tests {
     use super::*;
 
+    /// RFC 6962: the largest power of two below n.
+    fn split(n: usize) -> usize {
+        let mut k = 1;
+        while k * 2 < n {
+            k *= 2;
+        }
+        k
+    }
+
     fn tree(leaves: &[[u8; 32]]) -> [u8; 32] {
-        // RFC 6962 MTH: split at the largest power of two below n.
         match leaves.len() {
             1 => leaves[0],
             n => {
-                let k = (n - 1).next_power_of_two();
-                let k = if k == n { n / 2 } else { k };
+                let k = split(n);
                 node(&tree(&leaves[..k]), &tree(&leaves[k..]))
             }
         }
@@ -448,8 +455,7 @@ mod tests {
         if n == 1 {
             return Vec::new();
         }
-        let k = (n - 1).next_power_of_two();
-        let k = if k == n { n / 2 } else { k };
+        let k = split(n);
         if m < k {
             let mut p = path(&leaves[..k], m);
             p.push(tree(&leaves[k..]).to_vec());
