@@ -22,7 +22,11 @@ Exit codes:
   10  verify: a signature did not verify
   11  verify: the attestation is about another artifact
   12  verify: the predicate has the wrong type or does not validate
-  13  verify: the attestation is malformed";
+  13  verify: the attestation is malformed
+  14  verify-bundle, verify: the certificate does not chain to a trusted CA, its SCT does not verify,
+      or it names another identity or OIDC issuer
+  15  verify-bundle, verify: a transparency log entry, inclusion proof, checkpoint or timestamp does not
+      verify, or the signing time is outside the certificate's validity or in the future";
 
 #[derive(Parser, Debug)]
 #[command(name = "sbomkit", version, about = "What ships inside a container image, and proof of it", after_help = EXIT_CODES)]
@@ -45,6 +49,9 @@ pub enum Command {
     /// Check a signed SBOM attestation offline against a public key and, optionally, the image
     #[command(after_help = VERIFY_HELP)]
     Verify(VerifyArgs),
+    /// Check a sigstore bundle offline: signature, certificate and identity, transparency log, time
+    #[command(after_help = VERIFY_BUNDLE_HELP)]
+    VerifyBundle(VerifyBundleArgs),
 }
 
 const KEYGEN_HELP: &str = "\
@@ -96,6 +103,12 @@ envelopes (.intoto.jsonl, as `cosign verify-attestation` prints them): one envel
 is enough. Nothing in the attestation is trusted: only the key given verifies it, no URL is fetched, and
 JSON with duplicate keys or over 64 MiB is refused.
 
+Keyless bundles (a Fulcio certificate instead of a key) are checked with --certificate-identity and
+--certificate-oidc-issuer against --trusted-root (default: the public-good root built in), exactly as
+`verify-bundle` does: certificate chain, SCT, identity, signature, transparency log and time, reported
+as the `signature` check. --key and the identity flags may be given together: key-based envelopes are
+then checked with the key and keyless bundles with the identity.
+
 Checks, each reported as pass, fail or not checked:
   envelope       the DSSE envelope is well formed
   signature      a signature verifies over the DSSE PAE with --key (ECDSA P-256/P-384 DER or raw r||s,
@@ -117,7 +130,92 @@ Exit codes:
   11  the attestation is about another artifact than --image
   12  the predicate has the wrong type or does not validate against its schema
   13  the attestation is malformed (not an envelope/bundle, bad base64, wrong payloadType, not a
-      Statement, duplicate JSON keys, too large)";
+      Statement, duplicate JSON keys, too large)
+  14  keyless: the certificate does not chain to the trusted root, its SCT does not verify, or it
+      names another identity or OIDC issuer
+  15  keyless: the transparency log entry, a timestamp or the signing time does not hold";
+
+const VERIFY_BUNDLE_HELP: &str = "\
+ARTIFACT is a file (hashed with SHA-256) or `sha256:<64 hex>`. The bundle (media types
+application/vnd.dev.sigstore.bundle+json;version=0.1|0.2|0.3 and application/vnd.dev.sigstore.bundle.v0.3+json;
+a bundle without mediaType is refused) holds a message signature over ARTIFACT or a DSSE envelope whose
+in-toto subject is ARTIFACT. Nothing is fetched: the trusted root is --trusted-root (sigstore TrustedRoot
+JSON) or the public-good production root built into sbomkit.
+
+Checks, in order; the first failure decides the exit code:
+  bundle       media type known, fields well formed, one DSSE signature                        (13)
+  certificate  keyless: the leaf chains to a certificate authority of the trusted root (ECDSA
+               signatures up to its root, CA constraints, path length, codeSigning); a bundle
+               that embeds a self-signed certificate is refused; an embedded SCT verifies with
+               a CT log key of the trusted root; a SAN (email or URI) is exactly
+               --certificate-identity and the Fulcio OIDC issuer extension (v1 or v2) is exactly
+               --certificate-oidc-issuer                                                        (14)
+  signature    the signature verifies over the DSSE PAE or the message digest                   (10)
+  artifact     ARTIFACT's SHA-256 is the message digest or an in-toto subject's sha256          (11)
+  tlog         each entry: its log is in the trusted root; the canonicalized body (hashedrekord
+               0.0.1/0.0.2, dsse 0.0.1/0.0.2, intoto 0.0.2) records this signature, payload or
+               digest and certificate or key; the signed entry timestamp verifies; the RFC 6962
+               inclusion proof leads to the root hash; the checkpoint is signed by the log and
+               names the same tree size and root hash. Keyless bundles need at least one entry  (15)
+  timestamp    each RFC 3161 timestamp: signed by a timestamp authority of the trusted root,
+               message imprint = hash of the signature, time within the TSA's validity          (15)
+  time         keyless: every verified time (integrated times, timestamps) lies within the
+               certificate's and the chain's validity (ends inclusive) and the CA's validFor;
+               an integrated time in the future is refused                                      (15)
+
+Exit codes:
+  0   every check passed
+  1   a file could not be read
+  2   wrong usage
+  10  the signature does not verify
+  11  the bundle is about another artifact
+  13  the bundle or the trusted root is malformed, or the bundle's media type is unknown
+  14  certificate: no chain to a trusted CA, bad SCT, another identity or issuer, key/keyless mix-up
+  15  transparency log, timestamp or signing time";
+
+#[derive(Args, Debug)]
+pub struct VerifyBundleArgs {
+    /// The artifact: a file path or sha256:<64 hex>
+    pub artifact: String,
+    /// The sigstore bundle (.sigstore.json)
+    #[arg(long, value_name = "FILE")]
+    pub bundle: PathBuf,
+    /// Public key of a key-based bundle (PEM SubjectPublicKeyInfo)
+    #[arg(long, value_name = "PUB", conflicts_with_all = ["certificate_identity", "certificate_oidc_issuer"], required_unless_present = "certificate_identity")]
+    pub key: Option<PathBuf>,
+    #[command(flatten)]
+    pub keyless: KeylessArgs,
+    /// Report format: text for people, json for machines
+    #[arg(long, value_name = "FORMAT", default_value = "text", value_parser = ["text", "json"])]
+    pub output: String,
+}
+
+/// The identity a keyless bundle must carry, and what it is checked against.
+#[derive(Args, Debug, Clone)]
+pub struct KeylessArgs {
+    /// Keyless: the exact subject alternative name (email or URI) of the signing certificate
+    #[arg(long, value_name = "ID", requires = "certificate_oidc_issuer")]
+    pub certificate_identity: Option<String>,
+    /// Keyless: the exact OIDC issuer recorded in the certificate
+    #[arg(long, value_name = "URL", requires = "certificate_identity")]
+    pub certificate_oidc_issuer: Option<String>,
+    /// Sigstore TrustedRoot JSON (default: the public-good production root built in)
+    #[arg(long, value_name = "FILE")]
+    pub trusted_root: Option<PathBuf>,
+}
+
+impl KeylessArgs {
+    /// The trusted root given, else the embedded one.
+    pub fn trusted_root(&self) -> Result<attest::sigstore::trust::TrustedRoot, Error> {
+        use attest::sigstore::trust::TrustedRoot;
+        match &self.trusted_root {
+            Some(p) => TrustedRoot::parse(&attest::read_limited(p)?)
+                .map_err(|m| attest::fail(ExitCode::Malformed, format!("{}: {m}", p.display()))),
+            None => TrustedRoot::production()
+                .map_err(|m| Error::Other(format!("the built-in trusted root: {m}"))),
+        }
+    }
+}
 
 #[derive(Args, Debug)]
 pub struct KeygenArgs {
@@ -192,8 +290,14 @@ pub struct VerifyArgs {
     /// The attestation: DSSE envelope, sigstore bundle, or JSON Lines of envelopes
     pub attestation: PathBuf,
     /// Public key (PEM SubjectPublicKeyInfo, as `sbomkit keygen` and cosign write it)
-    #[arg(long, value_name = "PUB")]
-    pub key: PathBuf,
+    #[arg(
+        long,
+        value_name = "PUB",
+        required_unless_present = "certificate_identity"
+    )]
+    pub key: Option<PathBuf>,
+    #[command(flatten)]
+    pub keyless: KeylessArgs,
     /// The image or file the attestation must be about: [SCHEME:]PATH, any source `generate` takes
     #[arg(long, value_name = "SOURCE")]
     pub image: Option<String>,
@@ -305,6 +409,7 @@ pub fn main() -> process::ExitCode {
         Command::Keygen(args) => keygen(args),
         Command::Attest(args) => attest_cmd(args),
         Command::Verify(args) => verify_cmd(args),
+        Command::VerifyBundle(args) => verify_bundle_cmd(args),
     };
     match result {
         Ok(code) => process::ExitCode::from(code as u8),
@@ -680,10 +785,31 @@ fn emit(path: Option<&Path>, bytes: &[u8]) -> Result<(), Error> {
 }
 
 fn verify_cmd(args: VerifyArgs) -> Result<ExitCode, Error> {
-    let key_bytes = attest::read_limited(&args.key)?;
-    let key_text = String::from_utf8(key_bytes)
-        .map_err(|_| key_error(&args.key, "not a PEM text file".into()))?;
-    let key = keys::VerifyingKey::from_pem(&key_text).map_err(|m| key_error(&args.key, m))?;
+    let key = match &args.key {
+        Some(p) => {
+            let text = String::from_utf8(attest::read_limited(p)?)
+                .map_err(|_| key_error(p, "not a PEM text file".into()))?;
+            Some(keys::VerifyingKey::from_pem(&text).map_err(|m| key_error(p, m))?)
+        }
+        None => None,
+    };
+    let trust = match &args.keyless.certificate_identity {
+        Some(_) => Some(args.keyless.trusted_root()?),
+        None => None,
+    };
+    let keyless = match (
+        &args.keyless.certificate_identity,
+        &args.keyless.certificate_oidc_issuer,
+        &trust,
+    ) {
+        (Some(identity), Some(issuer), Some(trust)) => Some(verify::Keyless {
+            identity,
+            issuer,
+            trust,
+            now: now(),
+        }),
+        _ => None,
+    };
     let bytes = attest::read_limited(&args.attestation)?;
     let target = match &args.image {
         Some(image) => {
@@ -700,7 +826,8 @@ fn verify_cmd(args: VerifyArgs) -> Result<ExitCode, Error> {
         None => None,
     };
     let opts = verify::Options {
-        key: &key,
+        key: key.as_ref(),
+        keyless,
         target: target.as_ref(),
         want_type: args.predicate_type.as_deref().map(statement::resolve_type),
     };
@@ -716,6 +843,92 @@ fn verify_cmd(args: VerifyArgs) -> Result<ExitCode, Error> {
     };
     emit(None, &text)?;
     Ok(report.exit_code())
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+fn verify_bundle_cmd(args: VerifyBundleArgs) -> Result<ExitCode, Error> {
+    use attest::sigstore::{self, Policy};
+    let key = match &args.key {
+        Some(p) => {
+            let text = String::from_utf8(attest::read_limited(p)?)
+                .map_err(|_| key_error(p, "not a PEM text file".into()))?;
+            Some(keys::VerifyingKey::from_pem(&text).map_err(|m| key_error(p, m))?)
+        }
+        None => None,
+    };
+    let policy = match (
+        &key,
+        &args.keyless.certificate_identity,
+        &args.keyless.certificate_oidc_issuer,
+    ) {
+        (Some(k), _, _) => Policy::Key(k),
+        (None, Some(identity), Some(issuer)) => Policy::Identity { identity, issuer },
+        _ => {
+            return Err(Error::Usage(
+                "give --key, or --certificate-identity with --certificate-oidc-issuer".into(),
+            ))
+        }
+    };
+    let trust = args.keyless.trusted_root()?;
+    let artifact = sigstore::artifact_digest(&args.artifact).map_err(Error::Other)?;
+    let bytes = attest::read_limited(&args.bundle)?;
+    let opts = sigstore::Options {
+        policy,
+        trust: &trust,
+        artifact: Some(artifact),
+        now: now(),
+    };
+    let result = sigstore::verify_bundle(&bytes, &opts);
+    let label = args.bundle.display().to_string();
+    let code = match &result {
+        Ok(_) => ExitCode::Success,
+        Err(f) => f.code,
+    };
+    let text = if args.output == "json" {
+        let v = match &result {
+            Ok(v) => serde_json::json!({
+                "bundle": label,
+                "verified": true,
+                "exitCode": 0,
+                "mediaType": v.media_type,
+                "identity": v.identity,
+                "issuer": v.issuer,
+                "signingTimes": v.signing_times,
+                "checks": v.checks.iter().map(|(n, d)| serde_json::json!({"name": n, "status": "pass", "detail": d})).collect::<Vec<_>>(),
+            }),
+            Err(f) => serde_json::json!({
+                "bundle": label,
+                "verified": false,
+                "exitCode": f.code as u8,
+                "failed": {"name": f.check, "detail": f.message},
+            }),
+        };
+        let mut t = serde_json::to_vec_pretty(&v).map_err(|e| Error::Other(e.to_string()))?;
+        t.push(b'\n');
+        t
+    } else {
+        let mut out = format!("{label}\n");
+        match &result {
+            Ok(v) => {
+                for (n, d) in &v.checks {
+                    out.push_str(&format!("  {n:<12} pass  {d}\n"));
+                }
+                out.push_str("verified\n");
+            }
+            Err(f) => out.push_str(&format!(
+                "NOT verified (exit {}): {}: {}\n",
+                f.code as u8, f.check, f.message
+            )),
+        }
+        out.into_bytes()
+    };
+    emit(None, &text)?;
+    Ok(code)
 }
 
 /// `SOURCE_DATE_EPOCH`, if set; an unparsable value is a usage error, not silently ignored.

@@ -19,6 +19,12 @@ pub enum ExitCode {
     BadPredicate = 12,
     /// `verify`: the attestation itself is malformed.
     Malformed = 13,
+    /// `verify-bundle`/`verify`: the signing certificate does not chain to a trusted CA, its SCT
+    /// does not verify, or it names another identity or OIDC issuer.
+    CertificateInvalid = 14,
+    /// `verify-bundle`/`verify`: a transparency log entry, inclusion proof, checkpoint or timestamp
+    /// does not verify, or the signing time is outside the certificate's validity or in the future.
+    LogInvalid = 15,
 }
 
 #[derive(Debug, thiserror::Error)]

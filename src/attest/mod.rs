@@ -11,6 +11,7 @@ pub mod dsse;
 pub mod keyless;
 pub mod keys;
 pub mod schema;
+pub mod sigstore;
 pub mod statement;
 pub mod verify;
 

@@ -18,6 +18,7 @@ use super::bundle;
 use super::dsse::{self, ParsedEnvelope, IN_TOTO_PAYLOAD_TYPE};
 use super::keys::VerifyingKey;
 use super::schema::{self, Validation};
+use super::sigstore::{self, trust::TrustedRoot};
 use super::statement::{self, Statement};
 use super::{fail, kind_of, parse_json, MAX_INPUT_BYTES};
 use crate::error::{Error, ExitCode};
@@ -119,8 +120,21 @@ pub struct Target {
     pub identities: Vec<Identity>,
 }
 
+/// Keyless verification of bundles that carry a certificate.
+#[derive(Clone, Copy)]
+pub struct Keyless<'a> {
+    pub identity: &'a str,
+    pub issuer: &'a str,
+    pub trust: &'a TrustedRoot,
+    /// Unix seconds: integrated times after it are refused.
+    pub now: i64,
+}
+
 pub struct Options<'a> {
-    pub key: &'a VerifyingKey,
+    /// The key that must have signed; `None` when only keyless bundles are accepted.
+    pub key: Option<&'a VerifyingKey>,
+    /// The identity keyless bundles must carry.
+    pub keyless: Option<Keyless<'a>>,
     pub target: Option<&'a Target>,
     /// A predicate type URI (short names already resolved).
     pub want_type: Option<String>,
@@ -302,17 +316,27 @@ fn check_document(
             return c;
         }
     };
-    let (env_value, origin) = if bundle::is_bundle(&doc) {
+    let is_bundle = bundle::is_bundle(&doc);
+    let keyless_bundle = is_bundle
+        && doc.get("verificationMaterial").is_some_and(|m| {
+            m.get("certificate").is_some() || m.get("x509CertificateChain").is_some()
+        });
+    if keyless_bundle {
+        if let Some(k) = opts.keyless {
+            return check_keyless(prefix, &doc, k, opts);
+        }
+    }
+    let (env_value, origin) = if is_bundle {
         match bundle::unwrap(&doc) {
             Ok((env, info)) => {
                 if info.has_certificate {
-                    notes.insert("the bundle carries a certificate (keyless signing); only the --key given is used, the certificate and transparency log are not checked".into());
+                    notes.insert("the bundle carries a certificate (keyless signing); only the --key given is used: give --certificate-identity and --certificate-oidc-issuer to check the certificate and transparency log".into());
                 } else if info.tlog_entries > 0 {
                     notes.insert("transparency log entries are not checked (key-based, offline verification)".into());
                 }
                 if let Some(h) = info
                     .hint
-                    .filter(|h| !h.is_empty() && *h != opts.key.keyid())
+                    .filter(|h| !h.is_empty() && opts.key.is_some_and(|k| *h != k.keyid()))
                 {
                     notes.insert(format!(
                         "the bundle's key hint `{h}` is not the keyid of the key given (hints are not authenticated)"
@@ -356,14 +380,103 @@ fn check_document(
     c
 }
 
+/// A keyless bundle: the whole sigstore verification stands for the signature check (the subject is
+/// compared with --image afterwards, as for any envelope).
+fn check_keyless(prefix: String, doc: &Value, k: Keyless, opts: &Options) -> Candidate {
+    let mt = doc
+        .get("mediaType")
+        .and_then(Value::as_str)
+        .unwrap_or("no mediaType");
+    let mut c = Candidate::new(format!("{prefix}sigstore bundle ({mt}, keyless)"));
+    let sopts = sigstore::Options {
+        policy: sigstore::Policy::Identity {
+            identity: k.identity,
+            issuer: k.issuer,
+        },
+        trust: k.trust,
+        artifact: None,
+        now: k.now,
+    };
+    let verified = match sigstore::verify_value(doc, &sopts) {
+        Ok(v) => v,
+        Err(f) => {
+            let envelope_ok = f.code != ExitCode::Malformed;
+            c.push(
+                "envelope",
+                if envelope_ok {
+                    Status::Pass
+                } else {
+                    Status::Fail
+                },
+                if envelope_ok {
+                    "well formed".into()
+                } else {
+                    f.message.clone()
+                },
+                ExitCode::Malformed,
+            );
+            if envelope_ok {
+                c.push("signature", Status::Fail, f.to_string(), f.code);
+            }
+            c.skip_rest(&AFTER_ENVELOPE[usize::from(envelope_ok)..]);
+            return c;
+        }
+    };
+    let Some((payload_type, payload)) = verified.dsse.clone() else {
+        c.push(
+            "envelope",
+            Status::Fail,
+            "the bundle holds a message signature, not a DSSE attestation".into(),
+            ExitCode::Malformed,
+        );
+        c.skip_rest(&AFTER_ENVELOPE);
+        return c;
+    };
+    c.push(
+        "envelope",
+        Status::Pass,
+        format!("1 signature, payload of {} bytes", payload.len()),
+        ExitCode::Malformed,
+    );
+    c.push(
+        "signature",
+        Status::Pass,
+        verified
+            .checks
+            .iter()
+            .skip(1)
+            .map(|(n, d)| format!("{n}: {d}"))
+            .collect::<Vec<_>>()
+            .join("; "),
+        ExitCode::BadSignature,
+    );
+    let env = ParsedEnvelope {
+        payload_type,
+        payload,
+        signatures: Vec::new(),
+    };
+    check_after_signature(&mut c, &env, opts);
+    c
+}
+
 fn check_envelope(c: &mut Candidate, env: &ParsedEnvelope, opts: &Options) {
+    let Some(key) = opts.key else {
+        c.push(
+            "signature",
+            Status::Fail,
+            "not a keyless sigstore bundle, and no --key was given".into(),
+            ExitCode::BadSignature,
+        );
+        c.skip_rest(&AFTER_ENVELOPE[1..]);
+        return;
+    };
     // Signature first: nothing else in the payload is read unless it verifies.
     let pae = dsse::pae(env.payload_type.as_bytes(), &env.payload);
-    let key_desc = format!("{} key {}", opts.key.describe(), short(&opts.key.keyid()));
+    let key_desc = format!("{} key {}", key.describe(), short(&key.keyid()));
     let good = env
         .signatures
         .iter()
-        .position(|(_, s)| s.as_deref().is_some_and(|s| opts.key.verify(&pae, s)));
+        .position(|(_, s)| s.as_deref().is_some_and(|s| key.verify(&pae, s)));
     match good {
         Some(i) => c.push(
             "signature",
@@ -378,10 +491,11 @@ fn check_envelope(c: &mut Candidate, env: &ParsedEnvelope, opts: &Options) {
         None => {
             let detail = if env.signatures.is_empty() {
                 "the envelope has no signatures".to_string()
-            } else if env.signatures.iter().any(|(_, s)| {
-                s.as_deref()
-                    .is_some_and(|s| opts.key.verify(&env.payload, s))
-            }) {
+            } else if env
+                .signatures
+                .iter()
+                .any(|(_, s)| s.as_deref().is_some_and(|s| key.verify(&env.payload, s)))
+            {
                 "the signature is over the raw payload, not over the DSSE PAE: refused".to_string()
             } else if env.signatures.iter().all(|(_, s)| s.is_none()) {
                 "no signature is valid base64".to_string()
@@ -396,7 +510,11 @@ fn check_envelope(c: &mut Candidate, env: &ParsedEnvelope, opts: &Options) {
             return;
         }
     }
+    check_after_signature(c, env, opts);
+}
 
+/// Everything after a verified signature: payload type, Statement, subject, predicate.
+fn check_after_signature(c: &mut Candidate, env: &ParsedEnvelope, opts: &Options) {
     let pt = &env.payload_type;
     let in_toto_variant = pt
         .strip_prefix("application/vnd.in-toto.")

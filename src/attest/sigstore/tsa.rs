@@ -1,0 +1,212 @@
+//! RFC 3161 timestamps: a CMS SignedData over a TSTInfo, signed by a timestamp authority of the
+//! trusted root, whose message imprint is the hash of the bundle's signature.
+
+use cms::content_info::ContentInfo;
+use cms::signed_data::SignedData;
+use der::{Decode, Encode};
+
+use super::cert::{Cert, OID_TIME_STAMPING};
+use super::pki::{self, HashAlg};
+use super::trust::TrustedRoot;
+
+const OID_SIGNED_DATA: &str = "1.2.840.113549.1.7.2";
+const OID_TST_INFO: &str = "1.2.840.113549.1.9.16.1.4";
+const OID_CONTENT_TYPE: &str = "1.2.840.113549.1.9.3";
+const OID_MESSAGE_DIGEST: &str = "1.2.840.113549.1.9.4";
+
+/// A verified timestamp.
+#[derive(Debug, Clone)]
+pub struct Timestamp {
+    pub time: i64,
+    pub authority: String,
+}
+
+/// The token inside a TimeStampResp (status granted), or the DER itself when it is a bare token.
+fn token(der: &[u8]) -> Result<&[u8], String> {
+    let outer = pki::tlv(der)
+        .filter(|t| t.tag == 0x30)
+        .ok_or("the timestamp is not a DER SEQUENCE")?;
+    let first = pki::tlv(outer.content).ok_or("the timestamp is empty")?;
+    if first.tag == 0x06 {
+        return Ok(outer.whole);
+    }
+    // TimeStampResp ::= SEQUENCE { status PKIStatusInfo, timeStampToken ContentInfo OPTIONAL }
+    let status = pki::tlv(first.content)
+        .filter(|t| t.tag == 0x02)
+        .ok_or("the timestamp response has no status")?;
+    if !matches!(status.content, [0] | [1]) {
+        return Err("the timestamp response's status is not `granted`".into());
+    }
+    let tok = pki::tlv(first.rest).ok_or("the timestamp response has no token")?;
+    Ok(tok.whole)
+}
+
+/// TSTInfo fields used: the message imprint and the time.
+fn tst_info(bytes: &[u8]) -> Result<(HashAlg, Vec<u8>, i64), String> {
+    let bad = |w: &str| format!("the TSTInfo is malformed: {w}");
+    let seq = pki::tlv(bytes)
+        .filter(|t| t.tag == 0x30)
+        .ok_or_else(|| bad("not a SEQUENCE"))?;
+    let version = pki::tlv(seq.content)
+        .filter(|t| t.tag == 0x02)
+        .ok_or_else(|| bad("version"))?;
+    let policy = pki::tlv(version.rest)
+        .filter(|t| t.tag == 0x06)
+        .ok_or_else(|| bad("policy"))?;
+    let imprint = pki::tlv(policy.rest)
+        .filter(|t| t.tag == 0x30)
+        .ok_or_else(|| bad("messageImprint"))?;
+    let alg = pki::tlv(imprint.content)
+        .filter(|t| t.tag == 0x30)
+        .ok_or_else(|| bad("hashAlgorithm"))?;
+    let alg_oid = der::asn1::ObjectIdentifier::from_der(
+        pki::tlv(alg.content)
+            .filter(|t| t.tag == 0x06)
+            .ok_or_else(|| bad("hashAlgorithm"))?
+            .whole,
+    )
+    .map_err(|_| bad("hashAlgorithm"))?;
+    let hash = HashAlg::from_oid(&alg_oid.to_string())
+        .ok_or_else(|| format!("the timestamp's hash algorithm {alg_oid} is not supported"))?;
+    let hashed = pki::tlv(alg.rest)
+        .filter(|t| t.tag == 0x04)
+        .ok_or_else(|| bad("hashedMessage"))?;
+    let serial = pki::tlv(imprint.rest)
+        .filter(|t| t.tag == 0x02)
+        .ok_or_else(|| bad("serialNumber"))?;
+    let gen = pki::tlv(serial.rest)
+        .filter(|t| t.tag == 0x18)
+        .ok_or_else(|| bad("genTime"))?;
+    let time = pki::generalized_time(gen.content).ok_or_else(|| bad("genTime"))?;
+    Ok((hash, hashed.content.to_vec(), time))
+}
+
+/// Verifies one timestamp over `signature` (the bundle's signature bytes).
+pub fn verify(der: &[u8], signature: &[u8], root: &TrustedRoot) -> Result<Timestamp, String> {
+    let ci = ContentInfo::from_der(token(der)?)
+        .map_err(|e| format!("the timestamp token is not CMS: {e}"))?;
+    if ci.content_type.to_string() != OID_SIGNED_DATA {
+        return Err("the timestamp token is not SignedData".into());
+    }
+    let sd: SignedData = ci
+        .content
+        .decode_as()
+        .map_err(|e| format!("the timestamp's SignedData does not decode: {e}"))?;
+    if sd.encap_content_info.econtent_type.to_string() != OID_TST_INFO {
+        return Err("the timestamp's content is not a TSTInfo".into());
+    }
+    let tst = sd
+        .encap_content_info
+        .econtent
+        .as_ref()
+        .ok_or("the timestamp has no TSTInfo")?
+        .value();
+    let (imprint_hash, imprint, time) = tst_info(tst)?;
+    if imprint_hash.digest(signature) != imprint {
+        return Err(
+            "the timestamp's message imprint is not the hash of the bundle's signature".into(),
+        );
+    }
+    let si = match sd.signer_infos.0.as_slice() {
+        [one] => one,
+        s => return Err(format!("the timestamp has {} signers, not one", s.len())),
+    };
+    let digest_alg = HashAlg::from_oid(&si.digest_alg.oid.to_string())
+        .ok_or_else(|| format!("digest algorithm {} not supported", si.digest_alg.oid))?;
+    let attrs = si
+        .signed_attrs
+        .as_ref()
+        .ok_or("the timestamp has no signed attributes")?;
+    let attr = |oid: &str| {
+        attrs
+            .iter()
+            .find(|a| a.oid.to_string() == oid)
+            .and_then(|a| a.values.get(0))
+    };
+    let ct = attr(OID_CONTENT_TYPE)
+        .and_then(|v| v.decode_as::<der::asn1::ObjectIdentifier>().ok())
+        .ok_or("the timestamp's signed attributes have no content type")?;
+    if ct.to_string() != OID_TST_INFO {
+        return Err("the signed content type is not TSTInfo".into());
+    }
+    let md = attr(OID_MESSAGE_DIGEST)
+        .and_then(|v| v.decode_as::<der::asn1::OctetString>().ok())
+        .ok_or("the timestamp's signed attributes have no message digest")?;
+    if md.as_bytes() != digest_alg.digest(tst) {
+        return Err("the signed message digest is not the TSTInfo's".into());
+    }
+    let signed = attrs.to_der().map_err(|e| e.to_string())?;
+    let sig_hash = HashAlg::from_oid(&si.signature_algorithm.oid.to_string()).unwrap_or(digest_alg);
+    let sig = si.signature.as_bytes();
+
+    let mut reasons = Vec::new();
+    for tsa in &root.timestamp_authorities {
+        let chain = match tsa
+            .chain
+            .iter()
+            .map(|d| Cert::parse(d))
+            .collect::<Result<Vec<_>, _>>()
+        {
+            Ok(c) => c,
+            Err(e) => {
+                reasons.push(format!("{}: {e}", tsa.uri));
+                continue;
+            }
+        };
+        let Some(leaf) = chain.first() else { continue };
+        let key = match leaf.spki_der().and_then(|d| pki::key_from_spki(&d)) {
+            Ok(k) => k,
+            Err(e) => {
+                reasons.push(format!("{}: {e}", tsa.uri));
+                continue;
+            }
+        };
+        if !pki::verify(&key, sig_hash, &signed, sig) {
+            reasons.push(format!("{}: not signed by it", tsa.uri));
+            continue;
+        }
+        let chain_ok = chain
+            .iter()
+            .enumerate()
+            .all(|(i, c)| c.signed_by(chain.get(i + 1).unwrap_or(c)));
+        if !chain_ok {
+            return Err(format!(
+                "the chain of timestamp authority {} does not verify",
+                tsa.uri
+            ));
+        }
+        if !leaf.ext_key_usage()?.iter().any(|o| o == OID_TIME_STAMPING) {
+            return Err(format!(
+                "the certificate of {} is not for time stamping",
+                tsa.uri
+            ));
+        }
+        if !tsa.valid_for.contains(time) {
+            return Err(format!(
+                "timestamp authority {} is not trusted at {}",
+                tsa.uri,
+                pki::show_time(time)
+            ));
+        }
+        if let Some(c) = chain.iter().find(|c| !c.valid_at(time)) {
+            return Err(format!(
+                "the timestamp's time {} is outside the validity of {} ({} to {})",
+                pki::show_time(time),
+                c.subject(),
+                pki::show_time(c.not_before()),
+                pki::show_time(c.not_after())
+            ));
+        }
+        return Ok(Timestamp {
+            time,
+            authority: tsa.uri.clone(),
+        });
+    }
+    if root.timestamp_authorities.is_empty() {
+        return Err("the trusted root has no timestamp authority".into());
+    }
+    Err(format!(
+        "no timestamp authority of the trusted root signed the timestamp: {}",
+        reasons.join("; ")
+    ))
+}

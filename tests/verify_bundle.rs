@@ -1,0 +1,953 @@
+//! `sbomkit verify-bundle` end to end: the real public-good bundles pass with the right identity and
+//! every tampering is refused with its exit code; bundles made here with a test CA, CT log, Rekor
+//! key and TSA exercise what the real ones lack (message signatures, key-based entries, RFC 3161).
+
+#[path = "support/bundle_ca.rs"]
+mod bundle_ca;
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use serde_json::{json, Value};
+
+use bundle_ca::TestSigstore;
+
+const COSIGN: &str = "testdata/fixtures/sigstore/cosign-oci-attestation.sigstore.json";
+const TRIVY: &str = "testdata/fixtures/sigstore/trivy-cyclonedx-attestation.sigstore.json";
+const PROD_ROOT: &str = "testdata/fixtures/sigstore/production.trusted_root.json";
+const COSIGN_ID: &str = "cody@soyland.com";
+const GITHUB_OAUTH: &str = "https://github.com/login/oauth";
+/// The in-toto subject of the cosign bundle (an image pushed to a local registry in cosign's tests).
+const COSIGN_SUBJECT: &str =
+    "sha256:732112270d7e59418a8c080b134b24cabd67d250d0d0147a97ed95ba5c280aa4";
+const TRIVY_ID: &str = "thomas.grininger@ringodev.com";
+const TRIVY_SUBJECT: &str =
+    "sha256:ea9c657ca44371fadd027510f2a1a68b799003294bf6a4827827971cc4390ad4";
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn load(rel: &str) -> Value {
+    serde_json::from_slice(&std::fs::read(root().join(rel)).unwrap()).unwrap()
+}
+
+/// Runs verify-bundle on a bundle value; returns (exit code, stdout).
+fn run(dir: &Path, bundle: &Value, args: &[&str], artifact: &str) -> (i32, String) {
+    let path = dir.join("b.sigstore.json");
+    std::fs::write(&path, serde_json::to_vec(bundle).unwrap()).unwrap();
+    let out = Command::cargo_bin("sbomkit")
+        .unwrap()
+        .current_dir(dir)
+        .arg("verify-bundle")
+        .arg("--bundle")
+        .arg(&path)
+        .args(args)
+        .arg(artifact)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
+    )
+}
+
+fn keyless<'a>(id: &'a str, issuer: &'a str) -> Vec<&'a str> {
+    vec![
+        "--certificate-identity",
+        id,
+        "--certificate-oidc-issuer",
+        issuer,
+    ]
+}
+
+fn cosign(bundle: &Value) -> (i32, String) {
+    let d = tempfile::tempdir().unwrap();
+    run(
+        d.path(),
+        bundle,
+        &keyless(COSIGN_ID, GITHUB_OAUTH),
+        COSIGN_SUBJECT,
+    )
+}
+
+fn assert_refused(r: (i32, String), code: i32, words: &str) {
+    assert_eq!(r.0, code, "{}", r.1);
+    assert!(r.1.contains("NOT verified"), "{}", r.1);
+    assert!(r.1.contains(words), "expected `{words}` in: {}", r.1);
+}
+
+fn b64_mut(v: &mut Value, ptr: &str, f: impl FnOnce(&mut Vec<u8>)) {
+    let s = v.pointer(ptr).and_then(Value::as_str).unwrap().to_string();
+    let mut bytes = STANDARD.decode(s).unwrap();
+    f(&mut bytes);
+    *v.pointer_mut(ptr).unwrap() = Value::String(STANDARD.encode(bytes));
+}
+
+#[test]
+fn real_bundles_verify_with_their_identity() {
+    let d = tempfile::tempdir().unwrap();
+    let r = run(
+        d.path(),
+        &load(COSIGN),
+        &keyless(COSIGN_ID, GITHUB_OAUTH),
+        COSIGN_SUBJECT,
+    );
+    assert_eq!(r.0, 0, "{}", r.1);
+    assert!(
+        r.1.contains("SCT from https://ctfe.sigstore.dev/2022"),
+        "{}",
+        r.1
+    );
+    assert!(
+        r.1.contains("inclusion proof of leaf 53604734 in a tree of 53604735"),
+        "{}",
+        r.1
+    );
+    let r = run(
+        d.path(),
+        &load(TRIVY),
+        &keyless(TRIVY_ID, GITHUB_OAUTH),
+        TRIVY_SUBJECT,
+    );
+    assert_eq!(r.0, 0, "{}", r.1);
+    // The same with the trusted root given explicitly, and a JSON report.
+    let mut args = keyless(TRIVY_ID, GITHUB_OAUTH);
+    let tr = root().join(PROD_ROOT).display().to_string();
+    args.extend(["--trusted-root", &tr, "--output", "json"]);
+    let r = run(d.path(), &load(TRIVY), &args, TRIVY_SUBJECT);
+    assert_eq!(r.0, 0, "{}", r.1);
+    let v: Value = serde_json::from_str(&r.1).unwrap();
+    assert_eq!(v["verified"], true);
+    assert_eq!(v["signingTimes"], json!([1758603823]));
+}
+
+#[test]
+fn another_identity_or_issuer_is_refused() {
+    let d = tempfile::tempdir().unwrap();
+    let r = run(
+        d.path(),
+        &load(COSIGN),
+        &keyless("someone@else.com", GITHUB_OAUTH),
+        COSIGN_SUBJECT,
+    );
+    assert_refused(r, 14, "identity mismatch");
+    let r = run(
+        d.path(),
+        &load(COSIGN),
+        &keyless(COSIGN_ID, "https://accounts.google.com"),
+        COSIGN_SUBJECT,
+    );
+    assert_refused(r, 14, "issuer mismatch");
+    // A prefix of the identity is not the identity.
+    let r = run(
+        d.path(),
+        &load(COSIGN),
+        &keyless("cody@soyland.co", GITHUB_OAUTH),
+        COSIGN_SUBJECT,
+    );
+    assert_refused(r, 14, "identity mismatch");
+    // A key cannot verify a keyless bundle.
+    let key = root()
+        .join("testdata/fixtures/sigstore/python-cosign-p256.pub")
+        .display()
+        .to_string();
+    let r = run(d.path(), &load(COSIGN), &["--key", &key], COSIGN_SUBJECT);
+    assert_refused(r, 14, "keyless");
+}
+
+#[test]
+fn flipped_signature_byte_is_refused() {
+    let mut b = load(COSIGN);
+    b64_mut(&mut b, "/dsseEnvelope/signatures/0/sig", |s| {
+        let n = s.len();
+        s[n - 3] ^= 1
+    });
+    assert_refused(cosign(&b), 10, "signature");
+}
+
+#[test]
+fn flipped_payload_byte_is_refused() {
+    let mut b = load(COSIGN);
+    b64_mut(&mut b, "/dsseEnvelope/payload", |p| p[40] ^= 1);
+    assert_refused(cosign(&b), 10, "does not verify over the PAE");
+}
+
+#[test]
+fn wrong_artifact_is_refused() {
+    let d = tempfile::tempdir().unwrap();
+    let r = run(
+        d.path(),
+        &load(COSIGN),
+        &keyless(COSIGN_ID, GITHUB_OAUTH),
+        TRIVY_SUBJECT,
+    );
+    assert_refused(r, 11, "no subject of the statement is sha256:ea9c657c");
+    // A file artifact is hashed: this one is not the subject either.
+    std::fs::write(d.path().join("artifact.bin"), b"not the image").unwrap();
+    let r = run(
+        d.path(),
+        &load(COSIGN),
+        &keyless(COSIGN_ID, GITHUB_OAUTH),
+        "artifact.bin",
+    );
+    assert_refused(r, 11, "no subject");
+}
+
+#[test]
+fn certificate_swapped_for_another_is_refused() {
+    let mut b = load(COSIGN);
+    b["verificationMaterial"]["certificate"] =
+        load(TRIVY)["verificationMaterial"]["certificate"].clone();
+    // The other certificate is a genuine Fulcio one for its own identity: the signature fails.
+    let d = tempfile::tempdir().unwrap();
+    let r = run(
+        d.path(),
+        &b,
+        &keyless(TRIVY_ID, GITHUB_OAUTH),
+        COSIGN_SUBJECT,
+    );
+    assert_refused(r, 10, "signature");
+    // And under the original identity the certificate is refused first.
+    assert_refused(cosign(&b), 14, "identity mismatch");
+}
+
+fn prod_chain() -> Vec<Value> {
+    load(PROD_ROOT)["certificateAuthorities"][1]["certChain"]["certificates"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+/// The cosign bundle rewritten as v0.2 with an `x509CertificateChain`.
+fn as_v02_chain(extra: &[Value]) -> Value {
+    let mut b = load(COSIGN);
+    let leaf = b["verificationMaterial"]["certificate"].clone();
+    let vm = b["verificationMaterial"].as_object_mut().unwrap();
+    vm.remove("certificate");
+    let mut certs = vec![leaf];
+    certs.extend(extra.iter().cloned());
+    vm.insert(
+        "x509CertificateChain".into(),
+        json!({ "certificates": certs }),
+    );
+    b["mediaType"] = json!("application/vnd.dev.sigstore.bundle+json;version=0.2");
+    b
+}
+
+#[test]
+fn v02_chain_verifies_but_an_embedded_root_is_refused() {
+    let chain = prod_chain();
+    let r = cosign(&as_v02_chain(&chain[..1]));
+    assert_eq!(r.0, 0, "{}", r.1);
+    assert_refused(cosign(&as_v02_chain(&chain)), 14, "embeds a root CA");
+}
+
+/// The offset of the SCT list extension's OID in a certificate.
+fn sct_offset(der: &[u8]) -> usize {
+    let oid = [
+        0x06, 0x0a, 0x2b, 0x06, 0x01, 0x04, 0x01, 0xd6, 0x79, 0x02, 0x04, 0x02,
+    ];
+    der.windows(oid.len())
+        .position(|w| w == oid)
+        .expect("an SCT extension")
+}
+
+#[test]
+fn flipped_sct_byte_is_refused() {
+    let mut b = load(COSIGN);
+    b64_mut(&mut b, "/verificationMaterial/certificate/rawBytes", |c| {
+        let at = sct_offset(c) + 60;
+        c[at] ^= 1;
+    });
+    // Re-signing is impossible without Fulcio's key, so the chain breaks; the test CA below
+    // re-signs to reach the SCT check itself.
+    assert_refused(cosign(&b), 14, "does not chain");
+}
+
+#[test]
+fn removed_sct_is_refused() {
+    let mut b = load(COSIGN);
+    b64_mut(&mut b, "/verificationMaterial/certificate/rawBytes", |c| {
+        *c = bundle_ca::without_extension(c, "1.3.6.1.4.1.11129.2.4.2");
+    });
+    assert_refused(cosign(&b), 14, "certificate");
+}
+
+#[test]
+fn altered_log_body_is_refused() {
+    let mut b = load(COSIGN);
+    b64_mut(
+        &mut b,
+        "/verificationMaterial/tlogEntries/0/canonicalizedBody",
+        |body| {
+            let mut v: Value = serde_json::from_slice(body).unwrap();
+            v["spec"]["payloadHash"]["value"] = json!("00".repeat(32));
+            *body = serde_json::to_vec(&v).unwrap();
+        },
+    );
+    assert_refused(cosign(&b), 15, "payload hash");
+    // A body kept intact but for whitespace no longer matches the SET.
+    let mut b = load(COSIGN);
+    b64_mut(
+        &mut b,
+        "/verificationMaterial/tlogEntries/0/canonicalizedBody",
+        |body| body.push(b' '),
+    );
+    assert_refused(cosign(&b), 15, "signed entry timestamp");
+}
+
+#[test]
+fn flipped_set_is_refused() {
+    let mut b = load(COSIGN);
+    b64_mut(
+        &mut b,
+        "/verificationMaterial/tlogEntries/0/inclusionPromise/signedEntryTimestamp",
+        |s| s[20] ^= 1,
+    );
+    assert_refused(cosign(&b), 15, "signed entry timestamp does not verify");
+}
+
+#[test]
+fn altered_inclusion_proof_is_refused() {
+    let mut b = load(COSIGN);
+    b64_mut(
+        &mut b,
+        "/verificationMaterial/tlogEntries/0/inclusionProof/hashes/3",
+        |h| h[0] ^= 1,
+    );
+    assert_refused(cosign(&b), 15, "inclusion proof leads to root");
+    let mut b = load(COSIGN);
+    b["verificationMaterial"]["tlogEntries"][0]["inclusionProof"]["logIndex"] = json!("53604733");
+    assert_refused(cosign(&b), 15, "inclusion proof");
+}
+
+#[test]
+fn altered_checkpoint_is_refused() {
+    let note = |b: &mut Value| -> String {
+        b["verificationMaterial"]["tlogEntries"][0]["inclusionProof"]["checkpoint"]["envelope"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let set_note = |b: &mut Value, n: String| {
+        b["verificationMaterial"]["tlogEntries"][0]["inclusionProof"]["checkpoint"]["envelope"] =
+            json!(n);
+    };
+    // Signature altered.
+    let mut b = load(COSIGN);
+    let n = note(&mut b);
+    let (text, sig) = n.split_once("\n\n").unwrap();
+    let b64 = sig.trim_end().rsplit_once(' ').unwrap().1;
+    let mut raw = STANDARD.decode(b64).unwrap();
+    raw[30] ^= 1;
+    set_note(
+        &mut b,
+        format!(
+            "{text}\n\n\u{2014} rekor.sigstore.dev {}\n",
+            STANDARD.encode(raw)
+        ),
+    );
+    assert_refused(cosign(&b), 15, "no checkpoint signature verifies");
+    // Root hash changed in the note: its signature no longer holds.
+    let mut b = load(COSIGN);
+    let n = note(&mut b).replace(
+        "nd/V1IEweXlu0reIQGaGK1d51xW4Rj8fUyTrmcUkrMY=",
+        "ne/V1IEweXlu0reIQGaGK1d51xW4Rj8fUyTrmcUkrMY=",
+    );
+    set_note(&mut b, n);
+    assert_refused(cosign(&b), 15, "checkpoint");
+    // Another signer's line alone is not the log's signature; beside the log's line it is ignored.
+    let mut b = load(COSIGN);
+    let n = note(&mut b);
+    let other = format!("\u{2014} witness.example {}\n", STANDARD.encode([7u8; 68]));
+    set_note(&mut b, format!("{n}{other}"));
+    assert_eq!(cosign(&b).0, 0);
+    let (text, _) = n.split_once("\n\n").unwrap();
+    set_note(&mut b, format!("{text}\n\n{other}"));
+    assert_refused(cosign(&b), 15, "no checkpoint signature verifies");
+}
+
+#[test]
+fn altered_integrated_time_is_refused() {
+    // On a real entry any change of time breaks the SET; the test log below signs such entries.
+    let mut b = load(COSIGN);
+    b["verificationMaterial"]["tlogEntries"][0]["integratedTime"] = json!("4102444800");
+    assert_refused(cosign(&b), 15, "signed entry timestamp");
+}
+
+#[test]
+fn unknown_or_missing_media_type_is_refused() {
+    let mut b = load(COSIGN);
+    b["mediaType"] = json!("application/vnd.dev.sigstore.bundle.v0.4+json");
+    assert_refused(cosign(&b), 13, "unknown bundle media type");
+    b["mediaType"] = json!("application/vnd.dev.sigstore.bundle+json;version=0.9");
+    assert_refused(cosign(&b), 13, "unknown bundle media type");
+    b.as_object_mut().unwrap().remove("mediaType");
+    assert_refused(cosign(&b), 13, "no `mediaType`");
+    // v0.1 naming a v0.3-only field.
+    b["mediaType"] = json!("application/vnd.dev.sigstore.bundle+json;version=0.1");
+    assert_refused(cosign(&b), 13, "v0.3 field");
+}
+
+#[test]
+fn trusted_root_lacking_the_ca_or_the_log_is_refused() {
+    let d = tempfile::tempdir().unwrap();
+    let mut tr = load(PROD_ROOT);
+    tr["certificateAuthorities"]
+        .as_array_mut()
+        .unwrap()
+        .remove(1);
+    std::fs::write(
+        d.path().join("no-ca.json"),
+        serde_json::to_vec(&tr).unwrap(),
+    )
+    .unwrap();
+    let mut args = keyless(COSIGN_ID, GITHUB_OAUTH);
+    args.extend(["--trusted-root", "no-ca.json"]);
+    assert_refused(
+        run(d.path(), &load(COSIGN), &args, COSIGN_SUBJECT),
+        14,
+        "does not chain",
+    );
+
+    let mut tr = load(PROD_ROOT);
+    tr["tlogs"].as_array_mut().unwrap().remove(0);
+    std::fs::write(
+        d.path().join("no-log.json"),
+        serde_json::to_vec(&tr).unwrap(),
+    )
+    .unwrap();
+    let mut args = keyless(COSIGN_ID, GITHUB_OAUTH);
+    args.extend(["--trusted-root", "no-log.json"]);
+    assert_refused(
+        run(d.path(), &load(COSIGN), &args, COSIGN_SUBJECT),
+        15,
+        "not a transparency log of the trusted root",
+    );
+
+    let mut tr = load(PROD_ROOT);
+    tr["ctlogs"].as_array_mut().unwrap().clear();
+    std::fs::write(
+        d.path().join("no-ct.json"),
+        serde_json::to_vec(&tr).unwrap(),
+    )
+    .unwrap();
+    let mut args = keyless(COSIGN_ID, GITHUB_OAUTH);
+    args.extend(["--trusted-root", "no-ct.json"]);
+    assert_refused(
+        run(d.path(), &load(COSIGN), &args, COSIGN_SUBJECT),
+        14,
+        "no SCT verifies",
+    );
+}
+
+#[test]
+fn a_keyless_bundle_without_log_entry_is_refused() {
+    let mut b = load(COSIGN);
+    b["verificationMaterial"]["tlogEntries"] = json!([]);
+    assert_refused(cosign(&b), 15, "must carry a transparency log entry");
+}
+
+#[test]
+fn usage_errors() {
+    let d = tempfile::tempdir().unwrap();
+    let r = run(
+        d.path(),
+        &load(COSIGN),
+        &["--certificate-identity", COSIGN_ID],
+        COSIGN_SUBJECT,
+    );
+    assert_eq!(r.0, 2, "{}", r.1);
+    let r = run(
+        d.path(),
+        &load(COSIGN),
+        &keyless(COSIGN_ID, GITHUB_OAUTH),
+        "sha256:abcd",
+    );
+    assert_ne!(r.0, 0, "{}", r.1);
+}
+
+// ---- Bundles made with the test sigstore ----
+
+use bundle_ca::{pem_cert, LeafSpec, San, SctMode, T0};
+use sha2::{Digest, Sha256};
+
+const ARTIFACT: &[u8] = b"an artifact signed with a message signature\n";
+const TEST_ISSUER: &str = "https://issuer.example";
+const TEST_ID: &str = "dev@example.com";
+
+struct Made {
+    dir: tempfile::TempDir,
+    bundle: Value,
+}
+
+impl Made {
+    fn verify(&self, id: &str, issuer: &str) -> (i32, String) {
+        let mut args = keyless(id, issuer);
+        args.extend(["--trusted-root", "root.json"]);
+        run(self.dir.path(), &self.bundle, &args, "artifact.bin")
+    }
+}
+
+/// How the log entry of a made bundle looks.
+struct EntrySpec {
+    time: i64,
+    set: bool,
+    proof: bool,
+    v2: bool,
+}
+
+impl Default for EntrySpec {
+    fn default() -> Self {
+        EntrySpec {
+            time: T0,
+            set: true,
+            proof: true,
+            v2: false,
+        }
+    }
+}
+
+/// A keyless message-signature bundle over ARTIFACT with a hashedrekord entry.
+fn message_bundle(ts: &TestSigstore, leaf: &LeafSpec, e: &EntrySpec, stamps: &[i64]) -> Made {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("artifact.bin"), ARTIFACT).unwrap();
+    std::fs::write(
+        dir.path().join("root.json"),
+        serde_json::to_vec(&ts.trusted_root()).unwrap(),
+    )
+    .unwrap();
+    let (key, cert) = ts.leaf(leaf);
+    let sig = key.sign(ARTIFACT);
+    let digest = Sha256::digest(ARTIFACT);
+    let body = if e.v2 {
+        json!({"apiVersion": "0.0.2", "kind": "hashedrekord", "spec": {"hashedRekordV002": {
+            "data": {"algorithm": "SHA2_256", "digest": STANDARD.encode(digest)},
+            "signature": {"content": STANDARD.encode(&sig), "verifier": {
+                "x509Certificate": {"rawBytes": STANDARD.encode(&cert)}, "keyDetails": "PKIX_ECDSA_P256_SHA_256"}}}}})
+    } else {
+        json!({"apiVersion": "0.0.1", "kind": "hashedrekord", "spec": {
+            "data": {"hash": {"algorithm": "sha256", "value": hex::encode(digest)}},
+            "signature": {"content": STANDARD.encode(&sig),
+                          "publicKey": {"content": STANDARD.encode(pem_cert(&cert))}}}})
+    };
+    let body = serde_json::to_vec(&body).unwrap();
+    let version = if e.v2 { "0.0.2" } else { "0.0.1" };
+    let entry = ts.entry(
+        "hashedrekord",
+        version,
+        &body,
+        if e.v2 { 0 } else { e.time },
+        e.set,
+        e.proof,
+    );
+    let stamps: Vec<Value> = stamps
+        .iter()
+        .map(|&t| json!({"signedTimestamp": STANDARD.encode(ts.timestamp(&sig, t))}))
+        .collect();
+    let bundle = json!({
+        "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
+        "verificationMaterial": {
+            "certificate": {"rawBytes": STANDARD.encode(&cert)},
+            "tlogEntries": [entry],
+            "timestampVerificationData": {"rfc3161Timestamps": stamps},
+        },
+        "messageSignature": {
+            "messageDigest": {"algorithm": "SHA2_256", "digest": STANDARD.encode(digest)},
+            "signature": STANDARD.encode(&sig),
+        },
+    });
+    Made { dir, bundle }
+}
+
+#[test]
+fn made_message_signature_with_hashedrekord_verifies() {
+    let ts = TestSigstore::new();
+    let m = message_bundle(&ts, &LeafSpec::default(), &EntrySpec::default(), &[]);
+    let r = m.verify(TEST_ID, TEST_ISSUER);
+    assert_eq!(r.0, 0, "{}", r.1);
+    assert!(r.1.contains("hashedrekord 0.0.1 body matches"), "{}", r.1);
+    // Another file is another artifact.
+    std::fs::write(m.dir.path().join("artifact.bin"), b"something else").unwrap();
+    assert_refused(
+        m.verify(TEST_ID, TEST_ISSUER),
+        11,
+        "the bundle signs sha256:",
+    );
+    // Without the trusted root that made it, the production root refuses the certificate.
+    let r = run(
+        m.dir.path(),
+        &m.bundle,
+        &keyless(TEST_ID, TEST_ISSUER),
+        "artifact.bin",
+    );
+    assert_refused(r, 14, "does not chain");
+}
+
+#[test]
+fn made_uri_identity_and_both_issuer_extensions() {
+    let ts = TestSigstore::new();
+    let wf = "https://github.com/o/r/.github/workflows/release.yml@refs/heads/main";
+    let spec = LeafSpec {
+        san: San::Uri(wf),
+        issuer_v1: Some("https://token.actions.githubusercontent.com"),
+        issuer_v2: None,
+        ..LeafSpec::default()
+    };
+    let m = message_bundle(&ts, &spec, &EntrySpec::default(), &[]);
+    assert_eq!(
+        m.verify(wf, "https://token.actions.githubusercontent.com")
+            .0,
+        0
+    );
+    assert_refused(
+        m.verify(TEST_ID, "https://token.actions.githubusercontent.com"),
+        14,
+        "identity mismatch",
+    );
+    let spec = LeafSpec {
+        issuer_v1: Some("https://other.example"),
+        ..LeafSpec::default()
+    };
+    let m = message_bundle(&ts, &spec, &EntrySpec::default(), &[]);
+    assert_refused(m.verify(TEST_ID, TEST_ISSUER), 14, "two OIDC issuers");
+}
+
+#[test]
+fn made_sct_cases() {
+    let ts = TestSigstore::new();
+    let with = |sct| LeafSpec {
+        sct,
+        ..LeafSpec::default()
+    };
+    let m = message_bundle(
+        &ts,
+        &with(SctMode::WithExtensions),
+        &EntrySpec::default(),
+        &[],
+    );
+    assert_eq!(
+        m.verify(TEST_ID, TEST_ISSUER).0,
+        0,
+        "an SCT with extensions verifies"
+    );
+    // A certificate properly signed by the CA but whose SCT signature is wrong.
+    let m = message_bundle(
+        &ts,
+        &with(SctMode::BadSignature),
+        &EntrySpec::default(),
+        &[],
+    );
+    assert_refused(m.verify(TEST_ID, TEST_ISSUER), 14, "no SCT verifies");
+    let m = message_bundle(&ts, &with(SctMode::None), &EntrySpec::default(), &[]);
+    assert_refused(m.verify(TEST_ID, TEST_ISSUER), 14, "no embedded SCT");
+}
+
+#[test]
+fn made_integrated_time_in_the_future_or_outside_the_certificate_is_refused() {
+    let ts = TestSigstore::new();
+    let far = 4_000_000_000; // 2096
+    let spec = LeafSpec {
+        not_before: T0 - 60,
+        not_after: 2_524_607_999, // 2049-12-31T23:59:59Z, the end of UTCTime
+        ..LeafSpec::default()
+    };
+    let m = message_bundle(
+        &ts,
+        &spec,
+        &EntrySpec {
+            time: far,
+            ..EntrySpec::default()
+        },
+        &[],
+    );
+    assert_refused(m.verify(TEST_ID, TEST_ISSUER), 15, "in the future");
+    let m = message_bundle(
+        &ts,
+        &LeafSpec::default(),
+        &EntrySpec {
+            time: T0 + 3600,
+            ..EntrySpec::default()
+        },
+        &[],
+    );
+    assert_refused(
+        m.verify(TEST_ID, TEST_ISSUER),
+        15,
+        "not at the signing time",
+    );
+    let m = message_bundle(
+        &ts,
+        &LeafSpec::default(),
+        &EntrySpec {
+            time: T0 - 3600,
+            ..EntrySpec::default()
+        },
+        &[],
+    );
+    assert_refused(
+        m.verify(TEST_ID, TEST_ISSUER),
+        15,
+        "not at the signing time",
+    );
+    // The validity end is inclusive.
+    let m = message_bundle(
+        &ts,
+        &LeafSpec::default(),
+        &EntrySpec {
+            time: T0 + 540,
+            ..EntrySpec::default()
+        },
+        &[],
+    );
+    assert_eq!(m.verify(TEST_ID, TEST_ISSUER).0, 0);
+}
+
+#[test]
+fn made_checkpoint_for_another_tree_is_refused() {
+    let ts = TestSigstore::new();
+    let mut m = message_bundle(&ts, &LeafSpec::default(), &EntrySpec::default(), &[]);
+    // A checkpoint the log really signed, but for another root hash.
+    let note = ts.checkpoint(7, &[0x55; 32]);
+    m.bundle["verificationMaterial"]["tlogEntries"][0]["inclusionProof"]["checkpoint"]
+        ["envelope"] = json!(note);
+    assert_refused(
+        m.verify(TEST_ID, TEST_ISSUER),
+        15,
+        "checkpoint's root hash is not the proof's",
+    );
+    let note = ts.checkpoint(8, &[0x55; 32]);
+    m.bundle["verificationMaterial"]["tlogEntries"][0]["inclusionProof"]["checkpoint"]
+        ["envelope"] = json!(note);
+    assert_refused(m.verify(TEST_ID, TEST_ISSUER), 15, "tree size 8");
+}
+
+#[test]
+fn made_rekor_v2_entry_with_rfc3161_timestamp() {
+    let ts = TestSigstore::new();
+    let v2 = EntrySpec {
+        set: false,
+        v2: true,
+        ..EntrySpec::default()
+    };
+    let m = message_bundle(&ts, &LeafSpec::default(), &v2, &[T0 + 30]);
+    let r = m.verify(TEST_ID, TEST_ISSUER);
+    assert_eq!(r.0, 0, "{}", r.1);
+    assert!(
+        r.1.contains("RFC 3161 time 2024-01-01T00:00:30Z from https://tsa.test"),
+        "{}",
+        r.1
+    );
+    assert!(r.1.contains("hashedrekord 0.0.2"), "{}", r.1);
+    // Without a timestamp there is no signing time.
+    let m = message_bundle(&ts, &LeafSpec::default(), &v2, &[]);
+    assert_refused(
+        m.verify(TEST_ID, TEST_ISSUER),
+        15,
+        "no verified signing time",
+    );
+    // A timestamp outside the certificate's validity.
+    let m = message_bundle(&ts, &LeafSpec::default(), &v2, &[T0 + 3600]);
+    assert_refused(
+        m.verify(TEST_ID, TEST_ISSUER),
+        15,
+        "not at the signing time",
+    );
+    // Outside the TSA certificate's validity (it ends at T0 + 1 day; inclusive).
+    let long = LeafSpec {
+        not_after: T0 + 86400 * 2,
+        ..LeafSpec::default()
+    };
+    let m = message_bundle(&ts, &long, &v2, &[T0 + 86400]);
+    assert_eq!(
+        m.verify(TEST_ID, TEST_ISSUER).0,
+        0,
+        "the TSA validity end is inclusive"
+    );
+    let m = message_bundle(&ts, &long, &v2, &[T0 + 86401]);
+    assert_refused(m.verify(TEST_ID, TEST_ISSUER), 15, "outside the validity");
+    // A timestamp over another signature.
+    let mut m = message_bundle(&ts, &LeafSpec::default(), &v2, &[]);
+    m.bundle["verificationMaterial"]["timestampVerificationData"]["rfc3161Timestamps"] =
+        json!([{"signedTimestamp": STANDARD.encode(ts.timestamp(b"another signature", T0))}]);
+    assert_refused(m.verify(TEST_ID, TEST_ISSUER), 15, "message imprint");
+    // A timestamp by another TSA.
+    let other = TestSigstore::new();
+    let mut m = message_bundle(&ts, &LeafSpec::default(), &v2, &[]);
+    let sig = STANDARD
+        .decode(m.bundle["messageSignature"]["signature"].as_str().unwrap())
+        .unwrap();
+    m.bundle["verificationMaterial"]["timestampVerificationData"]["rfc3161Timestamps"] =
+        json!([{"signedTimestamp": STANDARD.encode(other.timestamp(&sig, T0))}]);
+    assert_refused(m.verify(TEST_ID, TEST_ISSUER), 15, "no timestamp authority");
+}
+
+/// A key-based DSSE bundle with a dsse 0.0.1 or intoto 0.0.2 log entry.
+fn key_bundle(ts: &TestSigstore, kind: &str) -> (tempfile::TempDir, Value, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let key = bundle_ca::Key::p256();
+    std::fs::write(dir.path().join("key.pub"), key.pem()).unwrap();
+    std::fs::write(
+        dir.path().join("root.json"),
+        serde_json::to_vec(&ts.trusted_root()).unwrap(),
+    )
+    .unwrap();
+    let subject = hex::encode(Sha256::digest(ARTIFACT));
+    let payload = serde_json::to_vec(&json!({
+        "_type": "https://in-toto.io/Statement/v1",
+        "subject": [{"name": "artifact.bin", "digest": {"sha256": subject}}],
+        "predicateType": "https://example.com/p", "predicate": {}}))
+    .unwrap();
+    let pt = "application/vnd.in-toto+json";
+    let pae = [
+        format!("DSSEv1 {} {pt} {} ", pt.len(), payload.len()).into_bytes(),
+        payload.clone(),
+    ]
+    .concat();
+    let sig = key.sign(&pae);
+    let payload_hash = hex::encode(Sha256::digest(&payload));
+    let body = match kind {
+        "dsse" => json!({"apiVersion": "0.0.1", "kind": "dsse", "spec": {
+            "envelopeHash": {"algorithm": "sha256", "value": "00"},
+            "payloadHash": {"algorithm": "sha256", "value": payload_hash},
+            "signatures": [{"signature": STANDARD.encode(&sig), "verifier": STANDARD.encode(key.pem())}]}}),
+        _ => json!({"apiVersion": "0.0.2", "kind": "intoto", "spec": {"content": {
+            "envelope": {"payloadType": pt, "signatures": [{
+                "sig": STANDARD.encode(STANDARD.encode(&sig)), "publicKey": STANDARD.encode(key.pem())}]},
+            "hash": {"algorithm": "sha256", "value": "00"},
+            "payloadHash": {"algorithm": "sha256", "value": payload_hash}}}}),
+    };
+    let body = serde_json::to_vec(&body).unwrap();
+    let version = if kind == "dsse" { "0.0.1" } else { "0.0.2" };
+    let entry = ts.entry(kind, version, &body, T0, true, true);
+    let bundle = json!({
+        "mediaType": "application/vnd.dev.sigstore.bundle+json;version=0.2",
+        "verificationMaterial": {"publicKey": {"hint": "k"}, "tlogEntries": [entry]},
+        "dsseEnvelope": {"payloadType": pt, "payload": STANDARD.encode(&payload),
+                         "signatures": [{"keyid": "", "sig": STANDARD.encode(&sig)}]},
+    });
+    (dir, bundle, format!("sha256:{subject}"))
+}
+
+#[test]
+fn made_key_based_bundles_with_log_entries() {
+    let ts = TestSigstore::new();
+    for kind in ["dsse", "intoto"] {
+        let (dir, b, subject) = key_bundle(&ts, kind);
+        let args = ["--key", "key.pub", "--trusted-root", "root.json"];
+        let r = run(dir.path(), &b, &args, &subject);
+        assert_eq!(r.0, 0, "{kind}: {}", r.1);
+        // The artifact as a file gives the same digest.
+        std::fs::write(dir.path().join("artifact.bin"), ARTIFACT).unwrap();
+        assert_eq!(run(dir.path(), &b, &args, "artifact.bin").0, 0);
+        let mut t = b.clone();
+        b64_mut(
+            &mut t,
+            "/verificationMaterial/tlogEntries/0/inclusionPromise/signedEntryTimestamp",
+            |s| s[12] ^= 1,
+        );
+        assert_refused(
+            run(dir.path(), &t, &args, &subject),
+            15,
+            "signed entry timestamp",
+        );
+        // No entry: the signature alone, as for any key-based bundle.
+        let mut t = b.clone();
+        t["verificationMaterial"]["tlogEntries"] = json!([]);
+        assert_eq!(run(dir.path(), &t, &args, &subject).0, 0);
+        // Identity flags on a key-based bundle.
+        let mut a = keyless(TEST_ID, TEST_ISSUER);
+        a.extend(["--trusted-root", "root.json"]);
+        assert_refused(run(dir.path(), &b, &a, &subject), 14, "signed with a key");
+        // Another key.
+        std::fs::write(dir.path().join("other.pub"), bundle_ca::Key::p256().pem()).unwrap();
+        let r = run(
+            dir.path(),
+            &b,
+            &["--key", "other.pub", "--trusted-root", "root.json"],
+            &subject,
+        );
+        assert_refused(r, 10, "signature");
+    }
+}
+
+#[test]
+fn verify_accepts_keyless_bundles_with_the_identity_flags() {
+    let sbomkit = |args: &[&str]| {
+        let out = Command::cargo_bin("sbomkit")
+            .unwrap()
+            .current_dir(root())
+            .arg("verify")
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let r = sbomkit(&[
+        TRIVY,
+        "--certificate-identity",
+        TRIVY_ID,
+        "--certificate-oidc-issuer",
+        GITHUB_OAUTH,
+        "--type",
+        "cyclonedx",
+    ]);
+    assert_eq!(r.0, 0, "{}", r.1);
+    assert!(
+        r.1.contains("keyless") && r.1.contains("checkpoint signed by the log verifies"),
+        "{}",
+        r.1
+    );
+    let r = sbomkit(&[
+        TRIVY,
+        "--certificate-identity",
+        COSIGN_ID,
+        "--certificate-oidc-issuer",
+        GITHUB_OAUTH,
+    ]);
+    assert_eq!(r.0, 14, "{}", r.1);
+    let r = sbomkit(&[
+        TRIVY,
+        "--certificate-identity",
+        TRIVY_ID,
+        "--certificate-oidc-issuer",
+        "https://accounts.google.com",
+    ]);
+    assert_eq!(r.0, 14, "{}", r.1);
+    // The type is still checked after the keyless signature.
+    let r = sbomkit(&[
+        COSIGN,
+        "--certificate-identity",
+        COSIGN_ID,
+        "--certificate-oidc-issuer",
+        GITHUB_OAUTH,
+        "--type",
+        "spdx",
+    ]);
+    assert_eq!(r.0, 12, "{}", r.1);
+    // A trusted root without the CA.
+    let d = tempfile::tempdir().unwrap();
+    let mut tr = load(PROD_ROOT);
+    tr["certificateAuthorities"] = json!([]);
+    let p = d.path().join("empty.json");
+    std::fs::write(&p, serde_json::to_vec(&tr).unwrap()).unwrap();
+    let p = p.display().to_string();
+    let r = sbomkit(&[
+        COSIGN,
+        "--certificate-identity",
+        COSIGN_ID,
+        "--certificate-oidc-issuer",
+        GITHUB_OAUTH,
+        "--trusted-root",
+        &p,
+    ]);
+    assert_eq!(r.0, 14, "{}", r.1);
+    // Neither a key nor an identity: a usage error.
+    assert_eq!(sbomkit(&[COSIGN]).0, 2);
+}
