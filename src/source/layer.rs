@@ -4,12 +4,16 @@
 
 use std::cell::Cell;
 use std::io::{self, Read};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 
-use super::stream::{read_head, BudgetReader, Compression, Counted, HashReader, ProgressReader};
+use super::stream::{
+    pipe, read_head, BudgetReader, ChunkReader, Compression, Counted, HashReader, ProgressReader,
+    CHUNK_LEN,
+};
 use super::vfs::{display_path, normalize, Inspect, Keep, Node, NodeKind, Summary, Vfs};
 use super::SourceError;
 use crate::limits::{Budget, FLAG_MAX_FILE_SIZE};
@@ -85,6 +89,11 @@ fn limit_or_invalid(cx: &ReadCx<'_>, file: &str, layer: &str, message: String) -
 }
 
 /// Reads one layer blob from `reader` to its end. `file` and `layer` name it in errors.
+///
+/// Two threads share the work: this one reads the stored bytes, hashes them (the blob digest) and
+/// decompresses them; a second one parses the tar, hashes the uncompressed stream (the diff_id, the
+/// same digest as the blob's when the layer is not compressed) and every file, and inspects the
+/// files catalogers want. A bounded pipe of chunks joins them.
 pub fn read_layer(
     reader: impl Read,
     cx: &ReadCx<'_>,
@@ -94,13 +103,13 @@ pub fn read_layer(
     // The offset in the stored blob, readable while the decoders borrow the reader.
     let pos = Cell::new(0u64);
     let mut stored = HashReader::new(ProgressReader::new(reader, &super::NoProgress, &pos));
-    let at = || format!(" (at byte {} of the blob)", pos.get());
+    let at = |p: u64| format!(" (at byte {p} of the blob)");
     let head = read_head(&mut stored, 512).map_err(|e| {
         limit_or_invalid(
             cx,
             file,
             layer,
-            format!("cannot read the blob: {e}{}", at()),
+            format!("cannot read the blob: {e}{}", at(pos.get())),
         )
     })?;
     let compression = Compression::sniff(&head);
@@ -115,12 +124,74 @@ pub fn read_layer(
     let joined = io::Cursor::new(head).chain(&mut stored);
     let decoded: Box<dyn Read + '_> = match compression {
         Compression::None => Box::new(joined),
-        Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(joined)),
+        Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(
+            io::BufReader::with_capacity(CHUNK_LEN, joined),
+        )),
         Compression::Zstd => Box::new(zstd::stream::read::Decoder::new(joined).map_err(|e| {
-            limit_or_invalid(cx, file, layer, format!("cannot start zstd: {e}{}", at()))
+            limit_or_invalid(
+                cx,
+                file,
+                layer,
+                format!("cannot start zstd: {e}{}", at(pos.get())),
+            )
         })?),
     };
-    let mut diff = HashReader::new(BudgetReader::new(decoded, cx.budget, Counted::Layer));
+    let mut diff = BudgetReader::new(decoded, cx.budget, Counted::Layer);
+    let (parsed, complete) = std::thread::scope(|s| {
+        let (pump, chunks) = pipe(compression != Compression::None);
+        let worker = s.spawn(move || {
+            // Where this thread is in the stored blob: the offset its current chunk was read at.
+            let parse_pos = AtomicU64::new(0);
+            let mut chunks = chunks.with_pos(&parse_pos);
+            parse_layer(&mut chunks, cx, file, layer, &parse_pos).map(|r| (r, chunks.finish().0))
+        });
+        let complete = pump.run(&mut diff, &|| pos.get());
+        match worker.join() {
+            Ok(rec) => (rec, complete),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    });
+    // A failed read is handed to the parser, which names it; `complete` is false only then, or
+    // when the parser stopped first with an error of its own.
+    let (mut rec, diff_id) = match parsed {
+        Ok(r) if complete => r,
+        Ok(_) => {
+            return Err(limit_or_invalid(
+                cx,
+                file,
+                layer,
+                format!("cannot read the blob{}", at(pos.get())),
+            ))
+        }
+        Err(e) => return Err(e),
+    };
+    drop(diff);
+    stored.drain().map_err(|e| {
+        limit_or_invalid(
+            cx,
+            file,
+            layer,
+            format!("cannot read the blob: {e}{}", at(pos.get())),
+        )
+    })?;
+    let (digest, stored_size) = stored.finish();
+    rec.diff_id = diff_id.unwrap_or(digest);
+    rec.digest = digest;
+    rec.stored_size = stored_size;
+    rec.compression = compression;
+    Ok(rec)
+}
+
+/// The parsing side of [`read_layer`]: the tar entries into a record, then whatever follows the
+/// end-of-archive blocks (it still belongs to the diff_id).
+fn parse_layer(
+    chunks: &mut ChunkReader<'_>,
+    cx: &ReadCx<'_>,
+    file: &str,
+    layer: &str,
+    pos: &AtomicU64,
+) -> Result<LayerRecord, SourceError> {
+    let at = || format!(" (at byte {} of the blob)", pos.load(Ordering::Relaxed));
     let mut rec = LayerRecord {
         entries: Vec::new(),
         opaque: Vec::new(),
@@ -128,11 +199,11 @@ pub fn read_layer(
         digest: [0; 32],
         stored_size: 0,
         diff_id: [0; 32],
-        compression,
+        compression: Compression::None,
         warnings: Vec::new(),
     };
     {
-        let mut archive = tar::Archive::new(&mut diff);
+        let mut archive = tar::Archive::new(&mut *chunks);
         let entries = archive.entries().map_err(|e| {
             limit_or_invalid(cx, file, layer, format!("cannot read the tar: {e}{}", at()))
         })?;
@@ -153,7 +224,7 @@ pub fn read_layer(
         }
     }
     // Trailing bytes after the end-of-archive blocks still belong to the diff_id.
-    diff.drain().map_err(|e| {
+    chunks.drain().map_err(|e| {
         limit_or_invalid(
             cx,
             file,
@@ -161,19 +232,6 @@ pub fn read_layer(
             format!("corrupt data after the tar: {e}{}", at()),
         )
     })?;
-    let (diff_id, _) = diff.finish();
-    stored.drain().map_err(|e| {
-        limit_or_invalid(
-            cx,
-            file,
-            layer,
-            format!("cannot read the blob: {e}{}", at()),
-        )
-    })?;
-    let (digest, stored_size) = stored.finish();
-    rec.diff_id = diff_id;
-    rec.digest = digest;
-    rec.stored_size = stored_size;
     Ok(rec)
 }
 
@@ -394,23 +452,40 @@ fn hash_rest(
     sha256: &mut Sha256,
     mut sha1: Option<&mut Sha1>,
 ) -> io::Result<u64> {
-    let mut buf = vec![0u8; 64 * 1024];
-    let mut total = 0u64;
-    loop {
-        let n = match r.read(&mut buf) {
-            Ok(0) => return Ok(total),
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        let chunk = buf.get(..n).unwrap_or_default();
-        sha256.update(chunk);
-        if let Some(h) = sha1.as_deref_mut() {
-            h.update(chunk);
-        }
-        total = total.saturating_add(n as u64);
+    thread_local! {
+        // One read buffer per thread, not one per file.
+        static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
     }
+    SCRATCH.with(|scratch| {
+        let mut guard = scratch.try_borrow_mut();
+        let mut local = Vec::new();
+        let buf: &mut Vec<u8> = match guard.as_deref_mut() {
+            Ok(b) => b,
+            Err(_) => &mut local,
+        };
+        if buf.len() < HASH_BUF_LEN {
+            buf.resize(HASH_BUF_LEN, 0);
+        }
+        let mut total = 0u64;
+        loop {
+            let n = match r.read(buf) {
+                Ok(0) => return Ok(total),
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            let chunk = buf.get(..n).unwrap_or_default();
+            sha256.update(chunk);
+            if let Some(h) = sha1.as_deref_mut() {
+                h.update(chunk);
+            }
+            total = total.saturating_add(n as u64);
+        }
+    })
 }
+
+/// How much of a file is hashed per read.
+const HASH_BUF_LEN: usize = 128 * 1024;
 
 /// Applies a layer record onto `fs` as layer number `layer`: whiteouts and opaque folders first (they
 /// only hide lower layers, whatever their place in the tar), then the entries in tar order.
