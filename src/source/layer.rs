@@ -29,6 +29,8 @@ pub struct ReadCx<'a> {
     pub budget: &'a Budget,
     /// Also compute SHA-1 of every regular file.
     pub sha1: bool,
+    /// Hash only the files whose content is read (kept or inspected); the others get no digest.
+    pub lazy_digests: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -340,7 +342,7 @@ fn read_entry<R: Read>(
         kind: EntryKind::File,
         mode,
         size: file.size,
-        sha256: Some(file.sha256),
+        sha256: file.sha256,
         sha1: file.sha1,
         content: file.content,
         summary: file.summary,
@@ -351,7 +353,8 @@ fn read_entry<R: Read>(
 /// A regular file read through: digests, size and the content when asked for.
 pub struct ReadFile {
     pub size: u64,
-    pub sha256: [u8; 32],
+    /// Absent only with [`ReadCx::lazy_digests`] for a file whose content was not read.
+    pub sha256: Option<[u8; 32]>,
     pub sha1: Option<[u8; 20]>,
     pub content: Option<Arc<[u8]>>,
     /// What the [`Inspect`] made of the whole content, when it asked for it.
@@ -402,10 +405,13 @@ pub fn read_file(
         (_, Some(_)) => Some(max_file),
         (k, None) => k,
     };
-    let mut sha256 = Sha256::new();
-    let mut sha1 = cx.sha1.then(Sha1::new);
+    let hashed = !cx.lazy_digests || whole_max.is_some();
+    let mut sha256 = hashed.then(Sha256::new);
+    let mut sha1 = (cx.sha1 && hashed).then(Sha1::new);
     let mut size = head.len() as u64;
-    sha256.update(&head);
+    if let Some(h) = sha256.as_mut() {
+        h.update(&head);
+    }
     if let Some(h) = sha1.as_mut() {
         h.update(&head);
     }
@@ -416,14 +422,16 @@ pub fn read_file(
         r.take(max.saturating_sub(buf.len() as u64).saturating_add(1))
             .read_to_end(&mut buf)?;
         let rest = buf.get(HEAD_LEN..).unwrap_or_default();
-        sha256.update(rest);
+        if let Some(h) = sha256.as_mut() {
+            h.update(rest);
+        }
         if let Some(h) = sha1.as_mut() {
             h.update(rest);
         }
         size = buf.len() as u64;
         if size > max {
             // Longer than the header said: hash the rest, keep nothing.
-            size = size.saturating_add(hash_rest(r, &mut sha256, sha1.as_mut())?);
+            size = size.saturating_add(hash_rest(r, sha256.as_mut(), sha1.as_mut())?);
             None
         } else {
             if let Some(i) = inspect {
@@ -435,21 +443,22 @@ pub fn read_file(
             keep_max.filter(|k| size <= *k).map(|_| Arc::from(buf))
         }
     } else {
-        size = size.saturating_add(hash_rest(r, &mut sha256, sha1.as_mut())?);
+        size = size.saturating_add(hash_rest(r, sha256.as_mut(), sha1.as_mut())?);
         None
     };
     Ok(ReadFile {
         size,
-        sha256: sha256.finalize().into(),
+        sha256: sha256.map(|h| h.finalize().into()),
         sha1: sha1.map(|h| h.finalize().into()),
         content,
         summary,
     })
 }
 
+/// Reads `r` to its end through the digests asked for; returns how many bytes there were.
 fn hash_rest(
     r: &mut impl Read,
-    sha256: &mut Sha256,
+    mut sha256: Option<&mut Sha256>,
     mut sha1: Option<&mut Sha1>,
 ) -> io::Result<u64> {
     thread_local! {
@@ -475,7 +484,9 @@ fn hash_rest(
                 Err(e) => return Err(e),
             };
             let chunk = buf.get(..n).unwrap_or_default();
-            sha256.update(chunk);
+            if let Some(h) = sha256.as_deref_mut() {
+                h.update(chunk);
+            }
             if let Some(h) = sha1.as_deref_mut() {
                 h.update(chunk);
             }
@@ -579,6 +590,7 @@ mod inspect_tests {
             inspect: Some(&Lengths),
             budget: &budget,
             sha1: false,
+            lazy_digests: false,
         };
         let mut warnings = Vec::new();
         let mut r = content;
@@ -594,7 +606,7 @@ mod inspect_tests {
         assert!(f.content.is_none());
         let len = f.summary.as_deref().and_then(|s| s.downcast_ref::<usize>());
         assert_eq!(len, Some(&body.len()));
-        assert_eq!(f.sha256, <[u8; 32]>::from(Sha256::digest(&body)));
+        assert_eq!(f.sha256, Some(<[u8; 32]>::from(Sha256::digest(&body))));
         // The bytes were in memory: SHA-1 comes for free.
         assert_eq!(f.sha1, Some(<[u8; 20]>::from(Sha1::digest(&body))));
         // Kept and inspected at once.
@@ -613,5 +625,37 @@ mod inspect_tests {
         assert_eq!(f.size, big.len() as u64);
         assert_eq!(w.len(), 1);
         assert!(w[0].starts_with("/bin/x: 5005 bytes exceeds"), "{w:?}");
+    }
+
+    #[test]
+    fn lazy_digests_hash_only_what_is_read() {
+        let budget = Budget::new(Limits::default());
+        let cx = ReadCx {
+            keep: &|path, _| (path == b"etc/kept").then_some(1 << 20),
+            inspect: Some(&Lengths),
+            budget: &budget,
+            sha1: true,
+            lazy_digests: true,
+        };
+        let mut w = Vec::new();
+        let body = b"MAGIC and the rest".repeat(10_000);
+        for (path, digested) in [
+            (&b"etc/kept"[..], true),
+            (b"bin/x", true),
+            (b"usr/share/doc/x", false),
+        ] {
+            let content: &[u8] = if path == b"usr/share/doc/x" {
+                &body[5..]
+            } else {
+                &body
+            };
+            let mut r = content;
+            let f = read_file(&mut r, path, content.len() as u64, &cx, &mut w).unwrap();
+            assert_eq!(f.size, content.len() as u64);
+            let want = digested.then(|| <[u8; 32]>::from(Sha256::digest(content)));
+            assert_eq!(f.sha256, want, "{}", display_path(path));
+            assert_eq!(f.sha1.is_some(), digested);
+        }
+        assert!(w.is_empty());
     }
 }
