@@ -11,7 +11,8 @@
 # sbomkit catalogues at least every deb package Syft finds (name and version).
 #
 # Needs root and apt (debootstrap, umoci, skopeo, openssl). Usage:
-#   scripts/bench-vs-syft.sh [WORKDIR]      (default target/bench; ROUNDS=5 for more pairs)
+#   scripts/bench-vs-syft.sh [WORKDIR]      (default target/bench; ROUNDS=5 for more pairs;
+#                                           SBOMKIT=path to measure a binary already built)
 set -euo pipefail
 export LC_ALL=C
 cd "$(dirname "$0")/.."
@@ -26,8 +27,13 @@ if ((${#need[@]})); then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
-cargo build --release --locked --quiet
-sbomkit=$PWD/target/release/sbomkit
+# SBOMKIT=path measures that binary instead of building one.
+if [ -n "${SBOMKIT:-}" ]; then
+  sbomkit=$(realpath "$SBOMKIT")
+else
+  cargo build --release --locked --quiet
+  sbomkit=$PWD/target/release/sbomkit
+fi
 
 if [ ! -x "$work/venv/bin/syft" ]; then
   python3 -m venv "$work/venv"

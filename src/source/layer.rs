@@ -417,31 +417,45 @@ pub fn read_file(
     }
     let mut summary = None;
     let content = if let Some(max) = whole_max {
-        // Grown as bytes arrive, never sized from the header.
-        let mut buf = head;
-        r.take(max.saturating_sub(buf.len() as u64).saturating_add(1))
-            .read_to_end(&mut buf)?;
-        let rest = buf.get(HEAD_LEN..).unwrap_or_default();
-        if let Some(h) = sha256.as_mut() {
-            h.update(rest);
+        thread_local! {
+            // One buffer per thread for whole files, grown to the largest read, not one per file.
+            static WHOLE: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
         }
-        if let Some(h) = sha1.as_mut() {
-            h.update(rest);
-        }
-        size = buf.len() as u64;
-        if size > max {
-            // Longer than the header said: hash the rest, keep nothing.
-            size = size.saturating_add(hash_rest(r, sha256.as_mut(), sha1.as_mut())?);
-            None
-        } else {
+        WHOLE.with(|cell| -> io::Result<Option<Arc<[u8]>>> {
+            let mut guard = cell.try_borrow_mut();
+            let mut local = Vec::new();
+            let buf: &mut Vec<u8> = match guard.as_deref_mut() {
+                Ok(b) => b,
+                Err(_) => &mut local,
+            };
+            buf.clear();
+            buf.extend_from_slice(&head);
+            // Grown as bytes arrive, never sized from the header.
+            r.take(max.saturating_sub(buf.len() as u64).saturating_add(1))
+                .read_to_end(buf)?;
+            let rest = buf.get(HEAD_LEN..).unwrap_or_default();
+            if let Some(h) = sha256.as_mut() {
+                h.update(rest);
+            }
+            if let Some(h) = sha1.as_mut() {
+                h.update(rest);
+            }
+            size = buf.len() as u64;
+            if size > max {
+                // Longer than the header said: hash the rest, keep nothing.
+                size = size.saturating_add(hash_rest(r, sha256.as_mut(), sha1.as_mut())?);
+                return Ok(None);
+            }
             if let Some(i) = inspect {
-                summary = i.inspect(path, &buf);
+                summary = i.inspect(path, buf);
                 if sha1.is_none() {
                     sha1 = Some(Sha1::new_with_prefix(&buf));
                 }
             }
-            keep_max.filter(|k| size <= *k).map(|_| Arc::from(buf))
-        }
+            Ok(keep_max
+                .filter(|k| size <= *k)
+                .map(|_| Arc::from(buf.as_slice())))
+        })?
     } else {
         size = size.saturating_add(hash_rest(r, sha256.as_mut(), sha1.as_mut())?);
         None
