@@ -11,8 +11,10 @@
 # sbomkit catalogues at least every deb package Syft finds (name and version).
 #
 # Needs root and apt (debootstrap, umoci, skopeo, openssl). Usage:
-#   scripts/bench-vs-syft.sh [WORKDIR]      (default target/bench; ROUNDS=5 for more pairs)
+#   scripts/bench-vs-syft.sh [WORKDIR]      (default target/bench; ROUNDS=5 for more pairs;
+#                                           SBOMKIT=path to measure a binary already built)
 set -euo pipefail
+export LC_ALL=C
 cd "$(dirname "$0")/.."
 work=${1:-target/bench}
 rounds=${ROUNDS:-3}
@@ -25,8 +27,13 @@ if ((${#need[@]})); then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
-cargo build --release --locked --quiet
-sbomkit=$PWD/target/release/sbomkit
+# SBOMKIT=path measures that binary instead of building one.
+if [ -n "${SBOMKIT:-}" ]; then
+  sbomkit=$(realpath "$SBOMKIT")
+else
+  cargo build --release --locked --quiet
+  sbomkit=$PWD/target/release/sbomkit
+fi
 
 if [ ! -x "$work/venv/bin/syft" ]; then
   python3 -m venv "$work/venv"
@@ -107,6 +114,33 @@ print("\n".join(sorted(rows)))
 PY
 }
 
+# "name version" of every package the image's final dpkg status lists as not installed (removed with
+# only its configuration files left, or half-removed): Syft reports them, dpkg does not count them.
+not_installed() { # docker-archive tar
+  python3 - "$1" <<'PY'
+import json, sys, tarfile
+outer = tarfile.open(sys.argv[1])
+manifest = json.load(outer.extractfile("manifest.json"))
+status = b""
+for name in manifest[0]["Layers"]:
+    with tarfile.open(fileobj=outer.extractfile(name)) as layer:
+        for m in layer:
+            if m.isfile() and m.name.lstrip("./") == "var/lib/dpkg/status":
+                status = layer.extractfile(m).read()
+rows = set()
+for para in status.decode("utf-8", "replace").split("\n\n"):
+    f = {}
+    for line in para.splitlines():
+        if line[:1] not in (" ", "\t") and ":" in line:
+            k, v = line.split(":", 1)
+            f[k] = v.strip()
+    state = f.get("Status", "").split()
+    if "Package" in f and state and state[-1] in ("config-files", "not-installed"):
+        rows.add(f"{f['Package']} {f.get('Version', '')}")
+print("\n".join(sorted(rows)))
+PY
+}
+
 rows=()
 for name in debian-minbase debian-large; do
   tar="$work/$name.tar"
@@ -120,7 +154,12 @@ for name in debian-minbase debian-large; do
   done
   debs "$work/$name.sbomkit.spdx.json" >"$work/$name.sbomkit.debs"
   debs "$work/$name.syft.spdx.json" >"$work/$name.syft.debs"
-  missing=$(comm -13 "$work/$name.sbomkit.debs" "$work/$name.syft.debs" | wc -l)
+  not_installed "$tar" >"$work/$name.removed.debs"
+  # What Syft finds and sbomkit does not, less what dpkg says is no longer installed.
+  comm -13 "$work/$name.sbomkit.debs" "$work/$name.syft.debs" | comm -23 - "$work/$name.removed.debs" \
+    >"$work/$name.missed.debs"
+  removed=$(comm -13 "$work/$name.sbomkit.debs" "$work/$name.syft.debs" | comm -12 - "$work/$name.removed.debs" | wc -l)
+  missing=$(wc -l <"$work/$name.missed.debs")
   s_t=$(cut -d' ' -f1 "$work/$name.sbomkit.times" | median)
   s_m=$(cut -d' ' -f2 "$work/$name.sbomkit.times" | median)
   y_t=$(cut -d' ' -f1 "$work/$name.syft.times" | median)
@@ -128,12 +167,12 @@ for name in debian-minbase debian-large; do
   h_t=$(cut -d' ' -f1 "$work/$name.sha.times" | median)
   size=$(du -m "$tar" | cut -f1)
   rows+=("$(awk -v n="$name" -v sz="$size" -v st="$s_t" -v sm="$s_m" -v yt="$y_t" -v ym="$y_m" -v ht="$h_t" \
-    -v sp="$(wc -l <"$work/$name.sbomkit.debs")" -v yp="$(wc -l <"$work/$name.syft.debs")" -v miss="$missing" \
-    'BEGIN { printf "| %s | %d MiB | %.2f s | %.0f MiB | %.2f s | %.0f MiB | %.1fx | %.1fx | %.2f s | %d / %d (%d missed) |",
-             n, sz, st, sm / 1024, yt, ym / 1024, (st > 0 ? yt / st : 0), (yt > 0 ? ym / sm : 0), ht, sp, yp, miss }')")
+    -v sp="$(wc -l <"$work/$name.sbomkit.debs")" -v yp="$(wc -l <"$work/$name.syft.debs")" -v miss="$missing" -v rm="$removed" \
+    'BEGIN { printf "| %s | %d MiB | %.2f s | %.0f MiB | %.2f s | %.0f MiB | %.1fx | %.1fx | %.2f s | %d / %d (%d missed, %d removed) |",
+             n, sz, st, sm / 1024, yt, ym / 1024, (st > 0 ? yt / st : 0), (sm > 0 ? ym / sm : 0), ht, sp, yp, miss, rm }')")
   if [ "$missing" -ne 0 ]; then
     echo "FAIL: sbomkit misses deb packages Syft finds in $name:" >&2
-    comm -13 "$work/$name.sbomkit.debs" "$work/$name.syft.debs" >&2
+    cat "$work/$name.missed.debs" >&2
     exit 1
   fi
 done
@@ -141,7 +180,7 @@ done
 version_ms=$( { for _ in 1 2 3 4 5; do /usr/bin/time -f '%e' "$sbomkit" --version 2>&1 >/dev/null; done; } | median)
 echo "sbomkit $("$sbomkit" --version | cut -d' ' -f2) vs syft $("$syft" version 2>/dev/null | awk '/^Version/ { print $2 }'), $(nproc) cores, $(date -u +%Y-%m-%d), median of $rounds alternating runs"
 echo
-echo "| image | tar size | sbomkit time | sbomkit peak RSS | syft time | syft peak RSS | speed-up | memory ratio | sha256 floor | deb packages sbomkit / syft |"
+echo "| image | tar size | sbomkit time | sbomkit peak RSS | syft time | syft peak RSS | speed-up | memory ratio | sha256 floor | deb packages sbomkit / syft (Syft's that sbomkit misses; Syft's that dpkg lists as removed) |"
 echo "|---|---|---|---|---|---|---|---|---|---|"
 printf '%s\n' "${rows[@]}"
 echo

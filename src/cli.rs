@@ -393,6 +393,14 @@ impl LimitArgs {
 
 /// Entry point of the binary.
 pub fn main() -> process::ExitCode {
+    // `--version` alone answers before the whole command tree is built: it is called in loops.
+    let mut args = std::env::args_os().skip(1);
+    if let (Some(a), None) = (args.next(), args.next()) {
+        if a == "--version" || a == "-V" {
+            println!("sbomkit {}", env!("CARGO_PKG_VERSION"));
+            return process::ExitCode::SUCCESS;
+        }
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

@@ -42,7 +42,16 @@ pub fn scan(
     let mut source_opts = opts.source.clone();
     source_opts.sha1 |= opts.files;
     let inspectors = catalog::Inspectors(&phases);
-    let scanned = source::open_inspecting(spec, &source_opts, &keep, Some(&inspectors), progress)?;
+    // Without per-file records only the files catalogers read need digests.
+    let lazy_digests = !opts.files;
+    let scanned = source::open_inspecting(
+        spec,
+        &source_opts,
+        &keep,
+        Some(&inspectors),
+        lazy_digests,
+        progress,
+    )?;
     let distro = catalog::read_distro(&scanned.fs);
 
     let mut stats = Stats::default();

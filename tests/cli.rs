@@ -470,3 +470,12 @@ fn layers_are_attributed_to_the_layer_that_introduced_each_package() {
         "{names:?}"
     );
 }
+
+#[test]
+fn version_alone_takes_the_short_path_and_says_what_clap_says() {
+    let want = format!("sbomkit {}\n", env!("CARGO_PKG_VERSION"));
+    for flag in ["--version", "-V"] {
+        let out = sbomkit().arg(flag).assert().success().get_output().clone();
+        assert_eq!(String::from_utf8_lossy(&out.stdout), want, "{flag}");
+    }
+}

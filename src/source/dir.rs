@@ -112,7 +112,7 @@ pub fn read(root: &Path, cx: &ReadCx<'_>, progress: &dyn Progress) -> Result<Sca
                     progress.advance(f.size);
                     node.kind = NodeKind::File;
                     node.size = f.size;
-                    node.sha256 = Some(f.sha256);
+                    node.sha256 = f.sha256;
                     node.sha1 = f.sha1;
                     node.content = f.content;
                     node.summary = f.summary;

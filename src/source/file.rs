@@ -70,8 +70,16 @@ pub fn read(path: &Path, cx: &ReadCx<'_>, progress: &dyn Progress) -> Result<Sca
     };
     let mut warnings = Vec::new();
     let mut joined = std::io::Cursor::new(head).chain(r);
-    let read = read_file(&mut joined, &place, meta.len(), cx, &mut warnings)
+    // The file's own digest identifies the subject: always computed.
+    let cx = ReadCx {
+        lazy_digests: false,
+        ..*cx
+    };
+    let read = read_file(&mut joined, &place, meta.len(), &cx, &mut warnings)
         .map_err(|e| SourceError::io(path, e))?;
+    let sha256 = read
+        .sha256
+        .ok_or_else(|| SourceError::invalid(path, "not hashed"))?;
     progress.advance(read.size);
     progress.finish();
     let mut fs = Vfs::new();
@@ -83,7 +91,7 @@ pub fn read(path: &Path, cx: &ReadCx<'_>, progress: &dyn Progress) -> Result<Sca
             mode: 0o644,
             size: read.size,
             layer: 0,
-            sha256: Some(read.sha256),
+            sha256: Some(sha256),
             sha1: read.sha1,
             content: read.content,
             summary: read.summary,
@@ -94,7 +102,7 @@ pub fn read(path: &Path, cx: &ReadCx<'_>, progress: &dyn Progress) -> Result<Sca
         name,
         identities: vec![Identity {
             role: IdentityRole::File,
-            digest: digest_string(&read.sha256),
+            digest: digest_string(&sha256),
         }],
         ..Subject::default()
     };

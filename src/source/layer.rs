@@ -4,12 +4,16 @@
 
 use std::cell::Cell;
 use std::io::{self, Read};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 
-use super::stream::{read_head, BudgetReader, Compression, Counted, HashReader, ProgressReader};
+use super::stream::{
+    pipe, read_head, BudgetReader, ChunkReader, Compression, Counted, HashReader, ProgressReader,
+    CHUNK_LEN,
+};
 use super::vfs::{display_path, normalize, Inspect, Keep, Node, NodeKind, Summary, Vfs};
 use super::SourceError;
 use crate::limits::{Budget, FLAG_MAX_FILE_SIZE};
@@ -25,6 +29,8 @@ pub struct ReadCx<'a> {
     pub budget: &'a Budget,
     /// Also compute SHA-1 of every regular file.
     pub sha1: bool,
+    /// Hash only the files whose content is read (kept or inspected); the others get no digest.
+    pub lazy_digests: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,6 +91,11 @@ fn limit_or_invalid(cx: &ReadCx<'_>, file: &str, layer: &str, message: String) -
 }
 
 /// Reads one layer blob from `reader` to its end. `file` and `layer` name it in errors.
+///
+/// Two threads share the work: this one reads the stored bytes, hashes them (the blob digest) and
+/// decompresses them; a second one parses the tar, hashes the uncompressed stream (the diff_id, the
+/// same digest as the blob's when the layer is not compressed) and every file, and inspects the
+/// files catalogers want. A bounded pipe of chunks joins them.
 pub fn read_layer(
     reader: impl Read,
     cx: &ReadCx<'_>,
@@ -94,13 +105,13 @@ pub fn read_layer(
     // The offset in the stored blob, readable while the decoders borrow the reader.
     let pos = Cell::new(0u64);
     let mut stored = HashReader::new(ProgressReader::new(reader, &super::NoProgress, &pos));
-    let at = || format!(" (at byte {} of the blob)", pos.get());
+    let at = |p: u64| format!(" (at byte {p} of the blob)");
     let head = read_head(&mut stored, 512).map_err(|e| {
         limit_or_invalid(
             cx,
             file,
             layer,
-            format!("cannot read the blob: {e}{}", at()),
+            format!("cannot read the blob: {e}{}", at(pos.get())),
         )
     })?;
     let compression = Compression::sniff(&head);
@@ -115,12 +126,74 @@ pub fn read_layer(
     let joined = io::Cursor::new(head).chain(&mut stored);
     let decoded: Box<dyn Read + '_> = match compression {
         Compression::None => Box::new(joined),
-        Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(joined)),
+        Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(
+            io::BufReader::with_capacity(CHUNK_LEN, joined),
+        )),
         Compression::Zstd => Box::new(zstd::stream::read::Decoder::new(joined).map_err(|e| {
-            limit_or_invalid(cx, file, layer, format!("cannot start zstd: {e}{}", at()))
+            limit_or_invalid(
+                cx,
+                file,
+                layer,
+                format!("cannot start zstd: {e}{}", at(pos.get())),
+            )
         })?),
     };
-    let mut diff = HashReader::new(BudgetReader::new(decoded, cx.budget, Counted::Layer));
+    let mut diff = BudgetReader::new(decoded, cx.budget, Counted::Layer);
+    let (parsed, complete) = std::thread::scope(|s| {
+        let (pump, chunks) = pipe(compression != Compression::None);
+        let worker = s.spawn(move || {
+            // Where this thread is in the stored blob: the offset its current chunk was read at.
+            let parse_pos = AtomicU64::new(0);
+            let mut chunks = chunks.with_pos(&parse_pos);
+            parse_layer(&mut chunks, cx, file, layer, &parse_pos).map(|r| (r, chunks.finish().0))
+        });
+        let complete = pump.run(&mut diff, &|| pos.get());
+        match worker.join() {
+            Ok(rec) => (rec, complete),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    });
+    // A failed read is handed to the parser, which names it; `complete` is false only then, or
+    // when the parser stopped first with an error of its own.
+    let (mut rec, diff_id) = match parsed {
+        Ok(r) if complete => r,
+        Ok(_) => {
+            return Err(limit_or_invalid(
+                cx,
+                file,
+                layer,
+                format!("cannot read the blob{}", at(pos.get())),
+            ))
+        }
+        Err(e) => return Err(e),
+    };
+    drop(diff);
+    stored.drain().map_err(|e| {
+        limit_or_invalid(
+            cx,
+            file,
+            layer,
+            format!("cannot read the blob: {e}{}", at(pos.get())),
+        )
+    })?;
+    let (digest, stored_size) = stored.finish();
+    rec.diff_id = diff_id.unwrap_or(digest);
+    rec.digest = digest;
+    rec.stored_size = stored_size;
+    rec.compression = compression;
+    Ok(rec)
+}
+
+/// The parsing side of [`read_layer`]: the tar entries into a record, then whatever follows the
+/// end-of-archive blocks (it still belongs to the diff_id).
+fn parse_layer(
+    chunks: &mut ChunkReader<'_>,
+    cx: &ReadCx<'_>,
+    file: &str,
+    layer: &str,
+    pos: &AtomicU64,
+) -> Result<LayerRecord, SourceError> {
+    let at = || format!(" (at byte {} of the blob)", pos.load(Ordering::Relaxed));
     let mut rec = LayerRecord {
         entries: Vec::new(),
         opaque: Vec::new(),
@@ -128,11 +201,11 @@ pub fn read_layer(
         digest: [0; 32],
         stored_size: 0,
         diff_id: [0; 32],
-        compression,
+        compression: Compression::None,
         warnings: Vec::new(),
     };
     {
-        let mut archive = tar::Archive::new(&mut diff);
+        let mut archive = tar::Archive::new(&mut *chunks);
         let entries = archive.entries().map_err(|e| {
             limit_or_invalid(cx, file, layer, format!("cannot read the tar: {e}{}", at()))
         })?;
@@ -153,7 +226,7 @@ pub fn read_layer(
         }
     }
     // Trailing bytes after the end-of-archive blocks still belong to the diff_id.
-    diff.drain().map_err(|e| {
+    chunks.drain().map_err(|e| {
         limit_or_invalid(
             cx,
             file,
@@ -161,19 +234,6 @@ pub fn read_layer(
             format!("corrupt data after the tar: {e}{}", at()),
         )
     })?;
-    let (diff_id, _) = diff.finish();
-    stored.drain().map_err(|e| {
-        limit_or_invalid(
-            cx,
-            file,
-            layer,
-            format!("cannot read the blob: {e}{}", at()),
-        )
-    })?;
-    let (digest, stored_size) = stored.finish();
-    rec.diff_id = diff_id;
-    rec.digest = digest;
-    rec.stored_size = stored_size;
     Ok(rec)
 }
 
@@ -282,7 +342,7 @@ fn read_entry<R: Read>(
         kind: EntryKind::File,
         mode,
         size: file.size,
-        sha256: Some(file.sha256),
+        sha256: file.sha256,
         sha1: file.sha1,
         content: file.content,
         summary: file.summary,
@@ -293,7 +353,8 @@ fn read_entry<R: Read>(
 /// A regular file read through: digests, size and the content when asked for.
 pub struct ReadFile {
     pub size: u64,
-    pub sha256: [u8; 32],
+    /// Absent only with [`ReadCx::lazy_digests`] for a file whose content was not read.
+    pub sha256: Option<[u8; 32]>,
     pub sha1: Option<[u8; 20]>,
     pub content: Option<Arc<[u8]>>,
     /// What the [`Inspect`] made of the whole content, when it asked for it.
@@ -344,73 +405,112 @@ pub fn read_file(
         (_, Some(_)) => Some(max_file),
         (k, None) => k,
     };
-    let mut sha256 = Sha256::new();
-    let mut sha1 = cx.sha1.then(Sha1::new);
+    let hashed = !cx.lazy_digests || whole_max.is_some();
+    let mut sha256 = hashed.then(Sha256::new);
+    let mut sha1 = (cx.sha1 && hashed).then(Sha1::new);
     let mut size = head.len() as u64;
-    sha256.update(&head);
+    if let Some(h) = sha256.as_mut() {
+        h.update(&head);
+    }
     if let Some(h) = sha1.as_mut() {
         h.update(&head);
     }
     let mut summary = None;
     let content = if let Some(max) = whole_max {
-        // Grown as bytes arrive, never sized from the header.
-        let mut buf = head;
-        r.take(max.saturating_sub(buf.len() as u64).saturating_add(1))
-            .read_to_end(&mut buf)?;
-        let rest = buf.get(HEAD_LEN..).unwrap_or_default();
-        sha256.update(rest);
-        if let Some(h) = sha1.as_mut() {
-            h.update(rest);
+        thread_local! {
+            // One buffer per thread for whole files, grown to the largest read, not one per file.
+            static WHOLE: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
         }
-        size = buf.len() as u64;
-        if size > max {
-            // Longer than the header said: hash the rest, keep nothing.
-            size = size.saturating_add(hash_rest(r, &mut sha256, sha1.as_mut())?);
-            None
-        } else {
+        WHOLE.with(|cell| -> io::Result<Option<Arc<[u8]>>> {
+            let mut guard = cell.try_borrow_mut();
+            let mut local = Vec::new();
+            let buf: &mut Vec<u8> = match guard.as_deref_mut() {
+                Ok(b) => b,
+                Err(_) => &mut local,
+            };
+            buf.clear();
+            buf.extend_from_slice(&head);
+            // Grown as bytes arrive, never sized from the header.
+            r.take(max.saturating_sub(buf.len() as u64).saturating_add(1))
+                .read_to_end(buf)?;
+            let rest = buf.get(HEAD_LEN..).unwrap_or_default();
+            if let Some(h) = sha256.as_mut() {
+                h.update(rest);
+            }
+            if let Some(h) = sha1.as_mut() {
+                h.update(rest);
+            }
+            size = buf.len() as u64;
+            if size > max {
+                // Longer than the header said: hash the rest, keep nothing.
+                size = size.saturating_add(hash_rest(r, sha256.as_mut(), sha1.as_mut())?);
+                return Ok(None);
+            }
             if let Some(i) = inspect {
-                summary = i.inspect(path, &buf);
+                summary = i.inspect(path, buf);
                 if sha1.is_none() {
                     sha1 = Some(Sha1::new_with_prefix(&buf));
                 }
             }
-            keep_max.filter(|k| size <= *k).map(|_| Arc::from(buf))
-        }
+            Ok(keep_max
+                .filter(|k| size <= *k)
+                .map(|_| Arc::from(buf.as_slice())))
+        })?
     } else {
-        size = size.saturating_add(hash_rest(r, &mut sha256, sha1.as_mut())?);
+        size = size.saturating_add(hash_rest(r, sha256.as_mut(), sha1.as_mut())?);
         None
     };
     Ok(ReadFile {
         size,
-        sha256: sha256.finalize().into(),
+        sha256: sha256.map(|h| h.finalize().into()),
         sha1: sha1.map(|h| h.finalize().into()),
         content,
         summary,
     })
 }
 
+/// Reads `r` to its end through the digests asked for; returns how many bytes there were.
 fn hash_rest(
     r: &mut impl Read,
-    sha256: &mut Sha256,
+    mut sha256: Option<&mut Sha256>,
     mut sha1: Option<&mut Sha1>,
 ) -> io::Result<u64> {
-    let mut buf = vec![0u8; 64 * 1024];
-    let mut total = 0u64;
-    loop {
-        let n = match r.read(&mut buf) {
-            Ok(0) => return Ok(total),
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        let chunk = buf.get(..n).unwrap_or_default();
-        sha256.update(chunk);
-        if let Some(h) = sha1.as_deref_mut() {
-            h.update(chunk);
-        }
-        total = total.saturating_add(n as u64);
+    thread_local! {
+        // One read buffer per thread, not one per file.
+        static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
     }
+    SCRATCH.with(|scratch| {
+        let mut guard = scratch.try_borrow_mut();
+        let mut local = Vec::new();
+        let buf: &mut Vec<u8> = match guard.as_deref_mut() {
+            Ok(b) => b,
+            Err(_) => &mut local,
+        };
+        if buf.len() < HASH_BUF_LEN {
+            buf.resize(HASH_BUF_LEN, 0);
+        }
+        let mut total = 0u64;
+        loop {
+            let n = match r.read(buf) {
+                Ok(0) => return Ok(total),
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            let chunk = buf.get(..n).unwrap_or_default();
+            if let Some(h) = sha256.as_deref_mut() {
+                h.update(chunk);
+            }
+            if let Some(h) = sha1.as_deref_mut() {
+                h.update(chunk);
+            }
+            total = total.saturating_add(n as u64);
+        }
+    })
 }
+
+/// How much of a file is hashed per read.
+const HASH_BUF_LEN: usize = 128 * 1024;
 
 /// Applies a layer record onto `fs` as layer number `layer`: whiteouts and opaque folders first (they
 /// only hide lower layers, whatever their place in the tar), then the entries in tar order.
@@ -504,6 +604,7 @@ mod inspect_tests {
             inspect: Some(&Lengths),
             budget: &budget,
             sha1: false,
+            lazy_digests: false,
         };
         let mut warnings = Vec::new();
         let mut r = content;
@@ -519,7 +620,7 @@ mod inspect_tests {
         assert!(f.content.is_none());
         let len = f.summary.as_deref().and_then(|s| s.downcast_ref::<usize>());
         assert_eq!(len, Some(&body.len()));
-        assert_eq!(f.sha256, <[u8; 32]>::from(Sha256::digest(&body)));
+        assert_eq!(f.sha256, Some(<[u8; 32]>::from(Sha256::digest(&body))));
         // The bytes were in memory: SHA-1 comes for free.
         assert_eq!(f.sha1, Some(<[u8; 20]>::from(Sha1::digest(&body))));
         // Kept and inspected at once.
@@ -538,5 +639,37 @@ mod inspect_tests {
         assert_eq!(f.size, big.len() as u64);
         assert_eq!(w.len(), 1);
         assert!(w[0].starts_with("/bin/x: 5005 bytes exceeds"), "{w:?}");
+    }
+
+    #[test]
+    fn lazy_digests_hash_only_what_is_read() {
+        let budget = Budget::new(Limits::default());
+        let cx = ReadCx {
+            keep: &|path, _| (path == b"etc/kept").then_some(1 << 20),
+            inspect: Some(&Lengths),
+            budget: &budget,
+            sha1: true,
+            lazy_digests: true,
+        };
+        let mut w = Vec::new();
+        let body = b"MAGIC and the rest".repeat(10_000);
+        for (path, digested) in [
+            (&b"etc/kept"[..], true),
+            (b"bin/x", true),
+            (b"usr/share/doc/x", false),
+        ] {
+            let content: &[u8] = if path == b"usr/share/doc/x" {
+                &body[5..]
+            } else {
+                &body
+            };
+            let mut r = content;
+            let f = read_file(&mut r, path, content.len() as u64, &cx, &mut w).unwrap();
+            assert_eq!(f.size, content.len() as u64);
+            let want = digested.then(|| <[u8; 32]>::from(Sha256::digest(content)));
+            assert_eq!(f.sha256, want, "{}", display_path(path));
+            assert_eq!(f.sha1.is_some(), digested);
+        }
+        assert!(w.is_empty());
     }
 }

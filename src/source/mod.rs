@@ -184,16 +184,19 @@ pub fn open(
     keep: Keep<'_>,
     progress: &dyn Progress,
 ) -> Result<Scanned, SourceError> {
-    open_inspecting(spec, opts, keep, None, progress)
+    open_inspecting(spec, opts, keep, None, false, progress)
 }
 
 /// Like [`open`], and every regular file `inspect` wants is read whole, once, and summarised on its
-/// [`Node`] ([`Node::summary`]); the content is not kept unless `keep` asks for it too.
+/// [`Node`] ([`Node::summary`]); the content is not kept unless `keep` asks for it too. With
+/// `lazy_digests` only the files whose content is read (kept or inspected) are hashed: a scan that
+/// lists no other files needs no more, and saves a pass over the bytes.
 pub fn open_inspecting(
     spec: &SourceSpec,
     opts: &SourceOptions,
     keep: Keep<'_>,
     inspect: Option<&dyn Inspect>,
+    lazy_digests: bool,
     progress: &dyn Progress,
 ) -> Result<Scanned, SourceError> {
     let budget = Budget::new(opts.limits);
@@ -202,6 +205,7 @@ pub fn open_inspecting(
         inspect,
         budget: &budget,
         sha1: opts.sha1,
+        lazy_digests,
     };
     let path = spec.path.as_path();
     let meta = std::fs::metadata(path).map_err(|e| SourceError::io(path, e))?;
@@ -315,6 +319,7 @@ fn open_archive(
                 inspect: cx.inspect,
                 budget: &budget,
                 sha1: cx.sha1,
+                lazy_digests: cx.lazy_digests,
             };
             return file::read(path, &cx, progress);
         }

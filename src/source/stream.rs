@@ -2,6 +2,8 @@
 
 use std::cell::Cell;
 use std::io::{self, Read};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TryRecvError};
 
 use sha2::{Digest, Sha256};
 
@@ -146,6 +148,193 @@ impl<R: Read> Read for ProgressReader<'_, R> {
         if n > 0 {
             self.progress.advance(n as u64);
         }
+        Ok(n)
+    }
+}
+
+/// Size of the chunks handed from the reading thread to the parsing thread.
+pub const CHUNK_LEN: usize = 256 * 1024;
+/// Chunks in flight between the two threads: bounds the pipeline's memory to a few MiB.
+const CHUNKS_IN_FLIGHT: usize = 8;
+
+/// What the reading end of a [`pipe`] hands over.
+enum Msg {
+    /// `len` bytes of `buf`, and how far the stored input had been read when they were.
+    Data { buf: Vec<u8>, len: usize, pos: u64 },
+    /// The read failed here; the stream ends.
+    Err(io::Error),
+}
+
+/// The reading end of a pipeline: fills chunks from a reader and hands them to a [`ChunkReader`] on
+/// another thread, so that reading, decompressing and hashing the stream overlap with parsing it.
+pub struct Pump {
+    tx: SyncSender<Msg>,
+    spare: Receiver<Vec<u8>>,
+}
+
+/// The parsing end of a [`pipe`]: reads the chunks in order, optionally hashing them as they pass.
+pub struct ChunkReader<'a> {
+    rx: Receiver<Msg>,
+    spare: SyncSender<Vec<u8>>,
+    buf: Vec<u8>,
+    len: usize,
+    at: usize,
+    done: bool,
+    hasher: Option<Sha256>,
+    count: u64,
+    /// Set to how far the stored input had been read when the current chunk was.
+    pos: Option<&'a AtomicU64>,
+}
+
+/// A bounded pipeline between two threads. Chunks are recycled, so a long stream allocates only the
+/// chunks in flight.
+pub fn pipe(hash: bool) -> (Pump, ChunkReader<'static>) {
+    let (tx, rx) = sync_channel(CHUNKS_IN_FLIGHT);
+    let (spare_tx, spare_rx) = sync_channel(CHUNKS_IN_FLIGHT + 2);
+    (
+        Pump {
+            tx,
+            spare: spare_rx,
+        },
+        ChunkReader {
+            rx,
+            spare: spare_tx,
+            buf: Vec::new(),
+            len: 0,
+            at: 0,
+            done: false,
+            hasher: hash.then(Sha256::new),
+            count: 0,
+            pos: None,
+        },
+    )
+}
+
+impl Pump {
+    /// Reads `r` to its end into the pipe. Stops early, returning `false`, when the other end has
+    /// hung up (it met an error of its own) or the read failed (the error is handed over).
+    pub fn run(self, r: &mut impl Read, pos: &dyn Fn() -> u64) -> bool {
+        loop {
+            let mut buf = match self.spare.try_recv() {
+                Ok(b) => b,
+                Err(TryRecvError::Empty | TryRecvError::Disconnected) => vec![0u8; CHUNK_LEN],
+            };
+            if buf.len() < CHUNK_LEN {
+                buf.resize(CHUNK_LEN, 0);
+            }
+            let mut len = 0;
+            let mut failed = None;
+            while len < buf.len() {
+                match r.read(buf.get_mut(len..).unwrap_or_default()) {
+                    Ok(0) => break,
+                    Ok(n) => len += n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => {
+                        failed = Some(e);
+                        break;
+                    }
+                }
+            }
+            if len > 0 {
+                let msg = Msg::Data {
+                    buf,
+                    len,
+                    pos: pos(),
+                };
+                if self.tx.send(msg).is_err() {
+                    return false;
+                }
+            }
+            if let Some(e) = failed {
+                let _ = self.tx.send(Msg::Err(e));
+                return false;
+            }
+            if len == 0 {
+                return true;
+            }
+        }
+    }
+}
+
+impl ChunkReader<'_> {
+    /// The same reader, reporting the stored offset of its current chunk into `pos`.
+    pub fn with_pos(self, pos: &AtomicU64) -> ChunkReader<'_> {
+        ChunkReader {
+            rx: self.rx,
+            spare: self.spare,
+            buf: self.buf,
+            len: self.len,
+            at: self.at,
+            done: self.done,
+            hasher: self.hasher,
+            count: self.count,
+            pos: Some(pos),
+        }
+    }
+    /// Reads what is left, so that the digest covers the whole stream.
+    pub fn drain(&mut self) -> io::Result<()> {
+        loop {
+            self.at = self.len;
+            if !self.next()? {
+                return Ok(());
+            }
+        }
+    }
+    /// The SHA-256 (when asked for) and the number of bytes read.
+    pub fn finish(self) -> (Option<[u8; 32]>, u64) {
+        (self.hasher.map(|h| h.finalize().into()), self.count)
+    }
+    /// Moves to the next chunk; `false` at the end of the stream.
+    fn next(&mut self) -> io::Result<bool> {
+        if self.done {
+            return Ok(false);
+        }
+        match self.rx.recv() {
+            Ok(Msg::Data { buf, len, pos }) => {
+                let old = std::mem::replace(&mut self.buf, buf);
+                if !old.is_empty() {
+                    let _ = self.spare.try_send(old);
+                }
+                self.len = len.min(self.buf.len());
+                self.at = 0;
+                if let Some(p) = self.pos {
+                    p.store(pos, Ordering::Relaxed);
+                }
+                let data = self.buf.get(..self.len).unwrap_or_default();
+                if let Some(h) = self.hasher.as_mut() {
+                    h.update(data);
+                }
+                self.count = self.count.saturating_add(self.len as u64);
+                Ok(true)
+            }
+            Ok(Msg::Err(e)) => {
+                self.done = true;
+                Err(e)
+            }
+            Err(_) => {
+                self.done = true;
+                Ok(false)
+            }
+        }
+    }
+}
+
+impl Read for ChunkReader<'_> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if out.is_empty() {
+            return Ok(0);
+        }
+        while self.at >= self.len {
+            if !self.next()? {
+                return Ok(0);
+            }
+        }
+        let avail = self.buf.get(self.at..self.len).unwrap_or_default();
+        let n = avail.len().min(out.len());
+        if let (Some(dst), Some(src)) = (out.get_mut(..n), avail.get(..n)) {
+            dst.copy_from_slice(src);
+        }
+        self.at += n;
         Ok(n)
     }
 }

@@ -6,7 +6,7 @@
 //! resolved inside this tree, and resolution never climbs above the root.
 //!
 //! Only files a cataloger asked for keep their content (see [`Keep`]); every regular file keeps its
-//! size, mode and SHA-256. Kept files also keep their history across layers, so a cataloger can tell
+//! size, mode and SHA-256 (unless the source was asked to hash only the files it reads). Kept files also keep their history across layers, so a cataloger can tell
 //! which layer introduced a package.
 
 use std::any::Any;
@@ -54,7 +54,7 @@ pub struct Node {
     pub size: u64,
     /// Index of the layer that last wrote this path (0 for a folder or file source).
     pub layer: usize,
-    /// SHA-256 of a regular file's content.
+    /// SHA-256 of a regular file's content (absent when the source hashed only the files it read).
     pub sha256: Option<[u8; 32]>,
     /// SHA-1 of a regular file's content, computed only when the source was asked for it
     /// ([`super::SourceOptions::sha1`]).
