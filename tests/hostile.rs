@@ -495,14 +495,14 @@ fn decompression_bomb_is_refused_by_max_decompressed_bytes_in_bounded_memory() {
             "-o",
             "cyclonedx-json",
             "--max-decompressed-bytes",
-            "268435456",
+            "1073741824",
         ],
     );
     out.fails("gzbomb.tar", "--max-decompressed-bytes");
     assert!(out.stderr.contains("layer"), "{}", out.stderr);
     if let Some(kib) = peak_kib(&mem) {
         eprintln!(
-            "gzip bomb (32 GiB from {} MiB), refused after 256 MiB: peak RSS {} MiB in {:?}",
+            "gzip bomb (32 GiB from {} MiB), refused after 1 GiB: peak RSS {} MiB in {:?}",
             stored >> 20,
             kib >> 10,
             out.elapsed
