@@ -97,7 +97,7 @@ fn every_kept_crash_input_is_handled() {
     let Ok(dirs) = fs::read_dir(root) else {
         return;
     };
-    for dir in dirs.flatten() {
+    for dir in dirs.flatten().filter(|d| d.path().is_dir()) {
         let target = dir.file_name().to_string_lossy().into_owned();
         for f in fs::read_dir(dir.path()).unwrap().flatten() {
             let data = fs::read(f.path()).unwrap();
