@@ -1,12 +1,22 @@
 //! Explicit limits on what a scan reads, so that a hostile image is refused with a clear error instead
 //! of exhausting memory or time. Defaults are far above what real images need.
+//!
+//! Which are errors and which are warnings:
+//! - `max_entries`, `max_decompressed_bytes` and `max_json_size` are errors: past them the scan can
+//!   no longer describe the image as a whole (layers unread, the manifest unread), and a partial SBOM
+//!   would report something false. The first stops memory (every entry is a record, ~500 bytes
+//!   at peak: the default keeps a scan under about 2 GiB), the second time, the third one document.
+//! - `max_file_size` is a warning naming the file: one oversized database or binary is left out of
+//!   parsing (it is still hashed and listed), and the rest of the image is still described. Peak
+//!   memory follows the largest file parsed.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Bounds applied while reading a source. Each can be raised from the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
-    /// Most entries (files, folders, links) in all layers together.
+    /// Most entries (files, folders, links) in all layers together. Real images hold well under a
+    /// million; each entry costs a few hundred bytes until the scan ends.
     pub max_entries: u64,
     /// Most bytes read after decompression, over all layers.
     pub max_decompressed_bytes: u64,
@@ -19,7 +29,7 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            max_entries: 10_000_000,
+            max_entries: 4_000_000,
             max_decompressed_bytes: 256 << 30,
             max_file_size: 512 << 20,
             max_json_size: 64 << 20,

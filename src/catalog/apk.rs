@@ -88,16 +88,20 @@ fn opt(v: &str) -> Option<String> {
 /// Parses a database. `file` names it in warnings. Never fails: bad lines and stanzas are warnings.
 pub fn parse(text: &[u8], file: &str) -> (Vec<ApkRecord>, Vec<String>) {
     let mut records = Vec::new();
-    let mut warnings = Vec::new();
+    let mut warnings = Capped::default();
+    let warnings = &mut warnings;
     let mut cur: Option<ApkRecord> = None;
     let mut dir: Vec<u8> = Vec::new();
 
-    let finish = |rec: ApkRecord, records: &mut Vec<ApkRecord>, warnings: &mut Vec<String>| {
+    let finish = |rec: ApkRecord, records: &mut Vec<ApkRecord>, warnings: &mut Capped| {
         if rec.name.is_empty() || rec.version.is_empty() {
-            warnings.push(format!(
-                "{file}:{}: package stanza without P: or V:, skipped",
-                rec.line
-            ));
+            capped(
+                warnings,
+                format!(
+                    "{file}:{}: package stanza without P: or V:, skipped",
+                    rec.line
+                ),
+            );
         } else {
             records.push(rec);
         }
@@ -108,7 +112,7 @@ pub fn parse(text: &[u8], file: &str) -> (Vec<ApkRecord>, Vec<String>) {
         let line = raw.strip_suffix(b"\r").unwrap_or(raw);
         if line.iter().all(u8::is_ascii_whitespace) {
             if let Some(rec) = cur.take() {
-                finish(rec, &mut records, &mut warnings);
+                finish(rec, &mut records, warnings);
             }
             dir.clear();
             continue;
@@ -116,7 +120,10 @@ pub fn parse(text: &[u8], file: &str) -> (Vec<ApkRecord>, Vec<String>) {
         let (key, value) = match line {
             [k, b':', rest @ ..] if k.is_ascii_graphic() => (char::from(*k), rest),
             _ => {
-                warnings.push(format!("{file}:{number}: not a `K:value` line, skipped"));
+                capped(
+                    warnings,
+                    format!("{file}:{number}: not a `K:value` line, skipped"),
+                );
                 continue;
             }
         };
@@ -152,7 +159,7 @@ pub fn parse(text: &[u8], file: &str) -> (Vec<ApkRecord>, Vec<String>) {
             'C' => {
                 rec.checksum = decode_digest(v);
                 if rec.checksum.is_none() {
-                    warnings.push(format!("{file}:{number}: unreadable C: digest"));
+                    capped(warnings, format!("{file}:{number}: unreadable C: digest"));
                 }
             }
             'F' => dir = value.to_vec(),
@@ -166,7 +173,10 @@ pub fn parse(text: &[u8], file: &str) -> (Vec<ApkRecord>, Vec<String>) {
             }
             'Z' => match rec.files.last_mut() {
                 Some(f) if f.digest.is_none() => f.digest = decode_digest(v),
-                _ => warnings.push(format!("{file}:{number}: Z: without an R: before it")),
+                _ => capped(
+                    warnings,
+                    format!("{file}:{number}: Z: without an R: before it"),
+                ),
             },
             // File and folder modes/ACLs: not recorded in the SBOM.
             'a' | 'M' => {}
@@ -174,13 +184,41 @@ pub fn parse(text: &[u8], file: &str) -> (Vec<ApkRecord>, Vec<String>) {
         }
     }
     if let Some(rec) = cur.take() {
-        finish(rec, &mut records, &mut warnings);
+        finish(rec, &mut records, warnings);
     }
-    (records, warnings)
+    (records, warnings.finish(file))
 }
 
 /// The name a dependency or provides entry is about: `so:libc.musl-x86_64.so.1=1` →
 /// `so:libc.musl-x86_64.so.1`, `busybox>=1.36` → `busybox`, `name@tag` → `name`.
+/// Warnings of one file, at most [`MAX_WARNINGS`]: garbage would otherwise give one per line, a
+/// list many times the size of the file. The rest are counted in one last warning.
+#[derive(Default)]
+struct Capped {
+    list: Vec<String>,
+    dropped: usize,
+}
+
+const MAX_WARNINGS: usize = 50;
+
+fn capped(w: &mut Capped, message: String) {
+    if w.list.len() < MAX_WARNINGS {
+        w.list.push(message);
+    } else {
+        w.dropped += 1;
+    }
+}
+
+impl Capped {
+    fn finish(&mut self, file: &str) -> Vec<String> {
+        let mut list = std::mem::take(&mut self.list);
+        if self.dropped > 0 {
+            list.push(format!("{file}: {} more problems not listed", self.dropped));
+        }
+        list
+    }
+}
+
 pub fn dependency_name(dep: &str) -> &str {
     let end = dep.find(['=', '<', '>', '~']).unwrap_or(dep.len());
     let name = &dep[..end];

@@ -29,11 +29,23 @@ impl Paragraph {
 /// A line that could not be placed: its number and why.
 pub type LineProblem = (usize, &'static str);
 
+/// Most problem lines listed per file: garbage would otherwise give one entry per line, a list (and
+/// warnings) many times the size of the file. The rest are counted in one last entry.
+pub const MAX_PROBLEMS: usize = 50;
+
 /// Splits `text` into paragraphs.
 pub fn parse(text: &[u8]) -> (Vec<Paragraph>, Vec<LineProblem>) {
     let mut paragraphs = Vec::new();
     let mut problems = Vec::new();
     let mut current: Option<Paragraph> = None;
+    let mut unlisted = 0usize;
+    let mut note = |problems: &mut Vec<LineProblem>, p: LineProblem| {
+        if problems.len() < MAX_PROBLEMS {
+            problems.push(p);
+        } else {
+            unlisted += 1;
+        }
+    };
     for (i, raw) in text.split(|&b| b == b'\n').enumerate() {
         let number = i + 1;
         let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
@@ -50,7 +62,7 @@ pub fn parse(text: &[u8]) -> (Vec<Paragraph>, Vec<LineProblem>) {
                     value.push('\n');
                     value.push_str(line.trim());
                 }
-                None => problems.push((number, "continuation line outside a field")),
+                None => note(&mut problems, (number, "continuation line outside a field")),
             }
             continue;
         }
@@ -58,11 +70,14 @@ pub fn parse(text: &[u8]) -> (Vec<Paragraph>, Vec<LineProblem>) {
             continue; // comments are allowed in copyright files and ignored elsewhere
         }
         let Some((name, value)) = line.split_once(':') else {
-            problems.push((number, "line is neither `Name: value` nor a continuation"));
+            note(
+                &mut problems,
+                (number, "line is neither `Name: value` nor a continuation"),
+            );
             continue;
         };
         if name.is_empty() || name.contains(char::is_whitespace) {
-            problems.push((number, "field name is empty or has spaces"));
+            note(&mut problems, (number, "field name is empty or has spaces"));
             continue;
         }
         current
@@ -75,6 +90,10 @@ pub fn parse(text: &[u8]) -> (Vec<Paragraph>, Vec<LineProblem>) {
     }
     if let Some(p) = current {
         paragraphs.push(p);
+    }
+    if unlisted > 0 {
+        let last = problems.last().map_or(0, |p| p.0);
+        problems.push((last, "more bad lines after this one are not listed"));
     }
     (paragraphs, problems)
 }

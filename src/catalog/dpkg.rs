@@ -192,14 +192,22 @@ pub fn parse(text: &[u8], file: &str) -> (Vec<DebRecord>, Vec<String>) {
         .map(|(line, why)| format!("{file}:{line}: {why}"))
         .collect();
     let mut records = Vec::new();
+    let mut unlisted = 0usize;
     for p in &paragraphs {
         match record_from(p) {
             Some(r) => records.push(r),
+            // Capped like the line problems: garbage makes many short paragraphs.
+            None if warnings.len() >= 2 * deb822::MAX_PROBLEMS => unlisted += 1,
             None => warnings.push(format!(
                 "{file}:{}: package paragraph without Package: or Version:, skipped",
                 p.line
             )),
         }
+    }
+    if unlisted > 0 {
+        warnings.push(format!(
+            "{file}: {unlisted} more paragraphs without Package: or Version: not listed"
+        ));
     }
     (records, warnings)
 }

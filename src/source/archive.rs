@@ -200,6 +200,14 @@ pub fn read(
         };
         contents.entries.insert(name, stored);
     }
+    // The rest of a compressed archive is read too, so that a truncated or corrupt stream (its
+    // checksum is at the end) is an error rather than silently accepted.
+    let mut rest = archive.into_inner();
+    io::copy(&mut rest, &mut io::sink()).map_err(|e| {
+        fail(format!(
+            "corrupt or truncated after the last entry {last}: {e}"
+        ))
+    })?;
     progress.finish();
     Ok(contents)
 }

@@ -258,6 +258,26 @@ fn read_entry<R: Read>(
         Some(i) => (&path[..i], &path[i + 1..]),
         None => (&b""[..], &path[..]),
     };
+    if climbs_out(&raw) {
+        // Kept, clamped inside the root as `normalize` does, but said: it may shadow a real file.
+        rec.warnings.push(format!(
+            "entry {} points outside the root: read as {}",
+            display_path_raw(&raw),
+            display_path(&path)
+        ));
+    }
+    if let Some(name) = raw_base(&raw).strip_prefix(b".wh.") {
+        if name == b"." || name == b".." {
+            // Would hide the folder itself or its parent (the whole root at the top): refused, as
+            // containerd refuses it.
+            rec.warnings.push(format!(
+                "whiteout {} names `{}`: ignored",
+                display_path_raw(&raw),
+                String::from_utf8_lossy(name)
+            ));
+            return Ok(());
+        }
+    }
     if let Some(name) = base.strip_prefix(b".wh.") {
         if name == b".wh..opq" {
             rec.opaque.push(parent.to_vec());
@@ -348,6 +368,38 @@ fn read_entry<R: Read>(
         summary: file.summary,
     });
     Ok(())
+}
+
+/// Whether a path from an archive climbs above the root with `..` (absolute paths are only
+/// re-rooted, as every extractor does, and not reported).
+fn climbs_out(raw: &[u8]) -> bool {
+    let mut depth = 0usize;
+    for part in raw.split(|&b| b == b'/') {
+        match part {
+            b"" | b"." => {}
+            b".." => match depth.checked_sub(1) {
+                Some(d) => depth = d,
+                None => return true,
+            },
+            _ => depth += 1,
+        }
+    }
+    false
+}
+
+/// The last component of a path as stored (`normalize` would already have applied a final `..`).
+fn raw_base(raw: &[u8]) -> &[u8] {
+    let trimmed = raw.strip_suffix(b"/").unwrap_or(raw);
+    match trimmed.iter().rposition(|&b| b == b'/') {
+        Some(i) => trimmed.get(i + 1..).unwrap_or_default(),
+        None => trimmed,
+    }
+}
+
+/// A path exactly as stored, escaped like [`display_path`] but without the leading `/`.
+fn display_path_raw(raw: &[u8]) -> String {
+    let shown = display_path(raw);
+    shown.strip_prefix('/').map(str::to_string).unwrap_or(shown)
 }
 
 /// A regular file read through: digests, size and the content when asked for.
