@@ -1,14 +1,15 @@
 //! Explicit limits on what a scan reads, so that a hostile image is refused with a clear error instead
-//! of exhausting memory or time. Defaults are far above what real images need.
+//! of exhausting memory, disk or time. Defaults are far above what real images need. Going over any
+//! of them is an error naming the limit and the flag that raises it: past them the scan could no
+//! longer describe the image as a whole, and a partial SBOM would report something false.
 //!
-//! Which are errors and which are warnings:
-//! - `max_entries`, `max_decompressed_bytes` and `max_json_size` are errors: past them the scan can
-//!   no longer describe the image as a whole (layers unread, the manifest unread), and a partial SBOM
-//!   would report something false. The first stops memory (every entry is a record, ~500 bytes
-//!   at peak: the default keeps a scan under about 2 GiB), the second time, the third one document.
-//! - `max_file_size` is a warning naming the file: one oversized database or binary is left out of
-//!   parsing (it is still hashed and listed), and the rest of the image is still described. Peak
-//!   memory follows the largest file parsed.
+//! - `max_entries` bounds memory: every entry is a record (~500 bytes at peak), and the default
+//!   keeps a scan under about 2 GiB.
+//! - `max_decompressed_bytes` bounds time (and decompression bombs).
+//! - `max_file_size` bounds one file a cataloger parses (a package database, a binary): the error
+//!   names the file. Databases are read into memory, each cataloger to its own smaller bound;
+//!   binaries over 16 MiB are spooled to an unnamed temp file, so memory does not follow them.
+//! - `max_json_size` bounds one manifest, config or index.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -31,7 +32,8 @@ impl Default for Limits {
         Limits {
             max_entries: 4_000_000,
             max_decompressed_bytes: 256 << 30,
-            max_file_size: 512 << 20,
+            // The largest real shared objects (CUDA, TensorRT) are about 2 GiB.
+            max_file_size: 4 << 30,
             max_json_size: 64 << 20,
         }
     }
@@ -43,29 +45,45 @@ pub const FLAG_MAX_DECOMPRESSED_BYTES: &str = "--max-decompressed-bytes";
 pub const FLAG_MAX_FILE_SIZE: &str = "--max-file-size";
 pub const FLAG_MAX_JSON_SIZE: &str = "--max-json-size";
 
-/// Which running total went over its limit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Which limit was gone over.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Exceeded {
-    Entries { limit: u64 },
-    DecompressedBytes { limit: u64 },
+    Entries {
+        limit: u64,
+    },
+    DecompressedBytes {
+        limit: u64,
+    },
+    /// One file to parse, `path` as shown in output.
+    FileSize {
+        limit: u64,
+        size: u64,
+        path: String,
+    },
 }
 
 impl Exceeded {
-    pub fn what(self) -> &'static str {
+    pub fn what(&self) -> String {
         match self {
-            Exceeded::Entries { .. } => "the number of archive entries",
-            Exceeded::DecompressedBytes { .. } => "the number of decompressed bytes",
+            Exceeded::Entries { .. } => "the number of archive entries".to_string(),
+            Exceeded::DecompressedBytes { .. } => "the number of decompressed bytes".to_string(),
+            Exceeded::FileSize { size, path, .. } => {
+                format!("the size of {path} ({size} bytes, a file to parse)")
+            }
         }
     }
-    pub fn limit(self) -> u64 {
+    pub fn limit(&self) -> u64 {
         match self {
-            Exceeded::Entries { limit } | Exceeded::DecompressedBytes { limit } => limit,
+            Exceeded::Entries { limit }
+            | Exceeded::DecompressedBytes { limit }
+            | Exceeded::FileSize { limit, .. } => *limit,
         }
     }
-    pub fn flag(self) -> &'static str {
+    pub fn flag(&self) -> &'static str {
         match self {
             Exceeded::Entries { .. } => FLAG_MAX_ENTRIES,
             Exceeded::DecompressedBytes { .. } => FLAG_MAX_DECOMPRESSED_BYTES,
+            Exceeded::FileSize { .. } => FLAG_MAX_FILE_SIZE,
         }
     }
 }
@@ -101,14 +119,27 @@ impl Budget {
 
     fn trip(&self, e: Exceeded) -> Exceeded {
         if let Ok(mut t) = self.tripped.lock() {
-            t.get_or_insert(e);
+            t.get_or_insert(e.clone());
         }
         e
     }
 
     /// The limit hit so far, if any.
     pub fn tripped(&self) -> Option<Exceeded> {
-        self.tripped.lock().ok().and_then(|t| *t)
+        self.tripped.lock().ok().and_then(|t| t.clone())
+    }
+
+    /// Checks the size of one file to parse; `path` names it in the error.
+    pub fn file_size(&self, size: u64, path: impl FnOnce() -> String) -> Result<(), Exceeded> {
+        let limit = self.limits.max_file_size;
+        if size > limit {
+            return Err(self.trip(Exceeded::FileSize {
+                limit,
+                size,
+                path: path(),
+            }));
+        }
+        Ok(())
     }
 
     /// Counts one more archive entry.
@@ -168,5 +199,21 @@ mod tests {
         );
         assert_eq!(b.tripped(), Some(Exceeded::Entries { limit: 2 }));
         assert!(b.layer_bytes(u64::MAX).is_err());
+    }
+
+    #[test]
+    fn file_size_names_the_file_and_the_flag() {
+        let b = Budget::new(Limits {
+            max_file_size: 100,
+            ..Limits::default()
+        });
+        assert!(b.file_size(100, || "a".into()).is_ok());
+        let e = b
+            .file_size(101, || "/var/lib/dpkg/status".into())
+            .unwrap_err();
+        assert_eq!(e.flag(), "--max-file-size");
+        assert_eq!(e.limit(), 100);
+        assert!(e.what().contains("/var/lib/dpkg/status (101 bytes"));
+        assert_eq!(b.tripped(), Some(e));
     }
 }

@@ -626,3 +626,62 @@ fn folder_of_binaries_lists_every_module_and_crate() {
         }
     }
 }
+
+/// What a document says of its components, digests aside.
+fn described(doc: &Value) -> Vec<String> {
+    let mut out: Vec<String> = components(doc)
+        .iter()
+        .map(|c| {
+            let props: Vec<String> = c["properties"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|p| format!("{}={}", p["name"], p["value"]))
+                .collect();
+            format!(
+                "{} {} {} [{}]",
+                c["name"],
+                c["version"],
+                c["purl"],
+                props.join(" ")
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn binaries_larger_than_memory_reads_are_described_the_same() {
+    // Past 16 MiB a binary goes through a temp file instead of memory: padding the same binaries
+    // past that size must change nothing but their digests.
+    let bins = [
+        "testdata/binaries/go-hello",
+        "testdata/binaries/go-hello-noshdr",
+        "testdata/binaries/rust-hello",
+        "testdata/binaries/c/noted",
+        "testdata/binaries/c/noted-noshdr",
+        LIBUDEV,
+    ];
+    let (small, large) = (tempdir(), tempdir());
+    for bin in bins {
+        let name = Path::new(bin).file_name().unwrap().to_str().unwrap();
+        let bytes = fs::read(bin).unwrap();
+        put(small.path(), &format!("opt/{name}"), &bytes);
+        let mut padded = bytes;
+        padded.resize(padded.len() + (17 << 20), 0);
+        put(large.path(), &format!("opt/{name}"), &padded);
+    }
+    let doc = |d: &tempfile::TempDir| {
+        json(&generate(
+            &format!("dir:{}", d.path().display()),
+            &["-o", "cyclonedx-json"],
+        ))
+    };
+    let (a, b) = (doc(&small), doc(&large));
+    let (a, b) = (described(&a), described(&b));
+    assert!(a.len() > 10, "{a:?}");
+    assert!(a.iter().any(|c| c.contains("pkg:golang/stdlib")), "{a:?}");
+    assert!(a.iter().any(|c| c.contains("pkg:cargo/")), "{a:?}");
+    assert_eq!(a, b);
+}

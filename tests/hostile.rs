@@ -801,3 +801,29 @@ fn non_utf8_and_4k_names_are_kept_exactly_and_escaped() {
         "4 KiB path missing"
     );
 }
+
+#[test]
+fn a_file_to_parse_over_max_file_size_is_an_error_naming_it() {
+    let t = root_with(&[
+        ("etc/os-release", OS_RELEASE),
+        ("lib/apk/db/installed", APK_DB),
+    ]);
+    let root = t.path().join("root");
+    let dir = format!("dir:{}", cdx(&root));
+    let out_file = t.path().join("out.json");
+    let out = generate(&[
+        &dir,
+        "--max-file-size",
+        "100",
+        "-o",
+        &format!("cyclonedx-json={}", out_file.display()),
+    ]);
+    out.fails("/lib/apk/db/installed", "--max-file-size");
+    assert!(!out_file.exists(), "no output on a limit error");
+    // The same database within the limit is catalogued.
+    let out = generate(&[&dir, "--max-file-size", "1000", "-o", "cyclonedx-json"]);
+    assert_eq!(
+        component_names(&out.ok().json()),
+        ["alpine", "busybox", "musl"]
+    );
+}

@@ -723,26 +723,38 @@ fn limits_are_enforced_and_name_their_flag() {
             other => panic!("expected a limit error for {flag}, got {other:?}"),
         }
     }
-    // A file too large to parse is read through and hashed, not kept, with a warning.
-    let s = open_with(
+    // A file to parse larger than the limit is an error naming the file and the flag.
+    match open_with(
         &p,
         None,
         &with(Limits {
             max_file_size: 1000,
             ..Limits::default()
         }),
+    ) {
+        Err(e @ SourceError::Limit { .. }) => {
+            let msg = e.to_string();
+            assert!(
+                msg.contains("--max-file-size")
+                    && msg.contains("/big (200000 bytes")
+                    && msg.contains("img.tar"),
+                "{msg}"
+            );
+        }
+        other => panic!("expected a file size error, got {other:?}"),
+    }
+    // The same file within the limit is kept.
+    let s = open_with(
+        &p,
+        None,
+        &with(Limits {
+            max_file_size: 200_000,
+            ..Limits::default()
+        }),
     )
     .unwrap();
-    assert!(s.fs.get(b"big").unwrap().content.is_none());
-    assert_eq!(s.fs.get(b"big").unwrap().size, 200_000);
+    assert_eq!(content(&s, "big").unwrap().len(), 200_000);
     assert_eq!(content(&s, "small").unwrap(), b"s");
-    assert!(
-        s.warnings
-            .iter()
-            .any(|w| w.contains("--max-file-size") && w.contains("/big")),
-        "{:?}",
-        s.warnings
-    );
     // A gzip bomb as a whole archive trips the decompressed-bytes limit too.
     let gz = write(t.path(), "img.tar.gz", &image::gzip(&simple_docker()));
     assert!(matches!(

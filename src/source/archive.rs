@@ -98,12 +98,7 @@ pub fn read(
     };
     let fail = |what: String| -> SourceError {
         if let Some(e) = cx.budget.tripped() {
-            return SourceError::Limit {
-                path: file_name.clone(),
-                what: e.what().to_string(),
-                limit: e.limit(),
-                flag: e.flag(),
-            };
+            return SourceError::over(file_name.clone(), &e);
         }
         SourceError::Invalid {
             path: file_name.clone(),

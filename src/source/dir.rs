@@ -67,12 +67,7 @@ pub fn read(root: &Path, cx: &ReadCx<'_>, progress: &dyn Progress) -> Result<Sca
             }
         };
         if let Err(e) = cx.budget.entry() {
-            return Err(SourceError::Limit {
-                path: name,
-                what: e.what().to_string(),
-                limit: e.limit(),
-                flag: e.flag(),
-            });
+            return Err(SourceError::over(name, &e));
         }
         let Some(rel) = relative(root, entry.path()) else {
             continue;
@@ -118,6 +113,9 @@ pub fn read(root: &Path, cx: &ReadCx<'_>, progress: &dyn Progress) -> Result<Sca
                     node.summary = f.summary;
                 }
                 Err(e) => {
+                    if let Some(over) = cx.budget.tripped() {
+                        return Err(SourceError::over(name, &over));
+                    }
                     warnings.push(format!(
                         "{}: cannot read: {e} (recorded without content or digest)",
                         entry.path().display()

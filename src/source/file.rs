@@ -75,8 +75,13 @@ pub fn read(path: &Path, cx: &ReadCx<'_>, progress: &dyn Progress) -> Result<Sca
         lazy_digests: false,
         ..*cx
     };
-    let read = read_file(&mut joined, &place, meta.len(), &cx, &mut warnings)
-        .map_err(|e| SourceError::io(path, e))?;
+    let read =
+        read_file(&mut joined, &place, meta.len(), &cx, &mut warnings).map_err(|e| {
+            match cx.budget.tripped() {
+                Some(over) => SourceError::over(path.display().to_string(), &over),
+                None => SourceError::io(path, e),
+            }
+        })?;
     let sha256 = read
         .sha256
         .ok_or_else(|| SourceError::invalid(path, "not hashed"))?;

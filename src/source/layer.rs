@@ -3,7 +3,7 @@
 //! which they are applied.
 
 use std::cell::Cell;
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -15,7 +15,7 @@ use super::stream::{
     CHUNK_LEN,
 };
 use super::vfs::{display_path, normalize, Inspect, Keep, Node, NodeKind, Summary, Vfs};
-use super::SourceError;
+use super::{spool, SourceError};
 use crate::limits::{Budget, FLAG_MAX_FILE_SIZE};
 
 /// How many first bytes of a file `keep` sees.
@@ -414,10 +414,11 @@ pub struct ReadFile {
 }
 
 /// Streams a regular file of `declared` bytes at `path`, hashing it and keeping its content when
-/// `keep` asks for it and it fits the limits. A file the [`Inspect`] wants is read whole into a
-/// buffer, summarised, and the buffer dropped (unless `keep` keeps it too); it also gets a SHA-1,
-/// which costs nothing more once the bytes are in memory and lets documents list it as a file. A
-/// file too big for `--max-file-size` is a warning.
+/// `keep` asks for it. A file the [`Inspect`] wants is read whole, summarised, and dropped (unless
+/// `keep` keeps it too): into a reused buffer, or past [`spool::SPOOL_OVER`] into a temp file that
+/// is mapped, so that memory does not follow the largest binary. An inspected file also gets a
+/// SHA-1, which lets documents list it as a file. A file to keep or inspect larger than
+/// `--max-file-size` is an error (the budget records which).
 pub fn read_file(
     r: &mut impl Read,
     path: &[u8],
@@ -429,29 +430,21 @@ pub fn read_file(
     let max_file = cx.budget.limits().max_file_size;
     let wanted = (cx.keep)(path, &head);
     let inspect = cx.inspect.filter(|i| i.wants(path, &head));
-    let keep_max = match wanted {
-        Some(_) if declared > max_file => {
-            warnings.push(format!(
-                "{}: {declared} bytes exceeds the limit of {max_file} for parsed files (raise it with {FLAG_MAX_FILE_SIZE}): content not read",
-                display_path(path)
-            ));
-            None
-        }
-        Some(max) if declared <= max => Some(max.min(max_file)),
-        _ => None,
-    };
-    let inspect = match inspect {
-        Some(_) if declared > max_file => {
-            if wanted.is_none() {
-                warnings.push(format!(
-                    "{}: {declared} bytes exceeds the limit of {max_file} for parsed files (raise it with {FLAG_MAX_FILE_SIZE}): not inspected",
-                    display_path(path)
-                ));
-            }
-            None
-        }
-        other => other,
-    };
+    if wanted.is_some() || inspect.is_some() {
+        cx.budget
+            .file_size(declared, || display_path(path))
+            .map_err(|e| {
+                io::Error::other(format!(
+                    "{} exceeds the limit of {} (raise it with {FLAG_MAX_FILE_SIZE})",
+                    e.what(),
+                    e.limit()
+                ))
+            })?;
+    }
+    // A cataloger's own bound below the file limit: the cataloger reports the file it missed.
+    let keep_max = wanted
+        .filter(|&max| declared <= max)
+        .map(|max| max.min(max_file));
     // Read whole for the inspector up to the file limit, for `keep` up to what it asked.
     let whole_max = match (keep_max, inspect) {
         (_, Some(_)) => Some(max_file),
@@ -459,7 +452,7 @@ pub fn read_file(
     };
     let hashed = !cx.lazy_digests || whole_max.is_some();
     let mut sha256 = hashed.then(Sha256::new);
-    let mut sha1 = (cx.sha1 && hashed).then(Sha1::new);
+    let mut sha1 = ((cx.sha1 && hashed) || inspect.is_some()).then(Sha1::new);
     let mut size = head.len() as u64;
     if let Some(h) = sha256.as_mut() {
         h.update(&head);
@@ -468,7 +461,37 @@ pub fn read_file(
         h.update(&head);
     }
     let mut summary = None;
-    let content = if let Some(max) = whole_max {
+    let spooled = match (inspect, keep_max) {
+        (Some(i), None) if declared > spool::SPOOL_OVER => spool::create().ok().map(|f| (i, f)),
+        _ => None,
+    };
+    let content = if let Some((i, mut file)) = spooled {
+        // Written while hashed; a write error (a full temp folder) costs the inspection only.
+        let mut write_err = file.write_all(&head).err();
+        size = size.saturating_add(pump(
+            &mut r.take(max_file.saturating_sub(size).saturating_add(1)),
+            sha256.as_mut(),
+            sha1.as_mut(),
+            |chunk| {
+                if write_err.is_none() {
+                    write_err = file.write_all(chunk).err();
+                }
+            },
+        )?);
+        if size > max_file {
+            // Longer than the header said.
+            size = size.saturating_add(pump(r, sha256.as_mut(), sha1.as_mut(), |_| {})?);
+        } else {
+            match write_err.map_or_else(|| spool::map(&file), Err) {
+                Ok(map) => summary = i.inspect(path, &map),
+                Err(e) => warnings.push(format!(
+                    "{}: not inspected: cannot spool {size} bytes to a temp file: {e}",
+                    display_path(path)
+                )),
+            }
+        }
+        None
+    } else if let Some(max) = whole_max {
         thread_local! {
             // One buffer per thread for whole files, grown to the largest read, not one per file.
             static WHOLE: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
@@ -495,21 +518,18 @@ pub fn read_file(
             size = buf.len() as u64;
             if size > max {
                 // Longer than the header said: hash the rest, keep nothing.
-                size = size.saturating_add(hash_rest(r, sha256.as_mut(), sha1.as_mut())?);
+                size = size.saturating_add(pump(r, sha256.as_mut(), sha1.as_mut(), |_| {})?);
                 return Ok(None);
             }
             if let Some(i) = inspect {
                 summary = i.inspect(path, buf);
-                if sha1.is_none() {
-                    sha1 = Some(Sha1::new_with_prefix(&buf));
-                }
             }
             Ok(keep_max
                 .filter(|k| size <= *k)
                 .map(|_| Arc::from(buf.as_slice())))
         })?
     } else {
-        size = size.saturating_add(hash_rest(r, sha256.as_mut(), sha1.as_mut())?);
+        size = size.saturating_add(pump(r, sha256.as_mut(), sha1.as_mut(), |_| {})?);
         None
     };
     Ok(ReadFile {
@@ -521,11 +541,13 @@ pub fn read_file(
     })
 }
 
-/// Reads `r` to its end through the digests asked for; returns how many bytes there were.
-fn hash_rest(
+/// Reads `r` to its end through the digests asked for, handing each chunk to `sink`; returns how
+/// many bytes there were.
+fn pump(
     r: &mut impl Read,
     mut sha256: Option<&mut Sha256>,
     mut sha1: Option<&mut Sha1>,
+    mut sink: impl FnMut(&[u8]),
 ) -> io::Result<u64> {
     thread_local! {
         // One read buffer per thread, not one per file.
@@ -556,6 +578,7 @@ fn hash_rest(
             if let Some(h) = sha1.as_deref_mut() {
                 h.update(chunk);
             }
+            sink(chunk);
             total = total.saturating_add(n as u64);
         }
     })
@@ -646,22 +669,33 @@ mod inspect_tests {
         }
     }
 
-    fn read(content: &[u8], max_file_size: u64, keep: Keep<'_>) -> (ReadFile, Vec<String>) {
+    fn try_read(
+        content: &[u8],
+        max_file_size: u64,
+        keep: Keep<'_>,
+    ) -> (io::Result<ReadFile>, Vec<String>, Budget) {
         let budget = Budget::new(Limits {
             max_file_size,
             ..Limits::default()
         });
-        let cx = ReadCx {
-            keep,
-            inspect: Some(&Lengths),
-            budget: &budget,
-            sha1: false,
-            lazy_digests: false,
-        };
         let mut warnings = Vec::new();
-        let mut r = content;
-        let f = read_file(&mut r, b"bin/x", content.len() as u64, &cx, &mut warnings).unwrap();
-        (f, warnings)
+        let f = {
+            let cx = ReadCx {
+                keep,
+                inspect: Some(&Lengths),
+                budget: &budget,
+                sha1: false,
+                lazy_digests: false,
+            };
+            let mut r = content;
+            read_file(&mut r, b"bin/x", content.len() as u64, &cx, &mut warnings)
+        };
+        (f, warnings, budget)
+    }
+
+    fn read(content: &[u8], max_file_size: u64, keep: Keep<'_>) -> (ReadFile, Vec<String>) {
+        let (f, w, _) = try_read(content, max_file_size, keep);
+        (f.unwrap(), w)
     }
 
     #[test]
@@ -682,15 +716,38 @@ mod inspect_tests {
     }
 
     #[test]
-    fn other_files_are_not_inspected_and_big_ones_are_a_warning() {
+    fn other_files_are_not_inspected_and_big_ones_are_an_error() {
         let (f, w) = read(b"#!/bin/sh\n", 1 << 20, &|_, _| None);
         assert!(f.summary.is_none() && f.sha1.is_none() && w.is_empty());
         let big: Vec<u8> = b"MAGIC".iter().chain(&[0u8; 5000]).copied().collect();
-        let (f, w) = read(&big, 1000, &|_, _| None);
-        assert!(f.summary.is_none());
-        assert_eq!(f.size, big.len() as u64);
-        assert_eq!(w.len(), 1);
-        assert!(w[0].starts_with("/bin/x: 5005 bytes exceeds"), "{w:?}");
+        let (f, _, budget) = try_read(&big, 1000, &|_, _| None);
+        let e = f.err().unwrap().to_string();
+        assert!(
+            e.contains("/bin/x (5005 bytes") && e.contains("--max-file-size"),
+            "{e}"
+        );
+        assert_eq!(budget.tripped().map(|t| t.limit()), Some(1000));
+        // Not parsed, not limited.
+        let plain = vec![0u8; 5000];
+        assert_eq!(read(&plain, 1000, &|_, _| None).0.size, 5000);
+    }
+
+    #[test]
+    fn large_inspected_files_go_through_a_temp_file_with_the_same_result() {
+        let len = spool::SPOOL_OVER as usize + 12_345;
+        let body: Vec<u8> = b"MAGIC"
+            .iter()
+            .copied()
+            .chain((0..len - 5).map(|i| (i % 253) as u8))
+            .collect();
+        let (f, w) = read(&body, 1 << 30, &|_, _| None);
+        assert!(w.is_empty(), "{w:?}");
+        assert!(f.content.is_none());
+        let seen = f.summary.as_deref().and_then(|s| s.downcast_ref::<usize>());
+        assert_eq!(seen, Some(&len));
+        assert_eq!(f.size, len as u64);
+        assert_eq!(f.sha256, Some(<[u8; 32]>::from(Sha256::digest(&body))));
+        assert_eq!(f.sha1, Some(<[u8; 20]>::from(Sha1::digest(&body))));
     }
 
     #[test]

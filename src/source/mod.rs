@@ -6,6 +6,7 @@ mod dir;
 mod file;
 pub mod image;
 pub mod layer;
+mod spool;
 pub mod stream;
 pub mod vfs;
 
@@ -172,6 +173,15 @@ impl SourceError {
         SourceError::Io {
             path: path.as_ref().display().to_string(),
             source,
+        }
+    }
+    /// A limit gone over while reading `path`.
+    pub fn over(path: impl Into<String>, e: &crate::limits::Exceeded) -> Self {
+        SourceError::Limit {
+            path: path.into(),
+            what: e.what(),
+            limit: e.limit(),
+            flag: e.flag(),
         }
     }
 }
