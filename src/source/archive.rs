@@ -1,12 +1,16 @@
-//! One pass over an image archive (a tar, possibly gzip- or zstd-compressed as a whole). The outer
-//! tar cannot be seeked when compressed and its entries come in any order, so every entry is handled
-//! as it passes: small JSON documents are kept, layer blobs are read into [`LayerRecord`]s (digests
-//! checked later, once the manifest says what they should be), anything else is only hashed.
+//! One pass over an image archive (a tar, possibly gzip- or zstd-compressed as a whole): small JSON
+//! documents are kept, layer blobs are read into [`LayerRecord`]s (digests checked later, once the
+//! manifest says what they should be), anything else is skipped.
+//!
+//! - A plain tar file can be seeked: its entries are listed first (headers and JSON only), then its
+//!   layers are read side by side, one per core, largest first.
+//! - A compressed archive cannot: every entry is handled as it passes, in archive order.
 
 use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{self, BufReader, Read};
+use std::io::{self, BufReader, Read, Seek, SeekFrom};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -34,7 +38,8 @@ pub enum Blob {
 #[derive(Debug)]
 pub struct Stored {
     pub blob: Blob,
-    /// SHA-256 of the entry's bytes (for a layer that failed to read, zero).
+    /// SHA-256 of the entry's bytes, for JSON and layers (zero for others, and for a layer that
+    /// failed to read).
     pub sha256: [u8; 32],
     pub size: u64,
 }
@@ -83,6 +88,10 @@ pub fn read(
             .map_err(|e| SourceError::io(path, e))?
             .to_vec()
     };
+    if Compression::sniff(&head) == Compression::None {
+        drop(raw);
+        return read_seekable(path, total, cx, progress);
+    }
     let outer: Box<dyn Read + '_> = match Compression::sniff(&head) {
         Compression::Gzip => Box::new(BudgetReader::new(
             flate2::read::MultiGzDecoder::new(raw),
@@ -156,26 +165,7 @@ pub fn read(
             let (_, consumed) = hashed.finish();
             let joined = io::Cursor::new(head).chain(&mut entry);
             let rec = read_layer(joined, cx, &file_name, &last);
-            match rec {
-                Ok(rec) => {
-                    check_size(rec.stored_size, declared, &last, &fail)?;
-                    Stored {
-                        sha256: rec.digest,
-                        size: rec.stored_size,
-                        blob: Blob::Layer(Ok(Arc::new(rec))),
-                    }
-                }
-                Err(e) => {
-                    if let SourceError::Limit { .. } = e {
-                        return Err(e);
-                    }
-                    Stored {
-                        sha256: [0; 32],
-                        size: consumed,
-                        blob: Blob::Layer(Err(e)),
-                    }
-                }
-            }
+            layer_stored(rec, declared, consumed, &last, &fail)?
         } else {
             let too_large = looks_like_json(&head);
             hashed
@@ -203,6 +193,201 @@ pub fn read(
             "corrupt or truncated after the last entry {last}: {e}"
         ))
     })?;
+    progress.finish();
+    Ok(contents)
+}
+
+/// What a layer read comes to: the record, or its error kept for when the manifest names the layer.
+/// A limit stops the whole read.
+fn layer_stored(
+    rec: Result<LayerRecord, SourceError>,
+    declared: u64,
+    consumed: u64,
+    entry: &str,
+    fail: &dyn Fn(String) -> SourceError,
+) -> Result<Stored, SourceError> {
+    match rec {
+        Ok(rec) => {
+            check_size(rec.stored_size, declared, entry, fail)?;
+            Ok(Stored {
+                sha256: rec.digest,
+                size: rec.stored_size,
+                blob: Blob::Layer(Ok(Arc::new(rec))),
+            })
+        }
+        Err(e @ SourceError::Limit { .. }) => Err(e),
+        Err(e) => Ok(Stored {
+            sha256: [0; 32],
+            size: consumed,
+            blob: Blob::Layer(Err(e)),
+        }),
+    }
+}
+
+/// Most layers read at once; each also has a parsing thread.
+const MAX_LAYER_WORKERS: usize = 4;
+
+/// One layer blob found by [`read_seekable`]'s listing.
+struct LayerJob {
+    name: Vec<u8>,
+    label: String,
+    offset: u64,
+    size: u64,
+}
+
+/// Reads a plain tar archive: lists its entries (reading only headers and JSON documents), then
+/// reads its layer blobs side by side.
+fn read_seekable(
+    path: &Path,
+    total: u64,
+    cx: &ReadCx<'_>,
+    progress: &dyn Progress,
+) -> Result<Contents, SourceError> {
+    let file_name = path.display().to_string();
+    let file = File::open(path).map_err(|e| SourceError::io(path, e))?;
+    let fail = |what: String| -> SourceError {
+        match cx.budget.tripped() {
+            Some(e) => SourceError::over(file_name.clone(), &e),
+            None => SourceError::Invalid {
+                path: file_name.clone(),
+                message: what,
+            },
+        }
+    };
+    let max_json = cx.budget.limits().max_json_size;
+    let mut contents = Contents {
+        max_json,
+        ..Contents::default()
+    };
+    let mut jobs = Vec::new();
+    let mut archive = tar::Archive::new(BufReader::new(file));
+    let entries = archive
+        .entries_with_seek()
+        .map_err(|e| fail(format!("not a readable tar archive: {e}")))?;
+    let mut last = String::from("(start)");
+    for entry in entries {
+        let mut entry = entry.map_err(|e| {
+            fail(format!(
+                "corrupt or truncated archive after entry {last}: {e}"
+            ))
+        })?;
+        let raw_path = entry.path_bytes().into_owned();
+        last = display_path(&raw_path);
+        let kind = entry.header().entry_type();
+        if matches!(
+            kind,
+            tar::EntryType::XGlobalHeader | tar::EntryType::XHeader
+        ) {
+            continue;
+        }
+        cx.budget.entry().map_err(|_| fail(String::new()))?;
+        if !matches!(kind, tar::EntryType::Regular | tar::EntryType::Continuous) {
+            continue;
+        }
+        let name = normalize(&raw_path);
+        let declared = entry.size();
+        let offset = entry.raw_file_position();
+        // Entries are skipped by seeking, which does not see a file cut short: check the ends.
+        let present = total.saturating_sub(offset);
+        if present < declared {
+            return Err(fail(format!(
+                "truncated archive: entry {last} has {present} of its {declared} bytes"
+            )));
+        }
+        let mut hashed = HashReader::new(&mut entry);
+        let head = read_head(&mut hashed, 512)
+            .map_err(|e| fail(format!("entry {last}: cannot read: {e}")))?;
+        let stored = if looks_like_json(&head) && declared <= max_json {
+            let mut buf = head;
+            (&mut hashed)
+                .take(max_json.saturating_add(1))
+                .read_to_end(&mut buf)
+                .map_err(|e| fail(format!("entry {last}: cannot read: {e}")))?;
+            let (sha256, size) = hashed.finish();
+            check_size(size, declared, &last, &fail)?;
+            progress.advance(size);
+            Stored {
+                blob: Blob::Json(buf),
+                sha256,
+                size,
+            }
+        } else if sniff_file(&head) {
+            jobs.push(LayerJob {
+                name,
+                label: last.clone(),
+                offset,
+                size: declared,
+            });
+            continue;
+        } else {
+            progress.advance(declared);
+            Stored {
+                blob: if looks_like_json(&head) {
+                    Blob::JsonTooLarge
+                } else {
+                    Blob::Other
+                },
+                sha256: [0; 32],
+                size: declared,
+            }
+        };
+        contents.entries.insert(name, stored);
+    }
+    // Largest first, so that the last one to finish is a small one.
+    jobs.sort_by(|a, b| b.size.cmp(&a.size).then_with(|| a.name.cmp(&b.name)));
+    let read_one = |job: &LayerJob| -> Result<(LayerRecord, u64), SourceError> {
+        let io_fail = |e: io::Error| fail(format!("layer {}: cannot read: {e}", job.label));
+        let mut f = File::open(path).map_err(io_fail)?;
+        f.seek(SeekFrom::Start(job.offset)).map_err(io_fail)?;
+        let pos = Cell::new(0u64);
+        let section = BufReader::new(ProgressReader::new(f.take(job.size), progress, &pos));
+        let rec = read_layer(section, cx, &file_name, &job.label);
+        Ok((rec?, pos.get()))
+    };
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, MAX_LAYER_WORKERS)
+        .min(jobs.len());
+    let next = AtomicUsize::new(0);
+    let mut results: Vec<Option<Result<(LayerRecord, u64), SourceError>>> =
+        (0..jobs.len()).map(|_| None).collect();
+    std::thread::scope(|s| {
+        let workers: Vec<_> = (0..workers)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(job) = jobs.get(i) else {
+                            return done;
+                        };
+                        done.push((i, read_one(job)));
+                    }
+                })
+            })
+            .collect();
+        for w in workers {
+            match w.join() {
+                Ok(done) => {
+                    for (i, r) in done {
+                        if let Some(slot) = results.get_mut(i) {
+                            *slot = Some(r);
+                        }
+                    }
+                }
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+    });
+    for (job, r) in jobs.into_iter().zip(results) {
+        let r = r.ok_or_else(|| fail(format!("layer {}: not read", job.label)))?;
+        let (rec, consumed) = match r {
+            Ok((rec, consumed)) => (Ok(rec), consumed),
+            Err(e) => (Err(e), 0),
+        };
+        let stored = layer_stored(rec, job.size, consumed, &job.label, &fail)?;
+        contents.entries.insert(job.name, stored);
+    }
     progress.finish();
     Ok(contents)
 }
