@@ -10,13 +10,13 @@ use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, BufReader, Read, Seek, SeekFrom};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::path::Path;
 use std::sync::Arc;
 
 use super::layer::{read_layer, LayerRecord, ReadCx};
 use super::stream::{
-    looks_like_tar, read_head, BudgetReader, Compression, Counted, HashReader, ProgressReader,
+    in_parallel, looks_like_tar, read_head, BudgetReader, Compression, Counted, HashReader,
+    ProgressReader,
 };
 use super::vfs::{display_path, normalize};
 use super::{Progress, SourceError};
@@ -224,9 +224,6 @@ fn layer_stored(
     }
 }
 
-/// Most layers read at once; each also has a parsing thread.
-const MAX_LAYER_WORKERS: usize = 4;
-
 /// One layer blob found by [`read_seekable`]'s listing.
 struct LayerJob {
     name: Vec<u8>,
@@ -344,43 +341,8 @@ fn read_seekable(
         let rec = read_layer(section, cx, &file_name, &job.label);
         Ok((rec?, pos.get()))
     };
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .clamp(1, MAX_LAYER_WORKERS)
-        .min(jobs.len());
-    let next = AtomicUsize::new(0);
-    let mut results: Vec<Option<Result<(LayerRecord, u64), SourceError>>> =
-        (0..jobs.len()).map(|_| None).collect();
-    std::thread::scope(|s| {
-        let workers: Vec<_> = (0..workers)
-            .map(|_| {
-                s.spawn(|| {
-                    let mut done = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(job) = jobs.get(i) else {
-                            return done;
-                        };
-                        done.push((i, read_one(job)));
-                    }
-                })
-            })
-            .collect();
-        for w in workers {
-            match w.join() {
-                Ok(done) => {
-                    for (i, r) in done {
-                        if let Some(slot) = results.get_mut(i) {
-                            *slot = Some(r);
-                        }
-                    }
-                }
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
-        }
-    });
+    let results = in_parallel(&jobs, read_one);
     for (job, r) in jobs.into_iter().zip(results) {
-        let r = r.ok_or_else(|| fail(format!("layer {}: not read", job.label)))?;
         let (rec, consumed) = match r {
             Ok((rec, consumed)) => (Ok(rec), consumed),
             Err(e) => (Err(e), 0),

@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 
 use super::archive::{self, Blob, Contents};
 use super::layer::{self, read_layer, LayerRecord, ReadCx};
-use super::stream::{digest_string, parse_digest, ProgressReader};
+use super::stream::{digest_string, in_parallel, parse_digest, ProgressReader};
 use super::vfs::{normalize, Vfs};
 use super::{Progress, Scanned, SourceError, SourceOptions};
 use crate::model::{Identity, IdentityRole, Layer, Platform, Subject, SubjectKind};
@@ -144,6 +144,9 @@ pub trait Blobs {
     fn layer(&mut self, name: &str, label: &str) -> Result<Arc<LayerRecord>, SourceError>;
     /// Called once the layers to read are known, with their stored sizes.
     fn will_read(&mut self, _total: u64) {}
+    /// Called with the layers' names and labels before they are asked for one by one: blobs that
+    /// can be read side by side are read now.
+    fn prefetch(&mut self, _layers: &[(String, String)]) {}
     fn done(&mut self) {}
 }
 
@@ -203,9 +206,22 @@ pub struct DirBlobs<'a> {
     pub file: String,
     pub cx: &'a ReadCx<'a>,
     pub progress: &'a dyn Progress,
+    /// Layers read by [`Blobs::prefetch`], by name.
+    pub ready: BTreeMap<String, Result<Arc<LayerRecord>, SourceError>>,
 }
 
 impl DirBlobs<'_> {
+    fn read(&self, name: &str, label: &str) -> Result<Arc<LayerRecord>, SourceError> {
+        let p = self.path(name)?;
+        let f = File::open(&p).map_err(|e| SourceError::Invalid {
+            path: self.file.clone(),
+            message: format!("layer {label}: missing blob {name}: {e}"),
+        })?;
+        let pos = std::cell::Cell::new(0);
+        let r = std::io::BufReader::new(ProgressReader::new(f, self.progress, &pos));
+        read_layer(r, self.cx, &self.file, label).map(Arc::new)
+    }
+
     fn path(&self, name: &str) -> Result<PathBuf, SourceError> {
         // Names come from the layout itself: only plain relative components are allowed.
         let norm = normalize(name.as_bytes());
@@ -246,14 +262,31 @@ impl Blobs for DirBlobs<'_> {
         Ok(buf)
     }
     fn layer(&mut self, name: &str, label: &str) -> Result<Arc<LayerRecord>, SourceError> {
-        let p = self.path(name)?;
-        let f = File::open(&p).map_err(|e| SourceError::Invalid {
-            path: self.file.clone(),
-            message: format!("layer {label}: missing blob {name}: {e}"),
-        })?;
-        let pos = std::cell::Cell::new(0);
-        let r = std::io::BufReader::new(ProgressReader::new(f, self.progress, &pos));
-        read_layer(r, self.cx, &self.file, label).map(Arc::new)
+        match self.ready.remove(name) {
+            Some(r) => r,
+            None => self.read(name, label),
+        }
+    }
+    fn prefetch(&mut self, layers: &[(String, String)]) {
+        let mut unique: Vec<&(String, String)> = Vec::new();
+        for l in layers {
+            if !unique.iter().any(|u| u.0 == l.0) {
+                unique.push(l);
+            }
+        }
+        // Largest first, so that the last one to finish is a small one.
+        let size = |name: &str| {
+            self.path(name)
+                .ok()
+                .and_then(|p| std::fs::metadata(p).ok())
+                .map_or(0, |m| m.len())
+        };
+        unique.sort_by_key(|l| std::cmp::Reverse(size(&l.0)));
+        let this = &*self;
+        let read = in_parallel(&unique, |(name, label)| this.read(name, label));
+        for ((name, _), r) in unique.into_iter().zip(read) {
+            self.ready.insert(name.clone(), r);
+        }
     }
     fn will_read(&mut self, total: u64) {
         self.progress.start(total);
@@ -380,6 +413,13 @@ fn finish(blobs: &mut dyn Blobs, chosen: Chosen, cx: &ReadCx<'_>) -> Result<Scan
     let mut warnings = Vec::new();
     let mut layers = Vec::new();
     let _ = cx;
+    let labelled: Vec<(String, String)> = chosen
+        .layers
+        .iter()
+        .enumerate()
+        .map(|(i, (name, _, _))| (name.clone(), format!("{i} ({name})")))
+        .collect();
+    blobs.prefetch(&labelled);
     for (i, ((name, expected, media_type), diff_id)) in
         chosen.layers.iter().zip(&diff_ids).enumerate()
     {

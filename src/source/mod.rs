@@ -250,6 +250,7 @@ pub fn open_inspecting(
                 file: name,
                 cx: &cx,
                 progress,
+                ready: Default::default(),
             };
             image::oci(&mut blobs, path, opts, &cx)
         }

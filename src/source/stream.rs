@@ -339,6 +339,53 @@ impl Read for ChunkReader<'_> {
     }
 }
 
+/// Most layers read at once; each also has a parsing thread.
+const MAX_LAYER_WORKERS: usize = 4;
+
+/// Runs `f` on every job on up to one thread per core (at most [`MAX_LAYER_WORKERS`]), each thread
+/// taking the next job when done with one; results come back in job order.
+pub fn in_parallel<J: Sync, R: Send>(jobs: &[J], f: impl Fn(&J) -> R + Sync) -> Vec<R> {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, MAX_LAYER_WORKERS)
+        .min(jobs.len());
+    if workers <= 1 {
+        return jobs.iter().map(f).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut results: Vec<Option<R>> = (0..jobs.len()).map(|_| None).collect();
+    std::thread::scope(|s| {
+        let threads: Vec<_> = (0..workers)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(job) = jobs.get(i) else {
+                            return done;
+                        };
+                        done.push((i, f(job)));
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            match t.join() {
+                Ok(done) => {
+                    for (i, r) in done {
+                        if let Some(slot) = results.get_mut(i) {
+                            *slot = Some(r);
+                        }
+                    }
+                }
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+    });
+    // Every index below `jobs.len()` was taken by exactly one thread.
+    results.into_iter().flatten().collect()
+}
+
 /// A `sha256:<hex>` digest string.
 pub fn digest_string(d: &[u8; 32]) -> String {
     format!("sha256:{}", hex::encode(d))
@@ -373,6 +420,17 @@ mod tests {
         assert!(!looks_like_tar(&h));
         h[257..262].copy_from_slice(b"ustar");
         assert!(looks_like_tar(&h));
+    }
+
+    #[test]
+    fn parallel_results_keep_the_job_order() {
+        let jobs: Vec<u64> = (0..50).collect();
+        let out = in_parallel(&jobs, |&j| {
+            std::thread::sleep(std::time::Duration::from_micros((50 - j) * 20));
+            j * j
+        });
+        assert_eq!(out, jobs.iter().map(|j| j * j).collect::<Vec<_>>());
+        assert!(in_parallel(&[] as &[u8], |_| 0).is_empty());
     }
 
     #[test]
