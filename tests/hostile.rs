@@ -827,3 +827,31 @@ fn a_file_to_parse_over_max_file_size_is_an_error_naming_it() {
         ["alpine", "busybox", "musl"]
     );
 }
+
+#[test]
+fn a_database_reached_only_through_a_linked_folder_is_a_warning_not_a_silent_gap() {
+    let t = root_with(&[
+        ("etc/os-release", b"ID=debian\nVERSION_ID=12\n"),
+        (
+            "opt/dpkgdb/status",
+            b"Package: tar\nStatus: install ok installed\nVersion: 1.34\nArchitecture: amd64\n\n",
+        ),
+        ("opt/apkdb/installed", APK_DB),
+    ]);
+    let root = t.path().join("root");
+    // The databases' own folders are links: content is kept by stored path while layers stream.
+    fs::create_dir_all(root.join("lib/apk")).unwrap();
+    fs::create_dir_all(root.join("var/lib")).unwrap();
+    std::os::unix::fs::symlink("../../opt/dpkgdb", root.join("var/lib/dpkg")).unwrap();
+    std::os::unix::fs::symlink("../../opt/apkdb", root.join("lib/apk/db")).unwrap();
+    let out = generate(&[&format!("dir:{}", cdx(&root)), "-o", "cyclonedx-json"]);
+    out.ok()
+        .warns(&[
+            "/var/lib/dpkg/status: dpkg database leads through a link to /opt/dpkgdb/status",
+            "not catalogued",
+        ])
+        .warns(&[
+            "/lib/apk/db/installed: APK database leads through a link to /opt/apkdb/installed",
+        ]);
+    assert_eq!(component_names(&out.json()), ["debian"]);
+}

@@ -433,9 +433,12 @@ impl Cataloger for ApkDb {
             }
             match node.content.as_deref() {
                 Some(content) => catalog_db(cx, &canonical, content, &mut found, &mut ids),
-                None => found.warnings.push(format!(
-                    "{}: APK database not read (larger than the file size limit)",
-                    display_path(&canonical)
+                None => found.warnings.push(crate::catalog::unread_database(
+                    "APK database",
+                    p,
+                    &canonical,
+                    node.size,
+                    MAX_DB_SIZE,
                 )),
             }
         }

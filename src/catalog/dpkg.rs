@@ -556,9 +556,12 @@ impl Cataloger for DpkgDb {
             }
             match node.content.as_deref() {
                 Some(c) => dbs.push(read_db(fs, &canonical, c, status_d, found)),
-                None => found.warnings.push(format!(
-                    "{}: dpkg database not read (larger than the file size limit)",
-                    display_path(&canonical)
+                None => found.warnings.push(crate::catalog::unread_database(
+                    "dpkg database",
+                    path,
+                    &canonical,
+                    node.size,
+                    MAX_DB_SIZE,
                 )),
             }
         };

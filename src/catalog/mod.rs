@@ -113,6 +113,24 @@ pub fn phases() -> Vec<Vec<Box<dyn Cataloger>>> {
 }
 
 /// Reads os-release (`etc/os-release`, then `usr/lib/os-release`).
+/// The warning for a package database found without content: reached only through a link (content
+/// is kept by stored path, while layers stream), or larger than the cataloger reads.
+pub fn unread_database(what: &str, path: &[u8], canonical: &[u8], size: u64, max: u64) -> String {
+    use crate::source::display_path;
+    if crate::source::vfs::normalize(path) != canonical {
+        format!(
+            "{}: {what} leads through a link to {}, which was not read (databases are read at their own paths only): its packages are not catalogued",
+            display_path(path),
+            display_path(canonical)
+        )
+    } else {
+        format!(
+            "{}: {what} of {size} bytes is larger than the {max} bytes read for one: its packages are not catalogued",
+            display_path(canonical)
+        )
+    }
+}
+
 pub fn read_distro(fs: &Vfs) -> Option<Distro> {
     os_release::read(fs)
 }
