@@ -125,37 +125,15 @@ pub fn read(
     let mut last = String::from("(start)");
     let max_json = cx.budget.limits().max_json_size;
     for entry in entries {
-        let mut entry = entry.map_err(|e| {
-            fail(format!(
-                "corrupt or truncated archive after entry {last}: {e}"
-            ))
-        })?;
-        let raw_path = entry.path_bytes().into_owned();
-        last = display_path(&raw_path);
-        let kind = entry.header().entry_type();
-        if matches!(
-            kind,
-            tar::EntryType::XGlobalHeader | tar::EntryType::XHeader
-        ) {
+        let Some((mut entry, name)) = regular_entry(entry, cx, &mut last, &fail)? else {
             continue;
-        }
-        cx.budget.entry().map_err(|_| fail(String::new()))?;
-        if !matches!(kind, tar::EntryType::Regular | tar::EntryType::Continuous) {
-            continue; // folders and links of the outer archive carry nothing
-        }
-        let name = normalize(&raw_path);
+        };
         let declared = entry.size();
         let mut hashed = HashReader::new(&mut entry);
         let head = read_head(&mut hashed, 512)
             .map_err(|e| fail(format!("entry {last}: cannot read: {e}")))?;
         let stored = if looks_like_json(&head) && declared <= max_json {
-            let mut buf = head;
-            (&mut hashed)
-                .take(max_json.saturating_add(1))
-                .read_to_end(&mut buf)
-                .map_err(|e| fail(format!("entry {last}: cannot read: {e}")))?;
-            let (sha256, size) = hashed.finish();
-            check_size(size, declared, &last, &fail)?;
+            let (buf, sha256, size) = read_json(hashed, head, max_json, declared, &last, &fail)?;
             Stored {
                 blob: Blob::Json(buf),
                 sha256,
@@ -263,25 +241,9 @@ fn read_seekable(
         .map_err(|e| fail(format!("not a readable tar archive: {e}")))?;
     let mut last = String::from("(start)");
     for entry in entries {
-        let mut entry = entry.map_err(|e| {
-            fail(format!(
-                "corrupt or truncated archive after entry {last}: {e}"
-            ))
-        })?;
-        let raw_path = entry.path_bytes().into_owned();
-        last = display_path(&raw_path);
-        let kind = entry.header().entry_type();
-        if matches!(
-            kind,
-            tar::EntryType::XGlobalHeader | tar::EntryType::XHeader
-        ) {
+        let Some((mut entry, name)) = regular_entry(entry, cx, &mut last, &fail)? else {
             continue;
-        }
-        cx.budget.entry().map_err(|_| fail(String::new()))?;
-        if !matches!(kind, tar::EntryType::Regular | tar::EntryType::Continuous) {
-            continue;
-        }
-        let name = normalize(&raw_path);
+        };
         let declared = entry.size();
         let offset = entry.raw_file_position();
         // Entries are skipped by seeking, which does not see a file cut short: check the ends.
@@ -295,13 +257,7 @@ fn read_seekable(
         let head = read_head(&mut hashed, 512)
             .map_err(|e| fail(format!("entry {last}: cannot read: {e}")))?;
         let stored = if looks_like_json(&head) && declared <= max_json {
-            let mut buf = head;
-            (&mut hashed)
-                .take(max_json.saturating_add(1))
-                .read_to_end(&mut buf)
-                .map_err(|e| fail(format!("entry {last}: cannot read: {e}")))?;
-            let (sha256, size) = hashed.finish();
-            check_size(size, declared, &last, &fail)?;
+            let (buf, sha256, size) = read_json(hashed, head, max_json, declared, &last, &fail)?;
             progress.advance(size);
             Stored {
                 blob: Blob::Json(buf),
@@ -352,6 +308,57 @@ fn read_seekable(
     }
     progress.finish();
     Ok(contents)
+}
+
+/// An entry of the outer archive and its normalised name.
+type Named<'a, R> = (tar::Entry<'a, R>, Vec<u8>);
+
+/// A regular file entry of the outer archive with its normalised name, counted against the entry
+/// limit; `None` for what carries nothing (folders, links, extended headers). `last` is the name of
+/// the entry before, then of this one.
+fn regular_entry<'a, R: Read>(
+    entry: io::Result<tar::Entry<'a, R>>,
+    cx: &ReadCx<'_>,
+    last: &mut String,
+    fail: &dyn Fn(String) -> SourceError,
+) -> Result<Option<Named<'a, R>>, SourceError> {
+    let entry = entry.map_err(|e| {
+        fail(format!(
+            "corrupt or truncated archive after entry {last}: {e}"
+        ))
+    })?;
+    let raw_path = entry.path_bytes().into_owned();
+    *last = display_path(&raw_path);
+    let kind = entry.header().entry_type();
+    if matches!(
+        kind,
+        tar::EntryType::XGlobalHeader | tar::EntryType::XHeader
+    ) {
+        return Ok(None);
+    }
+    cx.budget.entry().map_err(|_| fail(String::new()))?;
+    if !matches!(kind, tar::EntryType::Regular | tar::EntryType::Continuous) {
+        return Ok(None);
+    }
+    Ok(Some((entry, normalize(&raw_path))))
+}
+
+/// Reads the rest of a JSON entry whose first bytes are `head`: the document, its SHA-256 and size.
+fn read_json<R: Read>(
+    mut hashed: HashReader<R>,
+    mut buf: Vec<u8>,
+    max_json: u64,
+    declared: u64,
+    entry: &str,
+    fail: &dyn Fn(String) -> SourceError,
+) -> Result<(Vec<u8>, [u8; 32], u64), SourceError> {
+    (&mut hashed)
+        .take(max_json.saturating_add(1))
+        .read_to_end(&mut buf)
+        .map_err(|e| fail(format!("entry {entry}: cannot read: {e}")))?;
+    let (sha256, size) = hashed.finish();
+    check_size(size, declared, entry, fail)?;
+    Ok((buf, sha256, size))
 }
 
 fn check_size(
