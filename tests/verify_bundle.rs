@@ -4,6 +4,8 @@
 
 #[path = "support/bundle_ca.rs"]
 mod bundle_ca;
+#[path = "support/pki.rs"]
+mod pki;
 
 use std::path::{Path, PathBuf};
 

@@ -9,9 +9,7 @@ use std::time::Duration;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use der::asn1::{
-    Any, BitString, Ia5String, ObjectIdentifier, OctetString, SetOfVec, UtcTime, Utf8StringRef,
-};
+use der::asn1::{Any, BitString, Ia5String, OctetString, SetOfVec, UtcTime, Utf8StringRef};
 use der::{Decode, Encode, Tag};
 use p256::ecdsa::signature::Signer;
 use p256::pkcs8::EncodePublicKey;
@@ -28,15 +26,14 @@ use x509_cert::spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
 use x509_cert::time::{Time, Validity};
 use x509_cert::{Certificate, TbsCertificate, Version};
 
+pub use crate::pki::merkle;
+use crate::pki::{ext, oid, pem, timestamping_exts, tlv};
+
 pub const ECDSA_SHA256: &str = "1.2.840.10045.4.3.2";
 pub const ECDSA_SHA384: &str = "1.2.840.10045.4.3.3";
 pub const SCT_OID: &str = "1.3.6.1.4.1.11129.2.4.2";
 /// 2024-01-01T00:00:00Z: the test world's "signing day".
 pub const T0: i64 = 1_704_067_200;
-
-fn oid(s: &str) -> ObjectIdentifier {
-    ObjectIdentifier::new_unwrap(s)
-}
 
 fn alg(s: &str) -> AlgorithmIdentifierOwned {
     AlgorithmIdentifierOwned {
@@ -47,29 +44,6 @@ fn alg(s: &str) -> AlgorithmIdentifierOwned {
 
 fn time(t: i64) -> Time {
     Time::UtcTime(UtcTime::from_unix_duration(Duration::from_secs(t as u64)).unwrap())
-}
-
-fn ext(id: &str, critical: bool, value: Vec<u8>) -> Extension {
-    Extension {
-        extn_id: oid(id),
-        critical,
-        extn_value: OctetString::new(value).unwrap(),
-    }
-}
-
-/// A DER TLV.
-pub fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
-    let mut out = vec![tag];
-    let n = content.len();
-    if n < 0x80 {
-        out.push(n as u8);
-    } else if n < 0x100 {
-        out.extend([0x81, n as u8]);
-    } else {
-        out.extend([0x82, (n >> 8) as u8, n as u8]);
-    }
-    out.extend_from_slice(content);
-    out
 }
 
 pub enum Key {
@@ -110,16 +84,7 @@ impl Key {
         }
     }
     pub fn pem(&self) -> String {
-        let b = STANDARD.encode(self.spki());
-        let lines: Vec<&str> = b
-            .as_bytes()
-            .chunks(64)
-            .map(|c| std::str::from_utf8(c).unwrap())
-            .collect();
-        format!(
-            "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n",
-            lines.join("\n")
-        )
+        pem("PUBLIC KEY", &self.spki())
     }
 }
 
@@ -294,22 +259,7 @@ impl TestSigstore {
             4,
             T0 - 86400,
             T0 + 86400,
-            vec![
-                ext(
-                    "2.5.29.15",
-                    true,
-                    KeyUsage(KeyUsages::DigitalSignature.into())
-                        .to_der()
-                        .unwrap(),
-                ),
-                ext(
-                    "2.5.29.37",
-                    true,
-                    ExtendedKeyUsage(vec![oid("1.3.6.1.5.5.7.3.8")])
-                        .to_der()
-                        .unwrap(),
-                ),
-            ],
+            timestamping_exts(),
         );
         TestSigstore {
             root,
@@ -486,10 +436,10 @@ impl TestSigstore {
         }
         if proof {
             let index = 5usize;
-            let mut leaves: Vec<[u8; 32]> = (0..7u8).map(|i| leaf_hash(&[i])).collect();
-            leaves[index] = leaf_hash(body);
-            let root = mth(&leaves);
-            let hashes: Vec<String> = audit_path(&leaves, index)
+            let mut leaves: Vec<[u8; 32]> = (0..7u8).map(|i| merkle::leaf(&[i])).collect();
+            leaves[index] = merkle::leaf(body);
+            let root = merkle::root(&leaves);
+            let hashes: Vec<String> = merkle::path(index, &leaves)
                 .iter()
                 .map(|h| STANDARD.encode(h))
                 .collect();
@@ -595,66 +545,6 @@ impl TestSigstore {
     }
 }
 
-pub fn leaf_hash(data: &[u8]) -> [u8; 32] {
-    Sha256::new()
-        .chain_update([0u8])
-        .chain_update(data)
-        .finalize()
-        .into()
-}
-
-fn node(l: &[u8], r: &[u8]) -> [u8; 32] {
-    Sha256::new()
-        .chain_update([1u8])
-        .chain_update(l)
-        .chain_update(r)
-        .finalize()
-        .into()
-}
-
-fn split(n: usize) -> usize {
-    let mut k = 1;
-    while k * 2 < n {
-        k *= 2;
-    }
-    k
-}
-
-/// RFC 6962 §2.1 Merkle tree hash.
-pub fn mth(leaves: &[[u8; 32]]) -> [u8; 32] {
-    if leaves.len() == 1 {
-        return leaves[0];
-    }
-    let k = split(leaves.len());
-    node(&mth(&leaves[..k]), &mth(&leaves[k..]))
-}
-
-/// RFC 6962 §2.1.1 audit path.
-pub fn audit_path(leaves: &[[u8; 32]], m: usize) -> Vec<[u8; 32]> {
-    if leaves.len() == 1 {
-        return Vec::new();
-    }
-    let k = split(leaves.len());
-    if m < k {
-        let mut p = audit_path(&leaves[..k], m);
-        p.push(mth(&leaves[k..]));
-        p
-    } else {
-        let mut p = audit_path(&leaves[k..], m - k);
-        p.push(mth(&leaves[..k]));
-        p
-    }
-}
-
 pub fn pem_cert(der: &[u8]) -> String {
-    let b = STANDARD.encode(der);
-    let lines: Vec<&str> = b
-        .as_bytes()
-        .chunks(64)
-        .map(|c| std::str::from_utf8(c).unwrap())
-        .collect();
-    format!(
-        "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
-        lines.join("\n")
-    )
+    pem("CERTIFICATE", der)
 }

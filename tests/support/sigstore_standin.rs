@@ -31,7 +31,7 @@ use rand_core::{OsRng, RngCore};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use x509_cert::der::asn1::{
-    BitString, GeneralizedTime, Ia5String, ObjectIdentifier, OctetString, UtcTime, Utf8StringRef,
+    BitString, GeneralizedTime, Ia5String, OctetString, UtcTime, Utf8StringRef,
 };
 use x509_cert::der::{Decode, Encode};
 use x509_cert::ext::pkix::name::GeneralName;
@@ -46,6 +46,9 @@ use x509_cert::spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
 use x509_cert::time::{Time, Validity};
 use x509_cert::{Certificate, TbsCertificate, Version};
 
+pub use crate::pki::merkle;
+use crate::pki::{ext, oid, pem, timestamping_exts, tlv};
+
 pub const OIDC_ISSUER: &str = "https://oidc.standin.test";
 const OID_ECDSA_SHA256: &str = "1.2.840.10045.4.3.2";
 const OID_FULCIO_ISSUER_V1: &str = "1.3.6.1.4.1.57264.1.1";
@@ -56,10 +59,6 @@ const OID_TIME_STAMPING: &str = "1.3.6.1.5.5.7.3.8";
 const LEAF_LIFETIME: u64 = 600;
 const TREE_ID: u64 = 2_605_736_670_972_794_746;
 
-fn oid(s: &str) -> ObjectIdentifier {
-    ObjectIdentifier::new_unwrap(s)
-}
-
 pub fn now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -69,19 +68,6 @@ pub fn now() -> u64 {
 
 fn spki_der(k: &VerifyingKey) -> Vec<u8> {
     k.to_public_key_der().unwrap().as_bytes().to_vec()
-}
-
-fn pem(label: &str, der: &[u8]) -> String {
-    let b64 = STANDARD.encode(der);
-    let lines: Vec<&str> = b64
-        .as_bytes()
-        .chunks(64)
-        .map(|c| std::str::from_utf8(c).unwrap())
-        .collect();
-    format!(
-        "-----BEGIN {label}-----\n{}\n-----END {label}-----\n",
-        lines.join("\n")
-    )
 }
 
 fn unpem(text: &str) -> Option<(String, Vec<u8>)> {
@@ -101,14 +87,6 @@ fn rfc3339(t: u64) -> String {
         .unwrap()
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap()
-}
-
-fn ext(id: &str, critical: bool, der: Vec<u8>) -> Extension {
-    Extension {
-        extn_id: oid(id),
-        critical,
-        extn_value: OctetString::new(der).unwrap(),
-    }
 }
 
 fn ski(k: &VerifyingKey) -> Vec<u8> {
@@ -246,22 +224,7 @@ impl Pki {
         );
         let tsa_root_name = Name::from_str("CN=standin-tsa-root,O=sigstore.standin").unwrap();
         let tsa_root_der = ca_cert(&tsa_root_name, &tsa_root, None, start, end);
-        let tsa_exts = vec![
-            ext(
-                "2.5.29.15",
-                true,
-                KeyUsage(KeyUsages::DigitalSignature.into())
-                    .to_der()
-                    .unwrap(),
-            ),
-            ext(
-                "2.5.29.37",
-                true,
-                ExtendedKeyUsage(vec![oid(OID_TIME_STAMPING)])
-                    .to_der()
-                    .unwrap(),
-            ),
-        ];
+        let tsa_exts = timestamping_exts();
         let tsa_der = sign_tbs(
             tbs(
                 &tsa_root_name,
@@ -307,60 +270,6 @@ pub fn make_token(key: &SigningKey, claims: &Value) -> String {
     let input = format!("{header}.{body}");
     let sig: Signature = key.sign(input.as_bytes());
     format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig.to_bytes()))
-}
-
-/// RFC 6962 Merkle tree hashing, by the recursive definitions.
-pub mod merkle {
-    use sha2::{Digest, Sha256};
-
-    pub fn leaf(data: &[u8]) -> [u8; 32] {
-        Sha256::new()
-            .chain_update([0])
-            .chain_update(data)
-            .finalize()
-            .into()
-    }
-    pub fn node(l: &[u8], r: &[u8]) -> [u8; 32] {
-        Sha256::new()
-            .chain_update([1])
-            .chain_update(l)
-            .chain_update(r)
-            .finalize()
-            .into()
-    }
-    fn split(n: usize) -> usize {
-        let mut k = 1;
-        while k * 2 < n {
-            k *= 2;
-        }
-        k
-    }
-    pub fn root(leaves: &[[u8; 32]]) -> [u8; 32] {
-        match leaves.len() {
-            0 => Sha256::digest([]).into(),
-            1 => leaves[0],
-            n => {
-                let k = split(n);
-                node(&root(&leaves[..k]), &root(&leaves[k..]))
-            }
-        }
-    }
-    pub fn path(m: usize, leaves: &[[u8; 32]]) -> Vec<[u8; 32]> {
-        let n = leaves.len();
-        if n <= 1 {
-            return vec![];
-        }
-        let k = split(n);
-        if m < k {
-            let mut p = path(m, &leaves[..k]);
-            p.push(root(&leaves[k..]));
-            p
-        } else {
-            let mut p = path(m - k, &leaves[k..]);
-            p.push(root(&leaves[..k]));
-            p
-        }
-    }
 }
 
 struct State {
@@ -920,22 +829,6 @@ fn rekor(pki: &Pki, state: &Mutex<State>, body: &[u8], base: &str) -> Result<Val
 }
 
 // --- RFC 3161 ---------------------------------------------------------------------------------
-
-fn tlv(tag: u8, value: &[u8]) -> Vec<u8> {
-    let mut out = vec![tag];
-    let n = value.len();
-    if n < 0x80 {
-        out.push(n as u8);
-    } else if n < 0x100 {
-        out.extend_from_slice(&[0x81, n as u8]);
-    } else if n < 0x10000 {
-        out.extend_from_slice(&[0x82, (n >> 8) as u8, n as u8]);
-    } else {
-        out.extend_from_slice(&[0x83, (n >> 16) as u8, (n >> 8) as u8, n as u8]);
-    }
-    out.extend_from_slice(value);
-    out
-}
 
 /// Splits DER into (tag, value) elements; None on anything malformed.
 fn elements(mut b: &[u8]) -> Option<Vec<(u8, &[u8])>> {
