@@ -685,3 +685,32 @@ fn binaries_larger_than_memory_reads_are_described_the_same() {
     assert!(a.iter().any(|c| c.contains("pkg:cargo/")), "{a:?}");
     assert_eq!(a, b);
 }
+
+#[test]
+fn a_large_binary_without_temp_space_is_hashed_not_read_into_memory() {
+    let dir = tempdir();
+    let mut padded = fs::read("testdata/binaries/go-hello").unwrap();
+    padded.resize(padded.len() + (17 << 20), 0);
+    put(dir.path(), "opt/go-hello", &padded);
+    let out = sbomkit()
+        .args(["generate", &format!("dir:{}", dir.path().display())])
+        .args(["-o", "cyclonedx-json"])
+        .env("TMPDIR", dir.path().join("no-such-folder"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("/opt/go-hello: not inspected: cannot spool"),
+        "{stderr}"
+    );
+    // Nothing read from it: no Go modules.
+    let doc = json(&out.stdout);
+    schema::assert_valid_cyclonedx(&doc);
+    assert!(
+        !components(&doc).iter().any(|c| c["purl"]
+            .as_str()
+            .is_some_and(|p| p.starts_with("pkg:golang/"))),
+        "{doc}"
+    );
+}

@@ -445,10 +445,12 @@ pub fn read_file(
     let keep_max = wanted
         .filter(|&max| declared <= max)
         .map(|max| max.min(max_file));
-    // Read whole for the inspector up to the file limit, for `keep` up to what it asked.
+    // Read whole for `keep` up to what it asked; for the inspector alone up to the spool size (a
+    // larger file goes through the temp file).
     let whole_max = match (keep_max, inspect) {
-        (_, Some(_)) => Some(max_file),
-        (k, None) => k,
+        (Some(k), _) => Some(k),
+        (None, Some(_)) => Some(spool::SPOOL_OVER),
+        (None, None) => None,
     };
     let hashed = !cx.lazy_digests || whole_max.is_some();
     let mut sha256 = hashed.then(Sha256::new);
@@ -462,27 +464,38 @@ pub fn read_file(
     }
     let mut summary = None;
     let spooled = match (inspect, keep_max) {
-        (Some(i), None) if declared > spool::SPOOL_OVER => spool::create().ok().map(|f| (i, f)),
+        (Some(i), None) if declared > spool::SPOOL_OVER => Some(i),
         _ => None,
     };
-    let content = if let Some((i, mut file)) = spooled {
-        // Written while hashed; a write error (a full temp folder) costs the inspection only.
-        let mut write_err = file.write_all(&head).err();
+    let content = if let Some(i) = spooled {
+        // Written while hashed. Without a temp file (none can be made, or the folder is full) the
+        // file is only hashed: reading it into memory instead would let one binary set the peak.
+        let (mut file, mut write_err) = match spool::create() {
+            Ok(f) => (Some(f), None),
+            Err(e) => (None, Some(e)),
+        };
+        let mut write = |chunk: &[u8]| {
+            if let (Some(f), None) = (file.as_mut(), write_err.as_ref()) {
+                write_err = f.write_all(chunk).err();
+            }
+        };
+        write(&head);
         size = size.saturating_add(pump(
             &mut r.take(max_file.saturating_sub(size).saturating_add(1)),
             sha256.as_mut(),
             sha1.as_mut(),
-            |chunk| {
-                if write_err.is_none() {
-                    write_err = file.write_all(chunk).err();
-                }
-            },
+            write,
         )?);
         if size > max_file {
             // Longer than the header said.
             size = size.saturating_add(pump(r, sha256.as_mut(), sha1.as_mut(), |_| {})?);
         } else {
-            match write_err.map_or_else(|| spool::map(&file), Err) {
+            let mapped = match (write_err, &file) {
+                (None, Some(f)) => spool::map(f),
+                (Some(e), _) => Err(e),
+                (None, None) => Err(io::Error::other("no temp file")),
+            };
+            match mapped {
                 Ok(map) => summary = i.inspect(path, &map),
                 Err(e) => warnings.push(format!(
                     "{}: not inspected: cannot spool {size} bytes to a temp file: {e}",
