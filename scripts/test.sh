@@ -25,5 +25,6 @@ done
 SBOMKIT_WRITE_SAMPLES="$PWD/$out" cargo test --locked --quiet --test formats >/dev/null
 # And the documents of the binary tests (ELF facts, notes, Go modules, crates).
 SBOMKIT_WRITE_SAMPLES="$PWD/$out" cargo test --locked --quiet --test binaries >/dev/null
+SBOMKIT_WRITE_SAMPLES="$PWD/$out" cargo test --locked --quiet --test lang >/dev/null
 scripts/interop-sbom.sh "$out"
 scripts/interop-dsse.sh

@@ -134,6 +134,12 @@ pub enum PackageKind {
     ElfNote,
     /// An executable or library not owned by any package.
     Binary,
+    /// An npm package (`package.json`).
+    Npm,
+    /// A Python distribution (`METADATA`, `PKG-INFO`).
+    Python,
+    /// A Java archive or a Maven artifact it bundles.
+    Java,
 }
 
 impl PackageKind {
@@ -147,6 +153,9 @@ impl PackageKind {
             PackageKind::RustCrate => "rust-crate",
             PackageKind::ElfNote => "elf-note",
             PackageKind::Binary => "binary",
+            PackageKind::Npm => "npm",
+            PackageKind::Python => "python",
+            PackageKind::Java => "java",
         }
     }
 }

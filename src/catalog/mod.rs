@@ -8,6 +8,7 @@ pub mod apk;
 pub mod binary;
 pub mod deb822;
 pub mod dpkg;
+pub mod lang;
 pub mod license;
 pub mod os_release;
 #[cfg(test)]
@@ -108,11 +109,10 @@ pub fn phases() -> Vec<Vec<Box<dyn Cataloger>>> {
             Box::new(apk::ApkDb),
             Box::new(dpkg::DpkgDb),
         ],
-        vec![Box::new(binary::ElfBinaries)],
+        vec![Box::new(binary::ElfBinaries), Box::new(lang::LangPackages)],
     ]
 }
 
-/// Reads os-release (`etc/os-release`, then `usr/lib/os-release`).
 /// The warning for a package database found without content: reached only through a link (content
 /// is kept by stored path, while layers stream), or larger than the cataloger reads.
 pub fn unread_database(what: &str, path: &[u8], canonical: &[u8], size: u64, max: u64) -> String {
@@ -131,6 +131,7 @@ pub fn unread_database(what: &str, path: &[u8], canonical: &[u8], size: u64, max
     }
 }
 
+/// Reads os-release (`etc/os-release`, then `usr/lib/os-release`).
 pub fn read_distro(fs: &Vfs) -> Option<Distro> {
     os_release::read(fs)
 }

@@ -413,7 +413,13 @@ fn package(
         // OS and language packages are installed components other software links to or runs: LIBRARY,
         // matching CycloneDX's `library` and what Syft and Trivy write.
         Some(
-            PackageKind::Apk | PackageKind::Deb | PackageKind::GoModule | PackageKind::RustCrate,
+            PackageKind::Apk
+            | PackageKind::Deb
+            | PackageKind::GoModule
+            | PackageKind::RustCrate
+            | PackageKind::Npm
+            | PackageKind::Python
+            | PackageKind::Java,
         ) => PrimaryPackagePurpose::Library,
         Some(PackageKind::ElfNote | PackageKind::Binary) => PrimaryPackagePurpose::Application,
         None => PrimaryPackagePurpose::Other,

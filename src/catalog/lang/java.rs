@@ -1,0 +1,250 @@
+//! Java archives (`.jar`, `.war`, `.ear`, Jenkins' `.hpi`/`.jpi`): the archive's own identity, from
+//! its file name, `META-INF/MANIFEST.MF` and the `pom.properties` that names it, and every other
+//! Maven artifact it records under `META-INF/maven/GROUP/ARTIFACT/pom.properties` (an uber-jar
+//! records those it bundles). Archives nested inside are not opened.
+
+use std::io::{Cursor, Read as _};
+
+use super::Manifest;
+use crate::model::PackageKind;
+use crate::purl::Purl;
+
+const EXTENSIONS: [&[u8]; 5] = [b".jar", b".war", b".ear", b".hpi", b".jpi"];
+/// Largest manifest or `pom.properties` read; real ones are a few KiB.
+const MAX_TEXT: u64 = 1 << 20;
+/// Most `pom.properties` read from one archive.
+const MAX_POMS: usize = 512;
+
+pub fn is_archive(path: &[u8], head: &[u8]) -> bool {
+    let lower = path.to_ascii_lowercase();
+    EXTENSIONS.iter().any(|e| lower.ends_with(e)) && head.starts_with(b"PK")
+}
+
+/// `Key: Value` lines of the main section, continuation lines (a leading space) joined.
+fn manifest_fields(text: &str) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for line in text.lines() {
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        if line.is_empty() {
+            break;
+        }
+        if let Some(more) = line.strip_prefix(' ') {
+            if let Some((_, v)) = out.last_mut() {
+                v.push_str(more);
+            }
+        } else if let Some((k, v)) = line.split_once(':') {
+            out.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
+        }
+    }
+    out
+}
+
+/// `key=value` lines of a Java properties file (comments and blank lines skipped).
+fn properties(text: &str) -> Vec<(String, String)> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with(['#', '!']))
+        .filter_map(|l| {
+            let (k, v) = l.split_once(['=', ':'])?;
+            Some((k.trim().to_string(), v.trim().to_string()))
+        })
+        .collect()
+}
+
+/// `name-1.2.3` → (`name`, `1.2.3`): the version is the first `-` part that starts with a digit.
+fn split_file_name(stem: &str) -> (String, Option<String>) {
+    let mut at = 0;
+    for (i, _) in stem.match_indices('-') {
+        if stem[i + 1..].starts_with(|c: char| c.is_ascii_digit()) {
+            at = i;
+            break;
+        }
+    }
+    if at == 0 {
+        (stem.to_string(), None)
+    } else {
+        (stem[..at].to_string(), Some(stem[at + 1..].to_string()))
+    }
+}
+
+struct Pom {
+    group: String,
+    artifact: String,
+    version: String,
+}
+
+fn maven(group: &str, artifact: &str, version: &str) -> String {
+    let mut p = Purl::new("maven", artifact).with_namespace(group);
+    if !version.is_empty() {
+        p = p.with_version(version);
+    }
+    p.to_string()
+}
+
+/// Reads one archive: its own package first, then the artifacts it bundles.
+pub fn parse(path: &[u8], content: &[u8]) -> Result<Vec<Manifest>, String> {
+    let mut zip = zip::ZipArchive::new(Cursor::new(content))
+        .map_err(|e| format!("not a readable Java archive: {e}"))?;
+    let mut text = |name: &str| -> Option<String> {
+        let f = zip.by_name(name).ok()?;
+        let mut buf = Vec::new();
+        f.take(MAX_TEXT).read_to_end(&mut buf).ok()?;
+        Some(String::from_utf8_lossy(&buf).into_owned())
+    };
+    let fields = text("META-INF/MANIFEST.MF")
+        .map(|t| manifest_fields(&t))
+        .unwrap_or_default();
+    let pom_names: Vec<String> = zip
+        .file_names()
+        .filter_map(Result::ok)
+        .filter(|n| n.starts_with("META-INF/maven/") && n.ends_with("/pom.properties"))
+        .take(MAX_POMS)
+        .map(|n| n.into_owned())
+        .collect();
+    let mut poms = Vec::new();
+    for n in pom_names {
+        let Some(t) = zip.by_name(&n).ok().and_then(|f| {
+            let mut buf = Vec::new();
+            f.take(MAX_TEXT).read_to_end(&mut buf).ok()?;
+            Some(String::from_utf8_lossy(&buf).into_owned())
+        }) else {
+            continue;
+        };
+        let p = properties(&t);
+        let get = |k: &str| p.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
+        if let (Some(group), Some(artifact)) = (get("groupId"), get("artifactId")) {
+            poms.push(Pom {
+                group,
+                artifact,
+                version: get("version").unwrap_or_default(),
+            });
+        }
+    }
+    poms.sort_by(|a, b| (&a.group, &a.artifact).cmp(&(&b.group, &b.artifact)));
+
+    let file = String::from_utf8_lossy(path.rsplit(|&b| b == b'/').next().unwrap_or(path));
+    let stem = file.rsplit_once('.').map_or(file.as_ref(), |(s, _)| s);
+    let (file_name, file_version) = split_file_name(stem);
+    let field = |k: &str| {
+        fields
+            .iter()
+            .find(|(key, v)| key == k && !v.is_empty())
+            .map(|(_, v)| v.clone())
+    };
+    // The pom.properties naming this archive, if one does.
+    let own = poms.iter().position(|p| p.artifact == file_name);
+    let mut out = Vec::new();
+    let mut me = Manifest {
+        kind: Some(PackageKind::Java),
+        name: file_name.clone(),
+        description: field("implementation-title").or_else(|| field("bundle-name")),
+        homepage: field("bundle-docurl"),
+        ..Manifest::default()
+    };
+    match own.map(|i| poms.remove(i)) {
+        Some(p) => {
+            me.name = p.artifact.clone();
+            me.version = p.version.clone();
+            me.purl = maven(&p.group, &p.artifact, &p.version);
+            me.properties
+                .insert("sbomkit:java:identity".into(), "pom.properties".into());
+        }
+        None => {
+            me.version = file_version
+                .or_else(|| field("implementation-version"))
+                .or_else(|| field("bundle-version"))
+                .or_else(|| field("specification-version"))
+                .unwrap_or_default();
+            // A purl needs the group id: only the manifest's own word for it is taken.
+            if let Some(group) = field("implementation-vendor-id") {
+                me.purl = maven(&group, &me.name, &me.version);
+            }
+            me.properties
+                .insert("sbomkit:java:identity".into(), "manifest".into());
+        }
+    }
+    if let Some(l) = field("bundle-license") {
+        me.licenses.push(l);
+    }
+    out.push(me);
+    for p in poms {
+        out.push(Manifest {
+            kind: Some(PackageKind::Java),
+            purl: maven(&p.group, &p.artifact, &p.version),
+            name: p.artifact,
+            version: p.version,
+            properties: [(
+                "sbomkit:java:identity".to_string(),
+                "pom.properties".to_string(),
+            )]
+            .into_iter()
+            .collect(),
+            ..Manifest::default()
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn jar(files: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        for (name, data) in files {
+            w.start_file(*name, zip::write::SimpleFileOptions::default())
+                .unwrap();
+            w.write_all(data).unwrap();
+        }
+        w.finish().unwrap().into_inner()
+    }
+
+    #[test]
+    fn identity_from_pom_properties_and_bundled_artifacts() {
+        let bytes = jar(&[
+            ("META-INF/MANIFEST.MF", b"Manifest-Version: 1.0\r\nImplementation-Title: Commons\r\n Lang\r\n\r\nName: x\r\n"),
+            ("META-INF/maven/org.apache.commons/commons-lang3/pom.properties", b"#Generated\ngroupId=org.apache.commons\nartifactId=commons-lang3\nversion=3.12.0\n"),
+            ("META-INF/maven/com.google.guava/guava/pom.properties", b"version=31.1-jre\ngroupId=com.google.guava\nartifactId=guava\n"),
+        ]);
+        let m = parse(b"app/lib/commons-lang3-3.12.0.jar", &bytes).unwrap();
+        assert_eq!(m.len(), 2);
+        assert_eq!(
+            m[0].purl,
+            "pkg:maven/org.apache.commons/commons-lang3@3.12.0"
+        );
+        assert_eq!(m[0].description.as_deref(), Some("CommonsLang"));
+        assert_eq!(m[1].purl, "pkg:maven/com.google.guava/guava@31.1-jre");
+    }
+
+    #[test]
+    fn identity_from_file_name_and_manifest() {
+        let bytes = jar(&[(
+            "META-INF/MANIFEST.MF",
+            b"Manifest-Version: 1.0\nImplementation-Version: 17.0.19\n",
+        )]);
+        let m = parse(b"usr/lib/jvm/java-17-openjdk-amd64/lib/jrt-fs.jar", &bytes).unwrap();
+        assert_eq!(
+            (m[0].name.as_str(), m[0].version.as_str()),
+            ("jrt-fs", "17.0.19")
+        );
+        assert_eq!(m[0].purl, "", "no group id, no purl");
+        let bytes = jar(&[("a.txt", b"x")]);
+        let m = parse(b"x/ca-certificates-java.jar", &bytes).unwrap();
+        assert_eq!(
+            (m[0].name.as_str(), m[0].version.as_str()),
+            ("ca-certificates-java", "")
+        );
+        assert_eq!(
+            split_file_name("spring-boot-3.1.0-SNAPSHOT"),
+            ("spring-boot".into(), Some("3.1.0-SNAPSHOT".into()))
+        );
+    }
+
+    #[test]
+    fn garbage_is_an_error() {
+        assert!(parse(b"a.jar", b"PK\x03\x04garbage").is_err());
+        assert!(is_archive(b"opt/App.JAR", b"PK\x03\x04"));
+        assert!(!is_archive(b"opt/app.jar", b"#!/bin/sh"));
+    }
+}

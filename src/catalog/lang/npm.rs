@@ -1,0 +1,145 @@
+//! npm packages: a `package.json` with a name and a version, wherever it is (inside `node_modules/`,
+//! or the system module folders such as Debian's `/usr/share/nodejs`).
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::{person, Manifest, Read};
+use crate::model::PackageKind;
+use crate::purl::Purl;
+
+pub fn is_manifest(path: &[u8]) -> bool {
+    path == b"package.json" || path.ends_with(b"/package.json")
+}
+
+#[derive(Deserialize)]
+struct PackageJson {
+    name: Option<Value>,
+    version: Option<Value>,
+    description: Option<Value>,
+    homepage: Option<Value>,
+    license: Option<Value>,
+    licenses: Option<Value>,
+    author: Option<Value>,
+    private: Option<Value>,
+}
+
+fn text(v: &Option<Value>) -> Option<String> {
+    v.as_ref()
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
+/// `"MIT"`, `{"type": "MIT"}`, or a list of either (the old `licenses` field).
+fn licenses(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::String(s) if !s.trim().is_empty() => out.push(s.trim().to_string()),
+        Value::Object(o) => {
+            if let Some(Value::String(s)) = o.get("type") {
+                if !s.trim().is_empty() {
+                    out.push(s.trim().to_string());
+                }
+            }
+        }
+        Value::Array(a) => a.iter().take(16).for_each(|x| licenses(x, out)),
+        _ => {}
+    }
+}
+
+/// `"Name <mail> (url)"` or `{"name": .., "email": ..}`.
+fn author(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => {
+            let (name, rest) = s.split_once('<').unwrap_or((s.as_str(), ""));
+            let mail = rest.split_once('>').map(|(m, _)| m);
+            let name = name.split_once('(').map_or(name, |(n, _)| n);
+            person(name, mail)
+        }
+        Value::Object(o) => person(
+            o.get("name").and_then(Value::as_str).unwrap_or(""),
+            o.get("email").and_then(Value::as_str),
+        ),
+        _ => None,
+    }
+}
+
+pub fn parse(content: &[u8]) -> Read {
+    let p: PackageJson =
+        serde_json::from_slice(content).map_err(|e| format!("not a package.json: {e}"))?;
+    let (Some(name), Some(version)) = (text(&p.name), text(&p.version)) else {
+        return Ok(None);
+    };
+    // `@scope/name`: the scope is the purl namespace.
+    let purl = match name.strip_prefix('@').and_then(|n| n.split_once('/')) {
+        Some((scope, base)) => Purl::new("npm", base).with_namespace(format!("@{scope}")),
+        None => Purl::new("npm", name.as_str()),
+    }
+    .with_version(version.as_str());
+    let mut m = Manifest {
+        kind: Some(PackageKind::Npm),
+        purl: purl.to_string(),
+        name,
+        version,
+        description: text(&p.description),
+        homepage: text(&p.homepage),
+        author: p.author.as_ref().and_then(author),
+        ..Manifest::default()
+    };
+    for v in [&p.license, &p.licenses].into_iter().flatten() {
+        licenses(v, &mut m.licenses);
+    }
+    if p.private.as_ref().and_then(Value::as_bool) == Some(true) {
+        m.properties
+            .insert("sbomkit:npm:private".into(), "true".into());
+    }
+    Ok(Some(m))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scoped_package_with_object_license_and_author() {
+        let m = parse(
+            br#"{"name":"@types/node","version":"18.18.14","license":{"type":"MIT"},
+                "author":"Jane Doe <jane@example.org> (https://example.org)","description":" Types "}"#,
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(m.purl, "pkg:npm/%40types/node@18.18.14");
+        assert_eq!(m.name, "@types/node");
+        assert_eq!(m.licenses, ["MIT"]);
+        assert_eq!(
+            m.author.as_deref(),
+            Some("Person: Jane Doe (jane@example.org)")
+        );
+        assert_eq!(m.description.as_deref(), Some("Types"));
+    }
+
+    #[test]
+    fn without_name_or_version_it_is_not_a_package() {
+        assert_eq!(parse(br#"{"name":"x"}"#), Ok(None));
+        assert_eq!(parse(br#"{"version":"1.0.0","private":true}"#), Ok(None));
+        assert!(parse(b"{not json").is_err());
+        // Fields of unexpected types are ignored, not errors.
+        let m = parse(br#"{"name":"a","version":"1","license":7,"licenses":[{"type":"ISC"},"MIT"],"author":{"name":"A","email":"a@b"},"private":true}"#)
+            .unwrap()
+            .unwrap();
+        assert_eq!(m.licenses, ["ISC", "MIT"]);
+        assert_eq!(m.author.as_deref(), Some("Person: A (a@b)"));
+        assert_eq!(
+            m.properties.get("sbomkit:npm:private").map(String::as_str),
+            Some("true")
+        );
+    }
+
+    #[test]
+    fn manifests_are_package_json_files() {
+        assert!(is_manifest(b"usr/share/nodejs/acorn/package.json"));
+        assert!(is_manifest(b"package.json"));
+        assert!(!is_manifest(b"usr/share/nodejs/acorn/xpackage.json"));
+    }
+}

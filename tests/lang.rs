@@ -1,0 +1,221 @@
+//! Language packages end to end: real npm, Python and Java manifests from a Debian image, in a root
+//! folder whose dpkg database owns some of them, through the `sbomkit` binary.
+//! With `SBOMKIT_WRITE_SAMPLES=DIR` the documents are also saved in DIR, for the outside validators.
+
+#[path = "support/schema.rs"]
+mod schema;
+
+use std::fs;
+use std::path::Path;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+const STATUS: &str = "Package: node-acorn\nStatus: install ok installed\nVersion: 8.8.1+ds+~cs25.17.7-2\nArchitecture: all\n\nPackage: python3-pip\nStatus: install ok installed\nVersion: 23.0.1+dfsg-1\nArchitecture: all\n\n";
+
+fn put(root: &Path, rel: &str, bytes: &[u8]) {
+    let p = root.join(rel);
+    fs::create_dir_all(p.parent().unwrap()).unwrap();
+    fs::write(p, bytes).unwrap();
+}
+
+fn fixture(name: &str) -> Vec<u8> {
+    fs::read(Path::new("testdata/lang").join(name)).unwrap()
+}
+
+fn root() -> tempfile::TempDir {
+    let t = tempfile::tempdir().unwrap();
+    let r = t.path();
+    put(r, "etc/os-release", b"ID=debian\nVERSION_ID=12\n");
+    put(r, "var/lib/dpkg/status", STATUS.as_bytes());
+    put(
+        r,
+        "var/lib/dpkg/info/node-acorn.list",
+        b"/usr/share/nodejs/acorn\n/usr/share/nodejs/acorn/package.json\n",
+    );
+    put(
+        r,
+        "var/lib/dpkg/info/python3-pip.list",
+        b"/usr/lib/python3/dist-packages/pip-23.0.1.dist-info/METADATA\n",
+    );
+    put(
+        r,
+        "usr/share/nodejs/acorn/package.json",
+        &fixture("acorn.package.json"),
+    );
+    put(
+        r,
+        "usr/share/nodejs/@types/node/package.json",
+        &fixture("types-node.package.json"),
+    );
+    put(
+        r,
+        "usr/lib/python3/dist-packages/pip-23.0.1.dist-info/METADATA",
+        &fixture("pip-23.0.1.METADATA"),
+    );
+    put(
+        r,
+        "usr/lib/python3/dist-packages/wheel-0.38.4.egg-info/PKG-INFO",
+        &fixture("wheel-0.38.4.PKG-INFO"),
+    );
+    put(
+        r,
+        "usr/lib/jvm/java-17-openjdk-amd64/lib/jrt-fs.jar",
+        &fixture("jrt-fs.jar"),
+    );
+    put(
+        r,
+        "usr/share/ca-certificates-java/ca-certificates-java.jar",
+        &fixture("ca-certificates-java.jar"),
+    );
+    // Not packages: no version; not a manifest name.
+    put(
+        r,
+        "srv/app/package.json",
+        br#"{"name":"app","private":true}"#,
+    );
+    put(
+        r,
+        "srv/app/notpackage.json",
+        br#"{"name":"x","version":"1"}"#,
+    );
+    t
+}
+
+fn generate(root: &Path, format: &str) -> Vec<u8> {
+    let out = Command::cargo_bin("sbomkit")
+        .unwrap()
+        .env_remove("SOURCE_DATE_EPOCH")
+        .args([
+            "generate",
+            "-q",
+            &format!("dir:{}", root.display()),
+            "-o",
+            format,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+fn sample(name: &str, bytes: &[u8]) {
+    if let Some(dir) = std::env::var_os("SBOMKIT_WRITE_SAMPLES") {
+        let dir = Path::new(&dir);
+        fs::create_dir_all(dir).unwrap();
+        fs::write(dir.join(name), bytes).unwrap();
+    }
+}
+
+#[test]
+fn npm_python_and_java_packages_with_their_owners() {
+    let t = root();
+    let bytes = generate(t.path(), "cyclonedx-json");
+    sample("lang.cdx.json", &bytes);
+    let doc: Value = serde_json::from_slice(&bytes).unwrap();
+    schema::assert_valid_cyclonedx(&doc);
+    let comps = doc["components"].as_array().unwrap();
+    let by_name = |n: &str| -> &Value {
+        comps
+            .iter()
+            .find(|c| c["name"] == n)
+            .unwrap_or_else(|| panic!("{n} missing"))
+    };
+    for (name, version, purl) in [
+        ("acorn", "8.8.1", Some("pkg:npm/acorn@8.8.1")),
+        (
+            "@types/node",
+            "18.18.14",
+            Some("pkg:npm/%40types/node@18.18.14"),
+        ),
+        ("pip", "23.0.1", Some("pkg:pypi/pip@23.0.1")),
+        ("wheel", "0.38.4", Some("pkg:pypi/wheel@0.38.4")),
+        // No group id anywhere in these archives: no purl is invented.
+        ("jrt-fs", "17.0.19", None),
+        ("ca-certificates-java", "", None),
+    ] {
+        let c = by_name(name);
+        assert_eq!(c["version"].as_str().unwrap_or(""), version, "{name}");
+        assert_eq!(c["purl"].as_str(), purl, "{name}");
+    }
+    assert!(!comps.iter().any(|c| c["name"] == "app" || c["name"] == "x"));
+    assert_eq!(by_name("acorn")["licenses"][0]["expression"], "MIT");
+
+    // The OS package that installs a manifest contains its package; the rest hang under the image.
+    let spdx_bytes = generate(t.path(), "spdx-json");
+    sample("lang.spdx.json", &spdx_bytes);
+    let spdx: Value = serde_json::from_slice(&spdx_bytes).unwrap();
+    schema::assert_valid_spdx(&spdx);
+    let id_of = |name: &str| -> String {
+        spdx["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap_or_else(|| panic!("{name} missing"))["SPDXID"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let contains = |from: &str, to: &str| {
+        spdx["relationships"].as_array().unwrap().iter().any(|r| {
+            r["spdxElementId"] == from
+                && r["relatedSpdxElement"] == to
+                && r["relationshipType"] == "CONTAINS"
+        })
+    };
+    assert!(contains(&id_of("node-acorn"), &id_of("acorn")));
+    assert!(contains(&id_of("python3-pip"), &id_of("pip")));
+    assert!(!contains(&id_of("node-acorn"), &id_of("wheel")));
+    let purpose = |name: &str| {
+        spdx["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap()["primaryPackagePurpose"]
+            .clone()
+    };
+    assert_eq!(purpose("pip"), "LIBRARY");
+}
+
+#[test]
+fn a_broken_manifest_is_a_warning_naming_it() {
+    let t = root();
+    put(
+        t.path(),
+        "opt/broken/package.json",
+        b"{\"name\": \"x\", \"version\": ",
+    );
+    put(
+        t.path(),
+        "opt/lib/broken.jar",
+        b"PK\x03\x04 not really a zip",
+    );
+    let out = Command::cargo_bin("sbomkit")
+        .unwrap()
+        .args([
+            "generate",
+            &format!("dir:{}", t.path().display()),
+            "-o",
+            "table",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("/opt/broken/package.json: not a package.json"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("/opt/lib/broken.jar: not a readable Java archive"),
+        "{stderr}"
+    );
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.contains("acorn"), "{table}");
+}
