@@ -114,6 +114,23 @@ print("\n".join(sorted(rows)))
 PY
 }
 
+# "name version" of every package of an SPDX document that is neither a deb nor the image itself (language
+# packages, binaries, modules); Syft's "UNKNOWN" version is an empty one.
+others() {
+  python3 - "$1" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+rows = set()
+for p in doc.get("packages", []):
+    purls = [r.get("referenceLocator", "") for r in p.get("externalRefs", []) if r.get("referenceType") == "purl"]
+    if any(u.startswith(("pkg:deb/", "pkg:oci/")) for u in purls) or p.get("primaryPackagePurpose") in ("OPERATING-SYSTEM", "CONTAINER"):
+        continue
+    v = p.get("versionInfo", "")
+    rows.add(f"{p['name']} {'' if v in ('UNKNOWN', 'NOASSERTION') else v}")
+print("\n".join(sorted(rows)))
+PY
+}
+
 # "name version" of every package the image's final dpkg status lists as not installed (removed with
 # only its configuration files left, or half-removed): Syft reports them, dpkg does not count them.
 not_installed() { # docker-archive tar
@@ -160,6 +177,10 @@ for name in debian-minbase debian-large; do
     >"$work/$name.missed.debs"
   removed=$(comm -13 "$work/$name.sbomkit.debs" "$work/$name.syft.debs" | comm -12 - "$work/$name.removed.debs" | wc -l)
   missing=$(wc -l <"$work/$name.missed.debs")
+  others "$work/$name.sbomkit.spdx.json" >"$work/$name.sbomkit.others"
+  others "$work/$name.syft.spdx.json" >"$work/$name.syft.others"
+  comm -13 "$work/$name.sbomkit.others" "$work/$name.syft.others" >"$work/$name.missed.others"
+  missing_others=$(wc -l <"$work/$name.missed.others")
   s_t=$(cut -d' ' -f1 "$work/$name.sbomkit.times" | median)
   s_m=$(cut -d' ' -f2 "$work/$name.sbomkit.times" | median)
   y_t=$(cut -d' ' -f1 "$work/$name.syft.times" | median)
@@ -168,11 +189,17 @@ for name in debian-minbase debian-large; do
   size=$(du -m "$tar" | cut -f1)
   rows+=("$(awk -v n="$name" -v sz="$size" -v st="$s_t" -v sm="$s_m" -v yt="$y_t" -v ym="$y_m" -v ht="$h_t" \
     -v sp="$(wc -l <"$work/$name.sbomkit.debs")" -v yp="$(wc -l <"$work/$name.syft.debs")" -v miss="$missing" -v rm="$removed" \
-    'BEGIN { printf "| %s | %d MiB | %.2f s | %.0f MiB | %.2f s | %.0f MiB | %.1fx | %.1fx | %.2f s | %d / %d (%d missed, %d removed) |",
-             n, sz, st, sm / 1024, yt, ym / 1024, (st > 0 ? yt / st : 0), (sm > 0 ? ym / sm : 0), ht, sp, yp, miss, rm }')")
+    -v so="$(wc -l <"$work/$name.sbomkit.others")" -v yo="$(wc -l <"$work/$name.syft.others")" -v mo="$missing_others" \
+    'BEGIN { printf "| %s | %d MiB | %.2f s | %.0f MiB | %.2f s | %.0f MiB | %.1fx | %.1fx | %.2f s | %d / %d (%d missed, %d removed) | %d / %d (%d missed) |",
+             n, sz, st, sm / 1024, yt, ym / 1024, (st > 0 ? yt / st : 0), (sm > 0 ? ym / sm : 0), ht, sp, yp, miss, rm, so, yo, mo }')")
   if [ "$missing" -ne 0 ]; then
     echo "FAIL: sbomkit misses deb packages Syft finds in $name:" >&2
     cat "$work/$name.missed.debs" >&2
+    exit 1
+  fi
+  if [ "$missing_others" -ne 0 ]; then
+    echo "FAIL: sbomkit misses packages Syft finds in $name:" >&2
+    cat "$work/$name.missed.others" >&2
     exit 1
   fi
 done
@@ -180,8 +207,8 @@ done
 version_ms=$( { for _ in 1 2 3 4 5; do /usr/bin/time -f '%e' "$sbomkit" --version 2>&1 >/dev/null; done; } | median)
 echo "sbomkit $("$sbomkit" --version | cut -d' ' -f2) vs syft $("$syft" version 2>/dev/null | awk '/^Version/ { print $2 }'), $(nproc) cores, $(date -u +%Y-%m-%d), median of $rounds alternating runs"
 echo
-echo "| image | tar size | sbomkit time | sbomkit peak RSS | syft time | syft peak RSS | speed-up | memory ratio | sha256 floor | deb packages sbomkit / syft (Syft's that sbomkit misses; Syft's that dpkg lists as removed) |"
-echo "|---|---|---|---|---|---|---|---|---|---|"
+echo "| image | tar size | sbomkit time | sbomkit peak RSS | syft time | syft peak RSS | speed-up | memory ratio | sha256 floor | deb packages sbomkit / syft (Syft's that sbomkit misses; Syft's that dpkg lists as removed) | other packages sbomkit / syft (Syft's that sbomkit misses) |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
 printf '%s\n' "${rows[@]}"
 echo
 echo "sbomkit --version: ${version_ms} s"

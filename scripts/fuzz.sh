@@ -24,7 +24,7 @@ if ! command -v cargo-fuzz >/dev/null 2>&1; then
 fi
 
 ALL_TARGETS=(layer_tar layer_decode image_docker image_oci apk_db dpkg_status dpkg_files os_release
-    elf elf_notes go_buildinfo cargo_auditable verify_envelope verify_signed statement bundle)
+    elf elf_notes go_buildinfo cargo_auditable lang_manifest verify_envelope verify_signed statement bundle)
 if [ "$#" -gt 0 ]; then TARGETS=("$@"); else TARGETS=("${ALL_TARGETS[@]}"); fi
 
 seed() { # seed TARGET FILE... : copies files into the target's corpus under their content hash
@@ -109,6 +109,12 @@ make_seeds() {
         seed go_buildinfo "$tmp/$(basename "$f").modinfo"
     done
     seed cargo_auditable "$BIN/rust-hello.dep-v0.json"
+    # Language manifests: the selector byte, then a real manifest or archive.
+    mkdir -p "$FUZZ/corpus/lang_manifest"
+    local L="$ROOT/testdata/lang"
+    for f in "$L"/*.package.json; do { printf '\000'; cat "$f"; } > "$FUZZ/corpus/lang_manifest/npm-$(basename "$f")"; done
+    for f in "$L"/*.METADATA "$L"/*.PKG-INFO; do { printf '\001'; cat "$f"; } > "$FUZZ/corpus/lang_manifest/py-$(basename "$f")"; done
+    for f in "$L"/*.jar; do { printf '\002'; cat "$f"; } > "$FUZZ/corpus/lang_manifest/java-$(basename "$f")"; done
     # Attestations: the real sigstore bundles, their envelopes and Statements.
     seed verify_envelope "$FX"/sigstore/*.sigstore.json
     seed bundle "$FX"/sigstore/*.sigstore.json

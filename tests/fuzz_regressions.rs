@@ -8,7 +8,7 @@ use sbomkit::attest::keys::{Algorithm, SigningKey};
 use sbomkit::attest::verify::{verify, Options};
 use sbomkit::attest::{bundle, dsse, parse_json, statement};
 use sbomkit::catalog::binary::{elf, go, notes, rust};
-use sbomkit::catalog::{apk, deb822, dpkg, os_release};
+use sbomkit::catalog::{apk, deb822, dpkg, lang, os_release};
 use sbomkit::limits::{Budget, Limits};
 use sbomkit::source::layer::{apply, read_layer, ReadCx};
 use sbomkit::source::Vfs;
@@ -72,6 +72,15 @@ fn replay(target: &str, data: &[u8]) {
             }
         }
         "go_buildinfo" => drop(go::parse_modinfo(data)),
+        "lang_manifest" => {
+            if let Some((&sel, rest)) = data.split_first() {
+                match sel % 3 {
+                    0 => drop(lang::npm::parse(rest)),
+                    1 => drop(lang::python::parse(rest)),
+                    _ => drop(lang::java::parse(b"opt/lib/app-1.0.jar", rest)),
+                }
+            }
+        }
         "cargo_auditable" => drop(rust::parse_json(data)),
         "verify_envelope" | "verify_signed" | "statement" | "bundle" => {
             let key = SigningKey::generate(Algorithm::Ed25519).verifying_key();
