@@ -144,6 +144,15 @@ fn npm_python_and_java_packages_with_their_owners() {
     }
     assert!(!comps.iter().any(|c| c["name"] == "app" || c["name"] == "x"));
     assert_eq!(by_name("acorn")["licenses"][0]["expression"], "MIT");
+    let ev = &by_name("pip")["evidence"];
+    assert_eq!(
+        ev["identity"][0]["methods"][0]["technique"],
+        "manifest-analysis"
+    );
+    assert_eq!(
+        ev["occurrences"][0]["location"],
+        "/usr/lib/python3/dist-packages/pip-23.0.1.dist-info/METADATA"
+    );
 
     // The OS package that installs a manifest contains its package; the rest hang under the image.
     let spdx_bytes = generate(t.path(), "spdx-json");

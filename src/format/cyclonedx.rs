@@ -551,15 +551,20 @@ fn package_component(
     }
 }
 
-/// Evidence for what was found inside a binary: the files it was found in, and for a module, crate
-/// or package note, that its purl comes from binary analysis of the first of them.
+/// Evidence for what was found inside a binary or from a language manifest: the files it was found
+/// in, and for a module, crate, package note or manifest, that its purl comes from analysing the
+/// first of them.
 fn evidence(p: &Package, v16: bool) -> Option<Evidence> {
     let kind = p.kind?;
-    if !matches!(
-        kind,
-        PackageKind::Binary | PackageKind::ElfNote | PackageKind::GoModule | PackageKind::RustCrate
-    ) || p.evidence.is_empty()
-    {
+    let technique = match kind {
+        PackageKind::Binary
+        | PackageKind::ElfNote
+        | PackageKind::GoModule
+        | PackageKind::RustCrate => "binary-analysis",
+        PackageKind::Npm | PackageKind::Python | PackageKind::Java => "manifest-analysis",
+        PackageKind::OperatingSystem | PackageKind::Apk | PackageKind::Deb => return None,
+    };
+    if p.evidence.is_empty() {
         return None;
     }
     let identity = match (kind, p.purl.as_deref(), p.evidence.first()) {
@@ -569,7 +574,7 @@ fn evidence(p: &Package, v16: bool) -> Option<Evidence> {
                 "field": "purl",
                 "confidence": 1,
                 "methods": [{
-                    "technique": "binary-analysis",
+                    "technique": technique,
                     "confidence": 1,
                     "value": file,
                 }],
