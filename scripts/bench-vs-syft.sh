@@ -127,7 +127,8 @@ for p in doc.get("packages", []):
         continue
     v = p.get("versionInfo", "")
     rows.add(f"{p['name']} {'' if v in ('UNKNOWN', 'NOASSERTION') else v}")
-print("\n".join(sorted(rows)))
+for r in sorted(rows):
+    print(r)
 PY
 }
 
