@@ -277,11 +277,11 @@ mod tests {
     }
 
     #[test]
-    fn phase_one_has_the_package_databases_phase_two_the_binaries() {
+    fn phase_one_has_the_package_databases_phase_two_binaries_and_manifests() {
         let p = phases();
         let names: Vec<&str> = p[0].iter().map(|c| c.name()).collect();
         assert_eq!(names, ["os-release", "apk-db", "dpkg-db"]);
         let names: Vec<&str> = p[1].iter().map(|c| c.name()).collect();
-        assert_eq!(names, ["elf-binary"]);
+        assert_eq!(names, ["elf-binary", "lang-manifest"]);
     }
 }

@@ -48,13 +48,9 @@ type Packages = Result<Vec<Manifest>, String>;
 
 /// `Person: NAME (MAIL)` from a name and an optional mail, as SPDX writes originators.
 pub fn person(name: &str, mail: Option<&str>) -> Option<String> {
-    let name = name.trim();
-    let mail = mail.map(str::trim).filter(|m| !m.is_empty());
-    match (name.is_empty(), mail) {
-        (false, Some(m)) => Some(format!("Person: {name} ({m})")),
-        (false, None) => Some(format!("Person: {name}")),
-        (true, Some(m)) => Some(format!("Person: {m} ({m})")),
-        (true, None) => None,
+    match mail.map(str::trim).filter(|m| !m.is_empty()) {
+        Some(m) => crate::catalog::person(&format!("{} <{m}>", name.trim())),
+        None => crate::catalog::person(name),
     }
 }
 
