@@ -7,6 +7,7 @@ use std::path::Path;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 use sbomkit::catalog::binary::{elf, go, rust};
+use sbomkit::catalog::lang::{java, npm, python};
 use sbomkit::catalog::{apk, dpkg, Inspectors};
 use sbomkit::limits::{Budget, Limits};
 use sbomkit::source::layer::{read_layer, ReadCx};
@@ -29,6 +30,26 @@ fn package_databases(c: &mut Criterion) {
     g.throughput(Throughput::Bytes(status.len() as u64));
     g.bench_function("dpkg/ubuntu-18.04-full", |b| {
         b.iter(|| dpkg::parse(black_box(&status), "var/lib/dpkg/status"))
+    });
+    g.finish();
+}
+
+fn language_manifests(c: &mut Criterion) {
+    let mut g = c.benchmark_group("lang");
+    let npm_json = fixture("testdata/lang/types-node.package.json");
+    g.throughput(Throughput::Bytes(npm_json.len() as u64));
+    g.bench_function("npm/types-node", |b| {
+        b.iter(|| npm::parse(black_box(&npm_json)))
+    });
+    let metadata = fixture("testdata/lang/pip-23.0.1.METADATA");
+    g.throughput(Throughput::Bytes(metadata.len() as u64));
+    g.bench_function("python/pip", |b| {
+        b.iter(|| python::parse(black_box(&metadata)))
+    });
+    let jar = fixture("testdata/lang/jrt-fs.jar");
+    g.throughput(Throughput::Bytes(jar.len() as u64));
+    g.bench_function("java/jrt-fs", |b| {
+        b.iter(|| java::parse(b"lib/jrt-fs.jar", black_box(&jar)))
     });
     g.finish();
 }
@@ -143,5 +164,11 @@ fn layers(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, package_databases, binaries, layers);
+criterion_group!(
+    benches,
+    package_databases,
+    language_manifests,
+    binaries,
+    layers
+);
 criterion_main!(benches);
