@@ -16,9 +16,7 @@ use p256::pkcs8::EncodePublicKey;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256, Sha384};
 use x509_cert::ext::pkix::name::GeneralName;
-use x509_cert::ext::pkix::{
-    BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages, SubjectAltName,
-};
+use x509_cert::ext::pkix::{BasicConstraints, KeyUsage, KeyUsages, SubjectAltName};
 use x509_cert::ext::Extension;
 use x509_cert::name::Name;
 use x509_cert::serial_number::SerialNumber;
@@ -27,7 +25,7 @@ use x509_cert::time::{Time, Validity};
 use x509_cert::{Certificate, TbsCertificate, Version};
 
 pub use crate::pki::merkle;
-use crate::pki::{ext, oid, pem, timestamping_exts, tlv};
+use crate::pki::{code_signing_exts, ext, oid, pem, timestamping_exts, tlv};
 
 pub const ECDSA_SHA256: &str = "1.2.840.10045.4.3.2";
 pub const ECDSA_SHA384: &str = "1.2.840.10045.4.3.3";
@@ -316,27 +314,12 @@ impl TestSigstore {
             San::Email(e) => GeneralName::Rfc822Name(Ia5String::new(e).unwrap()),
             San::Uri(u) => GeneralName::UniformResourceIdentifier(Ia5String::new(u).unwrap()),
         };
-        let mut exts = vec![
-            ext(
-                "2.5.29.15",
-                true,
-                KeyUsage(KeyUsages::DigitalSignature.into())
-                    .to_der()
-                    .unwrap(),
-            ),
-            ext(
-                "2.5.29.37",
-                false,
-                ExtendedKeyUsage(vec![oid("1.3.6.1.5.5.7.3.3")])
-                    .to_der()
-                    .unwrap(),
-            ),
-            ext(
-                "2.5.29.17",
-                true,
-                SubjectAltName(vec![san]).to_der().unwrap(),
-            ),
-        ];
+        let mut exts = code_signing_exts();
+        exts.push(ext(
+            "2.5.29.17",
+            true,
+            SubjectAltName(vec![san]).to_der().unwrap(),
+        ));
         if let Some(i) = spec.issuer_v1 {
             exts.push(ext("1.3.6.1.4.1.57264.1.1", false, i.as_bytes().to_vec()));
         }

@@ -43,6 +43,27 @@ pub fn timestamping_exts() -> Vec<Extension> {
     ]
 }
 
+/// The first extensions of a Fulcio signing certificate: digital signature, and the `codeSigning`
+/// extended key usage (not critical, as Fulcio issues it).
+pub fn code_signing_exts() -> Vec<Extension> {
+    vec![
+        ext(
+            "2.5.29.15",
+            true,
+            KeyUsage(KeyUsages::DigitalSignature.into())
+                .to_der()
+                .unwrap(),
+        ),
+        ext(
+            "2.5.29.37",
+            false,
+            ExtendedKeyUsage(vec![oid("1.3.6.1.5.5.7.3.3")])
+                .to_der()
+                .unwrap(),
+        ),
+    ]
+}
+
 /// A DER TLV (lengths up to 2^24 - 1).
 pub fn tlv(tag: u8, value: &[u8]) -> Vec<u8> {
     let mut out = vec![tag];

@@ -36,8 +36,8 @@ use x509_cert::der::asn1::{
 use x509_cert::der::{Decode, Encode};
 use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::ext::pkix::{
-    AuthorityKeyIdentifier, BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages,
-    SubjectAltName, SubjectKeyIdentifier,
+    AuthorityKeyIdentifier, BasicConstraints, KeyUsage, KeyUsages, SubjectAltName,
+    SubjectKeyIdentifier,
 };
 use x509_cert::ext::Extension;
 use x509_cert::name::Name;
@@ -47,7 +47,7 @@ use x509_cert::time::{Time, Validity};
 use x509_cert::{Certificate, TbsCertificate, Version};
 
 pub use crate::pki::merkle;
-use crate::pki::{ext, oid, pem, timestamping_exts, tlv};
+use crate::pki::{code_signing_exts, ext, oid, pem, timestamping_exts, tlv};
 
 pub const OIDC_ISSUER: &str = "https://oidc.standin.test";
 const OID_ECDSA_SHA256: &str = "1.2.840.10045.4.3.2";
@@ -596,21 +596,8 @@ fn fulcio(pki: &Pki, body: &[u8]) -> Result<Value, Refusal> {
     };
     let issuer = claims["iss"].as_str().unwrap_or_default();
     let t = now();
-    let exts = vec![
-        ext(
-            "2.5.29.15",
-            true,
-            KeyUsage(KeyUsages::DigitalSignature.into())
-                .to_der()
-                .unwrap(),
-        ),
-        ext(
-            "2.5.29.37",
-            false,
-            ExtendedKeyUsage(vec![oid(OID_CODE_SIGNING)])
-                .to_der()
-                .unwrap(),
-        ),
+    let mut exts = code_signing_exts();
+    exts.extend([
         ext(
             "2.5.29.14",
             false,
@@ -642,7 +629,7 @@ fn fulcio(pki: &Pki, body: &[u8]) -> Result<Value, Refusal> {
             false,
             Utf8StringRef::new(issuer).unwrap().to_der().unwrap(),
         ),
-    ];
+    ]);
     let mut leaf = tbs(
         &pki.intermediate_name,
         Name::default(),
