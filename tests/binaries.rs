@@ -47,15 +47,6 @@ fn generate(source: &str, args: &[&str]) -> Vec<u8> {
     out.stdout
 }
 
-/// Saves a document for the outside validators when asked to.
-fn sample(name: &str, bytes: &[u8]) {
-    if let Some(dir) = std::env::var_os("SBOMKIT_WRITE_SAMPLES") {
-        let dir = Path::new(&dir);
-        fs::create_dir_all(dir).unwrap();
-        fs::write(dir.join(name), bytes).unwrap();
-    }
-}
-
 fn json(bytes: &[u8]) -> Value {
     serde_json::from_slice(bytes).unwrap()
 }
@@ -291,9 +282,9 @@ fn debian_root_binaries_notes_and_linkage() {
     let spdx_bytes = generate(&source, &["-o", "spdx-json"]);
     let spdx = json(&spdx_bytes);
     schema::assert_valid_spdx(&spdx);
-    sample("debian-root.cdx.json", &cdx_bytes);
-    sample("debian-root.cdx15.json", &cdx15_bytes);
-    sample("debian-root.spdx.json", &spdx_bytes);
+    schema::sample("debian-root.cdx.json", &cdx_bytes);
+    schema::sample("debian-root.cdx15.json", &cdx15_bytes);
+    schema::sample("debian-root.spdx.json", &spdx_bytes);
     // Deterministic.
     assert_eq!(cdx_bytes, generate(&source, &["-o", "cyclonedx-json"]));
 
@@ -427,7 +418,7 @@ fn debian_root_binaries_notes_and_linkage() {
 
     // With --files every owned file is listed and the ELF record keeps its facts.
     let with_files_bytes = generate(&source, &["--files", "-o", "spdx-json"]);
-    sample("debian-root-files.spdx.json", &with_files_bytes);
+    schema::sample("debian-root-files.spdx.json", &with_files_bytes);
     let with_files = json(&with_files_bytes);
     schema::assert_valid_spdx(&with_files);
     let f = with_files["files"]
@@ -486,8 +477,8 @@ fn image_without_database_lists_its_static_binary() {
     let spdx_bytes = generate(&source, &["-o", "spdx-json"]);
     let spdx = json(&spdx_bytes);
     schema::assert_valid_spdx(&spdx);
-    sample("static-image.cdx.json", &cdx_bytes);
-    sample("static-image.spdx.json", &spdx_bytes);
+    schema::sample("static-image.cdx.json", &cdx_bytes);
+    schema::sample("static-image.spdx.json", &spdx_bytes);
 
     // The binary (named by its main module), the Go standard library and every module `go version -m`
     // lists; the whited-out binary, the truncated one and the script are not packages.
@@ -588,7 +579,7 @@ fn folder_of_binaries_lists_every_module_and_crate() {
     );
     let doc = json(&bytes);
     schema::assert_valid_cyclonedx(&doc);
-    sample("binaries-folder.cdx.json", &bytes);
+    schema::sample("binaries-folder.cdx.json", &bytes);
     let purls: Vec<&str> = components(&doc)
         .iter()
         .filter_map(|c| c["purl"].as_str())

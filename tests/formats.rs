@@ -370,17 +370,9 @@ fn render(sbom: &Sbom, format: Format, cdx: CycloneDxVersion) -> Vec<u8> {
     out
 }
 
-fn save_sample(name: &str, bytes: &[u8]) {
-    if let Some(dir) = std::env::var_os("SBOMKIT_WRITE_SAMPLES") {
-        let dir = std::path::PathBuf::from(dir);
-        std::fs::create_dir_all(&dir).expect("sample folder");
-        std::fs::write(dir.join(name), bytes).expect("sample written");
-    }
-}
-
 fn spdx(sbom: &Sbom, sample: &str) -> Value {
     let bytes = render(sbom, Format::SpdxJson, CycloneDxVersion::V1_6);
-    save_sample(&format!("{sample}.spdx.json"), &bytes);
+    schema::sample(&format!("{sample}.spdx.json"), &bytes);
     let doc: Value = serde_json::from_slice(&bytes).expect("SPDX output is JSON");
     schema::assert_valid_spdx(&doc);
     doc
@@ -393,7 +385,7 @@ fn cdx(sbom: &Sbom, v: CycloneDxVersion, sample: &str) -> Value {
     } else {
         "cdx16"
     };
-    save_sample(&format!("{sample}.{suffix}.json"), &bytes);
+    schema::sample(&format!("{sample}.{suffix}.json"), &bytes);
     let doc: Value = serde_json::from_slice(&bytes).expect("CycloneDX output is JSON");
     schema::assert_valid_cyclonedx(&doc);
     doc
@@ -977,7 +969,7 @@ fn table_is_aligned_sorted_and_counted() {
     sbom.normalize();
     let text =
         String::from_utf8(render(&sbom, Format::Table, CycloneDxVersion::V1_6)).expect("UTF-8");
-    save_sample("alpine-image.table.txt", text.as_bytes());
+    schema::sample("alpine-image.table.txt", text.as_bytes());
     let lines: Vec<&str> = text.lines().collect();
     assert!(lines[0].starts_with("NAME "), "{text}");
     assert!(lines[1].starts_with("alpine "), "OS first: {text}");

@@ -103,19 +103,11 @@ fn generate(root: &Path, format: &str) -> Vec<u8> {
     out.stdout
 }
 
-fn sample(name: &str, bytes: &[u8]) {
-    if let Some(dir) = std::env::var_os("SBOMKIT_WRITE_SAMPLES") {
-        let dir = Path::new(&dir);
-        fs::create_dir_all(dir).unwrap();
-        fs::write(dir.join(name), bytes).unwrap();
-    }
-}
-
 #[test]
 fn npm_python_and_java_packages_with_their_owners() {
     let t = root();
     let bytes = generate(t.path(), "cyclonedx-json");
-    sample("lang.cdx.json", &bytes);
+    schema::sample("lang.cdx.json", &bytes);
     let doc: Value = serde_json::from_slice(&bytes).unwrap();
     schema::assert_valid_cyclonedx(&doc);
     let comps = doc["components"].as_array().unwrap();
@@ -156,7 +148,7 @@ fn npm_python_and_java_packages_with_their_owners() {
 
     // The OS package that installs a manifest contains its package; the rest hang under the image.
     let spdx_bytes = generate(t.path(), "spdx-json");
-    sample("lang.spdx.json", &spdx_bytes);
+    schema::sample("lang.spdx.json", &spdx_bytes);
     let spdx: Value = serde_json::from_slice(&spdx_bytes).unwrap();
     schema::assert_valid_spdx(&spdx);
     let id_of = |name: &str| -> String {

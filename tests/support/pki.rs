@@ -22,9 +22,8 @@ pub fn ext(id: &str, critical: bool, der: Vec<u8>) -> Extension {
     }
 }
 
-/// The extensions of a timestamping authority's certificate: digital signature, and the
-/// `timeStamping` extended key usage (critical, as RFC 3161 §2.3 requires).
-pub fn timestamping_exts() -> Vec<Extension> {
+/// The extensions of a signing leaf certificate: digital signature, and one extended key usage.
+fn leaf_exts(eku: &str, eku_critical: bool) -> Vec<Extension> {
     vec![
         ext(
             "2.5.29.15",
@@ -35,33 +34,21 @@ pub fn timestamping_exts() -> Vec<Extension> {
         ),
         ext(
             "2.5.29.37",
-            true,
-            ExtendedKeyUsage(vec![oid("1.3.6.1.5.5.7.3.8")])
-                .to_der()
-                .unwrap(),
+            eku_critical,
+            ExtendedKeyUsage(vec![oid(eku)]).to_der().unwrap(),
         ),
     ]
 }
 
-/// The first extensions of a Fulcio signing certificate: digital signature, and the `codeSigning`
-/// extended key usage (not critical, as Fulcio issues it).
+/// A timestamping authority's certificate: `timeStamping`, critical as RFC 3161 §2.3 requires.
+pub fn timestamping_exts() -> Vec<Extension> {
+    leaf_exts("1.3.6.1.5.5.7.3.8", true)
+}
+
+/// The first extensions of a Fulcio signing certificate: `codeSigning`, not critical, as Fulcio
+/// issues it.
 pub fn code_signing_exts() -> Vec<Extension> {
-    vec![
-        ext(
-            "2.5.29.15",
-            true,
-            KeyUsage(KeyUsages::DigitalSignature.into())
-                .to_der()
-                .unwrap(),
-        ),
-        ext(
-            "2.5.29.37",
-            false,
-            ExtendedKeyUsage(vec![oid("1.3.6.1.5.5.7.3.3")])
-                .to_der()
-                .unwrap(),
-        ),
-    ]
+    leaf_exts("1.3.6.1.5.5.7.3.3", false)
 }
 
 /// A DER TLV (lengths up to 2^24 - 1).

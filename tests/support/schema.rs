@@ -13,6 +13,16 @@ use std::sync::OnceLock;
 use jsonschema::{Draft, Retrieve, Uri, Validator};
 use serde_json::Value;
 
+/// Saves a document in `SBOMKIT_WRITE_SAMPLES`, when set, for the outside validators
+/// (`scripts/interop-sbom.sh`).
+pub fn sample(name: &str, bytes: &[u8]) {
+    if let Some(dir) = std::env::var_os("SBOMKIT_WRITE_SAMPLES") {
+        let dir = std::path::Path::new(&dir);
+        std::fs::create_dir_all(dir).unwrap();
+        std::fs::write(dir.join(name), bytes).unwrap();
+    }
+}
+
 pub fn schemas_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("schemas")
 }
