@@ -5,6 +5,7 @@
 //! always gives the same document.
 
 use std::collections::BTreeMap;
+use std::fmt;
 
 /// Everything one scan found.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -49,6 +50,16 @@ pub struct Subject {
     pub created: Option<String>,
 }
 
+impl Subject {
+    /// [`Subject::created`] in seconds since the epoch, when it is a valid RFC 3339 time.
+    pub fn created_unix(&self) -> Option<i64> {
+        let created = self.created.as_deref()?;
+        time::OffsetDateTime::parse(created, &time::format_description::well_known::Rfc3339)
+            .ok()
+            .map(|t| t.unix_timestamp())
+    }
+}
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum SubjectKind {
     #[default]
@@ -86,6 +97,17 @@ pub struct Platform {
     pub os: String,
     pub architecture: String,
     pub variant: Option<String>,
+}
+
+/// `os/architecture`, with `/variant` when there is one (`linux/arm64/v8`).
+impl fmt::Display for Platform {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.os, self.architecture)?;
+        match self.variant.as_deref() {
+            Some(v) if !v.is_empty() => write!(f, "/{v}"),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// One image layer.
@@ -234,6 +256,17 @@ pub enum FileKind {
     OtherBinary,
 }
 
+/// The `sbomkit:file:kind` value: `executable`, `shared-library`, `binary`.
+impl fmt::Display for FileKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            FileKind::Executable => "executable",
+            FileKind::SharedLibrary => "shared-library",
+            FileKind::OtherBinary => "binary",
+        })
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum RelationshipKind {
     /// The subject (or a package) contains a package or file.
@@ -291,5 +324,48 @@ impl Sbom {
             .binary_search_by(|p| p.id.as_str().cmp(id))
             .ok()
             .map(|i| &self.packages[i])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn platforms_and_file_kinds_display() {
+        let mut p = Platform {
+            os: "linux".into(),
+            architecture: "arm64".into(),
+            variant: Some("v8".into()),
+        };
+        assert_eq!(p.to_string(), "linux/arm64/v8");
+        p.variant = Some(String::new());
+        assert_eq!(p.to_string(), "linux/arm64");
+        p.variant = None;
+        assert_eq!(p.to_string(), "linux/arm64");
+        let kinds = [
+            FileKind::Executable,
+            FileKind::SharedLibrary,
+            FileKind::OtherBinary,
+        ];
+        assert_eq!(
+            kinds.map(|k| k.to_string()),
+            ["executable", "shared-library", "binary"]
+        );
+    }
+
+    #[test]
+    fn created_time_is_read_when_it_is_rfc3339() {
+        let mut s = Subject {
+            created: Some("2023-11-14T22:13:20Z".into()),
+            ..Subject::default()
+        };
+        assert_eq!(s.created_unix(), Some(1_700_000_000));
+        s.created = Some("2023-11-14T23:13:20+01:00".into());
+        assert_eq!(s.created_unix(), Some(1_700_000_000));
+        s.created = Some("yesterday".into());
+        assert_eq!(s.created_unix(), None);
+        s.created = None;
+        assert_eq!(s.created_unix(), None);
     }
 }

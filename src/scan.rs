@@ -136,7 +136,7 @@ pub fn scan(
 
     sbom.created = opts
         .source_date_epoch
-        .or_else(|| sbom.subject.created.as_deref().and_then(parse_rfc3339))
+        .or_else(|| sbom.subject.created_unix())
         .unwrap_or(0);
     sbom.normalize();
     Ok((sbom, stats))
@@ -216,11 +216,4 @@ fn add_owned_files(sbom: &mut Sbom, owned: &[catalog::Owned], fs: &source::Vfs) 
         ));
     }
     sbom.warnings.extend(warnings);
-}
-
-/// Seconds since the epoch of an RFC 3339 time such as an image config's `created`.
-pub fn parse_rfc3339(s: &str) -> Option<i64> {
-    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
-        .ok()
-        .map(|t| t.unix_timestamp())
 }

@@ -21,7 +21,7 @@ use super::{
     valid_hex, CycloneDxVersion, HashWriter, TOOL_NAME, TOOL_VERSION,
 };
 use crate::model::{
-    FileKind, FileRecord, IdentityRole, Package, PackageKind, Relationship, RelationshipKind, Sbom,
+    FileRecord, IdentityRole, Package, PackageKind, Relationship, RelationshipKind, Sbom,
     SubjectKind,
 };
 
@@ -310,10 +310,7 @@ fn subject_component(sbom: &Sbom, bom_ref: String) -> Component {
         props.push(prop(&format!("sbomkit:{area}:{role}"), i.digest.clone()));
     }
     if let Some(p) = &s.platform {
-        props.push(prop(
-            "sbomkit:image:platform",
-            super::spdx::platform_string(p),
-        ));
+        props.push(prop("sbomkit:image:platform", p.to_string()));
     }
     for t in &s.tags {
         props.push(prop("sbomkit:image:tag", t.clone()));
@@ -351,14 +348,6 @@ fn subject_component(sbom: &Sbom, bom_ref: String) -> Component {
         purl: image_purl(s),
         properties: props,
         ..Default::default()
-    }
-}
-
-pub(super) fn file_kind(k: FileKind) -> &'static str {
-    match k {
-        FileKind::Executable => "executable",
-        FileKind::SharedLibrary => "shared-library",
-        FileKind::OtherBinary => "binary",
     }
 }
 
@@ -616,7 +605,7 @@ fn file_component(sbom: &Sbom, f: &FileRecord, bom_ref: String, owners: &[String
         props.push(prop("sbomkit:package", o.clone()));
     }
     if let Some(k) = f.kind {
-        props.push(prop("sbomkit:file:kind", file_kind(k)));
+        props.push(prop("sbomkit:file:kind", k.to_string()));
     }
     for (k, v) in &f.properties {
         props.push(prop(k, v.clone()));

@@ -297,7 +297,7 @@ fn root_package(sbom: &Sbom, id: &str, created: &str, tool: &str) -> Package2 {
             None,
         ));
     }
-    if let Some(c) = s.created.as_deref().and_then(crate::scan::parse_rfc3339) {
+    if let Some(c) = s.created_unix() {
         p.built_date = rfc3339(c).ok();
     }
     let mut lines = Vec::new();
@@ -310,7 +310,7 @@ fn root_package(sbom: &Sbom, id: &str, created: &str, tool: &str) -> Package2 {
         lines.push(format!("sbomkit:image:{role}: {}", i.digest));
     }
     if let Some(pl) = &s.platform {
-        lines.push(format!("sbomkit:image:platform: {}", platform_string(pl)));
+        lines.push(format!("sbomkit:image:platform: {pl}"));
     }
     for t in &s.tags {
         lines.push(format!("sbomkit:image:tag: {t}"));
@@ -333,13 +333,6 @@ fn root_package(sbom: &Sbom, id: &str, created: &str, tool: &str) -> Package2 {
     Package2 {
         inner: p,
         annotations,
-    }
-}
-
-pub(super) fn platform_string(p: &crate::model::Platform) -> String {
-    match &p.variant {
-        Some(v) if !v.is_empty() => format!("{}/{}/{}", p.os, p.architecture, v),
-        _ => format!("{}/{}", p.os, p.architecture),
     }
 }
 
@@ -528,10 +521,7 @@ fn file_comment(f: &FileRecord, layers: &[crate::model::Layer]) -> Option<String
         lines.push(format!("sbomkit:layer: {i} {}", l.diff_id));
     }
     if let Some(k) = f.kind {
-        lines.push(format!(
-            "sbomkit:file:kind: {}",
-            super::cyclonedx::file_kind(k)
-        ));
+        lines.push(format!("sbomkit:file:kind: {k}"));
     }
     for (k, v) in &f.properties {
         lines.push(format!("{k}: {v}"));
@@ -572,7 +562,7 @@ fn purl_ok(p: &str) -> bool {
 }
 
 /// A CPE 2.3 formatted string: `cpe:2.3:` and 11 more components, the part one of `a`, `o`, `h`.
-pub(super) fn cpe23_ok(c: &str) -> bool {
+fn cpe23_ok(c: &str) -> bool {
     let Some(rest) = c.strip_prefix("cpe:2.3:") else {
         return false;
     };
