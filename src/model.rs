@@ -191,6 +191,59 @@ pub struct License {
     pub spdx: Option<String>,
 }
 
+/// A digest algorithm. Writers spell it their own way (SPDX `SHA1`, CycloneDX `SHA-1`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum HashAlg {
+    Md5,
+    Sha1,
+    Sha224,
+    Sha256,
+    Sha384,
+    Sha512,
+    Sha3_256,
+    Sha3_384,
+    Sha3_512,
+    Blake2b256,
+    Blake2b384,
+    Blake2b512,
+    Blake3,
+}
+
+impl HashAlg {
+    /// The number of hex digits of one digest.
+    pub fn hex_len(self) -> usize {
+        match self {
+            HashAlg::Md5 => 32,
+            HashAlg::Sha1 => 40,
+            HashAlg::Sha224 => 56,
+            HashAlg::Sha256 | HashAlg::Sha3_256 | HashAlg::Blake2b256 | HashAlg::Blake3 => 64,
+            HashAlg::Sha384 | HashAlg::Sha3_384 | HashAlg::Blake2b384 => 96,
+            HashAlg::Sha512 | HashAlg::Sha3_512 | HashAlg::Blake2b512 => 128,
+        }
+    }
+}
+
+/// A digest: the algorithm and the digest in hex, as recorded (normally lower case).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Checksum {
+    pub alg: HashAlg,
+    pub value: String,
+}
+
+impl Checksum {
+    pub fn new(alg: HashAlg, value: impl Into<String>) -> Checksum {
+        Checksum {
+            alg,
+            value: value.into(),
+        }
+    }
+
+    /// Whether the value is hex of the algorithm's length: what a document may carry.
+    pub fn is_well_formed(&self) -> bool {
+        self.value.len() == self.alg.hex_len() && self.value.bytes().all(|b| b.is_ascii_hexdigit())
+    }
+}
+
 /// One package: OS package, language module or binary.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Package {
@@ -215,8 +268,8 @@ pub struct Package {
     pub originator: Option<String>,
     pub description: Option<String>,
     pub homepage: Option<String>,
-    /// Checksums of the package artifact: (algorithm as in SPDX, e.g. `SHA1`, `SHA256`; lower-case hex).
-    pub checksums: Vec<(String, String)>,
+    /// Checksums of the package artifact.
+    pub checksums: Vec<Checksum>,
     /// Index of the layer that introduced the package (first layer from which it survives).
     pub layer: Option<usize>,
     /// The files this package was found in (package database, binary).
@@ -236,8 +289,8 @@ pub struct FileRecord {
     pub path: String,
     /// Lower-case hex SHA-256 of the content, when known.
     pub sha256: Option<String>,
-    /// Other digests recorded by the package database: (SPDX algorithm name, hex).
-    pub other_checksums: Vec<(String, String)>,
+    /// Other digests: recorded by the package database, or SHA-1 computed by the scan.
+    pub other_checksums: Vec<Checksum>,
     pub layer: Option<usize>,
     /// What the file is, where a cataloger looked inside it.
     pub kind: Option<FileKind>,
@@ -330,6 +383,18 @@ impl Sbom {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn checksums_are_hex_of_the_algorithm_length() {
+        assert!(Checksum::new(HashAlg::Md5, "0123456789abcdefABCDEF0123456789").is_well_formed());
+        assert!(!Checksum::new(HashAlg::Sha1, "0123456789abcdefABCDEF0123456789").is_well_formed());
+        assert!(!Checksum::new(HashAlg::Md5, "g123456789abcdefABCDEF0123456789").is_well_formed());
+        assert_eq!(HashAlg::Sha512.hex_len(), 128);
+        // Sorting keeps the order of the algorithm names SPDX writes (`MD5` < `SHA1` < `SHA256`).
+        let mut v = [HashAlg::Sha256, HashAlg::Sha1, HashAlg::Md5];
+        v.sort();
+        assert_eq!(v, [HashAlg::Md5, HashAlg::Sha1, HashAlg::Sha256]);
+    }
 
     #[test]
     fn platforms_and_file_kinds_display() {

@@ -12,8 +12,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use base64::Engine;
 use sbomkit::format::{self, CycloneDxVersion, Format, WriteOptions};
 use sbomkit::model::{
-    Distro, FileRecord, Identity, IdentityRole, Layer, License, Package, PackageKind, Platform,
-    Relationship, RelationshipKind, Sbom, Subject, SubjectKind,
+    Checksum, Distro, FileRecord, HashAlg, Identity, IdentityRole, Layer, License, Package,
+    PackageKind, Platform, Relationship, RelationshipKind, Sbom, Subject, SubjectKind,
 };
 use serde_json::Value;
 
@@ -67,7 +67,7 @@ fn apk(
         originator: Some("Person: Natanael Copa (ncopa@alpinelinux.org)".into()),
         description: Some(format!("{name} package")),
         homepage: Some("https://alpinelinux.org".into()),
-        checksums: vec![("SHA1".into(), q1(checksum))],
+        checksums: vec![Checksum::new(HashAlg::Sha1, q1(checksum))],
         layer: Some(layer),
         evidence: vec!["/lib/apk/db/installed".into()],
         found_by: "apk".into(),
@@ -206,7 +206,10 @@ fn alpine_image() -> Sbom {
             id: "file:/lib/ld-musl-aarch64.so.1".into(),
             path: "/lib/ld-musl-aarch64.so.1".into(),
             sha256: Some("8b1a9953c4611296a827abf8c47804d7e6c49c6b2b3c7ae8bd6a5d2e1ff53e91".into()),
-            other_checksums: vec![("SHA1".into(), q1("Q1si4jgdR3AZ9XAV0dRJ/bbz3pz8I="))],
+            other_checksums: vec![Checksum::new(
+                HashAlg::Sha1,
+                q1("Q1si4jgdR3AZ9XAV0dRJ/bbz3pz8I="),
+            )],
             layer: Some(0),
             ..Default::default()
         },
@@ -214,7 +217,10 @@ fn alpine_image() -> Sbom {
             id: "file:/bin/busybox".into(),
             path: "/bin/busybox".into(),
             sha256: Some("a9f1b3c5e7d9f1a3c5e7d9f1b3a5c7e9d1f3a5c7e9b1d3f5a7c9e1b3d5f7a9c1".into()),
-            other_checksums: vec![("SHA1".into(), q1("Q1Meo+LHGPSi3uY9gIouEVb9z8Fbo="))],
+            other_checksums: vec![Checksum::new(
+                HashAlg::Sha1,
+                q1("Q1Meo+LHGPSi3uY9gIouEVb9z8Fbo="),
+            )],
             layer: Some(0),
             ..Default::default()
         },
@@ -223,7 +229,10 @@ fn alpine_image() -> Sbom {
             id: "file:/usr/share/zoneinfo/UTC".into(),
             path: "/usr/share/zoneinfo/UTC".into(),
             sha256: Some("d3dbaa1a9a3ba8e2b4a6f2e6c0ef4d2b4d0a5c9b8e7f6a5b4c3d2e1f0a9b8c7d".into()),
-            other_checksums: vec![("MD5".into(), "7c7f8e1d3c5a3e0f3d0b1c2a3e4f5a6b".into())],
+            other_checksums: vec![Checksum::new(
+                HashAlg::Md5,
+                "7c7f8e1d3c5a3e0f3d0b1c2a3e4f5a6b",
+            )],
             layer: Some(1),
             ..Default::default()
         },

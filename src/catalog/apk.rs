@@ -12,7 +12,7 @@ use base64::Engine;
 
 use super::{layer_of, license, person, Cataloger, Context, Found, Listed, Naming, Owned};
 use crate::cpe;
-use crate::model::{Package, PackageKind, Relationship, RelationshipKind};
+use crate::model::{Checksum, HashAlg, Package, PackageKind, Relationship, RelationshipKind};
 use crate::purl::Purl;
 use crate::source::display_path;
 
@@ -26,8 +26,7 @@ const MAX_DB_SIZE: u64 = 256 << 20;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApkFile {
     pub path: Vec<u8>,
-    /// (SPDX algorithm, hex).
-    pub digest: Option<(String, String)>,
+    pub digest: Option<Checksum>,
 }
 
 /// One stanza of the installed database.
@@ -46,7 +45,7 @@ pub struct ApkRecord {
     pub build_time: Option<String>,
     pub commit: Option<String>,
     /// `C:`: digest of the package's control section.
-    pub checksum: Option<(String, String)>,
+    pub checksum: Option<Checksum>,
     pub size: Option<String>,
     pub installed_size: Option<String>,
     pub depends: Vec<String>,
@@ -62,18 +61,18 @@ pub struct ApkRecord {
 }
 
 /// Decodes an apk digest: `Q1` + base64 SHA-1, `Q2` + base64 SHA-256.
-pub fn decode_digest(v: &str) -> Option<(String, String)> {
+pub fn decode_digest(v: &str) -> Option<Checksum> {
     let (alg, len, b64) = if let Some(b) = v.strip_prefix("Q1") {
-        ("SHA1", 20, b)
+        (HashAlg::Sha1, 20, b)
     } else if let Some(b) = v.strip_prefix("Q2") {
-        ("SHA256", 32, b)
+        (HashAlg::Sha256, 32, b)
     } else {
         return None;
     };
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(b64.trim())
         .ok()?;
-    (bytes.len() == len).then(|| (alg.to_string(), hex::encode(bytes)))
+    (bytes.len() == len).then(|| Checksum::new(alg, hex::encode(bytes)))
 }
 
 fn words(v: &str) -> Vec<String> {
@@ -513,9 +512,9 @@ mod tests {
         let base = by_name(&found, "wolfi-baselayout");
         assert_eq!(
             base.checksums,
-            vec![(
-                "SHA1".to_string(),
-                "e46291d9cbac245b895b98d8401c514502bdc53b".to_string()
+            vec![Checksum::new(
+                HashAlg::Sha1,
+                "e46291d9cbac245b895b98d8401c514502bdc53b"
             )]
         );
         assert_eq!(
@@ -534,9 +533,9 @@ mod tests {
         assert_eq!(group.package, "apk:wolfi-baselayout@20230201-r23");
         assert_eq!(
             group.checksums,
-            vec![(
-                "SHA1".into(),
-                "c3b8fac9c89336635be93d39c805fe04f852b800".into()
+            vec![Checksum::new(
+                HashAlg::Sha1,
+                "c3b8fac9c89336635be93d39c805fe04f852b800"
             )]
         );
 
@@ -646,9 +645,9 @@ mod tests {
         );
         assert_eq!(
             p.checksums,
-            vec![(
-                "SHA1".into(),
-                "6d3b45e79dbab444ca7cbfa59e2833203be6fb6a".into()
+            vec![Checksum::new(
+                HashAlg::Sha1,
+                "6d3b45e79dbab444ca7cbfa59e2833203be6fb6a"
             )]
         );
         assert_eq!(p.properties["sbomkit:apk:size"], "37944");
@@ -669,7 +668,7 @@ mod tests {
             ]
         );
         assert_eq!(
-            found.owned[0].checksums[0].1,
+            found.owned[0].checksums[0].value,
             "2a36b6f8f3992b112450e66ac128c2ea499a103e"
         );
     }

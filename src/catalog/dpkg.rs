@@ -8,7 +8,9 @@ use std::sync::Arc;
 use super::deb822::{self, Paragraph};
 use super::{layer_of, license, person, version, Cataloger, Context, Found, Listed, Naming, Owned};
 use crate::cpe;
-use crate::model::{License, Package, PackageKind, Relationship, RelationshipKind};
+use crate::model::{
+    Checksum, HashAlg, License, Package, PackageKind, Relationship, RelationshipKind,
+};
 use crate::purl::Purl;
 use crate::source::{display_path, vfs, Vfs};
 
@@ -507,7 +509,7 @@ fn owned_files(fs: &Vfs, db: &DbFile, r: &DebRecord) -> Vec<Owned> {
             package: r.id(),
             checksums: sums
                 .get(&path)
-                .map(|m| vec![("MD5".to_string(), m.clone())])
+                .map(|m| vec![Checksum::new(HashAlg::Md5, m.clone())])
                 .unwrap_or_default(),
             path,
         })
@@ -903,7 +905,10 @@ Package: mine\nStatus: install ok installed\nVersion: 1\nArchitecture: i386\n";
         assert_eq!(found.owned[0].path, b"lib/x86_64-linux-gnu/libz.so.1.2.11");
         assert_eq!(
             found.owned[0].checksums,
-            vec![("MD5".into(), "55f905631797551d4d936a34c7e73474".into())]
+            vec![Checksum::new(
+                HashAlg::Md5,
+                "55f905631797551d4d936a34c7e73474"
+            )]
         );
         assert!(found.owned.iter().all(|o| o.package == p.id));
     }
@@ -947,9 +952,9 @@ Package: mine\nStatus: install ok installed\nVersion: 1\nArchitecture: i386\n";
         assert!(found.owned.iter().any(|o| o.path
             == b"usr/lib/aarch64-linux-gnu/libsqlite3.so.0.8.6"
             && o.checksums
-                == [(
-                    "MD5".to_string(),
-                    "e11d70c96979a1328ae4e7e50542782b".to_string()
+                == [Checksum::new(
+                    HashAlg::Md5,
+                    "e11d70c96979a1328ae4e7e50542782b"
                 )]));
         assert!(found.warnings.is_empty(), "{:?}", found.warnings);
     }
@@ -1009,7 +1014,10 @@ Package: mine\nStatus: install ok installed\nVersion: 1\nArchitecture: i386\n";
         assert!(digest("bin/tar").is_empty());
         assert_eq!(
             digest("usr/sbin/tarcat"),
-            vec![("MD5".into(), "fd2fab77cf4da2288c11a4de2c0c7fe0".into())]
+            vec![Checksum::new(
+                HashAlg::Md5,
+                "fd2fab77cf4da2288c11a4de2c0c7fe0"
+            )]
         );
     }
 
@@ -1034,7 +1042,7 @@ Package: mine\nStatus: install ok installed\nVersion: 1\nArchitecture: i386\n";
         assert_eq!(found.owned.len(), 1);
         assert_eq!(found.owned[0].path, b"usr/lib/libfoo.so.1");
         assert_eq!(
-            found.owned[0].checksums[0].1,
+            found.owned[0].checksums[0].value,
             "0123456789abcdef0123456789abcdef"
         );
     }

@@ -17,7 +17,7 @@ pub mod version;
 
 use std::collections::BTreeMap;
 
-use crate::model::{Distro, FileRecord, Package, Relationship, Subject};
+use crate::model::{Checksum, Distro, FileRecord, Package, Relationship, Subject};
 use crate::source::vfs::Version;
 use crate::source::{Inspect, Summary, Vfs};
 
@@ -36,8 +36,8 @@ pub struct Owned {
     pub package: String,
     /// Root-relative path as listed by the database.
     pub path: Vec<u8>,
-    /// Digests the database records: (SPDX algorithm name, lower-case hex).
-    pub checksums: Vec<(String, String)>,
+    /// Digests the database records (lower-case hex).
+    pub checksums: Vec<Checksum>,
 }
 
 /// What a cataloger found.

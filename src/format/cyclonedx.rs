@@ -17,12 +17,12 @@ use serde::Serialize;
 use sha2::Digest;
 
 use super::{
-    digest_hex_len, document_uuid, image_purl, parse_actor, rfc3339, subject_sha256, usable_url,
-    valid_hex, CycloneDxVersion, HashWriter, TOOL_NAME, TOOL_VERSION,
+    document_uuid, image_purl, parse_actor, rfc3339, subject_sha256, usable_url, CycloneDxVersion,
+    HashWriter, TOOL_NAME, TOOL_VERSION,
 };
 use crate::model::{
-    FileRecord, IdentityRole, Package, PackageKind, Relationship, RelationshipKind, Sbom,
-    SubjectKind,
+    Checksum, FileRecord, HashAlg, IdentityRole, Package, PackageKind, Relationship,
+    RelationshipKind, Sbom, SubjectKind,
 };
 
 #[derive(Serialize)]
@@ -351,36 +351,35 @@ fn subject_component(sbom: &Sbom, bom_ref: String) -> Component {
     }
 }
 
-fn hash_alg(spdx_name: &str) -> Option<&'static str> {
-    Some(match spdx_name {
-        "MD5" => "MD5",
-        "SHA1" => "SHA-1",
-        "SHA256" => "SHA-256",
-        "SHA384" => "SHA-384",
-        "SHA512" => "SHA-512",
-        "SHA3-256" => "SHA3-256",
-        "SHA3-384" => "SHA3-384",
-        "SHA3-512" => "SHA3-512",
-        "BLAKE2b-256" => "BLAKE2b-256",
-        "BLAKE2b-384" => "BLAKE2b-384",
-        "BLAKE2b-512" => "BLAKE2b-512",
-        "BLAKE3" => "BLAKE3",
-        _ => return None,
+/// CycloneDX's name of an algorithm; `None` for one its `hash-alg` enumeration lacks.
+fn hash_alg(alg: HashAlg) -> Option<&'static str> {
+    Some(match alg {
+        HashAlg::Md5 => "MD5",
+        HashAlg::Sha1 => "SHA-1",
+        HashAlg::Sha224 => return None,
+        HashAlg::Sha256 => "SHA-256",
+        HashAlg::Sha384 => "SHA-384",
+        HashAlg::Sha512 => "SHA-512",
+        HashAlg::Sha3_256 => "SHA3-256",
+        HashAlg::Sha3_384 => "SHA3-384",
+        HashAlg::Sha3_512 => "SHA3-512",
+        HashAlg::Blake2b256 => "BLAKE2b-256",
+        HashAlg::Blake2b384 => "BLAKE2b-384",
+        HashAlg::Blake2b512 => "BLAKE2b-512",
+        HashAlg::Blake3 => "BLAKE3",
     })
 }
 
-fn hashes(list: &[(String, String)]) -> Vec<Hash> {
+fn hashes<'a>(list: impl IntoIterator<Item = &'a Checksum>) -> Vec<Hash> {
     let mut out: Vec<Hash> = Vec::new();
-    for (alg, value) in list {
-        let Some(a) = hash_alg(alg) else { continue };
-        if out.iter().any(|h| h.alg == a)
-            || !digest_hex_len(alg).is_some_and(|n| valid_hex(value, n))
-        {
+    for c in list {
+        let Some(a) = hash_alg(c.alg) else { continue };
+        if out.iter().any(|h| h.alg == a) || !c.is_well_formed() {
             continue;
         }
         out.push(Hash {
             alg: a,
-            content: value.to_ascii_lowercase(),
+            content: c.value.to_ascii_lowercase(),
         });
     }
     out
@@ -588,11 +587,10 @@ fn evidence(p: &Package, v16: bool) -> Option<Evidence> {
 }
 
 fn file_component(sbom: &Sbom, f: &FileRecord, bom_ref: String, owners: &[String]) -> Component {
-    let mut list = Vec::new();
-    if let Some(s) = &f.sha256 {
-        list.push(("SHA256".to_string(), s.clone()));
-    }
-    list.extend(f.other_checksums.iter().cloned());
+    let sha256 = f
+        .sha256
+        .as_ref()
+        .map(|s| Checksum::new(HashAlg::Sha256, s.clone()));
     let mut props = Vec::new();
     if let Some((i, l)) = f
         .layer
@@ -618,8 +616,50 @@ fn file_component(sbom: &Sbom, f: &FileRecord, bom_ref: String, owners: &[String
         } else {
             format!("/{}", f.path)
         },
-        hashes: hashes(&list),
+        hashes: hashes(sha256.iter().chain(&f.other_checksums)),
         properties: props,
         ..Default::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_in_cyclonedx_spelling_once_per_algorithm_and_well_formed() {
+        let spelled = [
+            (HashAlg::Md5, Some("MD5")),
+            (HashAlg::Sha1, Some("SHA-1")),
+            (HashAlg::Sha224, None),
+            (HashAlg::Sha256, Some("SHA-256")),
+            (HashAlg::Sha384, Some("SHA-384")),
+            (HashAlg::Sha512, Some("SHA-512")),
+            (HashAlg::Sha3_256, Some("SHA3-256")),
+            (HashAlg::Sha3_384, Some("SHA3-384")),
+            (HashAlg::Sha3_512, Some("SHA3-512")),
+            (HashAlg::Blake2b256, Some("BLAKE2b-256")),
+            (HashAlg::Blake2b384, Some("BLAKE2b-384")),
+            (HashAlg::Blake2b512, Some("BLAKE2b-512")),
+            (HashAlg::Blake3, Some("BLAKE3")),
+        ];
+        for (alg, name) in spelled {
+            assert_eq!(hash_alg(alg), name, "{alg:?}");
+        }
+        let list = [
+            Checksum::new(HashAlg::Sha256, "ab"),
+            Checksum::new(HashAlg::Sha256, "AB".repeat(32)),
+            Checksum::new(HashAlg::Sha256, "cd".repeat(32)),
+            Checksum::new(HashAlg::Sha224, "ef".repeat(28)),
+            Checksum::new(HashAlg::Md5, "01".repeat(16)),
+        ];
+        let got: Vec<(&str, String)> = hashes(&list)
+            .into_iter()
+            .map(|h| (h.alg, h.content))
+            .collect();
+        assert_eq!(
+            got,
+            [("SHA-256", "ab".repeat(32)), ("MD5", "01".repeat(16))]
+        );
     }
 }

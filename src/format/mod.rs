@@ -207,19 +207,6 @@ pub(crate) fn valid_hex(s: &str, len: usize) -> bool {
     s.len() == len && s.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-/// Expected hex length of a digest named as in SPDX (`SHA1`, `SHA256`, `MD5`, ...).
-pub(crate) fn digest_hex_len(algorithm: &str) -> Option<usize> {
-    Some(match algorithm {
-        "MD5" => 32,
-        "SHA1" => 40,
-        "SHA224" => 56,
-        "SHA256" | "SHA3-256" | "BLAKE2b-256" | "BLAKE3" => 64,
-        "SHA384" | "SHA3-384" | "BLAKE2b-384" => 96,
-        "SHA512" | "SHA3-512" | "BLAKE2b-512" => 128,
-        _ => return None,
-    })
-}
-
 /// A homepage worth writing: an absolute http(s) URL without spaces or control characters.
 pub(crate) fn usable_url(s: &str) -> Option<&str> {
     let s = s.trim();

@@ -23,12 +23,12 @@ use spdx_rs::models::{
 };
 
 use super::{
-    digest_hex_len, document_uuid, image_purl, parse_actor, rfc3339, subject_sha256, usable_url,
-    valid_hex, HashWriter, IdMap, TOOL_NAME, TOOL_VERSION,
+    document_uuid, image_purl, parse_actor, rfc3339, subject_sha256, usable_url, HashWriter, IdMap,
+    TOOL_NAME, TOOL_VERSION,
 };
 use crate::model::{
-    FileKind, FileRecord, IdentityRole, Package, PackageKind, Relationship, RelationshipKind, Sbom,
-    SubjectKind,
+    self, FileKind, FileRecord, HashAlg, IdentityRole, Package, PackageKind, Relationship,
+    RelationshipKind, Sbom, SubjectKind,
 };
 
 const NOASSERTION: &str = "NOASSERTION";
@@ -447,36 +447,35 @@ fn package(
     }
 }
 
-fn algorithm(name: &str) -> Option<Algorithm> {
-    Some(match name {
-        "SHA1" => Algorithm::SHA1,
-        "SHA224" => Algorithm::SHA224,
-        "SHA256" => Algorithm::SHA256,
-        "SHA384" => Algorithm::SHA384,
-        "SHA512" => Algorithm::SHA512,
-        "MD5" => Algorithm::MD5,
-        "SHA3-256" => Algorithm::SHA3256,
-        "SHA3-384" => Algorithm::SHA3384,
-        "SHA3-512" => Algorithm::SHA3512,
-        "BLAKE2b-256" => Algorithm::BLAKE2B256,
-        "BLAKE2b-384" => Algorithm::BLAKE2B384,
-        "BLAKE2b-512" => Algorithm::BLAKE2B512,
-        "BLAKE3" => Algorithm::BLAKE3,
-        _ => return None,
-    })
+fn algorithm(alg: HashAlg) -> Algorithm {
+    match alg {
+        HashAlg::Md5 => Algorithm::MD5,
+        HashAlg::Sha1 => Algorithm::SHA1,
+        HashAlg::Sha224 => Algorithm::SHA224,
+        HashAlg::Sha256 => Algorithm::SHA256,
+        HashAlg::Sha384 => Algorithm::SHA384,
+        HashAlg::Sha512 => Algorithm::SHA512,
+        HashAlg::Sha3_256 => Algorithm::SHA3256,
+        HashAlg::Sha3_384 => Algorithm::SHA3384,
+        HashAlg::Sha3_512 => Algorithm::SHA3512,
+        HashAlg::Blake2b256 => Algorithm::BLAKE2B256,
+        HashAlg::Blake2b384 => Algorithm::BLAKE2B384,
+        HashAlg::Blake2b512 => Algorithm::BLAKE2B512,
+        HashAlg::Blake3 => Algorithm::BLAKE3,
+    }
 }
 
-/// Checksums SPDX can carry: known algorithm, hex of the right length; one per algorithm.
-fn checksums(list: &[(String, String)]) -> Vec<Checksum> {
+/// Checksums SPDX can carry: hex of the right length; one per algorithm.
+fn checksums(list: &[model::Checksum]) -> Vec<Checksum> {
     let mut seen = Vec::new();
     let mut out = Vec::new();
-    for (alg, value) in list {
-        let Some(a) = algorithm(alg) else { continue };
-        if seen.contains(&a) || !digest_hex_len(alg).is_some_and(|n| valid_hex(value, n)) {
+    for c in list {
+        let a = algorithm(c.alg);
+        if seen.contains(&a) || !c.is_well_formed() {
             continue;
         }
         seen.push(a);
-        out.push(Checksum::new(a, value));
+        out.push(Checksum::new(a, &c.value));
     }
     out
 }
@@ -486,12 +485,12 @@ fn file_info(
     layers: &[crate::model::Layer],
     ids: &mut IdMap,
 ) -> Option<FileInformation> {
-    let mut list: Vec<(String, String)> = f.other_checksums.clone();
+    let mut list = f.other_checksums.clone();
     if let Some(s) = &f.sha256 {
-        list.push(("SHA256".into(), s.clone()));
+        list.push(model::Checksum::new(HashAlg::Sha256, s.clone()));
     }
     // SHA1 first, then the others in a fixed order.
-    list.sort_by_key(|(a, _)| (a != "SHA1", a != "SHA256", a.clone()));
+    list.sort_by_key(|c| (c.alg != HashAlg::Sha1, c.alg != HashAlg::Sha256, c.alg));
     let sums = checksums(&list);
     if !sums.iter().any(|c| c.algorithm == Algorithm::SHA1) {
         return None;
@@ -536,8 +535,8 @@ fn files_sha1(files: &[FileRecord]) -> BTreeMap<&str, &str> {
         .filter_map(|f| {
             f.other_checksums
                 .iter()
-                .find(|(a, v)| a == "SHA1" && valid_hex(v, 40))
-                .map(|(_, v)| (f.id.as_str(), v.as_str()))
+                .find(|c| c.alg == HashAlg::Sha1 && c.is_well_formed())
+                .map(|c| (f.id.as_str(), c.value.as_str()))
         })
         .collect()
 }
@@ -704,6 +703,43 @@ impl LicenseRefs {
 mod tests {
     use super::*;
     use crate::model::License;
+
+    #[test]
+    fn checksums_in_spdx_spelling_once_per_algorithm_and_well_formed() {
+        let spelled: Vec<(HashAlg, &str)> = vec![
+            (HashAlg::Md5, "MD5"),
+            (HashAlg::Sha1, "SHA1"),
+            (HashAlg::Sha224, "SHA224"),
+            (HashAlg::Sha256, "SHA256"),
+            (HashAlg::Sha384, "SHA384"),
+            (HashAlg::Sha512, "SHA512"),
+            (HashAlg::Sha3_256, "SHA3-256"),
+            (HashAlg::Sha3_384, "SHA3-384"),
+            (HashAlg::Sha3_512, "SHA3-512"),
+            (HashAlg::Blake2b256, "BLAKE2b-256"),
+            (HashAlg::Blake2b384, "BLAKE2b-384"),
+            (HashAlg::Blake2b512, "BLAKE2b-512"),
+            (HashAlg::Blake3, "BLAKE3"),
+        ];
+        for (alg, name) in spelled {
+            let c = model::Checksum::new(alg, "a".repeat(alg.hex_len()));
+            let json = serde_json::to_value(checksums(&[c])).unwrap_or_default();
+            assert_eq!(json[0]["algorithm"], name, "{alg:?}");
+        }
+        let sha1 = "ab".repeat(20);
+        let list = [
+            model::Checksum::new(HashAlg::Sha1, "ab"),
+            model::Checksum::new(HashAlg::Sha1, sha1.to_uppercase()),
+            model::Checksum::new(HashAlg::Sha1, "cd".repeat(20)),
+            model::Checksum::new(HashAlg::Md5, "zz".repeat(16)),
+        ];
+        let out = checksums(&list);
+        assert_eq!(out.len(), 1);
+        assert_eq!(
+            (out[0].algorithm, out[0].value.as_str()),
+            (Algorithm::SHA1, sha1.as_str())
+        );
+    }
 
     #[test]
     fn cpe23_shape() {

@@ -18,7 +18,9 @@ use super::modules::{self, Embedded};
 use super::notes::PackageNote;
 use crate::catalog::{Cataloger, Context, Found};
 use crate::cpe;
-use crate::model::{FileKind, FileRecord, Package, PackageKind, Relationship, RelationshipKind};
+use crate::model::{
+    Checksum, FileKind, FileRecord, HashAlg, Package, PackageKind, Relationship, RelationshipKind,
+};
 use crate::purl::Purl;
 use crate::source::{display_path, Node, Summary};
 
@@ -318,10 +320,10 @@ fn catalog(cx: &Context<'_>) -> Found {
         let note = s.facts.notes.package.as_ref();
         let mut checksums = Vec::new();
         if let Some(h) = s.node.sha256 {
-            checksums.push(("SHA256".to_string(), hex::encode(h)));
+            checksums.push(Checksum::new(HashAlg::Sha256, hex::encode(h)));
         }
         if let Some(h) = s.node.sha1 {
-            checksums.push(("SHA1".to_string(), hex::encode(h)));
+            checksums.push(Checksum::new(HashAlg::Sha1, hex::encode(h)));
         }
         if s.owned {
             // The owner's file: facts on the file record, the note on the owner.
@@ -341,7 +343,7 @@ fn catalog(cx: &Context<'_>) -> Found {
                 sha256: s.node.sha256.map(hex::encode),
                 other_checksums: checksums
                     .into_iter()
-                    .filter(|(a, _)| a != "SHA256")
+                    .filter(|c| c.alg != HashAlg::Sha256)
                     .collect(),
                 layer,
                 kind: Some(file_kind(s.facts.kind)),
@@ -529,7 +531,7 @@ mod tests {
             note.purl.as_deref(),
             Some("pkg:deb/debian/systemd@252.39-1~deb12u2?arch=amd64")
         );
-        assert_eq!(note.checksums[0].0, "SHA256");
+        assert_eq!(note.checksums[0].alg, HashAlg::Sha256);
         // libudev needs libc.so.6, found in the multiarch folder and owned by libc6.
         assert!(found.relationships.contains(&Relationship::new(
             "binary:/opt/libudev.so.1",
