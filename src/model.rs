@@ -191,6 +191,56 @@ pub struct License {
     pub spdx: Option<String>,
 }
 
+/// Who supplies or wrote a package: a person or an organization, with a name that is never empty.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Actor {
+    kind: ActorKind,
+    name: String,
+    email: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ActorKind {
+    Person,
+    Organization,
+}
+
+impl Actor {
+    /// A person; `None` when the name is blank. A blank email counts as none.
+    pub fn person(name: &str, email: Option<&str>) -> Option<Actor> {
+        Actor::new(ActorKind::Person, name, email)
+    }
+
+    /// An organization; `None` when the name is blank.
+    pub fn organization(name: &str) -> Option<Actor> {
+        Actor::new(ActorKind::Organization, name, None)
+    }
+
+    fn new(kind: ActorKind, name: &str, email: Option<&str>) -> Option<Actor> {
+        let name = name.trim();
+        (!name.is_empty()).then(|| Actor {
+            kind,
+            name: name.to_string(),
+            email: email
+                .map(str::trim)
+                .filter(|e| !e.is_empty())
+                .map(str::to_string),
+        })
+    }
+
+    pub fn kind(&self) -> ActorKind {
+        self.kind
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn email(&self) -> Option<&str> {
+        self.email.as_deref()
+    }
+}
+
 /// A digest algorithm. Writers spell it their own way (SPDX `SHA1`, CycloneDX `SHA-1`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum HashAlg {
@@ -262,10 +312,10 @@ pub struct Package {
     pub source_version: Option<String>,
     /// Licenses the package declares (concluded licenses are never guessed).
     pub licenses: Vec<License>,
-    /// Supplier (distributor) as `Organization: X` or `Person: X (mail)`.
-    pub supplier: Option<String>,
-    /// Originator (author/maintainer upstream), same form.
-    pub originator: Option<String>,
+    /// Supplier (distributor).
+    pub supplier: Option<Actor>,
+    /// Originator (author/maintainer upstream).
+    pub originator: Option<Actor>,
     pub description: Option<String>,
     pub homepage: Option<String>,
     /// Checksums of the package artifact.
@@ -383,6 +433,24 @@ impl Sbom {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn actors_have_a_name() {
+        let a = Actor::person(" Jane Doe ", Some(" ")).expect("a name");
+        assert_eq!(
+            (a.kind(), a.name(), a.email()),
+            (ActorKind::Person, "Jane Doe", None)
+        );
+        let a = Actor::person("Jane", Some(" j@example.org ")).expect("a name");
+        assert_eq!(a.email(), Some("j@example.org"));
+        let o = Actor::organization("Debian").expect("a name");
+        assert_eq!(
+            (o.kind(), o.name(), o.email()),
+            (ActorKind::Organization, "Debian", None)
+        );
+        assert_eq!(Actor::person(" ", Some("j@example.org")), None);
+        assert_eq!(Actor::organization(""), None);
+    }
 
     #[test]
     fn checksums_are_hex_of_the_algorithm_length() {

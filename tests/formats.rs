@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use base64::Engine;
 use sbomkit::format::{self, CycloneDxVersion, Format, WriteOptions};
 use sbomkit::model::{
-    Checksum, Distro, FileRecord, HashAlg, Identity, IdentityRole, Layer, License, Package,
+    Actor, Checksum, Distro, FileRecord, HashAlg, Identity, IdentityRole, Layer, License, Package,
     PackageKind, Platform, Relationship, RelationshipKind, Sbom, Subject, SubjectKind,
 };
 use serde_json::Value;
@@ -63,8 +63,8 @@ fn apk(
         source_name: Some(origin.into()),
         source_version: Some(version.into()),
         licenses: vec![license],
-        supplier: Some("Organization: Alpine Linux".into()),
-        originator: Some("Person: Natanael Copa (ncopa@alpinelinux.org)".into()),
+        supplier: Actor::organization("Alpine Linux"),
+        originator: Actor::person("Natanael Copa", Some("ncopa@alpinelinux.org")),
         description: Some(format!("{name} package")),
         homepage: Some("https://alpinelinux.org".into()),
         checksums: vec![Checksum::new(HashAlg::Sha1, q1(checksum))],
@@ -87,7 +87,7 @@ fn alpine_image() -> Sbom {
         "Q1GnnDm59VZtPVL5vCI9r/HFzs2yI=",
         0,
     );
-    musl.originator = Some("Person: Timo Teräs (timo.teras@iki.fi)".into());
+    musl.originator = Actor::person("Timo Teräs", Some("timo.teras@iki.fi"));
     musl.cpes
         .push("cpe:2.3:a:musl-libc:musl:1.2.3:*:*:*:*:*:*:*".into());
     let busybox = apk(
@@ -159,7 +159,7 @@ fn alpine_image() -> Sbom {
         version: "3.16.2".into(),
         purl: Some("pkg:generic/alpine@3.16.2".into()),
         cpes: vec!["cpe:2.3:o:alpinelinux:alpine_linux:3.16.2:*:*:*:*:*:*:*".into()],
-        supplier: Some("Organization: Alpine Linux".into()),
+        supplier: Actor::organization("Alpine Linux"),
         homepage: Some("https://alpinelinux.org/".into()),
         layer: Some(0),
         evidence: vec!["/etc/os-release".into()],

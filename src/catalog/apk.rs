@@ -449,6 +449,7 @@ impl Cataloger for ApkDb {
 mod tests {
     use super::*;
     use crate::catalog::testutil::{by_name, distro, fixture, link, put, run};
+    use crate::model::Actor;
     use crate::source::Vfs;
 
     fn db_fs(path: &str, fixture_name: &str) -> Vfs {
@@ -488,7 +489,7 @@ mod tests {
             glibc.cpes,
             vec!["cpe:2.3:a:wolfi:glibc:2.41-r55:*:*:*:*:*:*:*"]
         );
-        assert_eq!(glibc.supplier.as_deref(), Some("Organization: Wolfi"));
+        assert_eq!(glibc.supplier, Actor::organization("Wolfi"));
         assert_eq!(glibc.found_by, "apk-db");
         assert_eq!(glibc.evidence, vec!["/usr/lib/apk/db/installed"]);
         assert_eq!(glibc.layer, Some(0));
@@ -525,7 +526,7 @@ mod tests {
         assert_eq!(base.properties["sbomkit:apk:installed-size"], "123541");
         assert_eq!(base.properties["sbomkit:apk:provider-priority"], "0");
         assert_eq!(base.homepage, None); // `U:` is empty
-        assert_eq!(base.originator.as_deref(), Some("Person: wolfi"));
+        assert_eq!(base.originator, Actor::person("wolfi", None));
 
         // Ownership: every R: line, with its Z: digest.
         assert_eq!(found.owned.len(), 91);
@@ -605,8 +606,8 @@ mod tests {
         assert_eq!(data.arch.as_deref(), Some("aarch64"));
         assert_eq!(data.source_name.as_deref(), Some("alpine-baselayout"));
         assert_eq!(
-            data.originator.as_deref(),
-            Some("Person: Natanael Copa (ncopa@alpinelinux.org)")
+            data.originator,
+            Actor::person("Natanael Copa", Some("ncopa@alpinelinux.org"))
         );
         assert_eq!(
             data.purl.as_deref(),
@@ -630,10 +631,10 @@ mod tests {
         assert_eq!(p.licenses[0].raw, "MIT BSD GPL2+");
         assert_eq!(p.licenses[0].spdx, None);
         assert_eq!(
-            p.originator.as_deref(),
-            Some("Person: Timo Teräs (timo.teras@iki.fi)")
+            p.originator,
+            Actor::person("Timo Teräs", Some("timo.teras@iki.fi"))
         );
-        assert_eq!(p.supplier.as_deref(), Some("Organization: Alpine Linux"));
+        assert_eq!(p.supplier, Actor::organization("Alpine Linux"));
         assert_eq!(
             p.description.as_deref(),
             Some("the musl c library (libc) implementation")

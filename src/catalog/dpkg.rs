@@ -645,6 +645,7 @@ impl Cataloger for DpkgDb {
 mod tests {
     use super::*;
     use crate::catalog::testutil::{by_name, distro, file, fixture, put, run};
+    use crate::model::Actor;
 
     const UBUNTU: &str = "dpkg/ubuntu-18.04-full/var/lib/dpkg/status";
 
@@ -712,10 +713,13 @@ mod tests {
         assert_eq!(dpkg.properties["sbomkit:deb:multi-arch"], "foreign");
         assert_eq!(dpkg.found_by, "dpkg-db");
         assert_eq!(dpkg.evidence, vec!["/var/lib/dpkg/status"]);
-        assert_eq!(dpkg.supplier.as_deref(), Some("Organization: Ubuntu"));
+        assert_eq!(dpkg.supplier, Actor::organization("Ubuntu"));
         assert_eq!(
-            dpkg.originator.as_deref(),
-            Some("Person: Ubuntu Developers (ubuntu-devel-discuss@lists.ubuntu.com)")
+            dpkg.originator,
+            Actor::person(
+                "Ubuntu Developers",
+                Some("ubuntu-devel-discuss@lists.ubuntu.com")
+            )
         );
 
         // Alternatives: `debconf (>= 0.5) | debconf-2.0` → debconf itself.
@@ -791,10 +795,7 @@ mod tests {
             client.purl.as_deref(),
             Some("pkg:deb/debian/postgresql-client@11%2B200%2Bdeb10u5?arch=all&distro=debian-10&upstream=postgresql-common%40200%2Bdeb10u5")
         );
-        assert_eq!(
-            client.supplier.as_deref(),
-            Some("Organization: Debian GNU/Linux")
-        );
+        assert_eq!(client.supplier, Actor::organization("Debian GNU/Linux"));
         assert_eq!(client.properties["sbomkit:deb:installed-size"], "65");
         assert_eq!(client.properties["sbomkit:deb:section"], "database");
         assert_eq!(

@@ -17,8 +17,8 @@ use serde::Serialize;
 use sha2::Digest;
 
 use super::{
-    document_uuid, image_purl, parse_actor, rfc3339, subject_sha256, usable_url, CycloneDxVersion,
-    HashWriter, TOOL_NAME, TOOL_VERSION,
+    document_uuid, image_purl, rfc3339, subject_sha256, usable_url, CycloneDxVersion, HashWriter,
+    TOOL_NAME, TOOL_VERSION,
 };
 use crate::model::{
     Checksum, FileRecord, HashAlg, IdentityRole, Package, PackageKind, Relationship,
@@ -449,7 +449,7 @@ fn package_component(
     optional: &[String],
     v16: bool,
 ) -> Component {
-    let originator = p.originator.as_deref().and_then(parse_actor);
+    let originator = p.originator.as_ref();
     let mut props = Vec::new();
     if let Some((i, l)) = p
         .layer
@@ -494,23 +494,18 @@ fn package_component(
             _ => "library",
         },
         bom_ref,
-        supplier: p
-            .supplier
-            .as_deref()
-            .map(|s| parse_actor(s).map_or(s, |(_, n, _)| n))
-            .filter(|s| !s.is_empty())
-            .map(|name| Entity {
-                name: name.to_string(),
-            }),
+        supplier: p.supplier.as_ref().map(|s| Entity {
+            name: s.name().to_string(),
+        }),
         authors: match originator {
-            Some((_, name, mail)) if v16 => vec![Contact {
-                name: name.to_string(),
-                email: mail.map(str::to_string),
+            Some(a) if v16 => vec![Contact {
+                name: a.name().to_string(),
+                email: a.email().map(str::to_string),
             }],
             _ => Vec::new(),
         },
         author: match originator {
-            Some((_, name, _)) if !v16 => Some(name.to_string()),
+            Some(a) if !v16 => Some(a.name().to_string()),
             _ => None,
         },
         name: if p.name.is_empty() {

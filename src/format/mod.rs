@@ -220,23 +220,6 @@ pub(crate) fn usable_url(s: &str) -> Option<&str> {
     ok.then_some(s)
 }
 
-/// Splits `Person: Name (mail)` / `Organization: Name (mail)` into (is_person, name, mail).
-pub(crate) fn parse_actor(s: &str) -> Option<(bool, &str, Option<&str>)> {
-    let (person, rest) = if let Some(r) = s.strip_prefix("Person:") {
-        (true, r)
-    } else if let Some(r) = s.strip_prefix("Organization:") {
-        (false, r)
-    } else {
-        return None;
-    };
-    let rest = rest.trim();
-    let (name, mail) = match rest.strip_suffix(')').and_then(|r| r.rsplit_once('(')) {
-        Some((n, m)) => (n.trim(), Some(m.trim()).filter(|m| !m.is_empty())),
-        None => (rest, None),
-    };
-    (!name.is_empty()).then_some((person, name, mail))
-}
-
 /// Hands out unique output ids for model ids: `prefix` + the id reduced to `[A-Za-z0-9.-]`. A lossy
 /// reduction gets a short hash of the original, and a clash still left gets a counter, so every id is
 /// unique and, for the same model, stable.
@@ -420,19 +403,5 @@ mod tests {
         );
         assert!(rfc3339(i64::MAX).is_err());
         assert!(rfc3339(-70_000_000_000).is_err());
-    }
-
-    #[test]
-    fn actors_parse() {
-        assert_eq!(
-            parse_actor("Person: Natanael Copa (ncopa@alpinelinux.org)"),
-            Some((true, "Natanael Copa", Some("ncopa@alpinelinux.org")))
-        );
-        assert_eq!(
-            parse_actor("Organization: Alpine Linux"),
-            Some((false, "Alpine Linux", None))
-        );
-        assert_eq!(parse_actor("Alpine Linux"), None);
-        assert_eq!(parse_actor("Person: "), None);
     }
 }

@@ -23,12 +23,12 @@ use spdx_rs::models::{
 };
 
 use super::{
-    document_uuid, image_purl, parse_actor, rfc3339, subject_sha256, usable_url, HashWriter, IdMap,
-    TOOL_NAME, TOOL_VERSION,
+    document_uuid, image_purl, rfc3339, subject_sha256, usable_url, HashWriter, IdMap, TOOL_NAME,
+    TOOL_VERSION,
 };
 use crate::model::{
-    self, FileKind, FileRecord, HashAlg, IdentityRole, Package, PackageKind, Relationship,
-    RelationshipKind, Sbom, SubjectKind,
+    self, Actor, ActorKind, FileKind, FileRecord, HashAlg, IdentityRole, Package, PackageKind,
+    Relationship, RelationshipKind, Sbom, SubjectKind,
 };
 
 const NOASSERTION: &str = "NOASSERTION";
@@ -336,6 +336,18 @@ fn root_package(sbom: &Sbom, id: &str, created: &str, tool: &str) -> Package2 {
     }
 }
 
+/// SPDX's actor form: `Person: NAME (EMAIL)`, `Organization: NAME`.
+fn actor(a: &Actor) -> String {
+    let kind = match a.kind() {
+        ActorKind::Person => "Person",
+        ActorKind::Organization => "Organization",
+    };
+    match a.email() {
+        Some(mail) => format!("{kind}: {} ({mail})", a.name()),
+        None => format!("{kind}: {}", a.name()),
+    }
+}
+
 fn package(
     sbom: &Sbom,
     pkg: &Package,
@@ -353,16 +365,10 @@ fn package(
     p.package_version = Some(pkg.version.clone()).filter(|v| !v.is_empty());
     p.package_supplier = Some(
         pkg.supplier
-            .as_deref()
-            .filter(|s| parse_actor(s).is_some())
-            .unwrap_or(NOASSERTION)
-            .to_string(),
+            .as_ref()
+            .map_or_else(|| NOASSERTION.to_string(), actor),
     );
-    p.package_originator = pkg
-        .originator
-        .as_deref()
-        .filter(|s| parse_actor(s).is_some())
-        .map(str::to_string);
+    p.package_originator = pkg.originator.as_ref().map(actor);
     p.package_home_page = pkg
         .homepage
         .as_deref()
@@ -703,6 +709,27 @@ impl LicenseRefs {
 mod tests {
     use super::*;
     use crate::model::License;
+
+    #[test]
+    fn actors_in_spdx_form() {
+        let a = |a: Option<Actor>| a.as_ref().map(actor);
+        assert_eq!(
+            a(Actor::person(
+                "Natanael Copa",
+                Some("ncopa@alpinelinux.org")
+            ))
+            .as_deref(),
+            Some("Person: Natanael Copa (ncopa@alpinelinux.org)")
+        );
+        assert_eq!(
+            a(Actor::person("wolfi", None)).as_deref(),
+            Some("Person: wolfi")
+        );
+        assert_eq!(
+            a(Actor::organization("Alpine Linux")).as_deref(),
+            Some("Organization: Alpine Linux")
+        );
+    }
 
     #[test]
     fn checksums_in_spdx_spelling_once_per_algorithm_and_well_formed() {

@@ -5,7 +5,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{person, Manifest, Read};
-use crate::model::PackageKind;
+use crate::model::{Actor, PackageKind};
 use crate::purl::Purl;
 
 pub fn is_manifest(path: &[u8]) -> bool {
@@ -49,7 +49,7 @@ fn licenses(v: &Value, out: &mut Vec<String>) {
 }
 
 /// `"Name <mail> (url)"` or `{"name": .., "email": ..}`.
-fn author(v: &Value) -> Option<String> {
+fn author(v: &Value) -> Option<Actor> {
     match v {
         Value::String(s) => {
             let (name, rest) = s.split_once('<').unwrap_or((s.as_str(), ""));
@@ -113,8 +113,8 @@ mod tests {
         assert_eq!(m.name, "@types/node");
         assert_eq!(m.licenses, ["MIT"]);
         assert_eq!(
-            m.author.as_deref(),
-            Some("Person: Jane Doe (jane@example.org)")
+            m.author,
+            Actor::person("Jane Doe", Some("jane@example.org"))
         );
         assert_eq!(m.description.as_deref(), Some("Types"));
     }
@@ -129,7 +129,7 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(m.licenses, ["ISC", "MIT"]);
-        assert_eq!(m.author.as_deref(), Some("Person: A (a@b)"));
+        assert_eq!(m.author, Actor::person("A", Some("a@b")));
         assert_eq!(
             m.properties.get("sbomkit:npm:private").map(String::as_str),
             Some("true")

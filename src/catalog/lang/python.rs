@@ -114,8 +114,8 @@ mod tests {
         assert_eq!(m.name, "Jinja2");
         assert_eq!(m.licenses, ["BSD-3-Clause"]);
         assert_eq!(
-            m.author.as_deref(),
-            Some("Person: Armin Ronacher (armin.ronacher@active-4.com)")
+            m.author,
+            crate::model::Actor::person("Armin Ronacher", Some("armin.ronacher@active-4.com"))
         );
         assert_eq!(
             m.homepage.as_deref(),
