@@ -7,6 +7,8 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use crate::purl::PurlString;
+
 /// Everything one scan found.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Sbom {
@@ -303,7 +305,7 @@ pub struct Package {
     pub name: String,
     pub version: String,
     /// Package URL, per the purl spec.
-    pub purl: Option<String>,
+    pub purl: Option<PurlString>,
     /// CPE 2.3 names.
     pub cpes: Vec<String>,
     pub arch: Option<String>,

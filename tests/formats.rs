@@ -15,6 +15,7 @@ use sbomkit::model::{
     Actor, Checksum, Distro, FileRecord, HashAlg, Identity, IdentityRole, Layer, License, Package,
     PackageKind, Platform, Relationship, RelationshipKind, Sbom, Subject, SubjectKind,
 };
+use sbomkit::purl::{Purl, PurlType};
 use serde_json::Value;
 
 const CONFIG: &str = "sha256:6e30ab57aeeef1ebca8ac5a6ea05b5dd39d54990be94e7be18bb969a02d10a3f";
@@ -52,9 +53,15 @@ fn apk(
         kind: Some(PackageKind::Apk),
         name: name.into(),
         version: version.into(),
-        purl: Some(format!(
-            "pkg:apk/alpine/{name}@{version}?arch=aarch64&distro=alpine-3.16.2&upstream={origin}"
-        )),
+        purl: Some(
+            Purl::new(PurlType::APK, name)
+                .with_namespace("alpine")
+                .with_version(version)
+                .with_qualifier("arch", "aarch64")
+                .with_qualifier("distro", "alpine-3.16.2")
+                .with_qualifier("upstream", origin)
+                .into(),
+        ),
         cpes: vec![format!(
             "cpe:2.3:a:{name}:{name}:{}:*:*:*:*:*:*:*",
             version.split('-').next().unwrap_or(version)
@@ -157,7 +164,11 @@ fn alpine_image() -> Sbom {
         kind: Some(PackageKind::OperatingSystem),
         name: "alpine".into(),
         version: "3.16.2".into(),
-        purl: Some("pkg:generic/alpine@3.16.2".into()),
+        purl: Some(
+            Purl::new(PurlType::GENERIC, "alpine")
+                .with_version("3.16.2")
+                .into(),
+        ),
         cpes: vec!["cpe:2.3:o:alpinelinux:alpine_linux:3.16.2:*:*:*:*:*:*:*".into()],
         supplier: Actor::organization("Alpine Linux"),
         homepage: Some("https://alpinelinux.org/".into()),

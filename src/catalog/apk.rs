@@ -13,7 +13,7 @@ use base64::Engine;
 use super::{layer_of, license, person, Cataloger, Context, Found, Listed, Naming, Owned};
 use crate::cpe;
 use crate::model::{Checksum, HashAlg, Package, PackageKind, Relationship, RelationshipKind};
-use crate::purl::Purl;
+use crate::purl::{Purl, PurlType};
 use crate::source::display_path;
 
 /// Where apk keeps its database (the second on merged-/usr systems such as Wolfi and newer Alpine).
@@ -243,7 +243,7 @@ fn package_id(r: &ApkRecord) -> String {
 }
 
 fn to_package(r: &ApkRecord, naming: &Naming, evidence: &str) -> Package {
-    let mut purl = Purl::new("apk", &r.name)
+    let mut purl = Purl::new(PurlType::APK, &r.name)
         .with_namespace(&naming.namespace)
         .with_version(&r.version);
     if let Some(a) = &r.arch {
@@ -281,7 +281,7 @@ fn to_package(r: &ApkRecord, naming: &Naming, evidence: &str) -> Package {
         kind: Some(PackageKind::Apk),
         name: r.name.clone(),
         version: r.version.clone(),
-        purl: Some(purl.to_string()),
+        purl: Some(purl.into()),
         cpes: naming
             .cpe_vendor
             .as_deref()

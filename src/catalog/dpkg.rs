@@ -11,7 +11,7 @@ use crate::cpe;
 use crate::model::{
     Checksum, HashAlg, License, Package, PackageKind, Relationship, RelationshipKind,
 };
-use crate::purl::Purl;
+use crate::purl::{Purl, PurlType};
 use crate::source::{display_path, vfs, Vfs};
 
 pub const STATUS: &[u8] = b"var/lib/dpkg/status";
@@ -424,7 +424,7 @@ fn inferred_namespace<'a>(recs: impl IntoIterator<Item = &'a DebRecord>) -> &'st
 }
 
 fn to_package(r: &DebRecord, naming: &Naming, evidence: &str, licenses: Vec<License>) -> Package {
-    let mut purl = Purl::new("deb", &r.name)
+    let mut purl = Purl::new(PurlType::DEB, &r.name)
         .with_namespace(&naming.namespace)
         .with_version(&r.version);
     if let Some(a) = &r.arch {
@@ -462,7 +462,7 @@ fn to_package(r: &DebRecord, naming: &Naming, evidence: &str, licenses: Vec<Lice
         kind: Some(PackageKind::Deb),
         name: r.name.clone(),
         version: r.version.clone(),
-        purl: Some(purl.to_string()),
+        purl: Some(purl.into()),
         cpes: naming
             .cpe_vendor
             .as_deref()

@@ -518,7 +518,7 @@ fn package_component(
         hashes: hashes(&p.checksums),
         licenses: licenses(p),
         cpe: p.cpes.first().cloned(),
-        purl: p.purl.clone(),
+        purl: p.purl.as_deref().map(str::to_string),
         external_references: p
             .homepage
             .as_deref()

@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::model::{IdentityRole, Sbom, Subject, SubjectKind};
-use crate::purl::Purl;
+use crate::purl::{Purl, PurlType};
 
 mod cyclonedx;
 mod spdx;
@@ -187,7 +187,7 @@ pub(crate) fn image_purl(subject: &Subject) -> Option<String> {
     } else {
         last
     };
-    let mut purl = Purl::new("oci", name).with_version(digest.digest.clone());
+    let mut purl = Purl::new(PurlType::OCI, name).with_version(digest.digest.clone());
     if let Some(p) = &subject.platform {
         purl = purl
             .with_qualifier("arch", p.architecture.clone())

@@ -21,7 +21,7 @@ use crate::cpe;
 use crate::model::{
     Checksum, FileKind, FileRecord, HashAlg, Package, PackageKind, Relationship, RelationshipKind,
 };
-use crate::purl::Purl;
+use crate::purl::{Purl, PurlString, PurlType};
 use crate::source::{display_path, Node, Summary};
 
 /// Largest loader configuration file worth reading.
@@ -131,10 +131,10 @@ fn elf_properties(f: &ElfFacts, node: &Node) -> BTreeMap<String, String> {
 
 /// `pkg:TYPE/OS/NAME@VERSION?arch=..&distro=OS-VERSION` for a package note; `None` without a type
 /// or name.
-pub fn note_purl(n: &PackageNote) -> Option<String> {
-    let ty = n.kind.as_deref().map(str::trim).filter(|t| !t.is_empty())?;
+pub fn note_purl(n: &PackageNote) -> Option<PurlString> {
+    let ty = PurlType::new(n.kind.as_deref()?.trim()).ok()?;
     let name = n.name.as_deref().map(str::trim).filter(|t| !t.is_empty())?;
-    let mut p = Purl::new(ty.to_ascii_lowercase(), name);
+    let mut p = Purl::new(ty, name);
     let os =
         n.os.as_deref()
             .map(|o| o.trim().to_ascii_lowercase())
@@ -151,7 +151,7 @@ pub fn note_purl(n: &PackageNote) -> Option<String> {
     if let (Some(os), Some(v)) = (&os, n.os_version.as_deref().filter(|v| !v.is_empty())) {
         p = p.with_qualifier("distro", format!("{os}-{v}"));
     }
-    Some(p.to_string())
+    Some(p.into())
 }
 
 /// `sbomkit:elf-note:*` properties of a package note.
@@ -174,7 +174,7 @@ fn note_properties(n: &PackageNote) -> BTreeMap<String, String> {
         }
     }
     if let Some(purl) = note_purl(n) {
-        p.insert("sbomkit:elf-note:purl".into(), purl);
+        p.insert("sbomkit:elf-note:purl".into(), purl.to_string());
     }
     p
 }
@@ -463,6 +463,15 @@ mod tests {
             Some("pkg:rpm/fedora/curl@8.6.0-7.fc40?arch=x86_64&distro=fedora-40")
         );
         assert_eq!(note_purl(&PackageNote::default()), None);
+        // A type the purl specification does not allow makes no purl.
+        for kind in ["", " ", "my type", "1c", "a/b"] {
+            let n = PackageNote {
+                kind: Some(kind.into()),
+                name: Some("x".into()),
+                ..PackageNote::default()
+            };
+            assert_eq!(note_purl(&n), None, "{kind:?}");
+        }
     }
 
     #[test]

@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 use crate::catalog::{Cataloger, Context, Found};
 use crate::model::{Actor, License, Package, PackageKind, Relationship, RelationshipKind};
+use crate::purl::PurlString;
 use crate::source::{display_path, Node, Summary};
 
 /// Largest manifest worth parsing; real ones are a few KiB.
@@ -27,7 +28,7 @@ pub struct Manifest {
     pub kind: Option<PackageKind>,
     pub name: String,
     pub version: String,
-    pub purl: String,
+    pub purl: Option<PurlString>,
     /// Licenses as written.
     pub licenses: Vec<String>,
     pub description: Option<String>,
@@ -148,7 +149,7 @@ fn catalog(cx: &Context<'_>) -> Found {
                 kind: m.kind,
                 name: m.name.clone(),
                 version: m.version.clone(),
-                purl: (!m.purl.is_empty()).then(|| m.purl.clone()),
+                purl: m.purl.clone(),
                 licenses: m
                     .licenses
                     .iter()
