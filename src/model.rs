@@ -5,6 +5,9 @@
 //! always gives the same document.
 
 use std::collections::BTreeMap;
+use std::fmt;
+
+use crate::purl::PurlString;
 
 /// Everything one scan found.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -49,6 +52,16 @@ pub struct Subject {
     pub created: Option<String>,
 }
 
+impl Subject {
+    /// [`Subject::created`] in seconds since the epoch, when it is a valid RFC 3339 time.
+    pub fn created_unix(&self) -> Option<i64> {
+        let created = self.created.as_deref()?;
+        time::OffsetDateTime::parse(created, &time::format_description::well_known::Rfc3339)
+            .ok()
+            .map(|t| t.unix_timestamp())
+    }
+}
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum SubjectKind {
     #[default]
@@ -86,6 +99,17 @@ pub struct Platform {
     pub os: String,
     pub architecture: String,
     pub variant: Option<String>,
+}
+
+/// `os/architecture`, with `/variant` when there is one (`linux/arm64/v8`).
+impl fmt::Display for Platform {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.os, self.architecture)?;
+        match self.variant.as_deref() {
+            Some(v) if !v.is_empty() => write!(f, "/{v}"),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// One image layer.
@@ -169,6 +193,109 @@ pub struct License {
     pub spdx: Option<String>,
 }
 
+/// Who supplies or wrote a package: a person or an organization, with a name that is never empty.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Actor {
+    kind: ActorKind,
+    name: String,
+    email: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ActorKind {
+    Person,
+    Organization,
+}
+
+impl Actor {
+    /// A person; `None` when the name is blank. A blank email counts as none.
+    pub fn person(name: &str, email: Option<&str>) -> Option<Actor> {
+        Actor::new(ActorKind::Person, name, email)
+    }
+
+    /// An organization; `None` when the name is blank.
+    pub fn organization(name: &str) -> Option<Actor> {
+        Actor::new(ActorKind::Organization, name, None)
+    }
+
+    fn new(kind: ActorKind, name: &str, email: Option<&str>) -> Option<Actor> {
+        let name = name.trim();
+        (!name.is_empty()).then(|| Actor {
+            kind,
+            name: name.to_string(),
+            email: email
+                .map(str::trim)
+                .filter(|e| !e.is_empty())
+                .map(str::to_string),
+        })
+    }
+
+    pub fn kind(&self) -> ActorKind {
+        self.kind
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn email(&self) -> Option<&str> {
+        self.email.as_deref()
+    }
+}
+
+/// A digest algorithm. Writers spell it their own way (SPDX `SHA1`, CycloneDX `SHA-1`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum HashAlg {
+    Md5,
+    Sha1,
+    Sha224,
+    Sha256,
+    Sha384,
+    Sha512,
+    Sha3_256,
+    Sha3_384,
+    Sha3_512,
+    Blake2b256,
+    Blake2b384,
+    Blake2b512,
+    Blake3,
+}
+
+impl HashAlg {
+    /// The number of hex digits of one digest.
+    pub fn hex_len(self) -> usize {
+        match self {
+            HashAlg::Md5 => 32,
+            HashAlg::Sha1 => 40,
+            HashAlg::Sha224 => 56,
+            HashAlg::Sha256 | HashAlg::Sha3_256 | HashAlg::Blake2b256 | HashAlg::Blake3 => 64,
+            HashAlg::Sha384 | HashAlg::Sha3_384 | HashAlg::Blake2b384 => 96,
+            HashAlg::Sha512 | HashAlg::Sha3_512 | HashAlg::Blake2b512 => 128,
+        }
+    }
+}
+
+/// A digest: the algorithm and the digest in hex, as recorded (normally lower case).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Checksum {
+    pub alg: HashAlg,
+    pub value: String,
+}
+
+impl Checksum {
+    pub fn new(alg: HashAlg, value: impl Into<String>) -> Checksum {
+        Checksum {
+            alg,
+            value: value.into(),
+        }
+    }
+
+    /// Whether the value is hex of the algorithm's length: what a document may carry.
+    pub fn is_well_formed(&self) -> bool {
+        self.value.len() == self.alg.hex_len() && self.value.bytes().all(|b| b.is_ascii_hexdigit())
+    }
+}
+
 /// One package: OS package, language module or binary.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Package {
@@ -178,7 +305,7 @@ pub struct Package {
     pub name: String,
     pub version: String,
     /// Package URL, per the purl spec.
-    pub purl: Option<String>,
+    pub purl: Option<PurlString>,
     /// CPE 2.3 names.
     pub cpes: Vec<String>,
     pub arch: Option<String>,
@@ -187,14 +314,14 @@ pub struct Package {
     pub source_version: Option<String>,
     /// Licenses the package declares (concluded licenses are never guessed).
     pub licenses: Vec<License>,
-    /// Supplier (distributor) as `Organization: X` or `Person: X (mail)`.
-    pub supplier: Option<String>,
-    /// Originator (author/maintainer upstream), same form.
-    pub originator: Option<String>,
+    /// Supplier (distributor).
+    pub supplier: Option<Actor>,
+    /// Originator (author/maintainer upstream).
+    pub originator: Option<Actor>,
     pub description: Option<String>,
     pub homepage: Option<String>,
-    /// Checksums of the package artifact: (algorithm as in SPDX, e.g. `SHA1`, `SHA256`; lower-case hex).
-    pub checksums: Vec<(String, String)>,
+    /// Checksums of the package artifact.
+    pub checksums: Vec<Checksum>,
     /// Index of the layer that introduced the package (first layer from which it survives).
     pub layer: Option<usize>,
     /// The files this package was found in (package database, binary).
@@ -214,8 +341,8 @@ pub struct FileRecord {
     pub path: String,
     /// Lower-case hex SHA-256 of the content, when known.
     pub sha256: Option<String>,
-    /// Other digests recorded by the package database: (SPDX algorithm name, hex).
-    pub other_checksums: Vec<(String, String)>,
+    /// Other digests: recorded by the package database, or SHA-1 computed by the scan.
+    pub other_checksums: Vec<Checksum>,
     pub layer: Option<usize>,
     /// What the file is, where a cataloger looked inside it.
     pub kind: Option<FileKind>,
@@ -232,6 +359,17 @@ pub enum FileKind {
     SharedLibrary,
     /// Another ELF file (relocatable object, core dump).
     OtherBinary,
+}
+
+/// The `sbomkit:file:kind` value: `executable`, `shared-library`, `binary`.
+impl fmt::Display for FileKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            FileKind::Executable => "executable",
+            FileKind::SharedLibrary => "shared-library",
+            FileKind::OtherBinary => "binary",
+        })
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -291,5 +429,78 @@ impl Sbom {
             .binary_search_by(|p| p.id.as_str().cmp(id))
             .ok()
             .map(|i| &self.packages[i])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn actors_have_a_name() {
+        let a = Actor::person(" Jane Doe ", Some(" ")).expect("a name");
+        assert_eq!(
+            (a.kind(), a.name(), a.email()),
+            (ActorKind::Person, "Jane Doe", None)
+        );
+        let a = Actor::person("Jane", Some(" j@example.org ")).expect("a name");
+        assert_eq!(a.email(), Some("j@example.org"));
+        let o = Actor::organization("Debian").expect("a name");
+        assert_eq!(
+            (o.kind(), o.name(), o.email()),
+            (ActorKind::Organization, "Debian", None)
+        );
+        assert_eq!(Actor::person(" ", Some("j@example.org")), None);
+        assert_eq!(Actor::organization(""), None);
+    }
+
+    #[test]
+    fn checksums_are_hex_of_the_algorithm_length() {
+        assert!(Checksum::new(HashAlg::Md5, "0123456789abcdefABCDEF0123456789").is_well_formed());
+        assert!(!Checksum::new(HashAlg::Sha1, "0123456789abcdefABCDEF0123456789").is_well_formed());
+        assert!(!Checksum::new(HashAlg::Md5, "g123456789abcdefABCDEF0123456789").is_well_formed());
+        assert_eq!(HashAlg::Sha512.hex_len(), 128);
+        // Sorting keeps the order of the algorithm names SPDX writes (`MD5` < `SHA1` < `SHA256`).
+        let mut v = [HashAlg::Sha256, HashAlg::Sha1, HashAlg::Md5];
+        v.sort();
+        assert_eq!(v, [HashAlg::Md5, HashAlg::Sha1, HashAlg::Sha256]);
+    }
+
+    #[test]
+    fn platforms_and_file_kinds_display() {
+        let mut p = Platform {
+            os: "linux".into(),
+            architecture: "arm64".into(),
+            variant: Some("v8".into()),
+        };
+        assert_eq!(p.to_string(), "linux/arm64/v8");
+        p.variant = Some(String::new());
+        assert_eq!(p.to_string(), "linux/arm64");
+        p.variant = None;
+        assert_eq!(p.to_string(), "linux/arm64");
+        let kinds = [
+            FileKind::Executable,
+            FileKind::SharedLibrary,
+            FileKind::OtherBinary,
+        ];
+        assert_eq!(
+            kinds.map(|k| k.to_string()),
+            ["executable", "shared-library", "binary"]
+        );
+    }
+
+    #[test]
+    fn created_time_is_read_when_it_is_rfc3339() {
+        let mut s = Subject {
+            created: Some("2023-11-14T22:13:20Z".into()),
+            ..Subject::default()
+        };
+        assert_eq!(s.created_unix(), Some(1_700_000_000));
+        s.created = Some("2023-11-14T23:13:20+01:00".into());
+        assert_eq!(s.created_unix(), Some(1_700_000_000));
+        s.created = Some("yesterday".into());
+        assert_eq!(s.created_unix(), None);
+        s.created = None;
+        assert_eq!(s.created_unix(), None);
     }
 }

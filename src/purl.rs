@@ -4,15 +4,88 @@
 //! Every component is percent-encoded except ASCII letters, digits, `.`, `-`, `_`, `~` and `:`, which
 //! the specification says must stay as they are. So `2.36-9+deb12u4` becomes `2.36-9%2Bdeb12u4` and
 //! an epoch such as `1:1.2.11` keeps its colon. Qualifiers are sorted by key; keys are lower case.
+//! The type is checked when it is made ([`PurlType`]), so every purl written has a valid one.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
+use std::ops::Deref;
+
+/// A purl type: ASCII letters (kept lower case), digits, `.`, `+` and `-`, not starting with a digit.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PurlType(Cow<'static, str>);
+
+/// A purl type that breaks the rules of [`PurlType`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidPurlType(pub String);
+
+impl fmt::Display for InvalidPurlType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid purl type `{}`", self.0)
+    }
+}
+
+impl std::error::Error for InvalidPurlType {}
+
+impl PurlType {
+    pub const APK: PurlType = PurlType::known("apk");
+    pub const CARGO: PurlType = PurlType::known("cargo");
+    pub const DEB: PurlType = PurlType::known("deb");
+    pub const GENERIC: PurlType = PurlType::known("generic");
+    pub const GOLANG: PurlType = PurlType::known("golang");
+    pub const MAVEN: PurlType = PurlType::known("maven");
+    pub const NPM: PurlType = PurlType::known("npm");
+    pub const OCI: PurlType = PurlType::known("oci");
+    pub const PYPI: PurlType = PurlType::known("pypi");
+
+    /// A type from input (an ELF package note, say). Types are case-insensitive: upper-case letters
+    /// are lowered first.
+    pub fn new(ty: &str) -> Result<PurlType, InvalidPurlType> {
+        let lower = ty.to_ascii_lowercase();
+        if valid_type(&lower) {
+            Ok(PurlType(Cow::Owned(lower)))
+        } else {
+            Err(InvalidPurlType(ty.to_string()))
+        }
+    }
+
+    /// A type named in the code: checked when the constant is evaluated, at compile time.
+    const fn known(ty: &'static str) -> PurlType {
+        assert!(valid_type(ty), "invalid purl type");
+        PurlType(Cow::Borrowed(ty))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for PurlType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+const fn valid_type(ty: &str) -> bool {
+    let b = ty.as_bytes();
+    if b.is_empty() || b[0].is_ascii_digit() {
+        return false;
+    }
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'.' || c == b'+' || c == b'-') {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
 
 /// A package URL, built from decoded parts.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Purl {
-    /// `apk`, `deb`, `golang`, `cargo`, `oci`, `generic`, ... (lower-cased when written).
-    pub ty: String,
+    pub ty: PurlType,
     /// Namespace segments joined by `/` (each segment is encoded on its own).
     pub namespace: Option<String>,
     pub name: String,
@@ -23,11 +96,14 @@ pub struct Purl {
 }
 
 impl Purl {
-    pub fn new(ty: impl Into<String>, name: impl Into<String>) -> Self {
+    pub fn new(ty: PurlType, name: impl Into<String>) -> Self {
         Purl {
-            ty: ty.into(),
+            ty,
+            namespace: None,
             name: name.into(),
-            ..Purl::default()
+            version: None,
+            qualifiers: BTreeMap::new(),
+            subpath: None,
         }
     }
 
@@ -50,7 +126,7 @@ impl Purl {
 
 impl fmt::Display for Purl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "pkg:{}/", self.ty.to_ascii_lowercase())?;
+        write!(f, "pkg:{}/", self.ty)?;
         if let Some(ns) = self.namespace.as_deref() {
             let segments: Vec<String> = ns
                 .split('/')
@@ -88,6 +164,29 @@ impl fmt::Display for Purl {
     }
 }
 
+/// A purl as written, made only from a [`Purl`]: what the model keeps.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PurlString(String);
+
+impl From<Purl> for PurlString {
+    fn from(p: Purl) -> Self {
+        PurlString(p.to_string())
+    }
+}
+
+impl Deref for PurlString {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for PurlString {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// Percent-encodes one purl component (UTF-8 bytes, upper-case hex).
 pub fn encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -120,7 +219,7 @@ mod tests {
 
     #[test]
     fn apk_example() {
-        let p = Purl::new("apk", "openssl")
+        let p = Purl::new(PurlType::APK, "openssl")
             .with_namespace("wolfi")
             .with_version("3.3.0-r0")
             .with_qualifier("distro", "wolfi-20230201")
@@ -133,7 +232,7 @@ mod tests {
 
     #[test]
     fn versions_with_plus_tilde_colon() {
-        let p = Purl::new("deb", "libc6")
+        let p = Purl::new(PurlType::DEB, "libc6")
             .with_namespace("debian")
             .with_version("2.36-9+deb12u4")
             .with_qualifier("arch", "amd64")
@@ -142,7 +241,7 @@ mod tests {
             p.to_string(),
             "pkg:deb/debian/libc6@2.36-9%2Bdeb12u4?arch=amd64&distro=debian-12"
         );
-        let p = Purl::new("deb", "zlib1g")
+        let p = Purl::new(PurlType::DEB, "zlib1g")
             .with_namespace("debian")
             .with_version("1:1.2.11.dfsg-1~bpo10+1");
         assert_eq!(
@@ -153,7 +252,7 @@ mod tests {
 
     #[test]
     fn qualifier_values_and_names_are_encoded() {
-        let p = Purl::new("deb", "g++ 12")
+        let p = Purl::new(PurlType::DEB, "g++ 12")
             .with_namespace("debian")
             .with_qualifier("upstream", "gcc-12@12.2.0-14")
             .with_qualifier("Empty", "");
@@ -167,8 +266,50 @@ mod tests {
 
     #[test]
     fn namespace_segments_and_subpath() {
-        let mut p = Purl::new("GoLang", "x").with_namespace("/golang.org//a b/");
+        let ty = PurlType::new("GoLang").expect("letters are a valid type");
+        let mut p = Purl::new(ty, "x").with_namespace("/golang.org//a b/");
         p.subpath = Some("./sub/../dir".into());
         assert_eq!(p.to_string(), "pkg:golang/golang.org/a%20b/x#sub/dir");
+    }
+
+    #[test]
+    fn types_follow_the_spec() {
+        for ok in ["apk", "c++", "a.b-c", "x1", "GitHub"] {
+            assert!(PurlType::new(ok).is_ok(), "{ok}");
+        }
+        assert_eq!(
+            PurlType::new("GitHub").map(|t| t.to_string()),
+            Ok("github".into())
+        );
+        for bad in [
+            "", "1abc", "9", "a b", "a/b", "a_b", "a:b", "a%b", "é", "deb\n",
+        ] {
+            assert_eq!(
+                PurlType::new(bad),
+                Err(InvalidPurlType(bad.to_string())),
+                "{bad:?}"
+            );
+        }
+        for known in [
+            PurlType::APK,
+            PurlType::CARGO,
+            PurlType::DEB,
+            PurlType::GENERIC,
+            PurlType::GOLANG,
+            PurlType::MAVEN,
+            PurlType::NPM,
+            PurlType::OCI,
+            PurlType::PYPI,
+        ] {
+            assert_eq!(PurlType::new(known.as_str()).as_ref(), Ok(&known));
+        }
+    }
+
+    #[test]
+    fn purl_string_is_the_written_purl() {
+        let p = Purl::new(PurlType::NPM, "node").with_namespace("@types");
+        let s = PurlString::from(p.clone());
+        assert_eq!(&*s, "pkg:npm/%40types/node");
+        assert_eq!(s.to_string(), p.to_string());
     }
 }

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::catalog::{self, Context, Found};
 use crate::error::Error;
-use crate::model::{FileRecord, Relationship, RelationshipKind, Sbom};
+use crate::model::{Checksum, FileRecord, HashAlg, Relationship, RelationshipKind, Sbom};
 use crate::source::{self, display_path, Progress, SourceOptions, SourceSpec};
 
 /// What the user chose for a scan.
@@ -136,7 +136,7 @@ pub fn scan(
 
     sbom.created = opts
         .source_date_epoch
-        .or_else(|| sbom.subject.created.as_deref().and_then(parse_rfc3339))
+        .or_else(|| sbom.subject.created_unix())
         .unwrap_or(0);
     sbom.normalize();
     Ok((sbom, stats))
@@ -164,9 +164,11 @@ fn add_owned_files(sbom: &mut Sbom, owned: &[catalog::Owned], fs: &source::Vfs) 
         let file_id = format!("file:{}", display_path(&canonical));
         if let Some(existing) = recorded.get(&file_id).and_then(|&i| sbom.files.get_mut(i)) {
             // Recorded by a cataloger already (an ELF file): add what the database records.
-            for (a, v) in &o.checksums {
-                if a != "SHA1" && !existing.other_checksums.iter().any(|(b, _)| b == a) {
-                    existing.other_checksums.push((a.clone(), v.clone()));
+            for c in &o.checksums {
+                if c.alg != HashAlg::Sha1
+                    && !existing.other_checksums.iter().any(|e| e.alg == c.alg)
+                {
+                    existing.other_checksums.push(c.clone());
                 }
             }
             existing.other_checksums.sort();
@@ -185,7 +187,8 @@ fn add_owned_files(sbom: &mut Sbom, owned: &[catalog::Owned], fs: &source::Vfs) 
                 let mut checksums = o.checksums.clone();
                 if let Some(sha1) = node.sha1.map(hex::encode) {
                     // The content wins over the database; a difference is worth telling.
-                    if let Some((_, recorded)) = checksums.iter().find(|(a, _)| a == "SHA1") {
+                    if let Some(recorded) = checksums.iter().find(|c| c.alg == HashAlg::Sha1) {
+                        let recorded = &recorded.value;
                         if *recorded != sha1 {
                             warnings.push(format!(
                                 "{}: content differs from what package {} recorded (SHA1 {recorded}, found {sha1})",
@@ -194,8 +197,8 @@ fn add_owned_files(sbom: &mut Sbom, owned: &[catalog::Owned], fs: &source::Vfs) 
                             ));
                         }
                     }
-                    checksums.retain(|(a, _)| a != "SHA1");
-                    checksums.push(("SHA1".to_string(), sha1));
+                    checksums.retain(|c| c.alg != HashAlg::Sha1);
+                    checksums.push(Checksum::new(HashAlg::Sha1, sha1));
                 }
                 checksums.sort();
                 sbom.files.push(FileRecord {
@@ -216,11 +219,4 @@ fn add_owned_files(sbom: &mut Sbom, owned: &[catalog::Owned], fs: &source::Vfs) 
         ));
     }
     sbom.warnings.extend(warnings);
-}
-
-/// Seconds since the epoch of an RFC 3339 time such as an image config's `created`.
-pub fn parse_rfc3339(s: &str) -> Option<i64> {
-    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
-        .ok()
-        .map(|t| t.unix_timestamp())
 }

@@ -12,9 +12,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use base64::Engine;
 use sbomkit::format::{self, CycloneDxVersion, Format, WriteOptions};
 use sbomkit::model::{
-    Distro, FileRecord, Identity, IdentityRole, Layer, License, Package, PackageKind, Platform,
-    Relationship, RelationshipKind, Sbom, Subject, SubjectKind,
+    Actor, Checksum, Distro, FileRecord, HashAlg, Identity, IdentityRole, Layer, License, Package,
+    PackageKind, Platform, Relationship, RelationshipKind, Sbom, Subject, SubjectKind,
 };
+use sbomkit::purl::{Purl, PurlType};
 use serde_json::Value;
 
 const CONFIG: &str = "sha256:6e30ab57aeeef1ebca8ac5a6ea05b5dd39d54990be94e7be18bb969a02d10a3f";
@@ -52,9 +53,15 @@ fn apk(
         kind: Some(PackageKind::Apk),
         name: name.into(),
         version: version.into(),
-        purl: Some(format!(
-            "pkg:apk/alpine/{name}@{version}?arch=aarch64&distro=alpine-3.16.2&upstream={origin}"
-        )),
+        purl: Some(
+            Purl::new(PurlType::APK, name)
+                .with_namespace("alpine")
+                .with_version(version)
+                .with_qualifier("arch", "aarch64")
+                .with_qualifier("distro", "alpine-3.16.2")
+                .with_qualifier("upstream", origin)
+                .into(),
+        ),
         cpes: vec![format!(
             "cpe:2.3:a:{name}:{name}:{}:*:*:*:*:*:*:*",
             version.split('-').next().unwrap_or(version)
@@ -63,11 +70,11 @@ fn apk(
         source_name: Some(origin.into()),
         source_version: Some(version.into()),
         licenses: vec![license],
-        supplier: Some("Organization: Alpine Linux".into()),
-        originator: Some("Person: Natanael Copa (ncopa@alpinelinux.org)".into()),
+        supplier: Actor::organization("Alpine Linux"),
+        originator: Actor::person("Natanael Copa", Some("ncopa@alpinelinux.org")),
         description: Some(format!("{name} package")),
         homepage: Some("https://alpinelinux.org".into()),
-        checksums: vec![("SHA1".into(), q1(checksum))],
+        checksums: vec![Checksum::new(HashAlg::Sha1, q1(checksum))],
         layer: Some(layer),
         evidence: vec!["/lib/apk/db/installed".into()],
         found_by: "apk".into(),
@@ -87,7 +94,7 @@ fn alpine_image() -> Sbom {
         "Q1GnnDm59VZtPVL5vCI9r/HFzs2yI=",
         0,
     );
-    musl.originator = Some("Person: Timo Teräs (timo.teras@iki.fi)".into());
+    musl.originator = Actor::person("Timo Teräs", Some("timo.teras@iki.fi"));
     musl.cpes
         .push("cpe:2.3:a:musl-libc:musl:1.2.3:*:*:*:*:*:*:*".into());
     let busybox = apk(
@@ -157,9 +164,13 @@ fn alpine_image() -> Sbom {
         kind: Some(PackageKind::OperatingSystem),
         name: "alpine".into(),
         version: "3.16.2".into(),
-        purl: Some("pkg:generic/alpine@3.16.2".into()),
+        purl: Some(
+            Purl::new(PurlType::GENERIC, "alpine")
+                .with_version("3.16.2")
+                .into(),
+        ),
         cpes: vec!["cpe:2.3:o:alpinelinux:alpine_linux:3.16.2:*:*:*:*:*:*:*".into()],
-        supplier: Some("Organization: Alpine Linux".into()),
+        supplier: Actor::organization("Alpine Linux"),
         homepage: Some("https://alpinelinux.org/".into()),
         layer: Some(0),
         evidence: vec!["/etc/os-release".into()],
@@ -206,7 +217,10 @@ fn alpine_image() -> Sbom {
             id: "file:/lib/ld-musl-aarch64.so.1".into(),
             path: "/lib/ld-musl-aarch64.so.1".into(),
             sha256: Some("8b1a9953c4611296a827abf8c47804d7e6c49c6b2b3c7ae8bd6a5d2e1ff53e91".into()),
-            other_checksums: vec![("SHA1".into(), q1("Q1si4jgdR3AZ9XAV0dRJ/bbz3pz8I="))],
+            other_checksums: vec![Checksum::new(
+                HashAlg::Sha1,
+                q1("Q1si4jgdR3AZ9XAV0dRJ/bbz3pz8I="),
+            )],
             layer: Some(0),
             ..Default::default()
         },
@@ -214,7 +228,10 @@ fn alpine_image() -> Sbom {
             id: "file:/bin/busybox".into(),
             path: "/bin/busybox".into(),
             sha256: Some("a9f1b3c5e7d9f1a3c5e7d9f1b3a5c7e9d1f3a5c7e9b1d3f5a7c9e1b3d5f7a9c1".into()),
-            other_checksums: vec![("SHA1".into(), q1("Q1Meo+LHGPSi3uY9gIouEVb9z8Fbo="))],
+            other_checksums: vec![Checksum::new(
+                HashAlg::Sha1,
+                q1("Q1Meo+LHGPSi3uY9gIouEVb9z8Fbo="),
+            )],
             layer: Some(0),
             ..Default::default()
         },
@@ -223,7 +240,10 @@ fn alpine_image() -> Sbom {
             id: "file:/usr/share/zoneinfo/UTC".into(),
             path: "/usr/share/zoneinfo/UTC".into(),
             sha256: Some("d3dbaa1a9a3ba8e2b4a6f2e6c0ef4d2b4d0a5c9b8e7f6a5b4c3d2e1f0a9b8c7d".into()),
-            other_checksums: vec![("MD5".into(), "7c7f8e1d3c5a3e0f3d0b1c2a3e4f5a6b".into())],
+            other_checksums: vec![Checksum::new(
+                HashAlg::Md5,
+                "7c7f8e1d3c5a3e0f3d0b1c2a3e4f5a6b",
+            )],
             layer: Some(1),
             ..Default::default()
         },

@@ -12,8 +12,8 @@ use base64::Engine;
 
 use super::{layer_of, license, person, Cataloger, Context, Found, Listed, Naming, Owned};
 use crate::cpe;
-use crate::model::{Package, PackageKind, Relationship, RelationshipKind};
-use crate::purl::Purl;
+use crate::model::{Checksum, HashAlg, Package, PackageKind, Relationship, RelationshipKind};
+use crate::purl::{Purl, PurlType};
 use crate::source::display_path;
 
 /// Where apk keeps its database (the second on merged-/usr systems such as Wolfi and newer Alpine).
@@ -26,8 +26,7 @@ const MAX_DB_SIZE: u64 = 256 << 20;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApkFile {
     pub path: Vec<u8>,
-    /// (SPDX algorithm, hex).
-    pub digest: Option<(String, String)>,
+    pub digest: Option<Checksum>,
 }
 
 /// One stanza of the installed database.
@@ -46,7 +45,7 @@ pub struct ApkRecord {
     pub build_time: Option<String>,
     pub commit: Option<String>,
     /// `C:`: digest of the package's control section.
-    pub checksum: Option<(String, String)>,
+    pub checksum: Option<Checksum>,
     pub size: Option<String>,
     pub installed_size: Option<String>,
     pub depends: Vec<String>,
@@ -62,18 +61,18 @@ pub struct ApkRecord {
 }
 
 /// Decodes an apk digest: `Q1` + base64 SHA-1, `Q2` + base64 SHA-256.
-pub fn decode_digest(v: &str) -> Option<(String, String)> {
+pub fn decode_digest(v: &str) -> Option<Checksum> {
     let (alg, len, b64) = if let Some(b) = v.strip_prefix("Q1") {
-        ("SHA1", 20, b)
+        (HashAlg::Sha1, 20, b)
     } else if let Some(b) = v.strip_prefix("Q2") {
-        ("SHA256", 32, b)
+        (HashAlg::Sha256, 32, b)
     } else {
         return None;
     };
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(b64.trim())
         .ok()?;
-    (bytes.len() == len).then(|| (alg.to_string(), hex::encode(bytes)))
+    (bytes.len() == len).then(|| Checksum::new(alg, hex::encode(bytes)))
 }
 
 fn words(v: &str) -> Vec<String> {
@@ -244,7 +243,7 @@ fn package_id(r: &ApkRecord) -> String {
 }
 
 fn to_package(r: &ApkRecord, naming: &Naming, evidence: &str) -> Package {
-    let mut purl = Purl::new("apk", &r.name)
+    let mut purl = Purl::new(PurlType::APK, &r.name)
         .with_namespace(&naming.namespace)
         .with_version(&r.version);
     if let Some(a) = &r.arch {
@@ -282,7 +281,7 @@ fn to_package(r: &ApkRecord, naming: &Naming, evidence: &str) -> Package {
         kind: Some(PackageKind::Apk),
         name: r.name.clone(),
         version: r.version.clone(),
-        purl: Some(purl.to_string()),
+        purl: Some(purl.into()),
         cpes: naming
             .cpe_vendor
             .as_deref()
@@ -450,6 +449,7 @@ impl Cataloger for ApkDb {
 mod tests {
     use super::*;
     use crate::catalog::testutil::{by_name, distro, fixture, link, put, run};
+    use crate::model::Actor;
     use crate::source::Vfs;
 
     fn db_fs(path: &str, fixture_name: &str) -> Vfs {
@@ -489,7 +489,7 @@ mod tests {
             glibc.cpes,
             vec!["cpe:2.3:a:wolfi:glibc:2.41-r55:*:*:*:*:*:*:*"]
         );
-        assert_eq!(glibc.supplier.as_deref(), Some("Organization: Wolfi"));
+        assert_eq!(glibc.supplier, Actor::organization("Wolfi"));
         assert_eq!(glibc.found_by, "apk-db");
         assert_eq!(glibc.evidence, vec!["/usr/lib/apk/db/installed"]);
         assert_eq!(glibc.layer, Some(0));
@@ -513,9 +513,9 @@ mod tests {
         let base = by_name(&found, "wolfi-baselayout");
         assert_eq!(
             base.checksums,
-            vec![(
-                "SHA1".to_string(),
-                "e46291d9cbac245b895b98d8401c514502bdc53b".to_string()
+            vec![Checksum::new(
+                HashAlg::Sha1,
+                "e46291d9cbac245b895b98d8401c514502bdc53b"
             )]
         );
         assert_eq!(
@@ -526,7 +526,7 @@ mod tests {
         assert_eq!(base.properties["sbomkit:apk:installed-size"], "123541");
         assert_eq!(base.properties["sbomkit:apk:provider-priority"], "0");
         assert_eq!(base.homepage, None); // `U:` is empty
-        assert_eq!(base.originator.as_deref(), Some("Person: wolfi"));
+        assert_eq!(base.originator, Actor::person("wolfi", None));
 
         // Ownership: every R: line, with its Z: digest.
         assert_eq!(found.owned.len(), 91);
@@ -534,9 +534,9 @@ mod tests {
         assert_eq!(group.package, "apk:wolfi-baselayout@20230201-r23");
         assert_eq!(
             group.checksums,
-            vec![(
-                "SHA1".into(),
-                "c3b8fac9c89336635be93d39c805fe04f852b800".into()
+            vec![Checksum::new(
+                HashAlg::Sha1,
+                "c3b8fac9c89336635be93d39c805fe04f852b800"
             )]
         );
 
@@ -606,8 +606,8 @@ mod tests {
         assert_eq!(data.arch.as_deref(), Some("aarch64"));
         assert_eq!(data.source_name.as_deref(), Some("alpine-baselayout"));
         assert_eq!(
-            data.originator.as_deref(),
-            Some("Person: Natanael Copa (ncopa@alpinelinux.org)")
+            data.originator,
+            Actor::person("Natanael Copa", Some("ncopa@alpinelinux.org"))
         );
         assert_eq!(
             data.purl.as_deref(),
@@ -631,10 +631,10 @@ mod tests {
         assert_eq!(p.licenses[0].raw, "MIT BSD GPL2+");
         assert_eq!(p.licenses[0].spdx, None);
         assert_eq!(
-            p.originator.as_deref(),
-            Some("Person: Timo Teräs (timo.teras@iki.fi)")
+            p.originator,
+            Actor::person("Timo Teräs", Some("timo.teras@iki.fi"))
         );
-        assert_eq!(p.supplier.as_deref(), Some("Organization: Alpine Linux"));
+        assert_eq!(p.supplier, Actor::organization("Alpine Linux"));
         assert_eq!(
             p.description.as_deref(),
             Some("the musl c library (libc) implementation")
@@ -646,9 +646,9 @@ mod tests {
         );
         assert_eq!(
             p.checksums,
-            vec![(
-                "SHA1".into(),
-                "6d3b45e79dbab444ca7cbfa59e2833203be6fb6a".into()
+            vec![Checksum::new(
+                HashAlg::Sha1,
+                "6d3b45e79dbab444ca7cbfa59e2833203be6fb6a"
             )]
         );
         assert_eq!(p.properties["sbomkit:apk:size"], "37944");
@@ -669,7 +669,7 @@ mod tests {
             ]
         );
         assert_eq!(
-            found.owned[0].checksums[0].1,
+            found.owned[0].checksums[0].value,
             "2a36b6f8f3992b112450e66ac128c2ea499a103e"
         );
     }

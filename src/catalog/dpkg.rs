@@ -8,8 +8,10 @@ use std::sync::Arc;
 use super::deb822::{self, Paragraph};
 use super::{layer_of, license, person, version, Cataloger, Context, Found, Listed, Naming, Owned};
 use crate::cpe;
-use crate::model::{License, Package, PackageKind, Relationship, RelationshipKind};
-use crate::purl::Purl;
+use crate::model::{
+    Checksum, HashAlg, License, Package, PackageKind, Relationship, RelationshipKind,
+};
+use crate::purl::{Purl, PurlType};
 use crate::source::{display_path, vfs, Vfs};
 
 pub const STATUS: &[u8] = b"var/lib/dpkg/status";
@@ -422,7 +424,7 @@ fn inferred_namespace<'a>(recs: impl IntoIterator<Item = &'a DebRecord>) -> &'st
 }
 
 fn to_package(r: &DebRecord, naming: &Naming, evidence: &str, licenses: Vec<License>) -> Package {
-    let mut purl = Purl::new("deb", &r.name)
+    let mut purl = Purl::new(PurlType::DEB, &r.name)
         .with_namespace(&naming.namespace)
         .with_version(&r.version);
     if let Some(a) = &r.arch {
@@ -460,7 +462,7 @@ fn to_package(r: &DebRecord, naming: &Naming, evidence: &str, licenses: Vec<Lice
         kind: Some(PackageKind::Deb),
         name: r.name.clone(),
         version: r.version.clone(),
-        purl: Some(purl.to_string()),
+        purl: Some(purl.into()),
         cpes: naming
             .cpe_vendor
             .as_deref()
@@ -507,7 +509,7 @@ fn owned_files(fs: &Vfs, db: &DbFile, r: &DebRecord) -> Vec<Owned> {
             package: r.id(),
             checksums: sums
                 .get(&path)
-                .map(|m| vec![("MD5".to_string(), m.clone())])
+                .map(|m| vec![Checksum::new(HashAlg::Md5, m.clone())])
                 .unwrap_or_default(),
             path,
         })
@@ -643,6 +645,7 @@ impl Cataloger for DpkgDb {
 mod tests {
     use super::*;
     use crate::catalog::testutil::{by_name, distro, file, fixture, put, run};
+    use crate::model::Actor;
 
     const UBUNTU: &str = "dpkg/ubuntu-18.04-full/var/lib/dpkg/status";
 
@@ -710,10 +713,13 @@ mod tests {
         assert_eq!(dpkg.properties["sbomkit:deb:multi-arch"], "foreign");
         assert_eq!(dpkg.found_by, "dpkg-db");
         assert_eq!(dpkg.evidence, vec!["/var/lib/dpkg/status"]);
-        assert_eq!(dpkg.supplier.as_deref(), Some("Organization: Ubuntu"));
+        assert_eq!(dpkg.supplier, Actor::organization("Ubuntu"));
         assert_eq!(
-            dpkg.originator.as_deref(),
-            Some("Person: Ubuntu Developers (ubuntu-devel-discuss@lists.ubuntu.com)")
+            dpkg.originator,
+            Actor::person(
+                "Ubuntu Developers",
+                Some("ubuntu-devel-discuss@lists.ubuntu.com")
+            )
         );
 
         // Alternatives: `debconf (>= 0.5) | debconf-2.0` → debconf itself.
@@ -789,10 +795,7 @@ mod tests {
             client.purl.as_deref(),
             Some("pkg:deb/debian/postgresql-client@11%2B200%2Bdeb10u5?arch=all&distro=debian-10&upstream=postgresql-common%40200%2Bdeb10u5")
         );
-        assert_eq!(
-            client.supplier.as_deref(),
-            Some("Organization: Debian GNU/Linux")
-        );
+        assert_eq!(client.supplier, Actor::organization("Debian GNU/Linux"));
         assert_eq!(client.properties["sbomkit:deb:installed-size"], "65");
         assert_eq!(client.properties["sbomkit:deb:section"], "database");
         assert_eq!(
@@ -903,7 +906,10 @@ Package: mine\nStatus: install ok installed\nVersion: 1\nArchitecture: i386\n";
         assert_eq!(found.owned[0].path, b"lib/x86_64-linux-gnu/libz.so.1.2.11");
         assert_eq!(
             found.owned[0].checksums,
-            vec![("MD5".into(), "55f905631797551d4d936a34c7e73474".into())]
+            vec![Checksum::new(
+                HashAlg::Md5,
+                "55f905631797551d4d936a34c7e73474"
+            )]
         );
         assert!(found.owned.iter().all(|o| o.package == p.id));
     }
@@ -947,9 +953,9 @@ Package: mine\nStatus: install ok installed\nVersion: 1\nArchitecture: i386\n";
         assert!(found.owned.iter().any(|o| o.path
             == b"usr/lib/aarch64-linux-gnu/libsqlite3.so.0.8.6"
             && o.checksums
-                == [(
-                    "MD5".to_string(),
-                    "e11d70c96979a1328ae4e7e50542782b".to_string()
+                == [Checksum::new(
+                    HashAlg::Md5,
+                    "e11d70c96979a1328ae4e7e50542782b"
                 )]));
         assert!(found.warnings.is_empty(), "{:?}", found.warnings);
     }
@@ -1009,7 +1015,10 @@ Package: mine\nStatus: install ok installed\nVersion: 1\nArchitecture: i386\n";
         assert!(digest("bin/tar").is_empty());
         assert_eq!(
             digest("usr/sbin/tarcat"),
-            vec![("MD5".into(), "fd2fab77cf4da2288c11a4de2c0c7fe0".into())]
+            vec![Checksum::new(
+                HashAlg::Md5,
+                "fd2fab77cf4da2288c11a4de2c0c7fe0"
+            )]
         );
     }
 
@@ -1034,7 +1043,7 @@ Package: mine\nStatus: install ok installed\nVersion: 1\nArchitecture: i386\n";
         assert_eq!(found.owned.len(), 1);
         assert_eq!(found.owned[0].path, b"usr/lib/libfoo.so.1");
         assert_eq!(
-            found.owned[0].checksums[0].1,
+            found.owned[0].checksums[0].value,
             "0123456789abcdef0123456789abcdef"
         );
     }

@@ -17,7 +17,7 @@ pub mod version;
 
 use std::collections::BTreeMap;
 
-use crate::model::{Distro, FileRecord, Package, Relationship, Subject};
+use crate::model::{Actor, Checksum, Distro, FileRecord, Package, Relationship, Subject};
 use crate::source::vfs::Version;
 use crate::source::{Inspect, Summary, Vfs};
 
@@ -36,8 +36,8 @@ pub struct Owned {
     pub package: String,
     /// Root-relative path as listed by the database.
     pub path: Vec<u8>,
-    /// Digests the database records: (SPDX algorithm name, lower-case hex).
-    pub checksums: Vec<(String, String)>,
+    /// Digests the database records (lower-case hex).
+    pub checksums: Vec<Checksum>,
 }
 
 /// What a cataloger found.
@@ -184,7 +184,7 @@ pub(crate) struct Naming {
     pub distro_qualifier: Option<String>,
     /// Only from a real os-release: an inferred vendor would put a guess into a CPE.
     pub cpe_vendor: Option<String>,
-    pub supplier: Option<String>,
+    pub supplier: Option<Actor>,
 }
 
 impl Naming {
@@ -204,7 +204,7 @@ impl Naming {
                     .name
                     .as_deref()
                     .or(d.pretty_name.as_deref())
-                    .map(|n| format!("Organization: {n}")),
+                    .and_then(Actor::organization),
             },
             None => {
                 warnings.push(format!(
@@ -221,30 +221,24 @@ impl Naming {
     }
 }
 
-/// `Name <mail>` (as package databases write maintainers) to SPDX's `Person: Name (mail)`.
-pub(crate) fn person(maintainer: &str) -> Option<String> {
-    let m = maintainer.trim();
-    if m.is_empty() {
-        return None;
-    }
-    match m.split_once('<') {
+/// A person from `Name <mail>`, as package databases write maintainers; the mail stands in for a
+/// missing name.
+pub(crate) fn person(maintainer: &str) -> Option<Actor> {
+    match maintainer.split_once('<') {
         Some((name, rest)) => {
             let mail = rest.split('>').next().unwrap_or("").trim();
             let name = name.trim();
             let name = if name.is_empty() { mail } else { name };
-            if mail.is_empty() {
-                Some(format!("Person: {name}"))
-            } else {
-                Some(format!("Person: {name} ({mail})"))
-            }
+            Actor::person(name, Some(mail))
         }
-        None => Some(format!("Person: {m}")),
+        None => Actor::person(maintainer, None),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::ActorKind;
     use std::sync::Arc;
 
     fn v(layer: usize, c: Option<&[u8]>) -> Version {
@@ -267,13 +261,29 @@ mod tests {
 
     #[test]
     fn maintainers_become_people() {
-        assert_eq!(
-            person("Timo Teräs <timo.teras@iki.fi>").as_deref(),
-            Some("Person: Timo Teräs (timo.teras@iki.fi)")
+        let check = |maintainer: &str, expected: Option<(&str, Option<&str>)>| {
+            let actor = person(maintainer);
+            assert!(
+                actor.iter().all(|a| a.kind() == ActorKind::Person),
+                "{maintainer:?}"
+            );
+            let got = actor.as_ref().map(|a| (a.name(), a.email()));
+            assert_eq!(got, expected, "{maintainer:?}");
+        };
+        check(
+            "Timo Teräs <timo.teras@iki.fi>",
+            Some(("Timo Teräs", Some("timo.teras@iki.fi"))),
         );
-        assert_eq!(person("wolfi").as_deref(), Some("Person: wolfi"));
-        assert_eq!(person("<a@b>").as_deref(), Some("Person: a@b (a@b)"));
-        assert_eq!(person("  "), None);
+        check("wolfi", Some(("wolfi", None)));
+        check("  wolfi \t", Some(("wolfi", None)));
+        check("<a@b>", Some(("a@b", Some("a@b"))));
+        check("Jane <>", Some(("Jane", None)));
+        check("Jane <a@b", Some(("Jane", Some("a@b"))));
+        check("Jane <a@b> (https://x)", Some(("Jane", Some("a@b"))));
+        check("  ", None);
+        check("", None);
+        check("<>", None);
+        check(" < > ", None);
     }
 
     #[test]

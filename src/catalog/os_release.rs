@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use super::{surviving_since, Cataloger, Context, Found};
 use crate::cpe;
-use crate::model::{Distro, Package, PackageKind};
+use crate::model::{Actor, Distro, Package, PackageKind};
 use crate::source::{display_path, Vfs};
 
 /// Where os-release lives, in the order the specification says to look.
@@ -141,7 +141,7 @@ pub fn os_package(distro: &Distro) -> Package {
         cpes: cpe.into_iter().collect(),
         description: distro.pretty_name.clone(),
         homepage: distro.home_url.clone(),
-        supplier: distro.name.as_ref().map(|n| format!("Organization: {n}")),
+        supplier: distro.name.as_deref().and_then(Actor::organization),
         evidence: vec![distro.path.clone()],
         found_by: OsRelease.name().to_string(),
         ..Package::default()

@@ -17,12 +17,12 @@ use serde::Serialize;
 use sha2::Digest;
 
 use super::{
-    digest_hex_len, document_uuid, image_purl, parse_actor, rfc3339, subject_sha256, usable_url,
-    valid_hex, CycloneDxVersion, HashWriter, TOOL_NAME, TOOL_VERSION,
+    document_uuid, image_purl, rfc3339, subject_sha256, usable_url, CycloneDxVersion, HashWriter,
+    TOOL_NAME, TOOL_VERSION,
 };
 use crate::model::{
-    FileKind, FileRecord, IdentityRole, Package, PackageKind, Relationship, RelationshipKind, Sbom,
-    SubjectKind,
+    Checksum, FileRecord, HashAlg, IdentityRole, Package, PackageKind, Relationship,
+    RelationshipKind, Sbom, SubjectKind,
 };
 
 #[derive(Serialize)]
@@ -310,10 +310,7 @@ fn subject_component(sbom: &Sbom, bom_ref: String) -> Component {
         props.push(prop(&format!("sbomkit:{area}:{role}"), i.digest.clone()));
     }
     if let Some(p) = &s.platform {
-        props.push(prop(
-            "sbomkit:image:platform",
-            super::spdx::platform_string(p),
-        ));
+        props.push(prop("sbomkit:image:platform", p.to_string()));
     }
     for t in &s.tags {
         props.push(prop("sbomkit:image:tag", t.clone()));
@@ -354,44 +351,35 @@ fn subject_component(sbom: &Sbom, bom_ref: String) -> Component {
     }
 }
 
-pub(super) fn file_kind(k: FileKind) -> &'static str {
-    match k {
-        FileKind::Executable => "executable",
-        FileKind::SharedLibrary => "shared-library",
-        FileKind::OtherBinary => "binary",
-    }
-}
-
-fn hash_alg(spdx_name: &str) -> Option<&'static str> {
-    Some(match spdx_name {
-        "MD5" => "MD5",
-        "SHA1" => "SHA-1",
-        "SHA256" => "SHA-256",
-        "SHA384" => "SHA-384",
-        "SHA512" => "SHA-512",
-        "SHA3-256" => "SHA3-256",
-        "SHA3-384" => "SHA3-384",
-        "SHA3-512" => "SHA3-512",
-        "BLAKE2b-256" => "BLAKE2b-256",
-        "BLAKE2b-384" => "BLAKE2b-384",
-        "BLAKE2b-512" => "BLAKE2b-512",
-        "BLAKE3" => "BLAKE3",
-        _ => return None,
+/// CycloneDX's name of an algorithm; `None` for one its `hash-alg` enumeration lacks.
+fn hash_alg(alg: HashAlg) -> Option<&'static str> {
+    Some(match alg {
+        HashAlg::Md5 => "MD5",
+        HashAlg::Sha1 => "SHA-1",
+        HashAlg::Sha224 => return None,
+        HashAlg::Sha256 => "SHA-256",
+        HashAlg::Sha384 => "SHA-384",
+        HashAlg::Sha512 => "SHA-512",
+        HashAlg::Sha3_256 => "SHA3-256",
+        HashAlg::Sha3_384 => "SHA3-384",
+        HashAlg::Sha3_512 => "SHA3-512",
+        HashAlg::Blake2b256 => "BLAKE2b-256",
+        HashAlg::Blake2b384 => "BLAKE2b-384",
+        HashAlg::Blake2b512 => "BLAKE2b-512",
+        HashAlg::Blake3 => "BLAKE3",
     })
 }
 
-fn hashes(list: &[(String, String)]) -> Vec<Hash> {
+fn hashes<'a>(list: impl IntoIterator<Item = &'a Checksum>) -> Vec<Hash> {
     let mut out: Vec<Hash> = Vec::new();
-    for (alg, value) in list {
-        let Some(a) = hash_alg(alg) else { continue };
-        if out.iter().any(|h| h.alg == a)
-            || !digest_hex_len(alg).is_some_and(|n| valid_hex(value, n))
-        {
+    for c in list {
+        let Some(a) = hash_alg(c.alg) else { continue };
+        if out.iter().any(|h| h.alg == a) || !c.is_well_formed() {
             continue;
         }
         out.push(Hash {
             alg: a,
-            content: value.to_ascii_lowercase(),
+            content: c.value.to_ascii_lowercase(),
         });
     }
     out
@@ -461,7 +449,7 @@ fn package_component(
     optional: &[String],
     v16: bool,
 ) -> Component {
-    let originator = p.originator.as_deref().and_then(parse_actor);
+    let originator = p.originator.as_ref();
     let mut props = Vec::new();
     if let Some((i, l)) = p
         .layer
@@ -506,23 +494,18 @@ fn package_component(
             _ => "library",
         },
         bom_ref,
-        supplier: p
-            .supplier
-            .as_deref()
-            .map(|s| parse_actor(s).map_or(s, |(_, n, _)| n))
-            .filter(|s| !s.is_empty())
-            .map(|name| Entity {
-                name: name.to_string(),
-            }),
+        supplier: p.supplier.as_ref().map(|s| Entity {
+            name: s.name().to_string(),
+        }),
         authors: match originator {
-            Some((_, name, mail)) if v16 => vec![Contact {
-                name: name.to_string(),
-                email: mail.map(str::to_string),
+            Some(a) if v16 => vec![Contact {
+                name: a.name().to_string(),
+                email: a.email().map(str::to_string),
             }],
             _ => Vec::new(),
         },
         author: match originator {
-            Some((_, name, _)) if !v16 => Some(name.to_string()),
+            Some(a) if !v16 => Some(a.name().to_string()),
             _ => None,
         },
         name: if p.name.is_empty() {
@@ -535,7 +518,7 @@ fn package_component(
         hashes: hashes(&p.checksums),
         licenses: licenses(p),
         cpe: p.cpes.first().cloned(),
-        purl: p.purl.clone(),
+        purl: p.purl.as_deref().map(str::to_string),
         external_references: p
             .homepage
             .as_deref()
@@ -599,11 +582,10 @@ fn evidence(p: &Package, v16: bool) -> Option<Evidence> {
 }
 
 fn file_component(sbom: &Sbom, f: &FileRecord, bom_ref: String, owners: &[String]) -> Component {
-    let mut list = Vec::new();
-    if let Some(s) = &f.sha256 {
-        list.push(("SHA256".to_string(), s.clone()));
-    }
-    list.extend(f.other_checksums.iter().cloned());
+    let sha256 = f
+        .sha256
+        .as_ref()
+        .map(|s| Checksum::new(HashAlg::Sha256, s.clone()));
     let mut props = Vec::new();
     if let Some((i, l)) = f
         .layer
@@ -616,7 +598,7 @@ fn file_component(sbom: &Sbom, f: &FileRecord, bom_ref: String, owners: &[String
         props.push(prop("sbomkit:package", o.clone()));
     }
     if let Some(k) = f.kind {
-        props.push(prop("sbomkit:file:kind", file_kind(k)));
+        props.push(prop("sbomkit:file:kind", k.to_string()));
     }
     for (k, v) in &f.properties {
         props.push(prop(k, v.clone()));
@@ -629,8 +611,50 @@ fn file_component(sbom: &Sbom, f: &FileRecord, bom_ref: String, owners: &[String
         } else {
             format!("/{}", f.path)
         },
-        hashes: hashes(&list),
+        hashes: hashes(sha256.iter().chain(&f.other_checksums)),
         properties: props,
         ..Default::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_in_cyclonedx_spelling_once_per_algorithm_and_well_formed() {
+        let spelled = [
+            (HashAlg::Md5, Some("MD5")),
+            (HashAlg::Sha1, Some("SHA-1")),
+            (HashAlg::Sha224, None),
+            (HashAlg::Sha256, Some("SHA-256")),
+            (HashAlg::Sha384, Some("SHA-384")),
+            (HashAlg::Sha512, Some("SHA-512")),
+            (HashAlg::Sha3_256, Some("SHA3-256")),
+            (HashAlg::Sha3_384, Some("SHA3-384")),
+            (HashAlg::Sha3_512, Some("SHA3-512")),
+            (HashAlg::Blake2b256, Some("BLAKE2b-256")),
+            (HashAlg::Blake2b384, Some("BLAKE2b-384")),
+            (HashAlg::Blake2b512, Some("BLAKE2b-512")),
+            (HashAlg::Blake3, Some("BLAKE3")),
+        ];
+        for (alg, name) in spelled {
+            assert_eq!(hash_alg(alg), name, "{alg:?}");
+        }
+        let list = [
+            Checksum::new(HashAlg::Sha256, "ab"),
+            Checksum::new(HashAlg::Sha256, "AB".repeat(32)),
+            Checksum::new(HashAlg::Sha256, "cd".repeat(32)),
+            Checksum::new(HashAlg::Sha224, "ef".repeat(28)),
+            Checksum::new(HashAlg::Md5, "01".repeat(16)),
+        ];
+        let got: Vec<(&str, String)> = hashes(&list)
+            .into_iter()
+            .map(|h| (h.alg, h.content))
+            .collect();
+        assert_eq!(
+            got,
+            [("SHA-256", "ab".repeat(32)), ("MD5", "01".repeat(16))]
+        );
     }
 }

@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::model::{IdentityRole, Sbom, Subject, SubjectKind};
-use crate::purl::Purl;
+use crate::purl::{Purl, PurlType};
 
 mod cyclonedx;
 mod spdx;
@@ -187,7 +187,7 @@ pub(crate) fn image_purl(subject: &Subject) -> Option<String> {
     } else {
         last
     };
-    let mut purl = Purl::new("oci", name).with_version(digest.digest.clone());
+    let mut purl = Purl::new(PurlType::OCI, name).with_version(digest.digest.clone());
     if let Some(p) = &subject.platform {
         purl = purl
             .with_qualifier("arch", p.architecture.clone())
@@ -207,19 +207,6 @@ pub(crate) fn valid_hex(s: &str, len: usize) -> bool {
     s.len() == len && s.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-/// Expected hex length of a digest named as in SPDX (`SHA1`, `SHA256`, `MD5`, ...).
-pub(crate) fn digest_hex_len(algorithm: &str) -> Option<usize> {
-    Some(match algorithm {
-        "MD5" => 32,
-        "SHA1" => 40,
-        "SHA224" => 56,
-        "SHA256" | "SHA3-256" | "BLAKE2b-256" | "BLAKE3" => 64,
-        "SHA384" | "SHA3-384" | "BLAKE2b-384" => 96,
-        "SHA512" | "SHA3-512" | "BLAKE2b-512" => 128,
-        _ => return None,
-    })
-}
-
 /// A homepage worth writing: an absolute http(s) URL without spaces or control characters.
 pub(crate) fn usable_url(s: &str) -> Option<&str> {
     let s = s.trim();
@@ -231,23 +218,6 @@ pub(crate) fn usable_url(s: &str) -> Option<&str> {
         && s.bytes()
             .all(|b| b.is_ascii_graphic() && !b"\"<>\\^`{|}".contains(&b));
     ok.then_some(s)
-}
-
-/// Splits `Person: Name (mail)` / `Organization: Name (mail)` into (is_person, name, mail).
-pub(crate) fn parse_actor(s: &str) -> Option<(bool, &str, Option<&str>)> {
-    let (person, rest) = if let Some(r) = s.strip_prefix("Person:") {
-        (true, r)
-    } else if let Some(r) = s.strip_prefix("Organization:") {
-        (false, r)
-    } else {
-        return None;
-    };
-    let rest = rest.trim();
-    let (name, mail) = match rest.strip_suffix(')').and_then(|r| r.rsplit_once('(')) {
-        Some((n, m)) => (n.trim(), Some(m.trim()).filter(|m| !m.is_empty())),
-        None => (rest, None),
-    };
-    (!name.is_empty()).then_some((person, name, mail))
 }
 
 /// Hands out unique output ids for model ids: `prefix` + the id reduced to `[A-Za-z0-9.-]`. A lossy
@@ -433,19 +403,5 @@ mod tests {
         );
         assert!(rfc3339(i64::MAX).is_err());
         assert!(rfc3339(-70_000_000_000).is_err());
-    }
-
-    #[test]
-    fn actors_parse() {
-        assert_eq!(
-            parse_actor("Person: Natanael Copa (ncopa@alpinelinux.org)"),
-            Some((true, "Natanael Copa", Some("ncopa@alpinelinux.org")))
-        );
-        assert_eq!(
-            parse_actor("Organization: Alpine Linux"),
-            Some((false, "Alpine Linux", None))
-        );
-        assert_eq!(parse_actor("Alpine Linux"), None);
-        assert_eq!(parse_actor("Person: "), None);
     }
 }

@@ -23,12 +23,12 @@ use spdx_rs::models::{
 };
 
 use super::{
-    digest_hex_len, document_uuid, image_purl, parse_actor, rfc3339, subject_sha256, usable_url,
-    valid_hex, HashWriter, IdMap, TOOL_NAME, TOOL_VERSION,
+    document_uuid, image_purl, rfc3339, subject_sha256, usable_url, HashWriter, IdMap, TOOL_NAME,
+    TOOL_VERSION,
 };
 use crate::model::{
-    FileKind, FileRecord, IdentityRole, Package, PackageKind, Relationship, RelationshipKind, Sbom,
-    SubjectKind,
+    self, Actor, ActorKind, FileKind, FileRecord, HashAlg, IdentityRole, Package, PackageKind,
+    Relationship, RelationshipKind, Sbom, SubjectKind,
 };
 
 const NOASSERTION: &str = "NOASSERTION";
@@ -297,7 +297,7 @@ fn root_package(sbom: &Sbom, id: &str, created: &str, tool: &str) -> Package2 {
             None,
         ));
     }
-    if let Some(c) = s.created.as_deref().and_then(crate::scan::parse_rfc3339) {
+    if let Some(c) = s.created_unix() {
         p.built_date = rfc3339(c).ok();
     }
     let mut lines = Vec::new();
@@ -310,7 +310,7 @@ fn root_package(sbom: &Sbom, id: &str, created: &str, tool: &str) -> Package2 {
         lines.push(format!("sbomkit:image:{role}: {}", i.digest));
     }
     if let Some(pl) = &s.platform {
-        lines.push(format!("sbomkit:image:platform: {}", platform_string(pl)));
+        lines.push(format!("sbomkit:image:platform: {pl}"));
     }
     for t in &s.tags {
         lines.push(format!("sbomkit:image:tag: {t}"));
@@ -336,10 +336,15 @@ fn root_package(sbom: &Sbom, id: &str, created: &str, tool: &str) -> Package2 {
     }
 }
 
-pub(super) fn platform_string(p: &crate::model::Platform) -> String {
-    match &p.variant {
-        Some(v) if !v.is_empty() => format!("{}/{}/{}", p.os, p.architecture, v),
-        _ => format!("{}/{}", p.os, p.architecture),
+/// SPDX's actor form: `Person: NAME (EMAIL)`, `Organization: NAME`.
+fn actor(a: &Actor) -> String {
+    let kind = match a.kind() {
+        ActorKind::Person => "Person",
+        ActorKind::Organization => "Organization",
+    };
+    match a.email() {
+        Some(mail) => format!("{kind}: {} ({mail})", a.name()),
+        None => format!("{kind}: {}", a.name()),
     }
 }
 
@@ -360,16 +365,10 @@ fn package(
     p.package_version = Some(pkg.version.clone()).filter(|v| !v.is_empty());
     p.package_supplier = Some(
         pkg.supplier
-            .as_deref()
-            .filter(|s| parse_actor(s).is_some())
-            .unwrap_or(NOASSERTION)
-            .to_string(),
+            .as_ref()
+            .map_or_else(|| NOASSERTION.to_string(), actor),
     );
-    p.package_originator = pkg
-        .originator
-        .as_deref()
-        .filter(|s| parse_actor(s).is_some())
-        .map(str::to_string);
+    p.package_originator = pkg.originator.as_ref().map(actor);
     p.package_home_page = pkg
         .homepage
         .as_deref()
@@ -454,36 +453,35 @@ fn package(
     }
 }
 
-fn algorithm(name: &str) -> Option<Algorithm> {
-    Some(match name {
-        "SHA1" => Algorithm::SHA1,
-        "SHA224" => Algorithm::SHA224,
-        "SHA256" => Algorithm::SHA256,
-        "SHA384" => Algorithm::SHA384,
-        "SHA512" => Algorithm::SHA512,
-        "MD5" => Algorithm::MD5,
-        "SHA3-256" => Algorithm::SHA3256,
-        "SHA3-384" => Algorithm::SHA3384,
-        "SHA3-512" => Algorithm::SHA3512,
-        "BLAKE2b-256" => Algorithm::BLAKE2B256,
-        "BLAKE2b-384" => Algorithm::BLAKE2B384,
-        "BLAKE2b-512" => Algorithm::BLAKE2B512,
-        "BLAKE3" => Algorithm::BLAKE3,
-        _ => return None,
-    })
+fn algorithm(alg: HashAlg) -> Algorithm {
+    match alg {
+        HashAlg::Md5 => Algorithm::MD5,
+        HashAlg::Sha1 => Algorithm::SHA1,
+        HashAlg::Sha224 => Algorithm::SHA224,
+        HashAlg::Sha256 => Algorithm::SHA256,
+        HashAlg::Sha384 => Algorithm::SHA384,
+        HashAlg::Sha512 => Algorithm::SHA512,
+        HashAlg::Sha3_256 => Algorithm::SHA3256,
+        HashAlg::Sha3_384 => Algorithm::SHA3384,
+        HashAlg::Sha3_512 => Algorithm::SHA3512,
+        HashAlg::Blake2b256 => Algorithm::BLAKE2B256,
+        HashAlg::Blake2b384 => Algorithm::BLAKE2B384,
+        HashAlg::Blake2b512 => Algorithm::BLAKE2B512,
+        HashAlg::Blake3 => Algorithm::BLAKE3,
+    }
 }
 
-/// Checksums SPDX can carry: known algorithm, hex of the right length; one per algorithm.
-fn checksums(list: &[(String, String)]) -> Vec<Checksum> {
+/// Checksums SPDX can carry: hex of the right length; one per algorithm.
+fn checksums(list: &[model::Checksum]) -> Vec<Checksum> {
     let mut seen = Vec::new();
     let mut out = Vec::new();
-    for (alg, value) in list {
-        let Some(a) = algorithm(alg) else { continue };
-        if seen.contains(&a) || !digest_hex_len(alg).is_some_and(|n| valid_hex(value, n)) {
+    for c in list {
+        let a = algorithm(c.alg);
+        if seen.contains(&a) || !c.is_well_formed() {
             continue;
         }
         seen.push(a);
-        out.push(Checksum::new(a, value));
+        out.push(Checksum::new(a, &c.value));
     }
     out
 }
@@ -493,12 +491,12 @@ fn file_info(
     layers: &[crate::model::Layer],
     ids: &mut IdMap,
 ) -> Option<FileInformation> {
-    let mut list: Vec<(String, String)> = f.other_checksums.clone();
+    let mut list = f.other_checksums.clone();
     if let Some(s) = &f.sha256 {
-        list.push(("SHA256".into(), s.clone()));
+        list.push(model::Checksum::new(HashAlg::Sha256, s.clone()));
     }
     // SHA1 first, then the others in a fixed order.
-    list.sort_by_key(|(a, _)| (a != "SHA1", a != "SHA256", a.clone()));
+    list.sort_by_key(|c| (c.alg != HashAlg::Sha1, c.alg != HashAlg::Sha256, c.alg));
     let sums = checksums(&list);
     if !sums.iter().any(|c| c.algorithm == Algorithm::SHA1) {
         return None;
@@ -528,10 +526,7 @@ fn file_comment(f: &FileRecord, layers: &[crate::model::Layer]) -> Option<String
         lines.push(format!("sbomkit:layer: {i} {}", l.diff_id));
     }
     if let Some(k) = f.kind {
-        lines.push(format!(
-            "sbomkit:file:kind: {}",
-            super::cyclonedx::file_kind(k)
-        ));
+        lines.push(format!("sbomkit:file:kind: {k}"));
     }
     for (k, v) in &f.properties {
         lines.push(format!("{k}: {v}"));
@@ -546,8 +541,8 @@ fn files_sha1(files: &[FileRecord]) -> BTreeMap<&str, &str> {
         .filter_map(|f| {
             f.other_checksums
                 .iter()
-                .find(|(a, v)| a == "SHA1" && valid_hex(v, 40))
-                .map(|(_, v)| (f.id.as_str(), v.as_str()))
+                .find(|c| c.alg == HashAlg::Sha1 && c.is_well_formed())
+                .map(|c| (f.id.as_str(), c.value.as_str()))
         })
         .collect()
 }
@@ -572,7 +567,7 @@ fn purl_ok(p: &str) -> bool {
 }
 
 /// A CPE 2.3 formatted string: `cpe:2.3:` and 11 more components, the part one of `a`, `o`, `h`.
-pub(super) fn cpe23_ok(c: &str) -> bool {
+fn cpe23_ok(c: &str) -> bool {
     let Some(rest) = c.strip_prefix("cpe:2.3:") else {
         return false;
     };
@@ -714,6 +709,64 @@ impl LicenseRefs {
 mod tests {
     use super::*;
     use crate::model::License;
+
+    #[test]
+    fn actors_in_spdx_form() {
+        let a = |a: Option<Actor>| a.as_ref().map(actor);
+        assert_eq!(
+            a(Actor::person(
+                "Natanael Copa",
+                Some("ncopa@alpinelinux.org")
+            ))
+            .as_deref(),
+            Some("Person: Natanael Copa (ncopa@alpinelinux.org)")
+        );
+        assert_eq!(
+            a(Actor::person("wolfi", None)).as_deref(),
+            Some("Person: wolfi")
+        );
+        assert_eq!(
+            a(Actor::organization("Alpine Linux")).as_deref(),
+            Some("Organization: Alpine Linux")
+        );
+    }
+
+    #[test]
+    fn checksums_in_spdx_spelling_once_per_algorithm_and_well_formed() {
+        let spelled: Vec<(HashAlg, &str)> = vec![
+            (HashAlg::Md5, "MD5"),
+            (HashAlg::Sha1, "SHA1"),
+            (HashAlg::Sha224, "SHA224"),
+            (HashAlg::Sha256, "SHA256"),
+            (HashAlg::Sha384, "SHA384"),
+            (HashAlg::Sha512, "SHA512"),
+            (HashAlg::Sha3_256, "SHA3-256"),
+            (HashAlg::Sha3_384, "SHA3-384"),
+            (HashAlg::Sha3_512, "SHA3-512"),
+            (HashAlg::Blake2b256, "BLAKE2b-256"),
+            (HashAlg::Blake2b384, "BLAKE2b-384"),
+            (HashAlg::Blake2b512, "BLAKE2b-512"),
+            (HashAlg::Blake3, "BLAKE3"),
+        ];
+        for (alg, name) in spelled {
+            let c = model::Checksum::new(alg, "a".repeat(alg.hex_len()));
+            let json = serde_json::to_value(checksums(&[c])).unwrap_or_default();
+            assert_eq!(json[0]["algorithm"], name, "{alg:?}");
+        }
+        let sha1 = "ab".repeat(20);
+        let list = [
+            model::Checksum::new(HashAlg::Sha1, "ab"),
+            model::Checksum::new(HashAlg::Sha1, sha1.to_uppercase()),
+            model::Checksum::new(HashAlg::Sha1, "cd".repeat(20)),
+            model::Checksum::new(HashAlg::Md5, "zz".repeat(16)),
+        ];
+        let out = checksums(&list);
+        assert_eq!(out.len(), 1);
+        assert_eq!(
+            (out[0].algorithm, out[0].value.as_str()),
+            (Algorithm::SHA1, sha1.as_str())
+        );
+    }
 
     #[test]
     fn cpe23_shape() {

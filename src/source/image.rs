@@ -334,13 +334,6 @@ fn tag_of(reference: &str) -> Option<String> {
     last.split_once(':').map(|(_, t)| t.to_string())
 }
 
-fn platform_string(p: &Platform) -> String {
-    match &p.variant {
-        Some(v) if !v.is_empty() => format!("{}/{}/{}", p.os, p.architecture, v),
-        _ => format!("{}/{}", p.os, p.architecture),
-    }
-}
-
 fn parse_platform(file: &str, s: &str) -> Result<Platform, SourceError> {
     let parts: Vec<&str> = s.split('/').collect();
     match parts.as_slice() {
@@ -834,7 +827,7 @@ pub fn oci(
         .map(|c| {
             c.platform
                 .as_ref()
-                .map_or_else(|| "unknown".to_string(), platform_string)
+                .map_or_else(|| "unknown".to_string(), Platform::to_string)
         })
         .collect();
     platforms.sort();
@@ -853,7 +846,7 @@ pub fn oci(
             if matching.len() > 1 {
                 let mut choices: Vec<String> = matching
                     .iter()
-                    .filter_map(|c| c.platform.as_ref().map(platform_string))
+                    .filter_map(|c| c.platform.as_ref().map(Platform::to_string))
                     .collect();
                 choices.sort();
                 choices.dedup();

@@ -18,8 +18,10 @@ use super::modules::{self, Embedded};
 use super::notes::PackageNote;
 use crate::catalog::{Cataloger, Context, Found};
 use crate::cpe;
-use crate::model::{FileKind, FileRecord, Package, PackageKind, Relationship, RelationshipKind};
-use crate::purl::Purl;
+use crate::model::{
+    Checksum, FileKind, FileRecord, HashAlg, Package, PackageKind, Relationship, RelationshipKind,
+};
+use crate::purl::{Purl, PurlString, PurlType};
 use crate::source::{display_path, Node, Summary};
 
 /// Largest loader configuration file worth reading.
@@ -129,10 +131,10 @@ fn elf_properties(f: &ElfFacts, node: &Node) -> BTreeMap<String, String> {
 
 /// `pkg:TYPE/OS/NAME@VERSION?arch=..&distro=OS-VERSION` for a package note; `None` without a type
 /// or name.
-pub fn note_purl(n: &PackageNote) -> Option<String> {
-    let ty = n.kind.as_deref().map(str::trim).filter(|t| !t.is_empty())?;
+pub fn note_purl(n: &PackageNote) -> Option<PurlString> {
+    let ty = PurlType::new(n.kind.as_deref()?.trim()).ok()?;
     let name = n.name.as_deref().map(str::trim).filter(|t| !t.is_empty())?;
-    let mut p = Purl::new(ty.to_ascii_lowercase(), name);
+    let mut p = Purl::new(ty, name);
     let os =
         n.os.as_deref()
             .map(|o| o.trim().to_ascii_lowercase())
@@ -149,7 +151,7 @@ pub fn note_purl(n: &PackageNote) -> Option<String> {
     if let (Some(os), Some(v)) = (&os, n.os_version.as_deref().filter(|v| !v.is_empty())) {
         p = p.with_qualifier("distro", format!("{os}-{v}"));
     }
-    Some(p.to_string())
+    Some(p.into())
 }
 
 /// `sbomkit:elf-note:*` properties of a package note.
@@ -172,7 +174,7 @@ fn note_properties(n: &PackageNote) -> BTreeMap<String, String> {
         }
     }
     if let Some(purl) = note_purl(n) {
-        p.insert("sbomkit:elf-note:purl".into(), purl);
+        p.insert("sbomkit:elf-note:purl".into(), purl.to_string());
     }
     p
 }
@@ -318,10 +320,10 @@ fn catalog(cx: &Context<'_>) -> Found {
         let note = s.facts.notes.package.as_ref();
         let mut checksums = Vec::new();
         if let Some(h) = s.node.sha256 {
-            checksums.push(("SHA256".to_string(), hex::encode(h)));
+            checksums.push(Checksum::new(HashAlg::Sha256, hex::encode(h)));
         }
         if let Some(h) = s.node.sha1 {
-            checksums.push(("SHA1".to_string(), hex::encode(h)));
+            checksums.push(Checksum::new(HashAlg::Sha1, hex::encode(h)));
         }
         if s.owned {
             // The owner's file: facts on the file record, the note on the owner.
@@ -341,7 +343,7 @@ fn catalog(cx: &Context<'_>) -> Found {
                 sha256: s.node.sha256.map(hex::encode),
                 other_checksums: checksums
                     .into_iter()
-                    .filter(|(a, _)| a != "SHA256")
+                    .filter(|c| c.alg != HashAlg::Sha256)
                     .collect(),
                 layer,
                 kind: Some(file_kind(s.facts.kind)),
@@ -461,6 +463,15 @@ mod tests {
             Some("pkg:rpm/fedora/curl@8.6.0-7.fc40?arch=x86_64&distro=fedora-40")
         );
         assert_eq!(note_purl(&PackageNote::default()), None);
+        // A type the purl specification does not allow makes no purl.
+        for kind in ["", " ", "my type", "1c", "a/b"] {
+            let n = PackageNote {
+                kind: Some(kind.into()),
+                name: Some("x".into()),
+                ..PackageNote::default()
+            };
+            assert_eq!(note_purl(&n), None, "{kind:?}");
+        }
     }
 
     #[test]
@@ -529,7 +540,7 @@ mod tests {
             note.purl.as_deref(),
             Some("pkg:deb/debian/systemd@252.39-1~deb12u2?arch=amd64")
         );
-        assert_eq!(note.checksums[0].0, "SHA256");
+        assert_eq!(note.checksums[0].alg, HashAlg::Sha256);
         // libudev needs libc.so.6, found in the multiarch folder and owned by libc6.
         assert!(found.relationships.contains(&Relationship::new(
             "binary:/opt/libudev.so.1",

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use super::go::{GoBuildInfo, GoModule};
 use super::rust::{AuditInfo, CrateKind, CrateSource};
 use crate::model::{Package, PackageKind, Relationship, RelationshipKind};
-use crate::purl::Purl;
+use crate::purl::{Purl, PurlString, PurlType};
 
 /// Packages found inside one binary, with the edges between them.
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -25,19 +25,19 @@ pub struct Embedded {
 }
 
 /// `pkg:golang/<path>@<version>`; no version when there is none worth writing.
-fn go_purl(path: &str, version: Option<&str>) -> String {
+fn go_purl(path: &str, version: Option<&str>) -> PurlString {
     let (ns, name) = match path.rsplit_once('/') {
         Some((ns, name)) => (Some(ns), name),
         None => (None, path),
     };
-    let mut p = Purl::new("golang", name);
+    let mut p = Purl::new(PurlType::GOLANG, name);
     if let Some(ns) = ns {
         p = p.with_namespace(ns);
     }
     if let Some(v) = version {
         p = p.with_version(v);
     }
-    p.to_string()
+    p.into()
 }
 
 /// A version fit for a purl: not empty and not Go's `(devel)` placeholder.
@@ -156,7 +156,7 @@ pub fn go_packages(info: &GoBuildInfo, evidence: &str, found_by: &str) -> Embedd
             kind: Some(PackageKind::GoModule),
             name: "stdlib".into(),
             version: v.clone(),
-            purl: Some(Purl::new("golang", "stdlib").with_version(v).to_string()),
+            purl: Some(Purl::new(PurlType::GOLANG, "stdlib").with_version(v).into()),
             evidence: vec![evidence.to_string()],
             found_by: found_by.to_string(),
             ..Package::default()
@@ -224,9 +224,9 @@ pub fn rust_packages(info: &AuditInfo, evidence: &str, found_by: &str) -> Embedd
             name: c.name.clone(),
             version: c.version.clone(),
             purl: Some(
-                Purl::new("cargo", &c.name)
+                Purl::new(PurlType::CARGO, &c.name)
                     .with_version(&c.version)
-                    .to_string(),
+                    .into(),
             ),
             evidence: vec![evidence.to_string()],
             found_by: found_by.to_string(),

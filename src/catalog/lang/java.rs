@@ -7,7 +7,7 @@ use std::io::{Cursor, Read as _};
 
 use super::Manifest;
 use crate::model::PackageKind;
-use crate::purl::Purl;
+use crate::purl::{Purl, PurlString, PurlType};
 
 const EXTENSIONS: [&[u8]; 5] = [b".jar", b".war", b".ear", b".hpi", b".jpi"];
 /// Largest manifest or `pom.properties` read; real ones are a few KiB.
@@ -73,12 +73,12 @@ struct Pom {
     version: String,
 }
 
-fn maven(group: &str, artifact: &str, version: &str) -> String {
-    let mut p = Purl::new("maven", artifact).with_namespace(group);
+fn maven(group: &str, artifact: &str, version: &str) -> PurlString {
+    let mut p = Purl::new(PurlType::MAVEN, artifact).with_namespace(group);
     if !version.is_empty() {
         p = p.with_version(version);
     }
-    p.to_string()
+    p.into()
 }
 
 /// Reads one archive: its own package first, then the artifacts it bundles.
@@ -145,7 +145,7 @@ pub fn parse(path: &[u8], content: &[u8]) -> Result<Vec<Manifest>, String> {
         Some(p) => {
             me.name = p.artifact.clone();
             me.version = p.version.clone();
-            me.purl = maven(&p.group, &p.artifact, &p.version);
+            me.purl = Some(maven(&p.group, &p.artifact, &p.version));
             me.properties
                 .insert("sbomkit:java:identity".into(), "pom.properties".into());
         }
@@ -157,7 +157,7 @@ pub fn parse(path: &[u8], content: &[u8]) -> Result<Vec<Manifest>, String> {
                 .unwrap_or_default();
             // A purl needs the group id: only the manifest's own word for it is taken.
             if let Some(group) = field("implementation-vendor-id") {
-                me.purl = maven(&group, &me.name, &me.version);
+                me.purl = Some(maven(&group, &me.name, &me.version));
             }
             me.properties
                 .insert("sbomkit:java:identity".into(), "manifest".into());
@@ -170,7 +170,7 @@ pub fn parse(path: &[u8], content: &[u8]) -> Result<Vec<Manifest>, String> {
     for p in poms {
         out.push(Manifest {
             kind: Some(PackageKind::Java),
-            purl: maven(&p.group, &p.artifact, &p.version),
+            purl: Some(maven(&p.group, &p.artifact, &p.version)),
             name: p.artifact,
             version: p.version,
             properties: [(
@@ -210,11 +210,14 @@ mod tests {
         let m = parse(b"app/lib/commons-lang3-3.12.0.jar", &bytes).unwrap();
         assert_eq!(m.len(), 2);
         assert_eq!(
-            m[0].purl,
-            "pkg:maven/org.apache.commons/commons-lang3@3.12.0"
+            m[0].purl.as_deref(),
+            Some("pkg:maven/org.apache.commons/commons-lang3@3.12.0")
         );
         assert_eq!(m[0].description.as_deref(), Some("CommonsLang"));
-        assert_eq!(m[1].purl, "pkg:maven/com.google.guava/guava@31.1-jre");
+        assert_eq!(
+            m[1].purl.as_deref(),
+            Some("pkg:maven/com.google.guava/guava@31.1-jre")
+        );
     }
 
     #[test]
@@ -228,7 +231,7 @@ mod tests {
             (m[0].name.as_str(), m[0].version.as_str()),
             ("jrt-fs", "17.0.19")
         );
-        assert_eq!(m[0].purl, "", "no group id, no purl");
+        assert_eq!(m[0].purl, None, "no group id, no purl");
         let bytes = jar(&[("a.txt", b"x")]);
         let m = parse(b"x/ca-certificates-java.jar", &bytes).unwrap();
         assert_eq!(

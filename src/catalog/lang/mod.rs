@@ -15,7 +15,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::catalog::{Cataloger, Context, Found};
-use crate::model::{License, Package, PackageKind, Relationship, RelationshipKind};
+use crate::model::{Actor, License, Package, PackageKind, Relationship, RelationshipKind};
+use crate::purl::PurlString;
 use crate::source::{display_path, Node, Summary};
 
 /// Largest manifest worth parsing; real ones are a few KiB.
@@ -27,13 +28,12 @@ pub struct Manifest {
     pub kind: Option<PackageKind>,
     pub name: String,
     pub version: String,
-    pub purl: String,
+    pub purl: Option<PurlString>,
     /// Licenses as written.
     pub licenses: Vec<String>,
     pub description: Option<String>,
     pub homepage: Option<String>,
-    /// `Person: name (mail)` or `Person: name`.
-    pub author: Option<String>,
+    pub author: Option<Actor>,
     /// `sbomkit:<ecosystem>:*` facts.
     pub properties: BTreeMap<String, String>,
 }
@@ -46,8 +46,8 @@ type Read = Result<Option<Manifest>, String>;
 /// why it could not be read.
 type Packages = Result<Vec<Manifest>, String>;
 
-/// `Person: NAME (MAIL)` from a name and an optional mail, as SPDX writes originators.
-pub fn person(name: &str, mail: Option<&str>) -> Option<String> {
+/// A person from a name and an optional mail, read as a maintainer `NAME <MAIL>` would be.
+pub fn person(name: &str, mail: Option<&str>) -> Option<Actor> {
     match mail.map(str::trim).filter(|m| !m.is_empty()) {
         Some(m) => crate::catalog::person(&format!("{} <{m}>", name.trim())),
         None => crate::catalog::person(name),
@@ -149,7 +149,7 @@ fn catalog(cx: &Context<'_>) -> Found {
                 kind: m.kind,
                 name: m.name.clone(),
                 version: m.version.clone(),
-                purl: (!m.purl.is_empty()).then(|| m.purl.clone()),
+                purl: m.purl.clone(),
                 licenses: m
                     .licenses
                     .iter()

@@ -5,8 +5,8 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{person, Manifest, Read};
-use crate::model::PackageKind;
-use crate::purl::Purl;
+use crate::model::{Actor, PackageKind};
+use crate::purl::{Purl, PurlType};
 
 pub fn is_manifest(path: &[u8]) -> bool {
     path == b"package.json" || path.ends_with(b"/package.json")
@@ -49,7 +49,7 @@ fn licenses(v: &Value, out: &mut Vec<String>) {
 }
 
 /// `"Name <mail> (url)"` or `{"name": .., "email": ..}`.
-fn author(v: &Value) -> Option<String> {
+fn author(v: &Value) -> Option<Actor> {
     match v {
         Value::String(s) => {
             let (name, rest) = s.split_once('<').unwrap_or((s.as_str(), ""));
@@ -73,13 +73,13 @@ pub fn parse(content: &[u8]) -> Read {
     };
     // `@scope/name`: the scope is the purl namespace.
     let purl = match name.strip_prefix('@').and_then(|n| n.split_once('/')) {
-        Some((scope, base)) => Purl::new("npm", base).with_namespace(format!("@{scope}")),
-        None => Purl::new("npm", name.as_str()),
+        Some((scope, base)) => Purl::new(PurlType::NPM, base).with_namespace(format!("@{scope}")),
+        None => Purl::new(PurlType::NPM, name.as_str()),
     }
     .with_version(version.as_str());
     let mut m = Manifest {
         kind: Some(PackageKind::Npm),
-        purl: purl.to_string(),
+        purl: Some(purl.into()),
         name,
         version,
         description: text(&p.description),
@@ -109,12 +109,12 @@ mod tests {
         )
         .unwrap()
         .unwrap();
-        assert_eq!(m.purl, "pkg:npm/%40types/node@18.18.14");
+        assert_eq!(m.purl.as_deref(), Some("pkg:npm/%40types/node@18.18.14"));
         assert_eq!(m.name, "@types/node");
         assert_eq!(m.licenses, ["MIT"]);
         assert_eq!(
-            m.author.as_deref(),
-            Some("Person: Jane Doe (jane@example.org)")
+            m.author,
+            Actor::person("Jane Doe", Some("jane@example.org"))
         );
         assert_eq!(m.description.as_deref(), Some("Types"));
     }
@@ -129,7 +129,7 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(m.licenses, ["ISC", "MIT"]);
-        assert_eq!(m.author.as_deref(), Some("Person: A (a@b)"));
+        assert_eq!(m.author, Actor::person("A", Some("a@b")));
         assert_eq!(
             m.properties.get("sbomkit:npm:private").map(String::as_str),
             Some("true")

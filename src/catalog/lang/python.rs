@@ -4,7 +4,7 @@
 
 use super::{person, Manifest, Read};
 use crate::model::PackageKind;
-use crate::purl::Purl;
+use crate::purl::{Purl, PurlType};
 
 pub fn is_manifest(path: &[u8]) -> bool {
     let (dir, base) = match path.iter().rposition(|&b| b == b'/') {
@@ -71,10 +71,10 @@ pub fn parse(content: &[u8]) -> Read {
         }
         return Ok(None);
     };
-    let purl = Purl::new("pypi", normalized(&name)).with_version(version.as_str());
+    let purl = Purl::new(PurlType::PYPI, normalized(&name)).with_version(version.as_str());
     let mut m = Manifest {
         kind: Some(PackageKind::Python),
-        purl: purl.to_string(),
+        purl: Some(purl.into()),
         name,
         version,
         description: get("summary"),
@@ -110,12 +110,12 @@ mod tests {
         )
         .unwrap()
         .unwrap();
-        assert_eq!(m.purl, "pkg:pypi/jinja2@3.1.2");
+        assert_eq!(m.purl.as_deref(), Some("pkg:pypi/jinja2@3.1.2"));
         assert_eq!(m.name, "Jinja2");
         assert_eq!(m.licenses, ["BSD-3-Clause"]);
         assert_eq!(
-            m.author.as_deref(),
-            Some("Person: Armin Ronacher (armin.ronacher@active-4.com)")
+            m.author,
+            crate::model::Actor::person("Armin Ronacher", Some("armin.ronacher@active-4.com"))
         );
         assert_eq!(
             m.homepage.as_deref(),
@@ -134,7 +134,7 @@ mod tests {
             .unwrap()
             .unwrap();
         assert!(m.licenses.is_empty());
-        assert_eq!(m.purl, "pkg:pypi/zope-interface@5.5");
+        assert_eq!(m.purl.as_deref(), Some("pkg:pypi/zope-interface@5.5"));
     }
 
     #[test]
