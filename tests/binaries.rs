@@ -5,10 +5,8 @@
 //! With `SBOMKIT_WRITE_SAMPLES=DIR` the documents are also saved in DIR, for the outside validators
 //! (`scripts/interop-sbom.sh DIR`).
 
-#[path = "support/image.rs"]
-mod image;
-#[path = "support/schema.rs"]
-mod schema;
+use crate::support::image;
+use crate::support::schema;
 
 use std::fs;
 use std::path::Path;

@@ -1,9 +1,7 @@
 //! End-to-end: the `sbomkit` binary on real inputs, as a user runs it.
 
-#[path = "support/image.rs"]
-mod image;
-#[path = "support/schema.rs"]
-mod schema;
+use crate::support::image;
+use crate::support::schema;
 
 use std::collections::BTreeSet;
 use std::fs;

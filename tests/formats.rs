@@ -4,8 +4,7 @@
 //! With `SBOMKIT_WRITE_SAMPLES=DIR` every document written here is also saved in DIR, for
 //! `scripts/interop-sbom.sh DIR`.
 
-#[path = "support/schema.rs"]
-mod schema;
+use crate::support::schema;
 
 use std::collections::{BTreeMap, BTreeSet};
 

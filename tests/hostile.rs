@@ -3,8 +3,7 @@
 //! file (exit 1), or warnings plus the correct rest of the SBOM (exit 0). Never a panic, a crash or
 //! a hang.
 
-#[path = "support/image.rs"]
-mod image;
+use crate::support::image;
 
 use std::fs;
 use std::io::Write;

@@ -4,10 +4,7 @@
 //! chain and SCT, the log entry's body, signed entry timestamp, inclusion proof and checkpoint,
 //! the timestamp's message imprint.
 
-#[path = "support/pki.rs"]
-mod pki;
-#[path = "support/sigstore_standin.rs"]
-mod standin;
+use crate::support::sigstore_standin as standin;
 
 use std::path::{Path, PathBuf};
 

@@ -5,10 +5,7 @@
 //! Needs the `verify-bundle` subcommand; the binary is only called through its command line, so
 //! this file compiles without it, and fails until the subcommand exists.
 
-#[path = "support/pki.rs"]
-mod pki;
-#[path = "support/sigstore_standin.rs"]
-mod standin;
+use crate::support::sigstore_standin as standin;
 
 use std::path::{Path, PathBuf};
 

@@ -2,8 +2,7 @@
 //! folder whose dpkg database owns some of them, through the `sbomkit` binary.
 //! With `SBOMKIT_WRITE_SAMPLES=DIR` the documents are also saved in DIR, for the outside validators.
 
-#[path = "support/schema.rs"]
-mod schema;
+use crate::support::schema;
 
 use std::fs;
 use std::path::Path;

@@ -1,7 +1,6 @@
 //! Every input kind, built as real archives at test time and read through `sbomkit::source::open`.
 
-#[path = "support/image.rs"]
-mod image;
+use crate::support::image;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};

@@ -2,10 +2,7 @@
 //! every tampering is refused with its exit code; bundles made here with a test CA, CT log, Rekor
 //! key and TSA exercise what the real ones lack (message signatures, key-based entries, RFC 3161).
 
-#[path = "support/bundle_ca.rs"]
-mod bundle_ca;
-#[path = "support/pki.rs"]
-mod pki;
+use crate::support::bundle_ca;
 
 use std::path::{Path, PathBuf};
 

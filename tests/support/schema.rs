@@ -1,6 +1,6 @@
 //! Validates documents against the official schemas vendored in `schemas/` (see `schemas/PROVENANCE.md`).
 //!
-//! Include with `#[path = "support/schema.rs"] mod schema;` and call [`assert_valid_spdx`] or
+//! Call [`assert_valid_spdx`] or
 //! [`assert_valid_cyclonedx`]. No network: the CycloneDX schemas' `$ref`s to `spdx.schema.json` and
 //! `jsf-0.82.schema.json` are answered from the local copies by a retriever. Format assertions
 //! (`date-time`, `uri`, ...) are on.

@@ -46,8 +46,8 @@ use x509_cert::spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
 use x509_cert::time::{Time, Validity};
 use x509_cert::{Certificate, TbsCertificate, Version};
 
-pub use crate::pki::merkle;
-use crate::pki::{code_signing_exts, ext, oid, pem, timestamping_exts, tlv};
+pub use super::pki::merkle;
+use super::pki::{code_signing_exts, ext, oid, pem, timestamping_exts, tlv};
 
 pub const OIDC_ISSUER: &str = "https://oidc.standin.test";
 const OID_ECDSA_SHA256: &str = "1.2.840.10045.4.3.2";
