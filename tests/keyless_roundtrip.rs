@@ -7,51 +7,28 @@
 
 use crate::support::sigstore_standin as standin;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use assert_cmd::Command;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use crate::support::{root, run, sbomkit_in, verify_bundle};
 use standin::{Standin, OIDC_ISSUER};
 
 const ARTIFACT: &str = "testdata/fixtures/apk/installed/alpine-single.installed";
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn sbomkit(dir: &Path) -> Command {
-    let mut c = Command::cargo_bin("sbomkit").unwrap();
-    c.current_dir(dir)
-        .env_remove("SIGSTORE_ID_TOKEN")
-        .env_remove("SOURCE_DATE_EPOCH");
-    c
-}
-
-/// Runs verify-bundle; (exit code, stdout + stderr).
+/// Runs verify-bundle with the stand-in's trusted root; (exit code, stdout + stderr).
 fn verify(dir: &Path, bundle: &str, identity: &str, issuer: &str, artifact: &str) -> (i32, String) {
-    let out = sbomkit(dir)
-        .args([
-            "verify-bundle",
-            "--bundle",
-            bundle,
-            "--trusted-root",
-            "standin_root.json",
-        ])
-        .args([
-            "--certificate-identity",
-            identity,
-            "--certificate-oidc-issuer",
-            issuer,
-        ])
-        .arg(artifact)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
-    )
+    let args = [
+        "--trusted-root",
+        "standin_root.json",
+        "--certificate-identity",
+        identity,
+        "--certificate-oidc-issuer",
+        issuer,
+    ];
+    let out = verify_bundle(dir, Path::new(bundle), &args, artifact);
+    (out.code, out.text())
 }
 
 #[test]
@@ -60,26 +37,22 @@ fn keyless_bundle_verifies_offline_with_the_standin_trusted_root() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let email = "builder@example.org";
-    let out = sbomkit(d)
-        .args([
-            "attest",
-            &format!("file:{}", root().join(ARTIFACT).display()),
-        ])
-        .args(["--keyless", "--bundle", "--output", "b.json"])
-        .args(["--identity-token", &s.email_token(email)])
-        .args([
-            "--fulcio-url",
-            &s.fulcio_url(),
-            "--rekor-url",
-            &s.rekor_url(),
-        ])
-        .args(["--timestamp-url", &s.tsa_url()])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    run(
+        sbomkit_in(d)
+            .args([
+                "attest",
+                &format!("file:{}", root().join(ARTIFACT).display()),
+            ])
+            .args(["--keyless", "--bundle", "--output", "b.json"])
+            .args(["--identity-token", &s.email_token(email)])
+            .args([
+                "--fulcio-url",
+                &s.fulcio_url(),
+                "--rekor-url",
+                &s.rekor_url(),
+            ])
+            .args(["--timestamp-url", &s.tsa_url()]),
+        0,
     );
     std::fs::write(
         d.join("standin_root.json"),
