@@ -1,5 +1,5 @@
 //! What the suites share: the `sbomkit` command with a clean environment and the check of its
-//! outcome, files in temporary folders, and the builders of images,
+//! outcome, files in temporary folders, tampering tables, and the builders of images,
 //! certificate authorities and a stand-in Sigstore, and the schema validation.
 
 pub mod bundle_ca;
@@ -7,6 +7,7 @@ pub mod image;
 pub mod pki;
 pub mod schema;
 pub mod sigstore_standin;
+pub mod tamper;
 
 use std::path::{Path, PathBuf};
 
