@@ -1,8 +1,9 @@
 //! What the suites share: the `sbomkit` command with a clean environment and the check of its
-//! outcome, files in temporary folders, tampering tables, and the builders of images,
+//! outcome, files in temporary folders, golden files, tampering tables, and the builders of images,
 //! certificate authorities and a stand-in Sigstore, and the schema validation.
 
 pub mod bundle_ca;
+pub mod golden;
 pub mod image;
 pub mod pki;
 pub mod schema;
