@@ -2,7 +2,6 @@
 //! Rekor log and a timestamp authority, each with its own key, and the trusted root naming them.
 //! Everything signed here is built from the standards (RFC 5280, RFC 6962, RFC 3161, signed notes)
 //! independently of the code under test.
-#![allow(dead_code)]
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -196,13 +195,11 @@ impl Default for LeafSpec<'_> {
 }
 
 pub struct TestSigstore {
-    pub root: Key,
     pub root_der: Vec<u8>,
     pub inter: Key,
     pub inter_der: Vec<u8>,
     pub ct: Key,
     pub rekor: Key,
-    pub tsa_root: Key,
     pub tsa_root_der: Vec<u8>,
     pub tsa: Key,
     pub tsa_der: Vec<u8>,
@@ -260,13 +257,11 @@ impl TestSigstore {
             timestamping_exts(),
         );
         TestSigstore {
-            root,
             root_der,
             inter,
             inter_der,
             ct: Key::p256(),
             rekor: Key::p256(),
-            tsa_root,
             tsa_root_der,
             tsa,
             tsa_der,

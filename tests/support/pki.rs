@@ -1,7 +1,6 @@
 //! Building blocks shared by the test PKIs (`bundle_ca.rs` for the verifier tests,
 //! `sigstore_standin.rs` for the signer tests): DER pieces, PEM, and RFC 6962 Merkle tree hashing
 //! by the recursive definitions. Written from the standards, independently of the code under test.
-#![allow(dead_code)]
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;

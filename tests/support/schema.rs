@@ -4,7 +4,6 @@
 //! [`assert_valid_cyclonedx`]. No network: the CycloneDX schemas' `$ref`s to `spdx.schema.json` and
 //! `jsf-0.82.schema.json` are answered from the local copies by a retriever. Format assertions
 //! (`date-time`, `uri`, ...) are on.
-#![allow(dead_code)]
 
 use std::collections::HashMap;
 use std::path::PathBuf;

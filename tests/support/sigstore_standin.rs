@@ -12,7 +12,6 @@
 //!
 //! Paths: `/fulcio/api/v2/signingCert`, `/rekor/api/v1/log/entries`, `/tsa/api/v1/timestamp`;
 //! under `/down/` every service answers 503, and `/frozen-rekor/` refuses entries with 400.
-#![allow(dead_code)]
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -54,8 +53,6 @@ const OID_ECDSA_SHA256: &str = "1.2.840.10045.4.3.2";
 const OID_FULCIO_ISSUER_V1: &str = "1.3.6.1.4.1.57264.1.1";
 const OID_FULCIO_ISSUER_V2: &str = "1.3.6.1.4.1.57264.1.8";
 const OID_SCT_LIST: &str = "1.3.6.1.4.1.11129.2.4.2";
-const OID_CODE_SIGNING: &str = "1.3.6.1.5.5.7.3.3";
-const OID_TIME_STAMPING: &str = "1.3.6.1.5.5.7.3.8";
 const LEAF_LIFETIME: u64 = 600;
 const TREE_ID: u64 = 2_605_736_670_972_794_746;
 
@@ -190,15 +187,12 @@ fn ca_cert(
 /// Keys and certificates of the stand-in services.
 pub struct Pki {
     pub oidc: SigningKey,
-    pub root: SigningKey,
-    pub root_name: Name,
     pub root_der: Vec<u8>,
     pub intermediate: SigningKey,
     pub intermediate_name: Name,
     pub intermediate_der: Vec<u8>,
     pub ctlog: SigningKey,
     pub rekor: SigningKey,
-    pub tsa_root: SigningKey,
     pub tsa_root_der: Vec<u8>,
     pub tsa: SigningKey,
     pub tsa_der: Vec<u8>,
@@ -238,15 +232,12 @@ impl Pki {
         );
         Pki {
             oidc: k(),
-            root,
-            root_name,
             root_der,
             intermediate,
             intermediate_name,
             intermediate_der,
             ctlog: k(),
             rekor: k(),
-            tsa_root,
             tsa_root_der,
             tsa,
             tsa_der,
