@@ -7,11 +7,11 @@ use assert_cmd::Command;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 
 use sbomkit::attest::dsse::{self, Envelope, Signature, IN_TOTO_PAYLOAD_TYPE};
 use sbomkit::attest::keys::{Algorithm, SigningKey};
 
+use crate::support::image::sha256_hex;
 use crate::support::schema;
 use crate::support::tamper::{self, Row};
 use crate::support::{outcome, root, run, sbomkit_in};
@@ -38,10 +38,6 @@ fn other() -> String {
 fn verify(dir: &Path, att: &str, key: &str, extra: &[&str]) -> (i32, String) {
     let out = outcome(signer(dir).args(["verify", att, "--key", key]).args(extra));
     (out.code, out.text())
-}
-
-fn sha256_hex(b: &[u8]) -> String {
-    hex::encode(Sha256::digest(b))
 }
 
 /// A signed attestation made in-process: a statement about `file:` the alpine archive (its SHA-256),

@@ -13,7 +13,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::support::{generate, run, sbomkit, tempdir, write};
+use crate::support::{component, generate, run, sbomkit, tempdir, write};
 
 const C: &str = "testdata/binaries/c";
 const LIBUDEV: &str = "testdata/fixtures/elf/package-notes/libudev.so.1.7.5";
@@ -27,13 +27,6 @@ fn json(bytes: &[u8]) -> Value {
 
 fn components(doc: &Value) -> &Vec<Value> {
     doc["components"].as_array().unwrap()
-}
-
-fn component<'a>(doc: &'a Value, name: &str) -> &'a Value {
-    components(doc)
-        .iter()
-        .find(|c| c["name"] == name)
-        .unwrap_or_else(|| panic!("no component {name}"))
 }
 
 fn property<'a>(c: &'a Value, name: &str) -> Option<&'a str> {

@@ -4,7 +4,7 @@
 //! With `SBOMKIT_WRITE_SAMPLES=DIR` every document written here is also saved in DIR, for
 //! `scripts/interop-sbom.sh DIR`.
 
-use crate::support::{golden, schema};
+use crate::support::{component, golden, schema};
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -758,13 +758,6 @@ fn output_is_deterministic_and_ids_follow_content() {
     fewer.packages.retain(|p| p.name != "zlib");
     let doc3 = spdx(&fewer, "alpine-fewer");
     assert_ne!(doc3["documentNamespace"], doc["documentNamespace"]);
-}
-
-fn component<'a>(bom: &'a Value, name: &str) -> &'a Value {
-    arr(bom, "components")
-        .iter()
-        .find(|c| c["name"] == name)
-        .unwrap_or_else(|| panic!("no component {name}"))
 }
 
 fn props<'a>(c: &'a Value, name: &str) -> Vec<&'a str> {

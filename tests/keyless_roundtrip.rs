@@ -18,7 +18,13 @@ use standin::{Standin, OIDC_ISSUER};
 const ARTIFACT: &str = "testdata/fixtures/apk/installed/alpine-single.installed";
 
 /// Runs verify-bundle with the stand-in's trusted root; (exit code, stdout + stderr).
-fn verify(dir: &Path, bundle: &str, identity: &str, issuer: &str, artifact: &str) -> (i32, String) {
+fn verify_offline(
+    dir: &Path,
+    bundle: &str,
+    identity: &str,
+    issuer: &str,
+    artifact: &str,
+) -> (i32, String) {
     let args = [
         "--trusted-root",
         "standin_root.json",
@@ -69,15 +75,15 @@ fn keyless_bundle_verifies_offline_with_the_standin_trusted_root() {
     );
     let path = root().join(ARTIFACT).display().to_string();
     for artifact in [&digest, &path] {
-        let (code, text) = verify(d, "b.json", email, OIDC_ISSUER, artifact);
+        let (code, text) = verify_offline(d, "b.json", email, OIDC_ISSUER, artifact);
         assert_eq!(code, 0, "{artifact}: {text}");
     }
-    let (code, text) = verify(d, "b.json", "someone@example.org", OIDC_ISSUER, &digest);
+    let (code, text) = verify_offline(d, "b.json", "someone@example.org", OIDC_ISSUER, &digest);
     assert_ne!(code, 0, "another identity: {text}");
-    let (code, text) = verify(d, "b.json", email, "https://accounts.example.com", &digest);
+    let (code, text) = verify_offline(d, "b.json", email, "https://accounts.example.com", &digest);
     assert_ne!(code, 0, "another issuer: {text}");
     let other = format!("sha256:{}", "ab".repeat(32));
-    let (code, text) = verify(d, "b.json", email, OIDC_ISSUER, &other);
+    let (code, text) = verify_offline(d, "b.json", email, OIDC_ISSUER, &other);
     assert_ne!(code, 0, "another artifact: {text}");
 
     // Tampering with the log entry or the envelope is caught.
@@ -91,12 +97,12 @@ fn keyless_bundle_verifies_offline_with_the_standin_trusted_root() {
     t["verificationMaterial"]["tlogEntries"][0]["integratedTime"] =
         Value::String((it + 1).to_string());
     std::fs::write(d.join("t1.json"), serde_json::to_vec(&t).unwrap()).unwrap();
-    let (code, text) = verify(d, "t1.json", email, OIDC_ISSUER, &digest);
+    let (code, text) = verify_offline(d, "t1.json", email, OIDC_ISSUER, &digest);
     assert_ne!(code, 0, "integrated time changed: {text}");
     let mut t = b.clone();
     t["verificationMaterial"]["tlogEntries"][0]["inclusionProof"]["treeSize"] =
         Value::String("2".into());
     std::fs::write(d.join("t2.json"), serde_json::to_vec(&t).unwrap()).unwrap();
-    let (code, text) = verify(d, "t2.json", email, OIDC_ISSUER, &digest);
+    let (code, text) = verify_offline(d, "t2.json", email, OIDC_ISSUER, &digest);
     assert_ne!(code, 0, "tree size changed: {text}");
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use der::asn1::{Any, BitString, Ia5String, OctetString, SetOfVec, UtcTime, Utf8StringRef};
+use der::asn1::{Any, Ia5String, OctetString, SetOfVec, UtcTime, Utf8StringRef};
 use der::{Decode, Encode, Tag};
 use p256::ecdsa::signature::Signer;
 use p256::pkcs8::EncodePublicKey;
@@ -24,7 +24,7 @@ use x509_cert::time::{Time, Validity};
 use x509_cert::{Certificate, TbsCertificate, Version};
 
 pub use super::pki::merkle;
-use super::pki::{code_signing_exts, ext, oid, pem, timestamping_exts, tlv};
+use super::pki::{code_signing_exts, ext, oid, pem, sign_tbs, timestamping_exts, tlv};
 
 pub const ECDSA_SHA256: &str = "1.2.840.10045.4.3.2";
 pub const ECDSA_SHA384: &str = "1.2.840.10045.4.3.3";
@@ -112,18 +112,7 @@ pub fn make_cert(
         subject_unique_id: None,
         extensions: Some(exts),
     };
-    sign_tbs(tbs, signer)
-}
-
-fn sign_tbs(tbs: TbsCertificate, signer: &Key) -> Vec<u8> {
-    let sig = signer.sign(&tbs.to_der().unwrap());
-    Certificate {
-        signature_algorithm: tbs.signature.clone(),
-        tbs_certificate: tbs,
-        signature: BitString::from_bytes(&sig).unwrap(),
-    }
-    .to_der()
-    .unwrap()
+    sign_tbs(tbs, |m| signer.sign(m))
 }
 
 /// The certificate re-encoded without one extension (its signature left as it was).
@@ -380,7 +369,7 @@ impl TestSigstore {
                 .unwrap()
                 .push(ext(SCT_OID, false, value));
         }
-        let der = sign_tbs(tbs, &self.inter);
+        let der = sign_tbs(tbs, |m| self.inter.sign(m));
         (key, der)
     }
 

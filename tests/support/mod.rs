@@ -133,6 +133,16 @@ pub fn verify_bundle(dir: &Path, bundle: &Path, args: &[&str], artifact: &str) -
     )
 }
 
+/// The CycloneDX component named `name` in `bom`.
+pub fn component<'a>(bom: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    bom["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("no component {name}"))
+}
+
 /// Runs `sbomkit generate -q SOURCE ARGS`, checks it succeeds and returns stdout.
 pub fn generate(source: &str, args: &[&str]) -> Vec<u8> {
     run(sbomkit().args(["generate", "-q", source]).args(args), 0).stdout

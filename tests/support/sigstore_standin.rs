@@ -29,9 +29,7 @@ use p256::pkcs8::{DecodePublicKey, EncodePublicKey};
 use rand_core::{OsRng, RngCore};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
-use x509_cert::der::asn1::{
-    BitString, GeneralizedTime, Ia5String, OctetString, UtcTime, Utf8StringRef,
-};
+use x509_cert::der::asn1::{GeneralizedTime, Ia5String, OctetString, UtcTime, Utf8StringRef};
 use x509_cert::der::{Decode, Encode};
 use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::ext::pkix::{
@@ -46,7 +44,7 @@ use x509_cert::time::{Time, Validity};
 use x509_cert::{Certificate, TbsCertificate, Version};
 
 pub use super::pki::merkle;
-use super::pki::{code_signing_exts, ext, oid, pem, timestamping_exts, tlv};
+use super::pki::{code_signing_exts, ext, oid, pem, sign_tbs, timestamping_exts, tlv};
 
 pub const OIDC_ISSUER: &str = "https://oidc.standin.test";
 const OID_ECDSA_SHA256: &str = "1.2.840.10045.4.3.2";
@@ -100,18 +98,10 @@ fn random_serial() -> SerialNumber {
 }
 
 /// Signs a TBS certificate with ECDSA P-256 / SHA-256.
-fn sign_tbs(tbs: TbsCertificate, key: &SigningKey) -> Vec<u8> {
-    let sig: Signature = key.sign(&tbs.to_der().unwrap());
-    Certificate {
-        tbs_certificate: tbs,
-        signature_algorithm: AlgorithmIdentifierOwned {
-            oid: oid(OID_ECDSA_SHA256),
-            parameters: None,
-        },
-        signature: BitString::from_bytes(sig.to_der().as_bytes()).unwrap(),
-    }
-    .to_der()
-    .unwrap()
+/// An ECDSA P-256 signature of `msg`, DER-encoded.
+fn der_signature(key: &SigningKey, msg: &[u8]) -> Vec<u8> {
+    let sig: Signature = key.sign(msg);
+    sig.to_der().as_bytes().to_vec()
 }
 
 fn tbs(
@@ -180,7 +170,7 @@ fn ca_cert(
     ];
     sign_tbs(
         tbs(iname, name.clone(), &spki_der(vk), from, to, exts),
-        ikey,
+        |m| der_signature(ikey, m),
     )
 }
 
@@ -228,7 +218,7 @@ impl Pki {
                 end,
                 tsa_exts,
             ),
-            &tsa_root,
+            |m| der_signature(&tsa_root, m),
         );
         Pki {
             oidc: k(),
@@ -637,7 +627,7 @@ fn fulcio(pki: &Pki, body: &[u8]) -> Result<Value, Refusal> {
         false,
         OctetString::new(list).unwrap().to_der().unwrap(),
     ));
-    let leaf_der = sign_tbs(leaf, &pki.intermediate);
+    let leaf_der = sign_tbs(leaf, |m| der_signature(&pki.intermediate, m));
     Ok(
         json!({"signedCertificateEmbeddedSct": {"chain": {"certificates": [
             pem("CERTIFICATE", &leaf_der),
