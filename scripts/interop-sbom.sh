@@ -3,7 +3,7 @@
 #   *.spdx.json  → `pyspdxtools -i` (PyPI spdx-tools), zero validation messages required;
 #   *.cdx*.json  → cyclonedx-python-lib's strict JSON validator for the document's own specVersion.
 # The tools are installed once into target/venv-interop (cached; delete it to reinstall).
-# Usage: scripts/interop-sbom.sh DIR     (e.g. after SBOMKIT_WRITE_SAMPLES=DIR cargo test --test formats)
+# Usage: scripts/interop-sbom.sh DIR     (e.g. after SBOMKIT_WRITE_SAMPLES=DIR cargo test --test integration formats::)
 set -euo pipefail
 
 SPDX_TOOLS_VERSION=0.8.5

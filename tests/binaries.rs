@@ -5,16 +5,15 @@
 //! With `SBOMKIT_WRITE_SAMPLES=DIR` the documents are also saved in DIR, for the outside validators
 //! (`scripts/interop-sbom.sh DIR`).
 
-#[path = "support/image.rs"]
-mod image;
-#[path = "support/schema.rs"]
-mod schema;
+use crate::support::image;
+use crate::support::schema;
 
 use std::fs;
 use std::path::Path;
 
-use assert_cmd::Command;
 use serde_json::Value;
+
+use crate::support::{component, generate, run, sbomkit, tempdir, write};
 
 const C: &str = "testdata/binaries/c";
 const LIBUDEV: &str = "testdata/fixtures/elf/package-notes/libudev.so.1.7.5";
@@ -22,44 +21,12 @@ const LIBUDEV_ID: &str = "deb:libudev1:amd64@252.39-1~deb12u2";
 const LIBC_ID: &str = "deb:libc6:amd64@2.36-9+deb12u4";
 const ZLIB_ID: &str = "deb:zlib1g:amd64@1:1.2.13.dfsg-1";
 
-fn sbomkit() -> Command {
-    let mut cmd = Command::cargo_bin("sbomkit").expect("binary built");
-    cmd.env_remove("SOURCE_DATE_EPOCH");
-    cmd
-}
-
-fn tempdir() -> tempfile::TempDir {
-    tempfile::tempdir().unwrap()
-}
-
-/// Runs `generate` and returns stdout.
-fn generate(source: &str, args: &[&str]) -> Vec<u8> {
-    let out = sbomkit()
-        .args(["generate", "-q", source])
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
-}
-
 fn json(bytes: &[u8]) -> Value {
     serde_json::from_slice(bytes).unwrap()
 }
 
 fn components(doc: &Value) -> &Vec<Value> {
     doc["components"].as_array().unwrap()
-}
-
-fn component<'a>(doc: &'a Value, name: &str) -> &'a Value {
-    components(doc)
-        .iter()
-        .find(|c| c["name"] == name)
-        .unwrap_or_else(|| panic!("no component {name}"))
 }
 
 fn property<'a>(c: &'a Value, name: &str) -> Option<&'a str> {
@@ -147,12 +114,6 @@ fn go_version_m(path: &str) -> GoVersionM {
     out
 }
 
-fn put(root: &Path, rel: &str, bytes: &[u8]) {
-    let p = root.join(rel);
-    fs::create_dir_all(p.parent().unwrap()).unwrap();
-    fs::write(p, bytes).unwrap();
-}
-
 const STATUS: &str = "\
 Package: libc6
 Status: install ok installed
@@ -196,52 +157,52 @@ Description: compression library - runtime
 /// A merged-/usr Debian-like root: dpkg owns libc, libudev and zlib (listed under `/lib`, which is a
 /// link to `/usr/lib`); the C test binaries sit unowned in `/usr/local/bin`, one of them setuid.
 fn debian_root(root: &Path) {
-    put(
+    write(
         root,
         "etc/os-release",
         &fs::read("testdata/fixtures/os-release/debian-12.os-release").unwrap(),
     );
-    put(root, "var/lib/dpkg/status", STATUS.as_bytes());
-    put(
+    write(root, "var/lib/dpkg/status", STATUS.as_bytes());
+    write(
         root,
         "var/lib/dpkg/info/libc6:amd64.list",
         b"/.\n/lib\n/lib/x86_64-linux-gnu\n/lib/x86_64-linux-gnu/libc.so.6\n/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2\n",
     );
-    put(
+    write(
         root,
         "var/lib/dpkg/info/libudev1:amd64.list",
         b"/.\n/lib\n/lib/x86_64-linux-gnu\n/lib/x86_64-linux-gnu/libudev.so.1.7.5\n/lib/x86_64-linux-gnu/libudev.so.1\n",
     );
-    put(
+    write(
         root,
         "var/lib/dpkg/info/zlib1g:amd64.list",
         b"/.\n/lib\n/lib/x86_64-linux-gnu\n/lib/x86_64-linux-gnu/libz.so.1.2.13\n/lib/x86_64-linux-gnu/libz.so.1\n",
     );
-    put(
+    write(
         root,
         "etc/ld.so.conf",
         b"include /etc/ld.so.conf.d/*.conf\n",
     );
-    put(
+    write(
         root,
         "etc/ld.so.conf.d/x86_64-linux-gnu.conf",
         b"/usr/local/lib/x86_64-linux-gnu\n/lib/x86_64-linux-gnu\n/usr/lib/x86_64-linux-gnu\n",
     );
     let lib = "usr/lib/x86_64-linux-gnu";
     // Stand-ins for libc, the loader and zlib: only their place matters to the loader search.
-    put(root, &format!("{lib}/libc.so.6"), b"not the real libc\n");
-    put(
+    write(root, &format!("{lib}/libc.so.6"), b"not the real libc\n");
+    write(
         root,
         &format!("{lib}/ld-linux-x86-64.so.2"),
         b"not the real loader\n",
     );
-    put(
+    write(
         root,
         &format!("{lib}/libz.so.1.2.13"),
         b"not the real zlib\n",
     );
     std::os::unix::fs::symlink("libz.so.1.2.13", root.join(lib).join("libz.so.1")).unwrap();
-    put(
+    write(
         root,
         &format!("{lib}/libudev.so.1.7.5"),
         &fs::read(LIBUDEV).unwrap(),
@@ -249,7 +210,7 @@ fn debian_root(root: &Path) {
     std::os::unix::fs::symlink("libudev.so.1.7.5", root.join(lib).join("libudev.so.1")).unwrap();
     std::os::unix::fs::symlink("usr/lib", root.join("lib")).unwrap();
     for name in ["hardened", "plain", "noted"] {
-        put(
+        write(
             root,
             &format!("usr/local/bin/{name}"),
             &fs::read(format!("{C}/{name}")).unwrap(),
@@ -567,7 +528,7 @@ fn folder_of_binaries_lists_every_module_and_crate() {
     let dir = tempdir();
     for (bin, _) in go_bins.iter().chain(rust_bins.iter()) {
         let name = Path::new(bin).file_name().unwrap().to_str().unwrap();
-        put(
+        write(
             dir.path(),
             &format!("usr/local/bin/{name}"),
             &fs::read(bin).unwrap(),
@@ -658,10 +619,10 @@ fn binaries_larger_than_memory_reads_are_described_the_same() {
     for bin in bins {
         let name = Path::new(bin).file_name().unwrap().to_str().unwrap();
         let bytes = fs::read(bin).unwrap();
-        put(small.path(), &format!("opt/{name}"), &bytes);
+        write(small.path(), &format!("opt/{name}"), &bytes);
         let mut padded = bytes;
         padded.resize(padded.len() + (17 << 20), 0);
-        put(large.path(), &format!("opt/{name}"), &padded);
+        write(large.path(), &format!("opt/{name}"), &padded);
     }
     let doc = |d: &tempfile::TempDir| {
         json(&generate(
@@ -682,15 +643,15 @@ fn a_large_binary_without_temp_space_is_hashed_not_read_into_memory() {
     let dir = tempdir();
     let mut padded = fs::read("testdata/binaries/go-hello").unwrap();
     padded.resize(padded.len() + (17 << 20), 0);
-    put(dir.path(), "opt/go-hello", &padded);
-    let out = sbomkit()
-        .args(["generate", &format!("dir:{}", dir.path().display())])
-        .args(["-o", "cyclonedx-json"])
-        .env("TMPDIR", dir.path().join("no-such-folder"))
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
+    write(dir.path(), "opt/go-hello", &padded);
+    let out = run(
+        sbomkit()
+            .args(["generate", &format!("dir:{}", dir.path().display())])
+            .args(["-o", "cyclonedx-json"])
+            .env("TMPDIR", dir.path().join("no-such-folder")),
+        0,
+    );
+    let stderr = out.stderr;
     assert!(
         stderr.contains("/opt/go-hello: not inspected: cannot spool"),
         "{stderr}"

@@ -1,25 +1,18 @@
 //! End-to-end: the `sbomkit` binary on real inputs, as a user runs it.
 
-#[path = "support/image.rs"]
-mod image;
-#[path = "support/schema.rs"]
-mod schema;
+use crate::support::image;
+use crate::support::schema;
 
 use std::collections::BTreeSet;
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use serde_json::Value;
 
-const ALPINE: &str = "testdata/fixtures/images/alpine-3.10-docker-save.tar.gz";
+use crate::support::{generate, run, sbomkit, tempdir};
 
-fn sbomkit() -> Command {
-    let mut cmd = Command::cargo_bin("sbomkit").expect("binary built");
-    cmd.env_remove("SOURCE_DATE_EPOCH");
-    cmd
-}
+const ALPINE: &str = "testdata/fixtures/images/alpine-3.10-docker-save.tar.gz";
 
 fn read_json(path: &Path) -> Value {
     let bytes = fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
@@ -59,10 +52,6 @@ fn alpine_db_packages() -> BTreeSet<(String, String, String)> {
         }
     }
     panic!("no APK database in {ALPINE}");
-}
-
-fn tempdir() -> tempfile::TempDir {
-    tempfile::tempdir().unwrap()
 }
 
 fn purl_of(pkg: &Value) -> Option<String> {
@@ -140,46 +129,31 @@ fn alpine_image_lists_exactly_the_packages_of_its_database() {
 
 #[test]
 fn output_is_byte_identical_across_runs_and_follows_source_date_epoch() {
-    let run = |epoch: Option<&str>| {
+    let spdx = |epoch: Option<&str>| {
         let mut cmd = sbomkit();
         if let Some(e) = epoch {
             cmd.env("SOURCE_DATE_EPOCH", e);
         }
-        cmd.args(["generate", "-q", ALPINE, "-o", "spdx-json"])
-            .output()
-            .unwrap()
+        run(cmd.args(["generate", "-q", ALPINE, "-o", "spdx-json"]), 0).stdout
     };
-    let a = run(None);
-    let b = run(None);
-    assert!(a.status.success());
-    assert_eq!(a.stdout, b.stdout);
-    let doc: Value = serde_json::from_slice(&a.stdout).unwrap();
+    let a = spdx(None);
+    assert_eq!(a, spdx(None));
+    let doc: Value = serde_json::from_slice(&a).unwrap();
     // Without SOURCE_DATE_EPOCH the time is the image config's `created`.
     let created = doc["creationInfo"]["created"].as_str().unwrap();
     assert!(created.starts_with("2020-01-23"), "{created}");
 
-    let c = run(Some("1700000000"));
-    let doc: Value = serde_json::from_slice(&c.stdout).unwrap();
+    let c = spdx(Some("1700000000"));
+    let doc: Value = serde_json::from_slice(&c).unwrap();
     assert_eq!(doc["creationInfo"]["created"], "2023-11-14T22:13:20Z");
 
-    let cdx = |_: ()| {
-        sbomkit()
-            .args(["generate", "-q", ALPINE, "-o", "cyclonedx-json"])
-            .output()
-            .unwrap()
-            .stdout
-    };
-    assert_eq!(cdx(()), cdx(()));
+    let cdx = || generate(ALPINE, &["-o", "cyclonedx-json"]);
+    assert_eq!(cdx(), cdx());
 }
 
 #[test]
 fn table_names_every_package() {
-    let out = sbomkit()
-        .args(["generate", "-q", ALPINE, "-o", "table"])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let text = String::from_utf8(out.stdout).unwrap();
+    let text = String::from_utf8(generate(ALPINE, &["-o", "table"])).unwrap();
     for (name, version, _) in alpine_db_packages() {
         assert!(
             text.lines().any(|l| l
@@ -243,22 +217,11 @@ fn missing_input_is_an_error_naming_it() {
 
 #[test]
 fn bare_databases_are_recognised_by_content() {
-    let out = sbomkit()
-        .args([
-            "generate",
-            "-q",
-            "testdata/fixtures/apk/installed/wolfi-base.installed",
-            "-o",
-            "cyclonedx-json",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = generate(
+        "testdata/fixtures/apk/installed/wolfi-base.installed",
+        &["-o", "cyclonedx-json"],
     );
-    let bom: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let bom: Value = serde_json::from_slice(&out).unwrap();
     schema::assert_valid_cyclonedx(&bom);
     let apks: Vec<&Value> = bom["components"]
         .as_array()
@@ -273,22 +236,11 @@ fn bare_databases_are_recognised_by_content() {
     assert_eq!(apks.len(), 15);
     assert_eq!(bom["metadata"]["component"]["type"], "file");
 
-    let out = sbomkit()
-        .args([
-            "generate",
-            "-q",
-            "file:testdata/fixtures/dpkg/ubuntu-18.04-full/var/lib/dpkg/status",
-            "-o",
-            "spdx-json",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = generate(
+        "file:testdata/fixtures/dpkg/ubuntu-18.04-full/var/lib/dpkg/status",
+        &["-o", "spdx-json"],
     );
-    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let doc: Value = serde_json::from_slice(&out).unwrap();
     schema::assert_valid_spdx(&doc);
     let debs = doc["packages"]
         .as_array()
@@ -401,16 +353,12 @@ fn layers_are_attributed_to_the_layer_that_introduced_each_package() {
     let root = dir.path().join("layout");
     layout.files().write_dir(&root);
 
-    let out = sbomkit()
-        .args(["generate", "-q"])
-        .arg(&root)
-        .args(["-o", "cyclonedx-json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = run(
+        sbomkit()
+            .args(["generate", "-q"])
+            .arg(&root)
+            .args(["-o", "cyclonedx-json"]),
+        0,
     );
     let bom: Value = serde_json::from_slice(&out.stdout).unwrap();
     schema::assert_valid_cyclonedx(&bom);
@@ -452,13 +400,13 @@ fn layers_are_attributed_to_the_layer_that_introduced_each_package() {
     }
 
     // The same scan as SPDX, with files: the whited-out binary is gone.
-    let spdx = sbomkit()
-        .args(["generate", "-q", "--files"])
-        .arg(format!("oci-dir:{}", root.display()))
-        .args(["-o", "spdx-json"])
-        .output()
-        .unwrap();
-    assert!(spdx.status.success());
+    let spdx = run(
+        sbomkit()
+            .args(["generate", "-q", "--files"])
+            .arg(format!("oci-dir:{}", root.display()))
+            .args(["-o", "spdx-json"]),
+        0,
+    );
     let doc: Value = serde_json::from_slice(&spdx.stdout).unwrap();
     schema::assert_valid_spdx(&doc);
     let names: Vec<&str> = doc["files"]

@@ -4,8 +4,7 @@
 //! With `SBOMKIT_WRITE_SAMPLES=DIR` every document written here is also saved in DIR, for
 //! `scripts/interop-sbom.sh DIR`.
 
-#[path = "support/schema.rs"]
-mod schema;
+use crate::support::{component, golden, schema};
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -781,13 +780,6 @@ fn output_is_deterministic_and_ids_follow_content() {
     assert_ne!(doc3["documentNamespace"], doc["documentNamespace"]);
 }
 
-fn component<'a>(bom: &'a Value, name: &str) -> &'a Value {
-    arr(bom, "components")
-        .iter()
-        .find(|c| c["name"] == name)
-        .unwrap_or_else(|| panic!("no component {name}"))
-}
-
 fn props<'a>(c: &'a Value, name: &str) -> Vec<&'a str> {
     c["properties"]
         .as_array()
@@ -1135,4 +1127,45 @@ fn cyclonedx_1_5_reads_back_with_cyclonedx_bom() {
         let components = bom.components.map(|c| c.0.len()).unwrap_or(0);
         assert_eq!(components, sbom.packages.len() + sbom.files.len());
     }
+}
+
+/// Every output of `sbom` against the golden files `tests/golden/NAME.*` (refreshed with
+/// `SBOMKIT_BLESS=1`); the documents are schema-valid before they are compared or stored.
+fn goldens(sbom: &Sbom, name: &str) {
+    for (format, version, ext) in [
+        (Format::SpdxJson, CycloneDxVersion::V1_6, "spdx.json"),
+        (Format::CycloneDxJson, CycloneDxVersion::V1_6, "cdx16.json"),
+        (Format::CycloneDxJson, CycloneDxVersion::V1_5, "cdx15.json"),
+        (Format::Table, CycloneDxVersion::V1_6, "table.txt"),
+    ] {
+        let bytes = render(sbom, format, version);
+        match format {
+            Format::SpdxJson => schema::assert_valid_spdx(&serde_json::from_slice(&bytes).unwrap()),
+            Format::CycloneDxJson => {
+                schema::assert_valid_cyclonedx(&serde_json::from_slice(&bytes).unwrap())
+            }
+            _ => {}
+        }
+        golden::check(&format!("{name}.{ext}"), &bytes);
+    }
+}
+
+#[test]
+fn image_outputs_match_their_goldens() {
+    goldens(&alpine_image(), "alpine-image");
+}
+
+#[test]
+fn file_outputs_match_their_goldens() {
+    goldens(&file_subject(), "file");
+}
+
+#[test]
+fn folder_outputs_match_their_goldens() {
+    goldens(&folder_subject(), "folder");
+}
+
+#[test]
+fn empty_model_outputs_match_their_goldens() {
+    goldens(&Sbom::default(), "empty");
 }

@@ -13,9 +13,7 @@ use sbomkit::limits::{Budget, Limits};
 use sbomkit::source::layer::{apply, read_layer, ReadCx};
 use sbomkit::source::Vfs;
 
-fn keep_all(_: &[u8], _: &[u8]) -> Option<u64> {
-    Some(1 << 20)
-}
+use crate::support::keep_all;
 
 fn layer(data: &[u8]) {
     let budget = Budget::new(Limits {

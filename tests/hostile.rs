@@ -3,8 +3,7 @@
 //! file (exit 1), or warnings plus the correct rest of the SBOM (exit 0). Never a panic, a crash or
 //! a hang.
 
-#[path = "support/image.rs"]
-mod image;
+use crate::support::image;
 
 use std::fs;
 use std::io::Write;
@@ -14,6 +13,7 @@ use std::time::{Duration, Instant};
 use assert_cmd::Command;
 use serde_json::Value;
 
+use crate::support::{clean_env, write};
 use image::{BuiltLayer, Comp, DockerArchive, Image, Item, OciLayout};
 
 /// The address-space limit every case runs under (KiB, for `ulimit -v`).
@@ -96,13 +96,13 @@ fn run_under_limits(measure: Option<&Path>, args: &[&str]) -> Outcome {
     }
     script.push_str("\"$@\"");
     let mut cmd = Command::new("sh");
-    cmd.arg("-c")
+    clean_env(&mut cmd)
+        .arg("-c")
         .arg(script)
         .arg("sh")
         .arg(bin)
         .arg("generate")
         .args(args)
-        .env_remove("SOURCE_DATE_EPOCH")
         .timeout(TIMEOUT);
     let start = Instant::now();
     let out = cmd.output().expect("sbomkit runs");
@@ -131,12 +131,6 @@ fn run_under_limits(measure: Option<&Path>, args: &[&str]) -> Outcome {
         stderr,
         elapsed,
     }
-}
-
-fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
-    let p = dir.join(name);
-    fs::write(&p, bytes).unwrap();
-    p
 }
 
 fn docker(items: &[Item]) -> Vec<u8> {

@@ -4,14 +4,10 @@
 //! chain and SCT, the log entry's body, signed entry timestamp, inclusion proof and checkpoint,
 //! the timestamp's message imprint.
 
-#[path = "support/pki.rs"]
-mod pki;
-#[path = "support/sigstore_standin.rs"]
-mod standin;
+use crate::support::sigstore_standin as standin;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use assert_cmd::Command;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use p256::ecdsa::signature::Verifier;
@@ -25,29 +21,19 @@ use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::ext::pkix::{ExtendedKeyUsage, SubjectAltName};
 use x509_cert::Certificate;
 
+use crate::support::schema::{errors as schema_errors, sigstore_schema, sigstore_validator};
+use crate::support::{outcome, root, run, sbomkit_in, Outcome};
 use standin::{merkle, Standin, OIDC_ISSUER};
 
 const ARTIFACT: &str = "testdata/fixtures/apk/installed/alpine-single.installed";
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn sbomkit(dir: &Path) -> Command {
-    let mut c = Command::cargo_bin("sbomkit").unwrap();
-    c.current_dir(dir)
-        .env_remove("SIGSTORE_ID_TOKEN")
-        .env_remove("SOURCE_DATE_EPOCH");
-    c
-}
 
 fn artifact() -> String {
     format!("file:{}", root().join(ARTIFACT).display())
 }
 
 /// `attest --keyless` with the stand-in's URLs; extra args appended.
-fn attest(dir: &Path, s: &Standin, extra: &[&str]) -> std::process::Output {
-    let mut c = sbomkit(dir);
+fn attest(dir: &Path, s: &Standin, extra: &[&str]) -> Outcome {
+    let mut c = sbomkit_in(dir);
     c.args([
         "attest",
         &artifact(),
@@ -62,11 +48,7 @@ fn attest(dir: &Path, s: &Standin, extra: &[&str]) -> std::process::Output {
     if !extra.contains(&"--rekor-url") {
         c.args(["--rekor-url", &s.rekor_url()]);
     }
-    c.args(extra).output().unwrap()
-}
-
-fn stderr(o: &std::process::Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
+    outcome(c.args(extra))
 }
 
 fn ext<'a>(cert: &'a Certificate, id: &str) -> Option<&'a [u8]> {
@@ -108,64 +90,13 @@ fn root_from_path(m: usize, n: usize, leaf: [u8; 32], path: &[[u8; 32]]) -> Opti
     })
 }
 
-/// The published Bundle schema, with the snake_case names of its `required` lists renamed to the
-/// JSON names its properties use (see tests/attest.rs for why).
-fn bundle_schema(name: &str) -> jsonschema::Validator {
-    validator(
-        serde_json::from_slice(
-            &std::fs::read(root().join("schemas/sigstore/jsonschema").join(name)).unwrap(),
-        )
-        .unwrap(),
-    )
-}
-
-fn validator(mut schema: Value) -> jsonschema::Validator {
-    fn camel(v: &mut Value) {
-        match v {
-            Value::Object(m) => {
-                for (k, child) in m.iter_mut() {
-                    if k == "required" {
-                        for n in child.as_array_mut().into_iter().flatten() {
-                            let s = n.as_str().unwrap_or_default();
-                            let mut out = String::new();
-                            let mut up = false;
-                            for c in s.chars() {
-                                if c == '_' {
-                                    up = true;
-                                } else if up {
-                                    out.extend(c.to_uppercase());
-                                    up = false;
-                                } else {
-                                    out.push(c);
-                                }
-                            }
-                            *n = Value::String(out);
-                        }
-                    } else {
-                        camel(child);
-                    }
-                }
-            }
-            Value::Array(a) => a.iter_mut().for_each(camel),
-            _ => {}
-        }
-    }
-    camel(&mut schema);
-    jsonschema::options()
-        .with_draft(jsonschema::Draft::Draft4)
-        .build(&schema)
-        .unwrap()
-}
-
 /// The published TrustedRoot schema, adjusted twice: the `required` renaming of the Bundle schema,
 /// and without the `oneOf` the generator made of proto3 `optional` fields (`PublicKey.raw_bytes`,
 /// `PublicKey.valid_for`, `TimeRange.end`), which as published require `end` in every time range
 /// and refuse keys that have both bytes and validity: the production trusted root itself fails it.
 fn trusted_root_schema() -> jsonschema::Validator {
-    let mut schema: Value = serde_json::from_slice(
-        &std::fs::read(root().join("schemas/sigstore/jsonschema/TrustedRoot.schema.json")).unwrap(),
-    )
-    .unwrap();
+    let mut schema =
+        crate::support::schema::load_json("sigstore/jsonschema/TrustedRoot.schema.json");
     for def in [
         "dev.sigstore.common.v1.TimeRange",
         "dev.sigstore.common.v1.PublicKey",
@@ -176,13 +107,7 @@ fn trusted_root_schema() -> jsonschema::Validator {
             .remove("oneOf");
         assert!(removed.is_some(), "{def}");
     }
-    validator(schema)
-}
-
-fn schema_errors(v: &jsonschema::Validator, doc: &Value) -> Vec<String> {
-    v.iter_errors(doc)
-        .map(|e| format!("at {}: {}", e.instance_path(), e))
-        .collect()
+    sigstore_validator(schema)
 }
 
 #[test]
@@ -201,11 +126,11 @@ fn keyless_bundle_is_complete_and_consistent() {
             &s.tsa_url(),
         ],
     );
-    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(out.code, 0, "{}", out.stderr);
     let b: Value = serde_json::from_slice(&std::fs::read(d.join("b.json")).unwrap()).unwrap();
 
     // Shape: the published schema, media type, single leaf, int64 as strings.
-    let errors = schema_errors(&bundle_schema("Bundle.schema.json"), &b);
+    let errors = schema_errors(&sigstore_schema("Bundle.schema.json"), &b);
     assert!(errors.is_empty(), "{errors:?}");
     assert_eq!(
         b["mediaType"],
@@ -463,25 +388,25 @@ fn uri_identities_and_the_token_from_the_environment() {
     let s = Standin::start(8);
     let dir = tempfile::tempdir().unwrap();
     let uri = "https://ci.example.org/workflows/release.yaml@refs/heads/main";
-    let out = sbomkit(dir.path())
-        .env("SIGSTORE_ID_TOKEN", s.uri_token(uri))
-        .args([
-            "attest",
-            &artifact(),
-            "--keyless",
-            "--bundle",
-            "--output",
-            "b.json",
-        ])
-        .args([
-            "--fulcio-url",
-            &s.fulcio_url(),
-            "--rekor-url",
-            &format!("{}/", s.rekor_url()),
-        ])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
+    run(
+        sbomkit_in(dir.path())
+            .env("SIGSTORE_ID_TOKEN", s.uri_token(uri))
+            .args([
+                "attest",
+                &artifact(),
+                "--keyless",
+                "--bundle",
+                "--output",
+                "b.json",
+            ])
+            .args([
+                "--fulcio-url",
+                &s.fulcio_url(),
+                "--rekor-url",
+                &format!("{}/", s.rekor_url()),
+            ]),
+        0,
+    );
     let b: Value =
         serde_json::from_slice(&std::fs::read(dir.path().join("b.json")).unwrap()).unwrap();
     let der = STANDARD
@@ -506,26 +431,26 @@ fn missing_token_is_a_usage_error_before_any_request() {
     let s = Standin::start(4);
     let dir = tempfile::tempdir().unwrap();
     let out = attest(dir.path(), &s, &[]);
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.code, 2);
     assert!(
-        stderr(&out).contains("--keyless needs an OIDC identity token"),
+        out.stderr
+            .contains("--keyless needs an OIDC identity token"),
         "{}",
-        stderr(&out)
+        out.stderr
     );
-    assert!(stderr(&out).contains("SIGSTORE_ID_TOKEN"));
+    assert!(out.stderr.contains("SIGSTORE_ID_TOKEN"));
     // --keyless writes bundles only.
-    let out = sbomkit(dir.path())
-        .args([
+    let out = run(
+        sbomkit_in(dir.path()).args([
             "attest",
             &artifact(),
             "--keyless",
             "--identity-token",
             "a.b.c",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("--bundle"), "{}", stderr(&out));
+        ]),
+        2,
+    );
+    assert!(out.stderr.contains("--bundle"), "{}", out.stderr);
     assert!(!dir.path().join("b.json").exists());
     assert_eq!(s.log_size(), 0);
 }
@@ -538,8 +463,8 @@ fn fulcio_errors_name_fulcio_and_the_status() {
     let token = s.email_token("a@example.org");
     let down = format!("{}/down", s.base);
     let out = attest(d, &s, &["--identity-token", &token, "--fulcio-url", &down]);
-    assert_eq!(out.status.code(), Some(1));
-    let e = stderr(&out);
+    assert_eq!(out.code, 1);
+    let e = &out.stderr;
     assert!(e.contains("Fulcio refused the request: HTTP 503"), "{e}");
     assert!(e.contains("service unavailable"), "{e}");
 
@@ -549,8 +474,8 @@ fn fulcio_errors_name_fulcio_and_the_status() {
         &json!({"iss": OIDC_ISSUER, "sub": "x", "email": "a@example.org", "exp": standin::now() + 60}),
     );
     let out = attest(d, &s, &["--identity-token", &forged]);
-    let e = stderr(&out);
-    assert_eq!(out.status.code(), Some(1), "{e}");
+    let e = &out.stderr;
+    assert_eq!(out.code, 1, "{e}");
     assert!(e.contains("Fulcio refused the request: HTTP 401"), "{e}");
     assert!(e.contains("does not verify with the issuer's key"), "{e}");
     assert!(!d.join("b.json").exists());
@@ -572,8 +497,8 @@ fn rekor_refusals_name_rekor_and_the_status() {
             &frozen,
         ],
     );
-    let e = stderr(&out);
-    assert_eq!(out.status.code(), Some(1), "{e}");
+    let e = &out.stderr;
+    assert_eq!(out.code, 1, "{e}");
     assert!(e.contains("Rekor refused the request: HTTP 400"), "{e}");
     assert!(!dir.path().join("b.json").exists());
 
@@ -643,8 +568,8 @@ fn plain_http_is_refused_except_to_loopback() {
                 "http://sigstore.example.org",
             ],
         );
-        let e = stderr(&out);
-        assert_eq!(out.status.code(), Some(2), "{flag}: {e}");
+        let e = &out.stderr;
+        assert_eq!(out.code, 2, "{flag}: {e}");
         assert!(
             e.contains("plain http is refused except to a loopback address"),
             "{flag}: {e}"

@@ -5,56 +5,45 @@
 //! Needs the `verify-bundle` subcommand; the binary is only called through its command line, so
 //! this file compiles without it, and fails until the subcommand exists.
 
-#[path = "support/pki.rs"]
-mod pki;
-#[path = "support/sigstore_standin.rs"]
-mod standin;
+use crate::support::sigstore_standin as standin;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use assert_cmd::Command;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use crate::support::tamper::{self, Row};
+use crate::support::{root, run, sbomkit_in, verify_bundle, write};
 use standin::{Standin, OIDC_ISSUER};
 
 const ARTIFACT: &str = "testdata/fixtures/apk/installed/alpine-single.installed";
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+/// Runs verify-bundle with the stand-in's trusted root; (exit code, stdout + stderr).
+fn verify_offline(
+    dir: &Path,
+    bundle: &str,
+    identity: &str,
+    issuer: &str,
+    artifact: &str,
+) -> (i32, String) {
+    let args = [
+        "--trusted-root",
+        "standin_root.json",
+        "--certificate-identity",
+        identity,
+        "--certificate-oidc-issuer",
+        issuer,
+    ];
+    let out = verify_bundle(dir, Path::new(bundle), &args, artifact);
+    (out.code, out.text())
 }
 
-fn sbomkit(dir: &Path) -> Command {
-    let mut c = Command::cargo_bin("sbomkit").unwrap();
-    c.current_dir(dir)
-        .env_remove("SIGSTORE_ID_TOKEN")
-        .env_remove("SOURCE_DATE_EPOCH");
-    c
-}
-
-/// Runs verify-bundle; (exit code, stdout + stderr).
-fn verify(dir: &Path, bundle: &str, identity: &str, issuer: &str, artifact: &str) -> (i32, String) {
-    let out = sbomkit(dir)
-        .args([
-            "verify-bundle",
-            "--bundle",
-            bundle,
-            "--trusted-root",
-            "standin_root.json",
-        ])
-        .args([
-            "--certificate-identity",
-            identity,
-            "--certificate-oidc-issuer",
-            issuer,
-        ])
-        .arg(artifact)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
-    )
+/// What a verification is asked, changed by each refused row.
+struct Asked {
+    bundle: Value,
+    identity: &'static str,
+    issuer: &'static str,
+    artifact: String,
 }
 
 #[test]
@@ -63,26 +52,22 @@ fn keyless_bundle_verifies_offline_with_the_standin_trusted_root() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let email = "builder@example.org";
-    let out = sbomkit(d)
-        .args([
-            "attest",
-            &format!("file:{}", root().join(ARTIFACT).display()),
-        ])
-        .args(["--keyless", "--bundle", "--output", "b.json"])
-        .args(["--identity-token", &s.email_token(email)])
-        .args([
-            "--fulcio-url",
-            &s.fulcio_url(),
-            "--rekor-url",
-            &s.rekor_url(),
-        ])
-        .args(["--timestamp-url", &s.tsa_url()])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    run(
+        sbomkit_in(d)
+            .args([
+                "attest",
+                &format!("file:{}", root().join(ARTIFACT).display()),
+            ])
+            .args(["--keyless", "--bundle", "--output", "b.json"])
+            .args(["--identity-token", &s.email_token(email)])
+            .args([
+                "--fulcio-url",
+                &s.fulcio_url(),
+                "--rekor-url",
+                &s.rekor_url(),
+            ])
+            .args(["--timestamp-url", &s.tsa_url()]),
+        0,
     );
     std::fs::write(
         d.join("standin_root.json"),
@@ -99,34 +84,60 @@ fn keyless_bundle_verifies_offline_with_the_standin_trusted_root() {
     );
     let path = root().join(ARTIFACT).display().to_string();
     for artifact in [&digest, &path] {
-        let (code, text) = verify(d, "b.json", email, OIDC_ISSUER, artifact);
+        let (code, text) = verify_offline(d, "b.json", email, OIDC_ISSUER, artifact);
         assert_eq!(code, 0, "{artifact}: {text}");
     }
-    let (code, text) = verify(d, "b.json", "someone@example.org", OIDC_ISSUER, &digest);
-    assert_ne!(code, 0, "another identity: {text}");
-    let (code, text) = verify(d, "b.json", email, "https://accounts.example.com", &digest);
-    assert_ne!(code, 0, "another issuer: {text}");
-    let other = format!("sha256:{}", "ab".repeat(32));
-    let (code, text) = verify(d, "b.json", email, OIDC_ISSUER, &other);
-    assert_ne!(code, 0, "another artifact: {text}");
 
-    // Tampering with the log entry or the envelope is caught.
-    let b: Value = serde_json::from_slice(&std::fs::read(d.join("b.json")).unwrap()).unwrap();
-    let mut t = b.clone();
-    let it = t["verificationMaterial"]["tlogEntries"][0]["integratedTime"]
-        .as_str()
-        .unwrap()
-        .parse::<i64>()
-        .unwrap();
-    t["verificationMaterial"]["tlogEntries"][0]["integratedTime"] =
-        Value::String((it + 1).to_string());
-    std::fs::write(d.join("t1.json"), serde_json::to_vec(&t).unwrap()).unwrap();
-    let (code, text) = verify(d, "t1.json", email, OIDC_ISSUER, &digest);
-    assert_ne!(code, 0, "integrated time changed: {text}");
-    let mut t = b.clone();
-    t["verificationMaterial"]["tlogEntries"][0]["inclusionProof"]["treeSize"] =
-        Value::String("2".into());
-    std::fs::write(d.join("t2.json"), serde_json::to_vec(&t).unwrap()).unwrap();
-    let (code, text) = verify(d, "t2.json", email, OIDC_ISSUER, &digest);
-    assert_ne!(code, 0, "tree size changed: {text}");
+    // Another identity, issuer or artifact, or a tampered log entry, is refused.
+    let bundle: Value = serde_json::from_slice(&std::fs::read(d.join("b.json")).unwrap()).unwrap();
+    let rows: &[Row<fn(&mut Asked)>] = &[
+        Row {
+            name: "another identity",
+            change: |a| a.identity = "someone@example.org",
+            code: 14,
+            says: "identity mismatch",
+        },
+        Row {
+            name: "another issuer",
+            change: |a| a.issuer = "https://accounts.example.com",
+            code: 14,
+            says: "issuer mismatch",
+        },
+        Row {
+            name: "another artifact",
+            change: |a| a.artifact = format!("sha256:{}", "ab".repeat(32)),
+            code: 11,
+            says: "no subject",
+        },
+        Row {
+            name: "integrated time changed",
+            change: |a| {
+                let entry = &mut a.bundle["verificationMaterial"]["tlogEntries"][0];
+                let it: i64 = entry["integratedTime"].as_str().unwrap().parse().unwrap();
+                entry["integratedTime"] = Value::String((it + 1).to_string());
+            },
+            code: 15,
+            says: "signed entry timestamp",
+        },
+        Row {
+            name: "tree size changed",
+            change: |a| {
+                a.bundle["verificationMaterial"]["tlogEntries"][0]["inclusionProof"]["treeSize"] =
+                    Value::String("2".into())
+            },
+            code: 15,
+            says: "inclusion proof",
+        },
+    ];
+    tamper::refused(rows, &["NOT verified"], |change| {
+        let mut a = Asked {
+            bundle: bundle.clone(),
+            identity: email,
+            issuer: OIDC_ISSUER,
+            artifact: digest.clone(),
+        };
+        change(&mut a);
+        write(d, "t.json", &serde_json::to_vec(&a.bundle).unwrap());
+        verify_offline(d, "t.json", a.identity, a.issuer, &a.artifact)
+    });
 }

@@ -2,79 +2,74 @@
 //! folder whose dpkg database owns some of them, through the `sbomkit` binary.
 //! With `SBOMKIT_WRITE_SAMPLES=DIR` the documents are also saved in DIR, for the outside validators.
 
-#[path = "support/schema.rs"]
-mod schema;
+use crate::support::schema;
 
 use std::fs;
 use std::path::Path;
 
-use assert_cmd::Command;
 use serde_json::Value;
 
-const STATUS: &str = "Package: node-acorn\nStatus: install ok installed\nVersion: 8.8.1+ds+~cs25.17.7-2\nArchitecture: all\n\nPackage: python3-pip\nStatus: install ok installed\nVersion: 23.0.1+dfsg-1\nArchitecture: all\n\n";
+use crate::support::{generate, run, sbomkit, write};
 
-fn put(root: &Path, rel: &str, bytes: &[u8]) {
-    let p = root.join(rel);
-    fs::create_dir_all(p.parent().unwrap()).unwrap();
-    fs::write(p, bytes).unwrap();
-}
+const STATUS: &str = "Package: node-acorn\nStatus: install ok installed\nVersion: 8.8.1+ds+~cs25.17.7-2\nArchitecture: all\n\nPackage: python3-pip\nStatus: install ok installed\nVersion: 23.0.1+dfsg-1\nArchitecture: all\n\n";
 
 fn fixture(name: &str) -> Vec<u8> {
     fs::read(Path::new("testdata/lang").join(name)).unwrap()
 }
 
-fn root() -> tempfile::TempDir {
+/// A Debian root folder with language packages, some owned by dpkg packages.
+fn rootfs() -> tempfile::TempDir {
     let t = tempfile::tempdir().unwrap();
     let r = t.path();
-    put(r, "etc/os-release", b"ID=debian\nVERSION_ID=12\n");
-    put(r, "var/lib/dpkg/status", STATUS.as_bytes());
-    put(
+    write(r, "etc/os-release", b"ID=debian\nVERSION_ID=12\n");
+    write(r, "var/lib/dpkg/status", STATUS.as_bytes());
+    write(
         r,
         "var/lib/dpkg/info/node-acorn.list",
         b"/usr/share/nodejs/acorn\n/usr/share/nodejs/acorn/package.json\n",
     );
-    put(
+    write(
         r,
         "var/lib/dpkg/info/python3-pip.list",
         b"/usr/lib/python3/dist-packages/pip-23.0.1.dist-info/METADATA\n",
     );
-    put(
+    write(
         r,
         "usr/share/nodejs/acorn/package.json",
         &fixture("acorn.package.json"),
     );
-    put(
+    write(
         r,
         "usr/share/nodejs/@types/node/package.json",
         &fixture("types-node.package.json"),
     );
-    put(
+    write(
         r,
         "usr/lib/python3/dist-packages/pip-23.0.1.dist-info/METADATA",
         &fixture("pip-23.0.1.METADATA"),
     );
-    put(
+    write(
         r,
         "usr/lib/python3/dist-packages/wheel-0.38.4.egg-info/PKG-INFO",
         &fixture("wheel-0.38.4.PKG-INFO"),
     );
-    put(
+    write(
         r,
         "usr/lib/jvm/java-17-openjdk-amd64/lib/jrt-fs.jar",
         &fixture("jrt-fs.jar"),
     );
-    put(
+    write(
         r,
         "usr/share/ca-certificates-java/ca-certificates-java.jar",
         &fixture("ca-certificates-java.jar"),
     );
     // Not packages: no version; not a manifest name.
-    put(
+    write(
         r,
         "srv/app/package.json",
         br#"{"name":"app","private":true}"#,
     );
-    put(
+    write(
         r,
         "srv/app/notpackage.json",
         br#"{"name":"x","version":"1"}"#,
@@ -82,31 +77,13 @@ fn root() -> tempfile::TempDir {
     t
 }
 
-fn generate(root: &Path, format: &str) -> Vec<u8> {
-    let out = Command::cargo_bin("sbomkit")
-        .unwrap()
-        .env_remove("SOURCE_DATE_EPOCH")
-        .args([
-            "generate",
-            "-q",
-            &format!("dir:{}", root.display()),
-            "-o",
-            format,
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
-}
-
 #[test]
 fn npm_python_and_java_packages_with_their_owners() {
-    let t = root();
-    let bytes = generate(t.path(), "cyclonedx-json");
+    let t = rootfs();
+    let bytes = generate(
+        &format!("dir:{}", t.path().display()),
+        &["-o", "cyclonedx-json"],
+    );
     schema::sample("lang.cdx.json", &bytes);
     let doc: Value = serde_json::from_slice(&bytes).unwrap();
     schema::assert_valid_cyclonedx(&doc);
@@ -147,7 +124,7 @@ fn npm_python_and_java_packages_with_their_owners() {
     );
 
     // The OS package that installs a manifest contains its package; the rest hang under the image.
-    let spdx_bytes = generate(t.path(), "spdx-json");
+    let spdx_bytes = generate(&format!("dir:{}", t.path().display()), &["-o", "spdx-json"]);
     schema::sample("lang.spdx.json", &spdx_bytes);
     let spdx: Value = serde_json::from_slice(&spdx_bytes).unwrap();
     schema::assert_valid_spdx(&spdx);
@@ -186,29 +163,27 @@ fn npm_python_and_java_packages_with_their_owners() {
 
 #[test]
 fn a_broken_manifest_is_a_warning_naming_it() {
-    let t = root();
-    put(
+    let t = rootfs();
+    write(
         t.path(),
         "opt/broken/package.json",
         b"{\"name\": \"x\", \"version\": ",
     );
-    put(
+    write(
         t.path(),
         "opt/lib/broken.jar",
         b"PK\x03\x04 not really a zip",
     );
-    let out = Command::cargo_bin("sbomkit")
-        .unwrap()
-        .args([
+    let out = run(
+        sbomkit().args([
             "generate",
             &format!("dir:{}", t.path().display()),
             "-o",
             "table",
-        ])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
+        ]),
+        0,
+    );
+    let stderr = out.stderr;
     assert!(
         stderr.contains("/opt/broken/package.json: not a package.json"),
         "{stderr}"

@@ -1,7 +1,6 @@
 //! Every input kind, built as real archives at test time and read through `sbomkit::source::open`.
 
-#[path = "support/image.rs"]
-mod image;
+use crate::support::image;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -16,14 +15,9 @@ use sbomkit::source::{
 };
 use sha2::{Digest, Sha256};
 
-const REF_NAME: &str = "org.opencontainers.image.ref.name";
+use crate::support::{keep_all, keep_none, write};
 
-fn keep_all(_: &[u8], _: &[u8]) -> Option<u64> {
-    Some(1 << 20)
-}
-fn keep_none(_: &[u8], _: &[u8]) -> Option<u64> {
-    None
-}
+const REF_NAME: &str = "org.opencontainers.image.ref.name";
 
 fn open_with(
     path: &Path,
@@ -39,12 +33,6 @@ fn open_with(
 
 fn open(path: &Path) -> Result<Scanned, SourceError> {
     open_with(path, None, &SourceOptions::default())
-}
-
-fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, bytes).unwrap();
-    p
 }
 
 /// Every path of the final filesystem, as strings, with a marker for the kind.

@@ -2,14 +2,13 @@
 //! Rekor log and a timestamp authority, each with its own key, and the trusted root naming them.
 //! Everything signed here is built from the standards (RFC 5280, RFC 6962, RFC 3161, signed notes)
 //! independently of the code under test.
-#![allow(dead_code)]
 
 use std::str::FromStr;
 use std::time::Duration;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use der::asn1::{Any, BitString, Ia5String, OctetString, SetOfVec, UtcTime, Utf8StringRef};
+use der::asn1::{Any, Ia5String, OctetString, SetOfVec, UtcTime, Utf8StringRef};
 use der::{Decode, Encode, Tag};
 use p256::ecdsa::signature::Signer;
 use p256::pkcs8::EncodePublicKey;
@@ -24,8 +23,8 @@ use x509_cert::spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
 use x509_cert::time::{Time, Validity};
 use x509_cert::{Certificate, TbsCertificate, Version};
 
-pub use crate::pki::merkle;
-use crate::pki::{code_signing_exts, ext, oid, pem, timestamping_exts, tlv};
+pub use super::pki::merkle;
+use super::pki::{code_signing_exts, ext, oid, pem, sign_tbs, timestamping_exts, tlv};
 
 pub const ECDSA_SHA256: &str = "1.2.840.10045.4.3.2";
 pub const ECDSA_SHA384: &str = "1.2.840.10045.4.3.3";
@@ -113,18 +112,7 @@ pub fn make_cert(
         subject_unique_id: None,
         extensions: Some(exts),
     };
-    sign_tbs(tbs, signer)
-}
-
-fn sign_tbs(tbs: TbsCertificate, signer: &Key) -> Vec<u8> {
-    let sig = signer.sign(&tbs.to_der().unwrap());
-    Certificate {
-        signature_algorithm: tbs.signature.clone(),
-        tbs_certificate: tbs,
-        signature: BitString::from_bytes(&sig).unwrap(),
-    }
-    .to_der()
-    .unwrap()
+    sign_tbs(tbs, |m| signer.sign(m))
 }
 
 /// The certificate re-encoded without one extension (its signature left as it was).
@@ -196,13 +184,11 @@ impl Default for LeafSpec<'_> {
 }
 
 pub struct TestSigstore {
-    pub root: Key,
     pub root_der: Vec<u8>,
     pub inter: Key,
     pub inter_der: Vec<u8>,
     pub ct: Key,
     pub rekor: Key,
-    pub tsa_root: Key,
     pub tsa_root_der: Vec<u8>,
     pub tsa: Key,
     pub tsa_der: Vec<u8>,
@@ -260,13 +246,11 @@ impl TestSigstore {
             timestamping_exts(),
         );
         TestSigstore {
-            root,
             root_der,
             inter,
             inter_der,
             ct: Key::p256(),
             rekor: Key::p256(),
-            tsa_root,
             tsa_root_der,
             tsa,
             tsa_der,
@@ -385,7 +369,7 @@ impl TestSigstore {
                 .unwrap()
                 .push(ext(SCT_OID, false, value));
         }
-        let der = sign_tbs(tbs, &self.inter);
+        let der = sign_tbs(tbs, |m| self.inter.sign(m));
         (key, der)
     }
 

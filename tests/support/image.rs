@@ -1,7 +1,6 @@
 //! Builds real image archives at test time: layer tars from lists of entries (whiteouts included),
 //! written as `docker save` archives or OCI image layouts (folder or tar), with plain, gzip or zstd
 //! layers. Digests are computed here from the bytes written, independently of the code under test.
-#![allow(dead_code)]
 
 use std::collections::BTreeMap;
 use std::io::Write;

@@ -1,14 +1,27 @@
 //! Building blocks shared by the test PKIs (`bundle_ca.rs` for the verifier tests,
 //! `sigstore_standin.rs` for the signer tests): DER pieces, PEM, and RFC 6962 Merkle tree hashing
 //! by the recursive definitions. Written from the standards, independently of the code under test.
-#![allow(dead_code)]
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use x509_cert::der::asn1::{ObjectIdentifier, OctetString};
+use x509_cert::der::asn1::{BitString, ObjectIdentifier, OctetString};
 use x509_cert::der::Encode;
 use x509_cert::ext::pkix::{ExtendedKeyUsage, KeyUsage, KeyUsages};
 use x509_cert::ext::Extension;
+use x509_cert::{Certificate, TbsCertificate};
+
+/// The DER certificate of `tbs` signed by `sign`, which returns the signature of the bytes it is
+/// given, as the certificate carries it.
+pub fn sign_tbs(tbs: TbsCertificate, sign: impl FnOnce(&[u8]) -> Vec<u8>) -> Vec<u8> {
+    let sig = sign(&tbs.to_der().unwrap());
+    Certificate {
+        signature_algorithm: tbs.signature.clone(),
+        tbs_certificate: tbs,
+        signature: BitString::from_bytes(&sig).unwrap(),
+    }
+    .to_der()
+    .unwrap()
+}
 
 pub fn oid(s: &str) -> ObjectIdentifier {
     ObjectIdentifier::new_unwrap(s)

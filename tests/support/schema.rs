@@ -1,10 +1,9 @@
 //! Validates documents against the official schemas vendored in `schemas/` (see `schemas/PROVENANCE.md`).
 //!
-//! Include with `#[path = "support/schema.rs"] mod schema;` and call [`assert_valid_spdx`] or
+//! Call [`assert_valid_spdx`] or
 //! [`assert_valid_cyclonedx`]. No network: the CycloneDX schemas' `$ref`s to `spdx.schema.json` and
 //! `jsf-0.82.schema.json` are answered from the local copies by a retriever. Format assertions
 //! (`date-time`, `uri`, ...) are on.
-#![allow(dead_code)]
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -98,7 +97,8 @@ fn cyclonedx_validator(spec_version: &str) -> &'static Validator {
     cell.get_or_init(|| build(&load_json(file), Draft::Draft7))
 }
 
-fn errors(v: &Validator, doc: &Value) -> Vec<String> {
+/// Every error of `doc` against `v`, with where it is.
+pub fn errors(v: &Validator, doc: &Value) -> Vec<String> {
     v.iter_errors(doc)
         .map(|e| {
             let at = e.instance_path().to_string();
@@ -150,4 +150,51 @@ pub fn assert_valid_spdx(doc: &Value) {
 
 pub fn assert_valid_cyclonedx(doc: &Value) {
     report("CycloneDX", &cyclonedx_errors(doc), doc);
+}
+
+/// A Sigstore schema (`schemas/sigstore/jsonschema/`) as a validator. The generated schemas name
+/// the `required` fields by their proto names (`public_key`, `dsse_envelope`) while their
+/// properties use the JSON names and forbid others, so no bundle (not even cosign's own) passes
+/// them as published: the `required` names are renamed to the lowerCamelCase JSON names.
+pub fn sigstore_validator(mut schema: Value) -> Validator {
+    fn camel(v: &mut Value) {
+        match v {
+            Value::Object(m) => {
+                for (k, child) in m.iter_mut() {
+                    if k == "required" {
+                        for n in child.as_array_mut().into_iter().flatten() {
+                            let s = n.as_str().unwrap_or_default();
+                            let mut out = String::new();
+                            let mut up = false;
+                            for c in s.chars() {
+                                if c == '_' {
+                                    up = true;
+                                } else if up {
+                                    out.extend(c.to_uppercase());
+                                    up = false;
+                                } else {
+                                    out.push(c);
+                                }
+                            }
+                            *n = Value::String(out);
+                        }
+                    } else {
+                        camel(child);
+                    }
+                }
+            }
+            Value::Array(a) => a.iter_mut().for_each(camel),
+            _ => {}
+        }
+    }
+    camel(&mut schema);
+    jsonschema::options()
+        .with_draft(Draft::Draft4)
+        .build(&schema)
+        .unwrap()
+}
+
+/// The Sigstore schema `schemas/sigstore/jsonschema/NAME`, see [`sigstore_validator`].
+pub fn sigstore_schema(name: &str) -> Validator {
+    sigstore_validator(load_json(&format!("sigstore/jsonschema/{name}")))
 }

@@ -12,7 +12,6 @@
 //!
 //! Paths: `/fulcio/api/v2/signingCert`, `/rekor/api/v1/log/entries`, `/tsa/api/v1/timestamp`;
 //! under `/down/` every service answers 503, and `/frozen-rekor/` refuses entries with 400.
-#![allow(dead_code)]
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -30,9 +29,7 @@ use p256::pkcs8::{DecodePublicKey, EncodePublicKey};
 use rand_core::{OsRng, RngCore};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
-use x509_cert::der::asn1::{
-    BitString, GeneralizedTime, Ia5String, OctetString, UtcTime, Utf8StringRef,
-};
+use x509_cert::der::asn1::{GeneralizedTime, Ia5String, OctetString, UtcTime, Utf8StringRef};
 use x509_cert::der::{Decode, Encode};
 use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::ext::pkix::{
@@ -46,16 +43,14 @@ use x509_cert::spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
 use x509_cert::time::{Time, Validity};
 use x509_cert::{Certificate, TbsCertificate, Version};
 
-pub use crate::pki::merkle;
-use crate::pki::{code_signing_exts, ext, oid, pem, timestamping_exts, tlv};
+pub use super::pki::merkle;
+use super::pki::{code_signing_exts, ext, oid, pem, sign_tbs, timestamping_exts, tlv};
 
 pub const OIDC_ISSUER: &str = "https://oidc.standin.test";
 const OID_ECDSA_SHA256: &str = "1.2.840.10045.4.3.2";
 const OID_FULCIO_ISSUER_V1: &str = "1.3.6.1.4.1.57264.1.1";
 const OID_FULCIO_ISSUER_V2: &str = "1.3.6.1.4.1.57264.1.8";
 const OID_SCT_LIST: &str = "1.3.6.1.4.1.11129.2.4.2";
-const OID_CODE_SIGNING: &str = "1.3.6.1.5.5.7.3.3";
-const OID_TIME_STAMPING: &str = "1.3.6.1.5.5.7.3.8";
 const LEAF_LIFETIME: u64 = 600;
 const TREE_ID: u64 = 2_605_736_670_972_794_746;
 
@@ -103,18 +98,10 @@ fn random_serial() -> SerialNumber {
 }
 
 /// Signs a TBS certificate with ECDSA P-256 / SHA-256.
-fn sign_tbs(tbs: TbsCertificate, key: &SigningKey) -> Vec<u8> {
-    let sig: Signature = key.sign(&tbs.to_der().unwrap());
-    Certificate {
-        tbs_certificate: tbs,
-        signature_algorithm: AlgorithmIdentifierOwned {
-            oid: oid(OID_ECDSA_SHA256),
-            parameters: None,
-        },
-        signature: BitString::from_bytes(sig.to_der().as_bytes()).unwrap(),
-    }
-    .to_der()
-    .unwrap()
+/// An ECDSA P-256 signature of `msg`, DER-encoded.
+fn der_signature(key: &SigningKey, msg: &[u8]) -> Vec<u8> {
+    let sig: Signature = key.sign(msg);
+    sig.to_der().as_bytes().to_vec()
 }
 
 fn tbs(
@@ -183,22 +170,19 @@ fn ca_cert(
     ];
     sign_tbs(
         tbs(iname, name.clone(), &spki_der(vk), from, to, exts),
-        ikey,
+        |m| der_signature(ikey, m),
     )
 }
 
 /// Keys and certificates of the stand-in services.
 pub struct Pki {
     pub oidc: SigningKey,
-    pub root: SigningKey,
-    pub root_name: Name,
     pub root_der: Vec<u8>,
     pub intermediate: SigningKey,
     pub intermediate_name: Name,
     pub intermediate_der: Vec<u8>,
     pub ctlog: SigningKey,
     pub rekor: SigningKey,
-    pub tsa_root: SigningKey,
     pub tsa_root_der: Vec<u8>,
     pub tsa: SigningKey,
     pub tsa_der: Vec<u8>,
@@ -234,19 +218,16 @@ impl Pki {
                 end,
                 tsa_exts,
             ),
-            &tsa_root,
+            |m| der_signature(&tsa_root, m),
         );
         Pki {
             oidc: k(),
-            root,
-            root_name,
             root_der,
             intermediate,
             intermediate_name,
             intermediate_der,
             ctlog: k(),
             rekor: k(),
-            tsa_root,
             tsa_root_der,
             tsa,
             tsa_der,
@@ -646,7 +627,7 @@ fn fulcio(pki: &Pki, body: &[u8]) -> Result<Value, Refusal> {
         false,
         OctetString::new(list).unwrap().to_der().unwrap(),
     ));
-    let leaf_der = sign_tbs(leaf, &pki.intermediate);
+    let leaf_der = sign_tbs(leaf, |m| der_signature(&pki.intermediate, m));
     Ok(
         json!({"signedCertificateEmbeddedSct": {"chain": {"certificates": [
             pem("CERTIFICATE", &leaf_der),

@@ -1,0 +1,16 @@
+//! The integration tests, as one binary: one link of the library and the test helpers instead of
+//! one per suite. `cargo test --test integration <suite>::` runs one suite.
+
+mod support;
+
+mod attest;
+mod binaries;
+mod cli;
+mod formats;
+mod fuzz_regressions;
+mod hostile;
+mod keyless;
+mod keyless_roundtrip;
+mod lang;
+mod sources;
+mod verify_bundle;

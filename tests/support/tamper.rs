@@ -1,0 +1,43 @@
+//! Tampering tables: each row names a change, the exit code it must cause and a fragment of the
+//! message. Every row runs, and the failure lists every row that went wrong, by name.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+pub struct Row<M> {
+    pub name: &'static str,
+    pub change: M,
+    pub code: i32,
+    pub says: &'static str,
+}
+
+/// Runs `check` on every row's change; `check` returns the exit code and the output. Every output
+/// must also contain each of `always`. A row that panics counts as failed.
+pub fn refused<M>(rows: &[Row<M>], always: &[&str], check: impl Fn(&M) -> (i32, String)) {
+    let mut failed = Vec::new();
+    for row in rows {
+        match catch_unwind(AssertUnwindSafe(|| check(&row.change))) {
+            Ok((code, out)) => {
+                let missing: Vec<&str> = always
+                    .iter()
+                    .chain([&row.says])
+                    .copied()
+                    .filter(|w| !out.contains(w))
+                    .collect();
+                if code != row.code || !missing.is_empty() {
+                    failed.push(format!(
+                        "{}: expected exit {} saying {:?}, got exit {code} without {missing:?}:\n{out}",
+                        row.name, row.code, row.says
+                    ));
+                }
+            }
+            Err(_) => failed.push(format!("{}: panicked (see above)", row.name)),
+        }
+    }
+    assert!(
+        failed.is_empty(),
+        "{} of {} rows failed:\n\n{}",
+        failed.len(),
+        rows.len(),
+        failed.join("\n\n")
+    );
+}
