@@ -5,6 +5,8 @@
 //! its key decryption refuses N = 2^17 while writing N = 2^15; the format itself is small (scrypt +
 //! NaCl secretbox over PKCS#8 DER, a JSON body in PEM) and is implemented here exactly.
 
+use std::path::Path;
+
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use crypto_secretbox::aead::{Aead, KeyInit};
@@ -17,6 +19,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use spki::{DecodePublicKey, SubjectPublicKeyInfoRef};
 use zeroize::Zeroizing;
+
+use crate::error::{Error, ExitCode};
 
 /// PEM label of the private keys cosign (v2.x and later) writes, and sbomkit too.
 pub const SIGSTORE_PRIVATE_KEY: &str = "ENCRYPTED SIGSTORE PRIVATE KEY";
@@ -461,6 +465,22 @@ pub fn pem_decode(text: &str) -> Result<(String, Vec<u8>), String> {
         .decode(b64)
         .map_err(|e| format!("PEM block `{label}` is not base64: {e}"))?;
     Ok((label.to_string(), bytes))
+}
+
+/// Reads a key file as text; a problem is a failure naming the file.
+pub fn read_pem_file(path: &Path) -> Result<String, Error> {
+    String::from_utf8(super::read_limited(path)?)
+        .map_err(|_| file_error(path, "not a PEM text file".into()))
+}
+
+/// Reads a public key file (PEM SubjectPublicKeyInfo).
+pub fn read_public_key_file(path: &Path) -> Result<VerifyingKey, Error> {
+    VerifyingKey::from_pem(&read_pem_file(path)?).map_err(|m| file_error(path, m))
+}
+
+/// A key file that cannot be used: exit code 1, the message prefixed with the file's name.
+pub fn file_error(path: &Path, message: String) -> Error {
+    super::fail(ExitCode::Failure, format!("{}: {message}", path.display()))
 }
 
 #[cfg(test)]

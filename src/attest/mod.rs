@@ -1,6 +1,7 @@
 //! Signed in-toto attestations: the Statement that wraps an SBOM ([`statement`]), the DSSE envelope
 //! that signs it ([`dsse`]), key files ([`keys`]), sigstore bundles ([`bundle`]) and the auditor's
-//! check of all of it ([`verify`]); keyless signing through Fulcio and Rekor ([`keyless`]).
+//! check of all of it ([`verify`], [`sigstore`]) with its report ([`report`]); keyless signing
+//! through Fulcio and Rekor ([`keyless`]).
 //!
 //! Everything read here is untrusted: JSON is parsed with a size limit and duplicate keys refused
 //! ([`parse_json`]), nothing inside an envelope chooses a key or a URL, and no network is used
@@ -10,10 +11,13 @@ pub mod bundle;
 pub mod dsse;
 pub mod keyless;
 pub mod keys;
+pub mod report;
 pub mod schema;
 pub mod sigstore;
 pub mod statement;
 pub mod verify;
+
+pub use report::ReportFormat;
 
 use std::fmt;
 use std::io::Read;
