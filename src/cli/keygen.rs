@@ -1,0 +1,43 @@
+//! `sbomkit keygen`: a key pair in cosign's format.
+
+use std::path::PathBuf;
+
+use sbomkit::attest::{self, keys};
+use sbomkit::{Error, ExitCode};
+
+use super::args::KeygenArgs;
+use super::output;
+
+pub fn run(args: KeygenArgs) -> Result<ExitCode, Error> {
+    let key_path = PathBuf::from(format!("{}.key", args.prefix));
+    let pub_path = PathBuf::from(format!("{}.pub", args.prefix));
+    if !args.force {
+        for p in [&key_path, &pub_path] {
+            if p.exists() {
+                return Err(attest::fail(
+                    ExitCode::Failure,
+                    format!(
+                        "{}: already exists; use --force to overwrite it",
+                        p.display()
+                    ),
+                ));
+            }
+        }
+    }
+    let pw = super::password(true).map_err(|m| attest::fail(ExitCode::Failure, m))?;
+    let key = keys::SigningKey::generate(args.algorithm.into());
+    let pem = keys::encrypt_private_key(&key, pw.as_bytes())
+        .map_err(|m| keys::file_error(&key_path, m))?;
+    // The temporary file is created readable by the owner only, and keeps that mode when renamed.
+    output::write_atomically(&key_path, |w| w.write_all(pem.as_bytes()))?;
+    let public = key.verifying_key().to_pem();
+    output::write_atomically(&pub_path, |w| w.write_all(public.as_bytes()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(&pub_path, std::fs::Permissions::from_mode(0o644));
+    }
+    eprintln!("Private key written to {}", key_path.display());
+    eprintln!("Public key written to {}", pub_path.display());
+    Ok(ExitCode::Success)
+}
