@@ -8,7 +8,7 @@ use sbomkit::source::{Progress, SourceSpec};
 use sbomkit::{Error, ExitCode};
 
 use super::args::GenerateArgs;
-use super::output::{self, Bar, OutputSpec};
+use super::output::{self, Access, Bar, OutputSpec};
 
 pub fn run(args: GenerateArgs) -> Result<ExitCode, Error> {
     let mut outputs = args
@@ -56,7 +56,7 @@ pub fn run(args: GenerateArgs) -> Result<ExitCode, Error> {
     for out in &outputs {
         let write = |w: &mut dyn io::Write| format::write(&sbom, out.format, &wopts, w);
         match &out.file {
-            Some(path) => output::write_atomically(path, write)?,
+            Some(path) => output::write_atomically(path, Access::Umask, write)?,
             None => output::to_stdout(write)?,
         }
     }

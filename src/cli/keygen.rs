@@ -1,4 +1,4 @@
-//! `sbomkit keygen`: a key pair in cosign's format.
+//! `sbomkit keygen`: a key pair in cosign's format; the private key readable by its owner alone.
 
 use std::path::PathBuf;
 
@@ -6,7 +6,7 @@ use sbomkit::attest::{self, keys};
 use sbomkit::{Error, ExitCode};
 
 use super::args::KeygenArgs;
-use super::output;
+use super::output::{self, Access};
 
 pub fn run(args: KeygenArgs) -> Result<ExitCode, Error> {
     let key_path = PathBuf::from(format!("{}.key", args.prefix));
@@ -28,15 +28,9 @@ pub fn run(args: KeygenArgs) -> Result<ExitCode, Error> {
     let key = keys::SigningKey::generate(args.algorithm.into());
     let pem = keys::encrypt_private_key(&key, pw.as_bytes())
         .map_err(|m| keys::file_error(&key_path, m))?;
-    // The temporary file is created readable by the owner only, and keeps that mode when renamed.
-    output::write_atomically(&key_path, |w| w.write_all(pem.as_bytes()))?;
+    output::write_atomically(&key_path, Access::Owner, |w| w.write_all(pem.as_bytes()))?;
     let public = key.verifying_key().to_pem();
-    output::write_atomically(&pub_path, |w| w.write_all(public.as_bytes()))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let _ = std::fs::set_permissions(&pub_path, std::fs::Permissions::from_mode(0o644));
-    }
+    output::write_atomically(&pub_path, Access::Umask, |w| w.write_all(public.as_bytes()))?;
     eprintln!("Private key written to {}", key_path.display());
     eprintln!("Public key written to {}", pub_path.display());
     Ok(ExitCode::Success)

@@ -1,5 +1,5 @@
-//! Where bytes go: `-o FORMAT[=FILE]`, files written atomically, stdout (a closed pipe is not an
-//! error), the progress bar, and errors on stderr.
+//! Where bytes go: `-o FORMAT[=FILE]`, files written atomically with the user's umask, stdout (a
+//! closed pipe is not an error), the progress bar, and errors on stderr.
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -30,10 +30,19 @@ pub fn parse_output(s: &str) -> Result<OutputSpec, Error> {
     Ok(OutputSpec { format, file })
 }
 
+/// Who may read a file sbomkit writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Whoever the umask lets, as with any file a tool creates: SBOMs, attestations, public keys.
+    Umask,
+    /// The owner alone, whatever the umask: private keys.
+    Owner,
+}
+
 /// Writes bytes to a file atomically, or to stdout (a closed pipe is not an error).
 pub fn emit(path: Option<&Path>, bytes: &[u8]) -> Result<(), Error> {
     match path {
-        Some(p) => write_atomically(p, |w| w.write_all(bytes)),
+        Some(p) => write_atomically(p, Access::Umask, |w| w.write_all(bytes)),
         None => to_stdout(|w| w.write_all(bytes)),
     }
 }
@@ -55,6 +64,7 @@ pub fn to_stdout(f: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<(),
 /// so a failed run never leaves a half-written document.
 pub fn write_atomically(
     path: &Path,
+    access: Access,
     f: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> Result<(), Error> {
     let io_err = |source| Error::Io {
@@ -65,7 +75,7 @@ pub fn write_atomically(
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io_err)?;
+    let mut tmp = temp_file(dir, access).map_err(io_err)?;
     {
         let mut w = io::BufWriter::new(tmp.as_file_mut());
         f(&mut w).map_err(io_err)?;
@@ -73,6 +83,24 @@ pub fn write_atomically(
     }
     tmp.persist(path).map_err(|e| io_err(e.error))?;
     Ok(())
+}
+
+/// The temporary file, created with its final mode: the kernel applies the umask to the mode given at
+/// creation, and the rename keeps it.
+fn temp_file(dir: &Path, access: Access) -> io::Result<tempfile::NamedTempFile> {
+    let mut builder = tempfile::Builder::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = match access {
+            Access::Umask => 0o666,
+            Access::Owner => 0o600,
+        };
+        builder.permissions(std::fs::Permissions::from_mode(mode));
+    }
+    #[cfg(not(unix))]
+    let _ = access;
+    builder.tempfile_in(dir)
 }
 
 /// Prints an error and its causes on stderr.
@@ -149,7 +177,7 @@ mod tests {
     fn a_failed_write_leaves_neither_the_file_nor_a_temporary_file() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("out.json");
-        let r = write_atomically(&path, |w| {
+        let r = write_atomically(&path, Access::Umask, |w| {
             w.write_all(b"half")?;
             Err(io::Error::other("disk full"))
         });
