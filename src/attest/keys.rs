@@ -48,18 +48,6 @@ pub enum Algorithm {
     Ed25519,
 }
 
-impl Algorithm {
-    pub const NAMES: [&'static str; 2] = ["ecdsa-p256", "ed25519"];
-
-    pub fn from_name(s: &str) -> Option<Algorithm> {
-        match s {
-            "ecdsa-p256" | "ecdsa-sha2-256-nistp256" => Some(Algorithm::EcdsaP256),
-            "ed25519" => Some(Algorithm::Ed25519),
-            _ => None,
-        }
-    }
-}
-
 /// A private key that signs.
 pub enum SigningKey {
     P256(p256::ecdsa::SigningKey),
