@@ -1,4 +1,5 @@
-//! The error type of the library and the exit codes of the command.
+//! The error type of the library and the exit codes of the command: every code the command exits
+//! with is chosen here ([`ExitCode::of`]).
 
 use crate::source::SourceError;
 
@@ -53,6 +54,70 @@ impl Error {
             Error::Usage(_) => ExitCode::Usage,
             Error::Attest { code, .. } => *code,
             _ => ExitCode::Failure,
+        }
+    }
+}
+
+impl ExitCode {
+    /// The exit code of a whole run: the one the command chose (a verification outcome), or the one
+    /// its error carries.
+    pub fn of(outcome: &Result<ExitCode, Error>) -> ExitCode {
+        match outcome {
+            Ok(code) => *code,
+            Err(e) => e.exit_code(),
+        }
+    }
+}
+
+impl From<ExitCode> for std::process::ExitCode {
+    fn from(code: ExitCode) -> std::process::ExitCode {
+        std::process::ExitCode::from(code as u8)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_outcome_has_its_documented_exit_code() {
+        let cases = [
+            (Ok(ExitCode::Success), 0),
+            (Ok(ExitCode::BadSignature), 10),
+            (Ok(ExitCode::LogInvalid), 15),
+            (Err(Error::Usage("bad flag".into())), 2),
+            (Err(Error::Other("built-in root".into())), 1),
+            (
+                Err(Error::Io {
+                    path: "out.json".into(),
+                    source: std::io::Error::other("disk full"),
+                }),
+                1,
+            ),
+            (
+                Err(Error::Source(SourceError::Invalid {
+                    path: "img.tar".into(),
+                    message: "not an image".into(),
+                })),
+                1,
+            ),
+            (
+                Err(Error::Attest {
+                    code: ExitCode::SubjectMismatch,
+                    message: "another artifact".into(),
+                }),
+                11,
+            ),
+            (
+                Err(Error::Attest {
+                    code: ExitCode::Malformed,
+                    message: "not JSON".into(),
+                }),
+                13,
+            ),
+        ];
+        for (outcome, code) in cases {
+            assert_eq!(ExitCode::of(&outcome) as u8, code, "{outcome:?}");
         }
     }
 }

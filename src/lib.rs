@@ -5,7 +5,8 @@
 //! [`catalog`] (os-release, apk, dpkg, binaries → packages) →
 //! [`model`] (format-neutral [`model::Sbom`]) →
 //! [`format`] (SPDX, CycloneDX, table).
-//! [`scan`] ties the first three together; the `sbomkit` binary is a thin shell in [`cli`].
+//! [`scan`] ties the first three together; [`attest`] signs and verifies. The `sbomkit` binary
+//! (`src/main.rs`, `src/cli/`) is a thin shell: arguments in, bytes out, every decision made here.
 //!
 //! Every parser here takes untrusted bytes: none may panic, loop forever or allocate without bound.
 // One exception, with its reason: mapping a spooled temp file (src/source/spool.rs).
@@ -13,7 +14,6 @@
 
 pub mod attest;
 pub mod catalog;
-pub mod cli;
 pub mod cpe;
 pub mod error;
 pub mod format;

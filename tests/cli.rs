@@ -427,3 +427,72 @@ fn version_alone_takes_the_short_path_and_says_what_clap_says() {
         assert_eq!(String::from_utf8_lossy(&out.stdout), want, "{flag}");
     }
 }
+
+/// The binary run under `umask MASK`, with the arguments added after.
+fn sbomkit_under_umask(mask: &str) -> Command {
+    let mut cmd = Command::new("sh");
+    cmd.env_remove("SOURCE_DATE_EPOCH")
+        .arg("-c")
+        .arg(format!("umask {mask}; exec \"$0\" \"$@\""))
+        .arg(assert_cmd::cargo::cargo_bin("sbomkit"));
+    cmd
+}
+
+#[cfg(unix)]
+fn mode_of(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    fs::metadata(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+const SMALL_DB: &str = "testdata/fixtures/apk/installed/alpine-single.installed";
+
+#[cfg(unix)]
+#[test]
+fn outputs_are_created_with_the_users_umask() {
+    for (mask, mode) in [("022", 0o644), ("077", 0o600), ("002", 0o664)] {
+        let dir = tempdir();
+        let spdx = dir.path().join("a.spdx.json");
+        let table = dir.path().join("a.txt");
+        sbomkit_under_umask(mask)
+            .args(["generate", "-q", SMALL_DB, "-o"])
+            .arg(format!("spdx-json={}", spdx.display()))
+            .arg("-o")
+            .arg(format!("table={}", table.display()))
+            .assert()
+            .success();
+        for p in [&spdx, &table] {
+            assert_eq!(mode_of(p), mode, "umask {mask}: {}", p.display());
+        }
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_private_key_stays_owner_only_under_a_permissive_umask() {
+    let dir = tempdir();
+    let prefix = dir.path().join("k");
+    sbomkit_under_umask("022")
+        .env("SBOMKIT_PASSWORD", "pw")
+        .args(["keygen", "--algorithm", "ed25519", "--prefix"])
+        .arg(&prefix)
+        .assert()
+        .success();
+    assert_eq!(mode_of(&dir.path().join("k.key")), 0o600);
+    assert_eq!(mode_of(&dir.path().join("k.pub")), 0o644);
+
+    // An attestation is an output like any other.
+    let out = dir.path().join("a.intoto.json");
+    sbomkit_under_umask("022")
+        .env("SBOMKIT_PASSWORD", "pw")
+        .args(["attest", "-q", SMALL_DB, "--key"])
+        .arg(dir.path().join("k.key"))
+        .arg("--output")
+        .arg(&out)
+        .assert()
+        .success();
+    assert_eq!(mode_of(&out), 0o644);
+}

@@ -5,6 +5,8 @@
 //! its key decryption refuses N = 2^17 while writing N = 2^15; the format itself is small (scrypt +
 //! NaCl secretbox over PKCS#8 DER, a JSON body in PEM) and is implemented here exactly.
 
+use std::path::Path;
+
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use crypto_secretbox::aead::{Aead, KeyInit};
@@ -17,6 +19,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use spki::{DecodePublicKey, SubjectPublicKeyInfoRef};
 use zeroize::Zeroizing;
+
+use crate::error::{Error, ExitCode};
 
 /// PEM label of the private keys cosign (v2.x and later) writes, and sbomkit too.
 pub const SIGSTORE_PRIVATE_KEY: &str = "ENCRYPTED SIGSTORE PRIVATE KEY";
@@ -42,18 +46,6 @@ const MIN_RSA_BITS: usize = 2048;
 pub enum Algorithm {
     EcdsaP256,
     Ed25519,
-}
-
-impl Algorithm {
-    pub const NAMES: [&'static str; 2] = ["ecdsa-p256", "ed25519"];
-
-    pub fn from_name(s: &str) -> Option<Algorithm> {
-        match s {
-            "ecdsa-p256" | "ecdsa-sha2-256-nistp256" => Some(Algorithm::EcdsaP256),
-            "ed25519" => Some(Algorithm::Ed25519),
-            _ => None,
-        }
-    }
 }
 
 /// A private key that signs.
@@ -461,6 +453,22 @@ pub fn pem_decode(text: &str) -> Result<(String, Vec<u8>), String> {
         .decode(b64)
         .map_err(|e| format!("PEM block `{label}` is not base64: {e}"))?;
     Ok((label.to_string(), bytes))
+}
+
+/// Reads a key file as text; a problem is a failure naming the file.
+pub fn read_pem_file(path: &Path) -> Result<String, Error> {
+    String::from_utf8(super::read_limited(path)?)
+        .map_err(|_| file_error(path, "not a PEM text file".into()))
+}
+
+/// Reads a public key file (PEM SubjectPublicKeyInfo).
+pub fn read_public_key_file(path: &Path) -> Result<VerifyingKey, Error> {
+    VerifyingKey::from_pem(&read_pem_file(path)?).map_err(|m| file_error(path, m))
+}
+
+/// A key file that cannot be used: exit code 1, the message prefixed with the file's name.
+pub fn file_error(path: &Path, message: String) -> Error {
+    super::fail(ExitCode::Failure, format!("{}: {message}", path.display()))
 }
 
 #[cfg(test)]

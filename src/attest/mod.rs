@@ -1,6 +1,7 @@
 //! Signed in-toto attestations: the Statement that wraps an SBOM ([`statement`]), the DSSE envelope
-//! that signs it ([`dsse`]), key files ([`keys`]), sigstore bundles ([`bundle`]) and the auditor's
-//! check of all of it ([`verify`]); keyless signing through Fulcio and Rekor ([`keyless`]).
+//! that signs it ([`dsse`]), key files ([`keys`]), sigstore bundles ([`bundle`]), the whole of
+//! `attest` ([`flow`]) and the auditor's check of all of it ([`verify`], [`sigstore`]) with its
+//! report ([`report`]); keyless signing through Fulcio and Rekor ([`keyless`]).
 //!
 //! Everything read here is untrusted: JSON is parsed with a size limit and duplicate keys refused
 //! ([`parse_json`]), nothing inside an envelope chooses a key or a URL, and no network is used
@@ -8,12 +9,16 @@
 
 pub mod bundle;
 pub mod dsse;
+pub mod flow;
 pub mod keyless;
 pub mod keys;
+pub mod report;
 pub mod schema;
 pub mod sigstore;
 pub mod statement;
 pub mod verify;
+
+pub use report::ReportFormat;
 
 use std::fmt;
 use std::io::Read;
@@ -23,6 +28,8 @@ use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 use crate::error::{Error, ExitCode};
+use crate::model::Subject;
+use crate::source::{self, NoProgress, SourceOptions, SourceSpec};
 
 /// Largest attestation, predicate or key file read (64 MiB): far above any real SBOM attestation
 /// (BuildKit caps them at 40 MiB), small enough that a hostile file cannot exhaust memory.
@@ -58,6 +65,13 @@ pub fn read_limited(path: &Path) -> Result<Vec<u8>, Error> {
         ));
     }
     Ok(buf)
+}
+
+/// Opens a source for its identities only (the digests an attestation's subjects name): no file
+/// content is kept, no cataloger runs.
+pub fn identities_of(spec: &SourceSpec, opts: &SourceOptions) -> Result<Subject, Error> {
+    let keep_nothing = |_: &[u8], _: &[u8]| -> Option<u64> { None };
+    Ok(source::open(spec, opts, &keep_nothing, &NoProgress)?.subject)
 }
 
 /// Parses JSON, refusing duplicate object keys at any depth: two parsers that keep different

@@ -20,7 +20,7 @@ use super::keys::VerifyingKey;
 use super::schema::{self, Validation};
 use super::sigstore::{self, trust::TrustedRoot};
 use super::statement::{self, Statement};
-use super::{fail, kind_of, parse_json, MAX_INPUT_BYTES};
+use super::{fail, kind_of, parse_json, ReportFormat, MAX_INPUT_BYTES};
 use crate::error::{Error, ExitCode};
 use crate::model::{Identity, IdentityRole};
 
@@ -225,6 +225,10 @@ impl Report {
             }
         }
         out
+    }
+
+    pub fn render(&self, format: ReportFormat) -> Vec<u8> {
+        format.render(|| self.human(), || self.to_json())
     }
 }
 
@@ -708,4 +712,92 @@ fn check_predicate(c: &mut Candidate, st: &Statement, want: Option<&str>) {
         Validation::NotChecked(d) => (Status::NotChecked, d),
     };
     c.push("predicate", status, detail, ExitCode::BadPredicate);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(name: &'static str, status: Status, detail: &str, code: ExitCode) -> Check {
+        Check {
+            name,
+            status,
+            detail: detail.into(),
+            code,
+        }
+    }
+
+    fn report(checks: Vec<Check>) -> Report {
+        Report {
+            attestation: "a.intoto.json".into(),
+            candidates: vec![Candidate {
+                origin: "DSSE envelope".into(),
+                checks,
+                predicate_type: Some(statement::SPDX_DOCUMENT.into()),
+                subjects: Vec::new(),
+            }],
+            chosen: 0,
+            notes: vec!["one note".into()],
+        }
+    }
+
+    #[test]
+    fn a_passing_report_says_verified() {
+        let r = report(vec![
+            check("envelope", Status::Pass, "1 signature", ExitCode::Malformed),
+            check(
+                "subject",
+                Status::NotChecked,
+                "no --image",
+                ExitCode::SubjectMismatch,
+            ),
+        ]);
+        assert_eq!(r.exit_code(), ExitCode::Success);
+        assert_eq!(
+            r.human(),
+            "a.intoto.json: DSSE envelope\n  PASS  envelope       1 signature\n  ----  subject        no --image\n  note: one note\nverified\n"
+        );
+        let j = r.to_json();
+        assert_eq!(j["verified"], true);
+        assert_eq!(j["exitCode"], 0);
+        assert_eq!(j["checks"][1]["status"], "not checked");
+    }
+
+    #[test]
+    fn a_failing_report_names_the_first_failure_and_its_exit_code() {
+        let r = report(vec![
+            check("signature", Status::Pass, "ed25519", ExitCode::BadSignature),
+            check(
+                "subject",
+                Status::Fail,
+                "sha256:ab is foreign",
+                ExitCode::SubjectMismatch,
+            ),
+            check("predicate", Status::Fail, "invalid", ExitCode::BadPredicate),
+        ]);
+        assert_eq!(r.exit_code(), ExitCode::SubjectMismatch);
+        let text = r.human();
+        assert!(
+            text.contains("  FAIL  subject        sha256:ab is foreign\n"),
+            "{text}"
+        );
+        assert!(
+            text.ends_with("NOT verified (exit 11): subject: sha256:ab is foreign\n"),
+            "{text}"
+        );
+        assert_eq!(r.to_json()["exitCode"], 11);
+        assert_eq!(r.render(ReportFormat::Text), text.into_bytes());
+    }
+
+    #[test]
+    fn a_report_without_envelopes_is_malformed() {
+        let r = Report {
+            attestation: "empty.jsonl".into(),
+            candidates: Vec::new(),
+            chosen: 0,
+            notes: Vec::new(),
+        };
+        assert_eq!(r.exit_code(), ExitCode::Malformed);
+        assert_eq!(r.human(), "empty.jsonl: no envelope found\n");
+    }
 }

@@ -1,11 +1,14 @@
 //! The sigstore TrustedRoot: Fulcio certificate authorities, Rekor and CT log keys, timestamp
 //! authorities, each with the period it is trusted for.
 
+use std::path::Path;
+
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use serde_json::Value;
 
-use crate::attest::parse_json;
+use crate::attest::{fail, parse_json, read_limited};
+use crate::error::{Error, ExitCode};
 
 /// The public-good production trusted root, as distributed through sigstore's TUF repository: a
 /// byte-for-byte copy of `testdata/fixtures/sigstore/production.trusted_root.json` (provenance there).
@@ -58,6 +61,16 @@ pub struct TrustedRoot {
 }
 
 impl TrustedRoot {
+    /// The root in the file given (malformed: exit code 13), else the embedded one.
+    pub fn load(path: Option<&Path>) -> Result<TrustedRoot, Error> {
+        match path {
+            Some(p) => TrustedRoot::parse(&read_limited(p)?)
+                .map_err(|m| fail(ExitCode::Malformed, format!("{}: {m}", p.display()))),
+            None => TrustedRoot::production()
+                .map_err(|m| Error::Other(format!("the built-in trusted root: {m}"))),
+        }
+    }
+
     /// The embedded public-good production root.
     pub fn production() -> Result<TrustedRoot, String> {
         TrustedRoot::parse(PRODUCTION_JSON)
@@ -185,6 +198,22 @@ mod tests {
         use sha2::{Digest, Sha256};
         assert_eq!(r.tlogs[0].key_id, Sha256::digest(&r.tlogs[0].spki).to_vec());
         assert!(r.tlogs[1].valid_for.start.is_some());
+    }
+
+    #[test]
+    fn a_root_file_that_does_not_read_is_malformed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("root.json");
+        std::fs::write(&path, br#"{"mediaType":"application/x"}"#).unwrap();
+        let e = TrustedRoot::load(Some(&path)).unwrap_err();
+        assert_eq!(e.exit_code(), ExitCode::Malformed);
+        assert!(
+            e.to_string().starts_with(&path.display().to_string()),
+            "{e}"
+        );
+        std::fs::write(&path, PRODUCTION_JSON).unwrap();
+        assert!(TrustedRoot::load(Some(&path)).is_ok());
+        assert!(TrustedRoot::load(None).is_ok());
     }
 
     #[test]

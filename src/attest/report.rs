@@ -1,0 +1,158 @@
+//! What `verify` and `verify-bundle` print: a report as text for people or JSON for machines, and
+//! the exit code it stands for.
+
+use serde_json::{json, Value};
+
+use super::sigstore::{Failure, Verified};
+use crate::error::ExitCode;
+
+/// How a report is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportFormat {
+    Text,
+    Json,
+}
+
+impl ReportFormat {
+    /// The bytes printed: the text as it is, or the JSON pretty-printed with a final newline.
+    pub fn render(self, text: impl FnOnce() -> String, json: impl FnOnce() -> Value) -> Vec<u8> {
+        match self {
+            ReportFormat::Text => text().into_bytes(),
+            ReportFormat::Json => format!("{:#}\n", json()).into_bytes(),
+        }
+    }
+}
+
+/// The outcome of `verify-bundle` for one bundle.
+#[derive(Debug, Clone)]
+pub struct BundleReport {
+    /// The bundle as the user named it.
+    pub bundle: String,
+    pub outcome: Result<Verified, Failure>,
+}
+
+impl BundleReport {
+    pub fn exit_code(&self) -> ExitCode {
+        match &self.outcome {
+            Ok(_) => ExitCode::Success,
+            Err(f) => f.code,
+        }
+    }
+
+    pub fn to_json(&self) -> Value {
+        match &self.outcome {
+            Ok(v) => json!({
+                "bundle": self.bundle,
+                "verified": true,
+                "exitCode": 0,
+                "mediaType": v.media_type,
+                "identity": v.identity,
+                "issuer": v.issuer,
+                "signingTimes": v.signing_times,
+                "checks": v.checks.iter().map(|(n, d)| json!({"name": n, "status": "pass", "detail": d})).collect::<Vec<_>>(),
+            }),
+            Err(f) => json!({
+                "bundle": self.bundle,
+                "verified": false,
+                "exitCode": f.code as u8,
+                "failed": {"name": f.check, "detail": f.message},
+            }),
+        }
+    }
+
+    /// One line per check that passed, then `verified`; or the failure that decided.
+    pub fn human(&self) -> String {
+        let mut out = format!("{}\n", self.bundle);
+        match &self.outcome {
+            Ok(v) => {
+                for (n, d) in &v.checks {
+                    out.push_str(&format!("  {n:<12} pass  {d}\n"));
+                }
+                out.push_str("verified\n");
+            }
+            Err(f) => out.push_str(&format!(
+                "NOT verified (exit {}): {}: {}\n",
+                f.code as u8, f.check, f.message
+            )),
+        }
+        out
+    }
+
+    pub fn render(&self, format: ReportFormat) -> Vec<u8> {
+        format.render(|| self.human(), || self.to_json())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn passed() -> BundleReport {
+        BundleReport {
+            bundle: "a.sigstore.json".into(),
+            outcome: Ok(Verified {
+                media_type: "application/vnd.dev.sigstore.bundle.v0.3+json".into(),
+                checks: vec![
+                    ("bundle", "v0.3, 1 log entry".into()),
+                    ("signature", "ECDSA P-256".into()),
+                ],
+                identity: Some("me@example.com".into()),
+                issuer: Some("https://issuer.example".into()),
+                signing_times: vec![1_700_000_000],
+                dsse: None,
+            }),
+        }
+    }
+
+    fn failed() -> BundleReport {
+        BundleReport {
+            bundle: "b.sigstore.json".into(),
+            outcome: Err(Failure {
+                check: "certificate",
+                code: ExitCode::CertificateInvalid,
+                message: "another identity".into(),
+            }),
+        }
+    }
+
+    #[test]
+    fn a_verified_bundle_lists_its_checks() {
+        let r = passed();
+        assert_eq!(r.exit_code(), ExitCode::Success);
+        assert_eq!(
+            r.human(),
+            "a.sigstore.json\n  bundle       pass  v0.3, 1 log entry\n  signature    pass  ECDSA P-256\nverified\n"
+        );
+        let j = r.to_json();
+        assert_eq!(j["verified"], true);
+        assert_eq!(j["exitCode"], 0);
+        assert_eq!(j["identity"], "me@example.com");
+        assert_eq!(j["checks"][1]["name"], "signature");
+        assert_eq!(j["checks"][1]["status"], "pass");
+    }
+
+    #[test]
+    fn a_refused_bundle_names_the_check_and_the_exit_code() {
+        let r = failed();
+        assert_eq!(r.exit_code(), ExitCode::CertificateInvalid);
+        assert_eq!(
+            r.human(),
+            "b.sigstore.json\nNOT verified (exit 14): certificate: another identity\n"
+        );
+        let j = r.to_json();
+        assert_eq!(j["verified"], false);
+        assert_eq!(j["exitCode"], 14);
+        assert_eq!(j["failed"]["name"], "certificate");
+    }
+
+    #[test]
+    fn json_is_pretty_and_ends_with_a_newline() {
+        let r = failed();
+        assert_eq!(r.render(ReportFormat::Text), r.human().into_bytes());
+        let json = String::from_utf8(r.render(ReportFormat::Json)).unwrap();
+        assert!(json.starts_with("{\n  \""), "{json}");
+        assert!(json.ends_with("}\n"), "{json}");
+        let expected = serde_json::to_string_pretty(&r.to_json()).unwrap() + "\n";
+        assert_eq!(json, expected);
+    }
+}

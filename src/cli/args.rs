@@ -1,0 +1,556 @@
+//! The command line as clap sees it: commands, flags, their help and value enums. No I/O and no
+//! decisions here; `cli::<command>` turns these into library calls.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use sbomkit::attest::keys::Algorithm;
+use sbomkit::attest::statement::SbomKind;
+use sbomkit::attest::{keyless, ReportFormat};
+use sbomkit::format::CycloneDxVersion;
+use sbomkit::limits::Limits;
+use sbomkit::source::SourceOptions;
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0   success
+  1   the input could not be read (not an image, corrupt archive, I/O error)
+  2   wrong usage
+  10  verify: a signature did not verify
+  11  verify: the attestation is about another artifact
+  12  verify: the predicate has the wrong type or does not validate
+  13  verify: the attestation is malformed
+  14  verify-bundle, verify: the certificate does not chain to a trusted CA, its SCT does not verify,
+      or it names another identity or OIDC issuer
+  15  verify-bundle, verify: a transparency log entry, inclusion proof, checkpoint or timestamp does not
+      verify, or the signing time is outside the certificate's validity or in the future";
+
+#[derive(Parser, Debug)]
+#[command(name = "sbomkit", version, about = "What ships inside a container image, and proof of it", after_help = EXIT_CODES)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Write an SBOM of an image archive, OCI layout, root folder or package database
+    #[command(after_help = GENERATE_HELP)]
+    Generate(GenerateArgs),
+    /// Write a key pair for signing attestations (cosign's encrypted key format)
+    #[command(after_help = KEYGEN_HELP)]
+    Keygen(KeygenArgs),
+    /// Write a signed in-toto attestation (DSSE envelope) carrying the SBOM of SOURCE, with a key or keylessly
+    #[command(
+        after_help = ATTEST_HELP,
+        mut_arg("source", |a| a.help("What to attest: [SCHEME:]PATH, any source `generate` takes"))
+    )]
+    Attest(AttestArgs),
+    /// Check a signed SBOM attestation offline against a public key and, optionally, the image
+    #[command(after_help = VERIFY_HELP)]
+    Verify(VerifyArgs),
+    /// Check a sigstore bundle offline: signature, certificate and identity, transparency log, time
+    #[command(after_help = VERIFY_BUNDLE_HELP)]
+    VerifyBundle(VerifyBundleArgs),
+}
+
+const KEYGEN_HELP: &str = "\
+Writes PREFIX.key (ECDSA P-256 by default, as cosign; PKCS#8 encrypted with scrypt N=2^16 r=8 p=1 and a NaCl
+secretbox under the PEM label `ENCRYPTED SIGSTORE PRIVATE KEY`, which cosign reads) and PREFIX.pub (PEM
+SubjectPublicKeyInfo). Existing files are not overwritten without --force.
+
+The password comes from SBOMKIT_PASSWORD, else COSIGN_PASSWORD, else a prompt on the terminal (asked twice).
+
+Exit codes:
+  0  success
+  1  a file exists, no password, or a write failed
+  2  wrong usage";
+
+const ATTEST_HELP: &str = "\
+The SBOM of SOURCE (scanned as `generate` does, or given with --predicate) becomes the predicate of an in-toto
+Statement v1 whose subjects are SOURCE's digests: for an image one subject per identity (the manifest digest
+where the input records one, then the config digest / image ID), named by the repository without tag; for a
+file its basename and SHA-256. predicateType is https://spdx.dev/Document or https://cyclonedx.org/bom.
+The Statement is signed as a DSSE envelope (payloadType application/vnd.in-toto+json, signature over the
+PAE, keyid = hex SHA-256 of the public key DER) and written as one line of JSON; with --bundle as a sigstore
+bundle v0.3 (publicKey.hint = the keyid, no transparency log entries).
+
+--key reads sbomkit's and cosign's encrypted private keys (`ENCRYPTED SIGSTORE PRIVATE KEY`, `ENCRYPTED
+COSIGN PRIVATE KEY`) and unencrypted PKCS#8 `PRIVATE KEY` files: ECDSA P-256, P-384, Ed25519.
+The password comes from SBOMKIT_PASSWORD, else COSIGN_PASSWORD, else a prompt on the terminal.
+
+--keyless (with --bundle) signs with an ephemeral ECDSA P-256 key held in memory only: Fulcio
+(--fulcio-url, default https://fulcio.sigstore.dev) certifies it for the identity of the OIDC token
+(--identity-token, else SIGSTORE_ID_TOKEN), Rekor (--rekor-url, default https://rekor.sigstore.dev) logs the
+envelope as a dsse entry, and with --timestamp-url an RFC 3161 authority timestamps the signature. The bundle
+holds the leaf certificate, the log entry (signed entry timestamp, inclusion proof, checkpoint) and the
+timestamp. URLs must use https, except http to a loopback address.
+
+With --predicate the SBOM must describe SOURCE: a SHA-256 digest of its root component (CycloneDX
+metadata.component, the package an SPDX document DESCRIBES: checksums, purl, sbomkit properties) must be
+one of SOURCE's digests, else nothing is signed.
+
+Exit codes:
+  0   success
+  1   the source or the key could not be read; --keyless: Fulcio, Rekor or the timestamp authority failed
+  2   wrong usage (also: --keyless without an identity token, or with a non-https URL)
+  11  --predicate: the SBOM describes another artifact than SOURCE
+  13  --predicate: the file is not an SPDX or CycloneDX JSON document";
+
+const VERIFY_HELP: &str = "\
+ATTESTATION is a DSSE envelope, a sigstore bundle holding one (media types v0.1 to v0.3), or JSON Lines of
+envelopes (.intoto.jsonl, as `cosign verify-attestation` prints them): one envelope that passes every check
+is enough. Nothing in the attestation is trusted: only the key given verifies it, no URL is fetched, and
+JSON with duplicate keys or over 64 MiB is refused.
+
+Keyless bundles (a Fulcio certificate instead of a key) are checked with --certificate-identity and
+--certificate-oidc-issuer against --trusted-root (default: the public-good root built in), exactly as
+`verify-bundle` does: certificate chain, SCT, identity, signature, transparency log and time, reported
+as the `signature` check. --key and the identity flags may be given together: key-based envelopes are
+then checked with the key and keyless bundles with the identity.
+
+Checks, each reported as pass, fail or not checked:
+  envelope       the DSSE envelope is well formed
+  signature      a signature verifies over the DSSE PAE with --key (ECDSA P-256/P-384 DER or raw r||s,
+                 Ed25519, RSA PKCS#1 v1.5 or PSS with SHA-256; standard or URL-safe base64)
+  payloadType    application/vnd.in-toto+json
+  statement      an in-toto Statement, v1 or v0.1
+  subject        with --image: EVERY subject's sha256 digest is an identity of the image (its manifest
+                 digest or config digest / image ID; a file's SHA-256); one foreign subject fails.
+                 Without --image: not checked
+  predicateType  with --type: the same family (https://spdx.dev/Document matches .../Document/v2.3);
+                 --type takes spdx, spdxjson, cyclonedx or a URI. Without --type any type passes
+  predicate      an SPDX 2.3 or CycloneDX 1.5/1.6 predicate validates against its official schema
+
+Exit codes:
+  0   every check passed (not-checked ones aside)
+  1   the key or the image could not be read, or the key type is not supported
+  2   wrong usage
+  10  no signature verifies with the key (also: zero signatures, a signature over the raw payload)
+  11  the attestation is about another artifact than --image
+  12  the predicate has the wrong type or does not validate against its schema
+  13  the attestation is malformed (not an envelope/bundle, bad base64, wrong payloadType, not a
+      Statement, duplicate JSON keys, too large)
+  14  keyless: the certificate does not chain to the trusted root, its SCT does not verify, or it
+      names another identity or OIDC issuer
+  15  keyless: the transparency log entry, a timestamp or the signing time does not hold";
+
+const VERIFY_BUNDLE_HELP: &str = "\
+ARTIFACT is a file (hashed with SHA-256) or `sha256:<64 hex>`. The bundle (media types
+application/vnd.dev.sigstore.bundle+json;version=0.1|0.2|0.3 and application/vnd.dev.sigstore.bundle.v0.3+json;
+a bundle without mediaType is refused) holds a message signature over ARTIFACT or a DSSE envelope whose
+in-toto subject is ARTIFACT. Nothing is fetched: the trusted root is --trusted-root (sigstore TrustedRoot
+JSON) or the public-good production root built into sbomkit.
+
+Checks, in order; the first failure decides the exit code:
+  bundle       media type known, fields well formed, one DSSE signature                        (13)
+  certificate  keyless: the leaf chains to a certificate authority of the trusted root (ECDSA
+               signatures up to its root, CA constraints, path length, codeSigning); a bundle
+               that embeds a self-signed certificate is refused; an embedded SCT verifies with
+               a CT log key of the trusted root; a SAN (email or URI) is exactly
+               --certificate-identity and the Fulcio OIDC issuer extension (v1 or v2) is exactly
+               --certificate-oidc-issuer                                                        (14)
+  signature    the signature verifies over the DSSE PAE or the message digest                   (10)
+  artifact     ARTIFACT's SHA-256 is the message digest or an in-toto subject's sha256          (11)
+  tlog         each entry: its log is in the trusted root; the canonicalized body (hashedrekord
+               0.0.1/0.0.2, dsse 0.0.1/0.0.2, intoto 0.0.2) records this signature, payload or
+               digest and certificate or key; the signed entry timestamp verifies; the RFC 6962
+               inclusion proof leads to the root hash; the checkpoint is signed by the log and
+               names the same tree size and root hash. Keyless bundles need at least one entry  (15)
+  timestamp    each RFC 3161 timestamp: signed by a timestamp authority of the trusted root,
+               message imprint = hash of the signature, time within the TSA's validity          (15)
+  time         keyless: every verified time (integrated times, timestamps) lies within the
+               certificate's and the chain's validity (ends inclusive) and the CA's validFor;
+               an integrated time in the future is refused                                      (15)
+
+Exit codes:
+  0   every check passed
+  1   a file could not be read
+  2   wrong usage
+  10  the signature does not verify
+  11  the bundle is about another artifact
+  13  the bundle or the trusted root is malformed, or the bundle's media type is unknown
+  14  certificate: no chain to a trusted CA, bad SCT, another identity or issuer, key/keyless mix-up
+  15  transparency log, timestamp or signing time";
+
+#[derive(Args, Debug)]
+pub struct VerifyBundleArgs {
+    /// The artifact: a file path or sha256:<64 hex>
+    pub artifact: String,
+    /// The sigstore bundle (.sigstore.json)
+    #[arg(long, value_name = "FILE")]
+    pub bundle: PathBuf,
+    /// Public key of a key-based bundle (PEM SubjectPublicKeyInfo)
+    #[arg(long, value_name = "PUB", conflicts_with_all = ["certificate_identity", "certificate_oidc_issuer"], required_unless_present = "certificate_identity")]
+    pub key: Option<PathBuf>,
+    #[command(flatten)]
+    pub keyless: KeylessArgs,
+    /// Report format: text for people, json for machines
+    #[arg(long, value_name = "FORMAT", default_value = "text")]
+    pub output: ReportFormatArg,
+}
+
+/// The identity a keyless bundle must carry, and what it is checked against.
+#[derive(Args, Debug, Clone)]
+pub struct KeylessArgs {
+    /// Keyless: the exact subject alternative name (email or URI) of the signing certificate
+    #[arg(long, value_name = "ID", requires = "certificate_oidc_issuer")]
+    pub certificate_identity: Option<String>,
+    /// Keyless: the exact OIDC issuer recorded in the certificate
+    #[arg(long, value_name = "URL", requires = "certificate_identity")]
+    pub certificate_oidc_issuer: Option<String>,
+    /// Sigstore TrustedRoot JSON (default: the public-good production root built in)
+    #[arg(long, value_name = "FILE")]
+    pub trusted_root: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct KeygenArgs {
+    /// Write PREFIX.key and PREFIX.pub
+    #[arg(long, value_name = "PREFIX", default_value = "sbomkit")]
+    pub prefix: String,
+    /// Key type
+    #[arg(long, value_name = "ALGORITHM", default_value = "ecdsa-p256")]
+    pub algorithm: AlgorithmArg,
+    /// Overwrite existing files
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct AttestArgs {
+    /// Private key file (sbomkit or cosign encrypted key, or PKCS#8 PEM)
+    #[arg(
+        long,
+        value_name = "KEY",
+        required_unless_present = "keyless",
+        conflicts_with = "keyless"
+    )]
+    pub key: Option<PathBuf>,
+    /// Sign with an ephemeral key certified by Fulcio for an OIDC identity, logged to Rekor
+    #[arg(long, requires = "bundle")]
+    pub keyless: bool,
+    /// OIDC identity token for --keyless (default: the SIGSTORE_ID_TOKEN environment variable)
+    #[arg(long, value_name = "TOKEN", requires = "keyless")]
+    pub identity_token: Option<String>,
+    /// Fulcio instance for --keyless
+    #[arg(long, value_name = "URL", requires = "keyless", default_value = keyless::DEFAULT_FULCIO_URL)]
+    pub fulcio_url: String,
+    /// Rekor instance for --keyless
+    #[arg(long, value_name = "URL", requires = "keyless", default_value = keyless::DEFAULT_REKOR_URL)]
+    pub rekor_url: String,
+    /// RFC 3161 timestamp authority for --keyless (full URL of its timestamp endpoint)
+    #[arg(long, value_name = "URL", requires = "keyless")]
+    pub timestamp_url: Option<String>,
+    /// SBOM format of the predicate
+    #[arg(short = 'o', long = "format", value_name = "FORMAT")]
+    pub format: Option<PredicateFormatArg>,
+    /// Sign this SBOM (SPDX or CycloneDX JSON) instead of scanning; it must describe SOURCE
+    #[arg(long, value_name = "SBOM.json")]
+    pub predicate: Option<PathBuf>,
+    /// Write a sigstore bundle v0.3 instead of a bare DSSE envelope
+    #[arg(long)]
+    pub bundle: bool,
+    /// Write to FILE (atomically) instead of stdout
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// CycloneDX spec version to write
+    #[arg(long, value_name = "VERSION", default_value = "1.6")]
+    pub cyclonedx_version: CycloneDxVersionArg,
+    #[command(flatten)]
+    pub scan: ScanArgs,
+    /// No progress bar, no warnings on stderr
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct VerifyArgs {
+    /// The attestation: DSSE envelope, sigstore bundle, or JSON Lines of envelopes
+    pub attestation: PathBuf,
+    /// Public key (PEM SubjectPublicKeyInfo, as `sbomkit keygen` and cosign write it)
+    #[arg(
+        long,
+        value_name = "PUB",
+        required_unless_present = "certificate_identity"
+    )]
+    pub key: Option<PathBuf>,
+    #[command(flatten)]
+    pub keyless: KeylessArgs,
+    /// The image or file the attestation must be about: [SCHEME:]PATH, any source `generate` takes
+    #[arg(long, value_name = "SOURCE")]
+    pub image: Option<String>,
+    /// Which platform of a multi-platform --image (os/arch[/variant])
+    #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
+    pub platform: Option<String>,
+    /// Required predicate type: spdx, spdxjson, cyclonedx or a URI
+    #[arg(long = "type", value_name = "TYPE")]
+    pub predicate_type: Option<String>,
+    /// Report format: text for people, json for machines
+    #[arg(long, value_name = "FORMAT", default_value = "text")]
+    pub output: ReportFormatArg,
+}
+
+const GENERATE_HELP: &str = "\
+Sources (the kind is detected from the path and its first bytes; a prefix forces it):
+  docker-archive:PATH   a `docker save` tar, also gzip-compressed
+  oci-archive:PATH      an OCI image layout packed in a tar
+  oci-dir:PATH          an OCI image layout folder
+  dir:PATH              a root filesystem folder
+  file:PATH             one file: an APK installed database, a dpkg status file, a binary
+
+Outputs (-o, repeatable; FORMAT=FILE writes to a file, FORMAT alone to stdout):
+  spdx-json        SPDX 2.3 JSON
+  cyclonedx-json   CycloneDX 1.6 JSON (1.5 with --cyclonedx-version 1.5)
+  table            name, version, type and layer of every package
+Default: table on a terminal, spdx-json otherwise.
+
+The document's time comes from SOURCE_DATE_EPOCH, else the image config's `created`, else 1970-01-01:
+the same input always gives the same bytes.
+
+Exit codes:
+  0  success
+  1  the input could not be read (not an image, corrupt archive, I/O error)
+  2  wrong usage";
+
+#[derive(Args, Debug)]
+pub struct GenerateArgs {
+    /// Output as FORMAT or FORMAT=FILE; repeat for several outputs from one scan
+    #[arg(short = 'o', long = "output", value_name = "FORMAT[=FILE]")]
+    pub outputs: Vec<String>,
+    /// CycloneDX spec version to write
+    #[arg(long, value_name = "VERSION", default_value = "1.6")]
+    pub cyclonedx_version: CycloneDxVersionArg,
+    #[command(flatten)]
+    pub scan: ScanArgs,
+    /// Record every file packages own, with its SHA-256
+    #[arg(long)]
+    pub files: bool,
+    /// No progress bar, no warnings on stderr
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Say what each cataloger found
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+/// What `generate` and `attest` scan, and how: the source, which image and platform, the limits.
+#[derive(Args, Debug, Clone)]
+pub struct ScanArgs {
+    /// What to scan: [SCHEME:]PATH
+    pub source: String,
+    /// Which image of a multi-image archive (NAME:TAG)
+    #[arg(long, value_name = "NAME:TAG")]
+    pub image: Option<String>,
+    /// Which platform of a multi-platform image (os/arch[/variant])
+    #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
+    pub platform: Option<String>,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+impl ScanArgs {
+    /// What the source is opened with; `sha1` for per-file records.
+    pub fn source_options(&self, sha1: bool) -> SourceOptions {
+        SourceOptions {
+            image: self.image.clone(),
+            platform: self.platform.clone(),
+            limits: self.limits.limits(),
+            sha1,
+        }
+    }
+}
+
+/// Limits that protect against hostile images. Listed after each command's own options: the fixed
+/// display order keeps them last although they are declared with the source.
+#[derive(Args, Debug, Clone)]
+pub struct LimitArgs {
+    /// Most archive entries over all layers
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_entries, display_order = 100)]
+    pub max_entries: u64,
+    /// Most bytes read after decompression over all layers
+    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_decompressed_bytes, display_order = 101)]
+    pub max_decompressed_bytes: u64,
+    /// Largest file whose content is parsed
+    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_file_size, display_order = 102)]
+    pub max_file_size: u64,
+    /// Largest manifest, index or config JSON read from an image
+    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_json_size, display_order = 103)]
+    pub max_json_size: u64,
+}
+
+impl LimitArgs {
+    pub fn limits(&self) -> Limits {
+        Limits {
+            max_entries: self.max_entries,
+            max_decompressed_bytes: self.max_decompressed_bytes,
+            max_file_size: self.max_file_size,
+            max_json_size: self.max_json_size,
+        }
+    }
+}
+
+/// `--cyclonedx-version`.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CycloneDxVersionArg {
+    #[value(name = "1.5")]
+    V1_5,
+    #[value(name = "1.6")]
+    V1_6,
+}
+
+impl From<CycloneDxVersionArg> for CycloneDxVersion {
+    fn from(v: CycloneDxVersionArg) -> CycloneDxVersion {
+        match v {
+            CycloneDxVersionArg::V1_5 => CycloneDxVersion::V1_5,
+            CycloneDxVersionArg::V1_6 => CycloneDxVersion::V1_6,
+        }
+    }
+}
+
+/// `attest -o`: the SBOM format of the predicate.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PredicateFormatArg {
+    #[value(name = "spdx-json")]
+    SpdxJson,
+    #[value(name = "cyclonedx-json")]
+    CycloneDxJson,
+}
+
+impl From<PredicateFormatArg> for SbomKind {
+    fn from(f: PredicateFormatArg) -> SbomKind {
+        match f {
+            PredicateFormatArg::SpdxJson => SbomKind::Spdx,
+            PredicateFormatArg::CycloneDxJson => SbomKind::CycloneDx,
+        }
+    }
+}
+
+/// `keygen --algorithm`.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AlgorithmArg {
+    #[value(name = "ecdsa-p256")]
+    EcdsaP256,
+    #[value(name = "ed25519")]
+    Ed25519,
+}
+
+impl From<AlgorithmArg> for Algorithm {
+    fn from(a: AlgorithmArg) -> Algorithm {
+        match a {
+            AlgorithmArg::EcdsaP256 => Algorithm::EcdsaP256,
+            AlgorithmArg::Ed25519 => Algorithm::Ed25519,
+        }
+    }
+}
+
+/// `verify --output`, `verify-bundle --output`.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportFormatArg {
+    #[value(name = "text")]
+    Text,
+    #[value(name = "json")]
+    Json,
+}
+
+impl From<ReportFormatArg> for ReportFormat {
+    fn from(f: ReportFormatArg) -> ReportFormat {
+        match f {
+            ReportFormatArg::Text => ReportFormat::Text,
+            ReportFormatArg::Json => ReportFormat::Json,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn generate_and_attest_share_the_scan_arguments() {
+        let generate = Cli::try_parse_from([
+            "sbomkit",
+            "generate",
+            "img.tar",
+            "--image",
+            "a:1",
+            "--platform",
+            "linux/arm64",
+            "--max-entries",
+            "7",
+        ])
+        .unwrap();
+        let attest = Cli::try_parse_from([
+            "sbomkit",
+            "attest",
+            "img.tar",
+            "--key",
+            "k",
+            "--image",
+            "a:1",
+            "--platform",
+            "linux/arm64",
+            "--max-entries",
+            "7",
+        ])
+        .unwrap();
+        let (Command::Generate(g), Command::Attest(a)) = (generate.command, attest.command) else {
+            panic!("wrong commands");
+        };
+        for scan in [&g.scan, &a.scan] {
+            assert_eq!(scan.source, "img.tar");
+            assert_eq!(scan.image.as_deref(), Some("a:1"));
+            assert_eq!(scan.platform.as_deref(), Some("linux/arm64"));
+            assert_eq!(scan.limits.limits().max_entries, 7);
+        }
+    }
+
+    #[test]
+    fn value_enums_keep_their_spellings_and_defaults() {
+        let cli = Cli::try_parse_from(["sbomkit", "generate", "x"]).unwrap();
+        let Command::Generate(g) = cli.command else {
+            panic!("not generate");
+        };
+        assert_eq!(g.cyclonedx_version, CycloneDxVersionArg::V1_6);
+        let cli = Cli::try_parse_from([
+            "sbomkit",
+            "attest",
+            "x",
+            "--key",
+            "k",
+            "-o",
+            "cyclonedx-json",
+            "--cyclonedx-version",
+            "1.5",
+        ])
+        .unwrap();
+        let Command::Attest(a) = cli.command else {
+            panic!("not attest");
+        };
+        assert_eq!(a.format.map(SbomKind::from), Some(SbomKind::CycloneDx));
+        assert_eq!(
+            CycloneDxVersion::from(a.cyclonedx_version),
+            CycloneDxVersion::V1_5
+        );
+        let cli = Cli::try_parse_from(["sbomkit", "keygen"]).unwrap();
+        let Command::Keygen(k) = cli.command else {
+            panic!("not keygen");
+        };
+        assert_eq!(Algorithm::from(k.algorithm), Algorithm::EcdsaP256);
+        assert!(
+            Cli::try_parse_from(["sbomkit", "generate", "x", "--cyclonedx-version", "1.4"])
+                .is_err()
+        );
+        assert!(
+            Cli::try_parse_from(["sbomkit", "verify", "a", "--key", "k", "--output", "xml"])
+                .is_err()
+        );
+    }
+}

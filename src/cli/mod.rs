@@ -1,0 +1,104 @@
+//! The command line: clap definitions ([`args`]), one module per command, and where bytes go
+//! ([`output`]). Each command gathers its arguments, calls the library and writes what it returns.
+
+mod args;
+mod attest;
+mod generate;
+mod keygen;
+pub mod output;
+mod verify;
+mod verify_bundle;
+
+use std::io::{self, IsTerminal};
+
+use clap::Parser;
+use sbomkit::{Error, ExitCode};
+
+use args::Command;
+
+/// What the command line asks for.
+pub enum Parsed {
+    Run(Box<Command>),
+    /// Help, the version or a usage error, already printed by clap.
+    Answered(ExitCode),
+}
+
+pub fn parse() -> Parsed {
+    // `--version` alone answers before the whole command tree is built: it is called in loops.
+    let mut argv = std::env::args_os().skip(1);
+    if let (Some(a), None) = (argv.next(), argv.next()) {
+        if a == "--version" || a == "-V" {
+            println!("sbomkit {}", env!("CARGO_PKG_VERSION"));
+            return Parsed::Answered(ExitCode::Success);
+        }
+    }
+    match args::Cli::try_parse() {
+        Ok(cli) => Parsed::Run(Box::new(cli.command)),
+        Err(e) => {
+            let _ = e.print();
+            Parsed::Answered(if e.use_stderr() {
+                ExitCode::Usage
+            } else {
+                ExitCode::Success
+            })
+        }
+    }
+}
+
+pub fn run(command: Command) -> Result<ExitCode, Error> {
+    match command {
+        Command::Generate(args) => generate::run(args),
+        Command::Keygen(args) => keygen::run(args),
+        Command::Attest(args) => attest::run(args),
+        Command::Verify(args) => verify::run(args),
+        Command::VerifyBundle(args) => verify_bundle::run(args),
+    }
+}
+
+/// `SOURCE_DATE_EPOCH`, if set; an unparsable value is a usage error, not silently ignored.
+fn source_date_epoch() -> Result<Option<i64>, Error> {
+    match std::env::var("SOURCE_DATE_EPOCH") {
+        Ok(v) if !v.trim().is_empty() => v.trim().parse().map(Some).map_err(|_| {
+            Error::Usage(format!(
+                "SOURCE_DATE_EPOCH must be whole seconds since 1970, got `{v}`"
+            ))
+        }),
+        _ => Ok(None),
+    }
+}
+
+/// The private key password: SBOMKIT_PASSWORD, else COSIGN_PASSWORD, else a prompt on a terminal
+/// (twice when `confirm`), else an error.
+fn password(confirm: bool) -> Result<zeroize::Zeroizing<String>, String> {
+    for var in ["SBOMKIT_PASSWORD", "COSIGN_PASSWORD"] {
+        if let Ok(v) = std::env::var(var) {
+            return Ok(zeroize::Zeroizing::new(v));
+        }
+    }
+    if !io::stdin().is_terminal() {
+        return Err(
+            "no password: set SBOMKIT_PASSWORD (or COSIGN_PASSWORD), or run on a terminal to be asked"
+                .into(),
+        );
+    }
+    let read = |prompt: &str| {
+        rpassword::prompt_password(prompt)
+            .map(zeroize::Zeroizing::new)
+            .map_err(|e| format!("cannot read the password: {e}"))
+    };
+    let first = read("Enter password for private key: ")?;
+    if confirm {
+        let again = read("Enter password for private key again: ")?;
+        if *again != *first {
+            return Err("the passwords do not match".into());
+        }
+    }
+    Ok(first)
+}
+
+/// The current time in Unix seconds, for token expiry and signing times.
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
