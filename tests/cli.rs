@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::support::{generate, run, sbomkit, tempdir};
+use crate::support::{clean_env, generate, run, sbomkit, tempdir};
 
 const ALPINE: &str = "testdata/fixtures/images/alpine-3.10-docker-save.tar.gz";
 
@@ -429,9 +429,9 @@ fn version_alone_takes_the_short_path_and_says_what_clap_says() {
 }
 
 /// The binary run under `umask MASK`, with the arguments added after.
-fn sbomkit_under_umask(mask: &str) -> Command {
-    let mut cmd = Command::new("sh");
-    cmd.env_remove("SOURCE_DATE_EPOCH")
+fn sbomkit_under_umask(mask: &str) -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::new("sh");
+    clean_env(&mut cmd)
         .arg("-c")
         .arg(format!("umask {mask}; exec \"$0\" \"$@\""))
         .arg(assert_cmd::cargo::cargo_bin("sbomkit"));
