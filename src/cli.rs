@@ -488,7 +488,6 @@ fn generate(args: GenerateArgs) -> Result<ExitCode, Error> {
             image: args.image.clone(),
             platform: args.platform.clone(),
             limits: args.limits.limits(),
-            sha1: args.files,
         },
         files: args.files,
         source_date_epoch: source_date_epoch()?,
@@ -608,8 +607,7 @@ fn keygen(args: KeygenArgs) -> Result<ExitCode, Error> {
 
 /// Opens a source for its identities only: no file content is kept, no cataloger runs.
 fn identities_of(spec: &SourceSpec, opts: &SourceOptions) -> Result<crate::model::Subject, Error> {
-    let keep_nothing = |_: &[u8], _: &[u8]| -> Option<u64> { None };
-    Ok(source::open(spec, opts, &keep_nothing, &NoProgress)?.subject)
+    Ok(source::open(spec, opts, &source::Interest::NOTHING, &NoProgress)?.subject)
 }
 
 /// How `attest` signs: a key file, or keylessly.
@@ -658,7 +656,6 @@ fn attest_cmd(args: AttestArgs) -> Result<ExitCode, Error> {
         image: args.image.clone(),
         platform: args.platform.clone(),
         limits: args.limits.limits(),
-        sha1: false,
     };
     let wanted = args.format.as_deref().map(|f| match f {
         "cyclonedx-json" => statement::SbomKind::CycloneDx,

@@ -12,12 +12,21 @@ use base64::Engine;
 
 use super::{layer_of, license, person, Cataloger, Context, Found, Listed, Naming, Owned};
 use crate::cpe;
-use crate::model::{Package, PackageKind, Relationship, RelationshipKind};
+use crate::model::{Package, PackageKind, Purpose, Relationship, RelationshipKind};
 use crate::purl::Purl;
 use crate::source::display_path;
 
 /// Where apk keeps its database (the second on merged-/usr systems such as Wolfi and newer Alpine).
 pub const DB_PATHS: [&[u8]; 2] = [b"lib/apk/db/installed", b"usr/lib/apk/db/installed"];
+
+/// A package from an APK database.
+pub const KIND: PackageKind = PackageKind {
+    name: "apk",
+    purl_type: Some("apk"),
+    purpose: Purpose::Library,
+    technique: None,
+    purl_is_evidence: false,
+};
 
 /// Largest database worth parsing; a full desktop install is a few MiB.
 const MAX_DB_SIZE: u64 = 256 << 20;
@@ -279,7 +288,7 @@ fn to_package(r: &ApkRecord, naming: &Naming, evidence: &str) -> Package {
     }
     Package {
         id: package_id(r),
-        kind: Some(PackageKind::Apk),
+        kind: KIND,
         name: r.name.clone(),
         version: r.version.clone(),
         purl: Some(purl.to_string()),

@@ -8,13 +8,22 @@ use std::sync::Arc;
 use super::deb822::{self, Paragraph};
 use super::{layer_of, license, person, version, Cataloger, Context, Found, Listed, Naming, Owned};
 use crate::cpe;
-use crate::model::{License, Package, PackageKind, Relationship, RelationshipKind};
+use crate::model::{License, Package, PackageKind, Purpose, Relationship, RelationshipKind};
 use crate::purl::Purl;
 use crate::source::{display_path, vfs, Vfs};
 
 pub const STATUS: &[u8] = b"var/lib/dpkg/status";
 pub const STATUS_D: &[u8] = b"var/lib/dpkg/status.d";
 pub const INFO: &[u8] = b"var/lib/dpkg/info";
+
+/// A package from dpkg's database.
+pub const KIND: PackageKind = PackageKind {
+    name: "deb",
+    purl_type: Some("deb"),
+    purpose: Purpose::Library,
+    technique: None,
+    purl_is_evidence: false,
+};
 
 const MAX_DB_SIZE: u64 = 256 << 20;
 const MAX_INFO_SIZE: u64 = 64 << 20;
@@ -457,7 +466,7 @@ fn to_package(r: &DebRecord, naming: &Naming, evidence: &str, licenses: Vec<Lice
     }
     Package {
         id: r.id(),
-        kind: Some(PackageKind::Deb),
+        kind: KIND,
         name: r.name.clone(),
         version: r.version.clone(),
         purl: Some(purl.to_string()),

@@ -1,8 +1,9 @@
 //! Catalogers: each reads one kind of evidence from the [`Vfs`] and reports packages.
 //!
 //! They run in phases, because later ones need what earlier ones found: os-release first (the distro
-//! names purls), then the package databases (they own files), then binaries (a binary owned by a
-//! package is a file of that package, not a package of its own).
+//! names purls), then the package databases (they own files), then binaries and language manifests
+//! (a binary owned by a package is a file of that package, not a package of its own). [`phases`] is
+//! the one place a cataloger is registered.
 
 pub mod apk;
 pub mod binary;
@@ -15,11 +16,12 @@ pub mod os_release;
 mod testutil;
 pub mod version;
 
+use std::any::Any;
 use std::collections::BTreeMap;
 
 use crate::model::{Distro, FileRecord, Package, Relationship, Subject};
 use crate::source::vfs::Version;
-use crate::source::{Inspect, Summary, Vfs};
+use crate::source::{Digests, Interest, Node, Slots, Summary, Vfs, Wants};
 
 /// What a cataloger sees.
 pub struct Context<'a> {
@@ -28,6 +30,15 @@ pub struct Context<'a> {
     pub distro: Option<&'a Distro>,
     /// Path (root-relative, as in the [`Vfs`]) → id of the package that owns it, from earlier phases.
     pub owners: &'a BTreeMap<Vec<u8>, String>,
+    /// The cataloger's slot: where the source stored the summaries it made ([`Cataloger::inspect`]).
+    pub slot: u8,
+}
+
+impl Context<'_> {
+    /// The summary this cataloger made of the file at `node`, if it made one of type `T`.
+    pub fn summary<'n, T: Any>(&self, node: &'n Node) -> Option<&'n T> {
+        node.summary(self.slot)?.downcast_ref::<T>()
+    }
 }
 
 /// A file a package owns, as its database lists it.
@@ -65,43 +76,31 @@ impl Found {
     }
 }
 
-/// One kind of evidence.
+/// One kind of evidence. The file questions are asked while layers stream, on a root-relative path
+/// and the first bytes of the file; [`Cataloger::catalog`] runs on the final filesystem.
 pub trait Cataloger: Sync {
     /// Short name, shown with `-v` and recorded as `found_by`.
     fn name(&self) -> &'static str;
-    /// Which files must keep their content for this cataloger: path (root-relative) and first bytes.
-    /// Returns the largest size worth keeping.
-    fn keep(&self, path: &[u8], head: &[u8]) -> Option<u64>;
-    /// Whether this cataloger wants to summarise the whole content of the file (see [`Inspect`]):
-    /// decided on the first bytes, so that other files are never read whole.
+    /// Whether the file must keep its content (and its history across layers) for this cataloger:
+    /// the largest size worth keeping.
+    fn keep(&self, _path: &[u8], _head: &[u8]) -> Option<u64> {
+        None
+    }
+    /// Whether this cataloger wants to summarise the whole content of the file: decided on the
+    /// first bytes, so that other files are never read whole. Every cataloger that asks gets it.
     fn inspects(&self, _path: &[u8], _head: &[u8]) -> bool {
         false
     }
-    /// A summary of a file [`Cataloger::inspects`] asked for, stored on its node.
+    /// A summary of a file [`Cataloger::inspects`] asked for, stored on its node for
+    /// [`Context::summary`].
     fn inspect(&self, _path: &[u8], _content: &[u8]) -> Option<Summary> {
         None
     }
     fn catalog(&self, cx: &Context<'_>) -> Found;
 }
 
-/// The source-side [`Inspect`] of a set of catalogers: the first one that wants a file summarises it.
-pub struct Inspectors<'a>(pub &'a [Vec<Box<dyn Cataloger>>]);
-
-impl Inspect for Inspectors<'_> {
-    fn wants(&self, path: &[u8], head: &[u8]) -> bool {
-        self.0.iter().flatten().any(|c| c.inspects(path, head))
-    }
-    fn inspect(&self, path: &[u8], content: &[u8]) -> Option<Summary> {
-        let head = content.get(..64).unwrap_or(content);
-        self.0
-            .iter()
-            .flatten()
-            .find(|c| c.inspects(path, head))
-            .and_then(|c| c.inspect(path, content))
-    }
-}
-
-/// The catalogers, in phases: every phase sees the files owned by packages of earlier phases.
+/// The catalogers, in phases: every phase sees the files owned by packages of earlier phases. The
+/// one place a cataloger is registered, one line each.
 pub fn phases() -> Vec<Vec<Box<dyn Cataloger>>> {
     vec![
         vec![
@@ -109,8 +108,88 @@ pub fn phases() -> Vec<Vec<Box<dyn Cataloger>>> {
             Box::new(apk::ApkDb),
             Box::new(dpkg::DpkgDb),
         ],
-        vec![Box::new(binary::ElfBinaries), Box::new(lang::LangPackages)],
+        vec![
+            Box::new(binary::ElfBinaries),
+            Box::new(lang::npm::NpmPackages),
+            Box::new(lang::python::PythonPackages),
+            Box::new(lang::java::JavaArchives),
+        ],
     ]
+}
+
+/// A set of catalogers in phases, each with its slot (its place in the order), and what they want
+/// from the source.
+pub struct Catalogers {
+    phases: Vec<Vec<Box<dyn Cataloger>>>,
+}
+
+impl Catalogers {
+    /// The registered catalogers ([`phases`]).
+    pub fn registered() -> Catalogers {
+        Catalogers::new(phases())
+    }
+
+    /// At most [`Slots::COUNT`] catalogers: those past it would never see a summary.
+    pub fn new(phases: Vec<Vec<Box<dyn Cataloger>>>) -> Catalogers {
+        assert!(
+            phases.iter().flatten().count() <= Slots::COUNT,
+            "more catalogers than summary slots"
+        );
+        Catalogers { phases }
+    }
+
+    /// The phases, each cataloger with its slot.
+    pub fn phases(&self) -> Vec<Vec<(u8, &dyn Cataloger)>> {
+        let mut slot = 0u8;
+        self.phases
+            .iter()
+            .map(|phase| {
+                phase
+                    .iter()
+                    .map(|c| {
+                        let s = slot;
+                        slot = slot.saturating_add(1);
+                        (s, c.as_ref())
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    fn all(&self) -> impl Iterator<Item = (u8, &dyn Cataloger)> {
+        (0u8..).zip(self.phases.iter().flatten().map(|c| c.as_ref()))
+    }
+
+    /// What a scan with these catalogers wants from the source. With `files` (every owned file
+    /// listed) every file gets its digests, SHA-1 included as SPDX requires for files; without,
+    /// only the files catalogers read.
+    pub fn interest(&self, files: bool) -> Interest<'_> {
+        Interest::new(
+            self,
+            if files {
+                Digests::AllWithSha1
+            } else {
+                Digests::Read
+            },
+        )
+    }
+}
+
+impl Wants for Catalogers {
+    fn keep(&self, path: &[u8], head: &[u8]) -> Option<u64> {
+        self.all().filter_map(|(_, c)| c.keep(path, head)).max()
+    }
+
+    fn inspecting(&self, path: &[u8], head: &[u8]) -> Slots {
+        self.all()
+            .filter(|(_, c)| c.inspects(path, head))
+            .fold(Slots::NONE, |s, (slot, _)| s.with(slot))
+    }
+
+    fn inspect(&self, slot: u8, path: &[u8], content: &[u8]) -> Option<Summary> {
+        let (_, c) = self.all().find(|(s, _)| *s == slot)?;
+        c.inspect(path, content)
+    }
 }
 
 /// The warning for a package database found without content: reached only through a link (content
@@ -282,6 +361,14 @@ mod tests {
         let names: Vec<&str> = p[0].iter().map(|c| c.name()).collect();
         assert_eq!(names, ["os-release", "apk-db", "dpkg-db"]);
         let names: Vec<&str> = p[1].iter().map(|c| c.name()).collect();
-        assert_eq!(names, ["elf-binary", "lang-manifest"]);
+        assert_eq!(
+            names,
+            [
+                "elf-binary",
+                "npm-manifest",
+                "python-manifest",
+                "java-archive"
+            ]
+        );
     }
 }

@@ -5,8 +5,39 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{person, Manifest, Read};
-use crate::model::PackageKind;
+use crate::catalog::{Cataloger, Context, Found};
+use crate::model::{PackageKind, Purpose, Technique};
 use crate::purl::Purl;
+use crate::source::Summary;
+
+/// An npm package (`package.json`).
+pub const KIND: PackageKind = PackageKind {
+    name: "npm",
+    purl_type: Some("npm"),
+    purpose: Purpose::Library,
+    technique: Some(Technique::ManifestAnalysis),
+    purl_is_evidence: true,
+};
+
+pub struct NpmPackages;
+
+impl Cataloger for NpmPackages {
+    fn name(&self) -> &'static str {
+        "npm-manifest"
+    }
+
+    fn inspects(&self, path: &[u8], _head: &[u8]) -> bool {
+        is_manifest(path)
+    }
+
+    fn inspect(&self, _path: &[u8], content: &[u8]) -> Option<Summary> {
+        Some(super::manifest_summary(content, parse))
+    }
+
+    fn catalog(&self, cx: &Context<'_>) -> Found {
+        super::catalog(cx, KIND, self.name())
+    }
+}
 
 pub fn is_manifest(path: &[u8]) -> bool {
     path == b"package.json" || path.ends_with(b"/package.json")
@@ -78,7 +109,6 @@ pub fn parse(content: &[u8]) -> Read {
     }
     .with_version(version.as_str());
     let mut m = Manifest {
-        kind: Some(PackageKind::Npm),
         purl: purl.to_string(),
         name,
         version,

@@ -3,8 +3,39 @@
 //! `NAME.egg-info`, and `EGG-INFO/PKG-INFO` inside an unpacked egg.
 
 use super::{person, Manifest, Read};
-use crate::model::PackageKind;
+use crate::catalog::{Cataloger, Context, Found};
+use crate::model::{PackageKind, Purpose, Technique};
 use crate::purl::Purl;
+use crate::source::Summary;
+
+/// A Python distribution (`METADATA`, `PKG-INFO`).
+pub const KIND: PackageKind = PackageKind {
+    name: "python",
+    purl_type: Some("pypi"),
+    purpose: Purpose::Library,
+    technique: Some(Technique::ManifestAnalysis),
+    purl_is_evidence: true,
+};
+
+pub struct PythonPackages;
+
+impl Cataloger for PythonPackages {
+    fn name(&self) -> &'static str {
+        "python-manifest"
+    }
+
+    fn inspects(&self, path: &[u8], _head: &[u8]) -> bool {
+        is_manifest(path)
+    }
+
+    fn inspect(&self, _path: &[u8], content: &[u8]) -> Option<Summary> {
+        Some(super::manifest_summary(content, parse))
+    }
+
+    fn catalog(&self, cx: &Context<'_>) -> Found {
+        super::catalog(cx, KIND, self.name())
+    }
+}
 
 pub fn is_manifest(path: &[u8]) -> bool {
     let (dir, base) = match path.iter().rposition(|&b| b == b'/') {
@@ -73,7 +104,6 @@ pub fn parse(content: &[u8]) -> Read {
     };
     let purl = Purl::new("pypi", normalized(&name)).with_version(version.as_str());
     let mut m = Manifest {
-        kind: Some(PackageKind::Python),
         purl: purl.to_string(),
         name,
         version,
