@@ -11,6 +11,7 @@ pub mod deb822;
 pub mod dpkg;
 pub mod lang;
 pub mod license;
+pub mod os_db;
 pub mod os_release;
 #[cfg(test)]
 mod testutil;
@@ -192,24 +193,6 @@ impl Wants for Catalogers {
     }
 }
 
-/// The warning for a package database found without content: reached only through a link (content
-/// is kept by stored path, while layers stream), or larger than the cataloger reads.
-pub fn unread_database(what: &str, path: &[u8], canonical: &[u8], size: u64, max: u64) -> String {
-    use crate::source::display_path;
-    if crate::source::vfs::normalize(path) != canonical {
-        format!(
-            "{}: {what} leads through a link to {}, which was not read (databases are read at their own paths only): its packages are not catalogued",
-            display_path(path),
-            display_path(canonical)
-        )
-    } else {
-        format!(
-            "{}: {what} of {size} bytes is larger than the {max} bytes read for one: its packages are not catalogued",
-            display_path(canonical)
-        )
-    }
-}
-
 /// Reads os-release (`etc/os-release`, then `usr/lib/os-release`).
 pub fn read_distro(fs: &Vfs) -> Option<Distro> {
     os_release::read(fs)
@@ -230,74 +213,6 @@ pub fn surviving_since(
         }
     }
     since
-}
-
-/// A package as layer attribution compares it: name, version, architecture.
-pub(crate) type PackageKey = (String, String, Option<String>);
-
-/// What one version of a database file lists (`None` where the file was removed).
-pub(crate) type Listed = Option<std::collections::BTreeSet<PackageKey>>;
-
-/// The first layer from which `key` is listed in every version of a database file up to the final
-/// one; `listed[i]` is what version `history[i]` lists (`None` where the file was removed).
-pub(crate) fn layer_of<K: Ord>(
-    history: &[Version],
-    listed: &[Option<std::collections::BTreeSet<K>>],
-    key: &K,
-) -> Option<usize> {
-    let mut since = None;
-    for (v, set) in history.iter().zip(listed).rev() {
-        match set {
-            Some(set) if set.contains(key) => since = Some(v.layer),
-            _ => break,
-        }
-    }
-    since
-}
-
-/// How packages of one database are named: purl namespace, `distro` qualifier, CPE vendor and
-/// supplier, from os-release or, without one, inferred from the packages.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Naming {
-    pub namespace: String,
-    pub distro_qualifier: Option<String>,
-    /// Only from a real os-release: an inferred vendor would put a guess into a CPE.
-    pub cpe_vendor: Option<String>,
-    pub supplier: Option<String>,
-}
-
-impl Naming {
-    /// Naming from os-release, or from `inferred` with a warning that says so.
-    pub fn new(
-        distro: Option<&Distro>,
-        inferred: &str,
-        file: &str,
-        warnings: &mut Vec<String>,
-    ) -> Naming {
-        match distro {
-            Some(d) => Naming {
-                namespace: d.id.clone(),
-                distro_qualifier: Some(crate::purl::distro_qualifier(d)),
-                cpe_vendor: Some(d.id.clone()),
-                supplier: d
-                    .name
-                    .as_deref()
-                    .or(d.pretty_name.as_deref())
-                    .map(|n| format!("Organization: {n}")),
-            },
-            None => {
-                warnings.push(format!(
-                    "{file}: no os-release; purl namespace `{inferred}` inferred from the packages"
-                ));
-                Naming {
-                    namespace: inferred.to_string(),
-                    distro_qualifier: None,
-                    cpe_vendor: None,
-                    supplier: None,
-                }
-            }
-        }
-    }
 }
 
 /// `Name <mail>` (as package databases write maintainers) to SPDX's `Person: Name (mail)`.
@@ -353,6 +268,91 @@ mod tests {
         assert_eq!(person("wolfi").as_deref(), Some("Person: wolfi"));
         assert_eq!(person("<a@b>").as_deref(), Some("Person: a@b (a@b)"));
         assert_eq!(person("  "), None);
+    }
+
+    /// Summarises ELF files by their size; reports what it summarised as warnings.
+    struct Sizes;
+    impl Cataloger for Sizes {
+        fn name(&self) -> &'static str {
+            "sizes"
+        }
+        fn inspects(&self, _path: &[u8], head: &[u8]) -> bool {
+            binary::elf::is_elf(head)
+        }
+        fn inspect(&self, _path: &[u8], content: &[u8]) -> Option<Summary> {
+            Some(Arc::new(content.len()))
+        }
+        fn catalog(&self, cx: &Context<'_>) -> Found {
+            let mut found = Found::default();
+            for (path, node) in cx.fs.iter() {
+                if let Some(n) = cx.summary::<usize>(node) {
+                    let shown = crate::source::display_path(path);
+                    found.warnings.push(format!("{shown}: {n} bytes"));
+                }
+            }
+            found
+        }
+    }
+
+    #[test]
+    fn every_cataloger_that_asks_for_a_file_gets_it() {
+        use crate::source::layer::{read_file, ReadCx};
+        let bytes = testutil::fixture("../binaries/c/plain");
+        let catalogers = Catalogers::new(vec![
+            vec![Box::new(Sizes)],
+            vec![Box::new(binary::ElfBinaries)],
+        ]);
+        let budget = crate::limits::Budget::new(crate::limits::Limits::default());
+        let cx = ReadCx {
+            interest: catalogers.interest(false),
+            budget: &budget,
+        };
+        let mut warnings = Vec::new();
+        let path = b"usr/bin/plain";
+        let read = read_file(
+            &mut bytes.as_slice(),
+            path,
+            bytes.len() as u64,
+            &cx,
+            &mut warnings,
+        )
+        .unwrap();
+        assert!(warnings.is_empty() && read.content.is_none());
+        let slots: Vec<u8> = read.summaries.iter().flatten().map(|(s, _)| *s).collect();
+        assert_eq!(slots, [0, 1]);
+
+        let mut fs = Vfs::new();
+        testutil::put(
+            &mut fs,
+            "usr/bin/plain",
+            Node {
+                summaries: read.summaries,
+                ..testutil::file(0, b"")
+            },
+        );
+        let subject = Subject::default();
+        let owners = BTreeMap::new();
+        let mut names = Vec::new();
+        for phase in catalogers.phases() {
+            for (slot, c) in phase {
+                let found = c.catalog(&Context {
+                    fs: &fs,
+                    subject: &subject,
+                    distro: None,
+                    owners: &owners,
+                    slot,
+                });
+                names.extend(found.packages.iter().map(|p| p.id.clone()));
+                names.extend(found.warnings);
+            }
+        }
+        assert_eq!(
+            names,
+            [
+                format!("/usr/bin/plain: {} bytes", bytes.len()),
+                "binary:/usr/bin/plain".to_string()
+            ]
+        );
     }
 
     #[test]
