@@ -111,8 +111,8 @@ pub fn phases() -> Vec<Vec<Box<dyn Cataloger>>> {
         ],
         vec![
             Box::new(binary::ElfBinaries),
-            Box::new(lang::npm::NpmPackages),
-            Box::new(lang::python::PythonPackages),
+            Box::new(lang::npm::CATALOGER),
+            Box::new(lang::python::CATALOGER),
             Box::new(lang::java::JavaArchives),
         ],
     ]

@@ -1,7 +1,7 @@
 //! Language packages installed in the image, from the manifests their package managers leave:
 //! npm `package.json` ([`npm`]), Python `METADATA`/`PKG-INFO` ([`python`]), Java archives
 //! ([`java`]), each its own cataloger. Each is summarised while the layers stream
-//! ([`crate::catalog::Cataloger::inspect`]), so memory follows the number of packages, not the size of the files;
+//! ([`Cataloger::inspect`]), so memory follows the number of packages, not the size of the files;
 //! what they share (packages from the summaries, the owner lookup, CONTAINS edges) is here.
 //!
 //! Phase 2: a manifest owned by an OS package (Debian's `node-*` and `python3-*` packages install
@@ -15,7 +15,7 @@ pub mod python;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::catalog::{Context, Found};
+use crate::catalog::{Cataloger, Context, Found};
 use crate::model::{License, Package, PackageKind, Relationship, RelationshipKind};
 use crate::source::{display_path, Summary};
 
@@ -40,7 +40,7 @@ pub struct Manifest {
 
 /// What one npm or Python manifest says: the package, none (no name or version: not a package),
 /// or why it could not be read.
-type Read = Result<Option<Manifest>, String>;
+pub type Read = Result<Option<Manifest>, String>;
 
 /// A file's summary: its packages (for a Java archive, its own first, then those it bundles), or
 /// why it could not be read.
@@ -54,18 +54,40 @@ pub fn person(name: &str, mail: Option<&str>) -> Option<String> {
     }
 }
 
-/// The summary of a manifest file (npm, Python): what `parse` reads of it, unless it is larger than
-/// a manifest can be.
-fn manifest_summary(content: &[u8], parse: fn(&[u8]) -> Read) -> Summary {
-    let read: Packages = if content.len() > MAX_MANIFEST {
-        Err(format!(
-            "{} bytes: larger than the {MAX_MANIFEST} read for a manifest",
-            content.len()
-        ))
-    } else {
-        parse(content).map(|m| m.into_iter().collect())
-    };
-    Arc::new(read)
+/// A cataloger of one kind of manifest file, one package each (npm, Python): which files, and
+/// their parser.
+pub struct ManifestCataloger {
+    pub name: &'static str,
+    pub kind: PackageKind,
+    pub is_manifest: fn(&[u8]) -> bool,
+    pub parse: fn(&[u8]) -> Read,
+}
+
+impl Cataloger for ManifestCataloger {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn inspects(&self, path: &[u8], _head: &[u8]) -> bool {
+        (self.is_manifest)(path)
+    }
+
+    /// What the parser reads of the file, unless it is larger than a manifest can be.
+    fn inspect(&self, _path: &[u8], content: &[u8]) -> Option<Summary> {
+        let read: Packages = if content.len() > MAX_MANIFEST {
+            Err(format!(
+                "{} bytes: larger than the {MAX_MANIFEST} read for a manifest",
+                content.len()
+            ))
+        } else {
+            (self.parse)(content).map(|m| m.into_iter().collect())
+        };
+        Some(Arc::new(read))
+    }
+
+    fn catalog(&self, cx: &Context<'_>) -> Found {
+        catalog(cx, self.kind, self.name)
+    }
 }
 
 /// Packages of `kind` from the summaries the cataloger `found_by` made ([`Packages`]).

@@ -4,11 +4,9 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{person, Manifest, Read};
-use crate::catalog::{Cataloger, Context, Found};
+use super::{person, Manifest, ManifestCataloger, Read};
 use crate::model::{PackageKind, Purpose, Technique};
 use crate::purl::Purl;
-use crate::source::Summary;
 
 /// An npm package (`package.json`).
 pub const KIND: PackageKind = PackageKind {
@@ -19,25 +17,13 @@ pub const KIND: PackageKind = PackageKind {
     purl_is_evidence: true,
 };
 
-pub struct NpmPackages;
-
-impl Cataloger for NpmPackages {
-    fn name(&self) -> &'static str {
-        "npm-manifest"
-    }
-
-    fn inspects(&self, path: &[u8], _head: &[u8]) -> bool {
-        is_manifest(path)
-    }
-
-    fn inspect(&self, _path: &[u8], content: &[u8]) -> Option<Summary> {
-        Some(super::manifest_summary(content, parse))
-    }
-
-    fn catalog(&self, cx: &Context<'_>) -> Found {
-        super::catalog(cx, KIND, self.name())
-    }
-}
+/// npm packages from `package.json` files.
+pub const CATALOGER: ManifestCataloger = ManifestCataloger {
+    name: "npm-manifest",
+    kind: KIND,
+    is_manifest,
+    parse,
+};
 
 pub fn is_manifest(path: &[u8]) -> bool {
     path == b"package.json" || path.ends_with(b"/package.json")

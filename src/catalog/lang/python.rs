@@ -2,11 +2,9 @@
 //! `NAME-VERSION.dist-info/METADATA` (wheels), `NAME.egg-info/PKG-INFO` or a single-file
 //! `NAME.egg-info`, and `EGG-INFO/PKG-INFO` inside an unpacked egg.
 
-use super::{person, Manifest, Read};
-use crate::catalog::{Cataloger, Context, Found};
+use super::{person, Manifest, ManifestCataloger, Read};
 use crate::model::{PackageKind, Purpose, Technique};
 use crate::purl::Purl;
-use crate::source::Summary;
 
 /// A Python distribution (`METADATA`, `PKG-INFO`).
 pub const KIND: PackageKind = PackageKind {
@@ -17,25 +15,13 @@ pub const KIND: PackageKind = PackageKind {
     purl_is_evidence: true,
 };
 
-pub struct PythonPackages;
-
-impl Cataloger for PythonPackages {
-    fn name(&self) -> &'static str {
-        "python-manifest"
-    }
-
-    fn inspects(&self, path: &[u8], _head: &[u8]) -> bool {
-        is_manifest(path)
-    }
-
-    fn inspect(&self, _path: &[u8], content: &[u8]) -> Option<Summary> {
-        Some(super::manifest_summary(content, parse))
-    }
-
-    fn catalog(&self, cx: &Context<'_>) -> Found {
-        super::catalog(cx, KIND, self.name())
-    }
-}
+/// Python distributions from their core metadata.
+pub const CATALOGER: ManifestCataloger = ManifestCataloger {
+    name: "python-manifest",
+    kind: KIND,
+    is_manifest,
+    parse,
+};
 
 pub fn is_manifest(path: &[u8]) -> bool {
     let (dir, base) = match path.iter().rposition(|&b| b == b'/') {
