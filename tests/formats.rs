@@ -12,8 +12,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use base64::Engine;
 use sbomkit::format::{self, CycloneDxVersion, Format, WriteOptions};
 use sbomkit::model::{
-    Distro, FileRecord, Identity, IdentityRole, Layer, License, Package, Platform,
-    Relationship, RelationshipKind, Sbom, Subject, SubjectKind,
+    Distro, FileRecord, Identity, IdentityRole, Layer, License, Package, Platform, Relationship,
+    RelationshipKind, Sbom, Subject, SubjectKind,
 };
 use serde_json::Value;
 
