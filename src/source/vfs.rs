@@ -428,6 +428,24 @@ mod tests {
     }
 
     #[test]
+    fn summaries_per_slot_cost_a_node_no_more_than_one_summary_did() {
+        assert_eq!(
+            std::mem::size_of::<Summaries>(),
+            std::mem::size_of::<Option<Summary>>()
+        );
+        let node = Node {
+            summaries: Some(Box::new([
+                (0, Arc::new(1u8) as Summary),
+                (3, Arc::new("three") as Summary),
+            ])),
+            ..file(0, b"")
+        };
+        let three = node.summary(3).and_then(|s| s.downcast_ref::<&str>());
+        assert_eq!(three, Some(&"three"));
+        assert!(node.summary(1).is_none());
+    }
+
+    #[test]
     fn normalize_never_climbs_above_root() {
         assert_eq!(normalize(b"/../../etc/passwd"), b"etc/passwd");
         assert_eq!(normalize(b"./a//b/./c/../d"), b"a/b/d");
