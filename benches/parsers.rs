@@ -8,9 +8,10 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 use sbomkit::catalog::binary::{elf, go, rust};
 use sbomkit::catalog::lang::{java, npm, python};
-use sbomkit::catalog::{apk, dpkg, Inspectors};
+use sbomkit::catalog::{apk, dpkg, Catalogers};
 use sbomkit::limits::{Budget, Limits};
 use sbomkit::source::layer::{read_layer, ReadCx};
+use sbomkit::source::{Digests, Interest, Wants};
 
 fn fixture(path: &str) -> Vec<u8> {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
@@ -132,15 +133,9 @@ fn layer_tar() -> Vec<u8> {
 
 fn layers(c: &mut Criterion) {
     let tar = layer_tar();
-    let phases = sbomkit::catalog::phases();
-    let inspectors = Inspectors(&phases);
-    let keep = |path: &[u8], head: &[u8]| -> Option<u64> {
-        phases
-            .iter()
-            .flatten()
-            .filter_map(|c| c.keep(path, head))
-            .max()
-    };
+    let catalogers = Catalogers::registered();
+    // The same files kept, none inspected.
+    let keep = |path: &[u8], head: &[u8]| -> Option<u64> { catalogers.keep(path, head) };
     let budget_limits = Limits::default();
     let mut g = c.benchmark_group("layer");
     g.throughput(Throughput::Bytes(tar.len() as u64));
@@ -150,11 +145,11 @@ fn layers(c: &mut Criterion) {
             b.iter(|| {
                 let budget = Budget::new(budget_limits);
                 let cx = ReadCx {
-                    keep: &keep,
-                    inspect: inspect.then_some(&inspectors as &dyn sbomkit::source::Inspect),
+                    interest: match inspect {
+                        true => Interest::new(&catalogers, Digests::All),
+                        false => Interest::new(&keep, Digests::All),
+                    },
                     budget: &budget,
-                    sha1: false,
-                    lazy_digests: false,
                 };
                 read_layer(black_box(tar.as_slice()), &cx, "bench.tar", "0")
                     .map(|r| r.entries.len())

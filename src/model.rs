@@ -143,45 +143,42 @@ pub struct Distro {
     pub path: String,
 }
 
-/// What kind of thing a package is; decides purl type and SPDX/CycloneDX purposes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum PackageKind {
-    /// The operating system itself.
-    OperatingSystem,
-    Apk,
-    Deb,
-    /// A Go module found in a binary's build info.
-    GoModule,
-    /// A Rust crate found in a binary's cargo-auditable data.
-    RustCrate,
-    /// A package named by an ELF `.note.package` note.
-    ElfNote,
-    /// An executable or library not owned by any package.
-    Binary,
-    /// An npm package (`package.json`).
-    Npm,
-    /// A Python distribution (`METADATA`, `PKG-INFO`).
-    Python,
-    /// A Java archive or a Maven artifact it bundles.
-    Java,
+/// What kind of thing a package is, in format-neutral terms: writers derive the SPDX purpose, the
+/// CycloneDX type and evidence from it, so they name no ecosystem. The cataloger that produces a
+/// kind defines it as a `const` (`apk::KIND`, `lang::npm::KIND`): a new ecosystem adds no variant here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PackageKind {
+    /// A short lower-case name, shown in tables and used in ids (`apk`, `go-module`).
+    pub name: &'static str,
+    /// The purl type of its packages; `None` where it has none of its own (a package note names
+    /// any type).
+    pub purl_type: Option<&'static str>,
+    pub purpose: Purpose,
+    /// How its packages are found when that is analysis worth showing as evidence; `None` for what a
+    /// package database or release file states.
+    pub technique: Option<Technique>,
+    /// Whether its purl was read from the file it was found in, and so is evidence of identity.
+    pub purl_is_evidence: bool,
 }
 
-impl PackageKind {
-    /// A short lower-case name, used in tables and ids.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PackageKind::OperatingSystem => "os",
-            PackageKind::Apk => "apk",
-            PackageKind::Deb => "deb",
-            PackageKind::GoModule => "go-module",
-            PackageKind::RustCrate => "rust-crate",
-            PackageKind::ElfNote => "elf-note",
-            PackageKind::Binary => "binary",
-            PackageKind::Npm => "npm",
-            PackageKind::Python => "python",
-            PackageKind::Java => "java",
-        }
-    }
+/// What a package is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Purpose {
+    /// The operating system itself.
+    OperatingSystem,
+    /// A program: an executable, or a binary known by its package note.
+    Application,
+    /// An installed component other software links to or runs: OS and language packages, modules.
+    Library,
+}
+
+/// How a package was found, when it was found by analysis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Technique {
+    /// Read out of a binary (ELF notes, Go build info, cargo-auditable data).
+    BinaryAnalysis,
+    /// Read from a manifest a package manager left (`package.json`, `METADATA`, a jar's).
+    ManifestAnalysis,
 }
 
 /// A license as the package states it, and as an SPDX expression where it parses as one.
@@ -297,11 +294,11 @@ impl Checksum {
 }
 
 /// One package: OS package, language module or binary.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Package {
     /// Stable id, unique in the document; used to build SPDX ids and bom-refs.
     pub id: String,
-    pub kind: Option<PackageKind>,
+    pub kind: PackageKind,
     pub name: String,
     pub version: String,
     /// Package URL, per the purl spec.
@@ -330,6 +327,33 @@ pub struct Package {
     pub found_by: String,
     /// Extra facts, keyed in the `sbomkit:` namespace (see `ARCHITECTURE.md`).
     pub properties: BTreeMap<String, String>,
+}
+
+impl Package {
+    /// A package with only its id and kind; catalogers fill in the rest.
+    pub fn new(id: impl Into<String>, kind: PackageKind) -> Package {
+        Package {
+            id: id.into(),
+            kind,
+            name: String::new(),
+            version: String::new(),
+            purl: None,
+            cpes: Vec::new(),
+            arch: None,
+            source_name: None,
+            source_version: None,
+            licenses: Vec::new(),
+            supplier: None,
+            originator: None,
+            description: None,
+            homepage: None,
+            checksums: Vec::new(),
+            layer: None,
+            evidence: Vec::new(),
+            found_by: String::new(),
+            properties: BTreeMap::new(),
+        }
+    }
 }
 
 /// A file recorded in the document.

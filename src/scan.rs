@@ -29,27 +29,11 @@ pub fn scan(
     opts: &ScanOptions,
     progress: &dyn Progress,
 ) -> Result<(Sbom, Stats), Error> {
-    let phases = catalog::phases();
-    let keep = |path: &[u8], head: &[u8]| -> Option<u64> {
-        phases
-            .iter()
-            .flatten()
-            .filter_map(|c| c.keep(path, head))
-            .max()
-            .map(|n| n.min(opts.source.limits.max_file_size))
-    };
-    // SPDX requires SHA-1 for files, so per-file records need it from the source.
-    let mut source_opts = opts.source.clone();
-    source_opts.sha1 |= opts.files;
-    let inspectors = catalog::Inspectors(&phases);
-    // Without per-file records only the files catalogers read need digests.
-    let lazy_digests = !opts.files;
-    let scanned = source::open_inspecting(
+    let catalogers = catalog::Catalogers::registered();
+    let scanned = source::open(
         spec,
-        &source_opts,
-        &keep,
-        Some(&inspectors),
-        lazy_digests,
+        &opts.source,
+        &catalogers.interest(opts.files),
         progress,
     )?;
     let distro = catalog::read_distro(&scanned.fs);
@@ -57,16 +41,16 @@ pub fn scan(
     let mut stats = Stats::default();
     let mut all = Found::default();
     let mut owners: BTreeMap<Vec<u8>, String> = BTreeMap::new();
-    for phase in &phases {
-        let cx = Context {
-            fs: &scanned.fs,
-            subject: &scanned.subject,
-            distro: distro.as_ref(),
-            owners: &owners,
-        };
+    for phase in catalogers.phases() {
         let mut found_in_phase = Found::default();
-        for cataloger in phase {
-            let found = cataloger.catalog(&cx);
+        for (slot, cataloger) in phase {
+            let found = cataloger.catalog(&Context {
+                fs: &scanned.fs,
+                subject: &scanned.subject,
+                distro: distro.as_ref(),
+                owners: &owners,
+                slot,
+            });
             stats
                 .per_cataloger
                 .push((cataloger.name(), found.packages.len()));

@@ -12,7 +12,7 @@ use base64::Engine;
 use sbomkit::format::{self, CycloneDxVersion, Format, WriteOptions};
 use sbomkit::model::{
     Actor, Checksum, Distro, FileRecord, HashAlg, Identity, IdentityRole, Layer, License, Package,
-    PackageKind, Platform, Relationship, RelationshipKind, Sbom, Subject, SubjectKind,
+    Platform, Relationship, RelationshipKind, Sbom, Subject, SubjectKind,
 };
 use sbomkit::purl::{Purl, PurlType};
 use serde_json::Value;
@@ -49,7 +49,7 @@ fn apk(
     properties.insert("sbomkit:apk:origin".to_string(), origin.to_string());
     Package {
         id: format!("apk:{name}@{version}"),
-        kind: Some(PackageKind::Apk),
+        kind: sbomkit::catalog::apk::KIND,
         name: name.into(),
         version: version.into(),
         purl: Some(
@@ -159,8 +159,6 @@ fn alpine_image() -> Sbom {
     nolicense.originator = None;
     nolicense.homepage = Some("not a url".into());
     let os = Package {
-        id: "os:alpine@3.16.2".into(),
-        kind: Some(PackageKind::OperatingSystem),
         name: "alpine".into(),
         version: "3.16.2".into(),
         purl: Some(
@@ -174,7 +172,7 @@ fn alpine_image() -> Sbom {
         layer: Some(0),
         evidence: vec!["/etc/os-release".into()],
         found_by: "os-release".into(),
-        ..Default::default()
+        ..Package::new("os:alpine@3.16.2", sbomkit::catalog::os_release::KIND)
     };
     let packages = vec![
         os, musl, busybox, ssl_client, certs, crypto, zlib, tzdata, nolicense,

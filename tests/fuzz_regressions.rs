@@ -11,7 +11,7 @@ use sbomkit::catalog::binary::{elf, go, notes, rust};
 use sbomkit::catalog::{apk, deb822, dpkg, lang, os_release};
 use sbomkit::limits::{Budget, Limits};
 use sbomkit::source::layer::{apply, read_layer, ReadCx};
-use sbomkit::source::Vfs;
+use sbomkit::source::{Digests, Interest, Vfs};
 
 use crate::support::keep_all;
 
@@ -23,11 +23,8 @@ fn layer(data: &[u8]) {
         max_json_size: 1 << 20,
     });
     let cx = ReadCx {
-        keep: &keep_all,
-        inspect: None,
+        interest: Interest::new(&keep_all, Digests::AllWithSha1),
         budget: &budget,
-        sha1: true,
-        lazy_digests: false,
     };
     if let Ok(rec) = read_layer(data, &cx, "fuzz", "0") {
         let mut fs = Vfs::new();

@@ -10,8 +10,8 @@ use image::{digest, named, BuiltLayer, Comp, DockerArchive, Image, Item, OciLayo
 use sbomkit::limits::Limits;
 use sbomkit::model::{IdentityRole, SubjectKind};
 use sbomkit::source::{
-    self, NoProgress, NodeKind, Progress, Scanned, SourceError, SourceKind, SourceOptions,
-    SourceSpec,
+    self, Digests, Interest, NoProgress, NodeKind, Progress, Scanned, SourceError, SourceKind,
+    SourceOptions, SourceSpec,
 };
 use sha2::{Digest, Sha256};
 
@@ -28,7 +28,12 @@ fn open_with(
         kind,
         path: path.to_path_buf(),
     };
-    source::open(&spec, opts, &keep_all, &NoProgress)
+    source::open(
+        &spec,
+        opts,
+        &Interest::new(&keep_all, Digests::All),
+        &NoProgress,
+    )
 }
 
 fn open(path: &Path) -> Result<Scanned, SourceError> {
@@ -776,12 +781,9 @@ fn keep_sees_normalised_paths_and_first_bytes_and_sha1_on_request() {
         seen.lock().unwrap().push((path.to_vec(), head.to_vec()));
         (path == b"etc/os-release").then_some(100)
     };
-    let opts = SourceOptions {
-        sha1: true,
-        ..SourceOptions::default()
-    };
     let spec = SourceSpec::parse(&format!("docker-archive:{}", p.display()));
-    let s = source::open(&spec, &opts, &keep, &NoProgress).unwrap();
+    let interest = Interest::new(&keep, Digests::AllWithSha1);
+    let s = source::open(&spec, &SourceOptions::default(), &interest, &NoProgress).unwrap();
     let seen = seen.into_inner().unwrap();
     assert_eq!(
         seen,
@@ -826,7 +828,7 @@ fn progress_counts_stored_bytes() {
     source::open(
         &SourceSpec::parse(p.to_str().unwrap()),
         &SourceOptions::default(),
-        &keep_none,
+        &Interest::new(&keep_none, Digests::All),
         &r,
     )
     .unwrap();
@@ -956,7 +958,7 @@ fn bundled_alpine_image() {
     let s = source::open(
         &SourceSpec::parse(p.to_str().unwrap()),
         &SourceOptions::default(),
-        &keep,
+        &Interest::new(&keep, Digests::All),
         &NoProgress,
     )
     .unwrap();

@@ -6,7 +6,7 @@ use std::io::Write;
 
 use sbomkit::limits::{Budget, Limits};
 use sbomkit::source::layer::ReadCx;
-use sbomkit::source::{NoProgress, SourceKind, SourceOptions, SourceSpec};
+use sbomkit::source::{Digests, Interest, NoProgress, SourceKind, SourceOptions, SourceSpec};
 
 pub fn limits() -> Limits {
     Limits {
@@ -25,11 +25,8 @@ pub fn keep_all(_path: &[u8], _head: &[u8]) -> Option<u64> {
 pub fn with_cx<T>(f: impl FnOnce(&ReadCx<'_>) -> T) -> T {
     let budget = Budget::new(limits());
     let cx = ReadCx {
-        keep: &keep_all,
-        inspect: None,
+        interest: Interest::new(&keep_all, Digests::AllWithSha1),
         budget: &budget,
-        sha1: true,
-        lazy_digests: false,
     };
     f(&cx)
 }
@@ -101,10 +98,10 @@ pub fn open_archive(archive: &[u8], kind: SourceKind) {
     };
     let opts = SourceOptions {
         limits: limits(),
-        sha1: true,
         ..SourceOptions::default()
     };
-    if let Ok(scanned) = sbomkit::source::open(&spec, &opts, &keep_all, &NoProgress) {
+    let interest = Interest::new(&keep_all, Digests::AllWithSha1);
+    if let Ok(scanned) = sbomkit::source::open(&spec, &opts, &interest, &NoProgress) {
         for (path, _) in scanned.fs.iter() {
             let _ = scanned.fs.lookup(path);
         }

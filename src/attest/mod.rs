@@ -70,8 +70,7 @@ pub fn read_limited(path: &Path) -> Result<Vec<u8>, Error> {
 /// Opens a source for its identities only (the digests an attestation's subjects name): no file
 /// content is kept, no cataloger runs.
 pub fn identities_of(spec: &SourceSpec, opts: &SourceOptions) -> Result<Subject, Error> {
-    let keep_nothing = |_: &[u8], _: &[u8]| -> Option<u64> { None };
-    Ok(source::open(spec, opts, &keep_nothing, &NoProgress)?.subject)
+    Ok(source::open(spec, opts, &source::Interest::NOTHING, &NoProgress)?.subject)
 }
 
 /// Parses JSON, refusing duplicate object keys at any depth: two parsers that keep different

@@ -6,18 +6,26 @@
 //! SHA-256). `F:` opens a folder, the `R:` lines after it are files in it, each followed by its
 //! `a:` mode and `Z:` digest. Unknown keys are kept, never an error.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use base64::Engine;
 
-use super::{layer_of, license, person, Cataloger, Context, Found, Listed, Naming, Owned};
-use crate::cpe;
-use crate::model::{Checksum, HashAlg, Package, PackageKind, Relationship, RelationshipKind};
-use crate::purl::{Purl, PurlType};
-use crate::source::display_path;
+use super::os_db::{self, Database, Dep, Installed};
+use super::{license, person, Cataloger, Context, Found};
+use crate::model::{Checksum, HashAlg, Package, PackageKind, Purpose};
+use crate::source::Vfs;
 
 /// Where apk keeps its database (the second on merged-/usr systems such as Wolfi and newer Alpine).
 pub const DB_PATHS: [&[u8]; 2] = [b"lib/apk/db/installed", b"usr/lib/apk/db/installed"];
+
+/// A package from an APK database.
+pub const KIND: PackageKind = PackageKind {
+    name: "apk",
+    purl_type: Some("apk"),
+    purpose: Purpose::Library,
+    technique: None,
+    purl_is_evidence: false,
+};
 
 /// Largest database worth parsing; a full desktop install is a few MiB.
 const MAX_DB_SIZE: u64 = 256 << 20;
@@ -228,33 +236,20 @@ pub fn dependency_name(dep: &str) -> &str {
 }
 
 /// The namespace to use when there is no os-release: from the distro's baselayout package.
-fn inferred_namespace(records: &[ApkRecord]) -> &'static str {
-    if records.iter().any(|r| r.name == "wolfi-baselayout") {
+fn inferred_namespace(installed: &[&Installed]) -> &'static str {
+    let has = |name: &str| installed.iter().any(|r| r.package.name == name);
+    if has("wolfi-baselayout") {
         "wolfi"
-    } else if records.iter().any(|r| r.name == "chainguard-baselayout") {
+    } else if has("chainguard-baselayout") {
         "chainguard"
     } else {
         "alpine"
     }
 }
 
-fn package_id(r: &ApkRecord) -> String {
-    format!("apk:{}@{}", r.name, r.version)
-}
-
-fn to_package(r: &ApkRecord, naming: &Naming, evidence: &str) -> Package {
-    let mut purl = Purl::new(PurlType::APK, &r.name)
-        .with_namespace(&naming.namespace)
-        .with_version(&r.version);
-    if let Some(a) = &r.arch {
-        purl = purl.with_qualifier("arch", a);
-    }
-    if let Some(d) = &naming.distro_qualifier {
-        purl = purl.with_qualifier("distro", d);
-    }
-    if let Some(o) = r.origin.as_ref().filter(|o| **o != r.name) {
-        purl = purl.with_qualifier("upstream", o);
-    }
+/// A record in the skeleton's terms. Versions in dependencies are not compared: any installed
+/// provider satisfies them, as the database was consistent when apk wrote it.
+fn installed(r: ApkRecord) -> Installed {
     let mut props = BTreeMap::new();
     let mut prop = |k: &str, v: Option<String>| {
         if let Some(v) = v.filter(|v| !v.is_empty()) {
@@ -276,18 +271,9 @@ fn to_package(r: &ApkRecord, naming: &Naming, evidence: &str) -> Package {
     for (k, v) in &r.other {
         prop(&format!("field:{k}"), Some(v.clone()));
     }
-    Package {
-        id: package_id(r),
-        kind: Some(PackageKind::Apk),
+    let package = Package {
         name: r.name.clone(),
         version: r.version.clone(),
-        purl: Some(purl.into()),
-        cpes: naming
-            .cpe_vendor
-            .as_deref()
-            .and_then(|v| cpe::application(v, &r.name, &r.version))
-            .into_iter()
-            .collect(),
         arch: r.arch.clone(),
         source_name: Some(r.origin.clone().unwrap_or_else(|| r.name.clone())),
         source_version: Some(r.version.clone()),
@@ -297,118 +283,70 @@ fn to_package(r: &ApkRecord, naming: &Naming, evidence: &str) -> Package {
             .map(license::from_raw)
             .into_iter()
             .collect(),
-        supplier: naming.supplier.clone(),
         originator: r.maintainer.as_deref().and_then(person),
         description: r.description.clone(),
         homepage: r.url.clone(),
         checksums: r.checksum.clone().into_iter().collect(),
-        layer: None,
-        evidence: vec![evidence.to_string()],
-        found_by: ApkDb.name().to_string(),
         properties: props,
+        ..Package::new(format!("apk:{}@{}", r.name, r.version), KIND)
+    };
+    Installed {
+        line: r.line,
+        package,
+        qualifiers: r
+            .origin
+            .iter()
+            .filter(|o| **o != r.name)
+            .map(|o| ("upstream", o.clone()))
+            .collect(),
+        multiarch: None,
+        provides: r
+            .provides
+            .iter()
+            .map(|p| (dependency_name(p).to_string(), None))
+            .collect(),
+        depends: r
+            .depends
+            .iter()
+            // `!name` is a conflict, not a dependency.
+            .filter(|d| !d.starts_with('!'))
+            .map(|d| vec![Dep::named(dependency_name(d))])
+            .collect(),
+        optional: Vec::new(),
+        files: r
+            .files
+            .into_iter()
+            .map(|f| (f.path, f.digest.into_iter().collect()))
+            .collect(),
     }
-}
-
-/// Catalogues one database given its versions across layers (oldest first, last = final).
-fn catalog_db(
-    cx: &Context<'_>,
-    path: &[u8],
-    content: &[u8],
-    found: &mut Found,
-    ids: &mut BTreeSet<String>,
-) {
-    let evidence = display_path(path);
-    let (records, warnings) = parse(content, &evidence);
-    found.warnings.extend(warnings);
-
-    // Which (name, version, arch) each historical version of the file lists; warnings only from
-    // the final version, parsed above.
-    let history = cx.fs.history(path);
-    let listed: Vec<Listed> = history
-        .iter()
-        .map(|v| {
-            v.content.as_deref().map(|c| {
-                parse(c, &evidence)
-                    .0
-                    .into_iter()
-                    .map(|r| (r.name, r.version, r.arch))
-                    .collect()
-            })
-        })
-        .collect();
-    let final_layer = cx.fs.lookup(path).map(|(_, n)| n.layer);
-
-    let naming = Naming::new(
-        cx.distro,
-        inferred_namespace(&records),
-        &evidence,
-        &mut found.warnings,
-    );
-
-    let mut kept: Vec<&ApkRecord> = Vec::new();
-    let mut names = BTreeSet::new();
-    for r in &records {
-        if !names.insert(r.name.clone()) || ids.contains(&package_id(r)) {
-            found.warnings.push(format!(
-                "{evidence}:{}: package {} listed again, kept once",
-                r.line, r.name
-            ));
-            continue;
-        }
-        kept.push(r);
-    }
-
-    // Provides: package names themselves first, then `p:` entries.
-    let mut providers: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-    for r in &kept {
-        providers.entry(&r.name).or_default().push(package_id(r));
-    }
-    for r in &kept {
-        for p in &r.provides {
-            let list = providers.entry(dependency_name(p)).or_default();
-            let id = package_id(r);
-            if !list.contains(&id) {
-                list.push(id);
-            }
-        }
-    }
-
-    for r in &kept {
-        let mut pkg = to_package(r, &naming, &evidence);
-        let key = (r.name.clone(), r.version.clone(), r.arch.clone());
-        let layer = layer_of(history, &listed, &key);
-        pkg.layer = layer.or(final_layer);
-        let id = pkg.id.clone();
-        ids.insert(id.clone());
-        for dep in &r.depends {
-            if dep.starts_with('!') {
-                continue; // a conflict, not a dependency
-            }
-            if let Some(target) = providers.get(dependency_name(dep)).and_then(|l| l.first()) {
-                if *target != id {
-                    found.relationships.push(Relationship::new(
-                        id.clone(),
-                        RelationshipKind::DependsOn,
-                        target.clone(),
-                    ));
-                }
-            }
-        }
-        for f in &r.files {
-            found.owned.push(Owned {
-                package: id.clone(),
-                path: f.path.clone(),
-                checksums: f.digest.clone().into_iter().collect(),
-            });
-        }
-        found.packages.push(pkg);
-    }
-    found.relationships.sort();
-    found.relationships.dedup();
 }
 
 /// APK packages from the installed database.
 pub struct ApkDb;
+
+impl Database for ApkDb {
+    const WHAT: &'static str = "APK database";
+    const MAX_SIZE: u64 = MAX_DB_SIZE;
+
+    /// Each database on its own: one does not name the other's packages.
+    fn files(&self, _fs: &Vfs) -> Vec<Vec<Vec<u8>>> {
+        DB_PATHS.iter().map(|p| vec![p.to_vec()]).collect()
+    }
+
+    fn parse(
+        &self,
+        _listed_at: &[u8],
+        content: &[u8],
+        file: &str,
+    ) -> (Vec<Installed>, Vec<String>) {
+        let (records, warnings) = parse(content, file);
+        (records.into_iter().map(installed).collect(), warnings)
+    }
+
+    fn inferred_namespace(&self, installed: &[&Installed]) -> &'static str {
+        inferred_namespace(installed)
+    }
+}
 
 impl Cataloger for ApkDb {
     fn name(&self) -> &'static str {
@@ -420,28 +358,7 @@ impl Cataloger for ApkDb {
     }
 
     fn catalog(&self, cx: &Context<'_>) -> Found {
-        let mut found = Found::default();
-        let mut seen = BTreeSet::new();
-        let mut ids = BTreeSet::new();
-        for p in DB_PATHS {
-            let Some((canonical, node)) = cx.fs.lookup(p) else {
-                continue;
-            };
-            if !node.is_file() || !seen.insert(canonical.clone()) {
-                continue;
-            }
-            match node.content.as_deref() {
-                Some(content) => catalog_db(cx, &canonical, content, &mut found, &mut ids),
-                None => found.warnings.push(crate::catalog::unread_database(
-                    "APK database",
-                    p,
-                    &canonical,
-                    node.size,
-                    MAX_DB_SIZE,
-                )),
-            }
-        }
-        found
+        os_db::catalog(self, cx, self.name())
     }
 }
 
@@ -449,7 +366,7 @@ impl Cataloger for ApkDb {
 mod tests {
     use super::*;
     use crate::catalog::testutil::{by_name, distro, fixture, link, put, run};
-    use crate::model::Actor;
+    use crate::model::{Actor, RelationshipKind};
     use crate::source::Vfs;
 
     fn db_fs(path: &str, fixture_name: &str) -> Vfs {

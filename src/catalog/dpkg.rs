@@ -6,30 +6,30 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use super::deb822::{self, Paragraph};
-use super::{layer_of, license, person, version, Cataloger, Context, Found, Listed, Naming, Owned};
-use crate::cpe;
-use crate::model::{
-    Checksum, HashAlg, License, Package, PackageKind, Relationship, RelationshipKind,
-};
-use crate::purl::{Purl, PurlType};
-use crate::source::{display_path, vfs, Vfs};
+use super::os_db::{self, Database, DbFile, Installed, OwnedFile};
+use super::{license, person, version, Cataloger, Context, Found};
+use crate::model::{Checksum, HashAlg, License, Package, PackageKind, Purpose};
+use crate::source::{vfs, Vfs};
 
 pub const STATUS: &[u8] = b"var/lib/dpkg/status";
 pub const STATUS_D: &[u8] = b"var/lib/dpkg/status.d";
 pub const INFO: &[u8] = b"var/lib/dpkg/info";
+
+/// A package from dpkg's database.
+pub const KIND: PackageKind = PackageKind {
+    name: "deb",
+    purl_type: Some("deb"),
+    purpose: Purpose::Library,
+    technique: None,
+    purl_is_evidence: false,
+};
 
 const MAX_DB_SIZE: u64 = 256 << 20;
 const MAX_INFO_SIZE: u64 = 64 << 20;
 const MAX_COPYRIGHT_SIZE: u64 = 4 << 20;
 
 /// One alternative of a relationship field: `name[:arch] [(op version)]`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Dep {
-    pub name: String,
-    /// `any`, `native` or an architecture, from `name:arch`.
-    pub arch: Option<String>,
-    pub constraint: Option<(String, String)>,
-}
+pub use super::os_db::Dep;
 
 /// One package paragraph.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -74,10 +74,6 @@ impl DebRecord {
             Some(a) => format!("deb:{}:{}@{}", self.name, a, self.version),
             None => format!("deb:{}@{}", self.name, self.version),
         }
-    }
-
-    fn key(&self) -> super::PackageKey {
-        (self.name.clone(), self.version.clone(), self.arch.clone())
     }
 }
 
@@ -289,133 +285,10 @@ fn info_file<'a>(
     })
 }
 
-/// One database file: the status file or one `status.d` entry.
-struct DbFile {
-    path: Vec<u8>,
-    status_d: bool,
-    records: Vec<DebRecord>,
-    /// What each historical version lists as installed.
-    listed: Vec<Listed>,
-}
-
-fn read_db(fs: &Vfs, path: &[u8], content: &[u8], status_d: bool, found: &mut Found) -> DbFile {
-    let evidence = display_path(path);
-    let (records, warnings) = parse(content, &evidence);
-    found.warnings.extend(warnings);
-    let listed = fs
-        .history(path)
+fn inferred_namespace(installed: &[&Installed]) -> &'static str {
+    let ubuntu = installed
         .iter()
-        .map(|v| {
-            v.content.as_deref().map(|c| {
-                parse(c, &evidence)
-                    .0
-                    .iter()
-                    .filter(|r| r.is_installed(status_d))
-                    .map(DebRecord::key)
-                    .collect()
-            })
-        })
-        .collect();
-    DbFile {
-        path: path.to_vec(),
-        status_d,
-        records,
-        listed,
-    }
-}
-
-/// Installed packages by name and by provided virtual name, to resolve relationships.
-struct Index<'a> {
-    recs: Vec<&'a DebRecord>,
-    by_name: BTreeMap<&'a str, Vec<usize>>,
-    provided: BTreeMap<&'a str, Vec<(usize, Option<&'a str>)>>,
-}
-
-impl<'a> Index<'a> {
-    fn new(recs: Vec<&'a DebRecord>) -> Self {
-        let mut by_name: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-        let mut provided: BTreeMap<&str, Vec<(usize, Option<&str>)>> = BTreeMap::new();
-        for (i, r) in recs.iter().enumerate() {
-            by_name.entry(&r.name).or_default().push(i);
-            for (name, v) in &r.provides {
-                provided.entry(name).or_default().push((i, v.as_deref()));
-            }
-        }
-        Index {
-            recs,
-            by_name,
-            provided,
-        }
-    }
-
-    fn arch_ok(&self, dep: &Dep, i: usize) -> bool {
-        match dep.arch.as_deref() {
-            None | Some("any") | Some("native") => true,
-            Some(a) => matches!(self.recs[i].arch.as_deref(), Some(x) if x == a || x == "all"),
-        }
-    }
-
-    /// Of several candidates, the one of the depending package's architecture, then `all`.
-    fn best(&self, from: usize, candidates: impl Iterator<Item = usize>) -> Option<usize> {
-        let c: Vec<usize> = candidates.collect();
-        let arch = self.recs[from].arch.as_deref();
-        c.iter()
-            .find(|&&i| self.recs[i].arch.as_deref() == arch)
-            .or_else(|| {
-                c.iter()
-                    .find(|&&i| self.recs[i].arch.as_deref() == Some("all"))
-            })
-            .or(c.first())
-            .copied()
-    }
-
-    /// The installed package that satisfies a group: its first satisfiable alternative, by real
-    /// package first and then by `Provides`.
-    fn resolve(&self, from: usize, group: &[Dep]) -> Option<usize> {
-        for dep in group {
-            let real = self
-                .by_name
-                .get(dep.name.as_str())
-                .into_iter()
-                .flatten()
-                .copied();
-            let real = real.filter(|&i| {
-                self.arch_ok(dep, i)
-                    && dep
-                        .constraint
-                        .as_ref()
-                        .is_none_or(|(op, v)| version::satisfies(&self.recs[i].version, op, v))
-            });
-            if let Some(i) = self.best(from, real) {
-                return Some(i);
-            }
-            let virt = self
-                .provided
-                .get(dep.name.as_str())
-                .into_iter()
-                .flatten()
-                .filter(|&&(i, pv)| {
-                    self.arch_ok(dep, i)
-                        && match (&dep.constraint, pv) {
-                            (None, _) => true,
-                            // An unversioned Provides never satisfies a versioned dependency.
-                            (Some(_), None) => false,
-                            (Some((op, v)), Some(pv)) => version::satisfies(pv, op, v),
-                        }
-                })
-                .map(|&(i, _)| i);
-            if let Some(i) = self.best(from, virt) {
-                return Some(i);
-            }
-        }
-        None
-    }
-}
-
-fn inferred_namespace<'a>(recs: impl IntoIterator<Item = &'a DebRecord>) -> &'static str {
-    let ubuntu = recs
-        .into_iter()
-        .any(|r| r.name == "base-files" && r.version.contains("ubuntu"));
+        .any(|r| r.package.name == "base-files" && r.package.version.contains("ubuntu"));
     if ubuntu {
         "ubuntu"
     } else {
@@ -423,23 +296,13 @@ fn inferred_namespace<'a>(recs: impl IntoIterator<Item = &'a DebRecord>) -> &'st
     }
 }
 
-fn to_package(r: &DebRecord, naming: &Naming, evidence: &str, licenses: Vec<License>) -> Package {
-    let mut purl = Purl::new(PurlType::DEB, &r.name)
-        .with_namespace(&naming.namespace)
-        .with_version(&r.version);
-    if let Some(a) = &r.arch {
-        purl = purl.with_qualifier("arch", a);
-    }
-    if let Some(d) = &naming.distro_qualifier {
-        purl = purl.with_qualifier("distro", d);
-    }
+/// A record in the skeleton's terms; its files and licenses come later ([`Database::complete`]).
+fn installed(r: DebRecord) -> Installed {
+    let mut upstream = None;
     if r.source_version != r.version {
-        purl = purl.with_qualifier(
-            "upstream",
-            format!("{}@{}", r.source_name, r.source_version),
-        );
+        upstream = Some(format!("{}@{}", r.source_name, r.source_version));
     } else if r.source_name != r.name {
-        purl = purl.with_qualifier("upstream", &r.source_name);
+        upstream = Some(r.source_name.clone());
     }
     let mut props = BTreeMap::new();
     for (k, v) in [
@@ -457,67 +320,115 @@ fn to_package(r: &DebRecord, naming: &Naming, evidence: &str, licenses: Vec<Lice
         let p: Vec<&str> = r.provides.iter().map(|(n, _)| n.as_str()).collect();
         props.insert("sbomkit:deb:provides".into(), p.join(" "));
     }
-    Package {
-        id: r.id(),
-        kind: Some(PackageKind::Deb),
+    let package = Package {
         name: r.name.clone(),
         version: r.version.clone(),
-        purl: Some(purl.into()),
-        cpes: naming
-            .cpe_vendor
-            .as_deref()
-            .and_then(|v| cpe::application(v, &r.name, &r.version))
-            .into_iter()
-            .collect(),
         arch: r.arch.clone(),
         source_name: Some(r.source_name.clone()),
         source_version: Some(r.source_version.clone()),
-        licenses,
-        supplier: naming.supplier.clone(),
         originator: r.maintainer.as_deref().and_then(person),
         description: r.description.clone(),
         homepage: r.homepage.clone(),
-        checksums: Vec::new(),
-        layer: None,
-        evidence: vec![evidence.to_string()],
-        found_by: DpkgDb.name().to_string(),
         properties: props,
+        ..Package::new(r.id(), KIND)
+    };
+    Installed {
+        line: r.line,
+        package,
+        qualifiers: upstream.map(|u| ("upstream", u)).into_iter().collect(),
+        multiarch: r.arch,
+        provides: r.provides,
+        depends: r.depends,
+        optional: r.optional,
+        files: Vec::new(),
     }
 }
 
 /// Files a package owns: its `.list` (with `.md5sums` digests), or the `.md5sums` alone.
-fn owned_files(fs: &Vfs, db: &DbFile, r: &DebRecord) -> Vec<Owned> {
-    let arch = r.arch.as_deref();
+fn owned_files(fs: &Vfs, db: &DbFile, p: &Package) -> Vec<OwnedFile> {
+    let arch = p.arch.as_deref();
     let mut sums: BTreeMap<Vec<u8>, String> = BTreeMap::new();
-    if let Some((_, c)) = info_file(fs, &r.name, arch, "md5sums") {
+    if let Some((_, c)) = info_file(fs, &p.name, arch, "md5sums") {
         sums.extend(parse_md5sums(c));
     }
-    if db.status_d {
-        let mut p = db.path.clone();
-        p.extend_from_slice(b".md5sums");
-        if let Some(c) = fs.read(&p) {
+    if is_status_d(&db.listed_at) {
+        let mut path = db.path.clone();
+        path.extend_from_slice(b".md5sums");
+        if let Some(c) = fs.read(&path) {
             sums.extend(parse_md5sums(c));
         }
     }
-    let paths: Vec<Vec<u8>> = match info_file(fs, &r.name, arch, "list") {
+    let paths: Vec<Vec<u8>> = match info_file(fs, &p.name, arch, "list") {
         Some((_, c)) => parse_list(c, fs),
         None => sums.keys().cloned().collect(),
     };
     paths
         .into_iter()
-        .map(|path| Owned {
-            package: r.id(),
-            checksums: sums
+        .map(|path| {
+            let digests = sums
                 .get(&path)
                 .map(|m| vec![Checksum::new(HashAlg::Md5, m.clone())])
-                .unwrap_or_default(),
-            path,
+                .unwrap_or_default();
+            (path, digests)
         })
         .collect()
 }
 
+/// A distroless per-package file, `status.d/NAME`, rather than the status file.
+fn is_status_d(listed_at: &[u8]) -> bool {
+    listed_at.starts_with(STATUS_D) && listed_at.get(STATUS_D.len()) == Some(&b'/')
+}
+
 /// Debian packages from dpkg's database.
 pub struct DpkgDb;
+
+impl Database for DpkgDb {
+    const WHAT: &'static str = "dpkg database";
+    const MAX_SIZE: u64 = MAX_DB_SIZE;
+
+    /// The status file and the `status.d` files together: one installation.
+    fn files(&self, fs: &Vfs) -> Vec<Vec<Vec<u8>>> {
+        let mut files = vec![STATUS.to_vec()];
+        for entry in fs.read_dir(STATUS_D) {
+            if entry.ends_with(b".md5sums") {
+                continue;
+            }
+            let mut p = STATUS_D.to_vec();
+            p.push(b'/');
+            p.extend_from_slice(&entry);
+            files.push(p);
+        }
+        vec![files]
+    }
+
+    fn parse(&self, listed_at: &[u8], content: &[u8], file: &str) -> (Vec<Installed>, Vec<String>) {
+        let status_d = is_status_d(listed_at);
+        let (records, warnings) = parse(content, file);
+        let installed = records
+            .into_iter()
+            .filter(|r| r.is_installed(status_d))
+            .map(installed)
+            .collect();
+        (installed, warnings)
+    }
+
+    fn inferred_namespace(&self, installed: &[&Installed]) -> &'static str {
+        inferred_namespace(installed)
+    }
+
+    fn complete(&self, fs: &Vfs, db: &DbFile, r: &mut Installed) {
+        let p = &mut r.package;
+        p.licenses = fs
+            .read(format!("usr/share/doc/{}/copyright", p.name).as_bytes())
+            .and_then(|c| copyright_licenses(c))
+            .unwrap_or_default();
+        r.files = owned_files(fs, db, p);
+    }
+
+    fn satisfies(&self, have: &str, op: &str, want: &str) -> bool {
+        version::satisfies(have, op, want)
+    }
+}
 
 impl Cataloger for DpkgDb {
     fn name(&self) -> &'static str {
@@ -546,98 +457,7 @@ impl Cataloger for DpkgDb {
     }
 
     fn catalog(&self, cx: &Context<'_>) -> Found {
-        let fs = cx.fs;
-        let mut found = Found::default();
-        let mut dbs: Vec<DbFile> = Vec::new();
-        let mut add = |path: &[u8], status_d: bool, found: &mut Found| {
-            let Some((canonical, node)) = fs.lookup(path) else {
-                return;
-            };
-            if !node.is_file() {
-                return;
-            }
-            match node.content.as_deref() {
-                Some(c) => dbs.push(read_db(fs, &canonical, c, status_d, found)),
-                None => found.warnings.push(crate::catalog::unread_database(
-                    "dpkg database",
-                    path,
-                    &canonical,
-                    node.size,
-                    MAX_DB_SIZE,
-                )),
-            }
-        };
-        add(STATUS, false, &mut found);
-        for entry in fs.read_dir(STATUS_D) {
-            if entry.ends_with(b".md5sums") {
-                continue;
-            }
-            let mut p = STATUS_D.to_vec();
-            p.push(b'/');
-            p.extend_from_slice(&entry);
-            add(&p, true, &mut found);
-        }
-        if dbs.is_empty() {
-            return found;
-        }
-
-        // Installed packages, each once.
-        let mut chosen: Vec<(usize, &DebRecord)> = Vec::new();
-        let mut ids = BTreeSet::new();
-        let mut names_arch = BTreeSet::new();
-        for (d, db) in dbs.iter().enumerate() {
-            for r in db.records.iter().filter(|r| r.is_installed(db.status_d)) {
-                if !names_arch.insert((r.name.clone(), r.arch.clone())) || !ids.insert(r.id()) {
-                    found.warnings.push(format!(
-                        "{}:{}: package {} listed again, kept once",
-                        display_path(&db.path),
-                        r.line,
-                        r.name
-                    ));
-                    continue;
-                }
-                chosen.push((d, r));
-            }
-        }
-        let first_db = display_path(&dbs[0].path);
-        let naming = Naming::new(
-            cx.distro,
-            inferred_namespace(chosen.iter().map(|(_, r)| *r)),
-            &first_db,
-            &mut found.warnings,
-        );
-        let index = Index::new(chosen.iter().map(|(_, r)| *r).collect());
-
-        for (i, &(d, r)) in chosen.iter().enumerate() {
-            let db = &dbs[d];
-            let licenses = fs
-                .read(format!("usr/share/doc/{}/copyright", r.name).as_bytes())
-                .and_then(|c| copyright_licenses(c))
-                .unwrap_or_default();
-            let mut pkg = to_package(r, &naming, &display_path(&db.path), licenses);
-            let history = fs.history(&db.path);
-            pkg.layer = layer_of(history, &db.listed, &r.key())
-                .or_else(|| fs.lookup(&db.path).map(|(_, n)| n.layer));
-            for (groups, kind) in [
-                (&r.depends, RelationshipKind::DependsOn),
-                (&r.optional, RelationshipKind::OptionalDependsOn),
-            ] {
-                for g in groups {
-                    if let Some(t) = index.resolve(i, g).filter(|&t| t != i) {
-                        found.relationships.push(Relationship::new(
-                            pkg.id.clone(),
-                            kind,
-                            index.recs[t].id(),
-                        ));
-                    }
-                }
-            }
-            found.owned.extend(owned_files(fs, db, r));
-            found.packages.push(pkg);
-        }
-        found.relationships.sort();
-        found.relationships.dedup();
-        found
+        os_db::catalog(self, cx, self.name())
     }
 }
 
@@ -645,7 +465,8 @@ impl Cataloger for DpkgDb {
 mod tests {
     use super::*;
     use crate::catalog::testutil::{by_name, distro, file, fixture, put, run};
-    use crate::model::Actor;
+    use crate::catalog::Owned;
+    use crate::model::{Actor, RelationshipKind};
 
     const UBUNTU: &str = "dpkg/ubuntu-18.04-full/var/lib/dpkg/status";
 

@@ -1,8 +1,9 @@
 //! Catalogers: each reads one kind of evidence from the [`Vfs`] and reports packages.
 //!
 //! They run in phases, because later ones need what earlier ones found: os-release first (the distro
-//! names purls), then the package databases (they own files), then binaries (a binary owned by a
-//! package is a file of that package, not a package of its own).
+//! names purls), then the package databases (they own files), then binaries and language manifests
+//! (a binary owned by a package is a file of that package, not a package of its own). [`phases`] is
+//! the one place a cataloger is registered.
 
 pub mod apk;
 pub mod binary;
@@ -10,16 +11,18 @@ pub mod deb822;
 pub mod dpkg;
 pub mod lang;
 pub mod license;
+pub mod os_db;
 pub mod os_release;
 #[cfg(test)]
 mod testutil;
 pub mod version;
 
+use std::any::Any;
 use std::collections::BTreeMap;
 
 use crate::model::{Actor, Checksum, Distro, FileRecord, Package, Relationship, Subject};
 use crate::source::vfs::Version;
-use crate::source::{Inspect, Summary, Vfs};
+use crate::source::{Digests, Interest, Node, Slots, Summary, Vfs, Wants};
 
 /// What a cataloger sees.
 pub struct Context<'a> {
@@ -28,6 +31,15 @@ pub struct Context<'a> {
     pub distro: Option<&'a Distro>,
     /// Path (root-relative, as in the [`Vfs`]) → id of the package that owns it, from earlier phases.
     pub owners: &'a BTreeMap<Vec<u8>, String>,
+    /// The cataloger's slot: where the source stored the summaries it made ([`Cataloger::inspect`]).
+    pub slot: u8,
+}
+
+impl Context<'_> {
+    /// The summary this cataloger made of the file at `node`, if it made one of type `T`.
+    pub fn summary<'n, T: Any>(&self, node: &'n Node) -> Option<&'n T> {
+        node.summary(self.slot)?.downcast_ref::<T>()
+    }
 }
 
 /// A file a package owns, as its database lists it.
@@ -65,43 +77,31 @@ impl Found {
     }
 }
 
-/// One kind of evidence.
+/// One kind of evidence. The file questions are asked while layers stream, on a root-relative path
+/// and the first bytes of the file; [`Cataloger::catalog`] runs on the final filesystem.
 pub trait Cataloger: Sync {
     /// Short name, shown with `-v` and recorded as `found_by`.
     fn name(&self) -> &'static str;
-    /// Which files must keep their content for this cataloger: path (root-relative) and first bytes.
-    /// Returns the largest size worth keeping.
-    fn keep(&self, path: &[u8], head: &[u8]) -> Option<u64>;
-    /// Whether this cataloger wants to summarise the whole content of the file (see [`Inspect`]):
-    /// decided on the first bytes, so that other files are never read whole.
+    /// Whether the file must keep its content (and its history across layers) for this cataloger:
+    /// the largest size worth keeping.
+    fn keep(&self, _path: &[u8], _head: &[u8]) -> Option<u64> {
+        None
+    }
+    /// Whether this cataloger wants to summarise the whole content of the file: decided on the
+    /// first bytes, so that other files are never read whole. Every cataloger that asks gets it.
     fn inspects(&self, _path: &[u8], _head: &[u8]) -> bool {
         false
     }
-    /// A summary of a file [`Cataloger::inspects`] asked for, stored on its node.
+    /// A summary of a file [`Cataloger::inspects`] asked for, stored on its node for
+    /// [`Context::summary`].
     fn inspect(&self, _path: &[u8], _content: &[u8]) -> Option<Summary> {
         None
     }
     fn catalog(&self, cx: &Context<'_>) -> Found;
 }
 
-/// The source-side [`Inspect`] of a set of catalogers: the first one that wants a file summarises it.
-pub struct Inspectors<'a>(pub &'a [Vec<Box<dyn Cataloger>>]);
-
-impl Inspect for Inspectors<'_> {
-    fn wants(&self, path: &[u8], head: &[u8]) -> bool {
-        self.0.iter().flatten().any(|c| c.inspects(path, head))
-    }
-    fn inspect(&self, path: &[u8], content: &[u8]) -> Option<Summary> {
-        let head = content.get(..64).unwrap_or(content);
-        self.0
-            .iter()
-            .flatten()
-            .find(|c| c.inspects(path, head))
-            .and_then(|c| c.inspect(path, content))
-    }
-}
-
-/// The catalogers, in phases: every phase sees the files owned by packages of earlier phases.
+/// The catalogers, in phases: every phase sees the files owned by packages of earlier phases. The
+/// one place a cataloger is registered, one line each.
 pub fn phases() -> Vec<Vec<Box<dyn Cataloger>>> {
     vec![
         vec![
@@ -109,25 +109,87 @@ pub fn phases() -> Vec<Vec<Box<dyn Cataloger>>> {
             Box::new(apk::ApkDb),
             Box::new(dpkg::DpkgDb),
         ],
-        vec![Box::new(binary::ElfBinaries), Box::new(lang::LangPackages)],
+        vec![
+            Box::new(binary::ElfBinaries),
+            Box::new(lang::npm::CATALOGER),
+            Box::new(lang::python::CATALOGER),
+            Box::new(lang::java::JavaArchives),
+        ],
     ]
 }
 
-/// The warning for a package database found without content: reached only through a link (content
-/// is kept by stored path, while layers stream), or larger than the cataloger reads.
-pub fn unread_database(what: &str, path: &[u8], canonical: &[u8], size: u64, max: u64) -> String {
-    use crate::source::display_path;
-    if crate::source::vfs::normalize(path) != canonical {
-        format!(
-            "{}: {what} leads through a link to {}, which was not read (databases are read at their own paths only): its packages are not catalogued",
-            display_path(path),
-            display_path(canonical)
+/// A set of catalogers in phases, each with its slot (its place in the order), and what they want
+/// from the source.
+pub struct Catalogers {
+    phases: Vec<Vec<Box<dyn Cataloger>>>,
+}
+
+impl Catalogers {
+    /// The registered catalogers ([`phases`]).
+    pub fn registered() -> Catalogers {
+        Catalogers::new(phases())
+    }
+
+    /// At most [`Slots::COUNT`] catalogers: those past it would never see a summary.
+    pub fn new(phases: Vec<Vec<Box<dyn Cataloger>>>) -> Catalogers {
+        assert!(
+            phases.iter().flatten().count() <= Slots::COUNT,
+            "more catalogers than summary slots"
+        );
+        Catalogers { phases }
+    }
+
+    /// The phases, each cataloger with its slot.
+    pub fn phases(&self) -> Vec<Vec<(u8, &dyn Cataloger)>> {
+        let mut slot = 0u8;
+        self.phases
+            .iter()
+            .map(|phase| {
+                phase
+                    .iter()
+                    .map(|c| {
+                        let s = slot;
+                        slot = slot.saturating_add(1);
+                        (s, c.as_ref())
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    fn all(&self) -> impl Iterator<Item = (u8, &dyn Cataloger)> {
+        (0u8..).zip(self.phases.iter().flatten().map(|c| c.as_ref()))
+    }
+
+    /// What a scan with these catalogers wants from the source. With `files` (every owned file
+    /// listed) every file gets its digests, SHA-1 included as SPDX requires for files; without,
+    /// only the files catalogers read.
+    pub fn interest(&self, files: bool) -> Interest<'_> {
+        Interest::new(
+            self,
+            if files {
+                Digests::AllWithSha1
+            } else {
+                Digests::Read
+            },
         )
-    } else {
-        format!(
-            "{}: {what} of {size} bytes is larger than the {max} bytes read for one: its packages are not catalogued",
-            display_path(canonical)
-        )
+    }
+}
+
+impl Wants for Catalogers {
+    fn keep(&self, path: &[u8], head: &[u8]) -> Option<u64> {
+        self.all().filter_map(|(_, c)| c.keep(path, head)).max()
+    }
+
+    fn inspecting(&self, path: &[u8], head: &[u8]) -> Slots {
+        self.all()
+            .filter(|(_, c)| c.inspects(path, head))
+            .fold(Slots::NONE, |s, (slot, _)| s.with(slot))
+    }
+
+    fn inspect(&self, slot: u8, path: &[u8], content: &[u8]) -> Option<Summary> {
+        let (_, c) = self.all().find(|(s, _)| *s == slot)?;
+        c.inspect(path, content)
     }
 }
 
@@ -151,74 +213,6 @@ pub fn surviving_since(
         }
     }
     since
-}
-
-/// A package as layer attribution compares it: name, version, architecture.
-pub(crate) type PackageKey = (String, String, Option<String>);
-
-/// What one version of a database file lists (`None` where the file was removed).
-pub(crate) type Listed = Option<std::collections::BTreeSet<PackageKey>>;
-
-/// The first layer from which `key` is listed in every version of a database file up to the final
-/// one; `listed[i]` is what version `history[i]` lists (`None` where the file was removed).
-pub(crate) fn layer_of<K: Ord>(
-    history: &[Version],
-    listed: &[Option<std::collections::BTreeSet<K>>],
-    key: &K,
-) -> Option<usize> {
-    let mut since = None;
-    for (v, set) in history.iter().zip(listed).rev() {
-        match set {
-            Some(set) if set.contains(key) => since = Some(v.layer),
-            _ => break,
-        }
-    }
-    since
-}
-
-/// How packages of one database are named: purl namespace, `distro` qualifier, CPE vendor and
-/// supplier, from os-release or, without one, inferred from the packages.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Naming {
-    pub namespace: String,
-    pub distro_qualifier: Option<String>,
-    /// Only from a real os-release: an inferred vendor would put a guess into a CPE.
-    pub cpe_vendor: Option<String>,
-    pub supplier: Option<Actor>,
-}
-
-impl Naming {
-    /// Naming from os-release, or from `inferred` with a warning that says so.
-    pub fn new(
-        distro: Option<&Distro>,
-        inferred: &str,
-        file: &str,
-        warnings: &mut Vec<String>,
-    ) -> Naming {
-        match distro {
-            Some(d) => Naming {
-                namespace: d.id.clone(),
-                distro_qualifier: Some(crate::purl::distro_qualifier(d)),
-                cpe_vendor: Some(d.id.clone()),
-                supplier: d
-                    .name
-                    .as_deref()
-                    .or(d.pretty_name.as_deref())
-                    .and_then(Actor::organization),
-            },
-            None => {
-                warnings.push(format!(
-                    "{file}: no os-release; purl namespace `{inferred}` inferred from the packages"
-                ));
-                Naming {
-                    namespace: inferred.to_string(),
-                    distro_qualifier: None,
-                    cpe_vendor: None,
-                    supplier: None,
-                }
-            }
-        }
-    }
 }
 
 /// A person from `Name <mail>`, as package databases write maintainers; the mail stands in for a
@@ -286,12 +280,105 @@ mod tests {
         check(" < > ", None);
     }
 
+    /// Summarises ELF files by their size; reports what it summarised as warnings.
+    struct Sizes;
+    impl Cataloger for Sizes {
+        fn name(&self) -> &'static str {
+            "sizes"
+        }
+        fn inspects(&self, _path: &[u8], head: &[u8]) -> bool {
+            binary::elf::is_elf(head)
+        }
+        fn inspect(&self, _path: &[u8], content: &[u8]) -> Option<Summary> {
+            Some(Arc::new(content.len()))
+        }
+        fn catalog(&self, cx: &Context<'_>) -> Found {
+            let mut found = Found::default();
+            for (path, node) in cx.fs.iter() {
+                if let Some(n) = cx.summary::<usize>(node) {
+                    let shown = crate::source::display_path(path);
+                    found.warnings.push(format!("{shown}: {n} bytes"));
+                }
+            }
+            found
+        }
+    }
+
+    #[test]
+    fn every_cataloger_that_asks_for_a_file_gets_it() {
+        use crate::source::layer::{read_file, ReadCx};
+        let bytes = testutil::fixture("../binaries/c/plain");
+        let catalogers = Catalogers::new(vec![
+            vec![Box::new(Sizes)],
+            vec![Box::new(binary::ElfBinaries)],
+        ]);
+        let budget = crate::limits::Budget::new(crate::limits::Limits::default());
+        let cx = ReadCx {
+            interest: catalogers.interest(false),
+            budget: &budget,
+        };
+        let mut warnings = Vec::new();
+        let path = b"usr/bin/plain";
+        let read = read_file(
+            &mut bytes.as_slice(),
+            path,
+            bytes.len() as u64,
+            &cx,
+            &mut warnings,
+        )
+        .unwrap();
+        assert!(warnings.is_empty() && read.content.is_none());
+        let slots: Vec<u8> = read.summaries.iter().flatten().map(|(s, _)| *s).collect();
+        assert_eq!(slots, [0, 1]);
+
+        let mut fs = Vfs::new();
+        testutil::put(
+            &mut fs,
+            "usr/bin/plain",
+            Node {
+                summaries: read.summaries,
+                ..testutil::file(0, b"")
+            },
+        );
+        let subject = Subject::default();
+        let owners = BTreeMap::new();
+        let mut names = Vec::new();
+        for phase in catalogers.phases() {
+            for (slot, c) in phase {
+                let found = c.catalog(&Context {
+                    fs: &fs,
+                    subject: &subject,
+                    distro: None,
+                    owners: &owners,
+                    slot,
+                });
+                names.extend(found.packages.iter().map(|p| p.id.clone()));
+                names.extend(found.warnings);
+            }
+        }
+        assert_eq!(
+            names,
+            [
+                format!("/usr/bin/plain: {} bytes", bytes.len()),
+                "binary:/usr/bin/plain".to_string()
+            ]
+        );
+    }
+
     #[test]
     fn phase_one_has_the_package_databases_phase_two_binaries_and_manifests() {
         let p = phases();
         let names: Vec<&str> = p[0].iter().map(|c| c.name()).collect();
         assert_eq!(names, ["os-release", "apk-db", "dpkg-db"]);
         let names: Vec<&str> = p[1].iter().map(|c| c.name()).collect();
-        assert_eq!(names, ["elf-binary", "lang-manifest"]);
+        assert_eq!(
+            names,
+            [
+                "elf-binary",
+                "npm-manifest",
+                "python-manifest",
+                "java-archive"
+            ]
+        );
     }
 }

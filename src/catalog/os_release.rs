@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use super::{surviving_since, Cataloger, Context, Found};
 use crate::cpe;
-use crate::model::{Actor, Distro, Package, PackageKind};
+use crate::model::{Actor, Distro, Package, PackageKind, Purpose};
 use crate::source::{display_path, Vfs};
 
 /// Where os-release lives, in the order the specification says to look.
@@ -118,6 +118,15 @@ fn known_os_cpe(id: &str) -> Option<(&'static str, &'static str)> {
     }
 }
 
+/// The operating system as a package.
+pub const KIND: PackageKind = PackageKind {
+    name: "os",
+    purl_type: None,
+    purpose: Purpose::OperatingSystem,
+    technique: None,
+    purl_is_evidence: false,
+};
+
 /// The operating system package for a distro.
 pub fn os_package(distro: &Distro) -> Package {
     let version = distro.version_id.clone().unwrap_or_default();
@@ -129,13 +138,12 @@ pub fn os_package(distro: &Distro) -> Package {
             let (vendor, product) = known_os_cpe(&distro.id)?;
             cpe::operating_system(vendor, product, &version)
         });
+    let id = if version.is_empty() {
+        format!("os:{}", distro.id)
+    } else {
+        format!("os:{}@{}", distro.id, version)
+    };
     Package {
-        id: if version.is_empty() {
-            format!("os:{}", distro.id)
-        } else {
-            format!("os:{}@{}", distro.id, version)
-        },
-        kind: Some(PackageKind::OperatingSystem),
         name: distro.id.clone(),
         version,
         cpes: cpe.into_iter().collect(),
@@ -144,7 +152,7 @@ pub fn os_package(distro: &Distro) -> Package {
         supplier: distro.name.as_deref().and_then(Actor::organization),
         evidence: vec![distro.path.clone()],
         found_by: OsRelease.name().to_string(),
-        ..Package::default()
+        ..Package::new(id, KIND)
     }
 }
 
@@ -233,7 +241,7 @@ mod tests {
         let mut d = fixture("debian-12.os-release");
         let p = os_package(&d);
         assert_eq!(p.id, "os:debian@12");
-        assert_eq!(p.kind, Some(PackageKind::OperatingSystem));
+        assert_eq!(p.kind, KIND);
         assert_eq!(
             p.cpes,
             vec!["cpe:2.3:o:debian:debian_linux:12:*:*:*:*:*:*:*"]

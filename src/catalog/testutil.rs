@@ -22,7 +22,7 @@ pub fn file(layer: usize, content: &[u8]) -> Node {
         sha256: None,
         sha1: None,
         content: Some(Arc::from(content)),
-        summary: None,
+        summaries: None,
     }
 }
 
@@ -35,7 +35,7 @@ pub fn dir(layer: usize) -> Node {
         sha256: None,
         sha1: None,
         content: None,
-        summary: None,
+        summaries: None,
     }
 }
 
@@ -48,7 +48,7 @@ pub fn link(layer: usize, target: &str) -> Node {
         sha256: None,
         sha1: None,
         content: None,
-        summary: None,
+        summaries: None,
     }
 }
 
@@ -81,6 +81,7 @@ pub fn run(c: &dyn Cataloger, fs: &Vfs, distro: Option<&Distro>) -> Found {
         subject: &subject,
         distro,
         owners: &owners,
+        slot: 0,
     });
     found.relationships.sort();
     found

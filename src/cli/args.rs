@@ -351,13 +351,12 @@ pub struct ScanArgs {
 }
 
 impl ScanArgs {
-    /// What the source is opened with; `sha1` for per-file records.
-    pub fn source_options(&self, sha1: bool) -> SourceOptions {
+    /// What the source is opened with.
+    pub fn source_options(&self) -> SourceOptions {
         SourceOptions {
             image: self.image.clone(),
             platform: self.platform.clone(),
             limits: self.limits.limits(),
-            sha1,
         }
     }
 }

@@ -16,7 +16,7 @@ pub fn run(args: AttestArgs) -> Result<ExitCode, Error> {
     // Checked before the scan: a bad key, token or URL should not wait for a large image.
     let signer = signer(&args)?;
     let spec = SourceSpec::parse(&args.scan.source);
-    let source = args.scan.source_options(false);
+    let source = args.scan.source_options();
     let scanned;
     let predicate = match &args.predicate {
         Some(path) => Predicate::File {

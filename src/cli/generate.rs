@@ -30,7 +30,7 @@ pub fn run(args: GenerateArgs) -> Result<ExitCode, Error> {
         ));
     }
     let opts = ScanOptions {
-        source: args.scan.source_options(args.files),
+        source: args.scan.source_options(),
         files: args.files,
         source_date_epoch: super::source_date_epoch()?,
     };

@@ -21,8 +21,8 @@ use super::{
     TOOL_NAME, TOOL_VERSION,
 };
 use crate::model::{
-    Checksum, FileRecord, HashAlg, IdentityRole, Package, PackageKind, Relationship,
-    RelationshipKind, Sbom, SubjectKind,
+    Checksum, FileRecord, HashAlg, IdentityRole, Package, Purpose, Relationship, RelationshipKind,
+    Sbom, SubjectKind, Technique,
 };
 
 #[derive(Serialize)]
@@ -488,10 +488,10 @@ fn package_component(
         props.push(prop(k, v.clone()));
     }
     Component {
-        kind: match p.kind {
-            Some(PackageKind::OperatingSystem) => "operating-system",
-            Some(PackageKind::Binary | PackageKind::ElfNote) => "application",
-            _ => "library",
+        kind: match p.kind.purpose {
+            Purpose::OperatingSystem => "operating-system",
+            Purpose::Application => "application",
+            Purpose::Library => "library",
         },
         bom_ref,
         supplier: p.supplier.as_ref().map(|s| Entity {
@@ -538,21 +538,17 @@ fn package_component(
 /// in, and for a module, crate, package note or manifest, that its purl comes from analysing the
 /// first of them.
 fn evidence(p: &Package, v16: bool) -> Option<Evidence> {
-    let kind = p.kind?;
-    let technique = match kind {
-        PackageKind::Binary
-        | PackageKind::ElfNote
-        | PackageKind::GoModule
-        | PackageKind::RustCrate => "binary-analysis",
-        PackageKind::Npm | PackageKind::Python | PackageKind::Java => "manifest-analysis",
-        PackageKind::OperatingSystem | PackageKind::Apk | PackageKind::Deb => return None,
+    let technique = match p.kind.technique? {
+        Technique::BinaryAnalysis => "binary-analysis",
+        Technique::ManifestAnalysis => "manifest-analysis",
     };
     if p.evidence.is_empty() {
         return None;
     }
-    let identity = match (kind, p.purl.as_deref(), p.evidence.first()) {
-        (PackageKind::Binary, _, _) | (_, None, _) | (_, _, None) => None,
-        (_, Some(_), Some(file)) => {
+    let purl = p.purl.as_deref().filter(|_| p.kind.purl_is_evidence);
+    let identity = match (purl, p.evidence.first()) {
+        (None, _) | (_, None) => None,
+        (Some(_), Some(file)) => {
             let one = serde_json::json!({
                 "field": "purl",
                 "confidence": 1,

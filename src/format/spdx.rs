@@ -27,7 +27,7 @@ use super::{
     TOOL_VERSION,
 };
 use crate::model::{
-    self, Actor, ActorKind, FileKind, FileRecord, HashAlg, IdentityRole, Package, PackageKind,
+    self, Actor, ActorKind, FileKind, FileRecord, HashAlg, IdentityRole, Package, Purpose,
     Relationship, RelationshipKind, Sbom, SubjectKind,
 };
 
@@ -407,21 +407,12 @@ fn package(
             None,
         ));
     }
-    p.primary_package_purpose = Some(match pkg.kind {
-        Some(PackageKind::OperatingSystem) => PrimaryPackagePurpose::OperatingSystem,
+    p.primary_package_purpose = Some(match pkg.kind.purpose {
+        Purpose::OperatingSystem => PrimaryPackagePurpose::OperatingSystem,
         // OS and language packages are installed components other software links to or runs: LIBRARY,
         // matching CycloneDX's `library` and what Syft and Trivy write.
-        Some(
-            PackageKind::Apk
-            | PackageKind::Deb
-            | PackageKind::GoModule
-            | PackageKind::RustCrate
-            | PackageKind::Npm
-            | PackageKind::Python
-            | PackageKind::Java,
-        ) => PrimaryPackagePurpose::Library,
-        Some(PackageKind::ElfNote | PackageKind::Binary) => PrimaryPackagePurpose::Application,
-        None => PrimaryPackagePurpose::Other,
+        Purpose::Library => PrimaryPackagePurpose::Library,
+        Purpose::Application => PrimaryPackagePurpose::Application,
     });
 
     let mut lines = Vec::new();
@@ -776,6 +767,14 @@ mod tests {
         assert!(!cpe23_ok("cpe:/a:openssl:openssl:3.3.0"));
     }
 
+    const LIB: crate::model::PackageKind = crate::model::PackageKind {
+        name: "lib",
+        purl_type: None,
+        purpose: Purpose::Library,
+        technique: None,
+        purl_is_evidence: false,
+    };
+
     #[test]
     fn license_refs_inside_expressions_are_defined() {
         let mut refs = LicenseRefs::new();
@@ -784,7 +783,7 @@ mod tests {
                 raw: "public-domain".into(),
                 spdx: Some("GPL-2.0-or-later AND LicenseRef-public-domain".into()),
             }],
-            ..Default::default()
+            ..Package::new("p", LIB)
         };
         refs.declared(&pkg);
         let infos = refs.into_infos();
@@ -811,7 +810,7 @@ mod tests {
                     spdx: Some("GPL-2.0-only OR BSD-3-Clause".into()),
                 },
             ],
-            ..Default::default()
+            ..Package::new("p", LIB)
         };
         let (expr, comment) = refs.declared(&pkg);
         let expr = expr.map(|e| e.to_string()).unwrap_or_default();

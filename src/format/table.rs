@@ -6,7 +6,7 @@ use std::io::{self, Write};
 
 use unicode_width::UnicodeWidthStr;
 
-use crate::model::{PackageKind, RelationshipKind, Sbom};
+use crate::model::{Purpose, RelationshipKind, Sbom};
 
 const HEADER: [&str; 4] = ["NAME", "VERSION", "TYPE", "LAYER"];
 
@@ -42,13 +42,12 @@ pub(super) fn write(sbom: &Sbom, out: &mut dyn Write) -> io::Result<()> {
                 },
                 None => String::new(),
             };
-            let kind = p.kind.map_or("unknown", PackageKind::as_str);
             (
-                p.kind != Some(PackageKind::OperatingSystem),
+                p.kind.purpose != Purpose::OperatingSystem,
                 [
                     clean(&p.name),
                     clean(&p.version),
-                    kind.to_string(),
+                    p.kind.name.to_string(),
                     clean(&layer),
                 ],
             )
@@ -82,9 +81,7 @@ pub(super) fn write(sbom: &Sbom, out: &mut dyn Write) -> io::Result<()> {
 
     let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
     for p in &sbom.packages {
-        *kinds
-            .entry(p.kind.map_or("unknown", PackageKind::as_str))
-            .or_default() += 1;
+        *kinds.entry(p.kind.name).or_default() += 1;
     }
     let n = sbom.packages.len();
     let mut summary = format!("{n} package{}", if n == 1 { "" } else { "s" });

@@ -110,7 +110,7 @@ pub fn read(root: &Path, cx: &ReadCx<'_>, progress: &dyn Progress) -> Result<Sca
                     node.sha256 = f.sha256;
                     node.sha1 = f.sha1;
                     node.content = f.content;
-                    node.summary = f.summary;
+                    node.summaries = f.summaries;
                 }
                 Err(e) => {
                     if let Some(over) = cx.budget.tripped() {

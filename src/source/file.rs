@@ -5,6 +5,7 @@ use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::Path;
 
+use super::interest::{Digests, Interest};
 use super::layer::{read_file, ReadCx};
 use super::stream::{digest_string, read_head};
 use super::vfs::{Node, NodeKind, Vfs};
@@ -71,9 +72,13 @@ pub fn read(path: &Path, cx: &ReadCx<'_>, progress: &dyn Progress) -> Result<Sca
     let mut warnings = Vec::new();
     let mut joined = std::io::Cursor::new(head).chain(r);
     // The file's own digest identifies the subject: always computed.
+    let digests = match cx.interest.digests {
+        Digests::Read => Digests::All,
+        d => d,
+    };
     let cx = ReadCx {
-        lazy_digests: false,
-        ..*cx
+        interest: Interest::new(cx.interest.wants, digests),
+        budget: cx.budget,
     };
     let read =
         read_file(&mut joined, &place, meta.len(), &cx, &mut warnings).map_err(|e| {
@@ -99,7 +104,7 @@ pub fn read(path: &Path, cx: &ReadCx<'_>, progress: &dyn Progress) -> Result<Sca
             sha256: Some(sha256),
             sha1: read.sha1,
             content: read.content,
-            summary: read.summary,
+            summaries: read.summaries,
         },
     );
     let subject = Subject {

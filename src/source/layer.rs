@@ -10,27 +10,23 @@ use std::sync::Arc;
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 
+use super::interest::{Digests, Interest};
 use super::stream::{
     pipe, read_head, BudgetReader, ChunkReader, Compression, Counted, HashReader, ProgressReader,
     CHUNK_LEN,
 };
-use super::vfs::{display_path, normalize, Inspect, Keep, Node, NodeKind, Summary, Vfs};
+use super::vfs::{display_path, normalize, Node, NodeKind, Summaries, Vfs};
 use super::{spool, SourceError};
 use crate::limits::{Budget, FLAG_MAX_FILE_SIZE};
 
-/// How many first bytes of a file `keep` sees.
+/// How many first bytes of a file the [`Interest`] sees.
 pub const HEAD_LEN: usize = 64;
 
 /// What reading a layer needs to know.
 pub struct ReadCx<'a> {
-    pub keep: Keep<'a>,
-    /// Reads chosen files whole, keeps only a summary of each.
-    pub inspect: Option<&'a dyn Inspect>,
+    /// Which files to keep, to summarise, to hash.
+    pub interest: Interest<'a>,
     pub budget: &'a Budget,
-    /// Also compute SHA-1 of every regular file.
-    pub sha1: bool,
-    /// Hash only the files whose content is read (kept or inspected); the others get no digest.
-    pub lazy_digests: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,7 +49,7 @@ pub struct LayerEntry {
     pub sha256: Option<[u8; 32]>,
     pub sha1: Option<[u8; 20]>,
     pub content: Option<Arc<[u8]>>,
-    pub summary: Option<Summary>,
+    pub summaries: Summaries,
 }
 
 /// Everything a layer tar says, in tar order, with the digests of its bytes.
@@ -346,7 +342,7 @@ fn read_entry<R: Read>(
             sha256: None,
             sha1: None,
             content: None,
-            summary: None,
+            summaries: None,
         });
         return Ok(());
     }
@@ -365,7 +361,7 @@ fn read_entry<R: Read>(
         sha256: file.sha256,
         sha1: file.sha1,
         content: file.content,
-        summary: file.summary,
+        summaries: file.summaries,
     });
     Ok(())
 }
@@ -405,20 +401,20 @@ fn display_path_raw(raw: &[u8]) -> String {
 /// A regular file read through: digests, size and the content when asked for.
 pub struct ReadFile {
     pub size: u64,
-    /// Absent only with [`ReadCx::lazy_digests`] for a file whose content was not read.
+    /// Absent only with [`Digests::Read`] for a file whose content was not read.
     pub sha256: Option<[u8; 32]>,
     pub sha1: Option<[u8; 20]>,
     pub content: Option<Arc<[u8]>>,
-    /// What the [`Inspect`] made of the whole content, when it asked for it.
-    pub summary: Option<Summary>,
+    /// What the readers that asked for the whole content made of it.
+    pub summaries: Summaries,
 }
 
 /// Streams a regular file of `declared` bytes at `path`, hashing it and keeping its content when
-/// `keep` asks for it. A file the [`Inspect`] wants is read whole, summarised, and dropped (unless
-/// `keep` keeps it too): into a reused buffer, or past [`spool::SPOOL_OVER`] into a temp file that
-/// is mapped, so that memory does not follow the largest binary. An inspected file also gets a
-/// SHA-1, which lets documents list it as a file. A file to keep or inspect larger than
-/// `--max-file-size` is an error (the budget records which).
+/// the [`Interest`] asks for it. A file some readers want summarised is read whole, handed to each
+/// of them, and dropped (unless it is kept too): into a reused buffer, or past
+/// [`spool::SPOOL_OVER`] into a temp file that is mapped, so that memory does not follow the
+/// largest binary. An inspected file also gets a SHA-1, which lets documents list it as a file. A
+/// file to keep or inspect larger than `--max-file-size` is an error (the budget records which).
 pub fn read_file(
     r: &mut impl Read,
     path: &[u8],
@@ -428,9 +424,19 @@ pub fn read_file(
 ) -> io::Result<ReadFile> {
     let head = read_head(r, HEAD_LEN)?;
     let max_file = cx.budget.limits().max_file_size;
-    let wanted = (cx.keep)(path, &head);
-    let inspect = cx.inspect.filter(|i| i.wants(path, &head));
-    if wanted.is_some() || inspect.is_some() {
+    let wants = cx.interest.wants;
+    let wanted = wants.keep(path, &head);
+    let inspecting = wants.inspecting(path, &head);
+    let inspect = !inspecting.is_empty();
+    // Every reader that asked gets the same bytes.
+    let summarise = |content: &[u8]| -> Summaries {
+        let all: Vec<_> = inspecting
+            .iter()
+            .filter_map(|slot| Some((slot, wants.inspect(slot, path, content)?)))
+            .collect();
+        (!all.is_empty()).then(|| all.into_boxed_slice())
+    };
+    if wanted.is_some() || inspect {
         cx.budget
             .file_size(declared, || display_path(path))
             .map_err(|e| {
@@ -449,12 +455,13 @@ pub fn read_file(
     // larger file goes through the temp file).
     let whole_max = match (keep_max, inspect) {
         (Some(k), _) => Some(k),
-        (None, Some(_)) => Some(spool::SPOOL_OVER),
-        (None, None) => None,
+        (None, true) => Some(spool::SPOOL_OVER),
+        (None, false) => None,
     };
-    let hashed = !cx.lazy_digests || whole_max.is_some();
+    let digests = cx.interest.digests;
+    let hashed = digests != Digests::Read || whole_max.is_some();
     let mut sha256 = hashed.then(Sha256::new);
-    let mut sha1 = ((cx.sha1 && hashed) || inspect.is_some()).then(Sha1::new);
+    let mut sha1 = (digests == Digests::AllWithSha1 || inspect).then(Sha1::new);
     let mut size = head.len() as u64;
     if let Some(h) = sha256.as_mut() {
         h.update(&head);
@@ -462,12 +469,9 @@ pub fn read_file(
     if let Some(h) = sha1.as_mut() {
         h.update(&head);
     }
-    let mut summary = None;
-    let spooled = match (inspect, keep_max) {
-        (Some(i), None) if declared > spool::SPOOL_OVER => Some(i),
-        _ => None,
-    };
-    let content = if let Some(i) = spooled {
+    let mut summaries = None;
+    let spooled = inspect && keep_max.is_none() && declared > spool::SPOOL_OVER;
+    let content = if spooled {
         // Written while hashed. Without a temp file (none can be made, or the folder is full) the
         // file is only hashed: reading it into memory instead would let one binary set the peak.
         let (mut file, mut write_err) = match spool::create() {
@@ -496,7 +500,7 @@ pub fn read_file(
                 (None, None) => Err(io::Error::other("no temp file")),
             };
             match mapped {
-                Ok(map) => summary = i.inspect(path, &map),
+                Ok(map) => summaries = summarise(&map),
                 Err(e) => warnings.push(format!(
                     "{}: not inspected: cannot spool {size} bytes to a temp file: {e}",
                     display_path(path)
@@ -534,8 +538,8 @@ pub fn read_file(
                 size = size.saturating_add(pump(r, sha256.as_mut(), sha1.as_mut(), |_| {})?);
                 return Ok(None);
             }
-            if let Some(i) = inspect {
-                summary = i.inspect(path, buf);
+            if inspect {
+                summaries = summarise(buf);
             }
             Ok(keep_max
                 .filter(|k| size <= *k)
@@ -550,7 +554,7 @@ pub fn read_file(
         sha256: sha256.map(|h| h.finalize().into()),
         sha1: sha1.map(|h| h.finalize().into()),
         content,
-        summary,
+        summaries,
     })
 }
 
@@ -659,7 +663,7 @@ pub fn apply(
                 sha256: e.sha256,
                 sha1: e.sha1,
                 content: e.content.clone(),
-                summary: e.summary.clone(),
+                summaries: e.summaries.clone(),
             },
         };
         fs.insert(at, node);
@@ -670,16 +674,32 @@ pub fn apply(
 mod inspect_tests {
     use super::*;
     use crate::limits::Limits;
+    use crate::source::interest::{Slots, Wants};
+    use crate::source::Summary;
 
-    /// Wants files starting with `MAGIC`; its summary is the content length.
-    struct Lengths;
-    impl Inspect for Lengths {
-        fn wants(&self, _path: &[u8], head: &[u8]) -> bool {
-            head.starts_with(b"MAGIC")
+    type Keep<'a> = &'a (dyn Fn(&[u8]) -> Option<u64> + Sync);
+
+    /// Keeps what `keep` says; slot 0 summarises files starting with `MAGIC` by their length.
+    struct Lengths<'a>(Keep<'a>);
+    impl Wants for Lengths<'_> {
+        fn keep(&self, path: &[u8], _head: &[u8]) -> Option<u64> {
+            (self.0)(path)
         }
-        fn inspect(&self, _path: &[u8], content: &[u8]) -> Option<Summary> {
+        fn inspecting(&self, _path: &[u8], head: &[u8]) -> Slots {
+            match head.starts_with(b"MAGIC") {
+                true => Slots::NONE.with(0),
+                false => Slots::NONE,
+            }
+        }
+        fn inspect(&self, _slot: u8, _path: &[u8], content: &[u8]) -> Option<Summary> {
             Some(Arc::new(content.len()))
         }
+    }
+
+    fn length(f: &ReadFile) -> Option<&usize> {
+        let (slot, s) = f.summaries.as_deref()?.first()?;
+        assert_eq!(*slot, 0);
+        s.downcast_ref::<usize>()
     }
 
     fn try_read(
@@ -693,12 +713,10 @@ mod inspect_tests {
         });
         let mut warnings = Vec::new();
         let f = {
+            let wants = Lengths(keep);
             let cx = ReadCx {
-                keep,
-                inspect: Some(&Lengths),
+                interest: Interest::new(&wants, Digests::All),
                 budget: &budget,
-                sha1: false,
-                lazy_digests: false,
             };
             let mut r = content;
             read_file(&mut r, b"bin/x", content.len() as u64, &cx, &mut warnings)
@@ -714,26 +732,25 @@ mod inspect_tests {
     #[test]
     fn inspected_files_keep_a_summary_not_their_content() {
         let body: Vec<u8> = b"MAGIC".iter().chain(&[7u8; 100_000]).copied().collect();
-        let (f, w) = read(&body, 1 << 20, &|_, _| None);
+        let (f, w) = read(&body, 1 << 20, &|_| None);
         assert!(w.is_empty());
         assert!(f.content.is_none());
-        let len = f.summary.as_deref().and_then(|s| s.downcast_ref::<usize>());
-        assert_eq!(len, Some(&body.len()));
+        assert_eq!(length(&f), Some(&body.len()));
         assert_eq!(f.sha256, Some(<[u8; 32]>::from(Sha256::digest(&body))));
         // The bytes were in memory: SHA-1 comes for free.
         assert_eq!(f.sha1, Some(<[u8; 20]>::from(Sha1::digest(&body))));
         // Kept and inspected at once.
-        let (f, _) = read(&body, 1 << 20, &|_, _| Some(1 << 20));
+        let (f, _) = read(&body, 1 << 20, &|_| Some(1 << 20));
         assert_eq!(f.content.as_deref(), Some(body.as_slice()));
-        assert!(f.summary.is_some());
+        assert!(length(&f).is_some());
     }
 
     #[test]
     fn other_files_are_not_inspected_and_big_ones_are_an_error() {
-        let (f, w) = read(b"#!/bin/sh\n", 1 << 20, &|_, _| None);
-        assert!(f.summary.is_none() && f.sha1.is_none() && w.is_empty());
+        let (f, w) = read(b"#!/bin/sh\n", 1 << 20, &|_| None);
+        assert!(f.summaries.is_none() && f.sha1.is_none() && w.is_empty());
         let big: Vec<u8> = b"MAGIC".iter().chain(&[0u8; 5000]).copied().collect();
-        let (f, _, budget) = try_read(&big, 1000, &|_, _| None);
+        let (f, _, budget) = try_read(&big, 1000, &|_| None);
         let e = f.err().unwrap().to_string();
         assert!(
             e.contains("/bin/x (5005 bytes") && e.contains("--max-file-size"),
@@ -742,7 +759,7 @@ mod inspect_tests {
         assert_eq!(budget.tripped().map(|t| t.limit()), Some(1000));
         // Not parsed, not limited.
         let plain = vec![0u8; 5000];
-        assert_eq!(read(&plain, 1000, &|_, _| None).0.size, 5000);
+        assert_eq!(read(&plain, 1000, &|_| None).0.size, 5000);
     }
 
     #[test]
@@ -753,11 +770,10 @@ mod inspect_tests {
             .copied()
             .chain((0..len - 5).map(|i| (i % 253) as u8))
             .collect();
-        let (f, w) = read(&body, 1 << 30, &|_, _| None);
+        let (f, w) = read(&body, 1 << 30, &|_| None);
         assert!(w.is_empty(), "{w:?}");
         assert!(f.content.is_none());
-        let seen = f.summary.as_deref().and_then(|s| s.downcast_ref::<usize>());
-        assert_eq!(seen, Some(&len));
+        assert_eq!(length(&f), Some(&len));
         assert_eq!(f.size, len as u64);
         assert_eq!(f.sha256, Some(<[u8; 32]>::from(Sha256::digest(&body))));
         assert_eq!(f.sha1, Some(<[u8; 20]>::from(Sha1::digest(&body))));
@@ -766,12 +782,10 @@ mod inspect_tests {
     #[test]
     fn lazy_digests_hash_only_what_is_read() {
         let budget = Budget::new(Limits::default());
+        let wants = Lengths(&|path| (path == b"etc/kept").then_some(1 << 20));
         let cx = ReadCx {
-            keep: &|path, _| (path == b"etc/kept").then_some(1 << 20),
-            inspect: Some(&Lengths),
+            interest: Interest::new(&wants, Digests::Read),
             budget: &budget,
-            sha1: true,
-            lazy_digests: true,
         };
         let mut w = Vec::new();
         let body = b"MAGIC and the rest".repeat(10_000);

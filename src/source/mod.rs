@@ -5,6 +5,7 @@ pub mod archive;
 mod dir;
 mod file;
 pub mod image;
+pub mod interest;
 pub mod layer;
 mod spool;
 pub mod stream;
@@ -16,7 +17,8 @@ use std::path::{Path, PathBuf};
 
 use crate::limits::{Budget, Limits};
 use crate::model::Subject;
-pub use vfs::{display_path, Inspect, Keep, Node, NodeKind, Summary, Vfs};
+pub use interest::{Digests, Interest, Slots, Wants};
+pub use vfs::{display_path, Node, NodeKind, Summaries, Summary, Vfs};
 
 /// The kinds of input `generate` accepts, named by their scheme prefix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,8 +97,6 @@ pub struct SourceOptions {
     /// `--platform os/arch[/variant]`: which manifest of an image index.
     pub platform: Option<String>,
     pub limits: Limits,
-    /// Also compute the SHA-1 of every regular file ([`Node::sha1`]); SPDX requires it for files.
-    pub sha1: bool,
 }
 
 /// What a source produced: the subject's description and its final filesystem.
@@ -186,36 +186,19 @@ impl SourceError {
     }
 }
 
-/// Opens the source `spec` and reads it to its final filesystem. Files for which `keep` asks keep
-/// their content; every regular file is hashed.
+/// Opens the source `spec` and reads it to its final filesystem, as `interest` asks: files it keeps
+/// keep their content, files its readers want are read whole once and summarised on their [`Node`]
+/// ([`Node::summaries`]), and files get the digests it asks for.
 pub fn open(
     spec: &SourceSpec,
     opts: &SourceOptions,
-    keep: Keep<'_>,
-    progress: &dyn Progress,
-) -> Result<Scanned, SourceError> {
-    open_inspecting(spec, opts, keep, None, false, progress)
-}
-
-/// Like [`open`], and every regular file `inspect` wants is read whole, once, and summarised on its
-/// [`Node`] ([`Node::summary`]); the content is not kept unless `keep` asks for it too. With
-/// `lazy_digests` only the files whose content is read (kept or inspected) are hashed: a scan that
-/// lists no other files needs no more, and saves a pass over the bytes.
-pub fn open_inspecting(
-    spec: &SourceSpec,
-    opts: &SourceOptions,
-    keep: Keep<'_>,
-    inspect: Option<&dyn Inspect>,
-    lazy_digests: bool,
+    interest: &Interest<'_>,
     progress: &dyn Progress,
 ) -> Result<Scanned, SourceError> {
     let budget = Budget::new(opts.limits);
     let cx = layer::ReadCx {
-        keep,
-        inspect,
+        interest: *interest,
         budget: &budget,
-        sha1: opts.sha1,
-        lazy_digests,
     };
     let path = spec.path.as_path();
     let meta = std::fs::metadata(path).map_err(|e| SourceError::io(path, e))?;
@@ -326,11 +309,8 @@ fn open_archive(
             drop(contents);
             let budget = Budget::new(opts.limits);
             let cx = layer::ReadCx {
-                keep: cx.keep,
-                inspect: cx.inspect,
+                interest: cx.interest,
                 budget: &budget,
-                sha1: cx.sha1,
-                lazy_digests: cx.lazy_digests,
             };
             return file::read(path, &cx, progress);
         }

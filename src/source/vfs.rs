@@ -5,32 +5,22 @@
 //! root itself is the empty path. Nothing here touches the host filesystem: symlinks and `..` are
 //! resolved inside this tree, and resolution never climbs above the root.
 //!
-//! Only files a cataloger asked for keep their content (see [`Keep`]); every regular file keeps its
-//! size, mode and SHA-256 (unless the source was asked to hash only the files it reads). Kept files also keep their history across layers, so a cataloger can tell
-//! which layer introduced a package.
+//! Only files a cataloger asked for keep their content (see [`super::Interest`]); every regular file
+//! keeps its size, mode and SHA-256 (unless the source was asked to hash only the files it reads).
+//! Kept files also keep their history across layers, so a cataloger can tell which layer introduced
+//! a package.
 
 use std::any::Any;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-/// Decides which files keep their content: called with the path and the first bytes of the file
-/// (up to 64). Returns the largest size worth keeping, or `None` to keep nothing.
-pub type Keep<'a> = &'a (dyn Fn(&[u8], &[u8]) -> Option<u64> + Sync);
-
 /// What a cataloger made of one file's whole content: small, and opaque to the source, which only
 /// stores it on the [`Node`]. The content itself is dropped right after inspection.
 pub type Summary = Arc<dyn Any + Send + Sync>;
 
-/// Inspects whole files without keeping them: called once per regular file whose first bytes it
-/// wants, with the whole content (up to the file size limit), then the buffer is dropped. Peak memory
-/// grows with the largest inspected file, never with the image.
-pub trait Inspect: Sync {
-    /// Whether the file at `path` (root-relative) with these first bytes (up to 64) is worth reading
-    /// whole. Decided on the head alone, so that other files are never read into memory.
-    fn wants(&self, path: &[u8], head: &[u8]) -> bool;
-    /// A summary of the content, or `None` when there is nothing to say.
-    fn inspect(&self, path: &[u8], content: &[u8]) -> Option<Summary>;
-}
+/// The summaries of one file, each with the slot of the reader that made it
+/// ([`super::interest::Wants`]). Boxed: most files have none, and a node stays small.
+pub type Summaries = Option<Box<[(u8, Summary)]>>;
 
 /// How many symlinks one lookup may follow before it gives up (as Linux's `MAXSYMLINKS`).
 const MAX_SYMLINKS: usize = 40;
@@ -59,13 +49,22 @@ pub struct Node {
     /// SHA-1 of a regular file's content, computed only when the source was asked for it
     /// ([`super::SourceOptions::sha1`]).
     pub sha1: Option<[u8; 20]>,
-    /// The content, when a [`Keep`] asked for it and it was within the limit.
+    /// The content, when the [`super::Interest`] asked to keep it and it was within the limit.
     pub content: Option<Arc<[u8]>>,
-    /// What an [`Inspect`] made of the content, when it asked for the file.
-    pub summary: Option<Summary>,
+    /// What the readers that asked for the whole content made of it.
+    pub summaries: Summaries,
 }
 
 impl Node {
+    /// The summary the reader in `slot` made of this file.
+    pub fn summary(&self, slot: u8) -> Option<&Summary> {
+        self.summaries
+            .as_deref()?
+            .iter()
+            .find(|(s, _)| *s == slot)
+            .map(|(_, summary)| summary)
+    }
+
     pub fn is_file(&self) -> bool {
         self.kind == NodeKind::File
     }
@@ -400,7 +399,7 @@ mod tests {
             sha256: None,
             sha1: None,
             content: Some(Arc::from(content)),
-            summary: None,
+            summaries: None,
         }
     }
     fn dir(layer: usize) -> Node {
@@ -412,7 +411,7 @@ mod tests {
             sha256: None,
             sha1: None,
             content: None,
-            summary: None,
+            summaries: None,
         }
     }
     fn link(layer: usize, target: &str) -> Node {
@@ -424,8 +423,26 @@ mod tests {
             sha256: None,
             sha1: None,
             content: None,
-            summary: None,
+            summaries: None,
         }
+    }
+
+    #[test]
+    fn summaries_per_slot_cost_a_node_no_more_than_one_summary_did() {
+        assert_eq!(
+            std::mem::size_of::<Summaries>(),
+            std::mem::size_of::<Option<Summary>>()
+        );
+        let node = Node {
+            summaries: Some(Box::new([
+                (0, Arc::new(1u8) as Summary),
+                (3, Arc::new("three") as Summary),
+            ])),
+            ..file(0, b"")
+        };
+        let three = node.summary(3).and_then(|s| s.downcast_ref::<&str>());
+        assert_eq!(three, Some(&"three"));
+        assert!(node.summary(1).is_none());
     }
 
     #[test]

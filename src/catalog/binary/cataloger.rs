@@ -19,7 +19,8 @@ use super::notes::PackageNote;
 use crate::catalog::{Cataloger, Context, Found};
 use crate::cpe;
 use crate::model::{
-    Checksum, FileKind, FileRecord, HashAlg, Package, PackageKind, Relationship, RelationshipKind,
+    Checksum, FileKind, FileRecord, HashAlg, Package, PackageKind, Purpose, Relationship,
+    RelationshipKind, Technique,
 };
 use crate::purl::{Purl, PurlString, PurlType};
 use crate::source::{display_path, Node, Summary};
@@ -28,6 +29,25 @@ use crate::source::{display_path, Node, Summary};
 const MAX_CONF_SIZE: u64 = 1 << 20;
 /// Most names joined into one property value.
 const MAX_LISTED: usize = 256;
+
+/// An executable or library no package owns.
+pub const BINARY: PackageKind = PackageKind {
+    name: "binary",
+    purl_type: None,
+    purpose: Purpose::Application,
+    technique: Some(Technique::BinaryAnalysis),
+    // Named after its file: nothing in it says who it is.
+    purl_is_evidence: false,
+};
+
+/// A package named by an ELF `.note.package` note.
+pub const ELF_NOTE: PackageKind = PackageKind {
+    name: "elf-note",
+    purl_type: None,
+    purpose: Purpose::Application,
+    technique: Some(Technique::BinaryAnalysis),
+    purl_is_evidence: true,
+};
 
 pub struct ElfBinaries;
 
@@ -184,10 +204,6 @@ fn file_name(path: &[u8]) -> String {
     String::from_utf8_lossy(name).into_owned()
 }
 
-fn summary_of(node: &Node) -> Option<&ElfSummary> {
-    node.summary.as_deref()?.downcast_ref::<ElfSummary>()
-}
-
 fn catalog(cx: &Context<'_>) -> Found {
     let mut found = Found::default();
     let layered = !cx.subject.layers.is_empty();
@@ -206,7 +222,7 @@ fn catalog(cx: &Context<'_>) -> Found {
         if !node.is_file() {
             continue;
         }
-        let Some(summary) = summary_of(node) else {
+        let Some(summary) = cx.summary::<ElfSummary>(node) else {
             continue;
         };
         let shown = display_path(path);
@@ -356,15 +372,13 @@ fn catalog(cx: &Context<'_>) -> Found {
             ));
         } else {
             let mut pkg = Package {
-                id: s.package.clone(),
-                kind: Some(PackageKind::Binary),
                 name: file_name(s.path),
                 arch: Some(s.facts.machine.clone()),
                 checksums,
                 layer,
                 evidence: vec![shown.clone()],
                 found_by: NAME.to_string(),
-                ..Package::default()
+                ..Package::new(s.package.clone(), BINARY)
             };
             if let Some((m, v)) = main {
                 if s.summary.go.is_some() {
@@ -373,7 +387,7 @@ fn catalog(cx: &Context<'_>) -> Found {
                 pkg.version = v.unwrap_or_default();
             }
             if let Some(n) = note.filter(|n| n.name.as_deref().is_some_and(|x| !x.is_empty())) {
-                pkg.kind = Some(PackageKind::ElfNote);
+                pkg.kind = ELF_NOTE;
                 pkg.name = n.name.clone().unwrap_or_default();
                 pkg.version = n.version.clone().unwrap_or_default();
                 pkg.purl = note_purl(n);
@@ -421,7 +435,7 @@ mod tests {
             sha256: Some(sha2::Sha256::digest(bytes).into()),
             sha1: None,
             content: None,
-            summary: Some(Arc::new(elf::inspect(bytes))),
+            summaries: Some(Box::new([(0, Arc::new(elf::inspect(bytes)) as Summary)])),
         }
     }
 
@@ -432,6 +446,7 @@ mod tests {
             subject: &subject,
             distro: None,
             owners,
+            slot: 0,
         })
     }
 
@@ -534,7 +549,7 @@ mod tests {
             .iter()
             .find(|p| p.id == "binary:/opt/libudev.so.1")
             .unwrap();
-        assert_eq!(note.kind, Some(PackageKind::ElfNote));
+        assert_eq!(note.kind, ELF_NOTE);
         assert_eq!(note.name, "systemd");
         assert_eq!(
             note.purl.as_deref(),
@@ -552,7 +567,7 @@ mod tests {
             .iter()
             .find(|p| p.id == "binary:/usr/bin/tool")
             .unwrap();
-        assert_eq!(tool.kind, Some(PackageKind::Binary));
+        assert_eq!(tool.kind, BINARY);
         // A Go binary is named by its main module (github.com/aquasecurity/test), not its file name.
         assert_eq!(tool.name, "test");
         assert_eq!(tool.properties["sbomkit:elf:setuid"], "true");

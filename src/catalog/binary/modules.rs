@@ -9,8 +9,26 @@ use std::collections::BTreeMap;
 
 use super::go::{GoBuildInfo, GoModule};
 use super::rust::{AuditInfo, CrateKind, CrateSource};
-use crate::model::{Package, PackageKind, Relationship, RelationshipKind};
+use crate::model::{Package, PackageKind, Purpose, Relationship, RelationshipKind, Technique};
 use crate::purl::{Purl, PurlString, PurlType};
+
+/// A Go module found in a binary's build info.
+pub const GO_MODULE: PackageKind = PackageKind {
+    name: "go-module",
+    purl_type: Some("golang"),
+    purpose: Purpose::Library,
+    technique: Some(Technique::BinaryAnalysis),
+    purl_is_evidence: true,
+};
+
+/// A Rust crate found in a binary's cargo-auditable data.
+pub const RUST_CRATE: PackageKind = PackageKind {
+    name: "rust-crate",
+    purl_type: Some("cargo"),
+    purpose: Purpose::Library,
+    technique: Some(Technique::BinaryAnalysis),
+    purl_is_evidence: true,
+};
 
 /// Packages found inside one binary, with the edges between them.
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -118,15 +136,13 @@ fn go_package(m: &GoModule, version: Option<&str>, evidence: &str, found_by: &st
         }
     }
     Package {
-        id: go_id(m, shown),
-        kind: Some(PackageKind::GoModule),
         name: m.path.clone(),
         version: real_version(shown).unwrap_or("").to_string(),
         purl: Some(go_purl(&m.path, version.and_then(real_version))),
         evidence: vec![evidence.to_string()],
         found_by: found_by.to_string(),
         properties: props,
-        ..Package::default()
+        ..Package::new(go_id(m, shown), GO_MODULE)
     }
 }
 
@@ -152,14 +168,16 @@ pub fn go_packages(info: &GoBuildInfo, evidence: &str, found_by: &str) -> Embedd
     }
     if let Some(v) = stdlib_version(&info.go_version) {
         e.packages.push(Package {
-            id: format!("go-module:stdlib@{v}"),
-            kind: Some(PackageKind::GoModule),
             name: "stdlib".into(),
             version: v.clone(),
-            purl: Some(Purl::new(PurlType::GOLANG, "stdlib").with_version(v).into()),
+            purl: Some(
+                Purl::new(PurlType::GOLANG, "stdlib")
+                    .with_version(&v)
+                    .into(),
+            ),
             evidence: vec![evidence.to_string()],
             found_by: found_by.to_string(),
-            ..Package::default()
+            ..Package::new(format!("go-module:stdlib@{v}"), GO_MODULE)
         });
     }
     if !info.go_version.is_empty() {
@@ -219,8 +237,6 @@ pub fn rust_packages(info: &AuditInfo, evidence: &str, found_by: &str) -> Embedd
             e.main = Some((c.name.clone(), real_version(&c.version).map(str::to_string)));
         }
         e.packages.push(Package {
-            id: id.clone(),
-            kind: Some(PackageKind::RustCrate),
             name: c.name.clone(),
             version: c.version.clone(),
             purl: Some(
@@ -231,7 +247,7 @@ pub fn rust_packages(info: &AuditInfo, evidence: &str, found_by: &str) -> Embedd
             evidence: vec![evidence.to_string()],
             found_by: found_by.to_string(),
             properties: props,
-            ..Package::default()
+            ..Package::new(id.clone(), RUST_CRATE)
         });
         for &d in &c.dependencies {
             if let Some(to) = ids.get(d).filter(|to| *to != id) {

@@ -5,9 +5,41 @@
 
 use std::io::{Cursor, Read as _};
 
-use super::Manifest;
-use crate::model::PackageKind;
+use super::{Manifest, Packages};
+use crate::catalog::{Cataloger, Context, Found};
+use crate::model::{PackageKind, Purpose, Technique};
 use crate::purl::{Purl, PurlString, PurlType};
+use crate::source::Summary;
+
+/// A Java archive, or a Maven artifact it bundles.
+pub const KIND: PackageKind = PackageKind {
+    name: "java",
+    purl_type: Some("maven"),
+    purpose: Purpose::Library,
+    technique: Some(Technique::ManifestAnalysis),
+    purl_is_evidence: true,
+};
+
+pub struct JavaArchives;
+
+impl Cataloger for JavaArchives {
+    fn name(&self) -> &'static str {
+        "java-archive"
+    }
+
+    fn inspects(&self, path: &[u8], head: &[u8]) -> bool {
+        is_archive(path, head)
+    }
+
+    fn inspect(&self, path: &[u8], content: &[u8]) -> Option<Summary> {
+        let read: Packages = parse(path, content);
+        Some(std::sync::Arc::new(read))
+    }
+
+    fn catalog(&self, cx: &Context<'_>) -> Found {
+        super::catalog(cx, KIND, self.name())
+    }
+}
 
 const EXTENSIONS: [&[u8]; 5] = [b".jar", b".war", b".ear", b".hpi", b".jpi"];
 /// Largest manifest or `pom.properties` read; real ones are a few KiB.
@@ -135,7 +167,6 @@ pub fn parse(path: &[u8], content: &[u8]) -> Result<Vec<Manifest>, String> {
     let own = poms.iter().position(|p| p.artifact == file_name);
     let mut out = Vec::new();
     let mut me = Manifest {
-        kind: Some(PackageKind::Java),
         name: file_name.clone(),
         description: field("implementation-title").or_else(|| field("bundle-name")),
         homepage: field("bundle-docurl"),
@@ -169,7 +200,6 @@ pub fn parse(path: &[u8], content: &[u8]) -> Result<Vec<Manifest>, String> {
     out.push(me);
     for p in poms {
         out.push(Manifest {
-            kind: Some(PackageKind::Java),
             purl: Some(maven(&p.group, &p.artifact, &p.version)),
             name: p.artifact,
             version: p.version,

@@ -1,7 +1,8 @@
 //! Language packages installed in the image, from the manifests their package managers leave:
 //! npm `package.json` ([`npm`]), Python `METADATA`/`PKG-INFO` ([`python`]), Java archives
-//! ([`java`]). Each is summarised while the layers stream ([`Cataloger::inspect`]), so memory
-//! follows the number of packages, not the size of the files.
+//! ([`java`]), each its own cataloger. Each is summarised while the layers stream
+//! ([`Cataloger::inspect`]), so memory follows the number of packages, not the size of the files;
+//! what they share (packages from the summaries, the owner lookup, CONTAINS edges) is here.
 //!
 //! Phase 2: a manifest owned by an OS package (Debian's `node-*` and `python3-*` packages install
 //! them) makes its package a part of that OS package (CONTAINS); any other hangs under the image.
@@ -17,7 +18,7 @@ use std::sync::Arc;
 use crate::catalog::{Cataloger, Context, Found};
 use crate::model::{Actor, License, Package, PackageKind, Relationship, RelationshipKind};
 use crate::purl::PurlString;
-use crate::source::{display_path, Node, Summary};
+use crate::source::{display_path, Summary};
 
 /// Largest manifest worth parsing; real ones are a few KiB.
 pub const MAX_MANIFEST: usize = 1 << 20;
@@ -25,7 +26,6 @@ pub const MAX_MANIFEST: usize = 1 << 20;
 /// What one manifest says of its package.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Manifest {
-    pub kind: Option<PackageKind>,
     pub name: String,
     pub version: String,
     pub purl: Option<PurlString>,
@@ -40,11 +40,11 @@ pub struct Manifest {
 
 /// What one npm or Python manifest says: the package, none (no name or version: not a package),
 /// or why it could not be read.
-type Read = Result<Option<Manifest>, String>;
+pub type Read = Result<Option<Manifest>, String>;
 
 /// A file's summary: its packages (for a Java archive, its own first, then those it bundles), or
 /// why it could not be read.
-type Packages = Result<Vec<Manifest>, String>;
+pub type Packages = Result<Vec<Manifest>, String>;
 
 /// A person from a name and an optional mail, read as a maintainer `NAME <MAIL>` would be.
 pub fn person(name: &str, mail: Option<&str>) -> Option<Actor> {
@@ -54,59 +54,51 @@ pub fn person(name: &str, mail: Option<&str>) -> Option<Actor> {
     }
 }
 
-pub struct LangPackages;
+/// A cataloger of one kind of manifest file, one package each (npm, Python): which files, and
+/// their parser.
+pub struct ManifestCataloger {
+    pub name: &'static str,
+    pub kind: PackageKind,
+    pub is_manifest: fn(&[u8]) -> bool,
+    pub parse: fn(&[u8]) -> Read,
+}
 
-const NAME: &str = "lang-manifest";
-
-impl Cataloger for LangPackages {
+impl Cataloger for ManifestCataloger {
     fn name(&self) -> &'static str {
-        NAME
+        self.name
     }
 
-    fn keep(&self, _path: &[u8], _head: &[u8]) -> Option<u64> {
-        None
+    fn inspects(&self, path: &[u8], _head: &[u8]) -> bool {
+        (self.is_manifest)(path)
     }
 
-    fn inspects(&self, path: &[u8], head: &[u8]) -> bool {
-        npm::is_manifest(path) || python::is_manifest(path) || java::is_archive(path, head)
-    }
-
-    fn inspect(&self, path: &[u8], content: &[u8]) -> Option<Summary> {
-        let head = content.get(..4).unwrap_or(content);
-        let read: Packages = if java::is_archive(path, head) {
-            java::parse(path, content)
-        } else if content.len() > MAX_MANIFEST {
+    /// What the parser reads of the file, unless it is larger than a manifest can be.
+    fn inspect(&self, _path: &[u8], content: &[u8]) -> Option<Summary> {
+        let read: Packages = if content.len() > MAX_MANIFEST {
             Err(format!(
                 "{} bytes: larger than the {MAX_MANIFEST} read for a manifest",
                 content.len()
             ))
-        } else if npm::is_manifest(path) {
-            npm::parse(content).map(|m| m.into_iter().collect())
-        } else if python::is_manifest(path) {
-            python::parse(content).map(|m| m.into_iter().collect())
         } else {
-            return None;
+            (self.parse)(content).map(|m| m.into_iter().collect())
         };
         Some(Arc::new(read))
     }
 
     fn catalog(&self, cx: &Context<'_>) -> Found {
-        catalog(cx)
+        catalog(cx, self.kind, self.name)
     }
 }
 
-fn summary_of(node: &Node) -> Option<&Packages> {
-    node.summary.as_deref()?.downcast_ref::<Packages>()
-}
-
-fn catalog(cx: &Context<'_>) -> Found {
+/// Packages of `kind` from the summaries the cataloger `found_by` made ([`Packages`]).
+fn catalog(cx: &Context<'_>, kind: PackageKind, found_by: &str) -> Found {
     let mut found = Found::default();
     let layered = !cx.subject.layers.is_empty();
     for (path, node) in cx.fs.iter() {
         if !node.is_file() {
             continue;
         }
-        let Some(read) = summary_of(node) else {
+        let Some(read) = cx.summary::<Packages>(node) else {
             continue;
         };
         let shown = display_path(path);
@@ -125,9 +117,8 @@ fn catalog(cx: &Context<'_>) -> Found {
         // what a Java archive bundles is part of the archive's package.
         let mut first: Option<String> = None;
         for m in list {
-            let kind = m.kind.map_or("lang", PackageKind::as_str);
             let id = match &first {
-                None => format!("{kind}:{shown}"),
+                None => format!("{}:{shown}", kind.name),
                 Some(f) => format!("{f}#{}@{}", m.name, m.version),
             };
             match (&first, owner) {
@@ -145,8 +136,6 @@ fn catalog(cx: &Context<'_>) -> Found {
             }
             first.get_or_insert_with(|| id.clone());
             found.packages.push(Package {
-                id,
-                kind: m.kind,
                 name: m.name.clone(),
                 version: m.version.clone(),
                 purl: m.purl.clone(),
@@ -160,9 +149,9 @@ fn catalog(cx: &Context<'_>) -> Found {
                 homepage: m.homepage.clone(),
                 layer: layered.then_some(node.layer),
                 evidence: vec![shown.clone()],
-                found_by: NAME.to_string(),
+                found_by: found_by.to_string(),
                 properties: m.properties.clone(),
-                ..Package::default()
+                ..Package::new(id, kind)
             });
         }
     }

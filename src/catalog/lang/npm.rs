@@ -4,9 +4,26 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{person, Manifest, Read};
-use crate::model::{Actor, PackageKind};
+use super::{person, Manifest, ManifestCataloger, Read};
+use crate::model::{Actor, PackageKind, Purpose, Technique};
 use crate::purl::{Purl, PurlType};
+
+/// An npm package (`package.json`).
+pub const KIND: PackageKind = PackageKind {
+    name: "npm",
+    purl_type: Some("npm"),
+    purpose: Purpose::Library,
+    technique: Some(Technique::ManifestAnalysis),
+    purl_is_evidence: true,
+};
+
+/// npm packages from `package.json` files.
+pub const CATALOGER: ManifestCataloger = ManifestCataloger {
+    name: "npm-manifest",
+    kind: KIND,
+    is_manifest,
+    parse,
+};
 
 pub fn is_manifest(path: &[u8]) -> bool {
     path == b"package.json" || path.ends_with(b"/package.json")
@@ -78,7 +95,6 @@ pub fn parse(content: &[u8]) -> Read {
     }
     .with_version(version.as_str());
     let mut m = Manifest {
-        kind: Some(PackageKind::Npm),
         purl: Some(purl.into()),
         name,
         version,

@@ -2,9 +2,26 @@
 //! `NAME-VERSION.dist-info/METADATA` (wheels), `NAME.egg-info/PKG-INFO` or a single-file
 //! `NAME.egg-info`, and `EGG-INFO/PKG-INFO` inside an unpacked egg.
 
-use super::{person, Manifest, Read};
-use crate::model::PackageKind;
+use super::{person, Manifest, ManifestCataloger, Read};
+use crate::model::{PackageKind, Purpose, Technique};
 use crate::purl::{Purl, PurlType};
+
+/// A Python distribution (`METADATA`, `PKG-INFO`).
+pub const KIND: PackageKind = PackageKind {
+    name: "python",
+    purl_type: Some("pypi"),
+    purpose: Purpose::Library,
+    technique: Some(Technique::ManifestAnalysis),
+    purl_is_evidence: true,
+};
+
+/// Python distributions from their core metadata.
+pub const CATALOGER: ManifestCataloger = ManifestCataloger {
+    name: "python-manifest",
+    kind: KIND,
+    is_manifest,
+    parse,
+};
 
 pub fn is_manifest(path: &[u8]) -> bool {
     let (dir, base) = match path.iter().rposition(|&b| b == b'/') {
@@ -73,7 +90,6 @@ pub fn parse(content: &[u8]) -> Read {
     };
     let purl = Purl::new(PurlType::PYPI, normalized(&name)).with_version(version.as_str());
     let mut m = Manifest {
-        kind: Some(PackageKind::Python),
         purl: Some(purl.into()),
         name,
         version,
