@@ -1,11 +1,10 @@
 //! Builds in-memory filesystems from the real fixtures for cataloger tests.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use super::{Cataloger, Context, Found};
 use crate::model::{Distro, Package, Subject};
-use crate::source::{Node, NodeKind, Vfs};
+use crate::source::{Node, Vfs};
 
 pub const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/fixtures");
 
@@ -13,43 +12,13 @@ pub fn fixture(rel: &str) -> Vec<u8> {
     std::fs::read(format!("{FIXTURES}/{rel}")).unwrap_or_else(|e| panic!("{rel}: {e}"))
 }
 
-pub fn file(layer: usize, content: &[u8]) -> Node {
-    Node {
-        kind: NodeKind::File,
-        mode: 0o644,
-        size: content.len() as u64,
-        layer,
-        sha256: None,
-        sha1: None,
-        content: Some(Arc::from(content)),
-        summaries: None,
-    }
-}
+pub use crate::source::vfs::test_nodes::{dir, file, link};
 
-pub fn dir(layer: usize) -> Node {
-    Node {
-        kind: NodeKind::Dir,
-        mode: 0o755,
-        size: 0,
-        layer,
-        sha256: None,
-        sha1: None,
-        content: None,
-        summaries: None,
-    }
-}
-
-pub fn link(layer: usize, target: &str) -> Node {
-    Node {
-        kind: NodeKind::Symlink(target.as_bytes().to_vec()),
-        mode: 0o777,
-        size: 0,
-        layer,
-        sha256: None,
-        sha1: None,
-        content: None,
-        summaries: None,
-    }
+/// A path under `testdata/`.
+pub fn testdata(rel: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("testdata")
+        .join(rel)
 }
 
 /// Inserts a file and the folders above it.

@@ -386,11 +386,14 @@ pub fn display_path(path: &[u8]) -> String {
     out
 }
 
+/// Nodes for unit tests here and in the catalogers'.
 #[cfg(test)]
-mod tests {
-    use super::*;
+pub(crate) mod test_nodes {
+    use std::sync::Arc;
 
-    fn file(layer: usize, content: &[u8]) -> Node {
+    use super::{Node, NodeKind};
+
+    pub fn file(layer: usize, content: &[u8]) -> Node {
         Node {
             kind: NodeKind::File,
             mode: 0o644,
@@ -402,7 +405,7 @@ mod tests {
             summaries: None,
         }
     }
-    fn dir(layer: usize) -> Node {
+    pub fn dir(layer: usize) -> Node {
         Node {
             kind: NodeKind::Dir,
             mode: 0o755,
@@ -414,7 +417,7 @@ mod tests {
             summaries: None,
         }
     }
-    fn link(layer: usize, target: &str) -> Node {
+    pub fn link(layer: usize, target: &str) -> Node {
         Node {
             kind: NodeKind::Symlink(target.as_bytes().to_vec()),
             mode: 0o777,
@@ -426,6 +429,12 @@ mod tests {
             summaries: None,
         }
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_nodes::{dir, file, link};
+    use super::*;
 
     #[test]
     fn summaries_per_slot_cost_a_node_no_more_than_one_summary_did() {

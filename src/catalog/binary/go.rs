@@ -479,13 +479,8 @@ fn hex_digits(chars: &mut std::str::Chars<'_>, n: usize) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::PathBuf;
 
-    fn testdata(rel: &str) -> PathBuf {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("testdata")
-            .join(rel)
-    }
+    use crate::catalog::testutil::testdata;
 
     fn read_bytes(bytes: &[u8]) -> Result<Option<GoBuildInfo>, String> {
         match goblin::elf::Elf::parse(bytes) {

@@ -227,13 +227,8 @@ fn find_cycle(crates: &[Crate]) -> Option<usize> {
 mod tests {
     use super::*;
     use std::io::Write;
-    use std::path::PathBuf;
 
-    fn testdata(rel: &str) -> PathBuf {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("testdata")
-            .join(rel)
-    }
+    use crate::catalog::testutil::testdata;
 
     fn read_file(rel: &str) -> Result<Option<AuditInfo>, String> {
         let bytes = std::fs::read(testdata(rel)).unwrap();
