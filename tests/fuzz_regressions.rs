@@ -1,115 +1,93 @@
-//! Replays every input kept in `fuzz/regressions/<target>/` (each once crashed, hung or exhausted
-//! memory in that fuzz target) through the same parser entry points, so that a fixed bug stays fixed.
+//! The fuzz targets of `fuzz/dispatch.rs`, run here without libFuzzer: every input kept in
+//! `fuzz/regressions/<target>/` (each once crashed, hung or exhausted memory in that target) so
+//! that a fixed bug stays fixed, and every seed, so that the seed table stays true.
 
+use std::collections::BTreeSet;
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use sbomkit::attest::keys::{Algorithm, SigningKey};
-use sbomkit::attest::verify::{verify, Options};
-use sbomkit::attest::{bundle, dsse, parse_json, statement};
-use sbomkit::catalog::binary::{elf, go, notes, rust};
-use sbomkit::catalog::{apk, deb822, dpkg, lang, os_release};
-use sbomkit::limits::{Budget, Limits};
-use sbomkit::source::layer::{apply, read_layer, ReadCx};
-use sbomkit::source::{Digests, Interest, Vfs};
+#[path = "../fuzz/dispatch.rs"]
+mod dispatch;
 
-use crate::support::keep_all;
-
-fn layer(data: &[u8]) {
-    let budget = Budget::new(Limits {
-        max_entries: 20_000,
-        max_decompressed_bytes: 64 << 20,
-        max_file_size: 4 << 20,
-        max_json_size: 1 << 20,
-    });
-    let cx = ReadCx {
-        interest: Interest::new(&keep_all, Digests::AllWithSha1),
-        budget: &budget,
-    };
-    if let Ok(rec) = read_layer(data, &cx, "fuzz", "0") {
-        let mut fs = Vfs::new();
-        let mut w = Vec::new();
-        apply(&mut fs, 0, &rec, "0", &mut w);
-        apply(&mut fs, 1, &rec, "1", &mut w);
-    }
+fn fuzz_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz")
 }
 
-fn replay(target: &str, data: &[u8]) {
-    match target {
-        "layer_tar" => layer(data),
-        "layer_decode" => {
-            if let Some((&sel, rest)) = data.split_first() {
-                let magic: &[u8] = if sel & 1 == 0 {
-                    &[0x1f, 0x8b]
-                } else {
-                    &[0x28, 0xb5, 0x2f, 0xfd]
-                };
-                layer(&[magic, rest].concat());
-            }
-        }
-        "apk_db" => drop(apk::parse(data, "db")),
-        "dpkg_status" => {
-            let _ = deb822::parse(data);
-            let _ = dpkg::parse(data, "status");
-        }
-        "dpkg_files" => {
-            let _ = dpkg::parse_md5sums(data);
-            let _ = dpkg::parse_list(data, &Vfs::new());
-            let _ = dpkg::copyright_licenses(data);
-        }
-        "os_release" => {
-            let _ = os_release::distro_from(&os_release::parse(data), "os-release");
-        }
-        "elf" => drop(elf::inspect(data)),
-        "elf_notes" => {
-            if let Some((&sel, rest)) = data.split_first() {
-                let _ = notes::parse(rest, sel & 1 == 0, if sel & 2 == 0 { 4 } else { 8 });
-            }
-        }
-        "go_buildinfo" => drop(go::parse_modinfo(data)),
-        "lang_manifest" => {
-            if let Some((&sel, rest)) = data.split_first() {
-                match sel % 3 {
-                    0 => drop(lang::npm::parse(rest)),
-                    1 => drop(lang::python::parse(rest)),
-                    _ => drop(lang::java::parse(b"opt/lib/app-1.0.jar", rest)),
-                }
-            }
-        }
-        "cargo_auditable" => drop(rust::parse_json(data)),
-        "verify_envelope" | "verify_signed" | "statement" | "bundle" => {
-            let key = SigningKey::generate(Algorithm::Ed25519).verifying_key();
-            let opts = Options {
-                key: Some(&key),
-                keyless: None,
-                target: None,
-                want_type: None,
-            };
-            let _ = verify(data, "fuzz", &opts);
-            if let Ok(v) = parse_json(data) {
-                let _ = statement::parse(&v);
-                let _ = dsse::parse_envelope(&v);
-                let _ = bundle::unwrap(&v);
-            }
-        }
-        other => panic!("fuzz/regressions/{other}: no such fuzz target"),
-    }
+fn table() -> BTreeSet<&'static str> {
+    dispatch::TARGETS.iter().map(|t| t.name).collect()
 }
 
 #[test]
 fn every_kept_crash_input_is_handled() {
-    let root = Path::new("fuzz/regressions");
     let mut n = 0;
-    let Ok(dirs) = fs::read_dir(root) else {
-        return;
-    };
-    for dir in dirs.flatten().filter(|d| d.path().is_dir()) {
-        let target = dir.file_name().to_string_lossy().into_owned();
-        for f in fs::read_dir(dir.path()).unwrap().flatten() {
-            let data = fs::read(f.path()).unwrap();
-            replay(&target, &data);
+    for dir in fs::read_dir(fuzz_dir().join("regressions")).unwrap() {
+        let dir = dir.unwrap().path();
+        if !dir.is_dir() {
+            continue;
+        }
+        let target = dir.file_name().unwrap().to_str().unwrap().to_string();
+        assert!(
+            dispatch::target(&target).is_some(),
+            "fuzz/regressions/{target}: no such fuzz target"
+        );
+        for f in fs::read_dir(&dir).unwrap() {
+            dispatch::run(&target, &fs::read(f.unwrap().path()).unwrap());
             n += 1;
         }
     }
     eprintln!("{n} regression inputs replayed");
+}
+
+#[test]
+fn every_fuzz_binary_is_a_target_of_the_table_and_back() {
+    let fuzz = fuzz_dir();
+    let mut files = BTreeSet::new();
+    for f in fs::read_dir(fuzz.join("fuzz_targets")).unwrap() {
+        let path = f.unwrap().path();
+        let name = path.file_stem().unwrap().to_str().unwrap().to_string();
+        let text = fs::read_to_string(&path).unwrap();
+        assert!(
+            text.contains(&format!("dispatch::run(\"{name}\", data)")),
+            "{}: does not run its own target",
+            path.display()
+        );
+        files.insert(name);
+    }
+    let table: BTreeSet<String> = table().into_iter().map(String::from).collect();
+    assert_eq!(files, table, "fuzz/fuzz_targets/*.rs against TARGETS");
+
+    // Each target is a [[bin]] of the fuzz crate, built from its own file.
+    let manifest = fs::read_to_string(fuzz.join("Cargo.toml")).unwrap();
+    let bins: BTreeSet<String> = manifest
+        .split("[[bin]]")
+        .skip(1)
+        .map(|b| {
+            let field = |key: &str| {
+                b.lines()
+                    .find_map(|l| l.strip_prefix(key))
+                    .and_then(|v| v.trim().strip_prefix('='))
+                    .map(|v| v.trim().trim_matches('"').to_string())
+                    .unwrap()
+            };
+            let name = field("name");
+            assert_eq!(field("path"), format!("fuzz_targets/{name}.rs"));
+            name
+        })
+        .collect();
+    assert_eq!(bins, table, "[[bin]] in fuzz/Cargo.toml against TARGETS");
+}
+
+#[test]
+fn every_seed_exists_and_runs_through_its_target() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for t in dispatch::TARGETS {
+        for rel in t.seeds {
+            assert!(root.join(rel).exists(), "{}: seed {rel} is missing", t.name);
+        }
+        let inputs = dispatch::seed_inputs(root, t).unwrap();
+        assert!(!inputs.is_empty(), "{}: no seed input", t.name);
+        for input in &inputs {
+            (t.run)(input);
+        }
+    }
 }

@@ -12,5 +12,6 @@ mod hostile;
 mod keyless;
 mod keyless_roundtrip;
 mod lang;
+mod provenance;
 mod sources;
 mod verify_bundle;

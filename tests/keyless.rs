@@ -371,11 +371,8 @@ fn keyless_bundle_is_complete_and_consistent() {
     let v = trusted_root_schema();
     let errors = schema_errors(&v, &tr);
     assert!(errors.is_empty(), "{errors:?}");
-    let production: Value = serde_json::from_slice(
-        &std::fs::read(root().join("testdata/fixtures/sigstore/production.trusted_root.json"))
-            .unwrap(),
-    )
-    .unwrap();
+    let production: Value =
+        serde_json::from_slice(sbomkit::attest::sigstore::trust::PRODUCTION_JSON).unwrap();
     assert!(v.is_valid(&production));
     let mut broken = tr.clone();
     broken["tlogs"][0]["publicKey"]["rawBytes"] = json!(17);

@@ -16,7 +16,7 @@ use bundle_ca::TestSigstore;
 
 const COSIGN: &str = "testdata/fixtures/sigstore/cosign-oci-attestation.sigstore.json";
 const TRIVY: &str = "testdata/fixtures/sigstore/trivy-cyclonedx-attestation.sigstore.json";
-const PROD_ROOT: &str = "testdata/fixtures/sigstore/production.trusted_root.json";
+const PROD_ROOT: &str = "src/attest/sigstore/production.trusted_root.json";
 const COSIGN_ID: &str = "cody@soyland.com";
 const GITHUB_OAUTH: &str = "https://github.com/login/oauth";
 /// The in-toto subject of the cosign bundle (an image pushed to a local registry in cosign's tests).

@@ -1,12 +1,7 @@
-//! cargo-auditable dependency JSON (after the zlib layer).
+//! The `cargo_auditable` target of `../dispatch.rs`.
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
-use sbomkit::catalog::binary::{modules, rust};
+#[path = "../dispatch.rs"]
+mod dispatch;
 
-fuzz_target!(|data: &[u8]| {
-    if let Ok(info) = rust::parse_json(data) {
-        let _ = info.root();
-        let _ = modules::rust_packages(&info, "bin/x", "fuzz");
-    }
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| dispatch::run("cargo_auditable", data));

@@ -1,20 +1,7 @@
-//! dpkg status (deb822 paragraphs, package records, relation fields, version comparison).
+//! The `dpkg_status` target of `../dispatch.rs`.
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
-use sbomkit::catalog::{deb822, dpkg, version};
+#[path = "../dispatch.rs"]
+mod dispatch;
 
-fuzz_target!(|data: &[u8]| {
-    let _ = deb822::parse(data);
-    let (records, _warnings) = dpkg::parse(data, "var/lib/dpkg/status");
-    for r in &records {
-        let _ = r.id();
-        let _ = r.is_installed(false);
-    }
-    if let Ok(s) = std::str::from_utf8(data) {
-        let _ = dpkg::parse_relations(s);
-        let (a, b) = s.split_once('\n').unwrap_or((s, "1.0"));
-        let _ = version::compare(a, b);
-        let _ = version::satisfies(a, ">=", b);
-    }
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| dispatch::run("dpkg_status", data));

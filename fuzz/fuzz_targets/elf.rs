@@ -1,10 +1,7 @@
-//! One ELF file: facts, hardening, notes, Go build information, cargo-auditable data.
+//! The `elf` target of `../dispatch.rs`.
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
-use sbomkit::catalog::binary::elf;
+#[path = "../dispatch.rs"]
+mod dispatch;
 
-fuzz_target!(|data: &[u8]| {
-    let s = elf::inspect(data);
-    let _ = format!("{s:?}");
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| dispatch::run("elf", data));

@@ -1,15 +1,7 @@
-//! Go module information (the `go version -m` text embedded in Go binaries).
+//! The `go_buildinfo` target of `../dispatch.rs`.
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
-use sbomkit::catalog::binary::{go, modules};
+#[path = "../dispatch.rs"]
+mod dispatch;
 
-fuzz_target!(|data: &[u8]| {
-    if let Ok(info) = go::parse_modinfo(data) {
-        let _ = modules::main_version(&info);
-        let _ = modules::go_packages(&info, "bin/x", "fuzz");
-    }
-    if let Ok(s) = std::str::from_utf8(data) {
-        let _ = modules::stdlib_version(s);
-    }
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| dispatch::run("go_buildinfo", data));

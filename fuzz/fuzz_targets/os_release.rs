@@ -1,12 +1,7 @@
-//! os-release files.
+//! The `os_release` target of `../dispatch.rs`.
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
-use sbomkit::catalog::os_release;
+#[path = "../dispatch.rs"]
+mod dispatch;
 
-fuzz_target!(|data: &[u8]| {
-    let vars = os_release::parse(data);
-    if let Some(d) = os_release::distro_from(&vars, "etc/os-release") {
-        let _ = os_release::os_package(&d);
-    }
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| dispatch::run("os_release", data));

@@ -1,13 +1,7 @@
-//! The in-toto Statement and the SBOM digests it describes, parsed from strict JSON.
+//! The `statement` target of `../dispatch.rs`.
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
-use sbomkit::attest::{parse_json, statement};
+#[path = "../dispatch.rs"]
+mod dispatch;
 
-fuzz_target!(|data: &[u8]| {
-    if let Ok(v) = parse_json(data) {
-        let _ = statement::parse(&v);
-        let _ = statement::described_digests(&v);
-        let _ = statement::SbomKind::of(&v);
-    }
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| dispatch::run("statement", data));

@@ -10,8 +10,8 @@ use serde_json::Value;
 use crate::attest::{fail, parse_json, read_limited};
 use crate::error::{Error, ExitCode};
 
-/// The public-good production trusted root, as distributed through sigstore's TUF repository: a
-/// byte-for-byte copy of `testdata/fixtures/sigstore/production.trusted_root.json` (provenance there).
+/// The public-good production trusted root, as distributed through sigstore's TUF repository
+/// (provenance in `testdata/fixtures/sigstore/PROVENANCE.md`; tests read this copy too).
 pub const PRODUCTION_JSON: &[u8] = include_bytes!("production.trusted_root.json");
 
 /// Media types of TrustedRoot documents accepted.
