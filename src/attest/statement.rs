@@ -395,6 +395,19 @@ mod tests {
         ));
         assert_eq!(resolve_type("spdxjson"), SPDX_DOCUMENT);
         assert_eq!(resolve_type("cyclonedx"), CYCLONEDX_BOM);
+        assert_eq!(parse_type("spdxjson").unwrap(), SPDX_DOCUMENT);
+        assert_eq!(
+            parse_type("https://example.com/p/v1").unwrap(),
+            "https://example.com/p/v1"
+        );
+        let e = parse_type("cylonedx").unwrap_err();
+        assert!(e.contains("`cylonedx` is not a predicate type"), "{e}");
+        assert_eq!(sbom_kind_of_type("spdx"), Ok(SbomKind::Spdx));
+        assert_eq!(
+            sbom_kind_of_type("https://cyclonedx.org/bom/v1.6"),
+            Ok(SbomKind::CycloneDx)
+        );
+        assert!(sbom_kind_of_type("slsaprovenance").is_err());
     }
 
     #[test]
