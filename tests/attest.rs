@@ -211,7 +211,7 @@ fn bundle_is_schema_valid_and_verifies() {
             "--bundle",
             "-o",
             "cyclonedx-json",
-            "--output",
+            "--output-file",
             "b.json",
         ])
         .assert()
@@ -293,7 +293,7 @@ fn predicate_must_describe_the_source() {
             "sbomkit.key",
             "--predicate",
             "alpine.cdx.json",
-            "--output",
+            "--output-file",
             "a.json",
         ])
         .assert()
@@ -335,7 +335,7 @@ fn keys_written_independently_in_cosign_format_are_read() {
             &format!("file:{}", alpine()),
             "--key",
             key.to_str().unwrap(),
-            "--output",
+            "--output-file",
             "a.json",
         ]);
         c.assert().success();
@@ -674,4 +674,301 @@ fn malformed_inputs_exit_13_without_panicking() {
         assert_eq!(code, 13, "{name}: {text}");
         assert!(!text.contains("panicked"), "{name}: {text}");
     }
+}
+
+/// The alpine image ID: the subject of its attestations, and an ARTIFACT for `verify-bundle`.
+const ALPINE_ID: &str = "sha256:af341ccd2df8b0e2d67cf8dd32e087bfda4e5756ebd1c76bbf3efa0dc246590e";
+
+/// A fresh Ed25519 key pair `sbomkit.key`/`sbomkit.pub` in `d`.
+fn keygen(d: &Path) {
+    signer(d)
+        .args(["keygen", "--algorithm", "ed25519"])
+        .assert()
+        .success();
+}
+
+fn predicate_of(envelope: &Value) -> Value {
+    let payload = STANDARD
+        .decode(envelope["payload"].as_str().unwrap())
+        .unwrap();
+    serde_json::from_slice::<Value>(&payload).unwrap()["predicate"].clone()
+}
+
+#[test]
+fn attest_output_means_what_it_means_in_generate() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    keygen(d);
+    let base = ["attest", &alpine(), "--key", "sbomkit.key"];
+
+    // -o FORMAT=FILE, with a version.
+    let out = run(
+        signer(d)
+            .args(base)
+            .args(["-o", "cyclonedx-json@1.5=a.json"]),
+        0,
+    );
+    assert!(out.stdout.is_empty());
+    assert_eq!(
+        out.stderr,
+        "15 packages (14 apk, 1 os); wrote a.json (DSSE envelope)\n"
+    );
+    let env: Value = serde_json::from_slice(&std::fs::read(d.join("a.json")).unwrap()).unwrap();
+    let p = predicate_of(&env);
+    assert_eq!(p["specVersion"], "1.5");
+    schema::assert_valid_cyclonedx(&p);
+
+    // --output-file FILE, and cosign's --type.
+    run(
+        signer(d)
+            .args(base)
+            .args(["-q", "--type", "cyclonedx", "--output-file", "b.json"]),
+        0,
+    );
+    let env: Value = serde_json::from_slice(&std::fs::read(d.join("b.json")).unwrap()).unwrap();
+    assert_eq!(predicate_of(&env)["bomFormat"], "CycloneDX");
+
+    // The old `--output FILE` still writes the file, with a note saying what to use.
+    let out = run(signer(d).args(base).args(["--output", "c.json"]), 0);
+    assert!(out.stdout.is_empty());
+    assert!(
+        out.stderr.contains("deprecated") && out.stderr.contains("use `--output-file c.json`"),
+        "{}",
+        out.stderr
+    );
+    let env: Value = serde_json::from_slice(&std::fs::read(d.join("c.json")).unwrap()).unwrap();
+    assert_eq!(predicate_of(&env)["spdxVersion"], "SPDX-2.3");
+
+    // A format name where a file was meant is not taken as a file name.
+    let out = run(signer(d).args(base).args(["--output-file", "spdx-json"]), 2);
+    assert!(out.stderr.contains("use `-o spdx-json`"), "{}", out.stderr);
+    assert!(!d.join("spdx-json").exists());
+    let out = run(signer(d).args(base).args(["--output", "spdx-json"]), 0);
+    assert_eq!(
+        predicate_of(&serde_json::from_slice(&out.stdout).unwrap())["spdxVersion"],
+        "SPDX-2.3"
+    );
+    assert!(!d.join("spdx-json").exists());
+
+    // Types that are not SBOMs, two formats, two files: usage errors.
+    for args in [
+        &["--type", "slsaprovenance"][..],
+        &["--type", "spdx", "-o", "cyclonedx-json"],
+        &["-o", "spdx-json=x.json", "--output-file", "y.json"],
+        &["-o", "table"],
+        &["-o", "spdx"],
+    ] {
+        let out = run(signer(d).args(base).args(args), 2);
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+    assert!(!d.join("x.json").exists() && !d.join("y.json").exists());
+}
+
+#[test]
+fn key_and_output_problems_are_reported_before_the_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    keygen(d);
+    // The source does not exist: an error about the key or the output shows it came first.
+    let out = run(
+        signer(d).args(["attest", "no-such-image.tar", "--key", "missing.key"]),
+        1,
+    );
+    assert!(out.stderr.contains("missing.key"), "{}", out.stderr);
+    let out = run(
+        signer(d).env("SBOMKIT_PASSWORD", "wrong").args([
+            "attest",
+            "no-such-image.tar",
+            "--key",
+            "sbomkit.key",
+        ]),
+        1,
+    );
+    assert!(out.stderr.contains("sbomkit.key"), "{}", out.stderr);
+    assert!(!out.stderr.contains("no-such-image"), "{}", out.stderr);
+    let out = run(
+        signer(d).args([
+            "attest",
+            "no-such-image.tar",
+            "--key",
+            "sbomkit.key",
+            "--output-file",
+            "/nonexistent/a.json",
+        ]),
+        1,
+    );
+    assert!(out.stderr.contains("/nonexistent/a.json"), "{}", out.stderr);
+}
+
+#[test]
+fn verify_refuses_an_unknown_type_as_a_usage_error() {
+    let fx = Fixture::new(Algorithm::Ed25519);
+    let (code, text) = fx.verify("none.json", &["--type", "cylonedx"]);
+    assert_eq!(code, 2, "{text}");
+    assert!(
+        text.contains("`cylonedx` is not a predicate type"),
+        "{text}"
+    );
+    assert!(text.contains("spdx, spdxjson, cyclonedx"), "{text}");
+}
+
+#[test]
+fn the_wrong_kind_of_input_is_named_with_the_command_that_takes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    keygen(d);
+    // An image as the attestation.
+    let (code, text) = verify(d, &alpine(), "sbomkit.pub", &[]);
+    assert_eq!(code, 13, "{text}");
+    assert!(
+        text.contains("is an archive (an image?), not an attestation"),
+        "{text}"
+    );
+    assert!(text.contains(&format!("--image {}", alpine())), "{text}");
+
+    // An SBOM as the attestation.
+    let sbom = run(
+        signer(d).args(["generate", "-q", &alpine(), "-o", "spdx-json=sbom.json"]),
+        0,
+    );
+    assert!(sbom.stdout.is_empty());
+    let (code, text) = verify(d, "sbom.json", "sbomkit.pub", &[]);
+    assert_eq!(code, 13, "{text}");
+    assert!(
+        text.contains("sbom.json is an SPDX SBOM, not an attestation"),
+        "{text}"
+    );
+    assert!(
+        text.contains("sbomkit attest SOURCE --predicate sbom.json"),
+        "{text}"
+    );
+
+    // A bare envelope to verify-bundle.
+    run(
+        signer(d).args([
+            "attest",
+            &alpine(),
+            "--key",
+            "sbomkit.key",
+            "-q",
+            "--output-file",
+            "env.json",
+        ]),
+        0,
+    );
+    let out = run(
+        signer(d).args([
+            "verify-bundle",
+            "--bundle",
+            "env.json",
+            "--key",
+            "sbomkit.pub",
+            ALPINE_ID,
+        ]),
+        13,
+    );
+    assert!(
+        out.stderr
+            .contains("env.json is a bare DSSE envelope, not a sigstore bundle: `sbomkit verify env.json --key PUB`"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn verify_reports_say_what_was_checked_in_one_style() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    keygen(d);
+    run(
+        signer(d).args([
+            "attest",
+            &alpine(),
+            "--key",
+            "sbomkit.key",
+            "-q",
+            "--bundle",
+            "--output-file",
+            "b.json",
+        ]),
+        0,
+    );
+    let (code, text) = verify(d, "b.json", "sbomkit.pub", &[]);
+    assert_eq!(code, 0, "{text}");
+    assert!(
+        text.ends_with(
+            "verified, but no artifact was checked: give --image SOURCE to check what the attestation is about\n"
+        ),
+        "{text}"
+    );
+    let (code, text) = verify(d, "b.json", "sbomkit.pub", &["--image", &alpine()]);
+    assert_eq!(code, 0, "{text}");
+    assert!(text.ends_with("\nverified\n"), "{text}");
+
+    let out = run(
+        signer(d).args([
+            "verify-bundle",
+            "--bundle",
+            "b.json",
+            "--key",
+            "sbomkit.pub",
+            ALPINE_ID,
+        ]),
+        0,
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0],
+        "b.json: sigstore bundle (application/vnd.dev.sigstore.bundle.v0.3+json)"
+    );
+    assert!(
+        lines[1..lines.len() - 1]
+            .iter()
+            .all(|l| l.starts_with("  PASS  ")),
+        "{text}"
+    );
+    assert!(text.contains("  PASS  signature      "), "{text}");
+    assert_eq!(lines.last(), Some(&"verified"));
+}
+
+#[test]
+fn predicate_out_writes_only_the_predicate_that_verified() {
+    let fx = Fixture::new(Algorithm::Ed25519);
+    let d = fx.dir.path();
+    // Two envelopes: a foreign signature first, then the good one.
+    let other = SigningKey::generate(Algorithm::Ed25519);
+    let bad_statement = fx.statement(
+        "https://in-toto.io/Statement/v1",
+        json!([{"name": "x", "digest": {"sha256": fx.blob_sha}}]),
+        "https://spdx.dev/Document",
+        json!({"spdxVersion": "SPDX-2.3", "name": "the wrong one"}),
+    );
+    let bad = dsse::sign(IN_TOTO_PAYLOAD_TYPE, &bad_statement, &other);
+    let good = dsse::sign(IN_TOTO_PAYLOAD_TYPE, &fx.good_statement(), &fx.key);
+    let jsonl = format!(
+        "{}\n{}\n",
+        serde_json::to_string(&bad).unwrap(),
+        serde_json::to_string(&good).unwrap()
+    );
+    std::fs::write(d.join("a.intoto.jsonl"), jsonl).unwrap();
+    let (code, text) = fx.verify("a.intoto.jsonl", &["--predicate-out", "p.json"]);
+    assert_eq!(code, 0, "{text}");
+    let p: Value = serde_json::from_slice(&std::fs::read(d.join("p.json")).unwrap()).unwrap();
+    assert_eq!(
+        p,
+        json!({"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1})
+    );
+    schema::assert_valid_cyclonedx(&p);
+
+    // Nothing verified: nothing written.
+    std::fs::write(d.join("bad.json"), serde_json::to_vec(&bad).unwrap()).unwrap();
+    let (code, text) = fx.verify("bad.json", &["--predicate-out", "q.json"]);
+    assert_eq!(code, 10, "{text}");
+    assert!(!d.join("q.json").exists());
+    assert_eq!(
+        std::fs::read_dir(d).unwrap().count(),
+        4,
+        "a temporary file was left"
+    );
 }

@@ -490,9 +490,302 @@ fn a_private_key_stays_owner_only_under_a_permissive_umask() {
         .env("SBOMKIT_PASSWORD", "pw")
         .args(["attest", "-q", SMALL_DB, "--key"])
         .arg(dir.path().join("k.key"))
-        .arg("--output")
+        .arg("--output-file")
         .arg(&out)
         .assert()
         .success();
     assert_eq!(mode_of(&out), 0o644);
+}
+
+/// `generate -q ALPINE` with extra arguments, in `dir`; returns what it gave.
+fn generate_in(dir: &Path, args: &[&str]) -> crate::support::Outcome {
+    crate::support::outcome(
+        crate::support::sbomkit_in(dir)
+            .args(["generate", &root_path(ALPINE)])
+            .args(args),
+    )
+}
+
+fn root_path(rel: &str) -> String {
+    crate::support::root().join(rel).display().to_string()
+}
+
+#[test]
+fn output_errors_are_found_before_the_scan_and_name_the_output() {
+    let dir = tempdir();
+    let d = dir.path();
+    // The source does not exist: an error about the output proves it was checked first.
+    let out = run(
+        sbomkit().args([
+            "generate",
+            "no-such-image.tar",
+            "-o",
+            "spdx-json=/nonexistent/sbom.json",
+        ]),
+        1,
+    );
+    assert!(
+        out.stderr.contains(
+            "/nonexistent/sbom.json: cannot write: the folder /nonexistent does not exist"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("no-such-image"), "{}", out.stderr);
+
+    // A folder nothing can be created in (even as root): the error names the output, not the
+    // temporary file beside it.
+    let out = generate_in(d, &["-o", "spdx-json=/proc/sbomkit-out.json"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr.starts_with("error: /proc/sbomkit-out.json: "),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains(".tmp"), "{}", out.stderr);
+
+    // Two outputs to one file, spelled two ways: refused, nothing written.
+    let out = generate_in(
+        d,
+        &["-o", "spdx-json=a.json", "-o", "cyclonedx-json=./a.json"],
+    );
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("two outputs go to one file"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(fs::read_dir(d).unwrap().count(), 0);
+
+    // An empty file name is a usage error, not stdout.
+    let out = generate_in(d, &["-o", "spdx-json="]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stdout.is_empty());
+    assert!(
+        out.stderr.contains("`-o spdx-json=` names no file"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn format_names_mean_what_syft_users_expect_or_are_refused() {
+    let dir = tempdir();
+    let d = dir.path();
+    for (word, instead) in [("spdx", "spdx-json"), ("cyclonedx", "cyclonedx-json")] {
+        let out = generate_in(d, &["-o", word]);
+        assert_eq!(out.code, 2, "{}", out.stderr);
+        assert!(out.stdout.is_empty(), "{word}: wrote something");
+        assert!(
+            out.stderr.contains(&format!("use `{instead}`")),
+            "{word}: {}",
+            out.stderr
+        );
+    }
+    let out = generate_in(d, &["-o", "cyclonedx-json@1.4"]);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr
+            .contains("cyclonedx-json@1.5, cyclonedx-json@1.6"),
+        "{}",
+        out.stderr
+    );
+
+    let out = generate_in(
+        d,
+        &[
+            "-q",
+            "-o",
+            "cyclonedx-json@1.5=c15.json",
+            "-o",
+            "cyclonedx-json@1.6=c16.json",
+            "-o",
+            "spdx-json@2.3=s.json",
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let c15 = read_json(&d.join("c15.json"));
+    assert_eq!(c15["specVersion"], "1.5");
+    schema::assert_valid_cyclonedx(&c15);
+    let c16 = read_json(&d.join("c16.json"));
+    assert_eq!(c16["specVersion"], "1.6");
+    schema::assert_valid_cyclonedx(&c16);
+    let s = read_json(&d.join("s.json"));
+    assert_eq!(s["spdxVersion"], "SPDX-2.3");
+    schema::assert_valid_spdx(&s);
+}
+
+#[test]
+fn scan_is_generate() {
+    let generate = generate(ALPINE, &["-o", "cyclonedx-json"]);
+    let scan = run(
+        sbomkit().args(["scan", "-q", ALPINE, "-o", "cyclonedx-json"]),
+        0,
+    )
+    .stdout;
+    assert_eq!(scan, generate);
+    schema::assert_valid_cyclonedx(&serde_json::from_slice(&scan).unwrap());
+}
+
+#[test]
+fn writing_files_ends_with_one_summary_line_unless_quiet() {
+    let dir = tempdir();
+    let d = dir.path();
+    let out = generate_in(d, &["-o", "spdx-json=a.json", "-o", "table=a.txt"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    schema::assert_valid_spdx(&read_json(&d.join("a.json")));
+    assert_eq!(
+        out.stderr,
+        "15 packages (14 apk, 1 os); wrote a.json, a.txt\n"
+    );
+    let out = generate_in(d, &["-q", "-o", "spdx-json=b.json"]);
+    assert_eq!(out.code, 0);
+    assert_eq!(out.stderr, "");
+    // To stdout only: nothing to report.
+    let out = generate_in(d, &["-o", "spdx-json"]);
+    assert_eq!(out.stderr, "");
+}
+
+#[test]
+fn a_closed_stdout_ends_the_run_quietly() {
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("sbomkit"))
+        .args(["generate", ALPINE, "-o", "spdx-json"])
+        .env_remove("SOURCE_DATE_EPOCH")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Closed before the first byte: every write meets a closed pipe, as after `| head -1`.
+    drop(child.stdout.take());
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert_eq!(stderr, "");
+}
+
+#[cfg(unix)]
+#[test]
+fn an_interrupted_run_leaves_no_temporary_file() {
+    let dir = tempdir();
+    let image = dir.path().join("big.tar");
+    // 16 GiB of zeros to inflate: the scan is still running when the signal comes.
+    crate::hostile::gzip_bomb_image(&image, 16);
+    for signal in ["INT", "TERM"] {
+        let out = dir.path().join(format!("out-{signal}"));
+        fs::create_dir(&out).unwrap();
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("sbomkit"));
+        for var in crate::support::ENV_READ {
+            cmd.env_remove(var);
+        }
+        let mut child = cmd
+            .args(["generate", "-q"])
+            .arg(&image)
+            .arg("-o")
+            .arg(format!("spdx-json={}", out.join("a.json").display()))
+            .arg("-o")
+            .arg(format!("cyclonedx-json={}", out.join("b.json").display()))
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while fs::read_dir(&out).unwrap().count() < 2 {
+            assert!(
+                child.try_wait().unwrap().is_none(),
+                "ended before its outputs were open"
+            );
+            assert!(std::time::Instant::now() < deadline, "no temporary files");
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        let sent = std::process::Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(child.id().to_string())
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), Some(130), "SIG{signal}");
+        let left: Vec<_> = fs::read_dir(&out)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        assert!(left.is_empty(), "SIG{signal} left {left:?}");
+    }
+}
+
+/// Lines wrapped once, by clap: prose never broken where the next word would have fitted.
+fn assert_wrapped_once(help: &str) {
+    let lines: Vec<&str> = help.lines().collect();
+    for pair in lines.windows(2) {
+        let (a, b) = (pair[0], pair[1]);
+        if a.is_empty() || b.is_empty() || a.starts_with(' ') || b.starts_with(' ') {
+            continue;
+        }
+        let word = b.split(' ').next().unwrap();
+        assert!(
+            a.chars().count() + 1 + word.chars().count() > 100,
+            "broken by hand:\n{a}\n{b}"
+        );
+    }
+}
+
+#[test]
+fn help_text_is_wrapped_once() {
+    for args in [
+        &["--help"][..],
+        &["generate", "--help"],
+        &["attest", "--help"],
+        &["verify", "--help"],
+        &["verify-bundle", "--help"],
+        &["keygen", "--help"],
+    ] {
+        let out = run(sbomkit().args(args), 0);
+        let help = String::from_utf8(out.stdout).unwrap();
+        assert_wrapped_once(&help);
+        for line in help.lines() {
+            assert!(line.chars().count() <= 100, "{args:?}: {line}");
+        }
+    }
+    let top = String::from_utf8(run(sbomkit().arg("--help"), 0).stdout).unwrap();
+    assert!(
+        top.contains("its SCT does not verify, or it names another identity"),
+        "{top}"
+    );
+    let gen = String::from_utf8(run(sbomkit().args(["generate", "--help"]), 0).stdout).unwrap();
+    let words = gen.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        words.contains("else 1970-01-01, so the same input"),
+        "{gen}"
+    );
+}
+
+#[test]
+fn registry_references_say_how_to_get_an_archive() {
+    for (source, reference) in [
+        ("alpine:3.10", "alpine:3.10"),
+        (
+            "registry:docker.io/library/alpine:3.10",
+            "docker.io/library/alpine:3.10",
+        ),
+    ] {
+        let out = run(sbomkit().args(["generate", source]), 1);
+        assert!(out.stdout.is_empty());
+        assert!(
+            out.stderr.contains("registry references are not read yet"),
+            "{}",
+            out.stderr
+        );
+        assert!(
+            out.stderr.contains(&format!(
+                "skopeo copy docker://{reference} docker-archive:alpine.tar"
+            )),
+            "{}",
+            out.stderr
+        );
+    }
 }

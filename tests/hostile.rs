@@ -400,7 +400,7 @@ fn peak_kib(file: &Path) -> Option<u64> {
 /// A gzip layer that inflates to `gib` GiB: one member holding a tar header for a file of that
 /// size, then the same small member of zeros (1 GiB each, ~1 MiB stored) repeated. Streamed to
 /// `path`; never held in memory.
-fn gzip_bomb_image(path: &Path, gib: u64) -> u64 {
+pub(crate) fn gzip_bomb_image(path: &Path, gib: u64) -> u64 {
     use flate2::write::GzEncoder;
     let size = gib << 30;
     let mut head = tar::Header::new_gnu();

@@ -37,9 +37,9 @@ fn attest(dir: &Path, s: &Standin, extra: &[&str]) -> Outcome {
     c.args([
         "attest",
         &artifact(),
+        // No --bundle: --keyless implies it.
         "--keyless",
-        "--bundle",
-        "--output",
+        "--output-file",
         "b.json",
     ]);
     if !extra.contains(&"--fulcio-url") {
@@ -436,18 +436,6 @@ fn missing_token_is_a_usage_error_before_any_request() {
         out.stderr
     );
     assert!(out.stderr.contains("SIGSTORE_ID_TOKEN"));
-    // --keyless writes bundles only.
-    let out = run(
-        sbomkit_in(dir.path()).args([
-            "attest",
-            &artifact(),
-            "--keyless",
-            "--identity-token",
-            "a.b.c",
-        ]),
-        2,
-    );
-    assert!(out.stderr.contains("--bundle"), "{}", out.stderr);
     assert!(!dir.path().join("b.json").exists());
     assert_eq!(s.log_size(), 0);
 }

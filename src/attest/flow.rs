@@ -98,12 +98,6 @@ pub struct Request<'a> {
 /// Makes the attestation: one line of JSON ending with a newline, a DSSE envelope or a bundle.
 /// Nothing is signed unless the predicate is of the requested format and describes the source.
 pub fn attest(req: &Request) -> Result<Vec<u8>, Error> {
-    if matches!(req.signer, Signer::Keyless(_)) && req.wrapping == Wrapping::Envelope {
-        return Err(Error::Usage(
-            "--keyless writes a sigstore bundle (the certificate and log entry go in it); add --bundle"
-                .into(),
-        ));
-    }
     let (subject, kind, predicate) = match &req.predicate {
         Predicate::Scanned {
             sbom,

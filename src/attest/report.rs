@@ -60,22 +60,22 @@ impl BundleReport {
         }
     }
 
-    /// One line per check that passed, then `verified`; or the failure that decided.
+    /// In `verify`'s style: the input, one line per check, then the verdict on the last line.
     pub fn human(&self) -> String {
-        let mut out = format!("{}\n", self.bundle);
         match &self.outcome {
             Ok(v) => {
+                let mut out = format!("{}: sigstore bundle ({})\n", self.bundle, v.media_type);
                 for (n, d) in &v.checks {
-                    out.push_str(&format!("  {n:<12} pass  {d}\n"));
+                    out.push_str(&format!("  PASS  {n:<14} {d}\n"));
                 }
                 out.push_str("verified\n");
+                out
             }
-            Err(f) => out.push_str(&format!(
-                "NOT verified (exit {}): {}: {}\n",
-                f.code as u8, f.check, f.message
-            )),
+            Err(f) => format!(
+                "{}: sigstore bundle\n  FAIL  {:<14} {}\nNOT verified (exit {}): {}: {}\n",
+                self.bundle, f.check, f.message, f.code as u8, f.check, f.message
+            ),
         }
-        out
     }
 
     pub fn render(&self, format: ReportFormat) -> Vec<u8> {
@@ -121,7 +121,7 @@ mod tests {
         assert_eq!(r.exit_code(), ExitCode::Success);
         assert_eq!(
             r.human(),
-            "a.sigstore.json\n  bundle       pass  v0.3, 1 log entry\n  signature    pass  ECDSA P-256\nverified\n"
+            "a.sigstore.json: sigstore bundle (application/vnd.dev.sigstore.bundle.v0.3+json)\n  PASS  bundle         v0.3, 1 log entry\n  PASS  signature      ECDSA P-256\nverified\n"
         );
         let j = r.to_json();
         assert_eq!(j["verified"], true);
@@ -137,7 +137,7 @@ mod tests {
         assert_eq!(r.exit_code(), ExitCode::CertificateInvalid);
         assert_eq!(
             r.human(),
-            "b.sigstore.json\nNOT verified (exit 14): certificate: another identity\n"
+            "b.sigstore.json: sigstore bundle\n  FAIL  certificate    another identity\nNOT verified (exit 14): certificate: another identity\n"
         );
         let j = r.to_json();
         assert_eq!(j["verified"], false);

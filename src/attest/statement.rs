@@ -183,6 +183,49 @@ pub fn resolve_type(name: &str) -> String {
     }
 }
 
+/// The `--type` values [`parse_type`] takes, for messages.
+pub const TYPE_NAMES: &str =
+    "spdx, spdxjson, cyclonedx, custom, vuln, slsaprovenance, slsaprovenance1, or a URI";
+
+/// A `--type` value: one of cosign's short names or a URI; anything else (a typo) is refused rather
+/// than taken as a URI that no predicate type would ever match.
+pub fn parse_type(name: &str) -> Result<String, String> {
+    let known = matches!(
+        name,
+        "spdx"
+            | "spdxjson"
+            | "spdx-json"
+            | "cyclonedx"
+            | "cyclonedx-json"
+            | "cdx"
+            | "custom"
+            | "vuln"
+            | "slsaprovenance"
+            | "slsaprovenance1"
+    );
+    if known || name.contains("://") {
+        Ok(resolve_type(name))
+    } else {
+        Err(format!(
+            "`{name}` is not a predicate type; give one of: {TYPE_NAMES}"
+        ))
+    }
+}
+
+/// `attest --type`: the SBOM kind a cosign type names. Only SBOM types are attested.
+pub fn sbom_kind_of_type(name: &str) -> Result<SbomKind, String> {
+    let uri = parse_type(name)?;
+    [SbomKind::Spdx, SbomKind::CycloneDx]
+        .into_iter()
+        .find(|k| same_family(&uri, k.predicate_type()))
+        .ok_or_else(|| {
+            format!(
+                "`{name}` is not an SBOM predicate type; sbomkit attests SBOMs: give spdx, \
+                 spdxjson, cyclonedx, {SPDX_DOCUMENT} or {CYCLONEDX_BOM}"
+            )
+        })
+}
+
 /// Whether two predicate types are the same family: equal once a trailing version segment
 /// (`/v2.3`, `/v1.4`) is removed, so `https://spdx.dev/Document` ≡ `https://spdx.dev/Document/v2.3`.
 pub fn same_family(a: &str, b: &str) -> bool {
@@ -352,6 +395,19 @@ mod tests {
         ));
         assert_eq!(resolve_type("spdxjson"), SPDX_DOCUMENT);
         assert_eq!(resolve_type("cyclonedx"), CYCLONEDX_BOM);
+        assert_eq!(parse_type("spdxjson").unwrap(), SPDX_DOCUMENT);
+        assert_eq!(
+            parse_type("https://example.com/p/v1").unwrap(),
+            "https://example.com/p/v1"
+        );
+        let e = parse_type("cylonedx").unwrap_err();
+        assert!(e.contains("`cylonedx` is not a predicate type"), "{e}");
+        assert_eq!(sbom_kind_of_type("spdx"), Ok(SbomKind::Spdx));
+        assert_eq!(
+            sbom_kind_of_type("https://cyclonedx.org/bom/v1.6"),
+            Ok(SbomKind::CycloneDx)
+        );
+        assert!(sbom_kind_of_type("slsaprovenance").is_err());
     }
 
     #[test]

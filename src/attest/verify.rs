@@ -59,6 +59,8 @@ pub struct Candidate {
     pub checks: Vec<Check>,
     pub predicate_type: Option<String>,
     pub subjects: Vec<statement::SubjectRef>,
+    /// The Statement's predicate, once its signature verified.
+    pub predicate: Option<Value>,
 }
 
 impl Candidate {
@@ -68,6 +70,7 @@ impl Candidate {
             checks: Vec::new(),
             predicate_type: None,
             subjects: Vec::new(),
+            predicate: None,
         }
     }
 
@@ -154,6 +157,20 @@ impl Report {
         self.candidates.get(self.chosen)
     }
 
+    /// The predicate of the envelope that verified, and only when one did: what `--predicate-out`
+    /// writes. A text predicate (SPDX tag-value) is written as its text.
+    pub fn verified_predicate(&self) -> Option<Vec<u8>> {
+        let c = self.chosen().filter(|c| c.passed())?;
+        let mut bytes = match c.predicate.as_ref()? {
+            Value::String(text) => text.clone().into_bytes(),
+            v => serde_json::to_vec_pretty(v).ok()?,
+        };
+        if !bytes.ends_with(b"\n") {
+            bytes.push(b'\n');
+        }
+        Some(bytes)
+    }
+
     pub fn exit_code(&self) -> ExitCode {
         self.chosen()
             .map_or(ExitCode::Malformed, Candidate::exit_code)
@@ -209,7 +226,15 @@ impl Report {
         for n in &self.notes {
             out.push_str(&format!("  note: {n}\n"));
         }
+        let no_artifact = c
+            .checks
+            .iter()
+            .any(|k| k.name == "subject" && k.status == Status::NotChecked);
         match c.first_failure() {
+            None if no_artifact => out.push_str(
+                "verified, but no artifact was checked: give --image SOURCE to check what the \
+                 attestation is about\n",
+            ),
             None => out.push_str("verified\n"),
             Some(f) => {
                 if self.candidates.len() > 1 {
@@ -232,6 +257,77 @@ impl Report {
     }
 }
 
+/// What a file given to `verify` or `verify-bundle` is, to say so when it is the wrong kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputKind {
+    /// A tar or gzip file: an image archive.
+    Archive,
+    Spdx,
+    CycloneDx,
+    /// A DSSE envelope without a bundle around it.
+    Envelope,
+    /// A sigstore bundle.
+    Bundle,
+    Other,
+}
+
+impl InputKind {
+    pub fn of(bytes: &[u8]) -> InputKind {
+        let tar = bytes.len() >= 262 && &bytes[257..262] == b"ustar";
+        if tar || bytes.starts_with(&[0x1f, 0x8b]) || bytes.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+            return InputKind::Archive;
+        }
+        let Ok(Value::Object(o)) = serde_json::from_slice::<Value>(bytes) else {
+            return InputKind::Other;
+        };
+        if o.contains_key("spdxVersion") {
+            InputKind::Spdx
+        } else if o.get("bomFormat").and_then(Value::as_str) == Some("CycloneDX") {
+            InputKind::CycloneDx
+        } else if o
+            .get("mediaType")
+            .and_then(Value::as_str)
+            .is_some_and(|m| m.starts_with("application/vnd.dev.sigstore.bundle"))
+        {
+            InputKind::Bundle
+        } else if o.contains_key("payloadType") && o.contains_key("signatures") {
+            InputKind::Envelope
+        } else {
+            InputKind::Other
+        }
+    }
+
+    /// The message when `command` was given this kind of input for another: what the input is and
+    /// the command that takes it.
+    pub fn misplaced(self, label: &str, command: &str) -> String {
+        match self {
+            InputKind::Archive => format!(
+                "{label} is an archive (an image?), not an attestation: `sbomkit verify \
+                 ATTESTATION --key PUB --image {label}` checks an attestation against it, \
+                 `sbomkit generate {label}` describes it"
+            ),
+            InputKind::Spdx | InputKind::CycloneDx => format!(
+                "{label} is {} SBOM, not an attestation: `sbomkit attest SOURCE --predicate \
+                 {label} --key KEY` signs it",
+                if self == InputKind::Spdx {
+                    "an SPDX"
+                } else {
+                    "a CycloneDX"
+                }
+            ),
+            InputKind::Envelope => format!(
+                "{label} is a bare DSSE envelope, not a sigstore bundle: `sbomkit verify {label} \
+                 --key PUB` checks it"
+            ),
+            InputKind::Bundle => format!(
+                "{label} is a sigstore bundle: `sbomkit verify-bundle --bundle {label} ARTIFACT` \
+                 or `sbomkit verify {label}` checks it"
+            ),
+            InputKind::Other => format!("{label}: not an input `sbomkit {command}` takes"),
+        }
+    }
+}
+
 /// Verifies the attestation in `bytes` (an envelope, a bundle, or JSON Lines of envelopes).
 /// `Err` only when the input as a whole cannot be read; each envelope's problems are in the report.
 pub fn verify(bytes: &[u8], label: &str, opts: &Options) -> Result<Report, Error> {
@@ -243,6 +339,13 @@ pub fn verify(bytes: &[u8], label: &str, opts: &Options) -> Result<Report, Error
                 MAX_INPUT_BYTES >> 20
             ),
         ));
+    }
+    let kind = InputKind::of(bytes);
+    if matches!(
+        kind,
+        InputKind::Archive | InputKind::Spdx | InputKind::CycloneDx
+    ) {
+        return Err(fail(ExitCode::Malformed, kind.misplaced(label, "verify")));
     }
     let docs: Vec<(String, Result<Value, String>)> = match parse_json(bytes) {
         Ok(v) => vec![(String::new(), Ok(v))],
@@ -556,6 +659,7 @@ fn check_after_signature(c: &mut Candidate, env: &ParsedEnvelope, opts: &Options
     );
     c.predicate_type = Some(st.predicate_type.clone());
     c.subjects = st.subjects.clone();
+    c.predicate = st.predicate.clone();
 
     check_subject(c, &st, opts.target);
     check_predicate(c, &st, opts.want_type.as_deref());
@@ -735,6 +839,7 @@ mod tests {
                 checks,
                 predicate_type: Some(statement::SPDX_DOCUMENT.into()),
                 subjects: Vec::new(),
+                predicate: Some(json!({"spdxVersion": "SPDX-2.3"})),
             }],
             chosen: 0,
             notes: vec!["one note".into()],
@@ -755,12 +860,16 @@ mod tests {
         assert_eq!(r.exit_code(), ExitCode::Success);
         assert_eq!(
             r.human(),
-            "a.intoto.json: DSSE envelope\n  PASS  envelope       1 signature\n  ----  subject        no --image\n  note: one note\nverified\n"
+            "a.intoto.json: DSSE envelope\n  PASS  envelope       1 signature\n  ----  subject        no --image\n  note: one note\nverified, but no artifact was checked: give --image SOURCE to check what the attestation is about\n"
         );
         let j = r.to_json();
         assert_eq!(j["verified"], true);
         assert_eq!(j["exitCode"], 0);
         assert_eq!(j["checks"][1]["status"], "not checked");
+        assert_eq!(
+            r.verified_predicate().unwrap(),
+            b"{\n  \"spdxVersion\": \"SPDX-2.3\"\n}\n"
+        );
     }
 
     #[test]
@@ -786,6 +895,11 @@ mod tests {
             "{text}"
         );
         assert_eq!(r.to_json()["exitCode"], 11);
+        assert_eq!(
+            r.verified_predicate(),
+            None,
+            "not verified: nothing to write"
+        );
         assert_eq!(r.render(ReportFormat::Text), text.into_bytes());
     }
 

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use sbomkit::attest::keys::Algorithm;
-use sbomkit::attest::statement::SbomKind;
+use sbomkit::attest::statement;
 use sbomkit::attest::{keyless, ReportFormat};
 use sbomkit::format::CycloneDxVersion;
 use sbomkit::limits::Limits;
@@ -21,10 +21,11 @@ Exit codes:
   11  verify: the attestation is about another artifact
   12  verify: the predicate has the wrong type or does not validate
   13  verify: the attestation is malformed
-  14  verify-bundle, verify: the certificate does not chain to a trusted CA, its SCT does not verify,
-      or it names another identity or OIDC issuer
-  15  verify-bundle, verify: a transparency log entry, inclusion proof, checkpoint or timestamp does not
-      verify, or the signing time is outside the certificate's validity or in the future";
+  14  verify-bundle, verify: the certificate does not chain to a trusted CA,
+      its SCT does not verify, or it names another identity or OIDC issuer
+  15  verify-bundle, verify: a transparency log entry, inclusion proof,
+      checkpoint or timestamp does not verify, or the signing time is outside
+      the certificate's validity or in the future";
 
 #[derive(Parser, Debug)]
 #[command(name = "sbomkit", version, about = "What ships inside a container image, and proof of it", after_help = EXIT_CODES)]
@@ -36,7 +37,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Write an SBOM of an image archive, OCI layout, root folder or package database
-    #[command(after_help = GENERATE_HELP)]
+    #[command(after_help = GENERATE_HELP, visible_alias = "scan")]
     Generate(GenerateArgs),
     /// Write a key pair for signing attestations (cosign's encrypted key format)
     #[command(after_help = KEYGEN_HELP)]
@@ -56,11 +57,13 @@ pub enum Command {
 }
 
 const KEYGEN_HELP: &str = "\
-Writes PREFIX.key (ECDSA P-256 by default, as cosign; PKCS#8 encrypted with scrypt N=2^16 r=8 p=1 and a NaCl
-secretbox under the PEM label `ENCRYPTED SIGSTORE PRIVATE KEY`, which cosign reads) and PREFIX.pub (PEM
-SubjectPublicKeyInfo). Existing files are not overwritten without --force.
+Writes PREFIX.key (ECDSA P-256 by default, as cosign; PKCS#8 encrypted with scrypt \
+N=2^16 r=8 p=1 and a NaCl secretbox under the PEM label `ENCRYPTED SIGSTORE PRIVATE KEY`, \
+which cosign reads) and PREFIX.pub (PEM SubjectPublicKeyInfo). Existing files are not \
+overwritten without --force.
 
-The password comes from SBOMKIT_PASSWORD, else COSIGN_PASSWORD, else a prompt on the terminal (asked twice).
+The password comes from SBOMKIT_PASSWORD, else COSIGN_PASSWORD, else a prompt on the \
+terminal (asked twice).
 
 Exit codes:
   0  success
@@ -68,101 +71,134 @@ Exit codes:
   2  wrong usage";
 
 const ATTEST_HELP: &str = "\
-The SBOM of SOURCE (scanned as `generate` does, or given with --predicate) becomes the predicate of an in-toto
-Statement v1 whose subjects are SOURCE's digests: for an image one subject per identity (the manifest digest
-where the input records one, then the config digest / image ID), named by the repository without tag; for a
-file its basename and SHA-256. predicateType is https://spdx.dev/Document or https://cyclonedx.org/bom.
-The Statement is signed as a DSSE envelope (payloadType application/vnd.in-toto+json, signature over the
-PAE, keyid = hex SHA-256 of the public key DER) and written as one line of JSON; with --bundle as a sigstore
-bundle v0.3 (publicKey.hint = the keyid, no transparency log entries).
+The SBOM of SOURCE (scanned as `generate` does, or given with --predicate) becomes the \
+predicate of an in-toto Statement v1 whose subjects are SOURCE's digests: for an image one \
+subject per identity (the manifest digest where the input records one, then the config \
+digest / image ID), named by the repository without tag; for a file its basename and \
+SHA-256. predicateType is https://spdx.dev/Document or https://cyclonedx.org/bom.
 
---key reads sbomkit's and cosign's encrypted private keys (`ENCRYPTED SIGSTORE PRIVATE KEY`, `ENCRYPTED
-COSIGN PRIVATE KEY`) and unencrypted PKCS#8 `PRIVATE KEY` files: ECDSA P-256, P-384, Ed25519.
-The password comes from SBOMKIT_PASSWORD, else COSIGN_PASSWORD, else a prompt on the terminal.
+The Statement is signed as a DSSE envelope (payloadType application/vnd.in-toto+json, \
+signature over the PAE, keyid = hex SHA-256 of the public key DER) and written as one line \
+of JSON; with --bundle as a sigstore bundle v0.3 (publicKey.hint = the keyid, no \
+transparency log entries).
 
---keyless (with --bundle) signs with an ephemeral ECDSA P-256 key held in memory only: Fulcio
-(--fulcio-url, default https://fulcio.sigstore.dev) certifies it for the identity of the OIDC token
-(--identity-token, else SIGSTORE_ID_TOKEN), Rekor (--rekor-url, default https://rekor.sigstore.dev) logs the
-envelope as a dsse entry, and with --timestamp-url an RFC 3161 authority timestamps the signature. The bundle
-holds the leaf certificate, the log entry (signed entry timestamp, inclusion proof, checkpoint) and the
+Output: -o FORMAT[=FILE] as in `generate` (spdx-json, the default, or cyclonedx-json, \
+cyclonedx-json@1.5); --output-file FILE writes to FILE. The old `--output FILE` still works \
+and prints a deprecation note. --type takes cosign's names (spdx, spdxjson, cyclonedx) or \
+the predicate type URI.
+
+--key reads sbomkit's and cosign's encrypted private keys (`ENCRYPTED SIGSTORE PRIVATE \
+KEY`, `ENCRYPTED COSIGN PRIVATE KEY`) and unencrypted PKCS#8 `PRIVATE KEY` files: ECDSA \
+P-256, P-384, Ed25519. The password comes from SBOMKIT_PASSWORD, else COSIGN_PASSWORD, \
+else a prompt on the terminal.
+
+--keyless signs with an ephemeral ECDSA P-256 key held in memory only and always writes a \
+bundle: Fulcio (--fulcio-url, default https://fulcio.sigstore.dev) certifies it for the \
+identity of the OIDC token (--identity-token, else SIGSTORE_ID_TOKEN), Rekor (--rekor-url, \
+default https://rekor.sigstore.dev) logs the envelope as a dsse entry, and with \
+--timestamp-url an RFC 3161 authority timestamps the signature. The bundle holds the leaf \
+certificate, the log entry (signed entry timestamp, inclusion proof, checkpoint) and the \
 timestamp. URLs must use https, except http to a loopback address.
 
-With --predicate the SBOM must describe SOURCE: a SHA-256 digest of its root component (CycloneDX
-metadata.component, the package an SPDX document DESCRIBES: checksums, purl, sbomkit properties) must be
-one of SOURCE's digests, else nothing is signed.
+With --predicate the SBOM must describe SOURCE: a SHA-256 digest of its root component \
+(CycloneDX metadata.component, the package an SPDX document DESCRIBES: checksums, purl, \
+sbomkit properties) must be one of SOURCE's digests, else nothing is signed.
 
 Exit codes:
   0   success
-  1   the source or the key could not be read; --keyless: Fulcio, Rekor or the timestamp authority failed
-  2   wrong usage (also: --keyless without an identity token, or with a non-https URL)
+  1   the source or the key could not be read; --keyless: Fulcio, Rekor or the
+      timestamp authority failed
+  2   wrong usage (also: --keyless without an identity token, or with a
+      non-https URL)
   11  --predicate: the SBOM describes another artifact than SOURCE
   13  --predicate: the file is not an SPDX or CycloneDX JSON document";
 
 const VERIFY_HELP: &str = "\
-ATTESTATION is a DSSE envelope, a sigstore bundle holding one (media types v0.1 to v0.3), or JSON Lines of
-envelopes (.intoto.jsonl, as `cosign verify-attestation` prints them): one envelope that passes every check
-is enough. Nothing in the attestation is trusted: only the key given verifies it, no URL is fetched, and
-JSON with duplicate keys or over 64 MiB is refused.
+ATTESTATION is a DSSE envelope, a sigstore bundle holding one (media types v0.1 to v0.3), \
+or JSON Lines of envelopes (.intoto.jsonl, as `cosign verify-attestation` prints them): one \
+envelope that passes every check is enough. Nothing in the attestation is trusted: only \
+the key given verifies it, no URL is fetched, and JSON with duplicate keys or over 64 MiB \
+is refused.
 
-Keyless bundles (a Fulcio certificate instead of a key) are checked with --certificate-identity and
---certificate-oidc-issuer against --trusted-root (default: the public-good root built in), exactly as
-`verify-bundle` does: certificate chain, SCT, identity, signature, transparency log and time, reported
-as the `signature` check. --key and the identity flags may be given together: key-based envelopes are
-then checked with the key and keyless bundles with the identity.
+Keyless bundles (a Fulcio certificate instead of a key) are checked with \
+--certificate-identity and --certificate-oidc-issuer against --trusted-root (default: the \
+public-good root built in), exactly as `verify-bundle` does: certificate chain, SCT, \
+identity, signature, transparency log and time, reported as the `signature` check. --key \
+and the identity flags may be given together: key-based envelopes are then checked with \
+the key and keyless bundles with the identity.
+
+Without --image no artifact is checked, and the report's last line says so. \
+--predicate-out FILE writes the predicate of the statement that verified, and nothing when \
+none did.
 
 Checks, each reported as pass, fail or not checked:
   envelope       the DSSE envelope is well formed
-  signature      a signature verifies over the DSSE PAE with --key (ECDSA P-256/P-384 DER or raw r||s,
-                 Ed25519, RSA PKCS#1 v1.5 or PSS with SHA-256; standard or URL-safe base64)
+  signature      a signature verifies over the DSSE PAE with --key (ECDSA
+                 P-256/P-384 DER or raw r||s, Ed25519, RSA PKCS#1 v1.5 or PSS
+                 with SHA-256; standard or URL-safe base64)
   payloadType    application/vnd.in-toto+json
   statement      an in-toto Statement, v1 or v0.1
-  subject        with --image: EVERY subject's sha256 digest is an identity of the image (its manifest
-                 digest or config digest / image ID; a file's SHA-256); one foreign subject fails.
-                 Without --image: not checked
-  predicateType  with --type: the same family (https://spdx.dev/Document matches .../Document/v2.3);
-                 --type takes spdx, spdxjson, cyclonedx or a URI. Without --type any type passes
-  predicate      an SPDX 2.3 or CycloneDX 1.5/1.6 predicate validates against its official schema
+  subject        with --image: EVERY subject's sha256 digest is an identity of
+                 the image (its manifest digest or config digest / image ID; a
+                 file's SHA-256); one foreign subject fails. Without --image:
+                 not checked
+  predicateType  with --type: the same family (https://spdx.dev/Document
+                 matches .../Document/v2.3). Without --type any type passes
+  predicate      an SPDX 2.3 or CycloneDX 1.5/1.6 predicate validates against
+                 its official schema
 
 Exit codes:
   0   every check passed (not-checked ones aside)
   1   the key or the image could not be read, or the key type is not supported
-  2   wrong usage
-  10  no signature verifies with the key (also: zero signatures, a signature over the raw payload)
+  2   wrong usage (also: an unknown --type)
+  10  no signature verifies with the key (also: zero signatures, a signature
+      over the raw payload)
   11  the attestation is about another artifact than --image
   12  the predicate has the wrong type or does not validate against its schema
-  13  the attestation is malformed (not an envelope/bundle, bad base64, wrong payloadType, not a
-      Statement, duplicate JSON keys, too large)
-  14  keyless: the certificate does not chain to the trusted root, its SCT does not verify, or it
-      names another identity or OIDC issuer
-  15  keyless: the transparency log entry, a timestamp or the signing time does not hold";
+  13  the attestation is malformed (not an envelope/bundle, bad base64, wrong
+      payloadType, not a Statement, duplicate JSON keys, too large), or is
+      another kind of file (an image, an SBOM)
+  14  keyless: the certificate does not chain to the trusted root, its SCT
+      does not verify, or it names another identity or OIDC issuer
+  15  keyless: the transparency log entry, a timestamp or the signing time
+      does not hold";
 
 const VERIFY_BUNDLE_HELP: &str = "\
-ARTIFACT is a file (hashed with SHA-256) or `sha256:<64 hex>`. The bundle (media types
-application/vnd.dev.sigstore.bundle+json;version=0.1|0.2|0.3 and application/vnd.dev.sigstore.bundle.v0.3+json;
-a bundle without mediaType is refused) holds a message signature over ARTIFACT or a DSSE envelope whose
-in-toto subject is ARTIFACT. Nothing is fetched: the trusted root is --trusted-root (sigstore TrustedRoot
-JSON) or the public-good production root built into sbomkit.
+ARTIFACT is a file (hashed with SHA-256) or `sha256:<64 hex>`. The bundle (media types \
+application/vnd.dev.sigstore.bundle+json;version=0.1|0.2|0.3 and \
+application/vnd.dev.sigstore.bundle.v0.3+json; a bundle without mediaType is refused) \
+holds a message signature over ARTIFACT or a DSSE envelope whose in-toto subject is \
+ARTIFACT. Nothing is fetched: the trusted root is --trusted-root (sigstore TrustedRoot \
+JSON) or the public-good production root built into sbomkit. A bare DSSE envelope is \
+checked by `verify`, not here.
 
-Checks, in order; the first failure decides the exit code:
-  bundle       media type known, fields well formed, one DSSE signature                        (13)
-  certificate  keyless: the leaf chains to a certificate authority of the trusted root (ECDSA
-               signatures up to its root, CA constraints, path length, codeSigning); a bundle
-               that embeds a self-signed certificate is refused; an embedded SCT verifies with
-               a CT log key of the trusted root; a SAN (email or URI) is exactly
-               --certificate-identity and the Fulcio OIDC issuer extension (v1 or v2) is exactly
-               --certificate-oidc-issuer                                                        (14)
-  signature    the signature verifies over the DSSE PAE or the message digest                   (10)
-  artifact     ARTIFACT's SHA-256 is the message digest or an in-toto subject's sha256          (11)
-  tlog         each entry: its log is in the trusted root; the canonicalized body (hashedrekord
-               0.0.1/0.0.2, dsse 0.0.1/0.0.2, intoto 0.0.2) records this signature, payload or
-               digest and certificate or key; the signed entry timestamp verifies; the RFC 6962
-               inclusion proof leads to the root hash; the checkpoint is signed by the log and
-               names the same tree size and root hash. Keyless bundles need at least one entry  (15)
-  timestamp    each RFC 3161 timestamp: signed by a timestamp authority of the trusted root,
-               message imprint = hash of the signature, time within the TSA's validity          (15)
-  time         keyless: every verified time (integrated times, timestamps) lies within the
-               certificate's and the chain's validity (ends inclusive) and the CA's validFor;
-               an integrated time in the future is refused                                      (15)
+Checks, in order; the first failure decides the exit code (in brackets):
+  bundle       media type known, fields well formed, one DSSE signature (13)
+  certificate  keyless: the leaf chains to a certificate authority of the
+               trusted root (ECDSA signatures up to its root, CA constraints,
+               path length, codeSigning); a bundle that embeds a self-signed
+               certificate is refused; an embedded SCT verifies with a CT log
+               key of the trusted root; a SAN (email or URI) is exactly
+               --certificate-identity and the Fulcio OIDC issuer extension
+               (v1 or v2) is exactly --certificate-oidc-issuer (14)
+  signature    the signature verifies over the DSSE PAE or the message
+               digest (10)
+  artifact     ARTIFACT's SHA-256 is the message digest or an in-toto
+               subject's sha256 (11)
+  tlog         each entry: its log is in the trusted root; the canonicalized
+               body (hashedrekord 0.0.1/0.0.2, dsse 0.0.1/0.0.2, intoto 0.0.2)
+               records this signature, payload or digest and certificate or
+               key; the signed entry timestamp verifies; the RFC 6962
+               inclusion proof leads to the root hash; the checkpoint is
+               signed by the log and names the same tree size and root hash.
+               Keyless bundles need at least one entry (15)
+  timestamp    each RFC 3161 timestamp: signed by a timestamp authority of the
+               trusted root, message imprint = hash of the signature, time
+               within the TSA's validity (15)
+  time         keyless: every verified time (integrated times, timestamps)
+               lies within the certificate's and the chain's validity (ends
+               inclusive) and the CA's validFor; an integrated time in the
+               future is refused (15)
 
 Exit codes:
   0   every check passed
@@ -170,8 +206,10 @@ Exit codes:
   2   wrong usage
   10  the signature does not verify
   11  the bundle is about another artifact
-  13  the bundle or the trusted root is malformed, or the bundle's media type is unknown
-  14  certificate: no chain to a trusted CA, bad SCT, another identity or issuer, key/keyless mix-up
+  13  the bundle or the trusted root is malformed, the bundle's media type is
+      unknown, or the file is not a bundle (a bare envelope, an image)
+  14  certificate: no chain to a trusted CA, bad SCT, another identity or
+      issuer, key/keyless mix-up
   15  transparency log, timestamp or signing time";
 
 #[derive(Args, Debug)]
@@ -229,7 +267,7 @@ pub struct AttestArgs {
     )]
     pub key: Option<PathBuf>,
     /// Sign with an ephemeral key certified by Fulcio for an OIDC identity, logged to Rekor
-    #[arg(long, requires = "bundle")]
+    #[arg(long)]
     pub keyless: bool,
     /// OIDC identity token for --keyless (default: the SIGSTORE_ID_TOKEN environment variable)
     #[arg(long, value_name = "TOKEN", requires = "keyless")]
@@ -243,18 +281,26 @@ pub struct AttestArgs {
     /// RFC 3161 timestamp authority for --keyless (full URL of its timestamp endpoint)
     #[arg(long, value_name = "URL", requires = "keyless")]
     pub timestamp_url: Option<String>,
-    /// SBOM format of the predicate
-    #[arg(short = 'o', long = "format", value_name = "FORMAT")]
-    pub format: Option<PredicateFormatArg>,
+    /// The predicate as FORMAT or FORMAT=FILE (spdx-json, cyclonedx-json[@1.5|@1.6]), as in `generate`
+    #[arg(
+        short = 'o',
+        long = "output",
+        alias = "format",
+        value_name = "FORMAT[=FILE]"
+    )]
+    pub output: Vec<String>,
+    /// Write to FILE (atomically) instead of stdout
+    #[arg(long, value_name = "FILE")]
+    pub output_file: Option<PathBuf>,
+    /// Predicate type, as cosign's --type: spdx, spdxjson, cyclonedx or their URI
+    #[arg(long = "type", value_name = "TYPE")]
+    pub predicate_type: Option<String>,
     /// Sign this SBOM (SPDX or CycloneDX JSON) instead of scanning; it must describe SOURCE
     #[arg(long, value_name = "SBOM.json")]
     pub predicate: Option<PathBuf>,
-    /// Write a sigstore bundle v0.3 instead of a bare DSSE envelope
+    /// Write a sigstore bundle v0.3 instead of a bare DSSE envelope (always with --keyless)
     #[arg(long)]
     pub bundle: bool,
-    /// Write to FILE (atomically) instead of stdout
-    #[arg(long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
     /// CycloneDX spec version to write
     #[arg(long, value_name = "VERSION", default_value = "1.6")]
     pub cyclonedx_version: CycloneDxVersionArg,
@@ -284,9 +330,12 @@ pub struct VerifyArgs {
     /// Which platform of a multi-platform --image (os/arch[/variant])
     #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
     pub platform: Option<String>,
-    /// Required predicate type: spdx, spdxjson, cyclonedx or a URI
-    #[arg(long = "type", value_name = "TYPE")]
+    /// Required predicate type: spdx, spdxjson, cyclonedx, custom, vuln, slsaprovenance or a URI
+    #[arg(long = "type", value_name = "TYPE", value_parser = statement::parse_type)]
     pub predicate_type: Option<String>,
+    /// Write the predicate of the statement that verified to FILE (nothing when none verified)
+    #[arg(long, value_name = "FILE")]
+    pub predicate_out: Option<PathBuf>,
     /// Report format: text for people, json for machines
     #[arg(long, value_name = "FORMAT", default_value = "text")]
     pub output: ReportFormatArg,
@@ -298,16 +347,25 @@ Sources (the kind is detected from the path and its first bytes; a prefix forces
   oci-archive:PATH      an OCI image layout packed in a tar
   oci-dir:PATH          an OCI image layout folder
   dir:PATH              a root filesystem folder
-  file:PATH             one file: an APK installed database, a dpkg status file, a binary
+  file:PATH             one file: an APK installed database, a dpkg status
+                        file, a binary
+
+Registry references (alpine:3.10, registry:...) are not read yet: copy the image to an \
+archive first (skopeo copy docker://REF docker-archive:FILE.tar).
 
 Outputs (-o, repeatable; FORMAT=FILE writes to a file, FORMAT alone to stdout):
-  spdx-json        SPDX 2.3 JSON
-  cyclonedx-json   CycloneDX 1.6 JSON (1.5 with --cyclonedx-version 1.5)
-  table            name, version, type and layer of every package
-Default: table on a terminal, spdx-json otherwise.
+  spdx-json            SPDX 2.3 JSON (also spdx-json@2.3)
+  cyclonedx-json       CycloneDX 1.6 JSON (cyclonedx-json@1.5 or
+                       --cyclonedx-version 1.5 for 1.5)
+  table                name, version, type and layer of every package
 
-The document's time comes from SOURCE_DATE_EPOCH, else the image config's `created`, else 1970-01-01:
-the same input always gives the same bytes.
+Default: table on a terminal, spdx-json otherwise. `spdx` and `cyclonedx` are refused: in \
+Syft they mean SPDX tag-value and CycloneDX XML, which sbomkit does not write yet. Two \
+outputs to one file are refused. After writing files, one line on stderr counts the \
+packages by type and names the files (not with -q).
+
+The document's time is SOURCE_DATE_EPOCH, else the image config's `created`, else \
+1970-01-01, so the same input always gives the same bytes.
 
 Exit codes:
   0  success
@@ -408,24 +466,6 @@ impl From<CycloneDxVersionArg> for CycloneDxVersion {
     }
 }
 
-/// `attest -o`: the SBOM format of the predicate.
-#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PredicateFormatArg {
-    #[value(name = "spdx-json")]
-    SpdxJson,
-    #[value(name = "cyclonedx-json")]
-    CycloneDxJson,
-}
-
-impl From<PredicateFormatArg> for SbomKind {
-    fn from(f: PredicateFormatArg) -> SbomKind {
-        match f {
-            PredicateFormatArg::SpdxJson => SbomKind::Spdx,
-            PredicateFormatArg::CycloneDxJson => SbomKind::CycloneDx,
-        }
-    }
-}
-
 /// `keygen --algorithm`.
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AlgorithmArg {
@@ -465,6 +505,42 @@ impl From<ReportFormatArg> for ReportFormat {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Lines clap wrapped greedily: a line of prose is never followed by one whose first word
+    /// would have fitted on it (the mark of text broken by hand and again by clap).
+    pub(crate) fn assert_wrapped_once(help: &str, width: usize) {
+        let lines: Vec<&str> = help.lines().collect();
+        for pair in lines.windows(2) {
+            let (a, b) = (pair[0], pair[1]);
+            if a.is_empty() || b.is_empty() || a.starts_with(' ') || b.starts_with(' ') {
+                continue;
+            }
+            let word = b.split(' ').next().unwrap_or(b);
+            assert!(
+                a.chars().count() + 1 + word.chars().count() > width,
+                "broken by hand at {width} columns:\n{a}\n{b}"
+            );
+        }
+        for l in &lines {
+            assert!(l.chars().count() <= width, "wider than {width}: {l}");
+        }
+    }
+
+    #[test]
+    fn help_is_wrapped_once_at_every_width() {
+        use clap::CommandFactory;
+        let names = ["generate", "keygen", "attest", "verify", "verify-bundle"];
+        for width in [80, 100, 120] {
+            let mut cmd = Cli::command().term_width(width);
+            assert_wrapped_once(&cmd.render_long_help().to_string(), width);
+            for name in names {
+                let mut cmd = Cli::command().term_width(width);
+                cmd.build();
+                let sub = cmd.find_subcommand_mut(name).unwrap();
+                assert_wrapped_once(&sub.render_long_help().to_string(), width);
+            }
+        }
+    }
 
     #[test]
     fn cli_definition_is_consistent() {
@@ -533,7 +609,7 @@ mod tests {
         let Command::Attest(a) = cli.command else {
             panic!("not attest");
         };
-        assert_eq!(a.format.map(SbomKind::from), Some(SbomKind::CycloneDx));
+        assert_eq!(a.output, ["cyclonedx-json"]);
         assert_eq!(
             CycloneDxVersion::from(a.cyclonedx_version),
             CycloneDxVersion::V1_5

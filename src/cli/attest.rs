@@ -2,22 +2,33 @@
 //! predicate file is given), let the library check, sign and wrap, write the result.
 
 use std::io::{self, IsTerminal};
+use std::path::PathBuf;
 
 use sbomkit::attest::flow::{self, Predicate, Request, Signer, Wrapping};
 use sbomkit::attest::keyless;
+use sbomkit::attest::statement::{self, SbomKind};
+use sbomkit::format::{CycloneDxVersion, Format};
 use sbomkit::scan::{self, ScanOptions};
 use sbomkit::source::{Progress, SourceSpec};
 use sbomkit::{Error, ExitCode};
 
 use super::args::AttestArgs;
-use super::output::{self, Bar};
+use super::output::{self, Access, Bar, Pending};
 
 pub fn run(args: AttestArgs) -> Result<ExitCode, Error> {
-    // Checked before the scan: a bad key, token or URL should not wait for a large image.
+    let out = output_of(&args)?;
+    // Checked before the scan: a bad key, token, URL or output folder should not wait for a large
+    // image.
     let signer = signer(&args)?;
+    super::refuse_registry_reference(&args.scan.source)?;
+    let pending = out
+        .file
+        .as_deref()
+        .map(|p| Pending::reserve(p, Access::Umask))
+        .transpose()?;
     let spec = SourceSpec::parse(&args.scan.source);
     let source = args.scan.source_options();
-    let scanned;
+    let mut scanned = None;
     let predicate = match &args.predicate {
         Some(path) => Predicate::File {
             path,
@@ -37,10 +48,11 @@ pub fn run(args: AttestArgs) -> Result<ExitCode, Error> {
                     eprintln!("warning: {w}");
                 }
             }
-            scanned = sbom;
             Predicate::Scanned {
-                sbom: &scanned,
-                cyclonedx_version: args.cyclonedx_version.into(),
+                sbom: scanned.insert(sbom),
+                cyclonedx_version: out
+                    .cyclonedx_version
+                    .unwrap_or(args.cyclonedx_version.into()),
             }
         }
     };
@@ -48,16 +60,116 @@ pub fn run(args: AttestArgs) -> Result<ExitCode, Error> {
         source: &spec,
         source_label: &args.scan.source,
         predicate,
-        format: args.format.map(Into::into),
+        format: out.kind,
         signer: &signer,
-        wrapping: if args.bundle {
+        // A keyless signature is always a bundle: the certificate and log entry go in it.
+        wrapping: if args.bundle || args.keyless {
             Wrapping::Bundle
         } else {
             Wrapping::Envelope
         },
     })?;
-    output::emit(args.output.as_deref(), &document)?;
+    match pending {
+        Some(file) => {
+            let name = file.path().display().to_string();
+            file.write(|w| w.write_all(&document))?;
+            if !args.quiet {
+                let what = if args.bundle || args.keyless {
+                    "sigstore bundle"
+                } else {
+                    "DSSE envelope"
+                };
+                match &scanned {
+                    None => eprintln!("wrote {name} ({what})"),
+                    Some(sbom) => eprintln!(
+                        "{}; wrote {name} ({what})",
+                        super::generate::packages_summary(sbom)
+                    ),
+                }
+            }
+        }
+        None => output::emit(None, &document)?,
+    }
     Ok(ExitCode::Success)
+}
+
+/// What `-o`, `--output-file` and `--type` ask for.
+struct Out {
+    kind: Option<SbomKind>,
+    cyclonedx_version: Option<CycloneDxVersion>,
+    file: Option<PathBuf>,
+}
+
+/// `-o FORMAT[=FILE]` as in `generate`; `--output FILE` (its old meaning) still works with a note.
+fn output_of(args: &AttestArgs) -> Result<Out, Error> {
+    let mut out = Out {
+        kind: None,
+        cyclonedx_version: None,
+        file: args.output_file.clone(),
+    };
+    if let Some(f) = args.output_file.as_deref().and_then(|f| f.to_str()) {
+        if output::looks_like_format(f) {
+            return Err(Error::Usage(format!(
+                "`--output-file {f}` names a format, not a file: use `-o {f}` for the format, \
+                 `--output-file FILE` for where it goes"
+            )));
+        }
+    }
+    let once = |out: &Out| {
+        if out.file.is_some() {
+            Err(Error::Usage(
+                "the output file is given twice: use `-o FORMAT=FILE` or `--output-file FILE`"
+                    .into(),
+            ))
+        } else {
+            Ok(())
+        }
+    };
+    // Repeatable so that the old `-o FORMAT --output FILE` still parses.
+    for o in &args.output {
+        if output::looks_like_format(o) {
+            if out.kind.is_some() {
+                return Err(Error::Usage(
+                    "attest signs one SBOM: give one format with -o".into(),
+                ));
+            }
+            let spec = output::parse_output(o)?;
+            out.kind = Some(match spec.format {
+                Format::SpdxJson => SbomKind::Spdx,
+                Format::CycloneDxJson => SbomKind::CycloneDx,
+                Format::Table => {
+                    return Err(Error::Usage(
+                        "attest signs an SBOM: -o takes spdx-json or cyclonedx-json, not table"
+                            .into(),
+                    ))
+                }
+            });
+            out.cyclonedx_version = spec.cyclonedx_version;
+            if let Some(f) = spec.file {
+                once(&out)?;
+                out.file = Some(f);
+            }
+        } else {
+            once(&out)?;
+            if !args.quiet {
+                eprintln!(
+                    "note: `attest --output FILE` is deprecated: -o/--output now takes \
+                     FORMAT[=FILE] as in `generate`; use `--output-file {o}`"
+                );
+            }
+            out.file = Some(PathBuf::from(o));
+        }
+    }
+    if let Some(t) = &args.predicate_type {
+        let kind = statement::sbom_kind_of_type(t).map_err(Error::Usage)?;
+        if out.kind.is_some_and(|k| k != kind) {
+            return Err(Error::Usage(format!(
+                "--type {t} and -o ask for two formats: give one"
+            )));
+        }
+        out.kind = Some(kind);
+    }
+    Ok(out)
 }
 
 fn signer(args: &AttestArgs) -> Result<Signer, Error> {

@@ -46,6 +46,7 @@ pub fn parse() -> Parsed {
 }
 
 pub fn run(command: Command) -> Result<ExitCode, Error> {
+    output::remove_temp_files_on_signal();
     match command {
         Command::Generate(args) => generate::run(args),
         Command::Keygen(args) => keygen::run(args),
@@ -53,6 +54,38 @@ pub fn run(command: Command) -> Result<ExitCode, Error> {
         Command::Verify(args) => verify::run(args),
         Command::VerifyBundle(args) => verify_bundle::run(args),
     }
+}
+
+/// Refuses a registry reference (`alpine:3.10`, `registry:…`, `docker://…`) with what to do instead,
+/// before it would fail as a file that does not exist.
+fn refuse_registry_reference(source: &str) -> Result<(), Error> {
+    let spec = sbomkit::source::SourceSpec::parse(source);
+    if spec.kind.is_some() || spec.path.exists() {
+        return Ok(());
+    }
+    let reference = ["registry:", "docker://", "docker:", "podman:"]
+        .iter()
+        .find_map(|s| source.strip_prefix(s));
+    let looks_like_reference = source.contains(':')
+        && !source.contains("//")
+        && source
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-/:@".contains(c));
+    let Some(reference) = reference.or(looks_like_reference.then_some(source)) else {
+        return Ok(());
+    };
+    let file = reference
+        .rsplit('/')
+        .next()
+        .unwrap_or(reference)
+        .split([':', '@'])
+        .next()
+        .unwrap_or("image");
+    Err(Error::Other(format!(
+        "{source}: no such file, and registry references are not read yet; copy the image to an \
+         archive first, e.g. `skopeo copy docker://{reference} docker-archive:{file}.tar`, then \
+         give the archive"
+    )))
 }
 
 /// `SOURCE_DATE_EPOCH`, if set; an unparsable value is a usage error, not silently ignored.

@@ -4,7 +4,9 @@
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use sbomkit::format::Format;
+use std::sync::Mutex;
+
+use sbomkit::format::{CycloneDxVersion, Format};
 use sbomkit::source::Progress;
 use sbomkit::Error;
 
@@ -13,21 +15,82 @@ use sbomkit::Error;
 pub struct OutputSpec {
     pub format: Format,
     pub file: Option<PathBuf>,
+    /// `cyclonedx-json@1.5`: the version asked for with the format, over `--cyclonedx-version`.
+    pub cyclonedx_version: Option<CycloneDxVersion>,
 }
 
+/// The format names `-o` takes, for messages.
+const ACCEPTED: &str =
+    "spdx-json, spdx-json@2.3, cyclonedx-json, cyclonedx-json@1.5, cyclonedx-json@1.6, table";
+
+/// `-o FORMAT[@VERSION][=FILE]`, the same in every command.
 pub fn parse_output(s: &str) -> Result<OutputSpec, Error> {
     let (name, file) = match s.split_once('=') {
-        Some((n, f)) if !f.is_empty() => (n, Some(PathBuf::from(f))),
-        Some((n, _)) => (n, None),
+        Some((n, "")) => {
+            return Err(Error::Usage(format!(
+                "`-o {n}=` names no file: give one (`-o {n}=FILE`), or `-o {n}` for stdout"
+            )))
+        }
+        Some((n, f)) => (n, Some(PathBuf::from(f))),
         None => (s, None),
     };
-    let format = Format::from_name(name).ok_or_else(|| {
+    let (format, cyclonedx_version) = parse_format(name)?;
+    Ok(OutputSpec {
+        format,
+        file,
+        cyclonedx_version,
+    })
+}
+
+/// A format name with an optional `@VERSION`. Syft's words for formats sbomkit does not write are
+/// refused with the name to use: never silently another format.
+pub fn parse_format(name: &str) -> Result<(Format, Option<CycloneDxVersion>), Error> {
+    let refuse = |what: &str, instead: &str| {
+        Err(Error::Usage(format!(
+            "`{name}` is {what}, which sbomkit does not write yet; use `{instead}`"
+        )))
+    };
+    let (base, version) = match name.split_once('@') {
+        Some((b, v)) => (b, Some(v)),
+        None => (name, None),
+    };
+    match base {
+        "spdx" | "spdx-tag-value" | "spdx-tv" => {
+            return refuse("SPDX tag-value (as in Syft)", "spdx-json")
+        }
+        "cyclonedx" | "cyclonedx-xml" => {
+            return refuse("CycloneDX XML (as in Syft)", "cyclonedx-json")
+        }
+        _ => {}
+    }
+    let format = Format::from_name(base).ok_or_else(|| {
         Error::Usage(format!(
-            "unknown output format `{name}`; choose one of: {}",
-            Format::NAMES.join(", ")
+            "unknown output format `{name}`; choose one of: {ACCEPTED}"
         ))
     })?;
-    Ok(OutputSpec { format, file })
+    let cyclonedx_version = match (format, version) {
+        (_, None) => None,
+        (Format::SpdxJson, Some("2.3")) => None,
+        (Format::CycloneDxJson, Some("1.5")) => Some(CycloneDxVersion::V1_5),
+        (Format::CycloneDxJson, Some("1.6")) => Some(CycloneDxVersion::V1_6),
+        (_, Some(v)) => {
+            return Err(Error::Usage(format!(
+                "`{base}` is not written in version `{v}`; choose one of: {ACCEPTED}"
+            )))
+        }
+    };
+    Ok((format, cyclonedx_version))
+}
+
+/// Whether `s` is a format name (with or without a version) rather than a file name: what the
+/// deprecated `attest --output FILE` and `--output-file` look at.
+pub fn looks_like_format(s: &str) -> bool {
+    let base = s.split(['@', '=']).next().unwrap_or(s);
+    Format::from_name(base).is_some()
+        || matches!(
+            base,
+            "spdx" | "spdx-tag-value" | "spdx-tv" | "cyclonedx" | "cyclonedx-xml"
+        )
 }
 
 /// Who may read a file sbomkit writes.
@@ -47,12 +110,32 @@ pub fn emit(path: Option<&Path>, bytes: &[u8]) -> Result<(), Error> {
     }
 }
 
+/// Whether an error is a closed pipe, however deep a writer wrapped it.
+fn is_broken_pipe(e: &io::Error) -> bool {
+    if e.kind() == io::ErrorKind::BrokenPipe {
+        return true;
+    }
+    let mut cause = e.get_ref().map(|c| c as &(dyn std::error::Error + 'static));
+    while let Some(c) = cause {
+        if let Some(io) = c.downcast_ref::<io::Error>() {
+            if io.kind() == io::ErrorKind::BrokenPipe {
+                return true;
+            }
+        }
+        if c.to_string().contains("Broken pipe") {
+            return true;
+        }
+        cause = c.source();
+    }
+    false
+}
+
 /// Runs a writer on stdout and flushes it; a closed pipe (`| head`) ends the output quietly.
 pub fn to_stdout(f: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<(), Error> {
     let stdout = io::stdout();
     let mut lock = stdout.lock();
     match f(&mut lock).and_then(|_| lock.flush()) {
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) if is_broken_pipe(&e) => Ok(()),
         r => r.map_err(|e| Error::Io {
             path: "<stdout>".into(),
             source: e,
@@ -67,22 +150,143 @@ pub fn write_atomically(
     access: Access,
     f: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> Result<(), Error> {
-    let io_err = |source| Error::Io {
+    Pending::reserve(path, access)?.write(f)
+}
+
+/// The temporary files not yet renamed into place: removed by the signal handler.
+static TEMP_FILES: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// On SIGINT, SIGTERM or SIGHUP: remove the unfinished outputs, then exit as interrupted.
+pub fn remove_temp_files_on_signal() {
+    let _ = ctrlc::set_handler(|| {
+        let files = match TEMP_FILES.lock() {
+            Ok(g) => g.clone(),
+            Err(p) => p.into_inner().clone(),
+        };
+        for f in files {
+            let _ = std::fs::remove_file(f);
+        }
+        std::process::exit(130);
+    });
+}
+
+fn unregister(tmp: &Path) {
+    let mut g = TEMP_FILES.lock().unwrap_or_else(|p| p.into_inner());
+    g.retain(|p| p != tmp);
+}
+
+/// An output file whose temporary file exists: created before a scan, so that a folder that does
+/// not exist or cannot be written is found before the work, not after it.
+pub struct Pending {
+    path: PathBuf,
+    tmp_path: PathBuf,
+    /// `None` once renamed into place.
+    tmp: Option<tempfile::NamedTempFile>,
+}
+
+impl Pending {
+    pub fn reserve(path: &Path, access: Access) -> Result<Pending, Error> {
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        if !dir.is_dir() {
+            return Err(Error::Other(format!(
+                "{}: cannot write: the folder {} does not exist",
+                path.display(),
+                dir.display()
+            )));
+        }
+        if path.is_dir() {
+            return Err(Error::Other(format!(
+                "{}: cannot write: it is a folder",
+                path.display()
+            )));
+        }
+        // Held while the file is created: the signal handler then sees it registered or not created.
+        let mut guard = TEMP_FILES.lock().unwrap_or_else(|p| p.into_inner());
+        let tmp = temp_file(dir, access).map_err(|e| io_error(path, e))?;
+        guard.push(tmp.path().to_path_buf());
+        drop(guard);
+        Ok(Pending {
+            path: path.to_path_buf(),
+            tmp_path: tmp.path().to_path_buf(),
+            tmp: Some(tmp),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Writes the content and renames the temporary file into place.
+    pub fn write(mut self, f: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<(), Error> {
+        let Some(mut tmp) = self.tmp.take() else {
+            return Ok(());
+        };
+        let path = &self.path;
+        {
+            let mut w = io::BufWriter::new(tmp.as_file_mut());
+            f(&mut w).map_err(|e| io_error(path, e))?;
+            w.flush().map_err(|e| io_error(path, e))?;
+        }
+        tmp.persist(path).map_err(|e| io_error(path, e.error))?;
+        Ok(())
+    }
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        // The temporary file is gone by now (renamed, or removed with the `NamedTempFile`).
+        drop(self.tmp.take());
+        unregister(&self.tmp_path);
+    }
+}
+
+/// An I/O error on an output, naming the output and not the temporary file beside it.
+fn io_error(path: &Path, e: io::Error) -> Error {
+    // tempfile adds ` at path "<temporary file>"` to its errors: the user named the output.
+    let text = e.to_string();
+    let source = match text.split_once(" at path \"") {
+        Some((message, _)) => io::Error::new(e.kind(), message.to_string()),
+        None => e,
+    };
+    Error::Io {
         path: path.display().to_string(),
         source,
-    };
-    let dir = match path.parent() {
+    }
+}
+
+/// Refuses two outputs to one file: the last would silently replace the first.
+pub fn refuse_same_file<'a>(paths: impl IntoIterator<Item = &'a Path>) -> Result<(), Error> {
+    let mut seen: Vec<(PathBuf, &Path)> = Vec::new();
+    for p in paths {
+        let key = same_file_key(p);
+        if let Some((_, first)) = seen.iter().find(|(k, _)| *k == key) {
+            return Err(Error::Usage(format!(
+                "two outputs go to one file ({} and {}): give each its own file",
+                first.display(),
+                p.display()
+            )));
+        }
+        seen.push((key, p));
+    }
+    Ok(())
+}
+
+/// The file a path names, through `.`/`..` and links where the folder exists.
+fn same_file_key(p: &Path) -> PathBuf {
+    if let Ok(c) = p.canonicalize() {
+        return c;
+    }
+    let dir = match p.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    let mut tmp = temp_file(dir, access).map_err(io_err)?;
-    {
-        let mut w = io::BufWriter::new(tmp.as_file_mut());
-        f(&mut w).map_err(io_err)?;
-        w.flush().map_err(io_err)?;
+    match (dir.canonicalize(), p.file_name()) {
+        (Ok(d), Some(n)) => d.join(n),
+        _ => p.to_path_buf(),
     }
-    tmp.persist(path).map_err(|e| io_err(e.error))?;
-    Ok(())
 }
 
 /// The temporary file, created with its final mode: the kernel applies the umask to the mode given at
@@ -165,12 +369,39 @@ mod tests {
             parse_output("spdx-json=a.json").unwrap(),
             OutputSpec {
                 format: Format::SpdxJson,
-                file: Some("a.json".into())
+                file: Some("a.json".into()),
+                cyclonedx_version: None,
             }
         );
         assert_eq!(parse_output("table").unwrap().file, None);
-        assert_eq!(parse_output("table=").unwrap().file, None);
+        assert!(matches!(parse_output("table="), Err(Error::Usage(_))));
         assert!(matches!(parse_output("xml"), Err(Error::Usage(_))));
+        assert_eq!(
+            parse_output("cyclonedx-json@1.5=b.json")
+                .unwrap()
+                .cyclonedx_version,
+            Some(CycloneDxVersion::V1_5)
+        );
+        assert_eq!(
+            parse_output("spdx-json@2.3").unwrap().format,
+            Format::SpdxJson
+        );
+        for refused in [
+            "spdx",
+            "cyclonedx",
+            "spdx-json@2.2",
+            "cyclonedx-json@1.4",
+            "table@1",
+        ] {
+            assert!(
+                matches!(parse_output(refused), Err(Error::Usage(_))),
+                "{refused}"
+            );
+        }
+        let Err(Error::Usage(m)) = parse_output("spdx=a.spdx") else {
+            panic!("spdx accepted");
+        };
+        assert!(m.contains("use `spdx-json`"), "{m}");
     }
 
     #[test]
@@ -183,5 +414,29 @@ mod tests {
         });
         assert!(matches!(r, Err(Error::Io { .. })));
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn an_output_in_a_missing_folder_is_refused_naming_the_output() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("no/such/out.json");
+        let Err(e) = Pending::reserve(&path, Access::Umask) else {
+            panic!("reserved");
+        };
+        assert!(
+            e.to_string().starts_with(&path.display().to_string()),
+            "{e}"
+        );
+        assert!(e.to_string().contains("does not exist"), "{e}");
+    }
+
+    #[test]
+    fn two_spellings_of_one_file_are_one_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a.json");
+        let b = dir.path().join(".").join("a.json");
+        assert!(refuse_same_file([a.as_path(), b.as_path()]).is_err());
+        let c = dir.path().join("c.json");
+        assert!(refuse_same_file([a.as_path(), c.as_path()]).is_ok());
     }
 }

@@ -1,12 +1,12 @@
 //! `sbomkit verify`: gather the key, the identity and the image, print the library's report.
 
 use sbomkit::attest::sigstore::trust::TrustedRoot;
-use sbomkit::attest::{identities_of, keys, read_limited, statement, verify};
+use sbomkit::attest::{identities_of, keys, read_limited, verify};
 use sbomkit::source::{SourceOptions, SourceSpec};
 use sbomkit::{Error, ExitCode};
 
 use super::args::VerifyArgs;
-use super::output;
+use super::output::{self, Access, Pending};
 
 pub fn run(args: VerifyArgs) -> Result<ExitCode, Error> {
     let key = args
@@ -31,9 +31,15 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode, Error> {
         }),
         _ => None,
     };
+    let predicate_out = args
+        .predicate_out
+        .as_deref()
+        .map(|p| Pending::reserve(p, Access::Umask))
+        .transpose()?;
     let bytes = read_limited(&args.attestation)?;
     let target = match &args.image {
         Some(image) => {
+            super::refuse_registry_reference(image)?;
             let opts = SourceOptions {
                 platform: args.platform.clone(),
                 ..SourceOptions::default()
@@ -50,10 +56,14 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode, Error> {
         key: key.as_ref(),
         keyless,
         target: target.as_ref(),
-        want_type: args.predicate_type.as_deref().map(statement::resolve_type),
+        // Already resolved to a URI by the argument parser.
+        want_type: args.predicate_type.clone(),
     };
     let label = args.attestation.display().to_string();
     let report = verify::verify(&bytes, &label, &opts)?;
+    if let (Some(file), Some(predicate)) = (predicate_out, report.verified_predicate()) {
+        file.write(|w| w.write_all(&predicate))?;
+    }
     output::emit(None, &report.render(args.output.into()))?;
     Ok(report.exit_code())
 }

@@ -3,6 +3,7 @@
 
 use sbomkit::attest::report::BundleReport;
 use sbomkit::attest::sigstore::{self, trust::TrustedRoot, Policy};
+use sbomkit::attest::verify::InputKind;
 use sbomkit::attest::{keys, read_limited};
 use sbomkit::{Error, ExitCode};
 
@@ -31,6 +32,13 @@ pub fn run(args: VerifyBundleArgs) -> Result<ExitCode, Error> {
     let trust = TrustedRoot::load(args.keyless.trusted_root.as_deref())?;
     let artifact = sigstore::artifact_digest(&args.artifact).map_err(Error::Other)?;
     let bytes = read_limited(&args.bundle)?;
+    let kind = InputKind::of(&bytes);
+    if !matches!(kind, InputKind::Bundle | InputKind::Other) {
+        return Err(Error::Attest {
+            code: ExitCode::Malformed,
+            message: kind.misplaced(&args.bundle.display().to_string(), "verify-bundle"),
+        });
+    }
     let opts = sigstore::Options {
         policy,
         trust: &trust,
