@@ -58,7 +58,7 @@ fn keyless_bundle_verifies_offline_with_the_standin_trusted_root() {
                 "attest",
                 &format!("file:{}", root().join(ARTIFACT).display()),
             ])
-            .args(["--keyless", "--bundle", "--output", "b.json"])
+            .args(["--keyless", "--output-file", "b.json"])
             .args(["--identity-token", &s.email_token(email)])
             .args([
                 "--fulcio-url",
