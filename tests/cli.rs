@@ -595,3 +595,37 @@ fn an_unread_package_database_is_an_unknown_in_the_document() {
     assert!(bom.get("compositions").is_none());
     assert!(bom["metadata"].get("properties").is_none());
 }
+
+/// What is not a source is refused by the command with the file named and a non-zero exit, and
+/// no output is written; `file:` describes it on purpose.
+#[test]
+fn a_file_that_is_not_an_image_is_refused() {
+    let t = tempdir();
+    let pic = t.path().join("pic.tar");
+    fs::write(&pic, b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR").unwrap();
+    let out = t.path().join("out.json");
+    let got = run(
+        sbomkit()
+            .args(["generate", "-q"])
+            .arg(&pic)
+            .arg("-o")
+            .arg(format!("spdx-json={}", out.display())),
+        1,
+    );
+    assert!(
+        got.stderr.contains(&format!(
+            "{}: not an image archive, OCI layout, folder or package database: a PNG image",
+            pic.display()
+        )),
+        "{}",
+        got.stderr
+    );
+    assert!(got.stderr.contains(&format!("file:{}", pic.display())));
+    assert!(!out.exists());
+    let doc: Value = serde_json::from_slice(&generate(
+        &format!("file:{}", pic.display()),
+        &["-o", "spdx-json"],
+    ))
+    .unwrap();
+    schema::assert_valid_spdx(&doc);
+}
