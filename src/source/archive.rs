@@ -83,6 +83,9 @@ pub enum Shape {
     Other(Vec<String>),
 }
 
+/// How many bytes of the (decompressed) archive [`shape`] looks at, at most.
+const SHAPE_MAX: u64 = 64 << 20;
+
 /// Folders at the top of a root filesystem; image archives hold none of them.
 const ROOT_FOLDERS: [&[u8]; 20] = [
     b"bin", b"boot", b"dev", b"etc", b"home", b"lib", b"lib32", b"lib64", b"libx32", b"media",
@@ -118,9 +121,11 @@ pub fn shape(path: &Path, cx: &ReadCx<'_>) -> Result<Shape, SourceError> {
         },
         Compression::None => Box::new(raw),
     };
-    // Its own budget: the bytes looked at here are counted again by the read that follows.
+    // Its own budget: the bytes looked at here are counted again by the read that follows. The
+    // first telling entry comes early; past `SHAPE_MAX` the full read decides.
     let budget = Budget::new(*cx.budget.limits());
-    let mut archive = tar::Archive::new(BudgetReader::new(inner, &budget, Counted::Outer));
+    let mut archive =
+        tar::Archive::new(BudgetReader::new(inner, &budget, Counted::Outer).take(SHAPE_MAX));
     let Ok(entries) = archive.entries() else {
         return Ok(Shape::Image);
     };
@@ -145,6 +150,9 @@ pub fn shape(path: &Path, cx: &ReadCx<'_>) -> Result<Shape, SourceError> {
         if names.len() < 5 {
             names.push(display_path(&name));
         }
+    }
+    if archive.into_inner().limit() == 0 {
+        return Ok(Shape::Image);
     }
     Ok(match (any, names.is_empty()) {
         (false, _) | (true, true) => Shape::Empty,
