@@ -213,7 +213,7 @@ fn build(sbom: &Sbom) -> io::Result<Document> {
     }
     if !sbom.unknowns.is_empty() {
         comment.push(
-            "This document is incomplete: the packages listed in the following were not read."
+            "This document is incomplete: the package databases named below were not read."
                 .to_string(),
         );
     }
