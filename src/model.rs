@@ -27,8 +27,28 @@ pub struct Sbom {
     pub relationships: Vec<Relationship>,
     /// Things the scan could not read or chose to skip, for the user and the document.
     pub warnings: Vec<String>,
+    /// What the scan saw but could not describe (a package database it does not read): while any
+    /// is listed the document is incomplete, and says so. Sorted.
+    pub unknowns: Vec<Unknown>,
     /// The document's creation time, seconds since the epoch (from `SOURCE_DATE_EPOCH` or the image).
     pub created: i64,
+}
+
+/// Something in the subject whose contents the document does not list.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Unknown {
+    /// Where it is: a root-relative path.
+    pub location: String,
+    /// What it is (`RPM package database`).
+    pub what: String,
+    /// Why its contents are missing.
+    pub why: String,
+}
+
+impl fmt::Display for Unknown {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}: {}", self.location, self.what, self.why)
+    }
 }
 
 /// The thing an SBOM describes: an image, a root filesystem folder or a single file.
@@ -446,6 +466,8 @@ impl Sbom {
         self.relationships.dedup();
         self.warnings.sort();
         self.warnings.dedup();
+        self.unknowns.sort();
+        self.unknowns.dedup();
     }
 
     pub fn package(&self, id: &str) -> Option<&Package> {

@@ -72,6 +72,7 @@ pub fn scan(
         files: all.files,
         relationships: all.relationships,
         warnings: scanned.warnings,
+        unknowns: all.unknowns,
         created: 0,
     };
     sbom.warnings.extend(all.warnings);

@@ -789,3 +789,136 @@ fn registry_references_say_how_to_get_an_archive() {
         );
     }
 }
+
+/// A real RPM database, which sbomkit does not read, in a root folder and in an image: a warning
+/// (with and without `-v`), the CycloneDX subject's assembly marked `incomplete`, an SPDX
+/// document comment naming it; valid documents. Without it the documents say nothing of the kind.
+#[test]
+fn an_unread_package_database_is_an_unknown_in_the_document() {
+    let t = tempdir();
+    let rpmdb = fs::read("testdata/fixtures/rpm/libuuid.Packages.bdb").unwrap();
+    let root = t.path().join("root");
+    crate::support::write(&root, "var/lib/rpm/Packages", &rpmdb);
+    crate::support::write(
+        &root,
+        "etc/os-release",
+        &fs::read("testdata/fixtures/os-release/debian-12.os-release").unwrap(),
+    );
+    let mut a = image::DockerArchive::default();
+    a.add(
+        &image::Image::new(vec![image::BuiltLayer::new(
+            &[image::Item::RawFile(
+                b"usr/lib/sysimage/rpm/Packages".to_vec(),
+                rpmdb.clone(),
+            )],
+            image::Comp::Gzip,
+        )]),
+        &["rpm:1"],
+    );
+    let archive = t.path().join("rpm.tar");
+    fs::write(&archive, a.files().to_tar()).unwrap();
+    let cases = [
+        (format!("dir:{}", root.display()), "/var/lib/rpm/Packages"),
+        (
+            archive.display().to_string(),
+            "/usr/lib/sysimage/rpm/Packages",
+        ),
+    ];
+    for (source, at) in &cases {
+        let warning = format!(
+            "warning: {at}: RPM package database: not read by sbomkit: the packages it lists are \
+             missing from this document"
+        );
+        for verbose in [&[][..], &["-v"][..]] {
+            let cdx = t.path().join("out.cdx.json");
+            let cdx15 = t.path().join("out.cdx15.json");
+            let spdx = t.path().join("out.spdx.json");
+            let out = run(
+                sbomkit()
+                    .args(["generate", source])
+                    .args(verbose)
+                    .arg("-o")
+                    .arg(format!("cyclonedx-json={}", cdx.display()))
+                    .arg("-o")
+                    .arg(format!("spdx-json={}", spdx.display())),
+                0,
+            );
+            assert!(out.stderr.contains(&warning), "{source}: {}", out.stderr);
+            let bom = read_json(&cdx);
+            schema::assert_valid_cyclonedx(&bom);
+            let subject_ref = bom["metadata"]["component"]["bom-ref"].clone();
+            assert_eq!(
+                bom["compositions"],
+                serde_json::json!([{"aggregate": "incomplete", "assemblies": [subject_ref]}])
+            );
+            assert_eq!(
+                bom["metadata"]["properties"],
+                serde_json::json!([{
+                    "name": "sbomkit:unknown",
+                    "value": warning.strip_prefix("warning: ").unwrap()
+                }])
+            );
+            let doc = read_json(&spdx);
+            schema::assert_valid_spdx(&doc);
+            let comment = doc["comment"].as_str().unwrap();
+            assert!(
+                comment.starts_with("This document is incomplete"),
+                "{comment}"
+            );
+            assert_eq!(comment.matches(at).count(), 1, "{comment}");
+            assert!(comment.contains(&format!("unknown: {at}: RPM package database")));
+            run(
+                sbomkit()
+                    .args(["generate", "-q", source, "--cyclonedx-version", "1.5"])
+                    .arg("-o")
+                    .arg(format!("cyclonedx-json={}", cdx15.display())),
+                0,
+            );
+            let bom = read_json(&cdx15);
+            schema::assert_valid_cyclonedx(&bom);
+            assert_eq!(bom["compositions"][0]["aggregate"], "incomplete");
+        }
+    }
+    fs::remove_file(root.join("var/lib/rpm/Packages")).unwrap();
+    let bom: Value = serde_json::from_slice(&generate(
+        &format!("dir:{}", root.display()),
+        &["-o", "cyclonedx-json"],
+    ))
+    .unwrap();
+    assert!(bom.get("compositions").is_none());
+    assert!(bom["metadata"].get("properties").is_none());
+}
+
+/// What is not a source is refused by the command with the file named and a non-zero exit, and
+/// no output is written; `file:` describes it on purpose.
+#[test]
+fn a_file_that_is_not_an_image_is_refused() {
+    let t = tempdir();
+    let pic = t.path().join("pic.tar");
+    fs::write(&pic, b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR").unwrap();
+    let out = t.path().join("out.json");
+    let got = run(
+        sbomkit()
+            .args(["generate", "-q"])
+            .arg(&pic)
+            .arg("-o")
+            .arg(format!("spdx-json={}", out.display())),
+        1,
+    );
+    assert!(
+        got.stderr.contains(&format!(
+            "{}: not an image archive, OCI layout, folder or package database: a PNG image",
+            pic.display()
+        )),
+        "{}",
+        got.stderr
+    );
+    assert!(got.stderr.contains(&format!("file:{}", pic.display())));
+    assert!(!out.exists());
+    let doc: Value = serde_json::from_slice(&generate(
+        &format!("file:{}", pic.display()),
+        &["-o", "spdx-json"],
+    ))
+    .unwrap();
+    schema::assert_valid_spdx(&doc);
+}

@@ -307,6 +307,7 @@ fn alpine_image() -> Sbom {
         files,
         relationships,
         warnings: vec!["/lib/apk/db/installed line 412: record without P: skipped".into()],
+        unknowns: Vec::new(),
         created: 1_660_066_791,
         files_partial: false,
     };

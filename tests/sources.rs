@@ -894,19 +894,210 @@ fn file_source_places_databases_by_content() {
         std::fs::read(&dpkg).unwrap()
     );
 
+    // Any other file is described only when asked for with `file:`.
     let t = tempfile::tempdir().unwrap();
     let other = write(t.path(), "tool", b"\x7fELF not really");
-    let s = open(&other).unwrap();
+    let s = open_with(&other, Some(SourceKind::File), &SourceOptions::default()).unwrap();
     assert_eq!(listing(&s), vec!["tool"]);
-    // A tar that is not an image is just a file.
-    let plain = write(
-        t.path(),
-        "plain.tar",
-        &image::layer_tar(&[Item::File("x", b"y")]),
+}
+
+/// Without a scheme, what is not an image, a layout, a folder or a package database is refused,
+/// naming the file and what it looks like, never described as an empty root.
+#[test]
+fn unrecognised_inputs_fail_closed() {
+    let t = tempfile::tempdir().unwrap();
+    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01".to_vec();
+    let elf =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/binaries/c/plain"))
+            .unwrap();
+    let end_of_archive = vec![0u8; 1024];
+    let cases: [(&str, Vec<u8>, &str); 7] = [
+        ("pic.tar", png, "a PNG image"),
+        ("empty.tar", Vec::new(), "an empty file"),
+        ("tool", elf, "an ELF binary"),
+        (
+            "sbom.json",
+            b"{\"spdxVersion\": \"SPDX-2.3\"}".to_vec(),
+            "a JSON document",
+        ),
+        ("eoa.tar", end_of_archive.clone(), "an empty tar archive"),
+        (
+            "eoa.tgz",
+            image::gzip(&end_of_archive),
+            "an empty tar archive",
+        ),
+        (
+            "plain.tar",
+            image::layer_tar(&[Item::File("notes.txt", b"y")]),
+            "neither an image",
+        ),
+    ];
+    for (name, bytes, looks) in cases {
+        let p = write(t.path(), name, &bytes);
+        let e = open(&p).expect_err(name).to_string();
+        assert!(e.starts_with(&p.display().to_string()), "{name}: {e}");
+        assert!(e.contains(looks), "{name}: {e}");
+        if !name.contains(".t") {
+            assert!(e.contains(&format!("file:{}", p.display())), "{name}: {e}");
+        }
+    }
+    // An empty tar is refused as a root filesystem too.
+    let p = write(t.path(), "eoa2.tar", &end_of_archive);
+    let e = open_with(
+        &p,
+        Some(SourceKind::RootfsArchive),
+        &SourceOptions::default(),
     );
-    let s = open(&plain).unwrap();
-    assert_eq!(s.subject.kind, SubjectKind::File);
-    assert_eq!(listing(&s), vec!["plain.tar"]);
+    assert!(e.unwrap_err().to_string().contains("empty tar archive"));
+}
+
+/// The root of `tar czf rootfs.tgz -C root .` with a Wolfi APK database and os-release.
+fn wolfi_root(dir: &Path) -> PathBuf {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/fixtures");
+    let root = dir.join("root");
+    for (rel, fixture) in [
+        ("lib/apk/db/installed", "apk/installed/wolfi-base.installed"),
+        ("etc/os-release", "os-release/wolfi.os-release"),
+    ] {
+        write(&root, rel, &std::fs::read(fixtures.join(fixture)).unwrap());
+    }
+    root
+}
+
+fn packages_of(source: &str) -> (sbomkit::model::Sbom, Vec<(String, String, String)>) {
+    let spec = SourceSpec::parse(source);
+    let (sbom, _) =
+        sbomkit::scan::scan(&spec, &sbomkit::scan::ScanOptions::default(), &NoProgress).unwrap();
+    let list = sbom
+        .packages
+        .iter()
+        .map(|p| {
+            let purl = p.purl.as_ref().map(|u| u.to_string()).unwrap_or_default();
+            (p.name.clone(), p.version.clone(), purl)
+        })
+        .collect();
+    (sbom, list)
+}
+
+#[test]
+fn rootfs_archive_lists_what_the_folder_lists() {
+    let t = tempfile::tempdir().unwrap();
+    let root = wolfi_root(t.path());
+    let (_, from_dir) = packages_of(&format!("dir:{}", root.display()));
+    assert_eq!(from_dir.len(), 16, "{from_dir:?}"); // 15 APK packages and the OS
+
+    // As users make it: `tar czf rootfs.tgz -C root .` (entries under `./`), and as plain tar
+    // and zstd built here (entries without `./`).
+    let tgz = t.path().join("rootfs.tgz");
+    let status = std::process::Command::new("tar")
+        .arg("czf")
+        .arg(&tgz)
+        .arg("-C")
+        .arg(&root)
+        .arg(".")
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let items = [
+        Item::Dir("etc"),
+        Item::RawFile(
+            b"etc/os-release".to_vec(),
+            std::fs::read(root.join("etc/os-release")).unwrap(),
+        ),
+        Item::Dir("lib"),
+        Item::RawFile(
+            b"lib/apk/db/installed".to_vec(),
+            std::fs::read(root.join("lib/apk/db/installed")).unwrap(),
+        ),
+    ];
+    let tar = image::layer_tar(&items);
+    let plain = write(t.path(), "rootfs.tar", &tar);
+    let zst = write(
+        t.path(),
+        "rootfs.tar.zst",
+        &image::compress(&tar, Comp::Zstd),
+    );
+    for archive in [&tgz, &plain, &zst] {
+        for scheme in ["", "rootfs-archive:"] {
+            let (sbom, from_archive) = packages_of(&format!("{scheme}{}", archive.display()));
+            assert_eq!(from_archive, from_dir, "{}", archive.display());
+            let subject = &sbom.subject;
+            assert_eq!(subject.kind, SubjectKind::Directory);
+            assert_eq!(subject.name, archive.file_name().unwrap().to_str().unwrap());
+            assert_eq!(subject.identities.len(), 1);
+            assert_eq!(subject.identities[0].role, IdentityRole::File);
+            assert_eq!(
+                subject.identities[0].digest,
+                digest(&std::fs::read(archive).unwrap())
+            );
+            assert!(subject.layers.is_empty() && subject.platform.is_none());
+        }
+    }
+}
+
+/// `--platform` on a source with one platform (or none) is checked, not ignored.
+#[test]
+fn platform_on_a_single_platform_source_must_match() {
+    let t = tempfile::tempdir().unwrap();
+    let mut a = DockerArchive::default();
+    a.add(
+        &Image::new(vec![BuiltLayer::new(&[Item::File("f", b"1")], Comp::None)]),
+        &["x:1"],
+    );
+    let docker = write(t.path(), "amd64.tar", &a.files().to_tar());
+    let on = |p: &str| SourceOptions {
+        platform: Some(p.into()),
+        ..SourceOptions::default()
+    };
+    let s = open_with(&docker, None, &on("linux/amd64")).unwrap();
+    assert_eq!(s.subject.platform.unwrap().architecture, "amd64");
+    for kind in [None, Some(SourceKind::DockerArchive)] {
+        match open_with(&docker, kind, &on("linux/arm64")) {
+            Err(SourceError::PlatformMismatch {
+                path,
+                wanted,
+                actual,
+            }) => {
+                assert!(path.ends_with("amd64.tar"));
+                assert_eq!(
+                    (wanted.as_str(), actual.as_str()),
+                    ("linux/arm64", "linux/amd64")
+                );
+            }
+            other => panic!("expected a platform mismatch, got {other:?}"),
+        }
+    }
+    let root = wolfi_root(t.path());
+    let rootfs = write(
+        t.path(),
+        "rootfs.tar",
+        &image::layer_tar(&[Item::File("etc/os-release", b"ID=wolfi\n")]),
+    );
+    let file = root.join("lib/apk/db/installed");
+    let cases: [(&Path, Option<SourceKind>, SourceKind); 5] = [
+        (&root, None, SourceKind::Dir),
+        (&root, Some(SourceKind::Dir), SourceKind::Dir),
+        (&file, None, SourceKind::File),
+        (&rootfs, None, SourceKind::RootfsArchive),
+        (
+            &rootfs,
+            Some(SourceKind::RootfsArchive),
+            SourceKind::RootfsArchive,
+        ),
+    ];
+    for (p, kind, named) in cases {
+        let e = open_with(p, kind, &on("linux/amd64")).expect_err("no platform");
+        assert!(
+            matches!(&e, SourceError::NoPlatform { kind, .. } if *kind == named),
+            "{e:?}"
+        );
+        let msg = e.to_string();
+        assert!(msg.starts_with(&p.display().to_string()), "{msg}");
+        assert!(
+            msg.contains(&format!("a {named}: source has no platform")),
+            "{msg}"
+        );
+    }
 }
 
 #[test]

@@ -15,12 +15,13 @@ pub mod os_db;
 pub mod os_release;
 #[cfg(test)]
 mod testutil;
+pub mod unread;
 pub mod version;
 
 use std::any::Any;
 use std::collections::BTreeMap;
 
-use crate::model::{Actor, Checksum, Distro, FileRecord, Package, Relationship, Subject};
+use crate::model::{Actor, Checksum, Distro, FileRecord, Package, Relationship, Subject, Unknown};
 use crate::source::vfs::Version;
 use crate::source::{Digests, Interest, Node, Slots, Summary, Vfs, Wants};
 
@@ -64,6 +65,8 @@ pub struct Found {
     /// learns things about a package it cannot change itself (an ELF note naming the source package
     /// of the package that owns the file); the scan adds them, never replacing a value.
     pub package_properties: Vec<(String, String, String)>,
+    /// What was seen but not read: the document is incomplete.
+    pub unknowns: Vec<Unknown>,
 }
 
 impl Found {
@@ -74,6 +77,7 @@ impl Found {
         self.files.extend(other.files);
         self.warnings.extend(other.warnings);
         self.package_properties.extend(other.package_properties);
+        self.unknowns.extend(other.unknowns);
     }
 }
 
@@ -108,6 +112,7 @@ pub fn phases() -> Vec<Vec<Box<dyn Cataloger>>> {
             Box::new(os_release::OsRelease),
             Box::new(apk::ApkDb),
             Box::new(dpkg::DpkgDb),
+            Box::new(unread::UnreadDatabases),
         ],
         vec![
             Box::new(binary::ElfBinaries),
@@ -369,7 +374,10 @@ mod tests {
     fn phase_one_has_the_package_databases_phase_two_binaries_and_manifests() {
         let p = phases();
         let names: Vec<&str> = p[0].iter().map(|c| c.name()).collect();
-        assert_eq!(names, ["os-release", "apk-db", "dpkg-db"]);
+        assert_eq!(
+            names,
+            ["os-release", "apk-db", "dpkg-db", "unread-databases"]
+        );
         let names: Vec<&str> = p[1].iter().map(|c| c.name()).collect();
         assert_eq!(
             names,

@@ -37,6 +37,15 @@ struct Bom {
     metadata: Metadata,
     components: Vec<Component>,
     dependencies: Vec<Dependency>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    compositions: Vec<Composition>,
+}
+
+/// The subject's assembly is `incomplete` while something in it was not read ([`Sbom::unknowns`]).
+#[derive(Serialize)]
+struct Composition {
+    aggregate: &'static str,
+    assemblies: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -44,6 +53,9 @@ struct Metadata {
     timestamp: String,
     tools: Tools,
     component: Component,
+    /// `sbomkit:unknown`, one per unknown: what was not read, where, why.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    properties: Vec<Property>,
 }
 
 /// The 1.5+ object form of `metadata.tools` (the array form is deprecated).
@@ -262,6 +274,13 @@ fn build(sbom: &Sbom, version: CycloneDxVersion) -> io::Result<Bom> {
             .unwrap_or_default(),
     };
     dependencies.push(dep(&subject_ref));
+    let compositions = match sbom.unknowns.is_empty() {
+        true => Vec::new(),
+        false => vec![Composition {
+            aggregate: "incomplete",
+            assemblies: vec![subject_ref.clone()],
+        }],
+    };
     for c in &components {
         dependencies.push(dep(&c.bom_ref));
     }
@@ -287,9 +306,18 @@ fn build(sbom: &Sbom, version: CycloneDxVersion) -> io::Result<Bom> {
                 }],
             },
             component: subject_component(sbom, subject_ref),
+            properties: sbom
+                .unknowns
+                .iter()
+                .map(|u| Property {
+                    name: "sbomkit:unknown".into(),
+                    value: u.to_string(),
+                })
+                .collect(),
         },
         components,
         dependencies,
+        compositions,
     })
 }
 
@@ -306,6 +334,12 @@ fn subject_component(sbom: &Sbom, bom_ref: String) -> Component {
             IdentityRole::Manifest => "manifest-digest",
             IdentityRole::Config => "config-digest",
             IdentityRole::File => "sha256",
+        };
+        // A file's digest (a file, or the archive of a root filesystem) is the file's.
+        let area = if i.role == IdentityRole::File {
+            "file"
+        } else {
+            area
         };
         props.push(prop(&format!("sbomkit:{area}:{role}"), i.digest.clone()));
     }

@@ -211,7 +211,18 @@ fn build(sbom: &Sbom) -> io::Result<Document> {
              checksum for files and none was recorded for them."
         ));
     }
-    for w in &sbom.warnings {
+    if !sbom.unknowns.is_empty() {
+        comment.push(
+            "This document is incomplete: the package databases named below were not read."
+                .to_string(),
+        );
+    }
+    for u in &sbom.unknowns {
+        comment.push(format!("unknown: {u}"));
+    }
+    // An unknown is also a warning for the user: named once here.
+    let unknowns: BTreeSet<String> = sbom.unknowns.iter().map(|u| u.to_string()).collect();
+    for w in sbom.warnings.iter().filter(|w| !unknowns.contains(*w)) {
         comment.push(format!("warning: {w}"));
     }
 
@@ -307,7 +318,11 @@ fn root_package(sbom: &Sbom, id: &str, created: &str, tool: &str) -> Package2 {
             IdentityRole::Config => "config-digest",
             IdentityRole::File => "sha256",
         };
-        lines.push(format!("sbomkit:image:{role}: {}", i.digest));
+        let area = match i.role {
+            IdentityRole::File => "file",
+            _ => "image",
+        };
+        lines.push(format!("sbomkit:{area}:{role}: {}", i.digest));
     }
     if let Some(pl) = &s.platform {
         lines.push(format!("sbomkit:image:platform: {pl}"));

@@ -20,7 +20,7 @@ use super::stream::{
 };
 use super::vfs::{display_path, normalize};
 use super::{Progress, SourceError};
-use crate::limits::FLAG_MAX_JSON_SIZE;
+use crate::limits::{Budget, FLAG_MAX_JSON_SIZE};
 
 /// What one entry of the outer archive turned out to be.
 #[derive(Debug)]
@@ -68,6 +68,96 @@ fn looks_like_json(head: &[u8]) -> bool {
         head.iter().find(|b| !b.is_ascii_whitespace()),
         Some(b'{') | Some(b'[')
     )
+}
+
+/// What an archive holds, judged on its first telling entry.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Shape {
+    /// Entries an image archive holds (`manifest.json`, `oci-layout`, `blobs/`, `<digest>/`).
+    Image,
+    /// A root filesystem: the first telling entry sits in a folder every root has.
+    RootFs,
+    /// No entries at all.
+    Empty,
+    /// Neither; the first few names, for the error.
+    Other(Vec<String>),
+}
+
+/// How many bytes of the (decompressed) archive [`shape`] looks at, at most.
+const SHAPE_MAX: u64 = 64 << 20;
+
+/// Folders at the top of a root filesystem; image archives hold none of them.
+const ROOT_FOLDERS: [&[u8]; 20] = [
+    b"bin", b"boot", b"dev", b"etc", b"home", b"lib", b"lib32", b"lib64", b"libx32", b"media",
+    b"mnt", b"nix", b"opt", b"root", b"run", b"sbin", b"srv", b"tmp", b"usr", b"var",
+];
+
+/// Whether a top-level name belongs to an image archive: its documents, `blobs/`, or a digest
+/// (`<hex>/layer.tar` of `docker save`, `<hex>.json`, `<hex>.tar` of other tools).
+fn image_name(first: &[u8]) -> bool {
+    let stem = first.split(|&b| b == b'.').next().unwrap_or(first);
+    matches!(
+        first,
+        b"manifest.json" | b"oci-layout" | b"index.json" | b"repositories" | b"blobs"
+    ) || (stem.len() == 64 && stem.iter().all(u8::is_ascii_hexdigit))
+}
+
+/// Reads entry headers (through the decompression, if any) until one tells an image archive from
+/// a root filesystem. A corrupt archive is left for [`read`] to report.
+pub fn shape(path: &Path, cx: &ReadCx<'_>) -> Result<Shape, SourceError> {
+    let file = File::open(path).map_err(|e| SourceError::io(path, e))?;
+    let mut raw = BufReader::new(file);
+    let head = {
+        use std::io::BufRead;
+        raw.fill_buf()
+            .map_err(|e| SourceError::io(path, e))?
+            .to_vec()
+    };
+    let inner: Box<dyn Read> = match Compression::sniff(&head) {
+        Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(raw)),
+        Compression::Zstd => match zstd::stream::read::Decoder::new(raw) {
+            Ok(d) => Box::new(d),
+            Err(_) => return Ok(Shape::Image),
+        },
+        Compression::None => Box::new(raw),
+    };
+    // Its own budget: the bytes looked at here are counted again by the read that follows. The
+    // first telling entry comes early; past `SHAPE_MAX` the full read decides.
+    let budget = Budget::new(*cx.budget.limits());
+    let mut archive =
+        tar::Archive::new(BudgetReader::new(inner, &budget, Counted::Outer).take(SHAPE_MAX));
+    let Ok(entries) = archive.entries() else {
+        return Ok(Shape::Image);
+    };
+    let mut names = Vec::new();
+    let mut any = false;
+    for entry in entries {
+        let Ok(entry) = entry else {
+            return Ok(Shape::Image);
+        };
+        any = true;
+        let name = normalize(&entry.path_bytes());
+        let first = name.split(|&b| b == b'/').next().unwrap_or_default();
+        if first.is_empty() {
+            continue; // `./`
+        }
+        if image_name(first) {
+            return Ok(Shape::Image);
+        }
+        if ROOT_FOLDERS.contains(&first) {
+            return Ok(Shape::RootFs);
+        }
+        if names.len() < 5 {
+            names.push(display_path(&name));
+        }
+    }
+    if archive.into_inner().limit() == 0 {
+        return Ok(Shape::Image);
+    }
+    Ok(match (any, names.is_empty()) {
+        (false, _) | (true, true) => Shape::Empty,
+        (true, false) => Shape::Other(names),
+    })
 }
 
 /// Streams the archive at `path` once.

@@ -13,7 +13,7 @@ use super::{Progress, Scanned, SourceError};
 use crate::model::{Identity, IdentityRole, Subject, SubjectKind};
 
 /// How much of the file is looked at to recognise it.
-const SNIFF_LEN: usize = 8192;
+pub const SNIFF_LEN: usize = 8192;
 
 /// The first stanza (up to the first blank line) of what was read.
 fn first_stanza(head: &[u8]) -> Vec<&[u8]> {
@@ -50,6 +50,11 @@ pub fn is_dpkg_status(head: &[u8]) -> bool {
         && lines
             .iter()
             .all(|l| l.first().is_some_and(|b| *b == b' ' || *b == b'\t') || l.contains(&b':'))
+}
+
+/// Whether the file is a package database this module places where its cataloger looks.
+pub fn is_package_db(head: &[u8]) -> bool {
+    is_apk_db(head) || is_dpkg_status(head)
 }
 
 pub fn read(path: &Path, cx: &ReadCx<'_>, progress: &dyn Progress) -> Result<Scanned, SourceError> {

@@ -356,6 +356,30 @@ fn parse_platform(file: &str, s: &str) -> Result<Platform, SourceError> {
     }
 }
 
+/// `--platform` against the one platform of a single-platform image.
+pub fn check_platform(
+    path: &Path,
+    opts: &SourceOptions,
+    have: Option<&Platform>,
+) -> Result<(), SourceError> {
+    let Some(p) = &opts.platform else {
+        return Ok(());
+    };
+    let file = path.display().to_string();
+    let wanted = parse_platform(&file, p)?;
+    match have {
+        Some(have) if platform_matches(&wanted, have) => Ok(()),
+        _ => Err(SourceError::PlatformMismatch {
+            path: file,
+            wanted: p.clone(),
+            actual: have.map_or_else(
+                || "of no recorded platform".to_string(),
+                Platform::to_string,
+            ),
+        }),
+    }
+}
+
 fn platform_matches(wanted: &Platform, have: &Platform) -> bool {
     wanted.os == have.os
         && wanted.architecture == have.architecture

@@ -7,6 +7,8 @@ mod file;
 pub mod image;
 pub mod interest;
 pub mod layer;
+mod rootfs;
+mod sniff;
 mod spool;
 pub mod stream;
 pub mod vfs;
@@ -33,15 +35,19 @@ pub enum SourceKind {
     Dir,
     /// `file:` a single file (a package database, a binary, anything).
     File,
+    /// `rootfs-archive:` a root filesystem packed in a tar (`tar czf rootfs.tgz -C root .`),
+    /// read as one layer.
+    RootfsArchive,
 }
 
 impl SourceKind {
-    pub const ALL: [SourceKind; 5] = [
+    pub const ALL: [SourceKind; 6] = [
         SourceKind::DockerArchive,
         SourceKind::OciArchive,
         SourceKind::OciDir,
         SourceKind::Dir,
         SourceKind::File,
+        SourceKind::RootfsArchive,
     ];
 
     pub fn scheme(self) -> &'static str {
@@ -51,6 +57,7 @@ impl SourceKind {
             SourceKind::OciDir => "oci-dir",
             SourceKind::Dir => "dir",
             SourceKind::File => "file",
+            SourceKind::RootfsArchive => "rootfs-archive",
         }
     }
 }
@@ -146,6 +153,18 @@ pub enum SourceError {
     },
     #[error("{path}: the image has several platforms, choose one with --platform: {}", choices.join(", "))]
     AmbiguousPlatform { path: String, choices: Vec<String> },
+    #[error("{path}: --platform {wanted} does not match the image, which is {actual} (a single-platform image)")]
+    PlatformMismatch {
+        path: String,
+        wanted: String,
+        actual: String,
+    },
+    #[error("{path}: --platform {wanted}: a {kind}: source has no platform to choose (only an image does); leave --platform out")]
+    NoPlatform {
+        path: String,
+        kind: SourceKind,
+        wanted: String,
+    },
     #[error("{path}: layer {layer}: digest mismatch: expected {expected}, got {actual}")]
     DigestMismatch {
         path: String,
@@ -213,12 +232,28 @@ pub fn open(
             }
         }
         None => {
-            if archive::sniff_file(&file_head(path)?) {
+            let head = file_head(path, file::SNIFF_LEN)?;
+            if archive::sniff_file(&head) {
                 return open_archive(path, None, opts, &cx, progress);
+            }
+            // A bare package database is the one plain file described without `file:`.
+            if !file::is_package_db(&head) {
+                return Err(SourceError::invalid(
+                    path,
+                    format!(
+                        "not an image archive, OCI layout, folder or package database: {}; \
+                         to describe this one file on purpose, use file:{}",
+                        sniff::what(&head),
+                        path.display()
+                    ),
+                ));
             }
             SourceKind::File
         }
     };
+    if matches!(kind, SourceKind::Dir | SourceKind::File) {
+        no_platform(path, kind, opts)?;
+    }
     let name = path.display().to_string();
     match kind {
         SourceKind::OciDir => {
@@ -252,14 +287,14 @@ pub fn open(
             }
             file::read(path, &cx, progress)
         }
-        SourceKind::DockerArchive | SourceKind::OciArchive => {
+        SourceKind::DockerArchive | SourceKind::OciArchive | SourceKind::RootfsArchive => {
             if !meta.is_file() {
                 return Err(SourceError::invalid(
                     path,
                     format!("not a file ({kind}: needs a tar archive)"),
                 ));
             }
-            if !archive::sniff_file(&file_head(path)?) {
+            if !archive::sniff_file(&file_head(path, 512)?) {
                 return Err(SourceError::invalid(
                     path,
                     format!("not a tar archive (nor gzip or zstd), so not a {kind}"),
@@ -270,9 +305,9 @@ pub fn open(
     }
 }
 
-fn file_head(path: &Path) -> Result<Vec<u8>, SourceError> {
+fn file_head(path: &Path, n: usize) -> Result<Vec<u8>, SourceError> {
     let f = std::fs::File::open(path).map_err(|e| SourceError::io(path, e))?;
-    stream::read_head(&mut f.take(512), 512).map_err(|e| SourceError::io(path, e))
+    stream::read_head(&mut f.take(n as u64), n).map_err(|e| SourceError::io(path, e))
 }
 
 /// Reads an image archive; `kind` is what the user asked for, `None` to decide from its content.
@@ -283,45 +318,83 @@ fn open_archive(
     cx: &layer::ReadCx<'_>,
     progress: &dyn Progress,
 ) -> Result<Scanned, SourceError> {
+    if kind == Some(SourceKind::RootfsArchive) {
+        return rootfs::read(path, opts, cx, progress);
+    }
+    if kind.is_none() {
+        match archive::shape(path, cx)? {
+            archive::Shape::Image => {}
+            archive::Shape::RootFs => return rootfs::read(path, opts, cx, progress),
+            archive::Shape::Empty => {
+                return Err(SourceError::invalid(
+                    path,
+                    "an empty tar archive: no image and no files to describe",
+                ))
+            }
+            archive::Shape::Other(names) => {
+                return Err(SourceError::invalid(
+                    path,
+                    format!(
+                        "a tar archive that is neither an image (no manifest.json, oci-layout or \
+                         index.json) nor a root filesystem (no etc/, usr/, lib/, ...): it holds {}; \
+                         use rootfs-archive:{} to read it as a root filesystem anyway",
+                        names.join(", "),
+                        path.display()
+                    ),
+                ))
+            }
+        }
+    }
     let name = path.display().to_string();
     let mut contents = archive::read(path, cx, progress)?;
     let is_oci = contents.has("oci-layout");
     let is_docker = contents.has("manifest.json");
-    let chosen = match kind {
-        Some(SourceKind::DockerArchive) if !is_docker => {
-            return Err(SourceError::invalid(
+    let chosen =
+        match kind {
+            Some(SourceKind::DockerArchive) if !is_docker => {
+                return Err(SourceError::invalid(
+                    path,
+                    "not a docker-archive: no manifest.json in the archive",
+                ))
+            }
+            Some(SourceKind::OciArchive) if !is_oci => {
+                return Err(SourceError::invalid(
+                    path,
+                    "not an oci-archive: no oci-layout in the archive",
+                ))
+            }
+            Some(k) => k,
+            // Newer `docker save` writes both: the OCI reading knows the manifest digest.
+            None if is_oci => SourceKind::OciArchive,
+            None if is_docker => SourceKind::DockerArchive,
+            None if contents.has("index.json") => SourceKind::OciArchive,
+            None => return Err(SourceError::invalid(
                 path,
-                "not a docker-archive: no manifest.json in the archive",
-            ))
-        }
-        Some(SourceKind::OciArchive) if !is_oci => {
-            return Err(SourceError::invalid(
-                path,
-                "not an oci-archive: no oci-layout in the archive",
-            ))
-        }
-        Some(k) => k,
-        // Newer `docker save` writes both: the OCI reading knows the manifest digest.
-        None if is_oci => SourceKind::OciArchive,
-        None if is_docker => SourceKind::DockerArchive,
-        None if contents.has("index.json") => SourceKind::OciArchive,
-        None => {
-            drop(contents);
-            let budget = Budget::new(opts.limits);
-            let cx = layer::ReadCx {
-                interest: cx.interest,
-                budget: &budget,
-            };
-            return file::read(path, &cx, progress);
-        }
-    };
+                "not an image archive: no manifest.json, oci-layout or index.json in the archive",
+            )),
+        };
     let mut blobs = image::ArchiveBlobs {
         file: name,
         contents: &mut contents,
     };
     if chosen == SourceKind::DockerArchive {
-        image::docker(&mut blobs, path, opts, cx)
+        // One image, one platform: a --platform that is not its own is an error, not ignored.
+        let scanned = image::docker(&mut blobs, path, opts, cx)?;
+        image::check_platform(path, opts, scanned.subject.platform.as_ref())?;
+        Ok(scanned)
     } else {
         image::oci(&mut blobs, path, opts, cx)
+    }
+}
+
+/// A source without platforms (a folder, a file, a root filesystem) refuses `--platform`.
+fn no_platform(path: &Path, kind: SourceKind, opts: &SourceOptions) -> Result<(), SourceError> {
+    match &opts.platform {
+        Some(wanted) => Err(SourceError::NoPlatform {
+            path: path.display().to_string(),
+            kind,
+            wanted: wanted.clone(),
+        }),
+        None => Ok(()),
     }
 }
