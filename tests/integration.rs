@@ -12,5 +12,6 @@ mod hostile;
 mod keyless;
 mod keyless_roundtrip;
 mod lang;
+mod scanners;
 mod sources;
 mod verify_bundle;
