@@ -2,7 +2,8 @@
 //!
 //! Written with serde structs of our own: the `cyclonedx-bom` crate (0.8) stops at spec 1.5, and 1.6 is
 //! the default here. One set of structs serves both versions because everything written is valid in
-//! both; the only difference is the originator (`authors` in 1.6, the deprecated `author` in 1.5).
+//! both; the differences are the originator (`authors` in 1.6, the deprecated `author` in 1.5) and
+//! `metadata.tools` (below).
 //!
 //! Structure (the reasons are in ARCHITECTURE.md, "Document structure"):
 //! - `metadata.component` (the subject) lists in `dependsOn` what the subject contains, as Syft and
@@ -114,7 +115,8 @@ struct Edges {
 /// Where a component was found (`occurrences`) and how its identity was established (`identity`).
 #[derive(Serialize)]
 struct Evidence {
-    /// An array in 1.6; in 1.5 a single object (1.6 deprecates that form).
+    /// A single object in both versions: 1.6 deprecates it for an array but still allows it, and
+    /// readers on cyclonedx-go 0.9 (Syft 1.18) reject the whole document when it is an array.
     #[serde(skip_serializing_if = "Option::is_none")]
     identity: Option<serde_json::Value>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -584,14 +586,14 @@ fn package_component(
             .into_iter()
             .collect(),
         properties: props,
-        evidence: evidence(p, v16),
+        evidence: evidence(p),
     }
 }
 
 /// Evidence for what was found inside a binary or from a language manifest: the files it was found
 /// in, and for a module, crate, package note or manifest, that its purl comes from analysing the
 /// first of them.
-fn evidence(p: &Package, v16: bool) -> Option<Evidence> {
+fn evidence(p: &Package) -> Option<Evidence> {
     let technique = match p.kind.technique? {
         Technique::BinaryAnalysis => "binary-analysis",
         Technique::ManifestAnalysis => "manifest-analysis",
@@ -612,11 +614,7 @@ fn evidence(p: &Package, v16: bool) -> Option<Evidence> {
                     "value": file,
                 }],
             });
-            Some(if v16 {
-                serde_json::Value::Array(vec![one])
-            } else {
-                one
-            })
+            Some(one)
         }
     };
     Some(Evidence {
