@@ -153,6 +153,9 @@ pub struct Distro {
     pub id: String,
     /// `VERSION_ID`, e.g. `3.18.4`, `12`, `20230201`.
     pub version_id: Option<String>,
+    /// A release more precise than `VERSION_ID` where the system records one elsewhere: Debian's
+    /// point release from `/etc/debian_version` (`12.15`). See [`Distro::version`].
+    pub point_release: Option<String>,
     pub name: Option<String>,
     pub pretty_name: Option<String>,
     pub version_codename: Option<String>,
@@ -161,6 +164,17 @@ pub struct Distro {
     pub cpe_name: Option<String>,
     /// The file it was read from.
     pub path: String,
+}
+
+impl Distro {
+    /// The version to name the OS by: the point release where known, else `VERSION_ID`. Scanners
+    /// report this one (`trivy image` says `debian 12.15`).
+    pub fn version(&self) -> Option<&str> {
+        self.point_release
+            .as_deref()
+            .or(self.version_id.as_deref())
+            .filter(|v| !v.is_empty())
+    }
 }
 
 /// What kind of thing a package is, in format-neutral terms: writers derive the SPDX purpose, the

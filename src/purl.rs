@@ -200,13 +200,11 @@ pub fn encode(s: &str) -> String {
     out
 }
 
-/// The purl `distro` qualifier for an os-release: `ID-VERSION_ID` (`debian-12`, `wolfi-20230201`),
-/// falling back to the codename, then to the bare id.
+/// The purl `distro` qualifier for an os-release: `ID-VERSION` (`debian-12.15`, `wolfi-20230201`,
+/// with [`Distro::version`](crate::model::Distro::version)), falling back to the codename, then to
+/// the bare id.
 pub fn distro_qualifier(distro: &crate::model::Distro) -> String {
-    match (
-        distro.version_id.as_deref(),
-        distro.version_codename.as_deref(),
-    ) {
+    match (distro.version(), distro.version_codename.as_deref()) {
         (Some(v), _) if !v.is_empty() => format!("{}-{}", distro.id, v),
         (_, Some(c)) if !c.is_empty() => format!("{}-{}", distro.id, c),
         _ => distro.id.clone(),

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::catalog::{self, Context, Found};
 use crate::error::Error;
-use crate::model::{Checksum, FileRecord, HashAlg, Relationship, RelationshipKind, Sbom};
+use crate::model::{Checksum, FileRecord, HashAlg, Purpose, Relationship, RelationshipKind, Sbom};
 use crate::source::{self, display_path, Progress, SourceOptions, SourceSpec};
 
 /// What the user chose for a scan.
@@ -98,11 +98,19 @@ pub fn scan(
         add_owned_files(&mut sbom, &all.owned, &scanned.fs);
     }
 
-    // Whatever no package contains hangs directly under the subject.
+    // Whatever no package contains hangs directly under the subject; what the operating system
+    // contains is installed in the image, and the subject contains it too.
+    let os: BTreeSet<&str> = sbom
+        .packages
+        .iter()
+        .filter(|p| p.kind.purpose == Purpose::OperatingSystem)
+        .map(|p| p.id.as_str())
+        .collect();
     let contained: BTreeSet<String> = sbom
         .relationships
         .iter()
         .filter(|r| r.kind == RelationshipKind::Contains && r.from != Relationship::SUBJECT)
+        .filter(|r| !os.contains(r.from.as_str()))
         .map(|r| r.to.clone())
         .collect();
     let top: Vec<String> = sbom

@@ -336,7 +336,7 @@ fn debian_root_binaries_notes_and_linkage() {
         noted["cpe"],
         "cpe:2.3:a:example:hello-notes:1.2:*:*:*:*:*:*:*"
     );
-    assert_eq!(noted["evidence"]["identity"][0]["field"], "purl");
+    assert_eq!(noted["evidence"]["identity"]["field"], "purl");
     assert_eq!(property(noted, "sbomkit:elf:relro"), Some("partial"));
     // Its dlopen note suggests libz.so.1: an optional dependency on zlib1g.
     let noted_ref = noted["bom-ref"].as_str().unwrap();

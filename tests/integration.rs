@@ -13,5 +13,6 @@ mod keyless;
 mod keyless_roundtrip;
 mod lang;
 mod provenance;
+mod scanners;
 mod sources;
 mod verify_bundle;

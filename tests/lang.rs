@@ -115,7 +115,7 @@ fn npm_python_and_java_packages_with_their_owners() {
     assert_eq!(by_name("acorn")["licenses"][0]["expression"], "MIT");
     let ev = &by_name("pip")["evidence"];
     assert_eq!(
-        ev["identity"][0]["methods"][0]["technique"],
+        ev["identity"]["methods"][0]["technique"],
         "manifest-analysis"
     );
     assert_eq!(

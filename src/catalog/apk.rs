@@ -366,7 +366,7 @@ impl Cataloger for ApkDb {
 mod tests {
     use super::*;
     use crate::catalog::testutil::{by_name, distro, fixture, link, put, run};
-    use crate::model::{Actor, RelationshipKind};
+    use crate::model::{Actor, Relationship, RelationshipKind};
     use crate::source::Vfs;
 
     fn db_fs(path: &str, fixture_name: &str) -> Vfs {
@@ -572,8 +572,16 @@ mod tests {
         assert_eq!(p.properties["sbomkit:apk:installed-size"], "151552");
         assert_eq!(p.properties["sbomkit:apk:build-time"], "1584790550");
         assert_eq!(p.properties["sbomkit:apk:replaces"], "libiconv");
-        // Neither scanelf nor musl is installed here: no edges to packages that are not there.
-        assert!(found.relationships.is_empty());
+        // Neither scanelf nor musl is installed here: no edges to packages that are not there, only
+        // the OS containing the package.
+        assert_eq!(
+            found.relationships,
+            [Relationship::new(
+                crate::catalog::os_release::os_id(&d),
+                RelationshipKind::Contains,
+                p.id.clone()
+            )]
+        );
         let paths: Vec<&[u8]> = found.owned.iter().map(|o| o.path.as_slice()).collect();
         assert_eq!(
             paths,

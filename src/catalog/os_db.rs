@@ -11,11 +11,13 @@
 //!   file ([`layer_of`]);
 //! - resolves dependencies through package names and provided names into DEPENDS_ON (and
 //!   OPTIONAL_DEPENDS_ON) edges;
-//! - reports the files each package owns, for later phases and `--files`.
+//! - reports the files each package owns, for later phases and `--files`;
+//! - has the operating system package ([`os_release::os_package`]) CONTAIN each package, when
+//!   there is an os-release: scanners find a system's packages through its OS.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{Context, Found, Owned};
+use super::{os_release, Context, Found, Owned};
 use crate::cpe;
 use crate::model::{Actor, Checksum, Distro, Package, Relationship, RelationshipKind};
 use crate::purl::{Purl, PurlType};
@@ -266,6 +268,13 @@ fn catalog_group<D: Database>(
                     ));
                 }
             }
+        }
+        if let Some(d) = cx.distro {
+            found.relationships.push(Relationship::new(
+                os_release::os_id(d),
+                RelationshipKind::Contains,
+                p.id.clone(),
+            ));
         }
         for (path, checksums) in &r.files {
             found.owned.push(Owned {

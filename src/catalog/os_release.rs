@@ -1,5 +1,6 @@
 //! `/etc/os-release` and `/usr/lib/os-release` (os-release(5)): shell-style `KEY=value` lines with
-//! single or double quotes and backslash escapes. Also the operating system as a package.
+//! single or double quotes and backslash escapes. Also the operating system as a package, named by
+//! its most precise release (Debian's point release from `/etc/debian_version`).
 
 use std::collections::BTreeMap;
 
@@ -10,6 +11,9 @@ use crate::source::{display_path, Vfs};
 
 /// Where os-release lives, in the order the specification says to look.
 pub const PATHS: [&[u8]; 2] = [b"etc/os-release", b"usr/lib/os-release"];
+
+/// Debian's point release (`12.15`); `trixie/sid` on testing, where it is not a release.
+pub const DEBIAN_VERSION: &[u8] = b"etc/debian_version";
 
 /// Largest os-release worth reading; real ones are a few hundred bytes.
 const MAX_SIZE: u64 = 1 << 20;
@@ -84,6 +88,7 @@ pub fn distro_from(vars: &BTreeMap<String, String>, path: &str) -> Option<Distro
     Some(Distro {
         id,
         version_id: get("VERSION_ID").map(str::to_string),
+        point_release: None,
         name: get("NAME").map(str::to_string),
         pretty_name: get("PRETTY_NAME").map(str::to_string),
         version_codename: get("VERSION_CODENAME").map(str::to_string),
@@ -96,16 +101,39 @@ pub fn distro_from(vars: &BTreeMap<String, String>, path: &str) -> Option<Distro
     })
 }
 
-/// Reads the first os-release that exists, following symlinks inside the root.
+/// Reads the first os-release that exists, following symlinks inside the root, and Debian's point
+/// release.
 pub fn read(fs: &Vfs) -> Option<Distro> {
     for path in PATHS {
         if let Some(content) = fs.read(path) {
-            if let Some(d) = distro_from(&parse(content), &display_path(path)) {
+            if let Some(mut d) = distro_from(&parse(content), &display_path(path)) {
+                if d.id == "debian" {
+                    d.point_release = fs
+                        .read(DEBIAN_VERSION)
+                        .and_then(|c| debian_point_release(c));
+                }
                 return Some(d);
             }
         }
     }
     None
+}
+
+/// The content of `/etc/debian_version` when it is a point release `N.M` (digits only).
+pub fn debian_point_release(content: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(content).ok()?.trim();
+    let (major, minor) = text.split_once('.')?;
+    let digits = |s: &str| !s.is_empty() && s.len() <= 9 && s.bytes().all(|b| b.is_ascii_digit());
+    (digits(major) && digits(minor)).then(|| text.to_string())
+}
+
+/// The id of the operating system package of `distro` ([`os_package`]), which contains the packages
+/// its package database lists.
+pub fn os_id(distro: &Distro) -> String {
+    match distro.version() {
+        Some(v) => format!("os:{}@{v}", distro.id),
+        None => format!("os:{}", distro.id),
+    }
 }
 
 /// `(vendor, product)` of the NVD CPE for distributions that have one.
@@ -129,7 +157,7 @@ pub const KIND: PackageKind = PackageKind {
 
 /// The operating system package for a distro.
 pub fn os_package(distro: &Distro) -> Package {
-    let version = distro.version_id.clone().unwrap_or_default();
+    let version = distro.version().unwrap_or_default().to_string();
     let cpe = distro
         .cpe_name
         .as_deref()
@@ -138,11 +166,7 @@ pub fn os_package(distro: &Distro) -> Package {
             let (vendor, product) = known_os_cpe(&distro.id)?;
             cpe::operating_system(vendor, product, &version)
         });
-    let id = if version.is_empty() {
-        format!("os:{}", distro.id)
-    } else {
-        format!("os:{}@{}", distro.id, version)
-    };
+    let id = os_id(distro);
     Package {
         name: distro.id.clone(),
         version,
@@ -165,7 +189,7 @@ impl Cataloger for OsRelease {
     }
 
     fn keep(&self, path: &[u8], _head: &[u8]) -> Option<u64> {
-        PATHS.contains(&path).then_some(MAX_SIZE)
+        (PATHS.contains(&path) || path == DEBIAN_VERSION).then_some(MAX_SIZE)
     }
 
     fn catalog(&self, cx: &Context<'_>) -> Found {
@@ -260,6 +284,56 @@ mod tests {
         assert_eq!(
             os_package(&fixture("alpine-3.18.os-release")).cpes,
             vec!["cpe:2.3:o:alpinelinux:alpine_linux:3.18.4:*:*:*:*:*:*:*"]
+        );
+    }
+
+    #[test]
+    fn debian_named_by_its_point_release() {
+        use crate::catalog::testutil::{file, put};
+        assert_eq!(debian_point_release(b"12.15\n").as_deref(), Some("12.15"));
+        assert_eq!(debian_point_release(b"11.7").as_deref(), Some("11.7"));
+        for not in [
+            &b"trixie/sid\n"[..],
+            b"bookworm/sid",
+            b"12",
+            b"12.",
+            b".5",
+            b"12.1.2",
+            b"\xff",
+        ] {
+            assert_eq!(debian_point_release(not), None, "{not:?}");
+        }
+        let debian = std::fs::read(format!("{FIXTURES}/debian-12.os-release")).unwrap();
+        let mut fs = Vfs::new();
+        put(&mut fs, "etc/os-release", file(0, &debian));
+        put(&mut fs, "etc/debian_version", file(0, b"12.15\n"));
+        let d = crate::catalog::read_distro(&fs).unwrap();
+        assert_eq!(
+            (d.version_id.as_deref(), d.version()),
+            (Some("12"), Some("12.15"))
+        );
+        let p = os_package(&d);
+        assert_eq!(
+            (p.id.as_str(), p.version.as_str()),
+            ("os:debian@12.15", "12.15")
+        );
+        assert_eq!(crate::purl::distro_qualifier(&d), "debian-12.15");
+        assert!(OsRelease.keep(DEBIAN_VERSION, b"").is_some());
+        // Testing has no point release: VERSION_ID (absent there) or the codename names it.
+        put(&mut fs, "etc/debian_version", file(1, b"trixie/sid\n"));
+        assert_eq!(
+            crate::catalog::read_distro(&fs).unwrap().version(),
+            Some("12")
+        );
+        // Ubuntu ships a debian_version too (`bookworm/sid`, or a number on old releases): not its own.
+        let ubuntu = std::fs::read(format!("{FIXTURES}/ubuntu-20.04.os-release")).unwrap();
+        let mut fs = Vfs::new();
+        put(&mut fs, "etc/os-release", file(0, &ubuntu));
+        put(&mut fs, "etc/debian_version", file(0, b"11.2\n"));
+        let u = crate::catalog::read_distro(&fs).unwrap();
+        assert_eq!(
+            (u.point_release, u.version_id.as_deref()),
+            (None, Some("20.04"))
         );
     }
 

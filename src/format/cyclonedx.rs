@@ -2,13 +2,25 @@
 //!
 //! Written with serde structs of our own: the `cyclonedx-bom` crate (0.8) stops at spec 1.5, and 1.6 is
 //! the default here. One set of structs serves both versions because everything written is valid in
-//! both; the only difference is the originator (`authors` in 1.6, the deprecated `author` in 1.5).
+//! both; the differences are the originator (`authors` in 1.6, the deprecated `author` in 1.5) and
+//! `metadata.tools` (below).
 //!
-//! Graph: `metadata.component` (the subject) lists in `dependsOn` what the subject contains, as Syft and
-//! Trivy do, so tools that walk the dependency graph from the root reach every package. Nested
-//! `components` would duplicate a package contained twice. Optional dependencies are in `dependsOn` too
-//! (CycloneDX has no optional edge) and are marked with `sbomkit:optional-depends-on` properties. Files
-//! owned by a package name their owners in `sbomkit:package` properties instead of `dependsOn`.
+//! Structure (the reasons are in ARCHITECTURE.md, "Document structure"):
+//! - `metadata.component` (the subject) lists in `dependsOn` what the subject contains, as Syft and
+//!   Trivy do, so tools that walk the dependency graph from the root reach every package;
+//! - the `operating-system` component lists in `dependsOn` every package it contains (its package
+//!   database's), directly: scanners find OS packages that way and only that way;
+//! - a package inside another package (a module in a binary, a Python package in a Debian package)
+//!   is a top-level component its container lists in `dependsOn`, marked as containment by an
+//!   `sbomkit:contains` property on the container. Nested `components`, CycloneDX's own containment,
+//!   hide it from Trivy 0.44 (it reads top-level components only: a Go binary's modules vanish) and
+//!   would have to pick one container for a module two binaries share;
+//! - optional dependencies are in `dependsOn` too (CycloneDX has no optional edge), marked with
+//!   `sbomkit:optional-depends-on` properties; files owned by a package name their owners in
+//!   `sbomkit:package` properties.
+//!
+//! `metadata.tools` is the legacy array in 1.5 and the component form in 1.6: readers built on
+//! cyclonedx-go before mid-2023 (Trivy 0.44) reject the object form, and none of them reads 1.6.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{self, Write};
@@ -58,10 +70,19 @@ struct Metadata {
     properties: Vec<Property>,
 }
 
-/// The 1.5+ object form of `metadata.tools` (the array form is deprecated).
+/// `metadata.tools`: the object form for 1.6, the legacy array (deprecated, still valid) for 1.5.
 #[derive(Serialize)]
-struct Tools {
-    components: Vec<Component>,
+#[serde(untagged)]
+enum Tools {
+    Components { components: Vec<Component> },
+    Legacy(Vec<LegacyTool>),
+}
+
+#[derive(Serialize)]
+struct LegacyTool {
+    vendor: &'static str,
+    name: &'static str,
+    version: &'static str,
 }
 
 #[derive(Serialize, Default)]
@@ -97,10 +118,17 @@ struct Component {
     evidence: Option<Evidence>,
 }
 
+/// What a package's `dependsOn` holds besides dependencies, by kind: marked in properties.
+struct Edges {
+    optional: Vec<String>,
+    contains: Vec<String>,
+}
+
 /// Where a component was found (`occurrences`) and how its identity was established (`identity`).
 #[derive(Serialize)]
 struct Evidence {
-    /// An array in 1.6; in 1.5 a single object (1.6 deprecates that form).
+    /// A single object in both versions: 1.6 deprecates it for an array but still allows it, and
+    /// readers on cyclonedx-go 0.9 (Syft 1.18) reject the whole document when it is an array.
     #[serde(skip_serializing_if = "Option::is_none")]
     identity: Option<serde_json::Value>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -222,10 +250,17 @@ fn build(sbom: &Sbom, version: CycloneDxVersion) -> io::Result<Bom> {
         refs.assign(&f.id, &f.id);
     }
     let r = |id: &str| refs.map.get(id).cloned();
+    let os: BTreeSet<&str> = sbom
+        .packages
+        .iter()
+        .filter(|p| p.kind.purpose == Purpose::OperatingSystem)
+        .map(|p| p.id.as_str())
+        .collect();
 
     // Edges, by source.
     let mut depends: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut optional: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    let mut contains: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     let mut owners: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     let file_ids: BTreeSet<&str> = sbom.files.iter().map(|f| f.id.as_str()).collect();
     let is_file = |id: &str| file_ids.contains(id);
@@ -236,6 +271,15 @@ fn build(sbom: &Sbom, version: CycloneDxVersion) -> io::Result<Bom> {
         match rel.kind {
             RelationshipKind::Contains if rel.from != Relationship::SUBJECT && is_file(&rel.to) => {
                 owners.entry(rel.to.as_str()).or_default().push(from);
+            }
+            RelationshipKind::Contains
+                if rel.from != Relationship::SUBJECT && !os.contains(rel.from.as_str()) =>
+            {
+                contains
+                    .entry(rel.from.as_str())
+                    .or_default()
+                    .push(to.clone());
+                depends.entry(from).or_default().insert(to);
             }
             RelationshipKind::Contains | RelationshipKind::DependsOn => {
                 depends.entry(from).or_default().insert(to);
@@ -253,11 +297,12 @@ fn build(sbom: &Sbom, version: CycloneDxVersion) -> io::Result<Bom> {
     let mut components = Vec::new();
     for p in &sbom.packages {
         let bom_ref = r(&p.id).unwrap_or_default();
-        let opt = optional
-            .get(p.id.as_str())
-            .map(Vec::as_slice)
-            .unwrap_or(&[]);
-        components.push(package_component(sbom, p, bom_ref, opt, v16));
+        let edges = |m: &BTreeMap<&str, Vec<String>>| m.get(p.id.as_str()).cloned();
+        let edges = Edges {
+            optional: edges(&optional).unwrap_or_default(),
+            contains: edges(&contains).unwrap_or_default(),
+        };
+        components.push(package_component(sbom, p, bom_ref, &edges, v16));
     }
     for f in &sbom.files {
         let bom_ref = r(&f.id).unwrap_or_default();
@@ -297,13 +342,21 @@ fn build(sbom: &Sbom, version: CycloneDxVersion) -> io::Result<Bom> {
         version: 1,
         metadata: Metadata {
             timestamp: rfc3339(sbom.created)?,
-            tools: Tools {
-                components: vec![Component {
-                    kind: "application",
-                    name: TOOL_NAME.into(),
-                    version: Some(TOOL_VERSION.into()),
-                    ..Default::default()
-                }],
+            tools: if v16 {
+                Tools::Components {
+                    components: vec![Component {
+                        kind: "application",
+                        name: TOOL_NAME.into(),
+                        version: Some(TOOL_VERSION.into()),
+                        ..Default::default()
+                    }],
+                }
+            } else {
+                Tools::Legacy(vec![LegacyTool {
+                    vendor: TOOL_NAME,
+                    name: TOOL_NAME,
+                    version: TOOL_VERSION,
+                }])
             },
             component: subject_component(sbom, subject_ref),
             properties: sbom
@@ -480,7 +533,7 @@ fn package_component(
     sbom: &Sbom,
     p: &Package,
     bom_ref: String,
-    optional: &[String],
+    edges: &Edges,
     v16: bool,
 ) -> Component {
     let originator = p.originator.as_ref();
@@ -509,8 +562,11 @@ fn package_component(
             props.push(prop("sbomkit:license-declared", l.raw.clone()));
         }
     }
-    for o in optional {
+    for o in &edges.optional {
         props.push(prop("sbomkit:optional-depends-on", o.clone()));
+    }
+    for c in &edges.contains {
+        props.push(prop("sbomkit:contains", c.clone()));
     }
     if !p.found_by.is_empty() {
         props.push(prop("sbomkit:found-by", p.found_by.clone()));
@@ -564,14 +620,14 @@ fn package_component(
             .into_iter()
             .collect(),
         properties: props,
-        evidence: evidence(p, v16),
+        evidence: evidence(p),
     }
 }
 
 /// Evidence for what was found inside a binary or from a language manifest: the files it was found
 /// in, and for a module, crate, package note or manifest, that its purl comes from analysing the
 /// first of them.
-fn evidence(p: &Package, v16: bool) -> Option<Evidence> {
+fn evidence(p: &Package) -> Option<Evidence> {
     let technique = match p.kind.technique? {
         Technique::BinaryAnalysis => "binary-analysis",
         Technique::ManifestAnalysis => "manifest-analysis",
@@ -592,11 +648,7 @@ fn evidence(p: &Package, v16: bool) -> Option<Evidence> {
                     "value": file,
                 }],
             });
-            Some(if v16 {
-                serde_json::Value::Array(vec![one])
-            } else {
-                one
-            })
+            Some(one)
         }
     };
     Some(Evidence {

@@ -126,7 +126,12 @@ fn build(sbom: &Sbom) -> io::Result<Document> {
     let mut by_model: BTreeMap<&str, String> = BTreeMap::new();
     by_model.insert(Relationship::SUBJECT, root_id.clone());
     for p in &sbom.packages {
-        by_model.insert(&p.id, ids.assign("SPDXRef-Package-", &p.id));
+        // Scanners (Trivy) recognise the operating system by this prefix, as apko and Trivy write it.
+        let prefix = match p.kind.purpose {
+            Purpose::OperatingSystem => "SPDXRef-OperatingSystem-",
+            _ => "SPDXRef-Package-",
+        };
+        by_model.insert(&p.id, ids.assign(prefix, &p.id));
     }
 
     // SPDX 2.3 requires a SHA1 for every file. The writer cannot compute one (it never reads the
