@@ -45,6 +45,11 @@ fn rootfs() -> tempfile::TempDir {
     );
     write(
         r,
+        "usr/share/nodejs/path-parse/package.json",
+        &fixture("path-parse.package.json"),
+    );
+    write(
+        r,
         "usr/lib/python3/dist-packages/pip-23.0.1.dist-info/METADATA",
         &fixture("pip-23.0.1.METADATA"),
     );
@@ -101,6 +106,7 @@ fn npm_python_and_java_packages_with_their_owners() {
             "18.18.14",
             Some("pkg:npm/%40types/node@18.18.14"),
         ),
+        ("path-parse", "1.0.7", Some("pkg:npm/path-parse@1.0.7")),
         ("pip", "23.0.1", Some("pkg:pypi/pip@23.0.1")),
         ("wheel", "0.38.4", Some("pkg:pypi/wheel@0.38.4")),
         // No group id anywhere in these archives: no purl is invented.
@@ -113,6 +119,11 @@ fn npm_python_and_java_packages_with_their_owners() {
     }
     assert!(!comps.iter().any(|c| c["name"] == "app" || c["name"] == "x"));
     assert_eq!(by_name("acorn")["licenses"][0]["expression"], "MIT");
+    // `"Javier Blanco <http://jbgutierrez.info>"`: a URL is not an email (the schema's idn-email).
+    assert_eq!(
+        by_name("path-parse")["authors"],
+        serde_json::json!([{"name": "Javier Blanco"}])
+    );
     let ev = &by_name("pip")["evidence"];
     assert_eq!(
         ev["identity"][0]["methods"][0]["technique"],
