@@ -206,3 +206,77 @@ fn a_broken_manifest_is_a_warning_naming_it() {
     let table = String::from_utf8_lossy(&out.stdout);
     assert!(table.contains("acorn"), "{table}");
 }
+
+/// Debian's jrt-fs.jar and ca-certificates-java.jar carried by a WAR (deflated, `WEB-INF/lib/`)
+/// and by a Spring Boot jar (stored, `BOOT-INF/lib/`), built here with the `zip` crate: each
+/// carried jar is a package that the outer archive's package contains.
+#[test]
+fn jars_inside_war_and_spring_boot_archives_are_read() {
+    use std::io::Write as _;
+    fn archive(method: zip::CompressionMethod, files: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        for (name, data) in files {
+            let o = zip::write::SimpleFileOptions::default().compression_method(method);
+            w.start_file(*name, o).unwrap();
+            w.write_all(data).unwrap();
+        }
+        w.finish().unwrap().into_inner()
+    }
+    let (jrt, cacerts) = (fixture("jrt-fs.jar"), fixture("ca-certificates-java.jar"));
+    let war = archive(
+        zip::CompressionMethod::Deflated,
+        &[
+            ("META-INF/MANIFEST.MF", b"Manifest-Version: 1.0\r\n\r\n"),
+            ("WEB-INF/web.xml", b"<web-app/>"),
+            ("WEB-INF/lib/jrt-fs.jar", &jrt),
+            ("WEB-INF/lib/ca-certificates-java.jar", &cacerts),
+        ],
+    );
+    let boot = archive(
+        zip::CompressionMethod::Stored,
+        &[
+            (
+                "META-INF/MANIFEST.MF",
+                b"Manifest-Version: 1.0\r\nMain-Class: org.springframework.boot.loader.launch.JarLauncher\r\nImplementation-Version: 2.4.1\r\n\r\n",
+            ),
+            ("BOOT-INF/classes/app/Main.class", b"\xca\xfe\xba\xbe"),
+            ("BOOT-INF/lib/jrt-fs.jar", &jrt),
+        ],
+    );
+    let t = tempfile::tempdir().unwrap();
+    write(t.path(), "srv/shop-1.2.war", &war);
+    write(t.path(), "opt/app/service.jar", &boot);
+    let spdx_bytes = generate(&format!("dir:{}", t.path().display()), &["-o", "spdx-json"]);
+    let spdx: Value = serde_json::from_slice(&spdx_bytes).unwrap();
+    schema::assert_valid_spdx(&spdx);
+    let cdx: Value = serde_json::from_slice(&generate(
+        &format!("dir:{}", t.path().display()),
+        &["-o", "cyclonedx-json"],
+    ))
+    .unwrap();
+    schema::assert_valid_cyclonedx(&cdx);
+    let packages = spdx["packages"].as_array().unwrap();
+    let ids = |name: &str, version: &str| -> Vec<String> {
+        packages
+            .iter()
+            .filter(|p| p["name"] == name && p["versionInfo"].as_str().unwrap_or("") == version)
+            .map(|p| p["SPDXID"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let contains = |from: &str, to: &str| {
+        spdx["relationships"].as_array().unwrap().iter().any(|r| {
+            r["spdxElementId"] == from
+                && r["relatedSpdxElement"] == to
+                && r["relationshipType"] == "CONTAINS"
+        })
+    };
+    let (shop, service) = (ids("shop", "1.2"), ids("service", "2.4.1"));
+    assert_eq!((shop.len(), service.len()), (1, 1), "{packages:#?}");
+    let jrt_ids = ids("jrt-fs", "17.0.19");
+    assert_eq!(jrt_ids.len(), 2, "one per carrying archive");
+    assert!(jrt_ids.iter().any(|j| contains(&shop[0], j)));
+    assert!(jrt_ids.iter().any(|j| contains(&service[0], j)));
+    let ca = ids("ca-certificates-java", "");
+    assert_eq!(ca.len(), 1);
+    assert!(contains(&shop[0], &ca[0]));
+}
