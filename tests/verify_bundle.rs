@@ -964,9 +964,15 @@ fn verify_accepts_keyless_bundles_with_the_identity_flags() {
         "--type",
         "cyclonedx",
     ]);
-    assert_eq!(r.0, 0, "{}", r.1);
+    // Every check passes but the last: Trivy wrote CycloneDX 1.4, whose schema is not built in,
+    // and a predicate is never reported valid against another version's schema.
+    assert_eq!(r.0, 12, "{}", r.1);
     assert!(
-        r.1.contains("keyless") && r.1.contains("checkpoint signed by the log verifies"),
+        r.1.contains("keyless")
+            && r.1.contains("checkpoint signed by the log verifies")
+            && r.1
+                .contains("FAIL  predicate      CycloneDX 1.4 has no schema here")
+            && r.1.matches("PASS  ").count() == 5,
         "{}",
         r.1
     );
