@@ -157,10 +157,12 @@ pub fn validate_predicate(predicate_type: &str, doc: &Value) -> Validation {
         SbomKind::CycloneDx
     };
     match declared {
-        None => return Validation::Invalid(format!(
-            "the predicate declares no format (neither `spdxVersion` nor `bomFormat: CycloneDX`), \
-                 but its type is {predicate_type}"
-        )),
+        None => {
+            return Validation::Invalid(format!(
+                "the predicate declares no format (neither `spdxVersion` nor `bomFormat`), but its \
+                 type is {predicate_type}"
+            ))
+        }
         Some(k) if k != wanted => {
             return Validation::Invalid(format!(
                 "the predicate is {} document, but its type is {predicate_type}",
