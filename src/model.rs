@@ -239,7 +239,8 @@ pub enum ActorKind {
 }
 
 impl Actor {
-    /// A person; `None` when the name is blank. A blank email counts as none.
+    /// A person; `None` when the name is blank. An email that is blank or does not look like an
+    /// address (`<http://example.org>` in an npm author) counts as none: writers may rely on it.
     pub fn person(name: &str, email: Option<&str>) -> Option<Actor> {
         Actor::new(ActorKind::Person, name, email)
     }
@@ -256,7 +257,7 @@ impl Actor {
             name: name.to_string(),
             email: email
                 .map(str::trim)
-                .filter(|e| !e.is_empty())
+                .filter(|e| is_email(e))
                 .map(str::to_string),
         })
     }
@@ -272,6 +273,32 @@ impl Actor {
     pub fn email(&self) -> Option<&str> {
         self.email.as_deref()
     }
+}
+
+/// Whether `s` is a plain `local@domain` address, a subset of what JSON Schema's `idn-email`
+/// (RFC 6531) accepts: no quoted local parts, no address literals, no spaces or brackets.
+pub fn is_email(s: &str) -> bool {
+    let Some((local, domain)) = s.rsplit_once('@') else {
+        return false;
+    };
+    let atom = |part: &str, max: usize| {
+        !part.is_empty()
+            && part.len() <= max
+            && !part.starts_with('.')
+            && !part.ends_with('.')
+            && !part.contains("..")
+            && part
+                .chars()
+                .all(|c| !c.is_whitespace() && !c.is_control() && !"<>()[]\\,;:\"@".contains(c))
+    };
+    atom(local, 64)
+        && atom(domain, 253)
+        && domain.split('.').all(|l| {
+            l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_alphanumeric() || c == '-')
+        })
 }
 
 /// A digest algorithm. Writers spell it their own way (SPDX `SHA1`, CycloneDX `SHA-1`).
@@ -512,6 +539,47 @@ mod tests {
         );
         assert_eq!(Actor::person(" ", Some("j@example.org")), None);
         assert_eq!(Actor::organization(""), None);
+    }
+
+    /// What `is_email` accepts, the `idn-email` format of the CycloneDX schema accepts too.
+    #[test]
+    fn an_email_is_kept_only_when_it_is_an_address() {
+        let idn = jsonschema::options()
+            .should_validate_formats(true)
+            .with_format("idn-email", crate::attest::schema::idn_email)
+            .build(&serde_json::json!({"type": "string", "format": "idn-email"}))
+            .unwrap();
+        for good in [
+            "mail@substack.net",
+            "a@b",
+            "i+npm@izs.me",
+            "jos\u{e9}@exampl\u{e9}.org",
+        ] {
+            assert!(is_email(good), "{good}");
+            assert!(idn.is_valid(&serde_json::json!(good)), "{good}");
+            let a = Actor::person("A", Some(good)).unwrap();
+            assert_eq!(a.email(), Some(good));
+        }
+        for bad in [
+            "http://jbgutierrez.info",
+            "https://github.com/x",
+            "x",
+            "@x.org",
+            "a@",
+            "a b@c.org",
+            "a@b@c",
+            "a..b@c.org",
+            "a@-b.org",
+            "<a@b.org>",
+        ] {
+            assert!(!is_email(bad), "{bad}");
+            assert_eq!(
+                Actor::person("A", Some(bad)).unwrap().email(),
+                None,
+                "{bad}"
+            );
+        }
+        assert!(!idn.is_valid(&serde_json::json!("http://jbgutierrez.info")));
     }
 
     #[test]

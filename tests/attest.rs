@@ -552,6 +552,82 @@ fn tampering_is_caught() {
             code: 12,
             says: "not valid SPDX-2.3",
         },
+        // An npm author as Debian's node-path-parse writes it, `<http://...>` read as an email:
+        // `idn-email` is checked.
+        Row {
+            name: "an email that is a URL",
+            change: |fx| {
+                let st = fx.statement(
+                    "https://in-toto.io/Statement/v1",
+                    json!([{"digest": {"sha256": fx.blob_sha}}]),
+                    "https://cyclonedx.org/bom",
+                    json!({"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1,
+                        "components": [{"type": "library", "name": "path-parse", "version": "1.0.7",
+                            "authors": [{"name": "Javier Blanco", "email": "http://jbgutierrez.info"}]}]}),
+                );
+                signed(fx, "url-email.json", &st)
+            },
+            code: 12,
+            says: "not valid CycloneDX 1.6: at /components/0/authors/0/email",
+        },
+        // Each document is judged by the schema of the version it declares.
+        Row {
+            name: "valid 1.6 but declared 1.5",
+            change: |fx| {
+                let st = fx.statement(
+                    "https://in-toto.io/Statement/v1",
+                    json!([{"digest": {"sha256": fx.blob_sha}}]),
+                    "https://cyclonedx.org/bom",
+                    json!({"bomFormat": "CycloneDX", "specVersion": "1.5", "version": 1,
+                        "metadata": {"manufacturer": {"name": "x"}}}),
+                );
+                signed(fx, "declared-15.json", &st)
+            },
+            code: 12,
+            says: "not valid CycloneDX 1.5",
+        },
+        Row {
+            name: "a CycloneDX version that does not exist",
+            change: |fx| {
+                let st = fx.statement(
+                    "https://in-toto.io/Statement/v1",
+                    json!([{"digest": {"sha256": fx.blob_sha}}]),
+                    "https://cyclonedx.org/bom",
+                    json!({"bomFormat": "CycloneDX", "specVersion": "1.9", "version": 1}),
+                );
+                signed(fx, "cdx19.json", &st)
+            },
+            code: 12,
+            says: "CycloneDX 1.9 has no schema here (checked: 1.5, 1.6, 1.7)",
+        },
+        Row {
+            name: "a version in the predicate type that is not the document's",
+            change: |fx| {
+                let st = fx.statement(
+                    "https://in-toto.io/Statement/v1",
+                    json!([{"digest": {"sha256": fx.blob_sha}}]),
+                    "https://cyclonedx.org/bom/v1.5",
+                    json!({"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1}),
+                );
+                signed(fx, "typed-15.json", &st)
+            },
+            code: 12,
+            says: "names version 1.5, but the document's `specVersion` is \"1.6\"",
+        },
+        Row {
+            name: "an SPDX document under the CycloneDX type",
+            change: |fx| {
+                let st = fx.statement(
+                    "https://in-toto.io/Statement/v1",
+                    json!([{"digest": {"sha256": fx.blob_sha}}]),
+                    "https://cyclonedx.org/bom",
+                    json!({"spdxVersion": "SPDX-2.3"}),
+                );
+                signed(fx, "spdx-as-cdx.json", &st)
+            },
+            code: 12,
+            says: "the predicate is an SPDX document, but its type is https://cyclonedx.org/bom",
+        },
     ];
     tamper::refused(rows, &[], |change| {
         let (att, key) = change(&fx);

@@ -489,6 +489,27 @@ fn single_library_file_is_named_by_its_note() {
     );
 }
 
+/// 600 SystemTap notes before the package note in one section (`c/many-notes.S`; OpenJDK's
+/// libjvm.so has ~532): the note is read and nothing is skipped or warned about.
+#[test]
+fn a_package_note_after_hundreds_of_notes_is_read() {
+    let out = run(
+        sbomkit().args([
+            "generate",
+            "file:testdata/binaries/c/many-notes",
+            "-o",
+            "cyclonedx-json",
+            "-v",
+        ]),
+        0,
+    );
+    assert!(!out.stderr.contains("note"), "{}", out.stderr);
+    let cdx = json(&out.stdout);
+    schema::assert_valid_cyclonedx(&cdx);
+    let c = component(&cdx, "many-notes");
+    assert_eq!(c["purl"], "pkg:deb/debian/many-notes@1.0-1?arch=amd64");
+}
+
 /// Every module `go version -m` lists and every crate the cargo-auditable data lists, with exact
 /// versions, for each fixture binary placed in one root folder.
 #[test]

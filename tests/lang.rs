@@ -45,6 +45,11 @@ fn rootfs() -> tempfile::TempDir {
     );
     write(
         r,
+        "usr/share/nodejs/path-parse/package.json",
+        &fixture("path-parse.package.json"),
+    );
+    write(
+        r,
         "usr/lib/python3/dist-packages/pip-23.0.1.dist-info/METADATA",
         &fixture("pip-23.0.1.METADATA"),
     );
@@ -101,6 +106,7 @@ fn npm_python_and_java_packages_with_their_owners() {
             "18.18.14",
             Some("pkg:npm/%40types/node@18.18.14"),
         ),
+        ("path-parse", "1.0.7", Some("pkg:npm/path-parse@1.0.7")),
         ("pip", "23.0.1", Some("pkg:pypi/pip@23.0.1")),
         ("wheel", "0.38.4", Some("pkg:pypi/wheel@0.38.4")),
         // No group id anywhere in these archives: no purl is invented.
@@ -113,6 +119,11 @@ fn npm_python_and_java_packages_with_their_owners() {
     }
     assert!(!comps.iter().any(|c| c["name"] == "app" || c["name"] == "x"));
     assert_eq!(by_name("acorn")["licenses"][0]["expression"], "MIT");
+    // `"Javier Blanco <http://jbgutierrez.info>"`: a URL is not an email (the schema's idn-email).
+    assert_eq!(
+        by_name("path-parse")["authors"],
+        serde_json::json!([{"name": "Javier Blanco"}])
+    );
     let ev = &by_name("pip")["evidence"];
     assert_eq!(
         ev["identity"]["methods"][0]["technique"],
@@ -194,4 +205,78 @@ fn a_broken_manifest_is_a_warning_naming_it() {
     );
     let table = String::from_utf8_lossy(&out.stdout);
     assert!(table.contains("acorn"), "{table}");
+}
+
+/// Debian's jrt-fs.jar and ca-certificates-java.jar carried by a WAR (deflated, `WEB-INF/lib/`)
+/// and by a Spring Boot jar (stored, `BOOT-INF/lib/`), built here with the `zip` crate: each
+/// carried jar is a package that the outer archive's package contains.
+#[test]
+fn jars_inside_war_and_spring_boot_archives_are_read() {
+    use std::io::Write as _;
+    fn archive(method: zip::CompressionMethod, files: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        for (name, data) in files {
+            let o = zip::write::SimpleFileOptions::default().compression_method(method);
+            w.start_file(*name, o).unwrap();
+            w.write_all(data).unwrap();
+        }
+        w.finish().unwrap().into_inner()
+    }
+    let (jrt, cacerts) = (fixture("jrt-fs.jar"), fixture("ca-certificates-java.jar"));
+    let war = archive(
+        zip::CompressionMethod::Deflated,
+        &[
+            ("META-INF/MANIFEST.MF", b"Manifest-Version: 1.0\r\n\r\n"),
+            ("WEB-INF/web.xml", b"<web-app/>"),
+            ("WEB-INF/lib/jrt-fs.jar", &jrt),
+            ("WEB-INF/lib/ca-certificates-java.jar", &cacerts),
+        ],
+    );
+    let boot = archive(
+        zip::CompressionMethod::Stored,
+        &[
+            (
+                "META-INF/MANIFEST.MF",
+                b"Manifest-Version: 1.0\r\nMain-Class: org.springframework.boot.loader.launch.JarLauncher\r\nImplementation-Version: 2.4.1\r\n\r\n",
+            ),
+            ("BOOT-INF/classes/app/Main.class", b"\xca\xfe\xba\xbe"),
+            ("BOOT-INF/lib/jrt-fs.jar", &jrt),
+        ],
+    );
+    let t = tempfile::tempdir().unwrap();
+    write(t.path(), "srv/shop-1.2.war", &war);
+    write(t.path(), "opt/app/service.jar", &boot);
+    let spdx_bytes = generate(&format!("dir:{}", t.path().display()), &["-o", "spdx-json"]);
+    let spdx: Value = serde_json::from_slice(&spdx_bytes).unwrap();
+    schema::assert_valid_spdx(&spdx);
+    let cdx: Value = serde_json::from_slice(&generate(
+        &format!("dir:{}", t.path().display()),
+        &["-o", "cyclonedx-json"],
+    ))
+    .unwrap();
+    schema::assert_valid_cyclonedx(&cdx);
+    let packages = spdx["packages"].as_array().unwrap();
+    let ids = |name: &str, version: &str| -> Vec<String> {
+        packages
+            .iter()
+            .filter(|p| p["name"] == name && p["versionInfo"].as_str().unwrap_or("") == version)
+            .map(|p| p["SPDXID"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let contains = |from: &str, to: &str| {
+        spdx["relationships"].as_array().unwrap().iter().any(|r| {
+            r["spdxElementId"] == from
+                && r["relatedSpdxElement"] == to
+                && r["relationshipType"] == "CONTAINS"
+        })
+    };
+    let (shop, service) = (ids("shop", "1.2"), ids("service", "2.4.1"));
+    assert_eq!((shop.len(), service.len()), (1, 1), "{packages:#?}");
+    let jrt_ids = ids("jrt-fs", "17.0.19");
+    assert_eq!(jrt_ids.len(), 2, "one per carrying archive");
+    assert!(jrt_ids.iter().any(|j| contains(&shop[0], j)));
+    assert!(jrt_ids.iter().any(|j| contains(&service[0], j)));
+    let ca = ids("ca-certificates-java", "");
+    assert_eq!(ca.len(), 1);
+    assert!(contains(&shop[0], &ca[0]));
 }

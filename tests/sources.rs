@@ -1216,3 +1216,33 @@ fn damaged_archives_never_panic() {
         "only {failures} of 80 damaged archives were refused"
     );
 }
+
+/// An OCI archive whose only ref is a tag (`3.10`, as `skopeo copy … oci-archive:F:3.10` writes it)
+/// names no repository: the purl's name is not the file name. The `v8` of arm64 is kept.
+#[test]
+fn a_tag_only_oci_archive_on_arm64_v8_has_a_purl_without_a_file_name() {
+    let t = tempfile::tempdir().unwrap();
+    let img = Image::new(vec![BuiltLayer::new(
+        &[Item::File(
+            "etc/os-release",
+            b"ID=alpine\nVERSION_ID=3.10.9\n",
+        )],
+        Comp::Gzip,
+    )])
+    .platform("linux", "arm64", Some("v8"));
+    let mut l = OciLayout::default();
+    let (desc, manifest) = l.platform_image(&img);
+    l.index.push(named(desc, REF_NAME, "3.10"));
+    let tar = write(t.path(), "alpine-3.10-oci.tar", &l.files().to_tar());
+    let bytes = crate::support::generate(
+        &format!("oci-archive:{}", tar.display()),
+        &["-o", "cyclonedx-json"],
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    crate::support::schema::assert_valid_cyclonedx(&doc);
+    let want = format!(
+        "pkg:oci/image@{}?arch=arm64&os=linux&tag=3.10&variant=v8",
+        digest(&manifest)
+    );
+    assert_eq!(doc["metadata"]["component"]["purl"], want.as_str());
+}

@@ -1,6 +1,9 @@
 //! Schema validation of SBOM predicates against the official schemas vendored in `schemas/`, built
-//! into the binary. The CycloneDX schemas' references to `spdx.schema.json` and `jsf-0.82.schema.json`
-//! are answered from the embedded copies; nothing is fetched.
+//! into the binary. A predicate is checked against the schema of the format and version it declares
+//! itself (`spdxVersion`, `bomFormat` + `specVersion`), never a default one; a version without an
+//! embedded schema is a failure naming it. The CycloneDX schemas' references to `spdx.schema.json`,
+//! `jsf-0.82.schema.json` and `cryptography-defs.schema.json` are answered from the embedded copies;
+//! nothing is fetched.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -8,9 +11,13 @@ use std::sync::OnceLock;
 use jsonschema::{Draft, Retrieve, Uri, Validator};
 use serde_json::Value;
 
+use super::statement::{same_family, SbomKind, CYCLONEDX_BOM, SPDX_DOCUMENT};
+
 const SPDX_23: &str = include_str!("../../schemas/spdx/spdx-schema-v2.3.json");
 const CDX_15: &str = include_str!("../../schemas/cyclonedx/bom-1.5.schema.json");
 const CDX_16: &str = include_str!("../../schemas/cyclonedx/bom-1.6.schema.json");
+const CDX_17: &str = include_str!("../../schemas/cyclonedx/bom-1.7.schema.json");
+const CDX_CRYPTO: &str = include_str!("../../schemas/cyclonedx/cryptography-defs.schema.json");
 const CDX_SPDX: &str = include_str!("../../schemas/cyclonedx/spdx.schema.json");
 const CDX_JSF: &str = include_str!("../../schemas/cyclonedx/jsf-0.82.schema.json");
 
@@ -19,7 +26,7 @@ const CDX_JSF: &str = include_str!("../../schemas/cyclonedx/jsf-0.82.schema.json
 pub enum Validation {
     Valid(String),
     Invalid(String),
-    /// No vendored schema for this document (another spec version, a text predicate).
+    /// Not a JSON document a schema applies to (a text predicate).
     NotChecked(String),
 }
 
@@ -44,6 +51,7 @@ fn build(text: &str, draft: Draft) -> Result<Validator, String> {
     for (file, body) in [
         ("spdx.schema.json", CDX_SPDX),
         ("jsf-0.82.schema.json", CDX_JSF),
+        ("cryptography-defs.schema.json", CDX_CRYPTO),
     ] {
         let v: Value = serde_json::from_str(body).map_err(|e| e.to_string())?;
         local.insert(format!("http://cyclonedx.org/schema/{file}"), v);
@@ -51,9 +59,16 @@ fn build(text: &str, draft: Draft) -> Result<Validator, String> {
     jsonschema::options()
         .with_draft(draft)
         .should_validate_formats(true)
+        .with_format("idn-email", idn_email)
         .with_retriever(Embedded(local))
         .build(&schema)
         .map_err(|e| e.to_string())
+}
+
+/// JSON Schema's `idn-email` (RFC 6531 addresses). `jsonschema` checks that format only with its
+/// `idna` feature, off here: without this, any string passed (a URL in an npm author's email).
+pub fn idn_email(s: &str) -> bool {
+    email_address::EmailAddress::is_valid(s)
 }
 
 type Cell = OnceLock<Result<Validator, String>>;
@@ -62,17 +77,39 @@ fn validator(name: &str) -> Option<&'static Result<Validator, String>> {
     static SPDX: Cell = OnceLock::new();
     static V15: Cell = OnceLock::new();
     static V16: Cell = OnceLock::new();
+    static V17: Cell = OnceLock::new();
     Some(match name {
         "SPDX-2.3" => SPDX.get_or_init(|| build(SPDX_23, Draft::Draft7)),
         "1.5" => V15.get_or_init(|| build(CDX_15, Draft::Draft7)),
         "1.6" => V16.get_or_init(|| build(CDX_16, Draft::Draft7)),
+        "1.7" => V17.get_or_init(|| build(CDX_17, Draft::Draft7)),
         _ => return None,
     })
 }
 
-fn run(which: &str, label: &str, doc: &Value) -> Validation {
+/// The versions with an embedded schema, as the documents spell them.
+pub const SPDX_VERSIONS: &[&str] = &["SPDX-2.3"];
+pub const CYCLONEDX_VERSIONS: &[&str] = &["1.5", "1.6", "1.7"];
+
+/// Published versions before the embedded schemas (Trivy still attests CycloneDX 1.4).
+const OLDER_VERSIONS: &[&str] = &[
+    "1.0", "1.1", "1.2", "1.3", "1.4", "SPDX-2.0", "SPDX-2.1", "SPDX-2.2",
+];
+
+fn run(which: &str, label: &str, supported: &[&str], doc: &Value) -> Validation {
     let Some(v) = validator(which) else {
-        return Validation::NotChecked(format!("no schema for {label}"));
+        // A published version older than the embedded schemas is said to be unchecked, as the
+        // signature may still be good; anything else cannot be a document of the format.
+        if OLDER_VERSIONS.contains(&which) {
+            return Validation::NotChecked(format!(
+                "{label} has no schema here (built in: {}): not checked",
+                supported.join(", ")
+            ));
+        }
+        return Validation::Invalid(format!(
+            "{label} has no schema here (checked: {})",
+            supported.join(", ")
+        ));
     };
     let v = match v {
         Ok(v) => v,
@@ -95,23 +132,100 @@ fn run(which: &str, label: &str, doc: &Value) -> Validation {
     }
 }
 
-/// Validates an SPDX JSON document by its `spdxVersion`.
+/// Validates an SPDX JSON document against the schema of its `spdxVersion`.
 pub fn validate_spdx(doc: &Value) -> Validation {
-    match doc.get("spdxVersion").and_then(Value::as_str) {
-        Some(v) => run(v, v, doc),
-        None => Validation::Invalid("the SPDX predicate has no `spdxVersion`".into()),
+    match doc.get("spdxVersion") {
+        Some(Value::String(v)) => run(v, v, SPDX_VERSIONS, doc),
+        Some(other) => {
+            Validation::Invalid(format!("the SPDX predicate's `spdxVersion` is {other}"))
+        }
+        None => Validation::Invalid("the SPDX predicate declares no `spdxVersion`".into()),
     }
 }
 
 /// Validates a CycloneDX JSON document against the schema of its `specVersion`.
 pub fn validate_cyclonedx(doc: &Value) -> Validation {
     if doc.get("bomFormat").and_then(Value::as_str) != Some("CycloneDX") {
-        return Validation::Invalid("the CycloneDX predicate has no `bomFormat: CycloneDX`".into());
+        return Validation::Invalid(
+            "the CycloneDX predicate does not declare `bomFormat: CycloneDX`".into(),
+        );
     }
-    match doc.get("specVersion").and_then(Value::as_str) {
-        Some(v) => run(v, &format!("CycloneDX {v}"), doc),
-        None => Validation::Invalid("the CycloneDX predicate has no `specVersion`".into()),
+    match doc.get("specVersion") {
+        Some(Value::String(v)) => run(v, &format!("CycloneDX {v}"), CYCLONEDX_VERSIONS, doc),
+        Some(other) => Validation::Invalid(format!(
+            "the CycloneDX predicate's `specVersion` is {other}"
+        )),
+        None => Validation::Invalid("the CycloneDX predicate declares no `specVersion`".into()),
     }
+}
+
+/// Validates a predicate of type `predicate_type` (an SPDX or CycloneDX family URI) by what the
+/// document declares: its format must be the type's, a version in the type (`/v2.3`, `/v1.5`) must
+/// be the document's, and the document's own version picks the schema.
+pub fn validate_predicate(predicate_type: &str, doc: &Value) -> Validation {
+    let declared = SbomKind::of(doc);
+    let wanted = if same_family(predicate_type, SPDX_DOCUMENT) {
+        SbomKind::Spdx
+    } else {
+        SbomKind::CycloneDx
+    };
+    match declared {
+        None => {
+            return Validation::Invalid(format!(
+                "the predicate declares no format (neither `spdxVersion` nor `bomFormat`), but its \
+                 type is {predicate_type}"
+            ))
+        }
+        Some(k) if k != wanted => {
+            return Validation::Invalid(format!(
+                "the predicate is {} document, but its type is {predicate_type}",
+                label(k)
+            ))
+        }
+        Some(_) => {}
+    }
+    let (field, version) = match wanted {
+        SbomKind::Spdx => ("spdxVersion", doc.get("spdxVersion")),
+        SbomKind::CycloneDx => ("specVersion", doc.get("specVersion")),
+    };
+    let version = version.and_then(Value::as_str).unwrap_or("");
+    if let Some(typed) = type_version(predicate_type) {
+        let own = version.strip_prefix("SPDX-").unwrap_or(version);
+        if typed != own {
+            return Validation::Invalid(format!(
+                "the predicate type {predicate_type} names version {typed}, but the document's \
+                 `{field}` is {version:?}"
+            ));
+        }
+    }
+    match wanted {
+        SbomKind::Spdx => validate_spdx(doc),
+        SbomKind::CycloneDx => validate_cyclonedx(doc),
+    }
+}
+
+fn label(k: SbomKind) -> &'static str {
+    match k {
+        SbomKind::Spdx => "an SPDX",
+        SbomKind::CycloneDx => "a CycloneDX",
+    }
+}
+
+/// `2.3` of `https://spdx.dev/Document/v2.3`; none for the unversioned family URI.
+fn type_version(predicate_type: &str) -> Option<&str> {
+    let t = predicate_type.trim().trim_end_matches('/');
+    let (_, last) = t.rsplit_once('/')?;
+    let v = last.strip_prefix('v')?;
+    (v.starts_with(|c: char| c.is_ascii_digit()) && t != family_of(t)).then_some(v)
+}
+
+fn family_of(t: &str) -> &str {
+    for f in [SPDX_DOCUMENT, CYCLONEDX_BOM] {
+        if same_family(t, f) {
+            return f;
+        }
+    }
+    t
 }
 
 #[cfg(test)]
@@ -131,9 +245,111 @@ mod tests {
         let cdx = serde_json::json!({"bomFormat":"CycloneDX","specVersion":"1.6","version":"one"});
         assert!(matches!(validate_cyclonedx(&cdx), Validation::Invalid(_)));
         let old = serde_json::json!({"bomFormat":"CycloneDX","specVersion":"1.2"});
-        assert!(matches!(
+        assert_eq!(
             validate_cyclonedx(&old),
-            Validation::NotChecked(_)
+            Validation::NotChecked(
+                "CycloneDX 1.2 has no schema here (built in: 1.5, 1.6, 1.7): not checked".into()
+            )
+        );
+        let unknown = serde_json::json!({"bomFormat":"CycloneDX","specVersion":"9.9"});
+        assert_eq!(
+            validate_cyclonedx(&unknown),
+            Validation::Invalid("CycloneDX 9.9 has no schema here (checked: 1.5, 1.6, 1.7)".into())
+        );
+    }
+
+    /// The CycloneDX project's own 1.6 conformance vectors, each judged as the schema of the
+    /// version it declares.
+    #[test]
+    fn conformance_vectors_are_judged_by_their_declared_version() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("schemas/cyclonedx/testvectors/1.6");
+        let mut seen = 0;
+        for e in std::fs::read_dir(dir).unwrap() {
+            let path = e.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            let doc: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+            let got = validate_predicate(CYCLONEDX_BOM, &doc);
+            if name.starts_with("valid-") {
+                assert_eq!(
+                    got,
+                    Validation::Valid("valid CycloneDX 1.6".into()),
+                    "{name}"
+                );
+            } else {
+                assert!(matches!(got, Validation::Invalid(_)), "{name}: {got:?}");
+            }
+            seen += 1;
+        }
+        assert!(seen >= 10, "{seen}");
+    }
+
+    #[test]
+    fn a_predicate_is_checked_as_what_it_declares() {
+        let mut doc = serde_json::json!({"bomFormat":"CycloneDX","specVersion":"1.5","version":1,
+            "metadata":{"authors":[{"name":"A","email":"http://x.org"}]}});
+        // The 1.5 schema, not 1.6's: both reject an email that is a URL.
+        let Validation::Invalid(why) = validate_predicate(CYCLONEDX_BOM, &doc) else {
+            panic!("a URL is not an idn-email")
+        };
+        assert!(
+            why.starts_with("not valid CycloneDX 1.5: at /metadata/authors/0/email"),
+            "{why}"
+        );
+        doc["metadata"]["authors"][0]["email"] = "a@x.org".into();
+        assert_eq!(
+            validate_predicate(CYCLONEDX_BOM, &doc),
+            Validation::Valid("valid CycloneDX 1.5".into())
+        );
+        // 1.7 has its own schema (with its cryptography definitions).
+        doc["specVersion"] = "1.7".into();
+        assert_eq!(
+            validate_predicate("https://cyclonedx.org/bom/v1.7", &doc),
+            Validation::Valid("valid CycloneDX 1.7".into())
+        );
+        // A version in the predicate type must be the document's.
+        let Validation::Invalid(why) = validate_predicate("https://cyclonedx.org/bom/v1.5", &doc)
+        else {
+            panic!("1.5 was declared by the type")
+        };
+        assert!(
+            why.contains("names version 1.5") && why.contains("\"1.7\""),
+            "{why}"
+        );
+        // An older published version is not checked; an unknown or undeclared one is a failure.
+        doc["specVersion"] = "1.4".into();
+        let Validation::NotChecked(why) = validate_predicate(CYCLONEDX_BOM, &doc) else {
+            panic!("1.4 has no schema")
+        };
+        assert!(why.contains("CycloneDX 1.4"), "{why}");
+        doc["specVersion"] = "2.0".into();
+        let Validation::Invalid(why) = validate_predicate(CYCLONEDX_BOM, &doc) else {
+            panic!("2.0 is no CycloneDX version")
+        };
+        assert!(why.contains("CycloneDX 2.0"), "{why}");
+        doc.as_object_mut().unwrap().remove("specVersion");
+        assert_eq!(
+            validate_predicate(CYCLONEDX_BOM, &doc),
+            Validation::Invalid("the CycloneDX predicate declares no `specVersion`".into())
+        );
+        // The format is the document's, and must be the type's.
+        let spdx = serde_json::json!({"spdxVersion":"SPDX-2.2"});
+        let Validation::Invalid(why) = validate_predicate(CYCLONEDX_BOM, &spdx) else {
+            panic!("SPDX under a CycloneDX type")
+        };
+        assert!(why.contains("is an SPDX document"), "{why}");
+        let Validation::NotChecked(why) = validate_predicate(SPDX_DOCUMENT, &spdx) else {
+            panic!("SPDX 2.2 has no schema")
+        };
+        assert!(why.contains("SPDX-2.2 has no schema"), "{why}");
+        let Validation::Invalid(why) = validate_predicate("https://spdx.dev/Document/v2.3", &spdx)
+        else {
+            panic!("type says 2.3")
+        };
+        assert!(why.contains("names version 2.3"), "{why}");
+        assert!(matches!(
+            validate_predicate(SPDX_DOCUMENT, &serde_json::json!({"name":"x"})),
+            Validation::Invalid(_)
         ));
     }
 }

@@ -803,8 +803,7 @@ fn check_predicate(c: &mut Candidate, st: &Statement, want: Option<&str>) {
         p = data;
     }
     let result = match p {
-        Value::Object(_) if spdx => schema::validate_spdx(p),
-        Value::Object(_) => schema::validate_cyclonedx(p),
+        Value::Object(_) => schema::validate_predicate(pt, p),
         Value::String(_) => Validation::NotChecked(
             "the predicate is text (SPDX tag-value as cosign `--type spdx` writes it): no JSON schema applies".into(),
         ),

@@ -160,8 +160,9 @@ fn has_registry(repository: &str) -> bool {
     }
 }
 
-/// `pkg:oci/NAME@sha256:<hex>?arch=..&os=..&repository_url=..&tag=..` per the purl OCI type; None when
-/// the subject is not an image or has no digest.
+/// `pkg:oci/NAME@sha256:<hex>?arch=..&os=..&repository_url=..&tag=..&variant=..` per the purl OCI
+/// type (`variant` is OCI's platform field; the type defines none); None when the subject is not an
+/// image or has no digest. Without a repository the name is `image`.
 pub(crate) fn image_purl(subject: &Subject) -> Option<String> {
     if subject.kind != SubjectKind::Image {
         return None;
@@ -176,7 +177,12 @@ pub(crate) fn image_purl(subject: &Subject) -> Option<String> {
                 .iter()
                 .find(|i| i.role == IdentityRole::Config)
         })?;
-    let (repository, parsed_tag) = split_reference(subject.name.trim());
+    // An OCI layout whose refs are only tags (`3.10`) names no repository: the subject's name is
+    // then the archive's file name, which the purl's name (a repository's last part) must not take.
+    let unnamed = !subject.tags.is_empty()
+        && subject.tags.iter().all(|t| !t.contains(['/', ':']))
+        && !subject.tags.contains(&subject.name);
+    let (repository, parsed_tag) = split_reference(if unnamed { "" } else { subject.name.trim() });
     let last = repository
         .rsplit('/')
         .next()
@@ -192,6 +198,10 @@ pub(crate) fn image_purl(subject: &Subject) -> Option<String> {
         purl = purl
             .with_qualifier("arch", p.architecture.clone())
             .with_qualifier("os", p.os.clone());
+        // The oci type has no variant; OCI's own field name keeps `arm64` `v8` apart from `v9`.
+        if let Some(v) = &p.variant {
+            purl = purl.with_qualifier("variant", v.clone());
+        }
     }
     if has_registry(repository) {
         purl = purl.with_qualifier("repository_url", repository.to_ascii_lowercase());
@@ -344,6 +354,25 @@ mod tests {
         );
         assert!(!purl.contains("repository_url"), "{purl}");
         assert!(purl.ends_with("&tag=3.10"), "{purl}");
+    }
+
+    #[test]
+    fn image_purl_of_a_tag_only_layout_and_a_variant() {
+        let mut s = image("alpine-3.10-oci.tar", Some("3.10"), true);
+        s.tags = vec!["3.10".into()];
+        s.platform.as_mut().unwrap().architecture = "arm64".into();
+        s.platform.as_mut().unwrap().variant = Some("v8".into());
+        assert_eq!(
+            image_purl(&s).as_deref(),
+            Some(
+                "pkg:oci/image@sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\
+                 ?arch=arm64&os=linux&tag=3.10&variant=v8"
+            )
+        );
+        // A full reference among the tags names the repository.
+        s.tags = vec!["docker.io/library/alpine:3.10".into()];
+        s.name = "docker.io/library/alpine:3.10".into();
+        assert!(image_purl(&s).unwrap().starts_with("pkg:oci/alpine@"));
     }
 
     #[test]

@@ -60,6 +60,8 @@ fn build(schema: &Value, draft: Draft) -> Validator {
     jsonschema::options()
         .with_draft(draft)
         .should_validate_formats(true)
+        // Checked only with jsonschema's `idna` feature, which is off.
+        .with_format("idn-email", sbomkit::attest::schema::idn_email)
         .with_retriever(LocalSchemas(local))
         .build(schema)
         .unwrap_or_else(|e| panic!("schema does not compile: {e}"))

@@ -303,14 +303,13 @@ fn note_region(
         .and_then(|(o, s)| bytes.get(o..o.checked_add(s)?));
     match region {
         Some(data) => {
-            let (list, err) = notes::parse(data, elf.little_endian, align);
-            out.add(&list);
-            if let Some(e) = err {
-                out.warnings
-                    .push(format!("notes at file offset {offset}: {e}"));
+            let mut walk = notes::walk(data, elf.little_endian, align);
+            walk.by_ref().for_each(|n| out.add_one(&n));
+            if let Some(e) = walk.error() {
+                out.warn(format!("notes at file offset {offset}: {e}"));
             }
         }
-        None => out.warnings.push(format!(
+        None => out.warn(format!(
             "notes at file offset {offset} ({size} bytes) lie outside the file"
         )),
     }

@@ -12,10 +12,12 @@ pub const NT_FDO_PACKAGING_METADATA: u32 = 0xcafe_1a7e;
 /// The dlopen note type, owner `FDO`.
 pub const NT_FDO_DLOPEN_METADATA: u32 = 0x407c_0c0a;
 
-/// Most notes read from one file: real files have a handful.
-const MAX_NOTES: usize = 256;
 /// Largest JSON descriptor worth parsing.
 const MAX_JSON: usize = 64 << 10;
+/// Most dlopen entries and note warnings kept from one file: what a note says is stored, so its
+/// count is bounded; the walk itself is bounded by the bytes of the section (a note takes at least 12).
+const MAX_DLOPEN: usize = 1024;
+const MAX_WARNINGS: usize = 16;
 
 /// One note, borrowing the file's bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,58 +46,91 @@ fn align_up(n: usize, align: usize) -> Option<usize> {
     }
 }
 
-/// Parses the notes in `data` (one section or segment). `align` is the section's alignment (8 keeps
-/// 8, anything else means 4). Stops at the first note that does not fit, and says so; the notes
-/// before it are kept.
-pub fn parse(data: &[u8], little: bool, align: u64) -> (Vec<Note<'_>>, Option<String>) {
-    let align = if align == 8 { 8 } else { 4 };
-    let mut notes = Vec::new();
-    let mut at = 0usize;
-    while at < data.len() {
-        if notes.len() >= MAX_NOTES {
-            return (
-                notes,
-                Some(format!("more than {MAX_NOTES} notes, the rest skipped")),
-            );
+/// The notes in one section or segment, one at a time: nothing is collected, and every step
+/// moves forward by at least the 12-byte header, so a walk takes time linear in the region's size
+/// whatever the note count (OpenJDK's `libjvm.so` has ~532 SystemTap notes). It stops at the first
+/// note that does not fit; [`Walk::error`] then says why.
+pub struct Walk<'a> {
+    data: &'a [u8],
+    little: bool,
+    align: usize,
+    at: usize,
+    error: Option<String>,
+}
+
+/// Walks the notes in `data`. `align` is the section's alignment (8 keeps 8, anything else means 4).
+pub fn walk(data: &[u8], little: bool, align: u64) -> Walk<'_> {
+    Walk {
+        data,
+        little,
+        align: if align == 8 { 8 } else { 4 },
+        at: 0,
+        error: None,
+    }
+}
+
+impl<'a> Walk<'a> {
+    /// Why the walk stopped before the end of the region, once it has.
+    pub fn error(&self) -> Option<&str> {
+        self.error.as_deref()
+    }
+
+    fn fail(&mut self, what: &str) -> Option<Note<'a>> {
+        self.error = Some(format!("note at offset {}: {what}", self.at));
+        self.at = self.data.len();
+        None
+    }
+}
+
+impl<'a> Iterator for Walk<'a> {
+    type Item = Note<'a>;
+
+    fn next(&mut self) -> Option<Note<'a>> {
+        let (data, at, little, align) = (self.data, self.at, self.little, self.align);
+        if at >= data.len() {
+            return None;
         }
-        let bad = |what: &str| Some(format!("note at offset {at}: {what}"));
         let (Some(namesz), Some(descsz), Some(kind)) = (
             u32_at(data, at, little),
             at.checked_add(4).and_then(|a| u32_at(data, a, little)),
             at.checked_add(8).and_then(|a| u32_at(data, a, little)),
         ) else {
-            return (notes, bad("truncated header"));
+            return self.fail("truncated header");
         };
         let name_start = at.saturating_add(12);
         let Some(name_end) = name_start.checked_add(namesz as usize) else {
-            return (notes, bad("name size overflows"));
+            return self.fail("name size overflows");
         };
         let Some(desc_start) = align_up(name_end, align) else {
-            return (notes, bad("name size overflows"));
+            return self.fail("name size overflows");
         };
         let Some(desc_end) = desc_start.checked_add(descsz as usize) else {
-            return (notes, bad("descriptor size overflows"));
+            return self.fail("descriptor size overflows");
         };
         let (Some(name), Some(desc)) = (
             data.get(name_start..name_end),
             data.get(desc_start..desc_end),
         ) else {
-            return (
-                notes,
-                bad(&format!(
-                    "name size {namesz} and descriptor size {descsz} exceed the {} bytes left",
-                    data.len().saturating_sub(at)
-                )),
-            );
+            return self.fail(&format!(
+                "name size {namesz} and descriptor size {descsz} exceed the {} bytes left",
+                data.len().saturating_sub(at)
+            ));
         };
-        let name = name.strip_suffix(&[0]).unwrap_or(name);
-        notes.push(Note { name, kind, desc });
-        let Some(next) = align_up(desc_end, align) else {
-            break;
-        };
-        at = next;
+        // desc_end >= at + 12, so the walk always advances.
+        self.at = align_up(desc_end, align).unwrap_or(data.len());
+        Some(Note {
+            name: name.strip_suffix(&[0]).unwrap_or(name),
+            kind,
+            desc,
+        })
     }
-    (notes, None)
+}
+
+/// Every note in `data` and why the walk stopped early, if it did; see [`walk`].
+pub fn parse(data: &[u8], little: bool, align: u64) -> (Vec<Note<'_>>, Option<String>) {
+    let mut w = walk(data, little, align);
+    let notes = w.by_ref().collect();
+    (notes, w.error)
 }
 
 /// The systemd package-metadata note (<https://systemd.io/ELF_PACKAGE_METADATA/>).
@@ -160,8 +195,15 @@ pub struct NoteFacts {
 
 impl NoteFacts {
     /// Takes in the notes of one section or segment.
-    pub fn add(&mut self, notes: &[Note<'_>]) {
+    pub fn add<'a>(&mut self, notes: impl IntoIterator<Item = &'a Note<'a>>) {
         for n in notes {
+            self.add_one(n);
+        }
+    }
+
+    /// Takes in one note.
+    pub fn add_one(&mut self, n: &Note<'_>) {
+        {
             match (n.name, n.kind) {
                 (b"GNU", NT_GNU_BUILD_ID) if self.build_id.is_none() && !n.desc.is_empty() => {
                     self.build_id = Some(hex::encode(n.desc));
@@ -169,15 +211,27 @@ impl NoteFacts {
                 (b"FDO", NT_FDO_PACKAGING_METADATA) if self.package.is_none() => {
                     match package_note(n.desc) {
                         Ok(p) => self.package = Some(p),
-                        Err(e) => self.warnings.push(e),
+                        Err(e) => self.warn(e),
                     }
                 }
-                (b"FDO", NT_FDO_DLOPEN_METADATA) => match dlopen_note(n.desc) {
-                    Ok(mut d) => self.dlopen.append(&mut d),
-                    Err(e) => self.warnings.push(e),
-                },
+                (b"FDO", NT_FDO_DLOPEN_METADATA) if self.dlopen.len() < MAX_DLOPEN => {
+                    match dlopen_note(n.desc) {
+                        Ok(mut d) => {
+                            d.truncate(MAX_DLOPEN - self.dlopen.len());
+                            self.dlopen.append(&mut d);
+                        }
+                        Err(e) => self.warn(e),
+                    }
+                }
                 _ => {}
             }
+        }
+    }
+
+    /// A warning, unless as many as are worth showing for one file were given already.
+    pub fn warn(&mut self, w: String) {
+        if self.warnings.len() < MAX_WARNINGS {
+            self.warnings.push(w);
         }
     }
 }
@@ -245,11 +299,47 @@ mod tests {
             let _ = parse(&data[..cut], true, 4);
             let _ = parse(&data[..cut], false, 8);
         }
-        // Zero-sized notes repeated: bounded count.
-        let zeros = vec![0u8; 12 * 1000];
-        let (notes, err) = parse(&zeros, true, 4);
-        assert_eq!(notes.len(), MAX_NOTES);
-        assert!(err.is_some());
+        // Empty notes repeated: each takes its 12-byte header, all are walked, none is stored.
+        let zeros = vec![0u8; 12 * 100_000 + 5];
+        let mut w = walk(&zeros, true, 4);
+        assert_eq!(w.by_ref().count(), 100_000);
+        assert_eq!(w.error(), Some("note at offset 1200000: truncated header"));
+        // Dlopen entries and warnings from one file are bounded.
+        let mut many = Vec::new();
+        for _ in 0..3000 {
+            many.extend(note(
+                b"FDO\0",
+                NT_FDO_DLOPEN_METADATA,
+                br#"[{"soname":["a"]}]"#,
+            ));
+            many.extend(note(b"FDO\0", NT_FDO_DLOPEN_METADATA, b"["));
+        }
+        let mut f = NoteFacts::default();
+        walk(&many, true, 4).for_each(|n| f.add_one(&n));
+        assert_eq!(
+            (f.dlopen.len(), f.warnings.len()),
+            (MAX_DLOPEN, MAX_WARNINGS)
+        );
+    }
+
+    /// OpenJDK's libjvm.so: ~532 SystemTap notes; a package note after them is still read.
+    #[test]
+    fn a_package_note_after_hundreds_of_others() {
+        let mut data = Vec::new();
+        for _ in 0..600 {
+            data.extend(note(b"stapsdt\0", 3, &[0; 40]));
+        }
+        data.extend(note(
+            b"FDO\0",
+            NT_FDO_PACKAGING_METADATA,
+            br#"{"name":"late"}"#,
+        ));
+        let mut f = NoteFacts::default();
+        let mut w = walk(&data, true, 4);
+        w.by_ref().for_each(|n| f.add_one(&n));
+        assert_eq!(w.error(), None);
+        assert_eq!(f.package.unwrap().name.as_deref(), Some("late"));
+        assert!(f.warnings.is_empty());
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! Java archives (`.jar`, `.war`, `.ear`, Jenkins' `.hpi`/`.jpi`): the archive's own identity, from
 //! its file name, `META-INF/MANIFEST.MF` and the `pom.properties` that names it, and every other
 //! Maven artifact it records under `META-INF/maven/GROUP/ARTIFACT/pom.properties` (an uber-jar
-//! records those it bundles). Archives nested inside are not opened.
+//! records those it bundles). The jars a web application or a Spring Boot jar carries
+//! (`WEB-INF/lib/*.jar`, `WEB-INF/lib-provided/*.jar`, `BOOT-INF/lib/*.jar`) are read the same way,
+//! one level deep and within size limits, and become parts of the outer archive's package.
 
 use std::io::{Cursor, Read as _};
 
@@ -46,6 +48,13 @@ const EXTENSIONS: [&[u8]; 5] = [b".jar", b".war", b".ear", b".hpi", b".jpi"];
 const MAX_TEXT: u64 = 1 << 20;
 /// Most `pom.properties` read from one archive.
 const MAX_POMS: usize = 512;
+/// Where web applications and Spring Boot jars keep the jars they carry.
+const NESTED_DIRS: [&str; 3] = ["WEB-INF/lib/", "WEB-INF/lib-provided/", "BOOT-INF/lib/"];
+/// Most nested jars read from one archive, the largest one read (uncompressed, checked while
+/// reading, not taken from the header) and all of them together: a zip bomb stops at these.
+const MAX_NESTED: usize = 1024;
+const MAX_NESTED_BYTES: u64 = 64 << 20;
+const MAX_NESTED_TOTAL: u64 = 512 << 20;
 
 pub fn is_archive(path: &[u8], head: &[u8]) -> bool {
     let lower = path.to_ascii_lowercase();
@@ -113,10 +122,87 @@ fn maven(group: &str, artifact: &str, version: &str) -> PurlString {
     p.into()
 }
 
-/// Reads one archive: its own package first, then the artifacts it bundles.
+/// Reads one archive: its own package first, then the artifacts it bundles, then for each jar
+/// it carries (see [`NESTED_DIRS`]) that jar's package and artifacts, marked with
+/// `sbomkit:java:nested-path`. A carried jar that cannot be read is named in the outer package's
+/// `sbomkit:java:nested-unread`.
 pub fn parse(path: &[u8], content: &[u8]) -> Result<Vec<Manifest>, String> {
     let mut zip = zip::ZipArchive::new(Cursor::new(content))
         .map_err(|e| format!("not a readable Java archive: {e}"))?;
+    let mut out = read_one(path, &mut zip);
+    let nested: Vec<String> = zip
+        .file_names()
+        .filter_map(Result::ok)
+        .filter(|n| {
+            NESTED_DIRS.iter().any(|d| {
+                n.strip_prefix(d).is_some_and(|rest| {
+                    !rest.contains('/') && rest.to_ascii_lowercase().ends_with(".jar")
+                })
+            })
+        })
+        .map(|n| n.into_owned())
+        .collect();
+    let mut names: Vec<String> = nested.into_iter().take(MAX_NESTED + 1).collect();
+    names.sort();
+    let mut unread = Vec::new();
+    if names.len() > MAX_NESTED {
+        names.truncate(MAX_NESTED);
+        unread.push(format!("more than {MAX_NESTED} jars, the rest"));
+    }
+    let mut budget = MAX_NESTED_TOTAL;
+    let mut seen: std::collections::BTreeSet<(String, String)> = out
+        .iter()
+        .skip(1)
+        .map(|m| (m.name.clone(), m.version.clone()))
+        .collect();
+    for name in names {
+        let limit = MAX_NESTED_BYTES.min(budget);
+        let mut bytes = Vec::new();
+        let read = zip.by_name(&name).map_err(|e| e.to_string()).and_then(|f| {
+            f.take(limit + 1)
+                .read_to_end(&mut bytes)
+                .map_err(|e| e.to_string())
+        });
+        let why = match read {
+            Err(e) => Some(e),
+            Ok(n) if n as u64 > limit => {
+                Some(format!("larger than the {limit} bytes left to read"))
+            }
+            Ok(n) => {
+                budget -= n as u64;
+                match zip::ZipArchive::new(Cursor::new(bytes.as_slice())) {
+                    Err(e) => Some(format!("not a readable Java archive: {e}")),
+                    Ok(mut inner) => {
+                        for mut m in read_one(name.as_bytes(), &mut inner) {
+                            // One package per name and version under the outer archive.
+                            if seen.insert((m.name.clone(), m.version.clone())) {
+                                m.properties
+                                    .insert("sbomkit:java:nested-path".into(), name.clone());
+                                out.push(m);
+                            }
+                        }
+                        None
+                    }
+                }
+            }
+        };
+        if let Some(why) = why {
+            unread.push(format!("{name} ({why})"));
+        }
+    }
+    if !unread.is_empty() {
+        out[0]
+            .properties
+            .insert("sbomkit:java:nested-unread".into(), unread.join("; "));
+    }
+    Ok(out)
+}
+
+/// The packages one opened archive names: its own first, then the artifacts it bundles.
+fn read_one<R: std::io::Read + std::io::Seek>(
+    path: &[u8],
+    zip: &mut zip::ZipArchive<R>,
+) -> Vec<Manifest> {
     let mut text = |name: &str| -> Option<String> {
         let f = zip.by_name(name).ok()?;
         let mut buf = Vec::new();
@@ -212,7 +298,7 @@ pub fn parse(path: &[u8], content: &[u8]) -> Result<Vec<Manifest>, String> {
             ..Manifest::default()
         });
     }
-    Ok(out)
+    out
 }
 
 #[cfg(test)]
@@ -271,6 +357,79 @@ mod tests {
         assert_eq!(
             split_file_name("spring-boot-3.1.0-SNAPSHOT"),
             ("spring-boot".into(), Some("3.1.0-SNAPSHOT".into()))
+        );
+    }
+
+    fn deflated(files: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        for (name, data) in files {
+            let o = zip::write::SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Deflated);
+            w.start_file(*name, o).unwrap();
+            w.write_all(data).unwrap();
+        }
+        w.finish().unwrap().into_inner()
+    }
+
+    /// A WAR carrying Debian's jrt-fs.jar and a jar naming itself by pom.properties; a
+    /// decompression bomb and a broken jar beside them are named, not read.
+    #[test]
+    fn jars_a_web_application_carries_are_parts_of_it() {
+        let jrt = include_bytes!("../../../testdata/lang/jrt-fs.jar");
+        let lang3 = jar(&[(
+            "META-INF/maven/org.apache.commons/commons-lang3/pom.properties",
+            b"groupId=org.apache.commons\nartifactId=commons-lang3\nversion=3.12.0\n",
+        )]);
+        let war = deflated(&[
+            ("META-INF/MANIFEST.MF", b"Manifest-Version: 1.0\n"),
+            ("WEB-INF/web.xml", b"<web-app/>"),
+            ("WEB-INF/lib/jrt-fs.jar", jrt),
+            ("WEB-INF/lib/commons-lang3-3.12.0.jar", &lang3),
+            ("WEB-INF/lib/broken.jar", b"PK\x03\x04 no"),
+            ("WEB-INF/lib/sub/deeper.jar", &lang3),
+            (
+                "WEB-INF/lib/huge.jar",
+                &vec![0u8; (MAX_NESTED_BYTES + 1) as usize],
+            ),
+        ]);
+        assert!(
+            war.len() < MAX_NESTED_BYTES as usize / 100,
+            "the bomb is small"
+        );
+        let m = parse(b"srv/app-1.0.war", &war).unwrap();
+        let got: Vec<(&str, &str, Option<&str>, Option<&str>)> = m
+            .iter()
+            .map(|m| {
+                (
+                    m.name.as_str(),
+                    m.version.as_str(),
+                    m.purl.as_deref(),
+                    m.properties
+                        .get("sbomkit:java:nested-path")
+                        .map(String::as_str),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("app", "1.0", None, None),
+                (
+                    "commons-lang3",
+                    "3.12.0",
+                    Some("pkg:maven/org.apache.commons/commons-lang3@3.12.0"),
+                    Some("WEB-INF/lib/commons-lang3-3.12.0.jar")
+                ),
+                ("jrt-fs", "17.0.19", None, Some("WEB-INF/lib/jrt-fs.jar")),
+            ]
+        );
+        let unread = &m[0].properties["sbomkit:java:nested-unread"];
+        assert!(
+            unread.starts_with("WEB-INF/lib/broken.jar (not a readable Java archive")
+                && unread.contains(&format!(
+                    "WEB-INF/lib/huge.jar (larger than the {MAX_NESTED_BYTES} bytes left to read)"
+                )),
+            "{unread}"
         );
     }
 

@@ -4,8 +4,8 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{person, Manifest, ManifestCataloger, Read};
-use crate::model::{Actor, PackageKind, Purpose, Technique};
+use super::{Manifest, ManifestCataloger, Read};
+use crate::model::{is_email, Actor, PackageKind, Purpose, Technique};
 use crate::purl::{Purl, PurlType};
 
 /// An npm package (`package.json`).
@@ -65,21 +65,41 @@ fn licenses(v: &Value, out: &mut Vec<String>) {
     }
 }
 
-/// `"Name <mail> (url)"` or `{"name": .., "email": ..}`.
+/// npm's person forms: `"Name <mail> (url)"` (each part optional, as npm's own parser reads it) or
+/// `{"name", "email", "url"}`. A URL is never an email (`"Javier Blanco <http://jbgutierrez.info>"`)
+/// nor a name (`"(https://github.com/x)"`, `"https://x.org"`); the model has no place for it.
 fn author(v: &Value) -> Option<Actor> {
-    match v {
-        Value::String(s) => {
-            let (name, rest) = s.split_once('<').unwrap_or((s.as_str(), ""));
-            let mail = rest.split_once('>').map(|(m, _)| m);
-            let name = name.split_once('(').map_or(name, |(n, _)| n);
-            person(name, mail)
-        }
-        Value::Object(o) => person(
+    let (name, mail) = match v {
+        Value::String(s) => split_person(s),
+        Value::Object(o) => (
             o.get("name").and_then(Value::as_str).unwrap_or(""),
             o.get("email").and_then(Value::as_str),
         ),
-        _ => None,
-    }
+        _ => return None,
+    };
+    let name = name.trim();
+    let mail = mail.map(str::trim).filter(|m| is_email(m));
+    let name = if name.is_empty() || is_url(name) {
+        mail?
+    } else {
+        name
+    };
+    Actor::person(name, mail)
+}
+
+/// `Name <mail> (url)` into the name and what is between the angle brackets.
+fn split_person(s: &str) -> (&str, Option<&str>) {
+    let end = s.find(['<', '(']).unwrap_or(s.len());
+    let (name, rest) = s.split_at(end);
+    let mail = rest
+        .strip_prefix('<')
+        .and_then(|r| r.split_once('>'))
+        .map(|(m, _)| m);
+    (name, mail)
+}
+
+fn is_url(s: &str) -> bool {
+    s.contains("://") || s.starts_with("www.")
 }
 
 pub fn parse(content: &[u8]) -> Read {
@@ -150,6 +170,45 @@ mod tests {
             m.properties.get("sbomkit:npm:private").map(String::as_str),
             Some("true")
         );
+    }
+
+    /// Debian's node-path-parse: the author's URL in angle brackets is not an email.
+    #[test]
+    fn an_author_url_is_not_an_email() {
+        let m = parse(include_bytes!(
+            "../../../testdata/lang/path-parse.package.json"
+        ))
+        .unwrap()
+        .unwrap();
+        assert_eq!(m.purl.as_deref(), Some("pkg:npm/path-parse@1.0.7"));
+        assert_eq!(m.author, Actor::person("Javier Blanco", None));
+        for (json, want) in [
+            (
+                r#""Isaac Z. Schlueter <i@izs.me> (http://blog.izs.me/)""#,
+                Actor::person("Isaac Z. Schlueter", Some("i@izs.me")),
+            ),
+            (
+                r#""Shinnosuke Watanabe (https://github.com/shinnn)""#,
+                Actor::person("Shinnosuke Watanabe", None),
+            ),
+            (r#""Raynos""#, Actor::person("Raynos", None)),
+            (r#""<a@b.org>""#, Actor::person("a@b.org", Some("a@b.org"))),
+            (r#""https://example.org""#, None),
+            (r#""(https://example.org)""#, None),
+            (r#""<http://example.org>""#, None),
+            (
+                r#"{"name":"James Halliday","email":"mail@substack.net","url":"http://substack.net"}"#,
+                Actor::person("James Halliday", Some("mail@substack.net")),
+            ),
+            (
+                r#"{"name":"X","email":"http://x.org"}"#,
+                Actor::person("X", None),
+            ),
+            (r#"{"url":"http://x.org"}"#, None),
+        ] {
+            let v: Value = serde_json::from_str(json).unwrap();
+            assert_eq!(author(&v), want, "{json}");
+        }
     }
 
     #[test]

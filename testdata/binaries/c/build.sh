@@ -15,6 +15,8 @@ $CC -O0 -no-pie -fno-stack-protector -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=0 -Wl,-
     -Wl,--build-id=sha1 -o plain hello.c
 # A package note written by the linker (-Xlinker: -Wl, would split the JSON at its commas) and a dlopen note from assembly; stripped of symbols.
 $CC -O2 -Xlinker --package-metadata="$META" -Wl,--build-id=sha1 -s -o noted hello.c dlopen-note.S
+# 600 SystemTap notes before the package note, in one note section (OpenJDK's libjvm.so has ~532).
+$CC -O2 -Wl,--build-id=sha1 -s -o many-notes hello.c many-notes.S
 # The same without a section header table: notes only reachable through PT_NOTE.
 python3 - noted noted-noshdr <<'PY'
 import struct, sys
