@@ -47,6 +47,13 @@ impl Retrieve for Embedded {
 
 fn build(text: &str, draft: Draft) -> Result<Validator, String> {
     let schema: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    compile(&schema, draft)
+}
+
+/// A validator for `schema` with formats asserted and the CycloneDX schemas' references
+/// (`spdx.schema.json`, `jsf-0.82.schema.json`, `cryptography-defs.schema.json`) answered from the
+/// embedded copies: nothing is fetched.
+pub fn compile(schema: &Value, draft: Draft) -> Result<Validator, String> {
     let mut local = HashMap::new();
     for (file, body) in [
         ("spdx.schema.json", CDX_SPDX),
@@ -61,7 +68,7 @@ fn build(text: &str, draft: Draft) -> Result<Validator, String> {
         .should_validate_formats(true)
         .with_format("idn-email", idn_email)
         .with_retriever(Embedded(local))
-        .build(&schema)
+        .build(schema)
         .map_err(|e| e.to_string())
 }
 

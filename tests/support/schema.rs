@@ -5,11 +5,10 @@
 //! `jsf-0.82.schema.json` are answered from the local copies by a retriever. Format assertions
 //! (`date-time`, `uri`, ...) are on.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use jsonschema::{Draft, Retrieve, Uri, Validator};
+use jsonschema::{Draft, Validator};
 use serde_json::Value;
 
 /// Saves a document in `SBOMKIT_WRITE_SAMPLES`, when set, for the outside validators
@@ -33,37 +32,10 @@ pub fn load_json(rel: &str) -> Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
 }
 
-/// Serves schemas by their `$id` from the files in `schemas/cyclonedx/`.
-struct LocalSchemas(HashMap<String, Value>);
-
-impl Retrieve for LocalSchemas {
-    fn retrieve(
-        &self,
-        uri: &Uri<String>,
-    ) -> Result<Value, Box<dyn std::error::Error + Send + Sync>> {
-        let key = uri.as_str().trim_end_matches('#');
-        self.0
-            .get(key)
-            .cloned()
-            .ok_or_else(|| format!("no local copy of schema {key} (network is not used)").into())
-    }
-}
-
+/// The schema files are this module's choice; their references are answered by the library's
+/// embedded copies of the same files.
 fn build(schema: &Value, draft: Draft) -> Validator {
-    let mut local = HashMap::new();
-    for file in ["spdx.schema.json", "jsf-0.82.schema.json"] {
-        local.insert(
-            format!("http://cyclonedx.org/schema/{file}"),
-            load_json(&format!("cyclonedx/{file}")),
-        );
-    }
-    jsonschema::options()
-        .with_draft(draft)
-        .should_validate_formats(true)
-        // Checked only with jsonschema's `idna` feature, which is off.
-        .with_format("idn-email", sbomkit::attest::schema::idn_email)
-        .with_retriever(LocalSchemas(local))
-        .build(schema)
+    sbomkit::attest::schema::compile(schema, draft)
         .unwrap_or_else(|e| panic!("schema does not compile: {e}"))
 }
 
