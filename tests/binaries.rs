@@ -363,7 +363,7 @@ fn debian_root_binaries_notes_and_linkage() {
             && r["relatedSpdxElement"] == spdx_noted["SPDXID"]
     }));
 
-    // The table lists the binaries and the owned library.
+    // The table lists the binaries that are packages; the ELF files only with --files.
     let table = String::from_utf8(generate(&source, &["-o", "table"])).unwrap();
     assert!(table
         .lines()
@@ -371,11 +371,23 @@ fn debian_root_binaries_notes_and_linkage() {
     assert!(table
         .lines()
         .any(|l| l.starts_with("hello-notes ") && l.contains("elf-note")));
+    assert!(!table.contains("FILE "), "{table}");
+    assert!(
+        !table.contains("/usr/lib/x86_64-linux-gnu/libudev.so.1.7.5"),
+        "{table}"
+    );
+    let table = String::from_utf8(generate(&source, &["--files", "-o", "table"])).unwrap();
+    assert!(table.lines().any(|l| l.starts_with("FILE ")), "{table}");
     assert!(table.lines().any(
         |l| l.starts_with("/usr/lib/x86_64-linux-gnu/libudev.so.1.7.5")
             && l.contains("shared-object")
             && l.contains("libudev1")
     ));
+    // Each package is still listed once, before the files.
+    assert_eq!(
+        table.lines().filter(|l| l.starts_with("hardened ")).count(),
+        1
+    );
 
     // With --files every owned file is listed and the ELF record keeps its facts.
     let with_files_bytes = generate(&source, &["--files", "-o", "spdx-json"]);

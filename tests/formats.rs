@@ -11,8 +11,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use base64::Engine;
 use sbomkit::format::{self, CycloneDxVersion, Format, WriteOptions};
 use sbomkit::model::{
-    Actor, Checksum, Distro, FileRecord, HashAlg, Identity, IdentityRole, Layer, License, Package,
-    Platform, Relationship, RelationshipKind, Sbom, Subject, SubjectKind,
+    Actor, Checksum, Distro, FileKind, FileRecord, HashAlg, Identity, IdentityRole, Layer, License,
+    Package, Platform, Relationship, RelationshipKind, Sbom, Subject, SubjectKind,
 };
 use sbomkit::purl::{Purl, PurlType};
 use serde_json::Value;
@@ -391,6 +391,7 @@ fn render(sbom: &Sbom, format: Format, cdx: CycloneDxVersion) -> Vec<u8> {
     let mut out = Vec::new();
     let opts = WriteOptions {
         cyclonedx_version: cdx,
+        width: None,
     };
     format::write(sbom, format, &opts, &mut out).expect("writer succeeds");
     out
@@ -1161,6 +1162,66 @@ fn goldens(sbom: &Sbom, name: &str) {
         }
         golden::check(&format!("{name}.{ext}"), &bytes);
     }
+}
+
+/// The alpine image with ELF facts on `/bin/busybox`, as the scan records them.
+fn alpine_image_with_elf_facts(files_partial: bool) -> Sbom {
+    let mut sbom = alpine_image();
+    let f = sbom
+        .files
+        .iter_mut()
+        .find(|f| f.path == "/bin/busybox")
+        .expect("busybox is recorded");
+    f.kind = Some(FileKind::Executable);
+    for (k, v) in [
+        ("sbomkit:elf:type", "pie-executable"),
+        ("sbomkit:elf:linkage", "dynamic"),
+        ("sbomkit:elf:relro", "full"),
+    ] {
+        f.properties.insert(k.into(), v.into());
+    }
+    sbom.files_partial = files_partial;
+    sbom
+}
+
+fn table(sbom: &Sbom, width: Option<usize>) -> String {
+    let mut out = Vec::new();
+    let opts = WriteOptions {
+        cyclonedx_version: CycloneDxVersion::V1_6,
+        width,
+    };
+    format::write(sbom, Format::Table, &opts, &mut out).expect("writer succeeds");
+    String::from_utf8(out).expect("UTF-8")
+}
+
+#[test]
+fn table_lists_elf_files_only_when_every_file_was_recorded() {
+    // Without `--files` only files packages own are recorded: the table shows the packages.
+    let partial = table(&alpine_image_with_elf_facts(true), None);
+    assert_eq!(partial, table(&alpine_image(), None));
+    assert!(!partial.contains("/bin/busybox"), "{partial}");
+
+    // With `--files` the ELF files follow, with their facts and owner.
+    let full = table(&alpine_image_with_elf_facts(false), None);
+    golden::check("alpine-image-files.table.txt", full.as_bytes());
+    assert!(full.lines().any(|l| l.starts_with("FILE ")), "{full}");
+    let row = full
+        .lines()
+        .find(|l| l.starts_with("/bin/busybox "))
+        .expect("busybox row");
+    for fact in ["pie-executable", "dynamic", "full", "busybox"] {
+        assert!(row.contains(fact), "{row}");
+    }
+
+    // On a 40-column terminal every line fits and long cells end in `…`.
+    let narrow = table(&alpine_image_with_elf_facts(false), Some(40));
+    golden::check("alpine-image-files-40.table.txt", narrow.as_bytes());
+    let (tables, summary) = narrow.trim_end().rsplit_once('\n').unwrap();
+    for l in tables.lines() {
+        assert!(l.chars().count() <= 40, "{l:?}");
+    }
+    assert!(narrow.contains("ca-certif…  20220614-…"), "{narrow}");
+    assert!(summary.starts_with("9 packages"), "{summary}");
 }
 
 #[test]

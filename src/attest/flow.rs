@@ -147,11 +147,18 @@ fn scanned_document(
         SbomKind::CycloneDx => Format::CycloneDxJson,
     };
     let mut buf = Vec::new();
-    format::write(sbom, format, &WriteOptions { cyclonedx_version }, &mut buf).map_err(|e| {
-        Error::Io {
-            path: "<sbom>".into(),
-            source: e,
-        }
+    format::write(
+        sbom,
+        format,
+        &WriteOptions {
+            cyclonedx_version,
+            width: None,
+        },
+        &mut buf,
+    )
+    .map_err(|e| Error::Io {
+        path: "<sbom>".into(),
+        source: e,
     })?;
     serde_json::from_slice(&buf)
         .map_err(|e| Error::Other(format!("the SBOM written is not JSON: {e}")))

@@ -75,6 +75,11 @@ pub fn run(args: GenerateArgs) -> Result<ExitCode, Error> {
             cyclonedx_version: out
                 .cyclonedx_version
                 .unwrap_or(args.cyclonedx_version.into()),
+            // Only a terminal gets a fitted table: files and pipes keep whole cells.
+            width: match out.file {
+                None => output::terminal_width(),
+                Some(_) => None,
+            },
         };
         let write = |w: &mut dyn io::Write| format::write(&sbom, out.format, &wopts, w);
         match slot.take() {

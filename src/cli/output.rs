@@ -321,6 +321,13 @@ pub fn report(e: &Error) {
     eprintln!("{msg}");
 }
 
+/// The width of the terminal stdout is, if it is one and its width is known.
+pub fn terminal_width() -> Option<usize> {
+    console::Term::stdout()
+        .size_checked()
+        .map(|(_, cols)| usize::from(cols))
+}
+
 /// A progress bar on stderr, only on a terminal.
 pub struct Bar(Option<indicatif::ProgressBar>);
 

@@ -49,6 +49,9 @@ pub enum CycloneDxVersion {
 #[derive(Debug, Clone, Default)]
 pub struct WriteOptions {
     pub cyclonedx_version: CycloneDxVersion,
+    /// The table's width in terminal columns: long cells are cut to fit, with `…`. `None` keeps
+    /// every cell whole (files and pipes, so that the output stays byte-reproducible).
+    pub width: Option<usize>,
 }
 
 /// Writes `sbom` in `format`.
@@ -61,7 +64,7 @@ pub fn write(
     match format {
         Format::SpdxJson => spdx::write(sbom, out),
         Format::CycloneDxJson => cyclonedx::write(sbom, opts.cyclonedx_version, out),
-        Format::Table => table::write(sbom, out),
+        Format::Table => table::write(sbom, opts.width, out),
     }
 }
 
