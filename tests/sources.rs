@@ -810,6 +810,7 @@ struct Recorder {
 impl Progress for Recorder {
     fn start(&self, total: u64) {
         self.total.store(total, Ordering::SeqCst);
+        self.advanced.store(0, Ordering::SeqCst);
     }
     fn advance(&self, n: u64) {
         self.advanced.fetch_add(n, Ordering::SeqCst);
@@ -834,6 +835,27 @@ fn progress_counts_stored_bytes() {
     .unwrap();
     assert_eq!(r.total.load(Ordering::SeqCst), bytes.len() as u64);
     assert_eq!(r.advanced.load(Ordering::SeqCst), bytes.len() as u64);
+    assert!(r.finished.load(Ordering::SeqCst));
+
+    // A plain tar is sniffed, then read by seeking: the sniffed head (here the whole file) is not
+    // counted twice; the entries' contents are counted, the skipped tar headers are not.
+    let bytes = simple_docker();
+    let p = write(t.path(), "img.tar", &bytes);
+    let r = Recorder::default();
+    source::open(
+        &SourceSpec::parse(p.to_str().unwrap()),
+        &SourceOptions::default(),
+        &Interest::new(&keep_none, Digests::All),
+        &r,
+    )
+    .unwrap();
+    assert_eq!(r.total.load(Ordering::SeqCst), bytes.len() as u64);
+    let advanced = r.advanced.load(Ordering::SeqCst);
+    let mut contents = 0;
+    for e in tar::Archive::new(&bytes[..]).entries().unwrap() {
+        contents += e.unwrap().header().size().unwrap();
+    }
+    assert_eq!(advanced, contents);
     assert!(r.finished.load(Ordering::SeqCst));
 }
 

@@ -5,6 +5,7 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use std::sync::Mutex;
+use std::time::Duration;
 
 use sbomkit::format::{CycloneDxVersion, Format};
 use sbomkit::source::Progress;
@@ -341,6 +342,14 @@ impl Bar {
                     "{spinner} reading {bytes}/{total_bytes} [{bar:30}] {eta}",
                 )
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                .with_key(
+                    "eta",
+                    |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                        if let Some(eta) = eta(s.pos(), s.len().unwrap_or(0), s.elapsed()) {
+                            let _ = write!(w, "{}", indicatif::HumanDuration(eta));
+                        }
+                    },
+                )
                 .progress_chars("=> "),
             );
             b
@@ -348,10 +357,24 @@ impl Bar {
     }
 }
 
+/// Time left at the average rate since reading started; none in the first second (too few bytes
+/// to say) or when nothing was read. Reading an archive is I/O at a steady rate, so the average is
+/// a fair guess; a smoothed rate that starts from zero overestimates wildly at the start.
+fn eta(pos: u64, total: u64, elapsed: Duration) -> Option<Duration> {
+    if pos == 0 || elapsed < Duration::from_secs(1) {
+        return None;
+    }
+    let left = total.saturating_sub(pos) as f64;
+    Some(elapsed.mul_f64(left / pos as f64))
+}
+
 impl Progress for Bar {
+    /// The bar's clock starts here, not when it was made: time spent before reading is not
+    /// counted against the rate.
     fn start(&self, total: u64) {
         if let Some(b) = &self.0 {
             b.set_length(total);
+            b.reset();
         }
     }
     fn advance(&self, bytes: u64) {
@@ -369,6 +392,19 @@ impl Progress for Bar {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn eta_is_the_average_rate_since_reading_started() {
+        let s = Duration::from_secs;
+        // Nothing read, or too early to tell: no guess.
+        assert_eq!(eta(0, 100, s(10)), None);
+        assert_eq!(eta(50, 100, Duration::from_millis(900)), None);
+        // A fifth of 100 MB in 1 s: 4 s left, not minutes.
+        assert_eq!(eta(20_000_000, 100_000_000, s(1)), Some(s(4)));
+        assert_eq!(eta(100, 100, s(5)), Some(s(0)));
+        // More read than announced (a file that grew): nothing left, not an underflow.
+        assert_eq!(eta(120, 100, s(5)), Some(s(0)));
+    }
 
     #[test]
     fn output_specs() {

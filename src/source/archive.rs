@@ -180,6 +180,8 @@ pub fn read(
     };
     if Compression::sniff(&head) == Compression::None {
         drop(raw);
+        // The sniffed head was counted: the seekable read starts again from byte 0.
+        progress.start(total);
         return read_seekable(path, total, cx, progress);
     }
     let outer: Box<dyn Read + '_> = match Compression::sniff(&head) {

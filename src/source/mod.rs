@@ -117,6 +117,7 @@ pub struct Scanned {
 
 /// Progress callbacks while layers are read (bytes of the stored input consumed so far).
 pub trait Progress: Sync {
+    /// Reading starts (or starts again) at byte 0 of `total_bytes`.
     fn start(&self, _total_bytes: u64) {}
     fn advance(&self, _bytes: u64) {}
     fn finish(&self) {}
