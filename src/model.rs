@@ -511,6 +511,15 @@ impl Sbom {
         self.unknowns.dedup();
     }
 
+    /// The ids of the operating-system packages.
+    pub fn os_ids(&self) -> std::collections::BTreeSet<&str> {
+        self.packages
+            .iter()
+            .filter(|p| p.kind.purpose == Purpose::OperatingSystem)
+            .map(|p| p.id.as_str())
+            .collect()
+    }
+
     pub fn package(&self, id: &str) -> Option<&Package> {
         self.packages
             .binary_search_by(|p| p.id.as_str().cmp(id))

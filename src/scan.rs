@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::catalog::{self, Context, Found};
 use crate::error::Error;
-use crate::model::{Checksum, FileRecord, HashAlg, Purpose, Relationship, RelationshipKind, Sbom};
+use crate::model::{Checksum, FileRecord, HashAlg, Relationship, RelationshipKind, Sbom};
 use crate::source::{self, display_path, Progress, SourceOptions, SourceSpec};
 
 /// What the user chose for a scan.
@@ -100,12 +100,7 @@ pub fn scan(
 
     // Whatever no package contains hangs directly under the subject; what the operating system
     // contains is installed in the image, and the subject contains it too.
-    let os: BTreeSet<&str> = sbom
-        .packages
-        .iter()
-        .filter(|p| p.kind.purpose == Purpose::OperatingSystem)
-        .map(|p| p.id.as_str())
-        .collect();
+    let os = sbom.os_ids();
     let contained: BTreeSet<String> = sbom
         .relationships
         .iter()

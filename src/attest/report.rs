@@ -66,14 +66,16 @@ impl BundleReport {
             Ok(v) => {
                 let mut out = format!("{}: sigstore bundle ({})\n", self.bundle, v.media_type);
                 for (n, d) in &v.checks {
-                    out.push_str(&format!("  PASS  {n:<14} {d}\n"));
+                    out.push_str(&check_line("PASS", n, d));
                 }
                 out.push_str("verified\n");
                 out
             }
             Err(f) => format!(
-                "{}: sigstore bundle\n  FAIL  {:<14} {}\nNOT verified (exit {}): {}: {}\n",
-                self.bundle, f.check, f.message, f.code as u8, f.check, f.message
+                "{}: sigstore bundle\n{}{}",
+                self.bundle,
+                check_line("FAIL", f.check, &f.message),
+                refusal_line(f.code, f.check, &f.message)
             ),
         }
     }
@@ -81,6 +83,16 @@ impl BundleReport {
     pub fn render(&self, format: ReportFormat) -> Vec<u8> {
         format.render(|| self.human(), || self.to_json())
     }
+}
+
+/// One check of a report, as `verify` and `verify-bundle` both print it.
+pub(crate) fn check_line(mark: &str, name: &str, detail: &str) -> String {
+    format!("  {mark}  {name:<14} {detail}\n")
+}
+
+/// The last line of a refused report.
+pub(crate) fn refusal_line(code: ExitCode, name: &str, detail: &str) -> String {
+    format!("NOT verified (exit {}): {name}: {detail}\n", code as u8)
 }
 
 #[cfg(test)]

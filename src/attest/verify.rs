@@ -221,7 +221,7 @@ impl Report {
                 Status::Fail => "FAIL",
                 Status::NotChecked => "----",
             };
-            out.push_str(&format!("  {mark}  {:<14} {}\n", k.name, k.detail));
+            out.push_str(&super::report::check_line(mark, k.name, &k.detail));
         }
         for n in &self.notes {
             out.push_str(&format!("  note: {n}\n"));
@@ -243,10 +243,7 @@ impl Report {
                         self.candidates.len()
                     ));
                 }
-                out.push_str(&format!(
-                    "NOT verified (exit {}): {}: {}\n",
-                    f.code as u8, f.name, f.detail
-                ));
+                out.push_str(&super::report::refusal_line(f.code, f.name, &f.detail));
             }
         }
         out

@@ -250,12 +250,7 @@ fn build(sbom: &Sbom, version: CycloneDxVersion) -> io::Result<Bom> {
         refs.assign(&f.id, &f.id);
     }
     let r = |id: &str| refs.map.get(id).cloned();
-    let os: BTreeSet<&str> = sbom
-        .packages
-        .iter()
-        .filter(|p| p.kind.purpose == Purpose::OperatingSystem)
-        .map(|p| p.id.as_str())
-        .collect();
+    let os = sbom.os_ids();
 
     // Edges, by source.
     let mut depends: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
