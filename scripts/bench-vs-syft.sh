@@ -31,8 +31,8 @@ fi
 if [ -n "${SBOMKIT:-}" ]; then
   sbomkit=$(realpath "$SBOMKIT")
 else
-  cargo build --release --locked --quiet
-  sbomkit=$PWD/target/release/sbomkit
+  cargo build --profile dist --locked --quiet
+  sbomkit=$PWD/target/dist/sbomkit
 fi
 
 if [ ! -x "$work/venv/bin/syft" ]; then
