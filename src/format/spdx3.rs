@@ -11,7 +11,7 @@
 //! no assertion (a missing `suppliedBy`, `hasConcludedLicense`, `software_downloadLocation`); what
 //! is known to be missing is said with a relationship's `completeness`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{self, Write};
 
 use serde::Serialize;
@@ -283,8 +283,7 @@ fn build(sbom: &Sbom, ns: &str) -> io::Result<Document> {
 
     let mut relationships = Vec::new();
     let mut rel_ids = IdMap::new();
-    let file_ids: std::collections::BTreeSet<&str> =
-        sbom.files.iter().map(|f| f.id.as_str()).collect();
+    let file_ids: BTreeSet<&str> = sbom.files.iter().map(|f| f.id.as_str()).collect();
     // One relationship per source, kind and kind of target, listing every target: completeness
     // is then a statement about the whole list.
     let mut groups: BTreeMap<(&str, RelationshipKind, bool), Vec<String>> = BTreeMap::new();
@@ -412,8 +411,7 @@ fn document_comment(sbom: &Sbom) -> Option<String> {
     for u in &sbom.unknowns {
         lines.push(format!("unknown: {u}"));
     }
-    let unknowns: std::collections::BTreeSet<String> =
-        sbom.unknowns.iter().map(|u| u.to_string()).collect();
+    let unknowns: BTreeSet<String> = sbom.unknowns.iter().map(|u| u.to_string()).collect();
     for w in sbom.warnings.iter().filter(|w| !unknowns.contains(*w)) {
         lines.push(format!("warning: {w}"));
     }
