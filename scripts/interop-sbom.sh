@@ -112,6 +112,29 @@ PY
         echo "ok   spdx-3.0.1 $f ($out elements)"
         checked=$((checked + 1))
     done
+    # The validators must be able to fail: a package as the document's creator passes the JSON
+    # schema, but not the SHACL model, and the bindings refuse the reference.
+    broken=$(mktemp -d)
+    trap 'rm -rf "$broken"' EXIT
+    "$venv/bin/python" - "${spdx3[0]}" "$broken/broken.spdx3.json" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+package = next(n["spdxId"] for n in doc["@graph"] if n["type"] == "software_Package")
+next(n for n in doc["@graph"] if n["type"] == "CreationInfo")["createdBy"] = [package]
+json.dump(doc, open(sys.argv[2], "w"))
+PY
+    rc=0
+    "$venv/bin/python" "$root/scripts/spdx3-validate-offline.py" "$broken/broken.spdx3.json" >/dev/null 2>&1 || rc=$?
+    if [ "$rc" -ne 1 ]; then
+        echo "FAIL spdx3-validate did not reject a package as creator (exit $rc)"
+        exit 1
+    fi
+    if "$venv/bin/python" -c 'import sys; from spdx_python_model import v3_0_1 as spdx; spdx.JSONLDDeserializer().read(open(sys.argv[1], "rb"), spdx.SHACLObjectSet())' \
+        "$broken/broken.spdx3.json" >/dev/null 2>&1; then
+        echo "FAIL spdx-python-model read a package as creator"
+        exit 1
+    fi
+    echo "ok   spdx-3.0.1 a package as creator is rejected by both"
 fi
 
 if [ "$checked" -eq 0 ]; then
