@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The test command: the Rust test suite, then the independent validators (pyspdxtools, cyclonedx-python-lib)
-# on SBOMs sbomkit writes. Installs what it needs (Python packages into virtual environments under target/).
+# The test command: the Rust test suite, then the independent validators (pyspdxtools, cyclonedx-python-lib,
+# spdx3-validate and spdx-python-model) on SBOMs sbomkit writes. Installs what it needs (Python packages into virtual environments under target/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo test --locked
@@ -18,6 +18,7 @@ for src in testdata/fixtures/images/alpine-3.10-docker-save.tar.gz \
   i=$((i + 1))
   "$sbomkit" generate -q "$src" --files \
     -o spdx-json="$out/$i.spdx.json" \
+    -o spdx3-json="$out/$i.spdx3.json" \
     -o cyclonedx-json="$out/$i.cdx.json"
   "$sbomkit" generate -q "$src" --cyclonedx-version 1.5 -o cyclonedx-json="$out/$i.cdx15.json"
 done

@@ -1048,3 +1048,198 @@ fn predicate_out_writes_only_the_predicate_that_verified() {
         "a temporary file was left"
     );
 }
+
+/// SPDX 3.0.1 as a predicate: `-o spdx3-json` and `--type spdx3` make one statement type, a
+/// predicate file must describe the source, `verify --type spdx3` checks the predicate against
+/// the 3.0.1 schema, and SPDX 2 and 3 are never taken for each other.
+#[test]
+fn spdx3_predicates_are_attested_and_verified() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    keygen(d);
+    let base = ["attest", &alpine(), "--key", "sbomkit.key", "-q"];
+    run(signer(d).args(base).args(["-o", "spdx3-json=a.json"]), 0);
+    let env: Value = serde_json::from_slice(&std::fs::read(d.join("a.json")).unwrap()).unwrap();
+    let payload = STANDARD.decode(env["payload"].as_str().unwrap()).unwrap();
+    let st: Value = serde_json::from_slice(&payload).unwrap();
+    assert_eq!(st["predicateType"], "https://spdx.dev/Document/v3");
+    let p = predicate_of(&env);
+    assert_eq!(
+        p["@context"],
+        "https://spdx.org/rdf/3.0.1/spdx-context.jsonld"
+    );
+    schema::assert_valid_spdx3(&p);
+    // cosign's way of naming it makes the same attestation (Ed25519 signs deterministically).
+    run(
+        signer(d)
+            .args(base)
+            .args(["--type", "spdx3", "--output-file", "b.json"]),
+        0,
+    );
+    assert_eq!(
+        std::fs::read(d.join("a.json")).unwrap(),
+        std::fs::read(d.join("b.json")).unwrap()
+    );
+
+    for t in [
+        "spdx3",
+        "https://spdx.dev/Document/v3",
+        "https://spdx.dev/Document/v3.0.1",
+    ] {
+        let (code, text) = verify(
+            d,
+            "a.json",
+            "sbomkit.pub",
+            &["--image", &alpine(), "--type", t],
+        );
+        assert_eq!(code, 0, "{t}: {text}");
+        assert!(
+            text.contains("PASS  predicate      valid SPDX 3.0.1"),
+            "{t}: {text}"
+        );
+    }
+    // SPDX 2's family is another format.
+    for t in ["spdx", "https://spdx.dev/Document/v2.3"] {
+        let (code, text) = verify(d, "a.json", "sbomkit.pub", &["--type", t]);
+        assert_eq!(code, 12, "{t}: {text}");
+    }
+    run(
+        signer(d).args(base).args(["--output-file", "spdx2.json"]),
+        0,
+    );
+    let (code, text) = verify(d, "spdx2.json", "sbomkit.pub", &["--type", "spdx3"]);
+    assert_eq!(code, 12, "{text}");
+    assert!(
+        text.contains("but https://spdx.dev/Document/v3 was asked for"),
+        "{text}"
+    );
+    let out = run(
+        signer(d)
+            .args(base)
+            .args(["-o", "spdx3-json", "--type", "spdx"]),
+        2,
+    );
+    assert!(out.stdout.is_empty());
+
+    // A given SPDX 3 document is signed only for the artifact it describes.
+    for (source, name) in [
+        (alpine(), "alpine.spdx3.json"),
+        (other(), "other.spdx3.json"),
+    ] {
+        run(
+            signer(d).args([
+                "generate",
+                "-q",
+                &source,
+                "-o",
+                &format!("spdx3-json={name}"),
+            ]),
+            0,
+        );
+    }
+    run(
+        signer(d).args(base).args([
+            "--predicate",
+            "alpine.spdx3.json",
+            "--output-file",
+            "c.json",
+        ]),
+        0,
+    );
+    let (code, text) = verify(
+        d,
+        "c.json",
+        "sbomkit.pub",
+        &["--image", &alpine(), "--type", "spdx3"],
+    );
+    assert_eq!(code, 0, "{text}");
+    let out = run(
+        signer(d)
+            .args(base)
+            .args(["--predicate", "other.spdx3.json"]),
+        11,
+    );
+    assert!(
+        out.stderr.contains("other.spdx3.json describes"),
+        "{}",
+        out.stderr
+    );
+    let out = run(
+        signer(d)
+            .args(base)
+            .args(["--predicate", "alpine.spdx3.json", "-o", "spdx-json"]),
+        2,
+    );
+    assert!(
+        out.stderr.contains("is a SPDX 3 document"),
+        "{}",
+        out.stderr
+    );
+    // An SPDX 3 SBOM is not an attestation.
+    let (code, text) = verify(d, "alpine.spdx3.json", "sbomkit.pub", &[]);
+    assert_eq!(code, 13, "{text}");
+    assert!(
+        text.contains("is an SPDX SBOM, not an attestation"),
+        "{text}"
+    );
+}
+
+/// A signed SPDX 3 predicate that breaks the 3.0.1 schema fails `verify` as a bad predicate.
+#[test]
+fn a_signed_spdx3_predicate_is_checked_against_the_3_0_1_schema() {
+    let fx = Fixture::new(Algorithm::Ed25519);
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(
+        sbomkit_in(dir.path()).args([
+            "generate",
+            "-q",
+            &format!("file:{}", alpine()),
+            "-o",
+            "spdx3-json",
+        ]),
+        0,
+    );
+    let good: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let subjects =
+        json!([{"name": "alpine-3.10-docker-save.tar.gz", "digest": {"sha256": fx.blob_sha}}]);
+    let v1 = "https://in-toto.io/Statement/v1";
+    let st = fx.statement(
+        v1,
+        subjects.clone(),
+        "https://spdx.dev/Document/v3",
+        good.clone(),
+    );
+    let (name, _) = signed(&fx, "good3.json", &st);
+    let (code, text) = fx.verify(&name, &["--type", "spdx3"]);
+    assert_eq!(code, 0, "{text}");
+
+    let mut bad = good.clone();
+    let graph = bad["@graph"].as_array_mut().unwrap();
+    let info = graph
+        .iter_mut()
+        .find(|n| n["type"] == "CreationInfo")
+        .unwrap();
+    info.as_object_mut().unwrap().remove("createdBy");
+    let st = fx.statement(v1, subjects.clone(), "https://spdx.dev/Document/v3", bad);
+    let (name, _) = signed(&fx, "bad3.json", &st);
+    let (code, text) = fx.verify(&name, &["--type", "spdx3"]);
+    assert_eq!(code, 12, "{text}");
+    assert!(
+        text.contains("FAIL  predicate      not valid SPDX 3.0.1"),
+        "{text}"
+    );
+
+    // The version the document declares picks the schema, and must be the type's.
+    let mut old = good.clone();
+    old["@context"] = "https://spdx.org/rdf/3.0.0/spdx-context.jsonld".into();
+    let st = fx.statement(v1, subjects.clone(), "https://spdx.dev/Document/v3", old);
+    let (name, _) = signed(&fx, "old3.json", &st);
+    let (code, text) = fx.verify(&name, &["--type", "spdx3"]);
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("SPDX 3.0.0 has no schema here"), "{text}");
+    let st = fx.statement(v1, subjects, "https://spdx.dev/Document/v3.1", good);
+    let (name, _) = signed(&fx, "typed3.json", &st);
+    let (code, text) = fx.verify(&name, &["--type", "spdx3"]);
+    assert_eq!(code, 12, "{text}");
+    assert!(text.contains("names version 3.1"), "{text}");
+}

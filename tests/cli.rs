@@ -151,6 +151,82 @@ fn output_is_byte_identical_across_runs_and_follows_source_date_epoch() {
     assert_eq!(cdx(), cdx());
 }
 
+/// SPDX 3.0.1 of a real image says what SPDX 2.3 says: the same packages with the same purls, the
+/// same files with `--files`, the same time; and it is byte-identical across runs.
+#[test]
+fn spdx3_json_describes_the_image_as_spdx_2_3_does() {
+    let dir = tempdir();
+    let (s2, s3) = (
+        dir.path().join("a.spdx.json"),
+        dir.path().join("a.spdx3.json"),
+    );
+    let mut cmd = sbomkit();
+    cmd.env("SOURCE_DATE_EPOCH", "1700000000")
+        .args(["generate", "-q", ALPINE, "--files", "-o"])
+        .arg(format!("spdx-json={}", s2.display()))
+        .arg("-o")
+        .arg(format!("spdx3-json@3.0.1={}", s3.display()));
+    run(&mut cmd, 0);
+    let (v2, v3) = (read_json(&s2), read_json(&s3));
+    schema::assert_valid_spdx3(&v3);
+    let graph = v3["@graph"].as_array().unwrap();
+    let of = |class: &'static str| graph.iter().filter(move |n| n["type"] == class);
+    let info = of("CreationInfo").next().unwrap();
+    assert_eq!(info["created"], "2023-11-14T22:13:20Z");
+    assert_eq!(info["created"], v2["creationInfo"]["created"]);
+
+    let packages2: BTreeSet<(String, String, Option<String>)> = v2["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["name"].as_str().unwrap().to_string(),
+                p["versionInfo"].as_str().unwrap_or_default().to_string(),
+                purl_of(p),
+            )
+        })
+        .collect();
+    let packages3: BTreeSet<(String, String, Option<String>)> = of("software_Package")
+        .map(|p| {
+            (
+                p["name"].as_str().unwrap().to_string(),
+                p["software_packageVersion"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                p["software_packageUrl"].as_str().map(str::to_string),
+            )
+        })
+        .collect();
+    assert_eq!(packages3.len(), 16);
+    assert_eq!(packages3, packages2);
+    let files2: BTreeSet<String> = v2["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            f["fileName"]
+                .as_str()
+                .unwrap()
+                .trim_start_matches('.')
+                .to_string()
+        })
+        .collect();
+    let files3: BTreeSet<String> = of("software_File")
+        .map(|f| f["name"].as_str().unwrap().to_string())
+        .collect();
+    assert!(files3.contains("/bin/busybox"), "{files3:?}");
+    assert_eq!(files3, files2);
+    // With `--files` a package's files are all listed.
+    assert!(of("Relationship")
+        .filter(|r| r["spdxId"].as_str().unwrap().ends_with("-contains-files"))
+        .all(|r| r["completeness"] == "complete"));
+
+    let again = generate(ALPINE, &["-o", "spdx3-json"]);
+    assert_eq!(again, generate(ALPINE, &["-o", "spdx3-json"]));
+}
+
 #[test]
 fn table_names_every_package() {
     let text = String::from_utf8(generate(ALPINE, &["-o", "table"])).unwrap();
@@ -833,6 +909,7 @@ fn an_unread_package_database_is_an_unknown_in_the_document() {
             let cdx = t.path().join("out.cdx.json");
             let cdx15 = t.path().join("out.cdx15.json");
             let spdx = t.path().join("out.spdx.json");
+            let spdx3 = t.path().join("out.spdx3.json");
             let out = run(
                 sbomkit()
                     .args(["generate", source])
@@ -840,7 +917,9 @@ fn an_unread_package_database_is_an_unknown_in_the_document() {
                     .arg("-o")
                     .arg(format!("cyclonedx-json={}", cdx.display()))
                     .arg("-o")
-                    .arg(format!("spdx-json={}", spdx.display())),
+                    .arg(format!("spdx-json={}", spdx.display()))
+                    .arg("-o")
+                    .arg(format!("spdx3-json={}", spdx3.display())),
                 0,
             );
             assert!(out.stderr.contains(&warning), "{source}: {}", out.stderr);
@@ -867,6 +946,17 @@ fn an_unread_package_database_is_an_unknown_in_the_document() {
             );
             assert_eq!(comment.matches(at).count(), 1, "{comment}");
             assert!(comment.contains(&format!("unknown: {at}: RPM package database")));
+            let doc = read_json(&spdx3);
+            schema::assert_valid_spdx3(&doc);
+            let graph = doc["@graph"].as_array().unwrap();
+            let document = graph.iter().find(|n| n["type"] == "SpdxDocument").unwrap();
+            assert_eq!(document["comment"], comment);
+            let bom = graph.iter().find(|n| n["type"] == "software_Sbom").unwrap();
+            let image_contains = graph
+                .iter()
+                .find(|n| n["from"] == bom["rootElement"][0] && n["relationshipType"] == "contains")
+                .unwrap();
+            assert_eq!(image_contains["completeness"], "incomplete");
             run(
                 sbomkit()
                     .args(["generate", "-q", source, "--cyclonedx-version", "1.5"])

@@ -1,5 +1,5 @@
-//! The writers on hand-built models: schema validity of every output (SPDX 2.3, CycloneDX 1.5 and 1.6),
-//! the fields consumers rely on, determinism, and the table.
+//! The writers on hand-built models: schema validity of every output (SPDX 2.3, SPDX 3.0.1,
+//! CycloneDX 1.5 and 1.6), the fields consumers rely on, determinism, and the table.
 //!
 //! With `SBOMKIT_WRITE_SAMPLES=DIR` every document written here is also saved in DIR, for
 //! `scripts/interop-sbom.sh DIR`.
@@ -751,7 +751,12 @@ fn spdx_ids_stay_unique_when_package_ids_sanitise_alike() {
 #[test]
 fn output_is_deterministic_and_ids_follow_content() {
     let sbom = alpine_image();
-    for f in [Format::SpdxJson, Format::CycloneDxJson, Format::Table] {
+    for f in [
+        Format::SpdxJson,
+        Format::Spdx3Json,
+        Format::CycloneDxJson,
+        Format::Table,
+    ] {
         assert_eq!(
             render(&sbom, f, CycloneDxVersion::V1_6),
             render(&sbom.clone(), f, CycloneDxVersion::V1_6)
@@ -1148,6 +1153,7 @@ fn cyclonedx_1_5_reads_back_with_cyclonedx_bom() {
 fn goldens(sbom: &Sbom, name: &str) {
     for (format, version, ext) in [
         (Format::SpdxJson, CycloneDxVersion::V1_6, "spdx.json"),
+        (Format::Spdx3Json, CycloneDxVersion::V1_6, "spdx3.json"),
         (Format::CycloneDxJson, CycloneDxVersion::V1_6, "cdx16.json"),
         (Format::CycloneDxJson, CycloneDxVersion::V1_5, "cdx15.json"),
         (Format::Table, CycloneDxVersion::V1_6, "table.txt"),
@@ -1155,6 +1161,9 @@ fn goldens(sbom: &Sbom, name: &str) {
         let bytes = render(sbom, format, version);
         match format {
             Format::SpdxJson => schema::assert_valid_spdx(&serde_json::from_slice(&bytes).unwrap()),
+            Format::Spdx3Json => {
+                schema::assert_valid_spdx3(&serde_json::from_slice(&bytes).unwrap())
+            }
             Format::CycloneDxJson => {
                 schema::assert_valid_cyclonedx(&serde_json::from_slice(&bytes).unwrap())
             }
@@ -1242,4 +1251,566 @@ fn folder_outputs_match_their_goldens() {
 #[test]
 fn empty_model_outputs_match_their_goldens() {
     goldens(&Sbom::default(), "empty");
+}
+
+fn spdx3(sbom: &Sbom, sample: &str) -> Value {
+    let bytes = render(sbom, Format::Spdx3Json, CycloneDxVersion::V1_6);
+    schema::sample(&format!("{sample}.spdx3.json"), &bytes);
+    let doc: Value = serde_json::from_slice(&bytes).expect("SPDX 3 output is JSON");
+    schema::assert_valid_spdx3(&doc);
+    doc
+}
+
+/// The nodes of an SPDX 3 graph of one class.
+fn nodes<'a>(doc: &'a Value, class: &str) -> Vec<&'a Value> {
+    doc["@graph"]
+        .as_array()
+        .expect("a graph")
+        .iter()
+        .filter(|n| n["type"] == class)
+        .collect()
+}
+
+fn node<'a>(doc: &'a Value, id: &Value) -> &'a Value {
+    doc["@graph"]
+        .as_array()
+        .expect("a graph")
+        .iter()
+        .find(|n| n["spdxId"] == *id)
+        .unwrap_or_else(|| panic!("no element {id}"))
+}
+
+fn package3<'a>(doc: &'a Value, name: &str) -> &'a Value {
+    let found: Vec<_> = nodes(doc, "software_Package")
+        .into_iter()
+        .filter(|n| n["name"] == name)
+        .collect();
+    assert_eq!(found.len(), 1, "{name}");
+    found[0]
+}
+
+/// The relationship of `kind` from `from`, of targets that are files or not.
+fn rel3<'a>(doc: &'a Value, from: &Value, kind: &str, to_files: bool) -> Option<&'a Value> {
+    let file_ids: Vec<&Value> = nodes(doc, "software_File")
+        .iter()
+        .map(|f| &f["spdxId"])
+        .collect();
+    nodes(doc, "Relationship").into_iter().find(|r| {
+        r["from"] == *from
+            && r["relationshipType"] == kind
+            && r["to"]
+                .as_array()
+                .is_some_and(|t| t.iter().all(|x| file_ids.contains(&x) == to_files))
+    })
+}
+
+fn names_of(doc: &Value, ids: &Value) -> BTreeSet<String> {
+    ids.as_array()
+        .expect("a list")
+        .iter()
+        .map(|id| {
+            node(doc, id)["name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn spdx3_the_image_is_the_root_of_an_analyzed_sbom() {
+    let doc = spdx3(&alpine_image(), "alpine-image");
+    assert_eq!(
+        doc["@context"],
+        "https://spdx.org/rdf/3.0.1/spdx-context.jsonld"
+    );
+    let info = nodes(&doc, "CreationInfo");
+    assert_eq!(info.len(), 1);
+    let info = info[0];
+    assert_eq!(info["@id"], "_:creationinfo");
+    assert_eq!(info["specVersion"], "3.0.1");
+    // The model's time (SOURCE_DATE_EPOCH or the image's), as the SPDX 2.3 writer has it.
+    assert_eq!(info["created"], "2022-08-09T17:39:51Z");
+    let agent = node(&doc, &info["createdBy"][0]);
+    assert_eq!(
+        (&agent["type"], &agent["name"]),
+        (&"SoftwareAgent".into(), &"sbomkit".into())
+    );
+    let tool = node(&doc, &info["createdUsing"][0]);
+    assert_eq!(tool["type"], "Tool");
+    assert_eq!(
+        tool["name"],
+        format!("sbomkit-{}", env!("CARGO_PKG_VERSION"))
+    );
+    for n in doc["@graph"].as_array().unwrap() {
+        if n["type"] != "CreationInfo" {
+            assert_eq!(n["creationInfo"], "_:creationinfo", "{n}");
+        }
+    }
+
+    let document = nodes(&doc, "SpdxDocument");
+    assert_eq!(document.len(), 1);
+    let document = document[0];
+    assert_eq!(document["name"], "docker.io/library/alpine:3.16");
+    assert_eq!(
+        document["profileConformance"],
+        serde_json::json!(["core", "software", "simpleLicensing"])
+    );
+    assert_eq!(
+        node(&doc, &document["dataLicense"])["simplelicensing_licenseExpression"],
+        "CC0-1.0"
+    );
+    let bom = node(&doc, &document["rootElement"][0]);
+    assert_eq!(bom["type"], "software_Sbom");
+    assert_eq!(bom["software_sbomType"], serde_json::json!(["analyzed"]));
+    assert_eq!(bom["rootElement"].as_array().map(Vec::len), Some(1));
+    // The warning the scan gave is said, as in SPDX 2.3's document comment.
+    assert_eq!(
+        document["comment"],
+        "warning: /lib/apk/db/installed line 412: record without P: skipped"
+    );
+
+    // Every element is in the document; what was found is in the SBOM.
+    let ids: BTreeSet<&str> = doc["@graph"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|n| n["spdxId"].as_str())
+        .collect();
+    let listed: BTreeSet<&str> = document["element"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    let document_id = document["spdxId"].as_str().unwrap();
+    assert_eq!(
+        listed,
+        ids.iter().copied().filter(|i| *i != document_id).collect()
+    );
+    let in_bom: BTreeSet<&str> = bom["element"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    for class in [
+        "software_Package",
+        "software_File",
+        "Relationship",
+        "Person",
+        "Organization",
+    ] {
+        for n in nodes(&doc, class) {
+            assert!(in_bom.contains(n["spdxId"].as_str().unwrap()), "{n}");
+        }
+    }
+
+    let root = node(&doc, &bom["rootElement"][0]);
+    assert_eq!(root["type"], "software_Package");
+    assert_eq!(root["name"], "docker.io/library/alpine:3.16");
+    assert_eq!(root["software_primaryPurpose"], "container");
+    assert_eq!(root["software_packageVersion"], "3.16");
+    assert_eq!(root["builtTime"], "2022-08-09T17:39:51Z");
+    assert_eq!(
+        root["verifiedUsing"],
+        serde_json::json!([{"type": "Hash", "algorithm": "sha256",
+            "hashValue": CONFIG.trim_start_matches("sha256:")}])
+    );
+    let purl = root["software_packageUrl"].as_str().unwrap();
+    assert!(
+        purl.starts_with(&format!("pkg:oci/alpine@{}", MANIFEST.replace(':', "%3A")))
+            || purl.starts_with(&format!("pkg:oci/alpine@{MANIFEST}")),
+        "{purl}"
+    );
+    assert_eq!(
+        root["externalIdentifier"][0]["externalIdentifierType"],
+        "packageUrl"
+    );
+    assert_eq!(root["externalIdentifier"][0]["identifier"], purl);
+    let comment = root["comment"].as_str().unwrap();
+    assert!(
+        comment.contains(&format!("sbomkit:image:manifest-digest: {MANIFEST}")),
+        "{comment}"
+    );
+    assert!(
+        comment.contains(&format!("sbomkit:image:layer: 1 {LAYER1}")),
+        "{comment}"
+    );
+    assert!(
+        comment.contains("sbomkit:image:platform: linux/arm64/v8"),
+        "{comment}"
+    );
+
+    // The same digests the attestation subject check finds in SPDX 2.3 and CycloneDX.
+    let found = sbomkit::attest::statement::described_digests(&doc);
+    for d in [CONFIG, MANIFEST] {
+        assert!(
+            found.contains(d.trim_start_matches("sha256:")),
+            "{d}: {found:?}"
+        );
+    }
+}
+
+#[test]
+fn spdx3_packages_carry_identifiers_hashes_agents_and_declared_licenses() {
+    let doc = spdx3(&alpine_image(), "alpine-image");
+    let musl = package3(&doc, "musl");
+    assert!(musl["spdxId"]
+        .as_str()
+        .unwrap()
+        .contains("#Package-apk-musl"));
+    assert_eq!(musl["software_packageVersion"], "1.2.3-r0");
+    assert_eq!(musl["software_primaryPurpose"], "library");
+    assert_eq!(
+        musl["software_sourceInfo"],
+        "built package from: musl 1.2.3-r0"
+    );
+    assert_eq!(musl["software_homePage"], "https://alpinelinux.org");
+    assert_eq!(musl["description"], "musl package");
+    let purl = musl["software_packageUrl"].as_str().unwrap();
+    assert!(purl.starts_with("pkg:apk/alpine/musl@1.2.3-r0?"), "{purl}");
+    let ids: Vec<(&str, &str)> = musl["externalIdentifier"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            assert_eq!(e["type"], "ExternalIdentifier");
+            (
+                e["externalIdentifierType"].as_str().unwrap(),
+                e["identifier"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            ("packageUrl", purl),
+            ("cpe23", "cpe:2.3:a:musl-libc:musl:1.2.3:*:*:*:*:*:*:*"),
+            ("cpe23", "cpe:2.3:a:musl:musl:1.2.3:*:*:*:*:*:*:*"),
+        ]
+    );
+    assert_eq!(
+        musl["verifiedUsing"],
+        serde_json::json!([{"type": "Hash", "algorithm": "sha1",
+            "hashValue": q1("Q1GnnDm59VZtPVL5vCI9r/HFzs2yI=")}])
+    );
+    let supplier = node(&doc, &musl["suppliedBy"]);
+    assert_eq!(
+        (&supplier["type"], &supplier["name"]),
+        (&"Organization".into(), &"Alpine Linux".into())
+    );
+    let author = node(&doc, &musl["originatedBy"][0]);
+    assert_eq!(author["type"], "Person");
+    assert_eq!(author["name"], "Timo Teräs");
+    assert_eq!(
+        author["externalIdentifier"],
+        serde_json::json!([{"type": "ExternalIdentifier", "externalIdentifierType": "email",
+            "identifier": "timo.teras@iki.fi"}])
+    );
+    // One element per agent, however many packages name it.
+    assert_eq!(nodes(&doc, "Organization").len(), 1);
+    assert_eq!(package3(&doc, "zlib")["suppliedBy"], musl["suppliedBy"]);
+
+    let os = package3(&doc, "alpine");
+    assert!(
+        os["spdxId"].as_str().unwrap().contains("#OperatingSystem-"),
+        "{os}"
+    );
+    assert_eq!(os["software_primaryPurpose"], "operatingSystem");
+
+    // Unknown supplier, license and home page: absent, which SPDX 3 reads as no assertion.
+    let scanelf = package3(&doc, "scanelf");
+    for key in ["suppliedBy", "originatedBy", "software_homePage"] {
+        assert!(scanelf.get(key).is_none(), "{key}: {scanelf}");
+    }
+    assert!(rel3(&doc, &scanelf["spdxId"], "hasDeclaredLicense", false).is_none());
+    assert!(nodes(&doc, "Relationship")
+        .iter()
+        .all(|r| r["relationshipType"] != "hasConcludedLicense"));
+
+    let declared = |name: &str| {
+        let p = package3(&doc, name);
+        let r = rel3(&doc, &p["spdxId"], "hasDeclaredLicense", false)
+            .unwrap_or_else(|| panic!("{name} declares a license"));
+        assert_eq!(r["to"].as_array().map(Vec::len), Some(1));
+        node(&doc, &r["to"][0]).clone()
+    };
+    assert_eq!(declared("musl")["simplelicensing_licenseExpression"], "MIT");
+    assert_eq!(
+        declared("ca-certificates-bundle")["simplelicensing_licenseExpression"],
+        "MPL-2.0 AND MIT"
+    );
+    // One element per expression.
+    assert_eq!(
+        declared("busybox")["spdxId"],
+        declared("ssl_client")["spdxId"]
+    );
+    // Text that is no SPDX expression: a LicenseRef, defined by the text it stands for.
+    let tz = declared("tzdata");
+    assert_eq!(tz["type"], "simplelicensing_LicenseExpression");
+    let expr = tz["simplelicensing_licenseExpression"].as_str().unwrap();
+    let map = tz["simplelicensing_customIdToUri"].as_array().unwrap();
+    assert_eq!(map.len(), 2, "{tz}");
+    let mut texts = BTreeSet::new();
+    for e in map {
+        assert_eq!(e["type"], "DictionaryEntry");
+        let key = e["key"].as_str().unwrap();
+        assert!(
+            key.starts_with("LicenseRef-") && expr.contains(key),
+            "{expr}: {key}"
+        );
+        let text = node(&doc, &e["value"]);
+        assert_eq!(text["type"], "simplelicensing_SimpleLicensingText");
+        texts.insert(
+            text["simplelicensing_licenseText"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    assert_eq!(
+        texts,
+        BTreeSet::from([
+            "Public-Domain".to_string(),
+            "Freely redistributable".to_string()
+        ])
+    );
+
+    // An expression that is one LicenseRef, and the text it stands for, are two elements.
+    let mut one = alpine_image();
+    for p in &mut one.packages {
+        p.licenses = vec![lic("BSD", None)];
+    }
+    let doc = spdx3(&one, "one-license-ref");
+    let expr = nodes(&doc, "simplelicensing_LicenseExpression")
+        .into_iter()
+        .find(|e| e["simplelicensing_licenseExpression"] == "LicenseRef-BSD")
+        .expect("the expression");
+    let text = node(&doc, &expr["simplelicensing_customIdToUri"][0]["value"]);
+    assert_eq!(text["type"], "simplelicensing_SimpleLicensingText");
+    assert_eq!(text["simplelicensing_licenseText"], "BSD");
+}
+
+#[test]
+fn spdx3_relationships_group_targets_and_state_their_completeness() {
+    let sbom = alpine_image();
+    let doc = spdx3(&sbom, "alpine-image");
+    let root = &node(&doc, &nodes(&doc, "software_Sbom")[0]["rootElement"][0])["spdxId"];
+    let id = |name: &str| package3(&doc, name)["spdxId"].clone();
+
+    let contains = rel3(&doc, root, "contains", false).expect("the image contains its packages");
+    assert_eq!(contains["to"].as_array().map(Vec::len), Some(9));
+    // Nothing was left unread, but that does not make the list complete.
+    assert_eq!(contains["completeness"], "noAssertion");
+    let os = rel3(&doc, &id("alpine"), "contains", false).unwrap();
+    assert_eq!(os["to"].as_array().map(Vec::len), Some(8));
+    let deps = rel3(&doc, &id("ssl_client"), "dependsOn", false).unwrap();
+    assert_eq!(
+        names_of(&doc, &deps["to"]),
+        BTreeSet::from(["libcrypto1.1".to_string(), "musl".to_string()])
+    );
+    assert_eq!(deps["completeness"], "noAssertion");
+    // SPDX 3 says an optional dependency from the side that has it.
+    let optional = rel3(&doc, &id("busybox"), "hasOptionalDependency", false).unwrap();
+    assert_eq!(
+        names_of(&doc, &optional["to"]),
+        BTreeSet::from(["ssl_client".to_string()])
+    );
+
+    // Every recorded file is listed, also the one without SHA-1 that SPDX 2.3 must leave out.
+    let files: BTreeMap<&str, &Value> = nodes(&doc, "software_File")
+        .into_iter()
+        .map(|f| (f["name"].as_str().unwrap(), f))
+        .collect();
+    assert_eq!(
+        files.keys().copied().collect::<Vec<_>>(),
+        [
+            "/bin/busybox",
+            "/lib/ld-musl-aarch64.so.1",
+            "/usr/share/zoneinfo/UTC"
+        ]
+    );
+    let utc = files["/usr/share/zoneinfo/UTC"];
+    assert_eq!(utc["software_fileKind"], "file");
+    let algs: Vec<&str> = utc["verifiedUsing"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["algorithm"].as_str().unwrap())
+        .collect();
+    assert_eq!(algs, ["md5", "sha256"]);
+    assert!(utc["comment"]
+        .as_str()
+        .unwrap()
+        .contains(&format!("sbomkit:layer: 1 {LAYER1}")));
+    let owned = rel3(&doc, &id("tzdata"), "contains", true).unwrap();
+    assert_eq!(owned["to"], serde_json::json!([utc["spdxId"]]));
+    // With every owned file recorded (`--files`), a package's files are all listed.
+    assert_eq!(owned["completeness"], "complete");
+
+    // Only the ELF files (no `--files`): a package's list of files is incomplete.
+    let mut partial = sbom.clone();
+    partial.files_partial = true;
+    let doc = spdx3(&partial, "alpine-image-partial");
+    let tz = package3(&doc, "tzdata")["spdxId"].clone();
+    assert_eq!(
+        rel3(&doc, &tz, "contains", true).unwrap()["completeness"],
+        "incomplete"
+    );
+
+    // A package database not read: the image's contents are incomplete, and the document says why.
+    let mut unread = sbom.clone();
+    let unknown = sbomkit::model::Unknown {
+        location: "/var/lib/rpm/rpmdb.sqlite".into(),
+        what: "RPM package database".into(),
+        why: "sbomkit does not read RPM databases".into(),
+    };
+    unread.warnings.push(unknown.to_string());
+    unread.unknowns.push(unknown.clone());
+    unread.normalize();
+    let doc = spdx3(&unread, "alpine-image-unknowns");
+    let root = &node(&doc, &nodes(&doc, "software_Sbom")[0]["rootElement"][0])["spdxId"];
+    assert_eq!(
+        rel3(&doc, root, "contains", false).unwrap()["completeness"],
+        "incomplete"
+    );
+    let comment = nodes(&doc, "SpdxDocument")[0]["comment"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        comment.starts_with("This document is incomplete"),
+        "{comment}"
+    );
+    assert!(
+        comment.contains(&format!("unknown: {unknown}")),
+        "{comment}"
+    );
+    assert_eq!(
+        comment.matches("rpmdb.sqlite").count(),
+        1,
+        "said once: {comment}"
+    );
+
+    // Nothing found, something unread: still incomplete, of elements of unknown number.
+    let mut nothing = unread.clone();
+    nothing.packages.clear();
+    nothing.files.clear();
+    nothing.relationships.clear();
+    let doc = spdx3(&nothing, "unknowns-only");
+    let root = &node(&doc, &nodes(&doc, "software_Sbom")[0]["rootElement"][0])["spdxId"];
+    let contains = rel3(&doc, root, "contains", false).expect("a contains relationship");
+    assert_eq!(contains["to"], serde_json::json!(["NoAssertionElement"]));
+    assert_eq!(contains["completeness"], "incomplete");
+}
+
+#[test]
+fn spdx3_iris_follow_content() {
+    let sbom = alpine_image();
+    let doc = spdx3(&sbom, "alpine-image");
+    let prefix = nodes(&doc, "SpdxDocument")[0]["spdxId"]
+        .as_str()
+        .unwrap()
+        .strip_suffix("#SpdxDocument")
+        .expect("the document's IRI")
+        .to_string();
+    assert!(
+        prefix.starts_with("https://sbomkit.dev/spdx3/docker.io-library-alpine-3.16-"),
+        "{prefix}"
+    );
+    let uuid: Vec<&str> = prefix.rsplit('-').take(5).collect();
+    assert_eq!(uuid.len(), 5);
+    assert_eq!(
+        uuid[2].chars().next(),
+        Some('5'),
+        "a UUID version 5: {prefix}"
+    );
+    for n in doc["@graph"].as_array().unwrap() {
+        if let Some(id) = n["spdxId"].as_str() {
+            assert!(id.starts_with(&format!("{prefix}#")), "{id}");
+        }
+    }
+    let namespace = |s: &Sbom| {
+        let d = spdx3(s, "alpine-other");
+        nodes(&d, "SpdxDocument")[0]["spdxId"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    // Another image, or other content, gives other IRIs.
+    let mut other = sbom.clone();
+    other.subject.identities[1].digest = format!("sha256:{}", "1".repeat(64));
+    assert_ne!(namespace(&other), namespace(&sbom));
+    let mut changed = sbom.clone();
+    changed.packages[1].version = "9".into();
+    assert_ne!(namespace(&changed), namespace(&sbom));
+    assert_eq!(namespace(&sbom.clone()), namespace(&sbom));
+}
+
+/// The in-process checks reject what they should: the tests that pass through them mean something.
+#[test]
+fn spdx3_schema_and_graph_checks_reject_broken_documents() {
+    let good = spdx3(&alpine_image(), "alpine-image");
+    assert!(schema::spdx3_errors(&good).is_empty());
+    let pos = |class: &str| {
+        good["@graph"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .position(|n| n["type"] == class)
+            .unwrap()
+    };
+    let (pkg, rel, info) = (
+        pos("software_Package"),
+        pos("Relationship"),
+        pos("CreationInfo"),
+    );
+    type Change = Box<dyn Fn(&mut Value)>;
+    let cases: Vec<(&str, Change)> = vec![
+        (
+            "hash algorithm in 2.3 spelling",
+            Box::new(move |d| d["@graph"][pkg]["verifiedUsing"][0]["algorithm"] = "SHA256".into()),
+        ),
+        (
+            "no specVersion",
+            Box::new(move |d| {
+                d["@graph"][info]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("specVersion");
+            }),
+        ),
+        (
+            "the 3.0.0 context",
+            Box::new(|d| d["@context"] = "https://spdx.org/rdf/3.0.0/spdx-context.jsonld".into()),
+        ),
+        (
+            "an unknown property",
+            Box::new(move |d| d["@graph"][pkg]["packageVersion"] = "1".into()),
+        ),
+        (
+            "a dangling reference",
+            Box::new(move |d| d["@graph"][rel]["to"][0] = "https://example.com/nothing#x".into()),
+        ),
+        (
+            "a package as creator",
+            Box::new(move |d| {
+                let id = d["@graph"][pkg]["spdxId"].clone();
+                d["@graph"][info]["createdBy"][0] = id;
+            }),
+        ),
+        (
+            "one id twice",
+            Box::new(move |d| {
+                let id = d["@graph"][pkg]["spdxId"].clone();
+                d["@graph"][rel]["spdxId"] = id;
+            }),
+        ),
+    ];
+    for (name, change) in cases {
+        let mut bad = good.clone();
+        change(&mut bad);
+        assert!(!schema::spdx3_errors(&bad).is_empty(), "{name} passed");
+    }
 }

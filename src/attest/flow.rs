@@ -144,6 +144,7 @@ fn scanned_document(
 ) -> Result<Value, Error> {
     let format = match kind {
         SbomKind::Spdx => Format::SpdxJson,
+        SbomKind::Spdx3 => Format::Spdx3Json,
         SbomKind::CycloneDx => Format::CycloneDxJson,
     };
     let mut buf = Vec::new();
@@ -184,10 +185,7 @@ fn read_predicate(path: &Path, wanted: Option<SbomKind>) -> Result<(SbomKind, Va
         return Err(Error::Usage(format!(
             "{} is a {} document, not the -o format asked for",
             path.display(),
-            match kind {
-                SbomKind::Spdx => "SPDX",
-                SbomKind::CycloneDx => "CycloneDX",
-            }
+            kind.label()
         )));
     }
     Ok((kind, doc))

@@ -1,6 +1,7 @@
 //! Schema validation of SBOM predicates against the official schemas vendored in `schemas/`, built
 //! into the binary. A predicate is checked against the schema of the format and version it declares
-//! itself (`spdxVersion`, `bomFormat` + `specVersion`), never a default one; a version without an
+//! itself (`spdxVersion`, `bomFormat` + `specVersion`, an SPDX 3 JSON-LD `@context`), never a
+//! default one; a version without an
 //! embedded schema is a failure naming it. The CycloneDX schemas' references to `spdx.schema.json`,
 //! `jsf-0.82.schema.json` and `cryptography-defs.schema.json` are answered from the embedded copies;
 //! nothing is fetched.
@@ -11,9 +12,12 @@ use std::sync::OnceLock;
 use jsonschema::{Draft, Retrieve, Uri, Validator};
 use serde_json::Value;
 
-use super::statement::{same_family, SbomKind, CYCLONEDX_BOM, SPDX_DOCUMENT};
+use super::statement::{
+    same_family, spdx3_version, SbomKind, CYCLONEDX_BOM, SPDX3_DOCUMENT, SPDX_DOCUMENT,
+};
 
 const SPDX_23: &str = include_str!("../../schemas/spdx/spdx-schema-v2.3.json");
+const SPDX_301: &str = include_str!("../../schemas/spdx3/spdx-json-schema.json");
 const CDX_15: &str = include_str!("../../schemas/cyclonedx/bom-1.5.schema.json");
 const CDX_16: &str = include_str!("../../schemas/cyclonedx/bom-1.6.schema.json");
 const CDX_17: &str = include_str!("../../schemas/cyclonedx/bom-1.7.schema.json");
@@ -82,11 +86,13 @@ type Cell = OnceLock<Result<Validator, String>>;
 
 fn validator(name: &str) -> Option<&'static Result<Validator, String>> {
     static SPDX: Cell = OnceLock::new();
+    static SPDX3: Cell = OnceLock::new();
     static V15: Cell = OnceLock::new();
     static V16: Cell = OnceLock::new();
     static V17: Cell = OnceLock::new();
     Some(match name {
         "SPDX-2.3" => SPDX.get_or_init(|| build(SPDX_23, Draft::Draft7)),
+        "SPDX-3.0.1" => SPDX3.get_or_init(|| build(SPDX_301, Draft::Draft202012)),
         "1.5" => V15.get_or_init(|| build(CDX_15, Draft::Draft7)),
         "1.6" => V16.get_or_init(|| build(CDX_16, Draft::Draft7)),
         "1.7" => V17.get_or_init(|| build(CDX_17, Draft::Draft7)),
@@ -96,11 +102,20 @@ fn validator(name: &str) -> Option<&'static Result<Validator, String>> {
 
 /// The versions with an embedded schema, as the documents spell them.
 pub const SPDX_VERSIONS: &[&str] = &["SPDX-2.3"];
+pub const SPDX3_VERSIONS: &[&str] = &["SPDX-3.0.1"];
 pub const CYCLONEDX_VERSIONS: &[&str] = &["1.5", "1.6", "1.7"];
 
 /// Published versions before the embedded schemas (Trivy still attests CycloneDX 1.4).
 const OLDER_VERSIONS: &[&str] = &[
-    "1.0", "1.1", "1.2", "1.3", "1.4", "SPDX-2.0", "SPDX-2.1", "SPDX-2.2",
+    "1.0",
+    "1.1",
+    "1.2",
+    "1.3",
+    "1.4",
+    "SPDX-2.0",
+    "SPDX-2.1",
+    "SPDX-2.2",
+    "SPDX-3.0.0",
 ];
 
 fn run(which: &str, label: &str, supported: &[&str], doc: &Value) -> Validation {
@@ -150,6 +165,22 @@ pub fn validate_spdx(doc: &Value) -> Validation {
     }
 }
 
+/// Validates an SPDX 3 JSON-LD document against the schema of the version its `@context` names.
+pub fn validate_spdx3(doc: &Value) -> Validation {
+    match spdx3_version(doc) {
+        Some(v) => run(
+            &format!("SPDX-{v}"),
+            &format!("SPDX {v}"),
+            SPDX3_VERSIONS,
+            doc,
+        ),
+        None => Validation::Invalid(
+            "the SPDX 3 predicate's `@context` is not https://spdx.org/rdf/3.x/spdx-context.jsonld"
+                .into(),
+        ),
+    }
+}
+
 /// Validates a CycloneDX JSON document against the schema of its `specVersion`.
 pub fn validate_cyclonedx(doc: &Value) -> Validation {
     if doc.get("bomFormat").and_then(Value::as_str) != Some("CycloneDX") {
@@ -173,14 +204,16 @@ pub fn validate_predicate(predicate_type: &str, doc: &Value) -> Validation {
     let declared = SbomKind::of(doc);
     let wanted = if same_family(predicate_type, SPDX_DOCUMENT) {
         SbomKind::Spdx
+    } else if same_family(predicate_type, SPDX3_DOCUMENT) {
+        SbomKind::Spdx3
     } else {
         SbomKind::CycloneDx
     };
     match declared {
         None => {
             return Validation::Invalid(format!(
-                "the predicate declares no format (neither `spdxVersion` nor `bomFormat`), but its \
-                 type is {predicate_type}"
+                "the predicate declares no format (neither `spdxVersion`, an SPDX 3 `@context` nor \
+                 `bomFormat`), but its type is {predicate_type}"
             ))
         }
         Some(k) if k != wanted => {
@@ -192,13 +225,21 @@ pub fn validate_predicate(predicate_type: &str, doc: &Value) -> Validation {
         Some(_) => {}
     }
     let (field, version) = match wanted {
-        SbomKind::Spdx => ("spdxVersion", doc.get("spdxVersion")),
-        SbomKind::CycloneDx => ("specVersion", doc.get("specVersion")),
+        SbomKind::Spdx => (
+            "spdxVersion",
+            doc.get("spdxVersion").and_then(Value::as_str),
+        ),
+        SbomKind::Spdx3 => ("@context", spdx3_version(doc)),
+        SbomKind::CycloneDx => (
+            "specVersion",
+            doc.get("specVersion").and_then(Value::as_str),
+        ),
     };
-    let version = version.and_then(Value::as_str).unwrap_or("");
+    let version = version.unwrap_or("");
     if let Some(typed) = type_version(predicate_type) {
         let own = version.strip_prefix("SPDX-").unwrap_or(version);
-        if typed != own {
+        // `/v3` names every 3.x document.
+        if typed != own && !own.starts_with(&format!("{typed}.")) {
             return Validation::Invalid(format!(
                 "the predicate type {predicate_type} names version {typed}, but the document's \
                  `{field}` is {version:?}"
@@ -207,6 +248,7 @@ pub fn validate_predicate(predicate_type: &str, doc: &Value) -> Validation {
     }
     match wanted {
         SbomKind::Spdx => validate_spdx(doc),
+        SbomKind::Spdx3 => validate_spdx3(doc),
         SbomKind::CycloneDx => validate_cyclonedx(doc),
     }
 }
@@ -214,6 +256,7 @@ pub fn validate_predicate(predicate_type: &str, doc: &Value) -> Validation {
 fn label(k: SbomKind) -> &'static str {
     match k {
         SbomKind::Spdx => "an SPDX",
+        SbomKind::Spdx3 => "an SPDX 3",
         SbomKind::CycloneDx => "a CycloneDX",
     }
 }
@@ -227,7 +270,7 @@ fn type_version(predicate_type: &str) -> Option<&str> {
 }
 
 fn family_of(t: &str) -> &str {
-    for f in [SPDX_DOCUMENT, CYCLONEDX_BOM] {
+    for f in [SPDX_DOCUMENT, SPDX3_DOCUMENT, CYCLONEDX_BOM] {
         if same_family(t, f) {
             return f;
         }
@@ -358,5 +401,52 @@ mod tests {
             validate_predicate(SPDX_DOCUMENT, &serde_json::json!({"name":"x"})),
             Validation::Invalid(_)
         ));
+    }
+
+    #[test]
+    fn spdx3_predicates_are_checked_against_the_3_0_1_schema() {
+        let ctx = "https://spdx.org/rdf/3.0.1/spdx-context.jsonld";
+        let mut doc = serde_json::json!({"@context": ctx, "@graph": [{
+            "type": "CreationInfo", "@id": "_:c", "specVersion": "3.0.1",
+            "created": "2024-01-01T00:00:00Z", "createdBy": ["urn:a"]}]});
+        assert_eq!(
+            validate_predicate(SPDX3_DOCUMENT, &doc),
+            Validation::Valid("valid SPDX 3.0.1".into())
+        );
+        doc["@graph"][0]["created"] = "yesterday".into();
+        let Validation::Invalid(why) = validate_predicate(SPDX3_DOCUMENT, &doc) else {
+            panic!("not a date")
+        };
+        assert!(
+            why.starts_with("not valid SPDX 3.0.1: at /@graph/0"),
+            "{why}"
+        );
+        // SPDX 2 and 3 are not taken for each other.
+        let Validation::Invalid(why) = validate_predicate(SPDX_DOCUMENT, &doc) else {
+            panic!("SPDX 3 under the SPDX 2 type")
+        };
+        assert!(why.contains("is an SPDX 3 document"), "{why}");
+        let spdx2 = serde_json::json!({"spdxVersion": "SPDX-2.3"});
+        let Validation::Invalid(why) = validate_predicate(SPDX3_DOCUMENT, &spdx2) else {
+            panic!("SPDX 2 under the SPDX 3 type")
+        };
+        assert!(why.contains("is an SPDX document"), "{why}");
+        // The version is the context's; one in the type must match it.
+        doc["@context"] = "https://spdx.org/rdf/3.0.0/spdx-context.jsonld".into();
+        assert!(matches!(
+            validate_predicate(SPDX3_DOCUMENT, &doc),
+            Validation::NotChecked(_)
+        ));
+        doc["@context"] = "https://spdx.org/rdf/3.9/spdx-context.jsonld".into();
+        assert_eq!(
+            validate_predicate(SPDX3_DOCUMENT, &doc),
+            Validation::Invalid("SPDX 3.9 has no schema here (checked: SPDX-3.0.1)".into())
+        );
+        doc["@context"] = ctx.into();
+        let Validation::Invalid(why) = validate_predicate("https://spdx.dev/Document/v3.1", &doc)
+        else {
+            panic!("the type says 3.1")
+        };
+        assert!(why.contains("names version 3.1"), "{why}");
     }
 }

@@ -12,12 +12,16 @@ pub const STATEMENT_V1: &str = "https://in-toto.io/Statement/v1";
 /// Still written by cosign, BuildKit and witness; read, never written.
 pub const STATEMENT_V01: &str = "https://in-toto.io/Statement/v0.1";
 pub const SPDX_DOCUMENT: &str = "https://spdx.dev/Document";
+/// SPDX 3 (JSON-LD) is a family of its own: its readers are not SPDX 2's.
+pub const SPDX3_DOCUMENT: &str = "https://spdx.dev/Document/v3";
 pub const CYCLONEDX_BOM: &str = "https://cyclonedx.org/bom";
 
-/// The two SBOM formats a predicate can be.
+/// The SBOM formats a predicate can be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SbomKind {
     Spdx,
+    /// SPDX 3 JSON-LD.
+    Spdx3,
     CycloneDx,
 }
 
@@ -25,7 +29,17 @@ impl SbomKind {
     pub fn predicate_type(self) -> &'static str {
         match self {
             SbomKind::Spdx => SPDX_DOCUMENT,
+            SbomKind::Spdx3 => SPDX3_DOCUMENT,
             SbomKind::CycloneDx => CYCLONEDX_BOM,
+        }
+    }
+
+    /// The format's name in messages.
+    pub fn label(self) -> &'static str {
+        match self {
+            SbomKind::Spdx => "SPDX",
+            SbomKind::Spdx3 => "SPDX 3",
+            SbomKind::CycloneDx => "CycloneDX",
         }
     }
 
@@ -33,12 +47,24 @@ impl SbomKind {
     pub fn of(doc: &Value) -> Option<SbomKind> {
         if doc.get("spdxVersion").and_then(Value::as_str).is_some() {
             Some(SbomKind::Spdx)
+        } else if spdx3_version(doc).is_some() {
+            Some(SbomKind::Spdx3)
         } else if doc.get("bomFormat").and_then(Value::as_str) == Some("CycloneDX") {
             Some(SbomKind::CycloneDx)
         } else {
             None
         }
     }
+}
+
+/// The SPDX version an SPDX 3 document declares through its JSON-LD context
+/// (`https://spdx.org/rdf/3.0.1/spdx-context.jsonld` → `3.0.1`).
+pub fn spdx3_version(doc: &Value) -> Option<&str> {
+    doc.get("@context")?
+        .as_str()?
+        .strip_prefix("https://spdx.org/rdf/")?
+        .strip_suffix("/spdx-context.jsonld")
+        .filter(|v| v.starts_with("3."))
 }
 
 /// The Statement subjects for what was scanned: one per identity of an image (manifest digest first,
@@ -175,6 +201,7 @@ pub fn parse(v: &Value) -> Result<Statement, String> {
 pub fn resolve_type(name: &str) -> String {
     match name {
         "spdx" | "spdxjson" | "spdx-json" => SPDX_DOCUMENT.into(),
+        "spdx3" | "spdx3-json" => SPDX3_DOCUMENT.into(),
         "cyclonedx" | "cyclonedx-json" | "cdx" => CYCLONEDX_BOM.into(),
         "custom" => "https://cosign.sigstore.dev/attestation/v1".into(),
         "vuln" => "https://cosign.sigstore.dev/attestation/vuln/v1".into(),
@@ -185,7 +212,7 @@ pub fn resolve_type(name: &str) -> String {
 
 /// The `--type` values [`parse_type`] takes, for messages.
 pub const TYPE_NAMES: &str =
-    "spdx, spdxjson, cyclonedx, custom, vuln, slsaprovenance, slsaprovenance1, or a URI";
+    "spdx, spdxjson, cyclonedx, spdx3, custom, vuln, slsaprovenance, slsaprovenance1, or a URI";
 
 /// A `--type` value: one of cosign's short names or a URI; anything else (a typo) is refused rather
 /// than taken as a URI that no predicate type would ever match.
@@ -195,6 +222,8 @@ pub fn parse_type(name: &str) -> Result<String, String> {
         "spdx"
             | "spdxjson"
             | "spdx-json"
+            | "spdx3"
+            | "spdx3-json"
             | "cyclonedx"
             | "cyclonedx-json"
             | "cdx"
@@ -215,21 +244,31 @@ pub fn parse_type(name: &str) -> Result<String, String> {
 /// `attest --type`: the SBOM kind a cosign type names. Only SBOM types are attested.
 pub fn sbom_kind_of_type(name: &str) -> Result<SbomKind, String> {
     let uri = parse_type(name)?;
-    [SbomKind::Spdx, SbomKind::CycloneDx]
+    [SbomKind::Spdx, SbomKind::Spdx3, SbomKind::CycloneDx]
         .into_iter()
         .find(|k| same_family(&uri, k.predicate_type()))
         .ok_or_else(|| {
             format!(
                 "`{name}` is not an SBOM predicate type; sbomkit attests SBOMs: give spdx, \
-                 spdxjson, cyclonedx, {SPDX_DOCUMENT} or {CYCLONEDX_BOM}"
+                 spdxjson, spdx3, cyclonedx, {SPDX_DOCUMENT}, {SPDX3_DOCUMENT} or {CYCLONEDX_BOM}"
             )
         })
 }
 
 /// Whether two predicate types are the same family: equal once a trailing version segment
 /// (`/v2.3`, `/v1.4`) is removed, so `https://spdx.dev/Document` ≡ `https://spdx.dev/Document/v2.3`.
+/// SPDX 3 is the exception: `https://spdx.dev/Document/v3` and `.../v3.0.1` are one family, apart
+/// from SPDX 2's.
 pub fn same_family(a: &str, b: &str) -> bool {
-    family(a) == family(b)
+    family(a) == family(b) && is_spdx3_type(a) == is_spdx3_type(b)
+}
+
+fn is_spdx3_type(uri: &str) -> bool {
+    let u = uri.trim().trim_end_matches('/');
+    family(u) == SPDX_DOCUMENT
+        && u.get(SPDX_DOCUMENT.len()..)
+            .and_then(|v| v.strip_prefix("/v3"))
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
 }
 
 fn family(uri: &str) -> &str {
@@ -257,8 +296,9 @@ fn family(uri: &str) -> &str {
 }
 
 /// The SHA-256 digests (lower-case hex) an SBOM gives for what it describes: the root component of a
-/// CycloneDX document, the packages an SPDX document DESCRIBES. Taken from hashes/checksums, digests in
-/// purls (`@sha256:…`) and sbomkit's own `config-digest`/`manifest-digest` properties.
+/// CycloneDX document, the packages an SPDX document DESCRIBES, the root elements of an SPDX 3
+/// document's SBOM. Taken from hashes/checksums, digests in purls (`@sha256:…`) and sbomkit's own
+/// `config-digest`/`manifest-digest` properties.
 pub fn described_digests(doc: &Value) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     match SbomKind::of(doc) {
@@ -344,6 +384,56 @@ pub fn described_digests(doc: &Value) -> BTreeSet<String> {
                 add_embedded(&mut out, p.get("comment"));
             }
         }
+        Some(SbomKind::Spdx3) => {
+            let graph: Vec<&Value> = doc
+                .get("@graph")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .collect();
+            // The document's root is its SBOM, whose root is what the SBOM describes.
+            let roots: BTreeSet<&str> = graph
+                .iter()
+                .filter(|n| {
+                    matches!(
+                        n.get("type").and_then(Value::as_str),
+                        Some("SpdxDocument" | "software_Sbom")
+                    )
+                })
+                .flat_map(|n| n.get("rootElement").and_then(Value::as_array))
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect();
+            for n in graph {
+                let is_root = n
+                    .get("spdxId")
+                    .and_then(Value::as_str)
+                    .is_some_and(|id| roots.contains(id));
+                if !is_root {
+                    continue;
+                }
+                for h in n
+                    .get("verifiedUsing")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    if h.get("algorithm").and_then(Value::as_str) == Some("sha256") {
+                        add_hex(&mut out, h.get("hashValue"));
+                    }
+                }
+                for e in n
+                    .get("externalIdentifier")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    add_embedded(&mut out, e.get("identifier"));
+                }
+                add_embedded(&mut out, n.get("software_packageUrl"));
+                add_embedded(&mut out, n.get("comment"));
+            }
+        }
         None => {}
     }
     out
@@ -410,6 +500,53 @@ mod tests {
         assert!(sbom_kind_of_type("slsaprovenance").is_err());
     }
 
+    /// SPDX 3 is JSON-LD, not a newer SPDX 2: its own family, versions inside it alike.
+    #[test]
+    fn spdx3_is_a_family_of_its_own() {
+        assert!(same_family(
+            SPDX3_DOCUMENT,
+            "https://spdx.dev/Document/v3.0.1"
+        ));
+        assert!(same_family(
+            "https://spdx.dev/Document/v3.1/",
+            SPDX3_DOCUMENT
+        ));
+        for two in [SPDX_DOCUMENT, "https://spdx.dev/Document/v2.3"] {
+            assert!(!same_family(SPDX3_DOCUMENT, two), "{two}");
+            assert!(
+                !same_family(two, "https://spdx.dev/Document/v3.0.1"),
+                "{two}"
+            );
+        }
+        assert!(!same_family(
+            SPDX3_DOCUMENT,
+            "https://spdx.dev/Document/v30"
+        ));
+        assert_eq!(parse_type("spdx3").unwrap(), SPDX3_DOCUMENT);
+        assert_eq!(sbom_kind_of_type("spdx3"), Ok(SbomKind::Spdx3));
+        assert_eq!(
+            sbom_kind_of_type("https://spdx.dev/Document/v3.0.1"),
+            Ok(SbomKind::Spdx3)
+        );
+        assert_eq!(sbom_kind_of_type("spdxjson"), Ok(SbomKind::Spdx));
+
+        let doc = |ctx: &str| json!({"@context": ctx, "@graph": []});
+        let v301 = doc("https://spdx.org/rdf/3.0.1/spdx-context.jsonld");
+        assert_eq!(SbomKind::of(&v301), Some(SbomKind::Spdx3));
+        assert_eq!(spdx3_version(&v301), Some("3.0.1"));
+        assert_eq!(
+            spdx3_version(&doc("https://spdx.org/rdf/3.0.0/spdx-context.jsonld")),
+            Some("3.0.0")
+        );
+        for other in [
+            "https://spdx.org/rdf/2.3/spdx-context.jsonld",
+            "https://example.com/rdf/3.0.1/spdx-context.jsonld",
+            "https://schema.org",
+        ] {
+            assert_eq!(SbomKind::of(&doc(other)), None, "{other}");
+        }
+    }
+
     #[test]
     fn repository_drops_tag_and_digest_but_keeps_registry_port() {
         assert_eq!(repository("alpine:3.10"), "alpine");
@@ -442,6 +579,20 @@ mod tests {
             {"SPDXID":"SPDXRef-root","externalRefs":[{"referenceLocator":format!("pkg:oci/x@sha256%3A{h}")}]},
             {"SPDXID":"SPDXRef-other","checksums":[{"algorithm":"SHA256","checksumValue":other}]}],
             "relationships":[{"spdxElementId":"SPDXRef-DOCUMENT","relationshipType":"DESCRIBES","relatedSpdxElement":"SPDXRef-root"}]});
-        assert_eq!(described_digests(&spdx), BTreeSet::from([h]));
+        assert_eq!(described_digests(&spdx), BTreeSet::from([h.clone()]));
+        // SPDX 3: the document's root is the SBOM, whose root is what it describes.
+        let spdx3 = json!({"@context": "https://spdx.org/rdf/3.0.1/spdx-context.jsonld", "@graph": [
+            {"type": "SpdxDocument", "spdxId": "urn:d", "rootElement": ["urn:sbom"]},
+            {"type": "software_Sbom", "spdxId": "urn:sbom", "rootElement": ["urn:root"]},
+            {"type": "software_Package", "spdxId": "urn:root",
+             "verifiedUsing": [{"type": "Hash", "algorithm": "sha256", "hashValue": h},
+                               {"type": "Hash", "algorithm": "sha512", "hashValue": "c".repeat(64)}],
+             "software_packageUrl": format!("pkg:oci/x@sha256:{}", "d".repeat(64))},
+            {"type": "software_Package", "spdxId": "urn:other",
+             "verifiedUsing": [{"type": "Hash", "algorithm": "sha256", "hashValue": other}]}]});
+        assert_eq!(
+            described_digests(&spdx3),
+            BTreeSet::from([h, "d".repeat(64)])
+        );
     }
 }

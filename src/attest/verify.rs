@@ -277,7 +277,11 @@ impl InputKind {
         let Ok(Value::Object(o)) = serde_json::from_slice::<Value>(bytes) else {
             return InputKind::Other;
         };
-        if o.contains_key("spdxVersion") {
+        let is_spdx3 = o
+            .get("@context")
+            .and_then(Value::as_str)
+            .is_some_and(|c| c.starts_with("https://spdx.org/rdf/3"));
+        if o.contains_key("spdxVersion") || is_spdx3 {
             InputKind::Spdx
         } else if o.get("bomFormat").and_then(Value::as_str) == Some("CycloneDX") {
             InputKind::CycloneDx
@@ -772,9 +776,14 @@ fn check_predicate(c: &mut Candidate, st: &Statement, want: Option<&str>) {
             return;
         }
     }
-    let spdx = statement::same_family(pt, statement::SPDX_DOCUMENT);
-    let cdx = statement::same_family(pt, statement::CYCLONEDX_BOM);
-    if !spdx && !cdx {
+    let sbom = [
+        statement::SPDX_DOCUMENT,
+        statement::SPDX3_DOCUMENT,
+        statement::CYCLONEDX_BOM,
+    ]
+    .iter()
+    .any(|f| statement::same_family(pt, f));
+    if !sbom {
         c.push(
             "predicate",
             Status::NotChecked,

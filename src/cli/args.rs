@@ -75,17 +75,18 @@ The SBOM of SOURCE (scanned as `generate` does, or given with --predicate) becom
 predicate of an in-toto Statement v1 whose subjects are SOURCE's digests: for an image one \
 subject per identity (the manifest digest where the input records one, then the config \
 digest / image ID), named by the repository without tag; for a file its basename and \
-SHA-256. predicateType is https://spdx.dev/Document or https://cyclonedx.org/bom.
+SHA-256. predicateType is https://spdx.dev/Document, https://spdx.dev/Document/v3 (SPDX \
+3.0.1) or https://cyclonedx.org/bom.
 
 The Statement is signed as a DSSE envelope (payloadType application/vnd.in-toto+json, \
 signature over the PAE, keyid = hex SHA-256 of the public key DER) and written as one line \
 of JSON; with --bundle as a sigstore bundle v0.3 (publicKey.hint = the keyid, no \
 transparency log entries).
 
-Output: -o FORMAT[=FILE] as in `generate` (spdx-json, the default, or cyclonedx-json, \
-cyclonedx-json@1.5); --output-file FILE writes to FILE. The old `--output FILE` still works \
-and prints a deprecation note. --type takes cosign's names (spdx, spdxjson, cyclonedx) or \
-the predicate type URI.
+Output: -o FORMAT[=FILE] as in `generate` (spdx-json, the default, spdx3-json, or \
+cyclonedx-json, cyclonedx-json@1.5); --output-file FILE writes to FILE. The old `--output \
+FILE` still works and prints a deprecation note. --type takes cosign's names (spdx, \
+spdxjson, cyclonedx), spdx3, or the predicate type URI.
 
 --key reads sbomkit's and cosign's encrypted private keys (`ENCRYPTED SIGSTORE PRIVATE \
 KEY`, `ENCRYPTED COSIGN PRIVATE KEY`) and unencrypted PKCS#8 `PRIVATE KEY` files: ECDSA \
@@ -101,8 +102,8 @@ certificate, the log entry (signed entry timestamp, inclusion proof, checkpoint)
 timestamp. URLs must use https, except http to a loopback address.
 
 With --predicate the SBOM must describe SOURCE: a SHA-256 digest of its root component \
-(CycloneDX metadata.component, the package an SPDX document DESCRIBES: checksums, purl, \
-sbomkit properties) must be one of SOURCE's digests, else nothing is signed.
+(CycloneDX metadata.component, the package an SPDX document DESCRIBES, the root of an SPDX 3 \
+document's software_Sbom: checksums, purl, sbomkit properties) must be one of SOURCE's digests, else nothing is signed.
 
 Exit codes:
   0   success
@@ -111,7 +112,7 @@ Exit codes:
   2   wrong usage (also: --keyless without an identity token, or with a
       non-https URL)
   11  --predicate: the SBOM describes another artifact than SOURCE
-  13  --predicate: the file is not an SPDX or CycloneDX JSON document";
+  13  --predicate: the file is not an SPDX (2.3 or 3) or CycloneDX JSON document";
 
 const VERIFY_HELP: &str = "\
 ATTESTATION is a DSSE envelope, a sigstore bundle holding one (media types v0.1 to v0.3), \
@@ -143,9 +144,10 @@ Checks, each reported as pass, fail or not checked:
                  file's SHA-256); one foreign subject fails. Without --image:
                  not checked
   predicateType  with --type: the same family (https://spdx.dev/Document
-                 matches .../Document/v2.3). Without --type any type passes
-  predicate      an SPDX 2.3 or CycloneDX 1.5/1.6 predicate validates against
-                 its official schema
+                 matches .../Document/v2.3; SPDX 3, .../Document/v3, is its
+                 own). Without --type any type passes
+  predicate      an SPDX 2.3, SPDX 3.0.1 or CycloneDX 1.5/1.6/1.7 predicate
+                 validates against its official schema
 
 Exit codes:
   0   every check passed (not-checked ones aside)
@@ -281,7 +283,7 @@ pub struct AttestArgs {
     /// RFC 3161 timestamp authority for --keyless (full URL of its timestamp endpoint)
     #[arg(long, value_name = "URL", requires = "keyless")]
     pub timestamp_url: Option<String>,
-    /// The predicate as FORMAT or FORMAT=FILE (spdx-json, cyclonedx-json[@1.5|@1.6]), as in `generate`
+    /// The predicate as FORMAT or FORMAT=FILE (spdx-json, spdx3-json, cyclonedx-json[@1.5|@1.6]), as in `generate`
     #[arg(
         short = 'o',
         long = "output",
@@ -292,10 +294,10 @@ pub struct AttestArgs {
     /// Write to FILE (atomically) instead of stdout
     #[arg(long, value_name = "FILE")]
     pub output_file: Option<PathBuf>,
-    /// Predicate type, as cosign's --type: spdx, spdxjson, cyclonedx or their URI
+    /// Predicate type, as cosign's --type: spdx, spdxjson, cyclonedx, or spdx3, or their URI
     #[arg(long = "type", value_name = "TYPE")]
     pub predicate_type: Option<String>,
-    /// Sign this SBOM (SPDX or CycloneDX JSON) instead of scanning; it must describe SOURCE
+    /// Sign this SBOM (SPDX 2.3, SPDX 3 or CycloneDX JSON) instead of scanning; it must describe SOURCE
     #[arg(long, value_name = "SBOM.json")]
     pub predicate: Option<PathBuf>,
     /// Write a sigstore bundle v0.3 instead of a bare DSSE envelope (always with --keyless)
@@ -330,7 +332,7 @@ pub struct VerifyArgs {
     /// Which platform of a multi-platform --image (os/arch[/variant])
     #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
     pub platform: Option<String>,
-    /// Required predicate type: spdx, spdxjson, cyclonedx, custom, vuln, slsaprovenance or a URI
+    /// Required predicate type: spdx, spdxjson, cyclonedx, spdx3, custom, vuln, slsaprovenance or a URI
     #[arg(long = "type", value_name = "TYPE", value_parser = statement::parse_type)]
     pub predicate_type: Option<String>,
     /// Write the predicate of the statement that verified to FILE (nothing when none verified)
@@ -355,6 +357,7 @@ archive first (skopeo copy docker://REF docker-archive:FILE.tar).
 
 Outputs (-o, repeatable; FORMAT=FILE writes to a file, FORMAT alone to stdout):
   spdx-json            SPDX 2.3 JSON (also spdx-json@2.3)
+  spdx3-json           SPDX 3.0.1 JSON-LD (also spdx3-json@3.0.1)
   cyclonedx-json       CycloneDX 1.6 JSON (cyclonedx-json@1.5 or
                        --cyclonedx-version 1.5 for 1.5)
   table                name, version, type and layer of every package

@@ -21,8 +21,8 @@ pub struct OutputSpec {
 }
 
 /// The format names `-o` takes, for messages.
-const ACCEPTED: &str =
-    "spdx-json, spdx-json@2.3, cyclonedx-json, cyclonedx-json@1.5, cyclonedx-json@1.6, table";
+const ACCEPTED: &str = "spdx-json, spdx-json@2.3, spdx3-json, spdx3-json@3.0.1, cyclonedx-json, \
+     cyclonedx-json@1.5, cyclonedx-json@1.6, table";
 
 /// `-o FORMAT[@VERSION][=FILE]`, the same in every command.
 pub fn parse_output(s: &str) -> Result<OutputSpec, Error> {
@@ -71,7 +71,7 @@ pub fn parse_format(name: &str) -> Result<(Format, Option<CycloneDxVersion>), Er
     })?;
     let cyclonedx_version = match (format, version) {
         (_, None) => None,
-        (Format::SpdxJson, Some("2.3")) => None,
+        (Format::SpdxJson, Some("2.3")) | (Format::Spdx3Json, Some("3.0.1")) => None,
         (Format::CycloneDxJson, Some("1.5")) => Some(CycloneDxVersion::V1_5),
         (Format::CycloneDxJson, Some("1.6")) => Some(CycloneDxVersion::V1_6),
         (_, Some(v)) => {
@@ -429,10 +429,15 @@ mod tests {
             parse_output("spdx-json@2.3").unwrap().format,
             Format::SpdxJson
         );
+        for spdx3 in ["spdx3-json", "spdx3-json@3.0.1=c.json"] {
+            assert_eq!(parse_output(spdx3).unwrap().format, Format::Spdx3Json);
+        }
         for refused in [
             "spdx",
             "cyclonedx",
             "spdx-json@2.2",
+            "spdx-json@3.0.1",
+            "spdx3-json@3.0",
             "cyclonedx-json@1.4",
             "table@1",
         ] {

@@ -1,4 +1,5 @@
-//! Writers: turn a [`Sbom`] into SPDX 2.3 JSON, CycloneDX 1.6/1.5 JSON or a table for people.
+//! Writers: turn a [`Sbom`] into SPDX 2.3 JSON, SPDX 3.0.1 JSON-LD, CycloneDX 1.6/1.5 JSON or a
+//! table for people.
 //! Writers see only the model; they never read the source.
 //!
 //! Every writer is a pure function of the model: no clock, no randomness. The SPDX namespace and the
@@ -16,22 +17,25 @@ use crate::purl::{Purl, PurlType};
 
 mod cyclonedx;
 mod spdx;
+mod spdx3;
 mod table;
 
 /// Output formats for `-o`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     SpdxJson,
+    Spdx3Json,
     CycloneDxJson,
     Table,
 }
 
 impl Format {
-    pub const NAMES: [&'static str; 3] = ["spdx-json", "cyclonedx-json", "table"];
+    pub const NAMES: [&'static str; 4] = ["spdx-json", "spdx3-json", "cyclonedx-json", "table"];
 
     pub fn from_name(name: &str) -> Option<Format> {
         match name {
             "spdx-json" | "spdx" => Some(Format::SpdxJson),
+            "spdx3-json" => Some(Format::Spdx3Json),
             "cyclonedx-json" | "cyclonedx" | "cdx-json" => Some(Format::CycloneDxJson),
             "table" => Some(Format::Table),
             _ => None,
@@ -63,6 +67,7 @@ pub fn write(
 ) -> io::Result<()> {
     match format {
         Format::SpdxJson => spdx::write(sbom, out),
+        Format::Spdx3Json => spdx3::write(sbom, out),
         Format::CycloneDxJson => cyclonedx::write(sbom, opts.cyclonedx_version, out),
         Format::Table => table::write(sbom, opts.width, out),
     }

@@ -82,7 +82,7 @@ pub(super) fn write(sbom: &Sbom, out: &mut dyn Write) -> io::Result<()> {
     out.write_all(b"\n")
 }
 
-fn namespace_slug(name: &str) -> String {
+pub(super) fn namespace_slug(name: &str) -> String {
     let s: String = name
         .chars()
         .map(|c| {
@@ -570,7 +570,7 @@ fn verification_code(sha1s: &[&str]) -> PackageVerificationCode {
 }
 
 /// The purl check pyspdxtools applies: `pkg:TYPE/NAME...` without whitespace.
-fn purl_ok(p: &str) -> bool {
+pub(super) fn purl_ok(p: &str) -> bool {
     p.strip_prefix("pkg:")
         .and_then(|r| r.split_once('/'))
         .is_some_and(|(t, n)| !t.is_empty() && !n.is_empty())
@@ -578,7 +578,7 @@ fn purl_ok(p: &str) -> bool {
 }
 
 /// A CPE 2.3 formatted string: `cpe:2.3:` and 11 more components, the part one of `a`, `o`, `h`.
-fn cpe23_ok(c: &str) -> bool {
+pub(super) fn cpe23_ok(c: &str) -> bool {
     let Some(rest) = c.strip_prefix("cpe:2.3:") else {
         return false;
     };
@@ -601,7 +601,7 @@ fn cpe23_ok(c: &str) -> bool {
 
 /// Declared licenses: SPDX expressions where the model has them, `LicenseRef-` ids (defined once per
 /// raw text in `hasExtractedLicensingInfos`) where it does not.
-struct LicenseRefs {
+pub(super) struct LicenseRefs {
     ids: IdMap,
     /// raw text → `LicenseRef-` id
     defined: BTreeMap<String, String>,
@@ -610,7 +610,7 @@ struct LicenseRefs {
 }
 
 impl LicenseRefs {
-    fn new() -> Self {
+    pub(super) fn new() -> Self {
         LicenseRefs {
             ids: IdMap::new(),
             defined: BTreeMap::new(),
@@ -625,7 +625,7 @@ impl LicenseRefs {
     }
 
     /// The declared license expression and, where the raw text differs, a comment with it.
-    fn declared(&mut self, pkg: &Package) -> (Option<SpdxExpression>, Option<String>) {
+    pub(super) fn declared(&mut self, pkg: &Package) -> (Option<SpdxExpression>, Option<String>) {
         let mut parts = Vec::new();
         let mut raws = Vec::new();
         for l in &pkg.licenses {
@@ -680,7 +680,7 @@ impl LicenseRefs {
         (SpdxExpression::parse(&joined).ok(), comment)
     }
 
-    fn into_infos(self) -> Vec<OtherLicensingInformationDetected> {
+    pub(super) fn into_infos(self) -> Vec<OtherLicensingInformationDetected> {
         let mut v: Vec<_> = self
             .defined
             .into_iter()

@@ -1,6 +1,6 @@
 //! Validates documents against the official schemas vendored in `schemas/` (see `schemas/PROVENANCE.md`).
 //!
-//! Call [`assert_valid_spdx`] or
+//! Call [`assert_valid_spdx`], [`assert_valid_spdx3`] or
 //! [`assert_valid_cyclonedx`]. No network: the CycloneDX schemas' `$ref`s to `spdx.schema.json` and
 //! `jsf-0.82.schema.json` are answered from the local copies by a retriever. Format assertions
 //! (`date-time`, `uri`, ...) are on.
@@ -93,6 +93,94 @@ pub fn spdx_errors(doc: &Value) -> Vec<String> {
         .collect()
 }
 
+/// The SPDX 3.0.1 JSON schema (draft 2020-12), as spdx.org serves it.
+fn spdx3_validator() -> &'static Validator {
+    static V: OnceLock<Validator> = OnceLock::new();
+    V.get_or_init(|| {
+        build(
+            &load_json("spdx3/spdx-json-schema.json"),
+            Draft::Draft202012,
+        )
+    })
+}
+
+/// What the JSON schema cannot see in an SPDX 3 graph, and SHACL (`scripts/test.sh`) would: every
+/// `spdxId` is unique, and every reference names an element of the graph of a class the property
+/// takes.
+fn spdx3_graph_errors(doc: &Value) -> Vec<String> {
+    use std::collections::BTreeMap;
+    let mut errs = Vec::new();
+    let graph = doc["@graph"].as_array().cloned().unwrap_or_default();
+    let mut class: BTreeMap<String, String> = BTreeMap::new();
+    for n in &graph {
+        if let Some(id) = n["spdxId"].as_str() {
+            let kind = n["type"].as_str().unwrap_or_default().to_string();
+            if class.insert(id.to_string(), kind).is_some() {
+                errs.push(format!("spdxId {id} is used twice"));
+            }
+        }
+    }
+    let agent = ["SoftwareAgent", "Person", "Organization", "Agent"];
+    let license = [
+        "simplelicensing_LicenseExpression",
+        "simplelicensing_SimpleLicensingText",
+    ];
+    let any: [&str; 0] = [];
+    let refs: [(&str, &[&str]); 10] = [
+        ("createdBy", &agent),
+        ("createdUsing", &["Tool"]),
+        ("suppliedBy", &agent),
+        ("originatedBy", &agent),
+        ("dataLicense", &license[..1]),
+        ("rootElement", &any),
+        ("element", &any),
+        ("from", &any),
+        ("to", &any),
+        ("simplelicensing_customIdToUri", &license[1..]),
+    ];
+    let mut walk = vec![doc.clone()];
+    while let Some(v) = walk.pop() {
+        match v {
+            Value::Array(a) => walk.extend(a),
+            Value::Object(o) => {
+                for (key, allowed) in refs {
+                    let targets: Vec<&str> = match o.get(key) {
+                        Some(Value::String(s)) => vec![s.as_str()],
+                        Some(Value::Array(a)) => a
+                            .iter()
+                            .filter_map(|e| e.as_str().or_else(|| e["value"].as_str()))
+                            .collect(),
+                        _ => Vec::new(),
+                    };
+                    // The model's individuals (JSON schema constants).
+                    let individuals = ["NoAssertionElement", "NoneElement"];
+                    for t in targets.into_iter().filter(|t| !individuals.contains(t)) {
+                        match class.get(t) {
+                            None => {
+                                errs.push(format!("{key} names {t}, which is not in the graph"))
+                            }
+                            Some(c) if !allowed.is_empty() && !allowed.contains(&c.as_str()) => {
+                                errs.push(format!("{key} names {t}, a {c}"))
+                            }
+                            Some(_) => {}
+                        }
+                    }
+                }
+                walk.extend(o.into_iter().map(|(_, v)| v));
+            }
+            _ => {}
+        }
+    }
+    errs
+}
+
+/// Schema errors of an SPDX 3.0.1 JSON-LD document, and the references that do not resolve.
+pub fn spdx3_errors(doc: &Value) -> Vec<String> {
+    let mut errs = errors(spdx3_validator(), doc);
+    errs.extend(spdx3_graph_errors(doc));
+    errs
+}
+
 /// Schema errors of a CycloneDX JSON document against the schema of its own `specVersion`.
 pub fn cyclonedx_errors(doc: &Value) -> Vec<String> {
     let version = doc
@@ -120,6 +208,10 @@ fn report(kind: &str, errs: &[String], doc: &Value) {
 
 pub fn assert_valid_spdx(doc: &Value) {
     report("SPDX", &spdx_errors(doc), doc);
+}
+
+pub fn assert_valid_spdx3(doc: &Value) {
+    report("SPDX 3", &spdx3_errors(doc), doc);
 }
 
 pub fn assert_valid_cyclonedx(doc: &Value) {
