@@ -134,9 +134,10 @@ fn output_of(args: &AttestArgs) -> Result<Out, Error> {
                 ));
             }
             let spec = output::parse_output(o)?;
+            spec.require_json()?;
             out.kind = Some(match spec.format {
-                Format::SpdxJson => SbomKind::Spdx,
-                Format::CycloneDxJson => SbomKind::CycloneDx,
+                Format::SpdxJson | Format::SpdxTagValue => SbomKind::Spdx,
+                Format::CycloneDxJson | Format::CycloneDxXml => SbomKind::CycloneDx,
                 Format::Table => {
                     return Err(Error::Usage(
                         "attest signs an SBOM: -o takes spdx-json or cyclonedx-json, not table"
