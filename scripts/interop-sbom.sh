@@ -44,34 +44,36 @@ for f in "$dir"/*.spdx.json; do
     checked=$((checked + 1))
 done
 
-for f in "$dir"/*.cdx*.json; do
-    if ! out=$("$venv/bin/python" - "$f" 2>&1 <<'PY'
+cdx_jsons=("$dir"/*.cdx*.json)
+if [ ${#cdx_jsons[@]} -gt 0 ]; then
+    # One process for all: a Python start per file costs more than the check.
+    if ! "$venv/bin/python" - "${cdx_jsons[@]}" <<'PY'
 import json, sys
 from cyclonedx.schema import SchemaVersion
 from cyclonedx.validation.json import JsonStrictValidator
 
-path = sys.argv[1]
-with open(path, encoding="utf-8") as fh:
-    text = fh.read()
-version = json.loads(text).get("specVersion")
-validator = JsonStrictValidator(SchemaVersion.from_version(version))
-error = validator.validate_str(text)
-if error is not None:
-    detail = getattr(error, "data", None)
-    message = getattr(detail, "message", None) or str(error).splitlines()[0]
-    where = "/".join(str(p) for p in getattr(detail, "absolute_path", []))
-    print(f"cyclonedx {version}: at /{where}: {message}")
-    sys.exit(1)
-print(version)
+failed = 0
+for path in sys.argv[1:]:
+    with open(path, encoding="utf-8") as fh:
+        text = fh.read()
+    version = json.loads(text).get("specVersion")
+    validator = JsonStrictValidator(SchemaVersion.from_version(version))
+    error = validator.validate_str(text)
+    if error is not None:
+        detail = getattr(error, "data", None)
+        message = getattr(detail, "message", None) or str(error).splitlines()[0]
+        where = "/".join(str(p) for p in getattr(detail, "absolute_path", []))
+        print(f"FAIL cyclonedx  {path}\n    cyclonedx {version}: at /{where}: {message}")
+        failed += 1
+        continue
+    print(f"ok   cdx-{version}    {path}")
+sys.exit(1 if failed else 0)
 PY
-    ); then
-        echo "FAIL cyclonedx  $f"
-        echo "$out" | sed 's/^/    /'
+    then
         exit 1
     fi
-    echo "ok   cdx-$out    $f"
-    checked=$((checked + 1))
-done
+    checked=$((checked + ${#cdx_jsons[@]}))
+fi
 
 tag_values=("$dir"/*.spdx)
 if [ ${#tag_values[@]} -gt 0 ]; then
