@@ -276,7 +276,7 @@ impl Refs {
 }
 
 fn build(sbom: &Sbom, version: CycloneDxVersion) -> io::Result<Bom> {
-    let v16 = version >= CycloneDxVersion::V1_6;
+    let since_1_6 = version >= CycloneDxVersion::V1_6;
     let mut refs = Refs {
         map: BTreeMap::new(),
         used: BTreeSet::new(),
@@ -338,7 +338,7 @@ fn build(sbom: &Sbom, version: CycloneDxVersion) -> io::Result<Bom> {
             optional: edges(&optional).unwrap_or_default(),
             contains: edges(&contains).unwrap_or_default(),
         };
-        components.push(package_component(sbom, p, bom_ref, &edges, v16));
+        components.push(package_component(sbom, p, bom_ref, &edges, since_1_6));
     }
     for f in &sbom.files {
         let bom_ref = r(&f.id).unwrap_or_default();
@@ -385,7 +385,7 @@ fn build(sbom: &Sbom, version: CycloneDxVersion) -> io::Result<Bom> {
                 }],
                 _ => Vec::new(),
             },
-            tools: if v16 {
+            tools: if since_1_6 {
                 Tools::Components {
                     components: vec![Component {
                         kind: "application",
@@ -577,7 +577,7 @@ fn package_component(
     p: &Package,
     bom_ref: String,
     edges: &Edges,
-    v16: bool,
+    since_1_6: bool,
 ) -> Component {
     let originator = p.originator.as_ref();
     let mut props = Vec::new();
@@ -631,14 +631,14 @@ fn package_component(
             name: s.name().to_string(),
         }),
         authors: match originator {
-            Some(a) if v16 => vec![Contact {
+            Some(a) if since_1_6 => vec![Contact {
                 name: a.name().to_string(),
                 email: a.email().map(str::to_string),
             }],
             _ => Vec::new(),
         },
         author: match originator {
-            Some(a) if !v16 => Some(a.name().to_string()),
+            Some(a) if !since_1_6 => Some(a.name().to_string()),
             _ => None,
         },
         name: if p.name.is_empty() {
