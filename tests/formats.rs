@@ -1531,6 +1531,15 @@ fn assert_same_component(json: &Value, xml: &El) {
 fn assert_xml_says_what_json_says(sbom: &Sbom, v: CycloneDxVersion, sample: &str) -> El {
     let json_bytes = render(sbom, Format::CycloneDxJson, v);
     let xml_bytes = render(sbom, Format::CycloneDxXml, v);
+    assert_xml_matches_json(json_bytes, xml_bytes, v, sample)
+}
+
+fn assert_xml_matches_json(
+    json_bytes: Vec<u8>,
+    xml_bytes: Vec<u8>,
+    v: CycloneDxVersion,
+    sample: &str,
+) -> El {
     let ext = cdx_suffix(v);
     schema::sample(&format!("{sample}.{ext}.json"), &json_bytes);
     schema::sample(&format!("{sample}.{ext}.xml"), &xml_bytes);
@@ -1987,5 +1996,34 @@ fn hostile_text_from_a_package_database_in_every_format() {
             Some("desc <b>&amp; \"q\" 's'\u{FFFD} and\ttab ]]>")
         );
         assert_same_component(component(&bom, name), evil);
+    }
+}
+
+/// A real Go binary: modules with evidence (occurrences, and identity from binary analysis) in the
+/// XML as in the JSON, from the command line.
+#[test]
+fn cyclonedx_xml_of_a_go_binary_carries_its_evidence() {
+    let source = format!(
+        "file:{}",
+        crate::support::root()
+            .join("testdata/binaries/go-hello")
+            .display()
+    );
+    for v in CycloneDxVersion::ALL {
+        let word = |f: &str| format!("{f}@{}", v.as_str());
+        let json = crate::support::generate(&source, &["-o", &word("cyclonedx-json")]);
+        let xml = crate::support::generate(&source, &["-o", &word("cyclonedx-xml")]);
+        let bom = assert_xml_matches_json(json, xml, v, "xml-go-hello");
+        let identities = bom
+            .child("components")
+            .unwrap()
+            .all("component")
+            .filter(|c| {
+                c.child("evidence")
+                    .and_then(|e| e.child("identity"))
+                    .is_some()
+            })
+            .count();
+        assert!(identities >= 3, "the Go modules' identities: {identities}");
     }
 }
