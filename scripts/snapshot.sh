@@ -24,10 +24,12 @@ for src in "${inputs[@]}"; do
   for files in "" --files; do
     base="$out/$name$files"
     if "$sbomkit" generate -q "$src" $files \
-        -o spdx-json="$base.spdx.json" -o cyclonedx-json="$base.cdx16.json" \
+        -o spdx-json="$base.spdx.json" -o cyclonedx-json@1.6="$base.cdx16.json" \
         -o table="$base.table.txt" 2>"$base.stderr"; then
       "$sbomkit" generate -q "$src" $files --cyclonedx-version 1.5 \
         -o cyclonedx-json="$base.cdx15.json" 2>>"$base.stderr"
+      "$sbomkit" generate -q "$src" $files -o cyclonedx-json="$base.cdx17.json" \
+        -o cyclonedx-xml="$base.cdx17.xml" -o spdx-tag-value="$base.spdx" 2>>"$base.stderr"
     else
       echo "exit $?" >>"$base.stderr"
     fi

@@ -16,15 +16,20 @@ for src in testdata/fixtures/images/alpine-3.10-docker-save.tar.gz \
            file:testdata/fixtures/dpkg/ubuntu-18.04-full/var/lib/dpkg/status \
            file:testdata/fixtures/apk/installed/wolfi-base.installed; do
   i=$((i + 1))
+  # Tag-value and XML beside the JSON of the same scan: interop-sbom.sh compares each pair.
   "$sbomkit" generate -q "$src" --files \
-    -o spdx-json="$out/$i.spdx.json" \
+    -o spdx-json="$out/$i.spdx.json" -o spdx-tag-value="$out/$i.spdx" \
     -o spdx3-json="$out/$i.spdx3.json" \
-    -o cyclonedx-json="$out/$i.cdx.json"
-  "$sbomkit" generate -q "$src" --cyclonedx-version 1.5 -o cyclonedx-json="$out/$i.cdx15.json"
+    -o cyclonedx-json="$out/$i.cdx17.json" -o cyclonedx-xml="$out/$i.cdx17.xml"
+  for v in 1.5 1.6; do
+    "$sbomkit" generate -q "$src" --cyclonedx-version "$v" \
+      -o cyclonedx-json="$out/$i.cdx${v/./}.json" -o cyclonedx-xml="$out/$i.cdx${v/./}.xml"
+  done
 done
-# The hand-built documents of the writer tests (every subject kind, both CycloneDX versions), and the
-# documents of the binary tests (ELF facts, notes, Go modules, crates) and of the language tests.
+# The hand-built documents of the writer tests (every subject kind, every format and CycloneDX
+# version, hostile text), the documents of the binary tests (ELF facts, notes, Go modules, crates)
+# and of the language tests, and the format words of the command line.
 SBOMKIT_WRITE_SAMPLES="$PWD/$out" cargo test --locked --quiet --test integration -- \
-  formats:: binaries:: lang:: >/dev/null
+  formats:: binaries:: lang:: cli::format_names >/dev/null
 scripts/interop-sbom.sh "$out"
 scripts/interop-dsse.sh

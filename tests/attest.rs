@@ -254,7 +254,10 @@ fn bundle_is_schema_valid_and_verifies() {
         text.contains("sigstore bundle (application/vnd.dev.sigstore.bundle.v0.3+json)"),
         "{text}"
     );
-    assert!(text.contains("valid CycloneDX 1.6"), "{text}");
+    assert!(
+        text.contains("valid CycloneDX 1.7"),
+        "the default version: {text}"
+    );
 }
 
 #[test]

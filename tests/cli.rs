@@ -101,7 +101,7 @@ fn alpine_image_lists_exactly_the_packages_of_its_database() {
 
     let bom = read_json(&cdx);
     schema::assert_valid_cyclonedx(&bom);
-    assert_eq!(bom["specVersion"], "1.6");
+    assert_eq!(bom["specVersion"], "1.7", "the default version");
     assert_eq!(bom["metadata"]["component"]["type"], "container");
     let libs: BTreeSet<(String, String)> = bom["components"]
         .as_array()
@@ -645,27 +645,52 @@ fn output_errors_are_found_before_the_scan_and_name_the_output() {
 }
 
 #[test]
-fn format_names_mean_what_syft_users_expect_or_are_refused() {
+fn format_names_mean_what_they_mean_in_syft() {
     let dir = tempdir();
     let d = dir.path();
-    for (word, instead) in [("spdx", "spdx-json"), ("cyclonedx", "cyclonedx-json")] {
-        let out = generate_in(d, &["-o", word]);
-        assert_eq!(out.code, 2, "{}", out.stderr);
-        assert!(out.stdout.is_empty(), "{word}: wrote something");
-        assert!(
-            out.stderr.contains(&format!("use `{instead}`")),
-            "{word}: {}",
-            out.stderr
-        );
+    // `spdx` is tag-value and `cyclonedx` XML, as in Syft; the default CycloneDX version is 1.7.
+    let out = generate_in(
+        d,
+        &[
+            "-q",
+            "-o",
+            "spdx=s.spdx",
+            "-o",
+            "spdx-json=s.spdx.json",
+            "-o",
+            "cyclonedx=c.cdx17.xml",
+            "-o",
+            "cyclonedx-json=c.cdx17.json",
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let tv = fs::read_to_string(d.join("s.spdx")).unwrap();
+    assert!(tv.starts_with("SPDXVersion: SPDX-2.3\n"), "{tv}");
+    let xml = fs::read_to_string(d.join("c.cdx17.xml")).unwrap();
+    assert!(
+        xml.contains("<bom xmlns=\"http://cyclonedx.org/schema/bom/1.7\""),
+        "{xml}"
+    );
+    let json = read_json(&d.join("c.cdx17.json"));
+    assert_eq!(json["specVersion"], "1.7");
+    schema::assert_valid_cyclonedx(&json);
+    schema::assert_valid_spdx(&read_json(&d.join("s.spdx.json")));
+    for f in ["s.spdx", "s.spdx.json", "c.cdx17.xml", "c.cdx17.json"] {
+        schema::sample(&format!("cli-alpine-{f}"), &fs::read(d.join(f)).unwrap());
     }
+
     let out = generate_in(d, &["-o", "cyclonedx-json@1.4"]);
     assert_eq!(out.code, 2);
     assert!(
-        out.stderr
-            .contains("cyclonedx-json@1.5, cyclonedx-json@1.6"),
+        out.stderr.contains(
+            "`cyclonedx-json` is not written in version `1.4`; its versions: 1.5, 1.6, 1.7"
+        ),
         "{}",
         out.stderr
     );
+    let out = generate_in(d, &["-o", "spdx-tag-value@3.0"]);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("its versions: 2.3"), "{}", out.stderr);
 
     let out = generate_in(
         d,
@@ -676,7 +701,11 @@ fn format_names_mean_what_syft_users_expect_or_are_refused() {
             "-o",
             "cyclonedx-json@1.6=c16.json",
             "-o",
+            "cyclonedx-xml@1.6=c16.xml",
+            "-o",
             "spdx-json@2.3=s.json",
+            "-o",
+            "spdx-tag-value@2.3=s.tv",
         ],
     );
     assert_eq!(out.code, 0, "{}", out.stderr);
@@ -686,9 +715,52 @@ fn format_names_mean_what_syft_users_expect_or_are_refused() {
     let c16 = read_json(&d.join("c16.json"));
     assert_eq!(c16["specVersion"], "1.6");
     schema::assert_valid_cyclonedx(&c16);
+    let x16 = fs::read_to_string(d.join("c16.xml")).unwrap();
+    assert!(x16.contains("xmlns=\"http://cyclonedx.org/schema/bom/1.6\""));
+    // The XML of a version carries the serial number of the JSON of that version.
+    let serial = c16["serialNumber"].as_str().unwrap();
+    assert!(
+        x16.contains(&format!("serialNumber=\"{serial}\"")),
+        "{serial}"
+    );
+    schema::sample("cli-alpine-c16.cdx16.xml", x16.as_bytes());
+    schema::sample(
+        "cli-alpine-c16.cdx16.json",
+        &fs::read(d.join("c16.json")).unwrap(),
+    );
     let s = read_json(&d.join("s.json"));
     assert_eq!(s["spdxVersion"], "SPDX-2.3");
     schema::assert_valid_spdx(&s);
+    let tv = fs::read_to_string(d.join("s.tv")).unwrap();
+    let ns = s["documentNamespace"].as_str().unwrap();
+    assert!(tv.contains(&format!("\nDocumentNamespace: {ns}\n")), "{ns}");
+}
+
+#[test]
+fn attest_takes_json_predicates_and_names_the_json_format_of_another() {
+    for (word, instead) in [
+        ("cyclonedx-xml@1.5", "cyclonedx-json@1.5"),
+        ("cyclonedx", "cyclonedx-json"),
+        ("spdx", "spdx-json"),
+        ("spdx-tag-value=att.json", "spdx-json"),
+    ] {
+        let out = crate::support::outcome(sbomkit().args([
+            "attest",
+            ALPINE,
+            "--key",
+            "no-such.key",
+            "-o",
+            word,
+        ]));
+        assert_eq!(out.code, 2, "{word}: {}", out.stderr);
+        assert!(out.stdout.is_empty());
+        assert!(
+            out.stderr
+                .contains(&format!("is not JSON; use `{instead}`")),
+            "{word}: {}",
+            out.stderr
+        );
+    }
 }
 
 #[test]

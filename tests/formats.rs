@@ -1,8 +1,10 @@
-//! The writers on hand-built models: schema validity of every output (SPDX 2.3, SPDX 3.0.1,
-//! CycloneDX 1.5 and 1.6), the fields consumers rely on, determinism, and the table.
+//! The writers on hand-built models: schema validity of every output (SPDX 2.3, SPDX 3.0.1, CycloneDX
+//! 1.5, 1.6 and 1.7), the fields consumers rely on, tag-value and XML saying what the JSON says,
+//! determinism, and the table.
 //!
 //! With `SBOMKIT_WRITE_SAMPLES=DIR` every document written here is also saved in DIR, for
-//! `scripts/interop-sbom.sh DIR`.
+//! `scripts/interop-sbom.sh DIR`, which validates the tag-value and XML ones (and compares each with
+//! the JSON saved beside it).
 
 use crate::support::{component, golden, schema};
 
@@ -397,6 +399,11 @@ fn render(sbom: &Sbom, format: Format, cdx: CycloneDxVersion) -> Vec<u8> {
     out
 }
 
+/// `cdx15`, `cdx16`, `cdx17`: how sample and golden files name a version.
+fn cdx_suffix(v: CycloneDxVersion) -> String {
+    format!("cdx{}", v.as_str().replace('.', ""))
+}
+
 fn spdx(sbom: &Sbom, sample: &str) -> Value {
     let bytes = render(sbom, Format::SpdxJson, CycloneDxVersion::V1_6);
     schema::sample(&format!("{sample}.spdx.json"), &bytes);
@@ -407,12 +414,7 @@ fn spdx(sbom: &Sbom, sample: &str) -> Value {
 
 fn cdx(sbom: &Sbom, v: CycloneDxVersion, sample: &str) -> Value {
     let bytes = render(sbom, Format::CycloneDxJson, v);
-    let suffix = if v == CycloneDxVersion::V1_5 {
-        "cdx15"
-    } else {
-        "cdx16"
-    };
-    schema::sample(&format!("{sample}.{suffix}.json"), &bytes);
+    schema::sample(&format!("{sample}.{}.json", cdx_suffix(v)), &bytes);
     let doc: Value = serde_json::from_slice(&bytes).expect("CycloneDX output is JSON");
     schema::assert_valid_cyclonedx(&doc);
     doc
@@ -751,16 +753,10 @@ fn spdx_ids_stay_unique_when_package_ids_sanitise_alike() {
 #[test]
 fn output_is_deterministic_and_ids_follow_content() {
     let sbom = alpine_image();
-    for f in [
-        Format::SpdxJson,
-        Format::Spdx3Json,
-        Format::CycloneDxJson,
-        Format::Table,
-    ] {
-        assert_eq!(
-            render(&sbom, f, CycloneDxVersion::V1_6),
-            render(&sbom.clone(), f, CycloneDxVersion::V1_6)
-        );
+    for f in Format::ALL {
+        for v in CycloneDxVersion::ALL {
+            assert_eq!(render(&sbom, f, v), render(&sbom.clone(), f, v));
+        }
     }
     let doc = spdx(&sbom, "alpine-image");
     let bom = cdx(&sbom, CycloneDxVersion::V1_6, "alpine-image");
@@ -807,19 +803,30 @@ fn props<'a>(c: &'a Value, name: &str) -> Vec<&'a str> {
 
 #[test]
 fn cyclonedx_image_metadata_components_and_licenses() {
-    for v in [CycloneDxVersion::V1_6, CycloneDxVersion::V1_5] {
+    for v in CycloneDxVersion::ALL {
         let bom = cdx(&alpine_image(), v, "alpine-image");
-        let spec = if v == CycloneDxVersion::V1_6 {
-            "1.6"
-        } else {
-            "1.5"
-        };
         assert_eq!(bom["bomFormat"], "CycloneDX");
-        assert_eq!(bom["specVersion"], spec);
+        assert_eq!(bom["specVersion"], v.as_str());
+        assert_eq!(
+            bom["$schema"],
+            format!("http://cyclonedx.org/schema/bom-{}.schema.json", v.as_str())
+        );
         assert_eq!(bom["version"], 1);
         let md = &bom["metadata"];
         assert_eq!(md["timestamp"], "2022-08-09T17:39:51Z");
-        if v == CycloneDxVersion::V1_6 {
+        // 1.7 says in which phase the BOM was made: after the build, from what was built.
+        if v == CycloneDxVersion::V1_7 {
+            assert_eq!(
+                md["lifecycles"],
+                serde_json::json!([{"phase": "post-build"}])
+            );
+        } else {
+            assert!(
+                md.get("lifecycles").is_none(),
+                "1.5 and 1.6 stay as they were"
+            );
+        }
+        if v >= CycloneDxVersion::V1_6 {
             assert_eq!(md["tools"]["components"][0]["name"], "sbomkit");
             assert_eq!(md["tools"]["components"][0]["type"], "application");
         } else {
@@ -862,7 +869,7 @@ fn cyclonedx_image_metadata_components_and_licenses() {
         assert_eq!(musl["hashes"][0]["alg"], "SHA-1");
         assert_eq!(musl["licenses"], serde_json::json!([{"expression": "MIT"}]));
         assert_eq!(musl["externalReferences"][0]["type"], "website");
-        if v == CycloneDxVersion::V1_6 {
+        if v >= CycloneDxVersion::V1_6 {
             assert_eq!(musl["authors"][0]["name"], "Timo Teräs");
             assert_eq!(musl["authors"][0]["email"], "timo.teras@iki.fi");
         } else {
@@ -951,7 +958,7 @@ fn file_and_folder_subjects() {
         root["SPDXID"].as_str().unwrap_or_default()
     ));
     assert_eq!(doc["creationInfo"]["created"], "1970-01-01T00:00:00Z");
-    for v in [CycloneDxVersion::V1_6, CycloneDxVersion::V1_5] {
+    for v in CycloneDxVersion::ALL {
         let bom = cdx(&file, v, "file-subject");
         assert_eq!(bom["metadata"]["component"]["type"], "file");
         assert_eq!(bom["metadata"]["component"]["hashes"][0]["alg"], "SHA-256");
@@ -964,7 +971,7 @@ fn file_and_folder_subjects() {
     assert!(root.get("checksums").is_none());
     assert!(root.get("versionInfo").is_none());
     let ns_a = doc["documentNamespace"].clone();
-    for v in [CycloneDxVersion::V1_6, CycloneDxVersion::V1_5] {
+    for v in CycloneDxVersion::ALL {
         let bom = cdx(&folder, v, "folder-subject");
         assert!(bom["metadata"]["component"].get("purl").is_none());
         assert_eq!(
@@ -982,8 +989,9 @@ fn file_and_folder_subjects() {
 fn empty_model_still_gives_valid_documents() {
     let sbom = Sbom::default();
     spdx(&sbom, "empty");
-    cdx(&sbom, CycloneDxVersion::V1_6, "empty");
-    cdx(&sbom, CycloneDxVersion::V1_5, "empty");
+    for v in CycloneDxVersion::ALL {
+        cdx(&sbom, v, "empty");
+    }
     let table =
         String::from_utf8(render(&sbom, Format::Table, CycloneDxVersion::V1_6)).unwrap_or_default();
     assert_eq!(table, "NAME  VERSION  TYPE  LAYER\n0 packages\n");
@@ -1151,13 +1159,33 @@ fn cyclonedx_1_5_reads_back_with_cyclonedx_bom() {
 /// Every output of `sbom` against the golden files `tests/golden/NAME.*` (refreshed with
 /// `SBOMKIT_BLESS=1`); the documents are schema-valid before they are compared or stored.
 fn goldens(sbom: &Sbom, name: &str) {
-    for (format, version, ext) in [
-        (Format::SpdxJson, CycloneDxVersion::V1_6, "spdx.json"),
-        (Format::Spdx3Json, CycloneDxVersion::V1_6, "spdx3.json"),
-        (Format::CycloneDxJson, CycloneDxVersion::V1_6, "cdx16.json"),
-        (Format::CycloneDxJson, CycloneDxVersion::V1_5, "cdx15.json"),
-        (Format::Table, CycloneDxVersion::V1_6, "table.txt"),
-    ] {
+    let mut outputs = vec![
+        (
+            Format::SpdxJson,
+            CycloneDxVersion::V1_7,
+            "spdx.json".to_string(),
+        ),
+        (
+            Format::SpdxTagValue,
+            CycloneDxVersion::V1_7,
+            "spdx".to_string(),
+        ),
+        (
+            Format::Spdx3Json,
+            CycloneDxVersion::V1_7,
+            "spdx3.json".to_string(),
+        ),
+        (
+            Format::Table,
+            CycloneDxVersion::V1_7,
+            "table.txt".to_string(),
+        ),
+    ];
+    for v in CycloneDxVersion::ALL {
+        outputs.push((Format::CycloneDxJson, v, format!("{}.json", cdx_suffix(v))));
+        outputs.push((Format::CycloneDxXml, v, format!("{}.xml", cdx_suffix(v))));
+    }
+    for (format, version, ext) in outputs {
         let bytes = render(sbom, format, version);
         match format {
             Format::SpdxJson => schema::assert_valid_spdx(&serde_json::from_slice(&bytes).unwrap()),
@@ -1167,9 +1195,11 @@ fn goldens(sbom: &Sbom, name: &str) {
             Format::CycloneDxJson => {
                 schema::assert_valid_cyclonedx(&serde_json::from_slice(&bytes).unwrap())
             }
+            // Tag-value and XML are validated by scripts/interop-sbom.sh, against the JSON beside.
             _ => {}
         }
         golden::check(&format!("{name}.{ext}"), &bytes);
+        schema::sample(&format!("golden-{name}.{ext}"), &bytes);
     }
 }
 
@@ -1251,6 +1281,759 @@ fn folder_outputs_match_their_goldens() {
 #[test]
 fn empty_model_outputs_match_their_goldens() {
     goldens(&Sbom::default(), "empty");
+}
+
+/// An XML element as the tests read it back: name without prefix, attributes, text, children.
+#[derive(Debug, Default)]
+struct El {
+    name: String,
+    attrs: BTreeMap<String, String>,
+    text: String,
+    children: Vec<El>,
+}
+
+impl El {
+    fn child(&self, name: &str) -> Option<&El> {
+        self.children.iter().find(|c| c.name == name)
+    }
+    fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a El> {
+        self.children.iter().filter(move |c| c.name == name)
+    }
+    fn text_of(&self, name: &str) -> Option<&str> {
+        self.child(name).map(|c| c.text.as_str())
+    }
+}
+
+/// Reads XML with quick-xml's reader, resolving entity and character references.
+fn read_xml(text: &str) -> El {
+    use quick_xml::events::{BytesStart, Event};
+    fn open(e: &BytesStart) -> El {
+        El {
+            name: String::from_utf8_lossy(e.local_name().as_ref()).into_owned(),
+            attrs: e
+                .attributes()
+                .map(|a| {
+                    let a = a.expect("well-formed attribute");
+                    let k = String::from_utf8_lossy(a.key.as_ref()).into_owned();
+                    (
+                        k,
+                        a.normalized_value(quick_xml::XmlVersion::Explicit1_0)
+                            .expect("attribute value")
+                            .into_owned(),
+                    )
+                })
+                .collect(),
+            ..El::default()
+        }
+    }
+    let mut reader = quick_xml::Reader::from_str(text);
+    let mut stack = vec![El::default()];
+    loop {
+        match reader.read_event().expect("well-formed XML") {
+            Event::Start(e) => stack.push(open(&e)),
+            Event::Empty(e) => stack.last_mut().unwrap().children.push(open(&e)),
+            Event::End(_) => {
+                let done = stack.pop().unwrap();
+                stack.last_mut().unwrap().children.push(done);
+            }
+            Event::Text(t) => stack
+                .last_mut()
+                .unwrap()
+                .text
+                .push_str(&t.decode().unwrap()),
+            Event::GeneralRef(r) => {
+                let c = match r.resolve_char_ref().expect("character reference") {
+                    Some(c) => c,
+                    None => match r.decode().unwrap().as_ref() {
+                        "lt" => '<',
+                        "gt" => '>',
+                        "amp" => '&',
+                        "quot" => '"',
+                        "apos" => '\'',
+                        other => panic!("undeclared entity {other}"),
+                    },
+                };
+                stack.last_mut().unwrap().text.push(c);
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    assert_eq!(stack.len(), 1, "every element closed");
+    stack.pop().unwrap().children.pop().expect("a root element")
+}
+
+/// A string as the XML writer must write it: what XML 1.0 cannot hold as U+FFFD.
+fn as_xml(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '\t' | '\n' | '\r' => c,
+            c if c < ' ' || c == '\u{FFFE}' || c == '\u{FFFF}' => '\u{FFFD}',
+            c => c,
+        })
+        .collect()
+}
+
+fn json_str<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
+    v.get(key).and_then(Value::as_str)
+}
+
+/// Checks that an XML component says everything its JSON twin says.
+fn assert_same_component(json: &Value, xml: &El) {
+    let name = json_str(json, "name").unwrap();
+    let at = |what: &str| format!("component {name:?}: {what}");
+    assert_eq!(xml.name, "component");
+    assert_eq!(
+        xml.attrs.get("type").map(String::as_str),
+        json_str(json, "type")
+    );
+    assert_eq!(
+        xml.attrs.get("bom-ref").cloned(),
+        json_str(json, "bom-ref").map(as_xml),
+        "{}",
+        at("bom-ref")
+    );
+    for key in ["name", "version", "description", "cpe", "purl", "author"] {
+        assert_eq!(
+            xml.text_of(key).map(str::to_string),
+            json_str(json, key).map(as_xml),
+            "{}",
+            at(key)
+        );
+    }
+    assert_eq!(
+        xml.child("supplier").and_then(|s| s.text_of("name")),
+        json["supplier"]["name"].as_str(),
+        "{}",
+        at("supplier")
+    );
+    let pairs = |v: &Value, a: &str, b: &str| -> Vec<(String, String)> {
+        v.as_array()
+            .into_iter()
+            .flatten()
+            .map(|x| {
+                (
+                    as_xml(x[a].as_str().unwrap_or_default()),
+                    as_xml(x[b].as_str().unwrap_or_default()),
+                )
+            })
+            .collect()
+    };
+    let xml_hashes: Vec<(String, String)> = xml
+        .child("hashes")
+        .into_iter()
+        .flat_map(|h| h.all("hash"))
+        .map(|h| (h.attrs["alg"].clone(), h.text.clone()))
+        .collect();
+    assert_eq!(
+        xml_hashes,
+        pairs(&json["hashes"], "alg", "content"),
+        "{}",
+        at("hashes")
+    );
+    let xml_props: Vec<(String, String)> = xml
+        .child("properties")
+        .into_iter()
+        .flat_map(|p| p.all("property"))
+        .map(|p| (p.attrs["name"].clone(), p.text.clone()))
+        .collect();
+    assert_eq!(
+        xml_props,
+        pairs(&json["properties"], "name", "value"),
+        "{}",
+        at("properties")
+    );
+    let xml_authors: Vec<(String, String)> = xml
+        .child("authors")
+        .into_iter()
+        .flat_map(|a| a.all("author"))
+        .map(|a| {
+            (
+                a.text_of("name").unwrap_or_default().to_string(),
+                a.text_of("email").unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        xml_authors,
+        pairs(&json["authors"], "name", "email"),
+        "{}",
+        at("authors")
+    );
+    let xml_licenses: Vec<String> = xml
+        .child("licenses")
+        .into_iter()
+        .flat_map(|l| &l.children)
+        .map(|l| match l.name.as_str() {
+            "expression" => format!("expression {}", l.text),
+            _ => format!("name {}", l.text_of("name").unwrap_or_default()),
+        })
+        .collect();
+    let json_licenses: Vec<String> = json["licenses"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|l| match l["expression"].as_str() {
+            Some(e) => format!("expression {}", as_xml(e)),
+            None => format!(
+                "name {}",
+                as_xml(l["license"]["name"].as_str().unwrap_or_default())
+            ),
+        })
+        .collect();
+    assert_eq!(xml_licenses, json_licenses, "{}", at("licenses"));
+    let xml_refs: Vec<(String, String)> = xml
+        .child("externalReferences")
+        .into_iter()
+        .flat_map(|r| r.all("reference"))
+        .map(|r| {
+            (
+                r.attrs["type"].clone(),
+                r.text_of("url").unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        xml_refs,
+        pairs(&json["externalReferences"], "type", "url"),
+        "{}",
+        at("references")
+    );
+    let evidence = xml.child("evidence");
+    let locations: Vec<String> = evidence
+        .and_then(|e| e.child("occurrences"))
+        .into_iter()
+        .flat_map(|o| o.all("occurrence"))
+        .map(|o| o.text_of("location").unwrap_or_default().to_string())
+        .collect();
+    let json_locations: Vec<String> = json["evidence"]["occurrences"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|o| as_xml(o["location"].as_str().unwrap_or_default()))
+        .collect();
+    assert_eq!(locations, json_locations, "{}", at("occurrences"));
+    let identity = evidence.and_then(|e| e.child("identity"));
+    let json_identity = &json["evidence"]["identity"];
+    assert_eq!(
+        identity.is_some(),
+        !json_identity.is_null(),
+        "{}",
+        at("identity")
+    );
+    if let Some(id) = identity {
+        assert_eq!(id.text_of("field"), json_identity["field"].as_str());
+        let method = id.child("methods").and_then(|m| m.child("method")).unwrap();
+        assert_eq!(
+            method.text_of("value").map(str::to_string),
+            json_identity["methods"][0]["value"].as_str().map(as_xml)
+        );
+        assert_eq!(
+            method.text_of("technique"),
+            json_identity["methods"][0]["technique"].as_str()
+        );
+    }
+}
+
+/// The XML of a version against the JSON of that version: the same BOM, element for field.
+fn assert_xml_says_what_json_says(sbom: &Sbom, v: CycloneDxVersion, sample: &str) -> El {
+    let json_bytes = render(sbom, Format::CycloneDxJson, v);
+    let xml_bytes = render(sbom, Format::CycloneDxXml, v);
+    assert_xml_matches_json(json_bytes, xml_bytes, v, sample)
+}
+
+fn assert_xml_matches_json(
+    json_bytes: Vec<u8>,
+    xml_bytes: Vec<u8>,
+    v: CycloneDxVersion,
+    sample: &str,
+) -> El {
+    let ext = cdx_suffix(v);
+    schema::sample(&format!("{sample}.{ext}.json"), &json_bytes);
+    schema::sample(&format!("{sample}.{ext}.xml"), &xml_bytes);
+    let json: Value = serde_json::from_slice(&json_bytes).unwrap();
+    schema::assert_valid_cyclonedx(&json);
+    let text = String::from_utf8(xml_bytes).expect("XML is UTF-8");
+    assert!(text.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"));
+    let bom = read_xml(&text);
+    assert_eq!(bom.name, "bom");
+    let ns = format!("http://cyclonedx.org/schema/bom/{}", v.as_str());
+    assert_eq!(bom.attrs["xmlns"], ns);
+    assert_eq!(
+        bom.attrs["serialNumber"],
+        json["serialNumber"].as_str().unwrap()
+    );
+    assert_eq!(bom.attrs["version"], "1");
+    let md = bom.child("metadata").unwrap();
+    assert_eq!(
+        md.text_of("timestamp"),
+        json["metadata"]["timestamp"].as_str()
+    );
+    let phases: Vec<&str> = md
+        .child("lifecycles")
+        .into_iter()
+        .flat_map(|l| l.all("lifecycle"))
+        .filter_map(|l| l.text_of("phase"))
+        .collect();
+    let json_phases: Vec<&str> = json["metadata"]["lifecycles"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|l| l["phase"].as_str())
+        .collect();
+    assert_eq!(phases, json_phases);
+    let tools = md.child("tools").unwrap();
+    match v {
+        CycloneDxVersion::V1_5 => {
+            let tool = tools.child("tool").unwrap();
+            assert_eq!(
+                tool.text_of("name"),
+                json["metadata"]["tools"][0]["name"].as_str()
+            );
+            assert_eq!(
+                tool.text_of("vendor"),
+                json["metadata"]["tools"][0]["vendor"].as_str()
+            );
+            assert_eq!(
+                tool.text_of("version"),
+                json["metadata"]["tools"][0]["version"].as_str()
+            );
+        }
+        _ => assert_same_component(
+            &json["metadata"]["tools"]["components"][0],
+            tools
+                .child("components")
+                .unwrap()
+                .child("component")
+                .unwrap(),
+        ),
+    }
+    assert_same_component(
+        &json["metadata"]["component"],
+        md.child("component").unwrap(),
+    );
+    let props: Vec<(String, String)> = md
+        .child("properties")
+        .into_iter()
+        .flat_map(|p| p.all("property"))
+        .map(|p| (p.attrs["name"].clone(), p.text.clone()))
+        .collect();
+    let json_props: Vec<(String, String)> = json["metadata"]["properties"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|p| {
+            (
+                p["name"].as_str().unwrap().into(),
+                as_xml(p["value"].as_str().unwrap()),
+            )
+        })
+        .collect();
+    assert_eq!(props, json_props);
+    let components: Vec<&El> = bom.child("components").unwrap().all("component").collect();
+    let json_components = arr(&json, "components");
+    assert_eq!(components.len(), json_components.len());
+    for (j, x) in json_components.iter().zip(components) {
+        assert_same_component(j, x);
+    }
+    let deps: Vec<(String, Vec<String>)> = bom
+        .child("dependencies")
+        .unwrap()
+        .all("dependency")
+        .map(|d| {
+            let on = d
+                .all("dependency")
+                .map(|o| o.attrs["ref"].clone())
+                .collect();
+            (d.attrs["ref"].clone(), on)
+        })
+        .collect();
+    let json_deps: Vec<(String, Vec<String>)> = arr(&json, "dependencies")
+        .iter()
+        .map(|d| {
+            let on = d["dependsOn"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|o| as_xml(o.as_str().unwrap()))
+                .collect();
+            (as_xml(d["ref"].as_str().unwrap()), on)
+        })
+        .collect();
+    assert_eq!(deps, json_deps);
+    let compositions: Vec<(String, Vec<String>)> = bom
+        .child("compositions")
+        .into_iter()
+        .flat_map(|c| c.all("composition"))
+        .map(|c| {
+            let assemblies = c
+                .child("assemblies")
+                .into_iter()
+                .flat_map(|a| a.all("assembly"))
+                .map(|a| a.attrs["ref"].clone())
+                .collect();
+            (
+                c.text_of("aggregate").unwrap_or_default().to_string(),
+                assemblies,
+            )
+        })
+        .collect();
+    let json_compositions: Vec<(String, Vec<String>)> = json["compositions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| {
+            let assemblies = c["assemblies"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|a| as_xml(a.as_str().unwrap()))
+                .collect();
+            (c["aggregate"].as_str().unwrap().to_string(), assemblies)
+        })
+        .collect();
+    assert_eq!(compositions, json_compositions);
+    bom
+}
+
+#[test]
+fn cyclonedx_xml_says_what_the_json_of_its_version_says() {
+    let mut unknowns = alpine_image();
+    unknowns.unknowns.push(sbomkit::model::Unknown {
+        location: "var/lib/rpm/rpmdb.sqlite".into(),
+        what: "RPM package database".into(),
+        why: "no cataloger reads it".into(),
+    });
+    for v in CycloneDxVersion::ALL {
+        let bom = assert_xml_says_what_json_says(&alpine_image(), v, "xml-alpine-image");
+        // Every kind of content is there to compare: hashes, licenses, evidence, files.
+        let components: Vec<&El> = bom.child("components").unwrap().all("component").collect();
+        assert!(components.iter().any(|c| c.child("licenses").is_some()));
+        assert!(components.iter().any(|c| c.attrs["type"] == "file"));
+        assert_xml_says_what_json_says(&alpine_image_with_elf_facts(false), v, "xml-alpine-elf");
+        assert_xml_says_what_json_says(&file_subject(), v, "xml-file-subject");
+        assert_xml_says_what_json_says(&folder_subject(), v, "xml-folder-subject");
+        assert_xml_says_what_json_says(&Sbom::default(), v, "xml-empty");
+        let bom = assert_xml_says_what_json_says(&unknowns, v, "xml-unknowns");
+        assert!(bom.child("compositions").is_some());
+    }
+}
+
+/// Tag-value as `(tag, value)` pairs, `<text>` blocks joined, `##` comments and blank lines skipped.
+fn read_tag_value(text: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut lines = text.lines();
+    while let Some(line) = lines.next() {
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (tag, value) = line.split_once(": ").expect("Tag: value");
+        let mut value = value.to_string();
+        if let Some(rest) = value.strip_prefix("<text>") {
+            let mut block = rest.to_string();
+            while !block.ends_with("</text>") {
+                block.push('\n');
+                block.push_str(lines.next().expect("</text> closes the block"));
+            }
+            value = block.trim_end_matches("</text>").to_string();
+        }
+        out.push((tag.to_string(), value));
+    }
+    out
+}
+
+/// The records of one kind (`PackageName`, `FileName`, `LicenseID`): each runs to the next record
+/// of any kind or to the relationships.
+fn records<'a>(pairs: &'a [(String, String)], kind: &str) -> Vec<&'a [(String, String)]> {
+    const STARTS: [&str; 4] = ["PackageName", "FileName", "LicenseID", "Relationship"];
+    let at: Vec<usize> = (0..pairs.len())
+        .filter(|&i| STARTS.contains(&pairs[i].0.as_str()))
+        .collect();
+    at.iter()
+        .enumerate()
+        .map(|(n, &i)| &pairs[i..*at.get(n + 1).unwrap_or(&pairs.len())])
+        .filter(|r| r[0].0 == kind)
+        .collect()
+}
+
+fn values<'a>(record: &'a [(String, String)], tag: &str) -> Vec<&'a str> {
+    record
+        .iter()
+        .filter(|(t, _)| t == tag)
+        .map(|(_, v)| v.as_str())
+        .collect()
+}
+
+/// The SPDX tag-value says what the JSON says: namespace, every package and file with its fields,
+/// checksums, references, comments and annotations, every relationship; files before packages.
+fn assert_tag_value_says_what_json_says(sbom: &Sbom, sample: &str) {
+    let json_bytes = render(sbom, Format::SpdxJson, CycloneDxVersion::V1_7);
+    let tv_bytes = render(sbom, Format::SpdxTagValue, CycloneDxVersion::V1_7);
+    schema::sample(&format!("{sample}.spdx.json"), &json_bytes);
+    schema::sample(&format!("{sample}.spdx"), &tv_bytes);
+    let doc: Value = serde_json::from_slice(&json_bytes).unwrap();
+    schema::assert_valid_spdx(&doc);
+    let tv = read_tag_value(std::str::from_utf8(&tv_bytes).unwrap());
+    let one = |tag: &str| values(&tv, tag).first().map(|s| s.to_string());
+    assert_eq!(one("SPDXVersion").as_deref(), Some("SPDX-2.3"));
+    assert_eq!(
+        one("DocumentNamespace"),
+        json_str(&doc, "documentNamespace").map(Into::into)
+    );
+    assert_eq!(one("DocumentName"), json_str(&doc, "name").map(Into::into));
+    assert_eq!(
+        one("Created"),
+        doc["creationInfo"]["created"].as_str().map(Into::into)
+    );
+    assert_eq!(
+        one("DocumentComment"),
+        json_str(&doc, "comment").map(Into::into)
+    );
+
+    let packages = records(&tv, "PackageName");
+    let files = records(&tv, "FileName");
+    let first_package = tv.iter().position(|(t, _)| t == "PackageName");
+    let last_file = tv.iter().rposition(|(t, _)| t == "FileName");
+    if let (Some(p), Some(f)) = (first_package, last_file) {
+        assert!(f < p, "files come before packages");
+    }
+    let json_packages = arr(&doc, "packages");
+    assert_eq!(packages.len(), json_packages.len());
+    for (p, j) in packages.iter().zip(json_packages) {
+        let field = |tag: &str| values(p, tag).first().map(|s| s.to_string());
+        for (tag, key) in [
+            ("PackageName", "name"),
+            ("SPDXID", "SPDXID"),
+            ("PackageVersion", "versionInfo"),
+            ("PackageSupplier", "supplier"),
+            ("PackageOriginator", "originator"),
+            ("PackageDownloadLocation", "downloadLocation"),
+            ("PackageHomePage", "homepage"),
+            ("PackageSourceInfo", "sourceInfo"),
+            ("PackageLicenseConcluded", "licenseConcluded"),
+            ("PackageLicenseDeclared", "licenseDeclared"),
+            ("PackageLicenseComments", "licenseComments"),
+            ("PackageCopyrightText", "copyrightText"),
+            ("PackageDescription", "description"),
+            ("PackageComment", "comment"),
+            ("BuiltDate", "builtDate"),
+        ] {
+            assert_eq!(
+                field(tag),
+                json_str(j, key).map(Into::into),
+                "{tag} of {}",
+                j["name"]
+            );
+        }
+        assert_eq!(
+            field("FilesAnalyzed"),
+            j["filesAnalyzed"].as_bool().map(|b| b.to_string())
+        );
+        assert_eq!(
+            field("PackageVerificationCode"),
+            j["packageVerificationCode"]["packageVerificationCodeValue"]
+                .as_str()
+                .map(Into::into)
+        );
+        assert_eq!(
+            field("PrimaryPackagePurpose"),
+            json_str(j, "primaryPackagePurpose").map(|p| p.replace('_', "-"))
+        );
+        let sums: Vec<String> = j["checksums"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|c| {
+                format!(
+                    "{}: {}",
+                    c["algorithm"].as_str().unwrap(),
+                    c["checksumValue"].as_str().unwrap()
+                )
+            })
+            .collect();
+        assert_eq!(values(p, "PackageChecksum"), sums);
+        let refs: Vec<String> = j["externalRefs"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|r| {
+                format!(
+                    "{} {} {}",
+                    r["referenceCategory"].as_str().unwrap(),
+                    r["referenceType"].as_str().unwrap(),
+                    r["referenceLocator"].as_str().unwrap()
+                )
+            })
+            .collect();
+        assert_eq!(values(p, "ExternalRef"), refs);
+        let notes: Vec<&str> = j["annotations"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|a| a["comment"].as_str().unwrap())
+            .collect();
+        assert_eq!(values(p, "AnnotationComment"), notes);
+        assert!(values(p, "SPDXREF")
+            .iter()
+            .all(|r| Some(*r) == json_str(j, "SPDXID")));
+    }
+    let json_files = doc["files"].as_array().cloned().unwrap_or_default();
+    assert_eq!(files.len(), json_files.len());
+    for (f, j) in files.iter().zip(&json_files) {
+        assert_eq!(values(f, "FileName"), [json_str(j, "fileName").unwrap()]);
+        assert_eq!(values(f, "SPDXID"), [json_str(j, "SPDXID").unwrap()]);
+        assert_eq!(
+            values(f, "FileComment").first().copied(),
+            json_str(j, "comment")
+        );
+        let sums: Vec<String> = j["checksums"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|c| {
+                format!(
+                    "{}: {}",
+                    c["algorithm"].as_str().unwrap(),
+                    c["checksumValue"].as_str().unwrap()
+                )
+            })
+            .collect();
+        assert_eq!(values(f, "FileChecksum"), sums);
+        let types: Vec<&str> = j["fileTypes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        assert_eq!(values(f, "FileType"), types);
+    }
+    let licenses = records(&tv, "LicenseID");
+    let json_licenses = doc["hasExtractedLicensingInfos"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(licenses.len(), json_licenses.len());
+    for (l, j) in licenses.iter().zip(&json_licenses) {
+        assert_eq!(values(l, "LicenseID"), [json_str(j, "licenseId").unwrap()]);
+        assert_eq!(
+            values(l, "ExtractedText"),
+            [json_str(j, "extractedText").unwrap()]
+        );
+        assert_eq!(values(l, "LicenseName"), [json_str(j, "name").unwrap()]);
+    }
+    let rels: Vec<String> = arr(&doc, "relationships")
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {} {}",
+                r["spdxElementId"].as_str().unwrap(),
+                r["relationshipType"].as_str().unwrap(),
+                r["relatedSpdxElement"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(values(&tv, "Relationship"), rels);
+}
+
+#[test]
+fn spdx_tag_value_says_what_the_json_says() {
+    let mut unknowns = alpine_image();
+    unknowns.unknowns.push(sbomkit::model::Unknown {
+        location: "var/lib/rpm/rpmdb.sqlite".into(),
+        what: "RPM package database".into(),
+        why: "no cataloger reads it".into(),
+    });
+    for (sbom, name) in [
+        (alpine_image(), "tv-alpine-image"),
+        (alpine_image_with_elf_facts(false), "tv-alpine-elf"),
+        (file_subject(), "tv-file-subject"),
+        (folder_subject(), "tv-folder-subject"),
+        (Sbom::default(), "tv-empty"),
+        (unknowns, "tv-unknowns"),
+    ] {
+        assert_tag_value_says_what_json_says(&sbom, name);
+    }
+}
+
+/// A package database whose names and texts hold markup, quotes and control characters: every
+/// format escapes them, XML replaces what it cannot hold, and each says what the JSON says.
+#[test]
+fn hostile_text_from_a_package_database_in_every_format() {
+    let dir = crate::support::tempdir();
+    let name = "evil<&\"'>\u{1}\u{1b}[31m";
+    let description = "desc <b>&amp; \"q\" 's'\u{7} and\ttab ]]>";
+    let db = format!(
+        "C:Q1hdRYUdMRV6ek8Wb8Pz6HP2Dc7MQ=\nP:{name}\nV:1.0-r0\nA:x86_64\nS:100\nI:200\n\
+         T:{description}\nU:https://example.com/\nL:MIT\no:{name}\nm:Mallory <m@example.com>\n\n"
+    );
+    let db = crate::support::write(dir.path(), "lib/apk/db/installed", db.as_bytes());
+    let source = format!("file:{}", db.display());
+    let tv = crate::support::generate(&source, &["-o", "spdx"]);
+    let spdx_json = crate::support::generate(&source, &["-o", "spdx-json"]);
+    schema::sample("hostile.spdx", &tv);
+    schema::sample("hostile.spdx.json", &spdx_json);
+    let doc: Value = serde_json::from_slice(&spdx_json).unwrap();
+    schema::assert_valid_spdx(&doc);
+    assert_eq!(spdx_package(&doc, name)["description"], description);
+    let pairs = read_tag_value(std::str::from_utf8(&tv).unwrap());
+    assert!(values(&pairs, "PackageName").contains(&name));
+    assert!(values(&pairs, "PackageDescription").contains(&description));
+
+    for v in CycloneDxVersion::ALL {
+        let word = |f: &str| format!("{f}@{}", v.as_str());
+        let json = crate::support::generate(&source, &["-o", &word("cyclonedx-json")]);
+        let xml = crate::support::generate(&source, &["-o", &word("cyclonedx-xml")]);
+        let ext = cdx_suffix(v);
+        schema::sample(&format!("hostile.{ext}.json"), &json);
+        schema::sample(&format!("hostile.{ext}.xml"), &xml);
+        let bom: Value = serde_json::from_slice(&json).unwrap();
+        schema::assert_valid_cyclonedx(&bom);
+        let text = String::from_utf8(xml).unwrap();
+        assert!(
+            !text.contains('\u{1}') && !text.contains('\u{1b}'),
+            "{text}"
+        );
+        let read = read_xml(&text);
+        let components: Vec<&El> = read.child("components").unwrap().all("component").collect();
+        let evil = components
+            .iter()
+            .find(|c| c.text_of("name") == Some("evil<&\"'>\u{FFFD}\u{FFFD}[31m"))
+            .unwrap_or_else(|| panic!("no evil component in {text}"));
+        assert_eq!(
+            evil.text_of("description"),
+            Some("desc <b>&amp; \"q\" 's'\u{FFFD} and\ttab ]]>")
+        );
+        assert_same_component(component(&bom, name), evil);
+    }
+}
+
+/// A real Go binary: modules with evidence (occurrences, and identity from binary analysis) in the
+/// XML as in the JSON, from the command line.
+#[test]
+fn cyclonedx_xml_of_a_go_binary_carries_its_evidence() {
+    let source = format!(
+        "file:{}",
+        crate::support::root()
+            .join("testdata/binaries/go-hello")
+            .display()
+    );
+    for v in CycloneDxVersion::ALL {
+        let word = |f: &str| format!("{f}@{}", v.as_str());
+        let json = crate::support::generate(&source, &["-o", &word("cyclonedx-json")]);
+        let xml = crate::support::generate(&source, &["-o", &word("cyclonedx-xml")]);
+        let bom = assert_xml_matches_json(json, xml, v, "xml-go-hello");
+        let identities = bom
+            .child("components")
+            .unwrap()
+            .all("component")
+            .filter(|c| {
+                c.child("evidence")
+                    .and_then(|e| e.child("identity"))
+                    .is_some()
+            })
+            .count();
+        assert!(identities >= 3, "the Go modules' identities: {identities}");
+    }
 }
 
 fn spdx3(sbom: &Sbom, sample: &str) -> Value {

@@ -74,7 +74,7 @@ fn os_and_packages<'a>(bom: &'a Value, ty: &str) -> (&'a str, &'a str, Vec<&'a s
 
 #[test]
 fn alpine_os_lists_its_packages_in_every_format() {
-    for version in ["1.5", "1.6"] {
+    for version in ["1.5", "1.6", "1.7"] {
         let bom = cdx(ALPINE, version);
         let (os, os_version, apks) = os_and_packages(&bom, "apk");
         assert_eq!((os, os_version), ("os:alpine@3.10.4", "3.10.4"));
@@ -196,7 +196,7 @@ fn go_modules_stay_top_level_components_their_binary_contains() {
         &std::fs::read("testdata/binaries/go-hello").unwrap(),
     );
     let source = format!("dir:{}", t.path().display());
-    for version in ["1.5", "1.6"] {
+    for version in ["1.5", "1.6", "1.7"] {
         let bom = cdx(&source, version);
         let comps = list(&bom, "components");
         let modules: Vec<&str> = comps

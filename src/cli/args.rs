@@ -83,9 +83,9 @@ signature over the PAE, keyid = hex SHA-256 of the public key DER) and written a
 of JSON; with --bundle as a sigstore bundle v0.3 (publicKey.hint = the keyid, no \
 transparency log entries).
 
-Output: -o FORMAT[=FILE] as in `generate` (spdx-json, the default, spdx3-json, or \
-cyclonedx-json, cyclonedx-json@1.5); --output-file FILE writes to FILE. The old `--output \
-FILE` still works and prints a deprecation note. --type takes cosign's names (spdx, \
+Output: -o FORMAT[=FILE] as in `generate`, JSON only (spdx-json, the default, spdx3-json, \
+cyclonedx-json, cyclonedx-json@1.5, @1.6, @1.7); --output-file FILE writes to FILE. The old \
+`--output FILE` still works and prints a deprecation note. --type takes cosign's names (spdx, \
 spdxjson, cyclonedx), spdx3, or the predicate type URI.
 
 --key reads sbomkit's and cosign's encrypted private keys (`ENCRYPTED SIGSTORE PRIVATE \
@@ -283,7 +283,7 @@ pub struct AttestArgs {
     /// RFC 3161 timestamp authority for --keyless (full URL of its timestamp endpoint)
     #[arg(long, value_name = "URL", requires = "keyless")]
     pub timestamp_url: Option<String>,
-    /// The predicate as FORMAT or FORMAT=FILE (spdx-json, spdx3-json, cyclonedx-json[@1.5|@1.6]), as in `generate`
+    /// The predicate as FORMAT or FORMAT=FILE (spdx-json, spdx3-json, cyclonedx-json[@1.5|@1.6|@1.7]), as in `generate`
     #[arg(
         short = 'o',
         long = "output",
@@ -304,7 +304,7 @@ pub struct AttestArgs {
     #[arg(long)]
     pub bundle: bool,
     /// CycloneDX spec version to write
-    #[arg(long, value_name = "VERSION", default_value = "1.6")]
+    #[arg(long, value_name = "VERSION", default_value = "1.7")]
     pub cyclonedx_version: CycloneDxVersionArg,
     #[command(flatten)]
     pub scan: ScanArgs,
@@ -355,15 +355,18 @@ Sources (the kind is detected from the path and its first bytes; a prefix forces
 Registry references (alpine:3.10, registry:...) are not read yet: copy the image to an \
 archive first (skopeo copy docker://REF docker-archive:FILE.tar).
 
-Outputs (-o, repeatable; FORMAT=FILE writes to a file, FORMAT alone to stdout):
-  spdx-json            SPDX 2.3 JSON (also spdx-json@2.3)
-  spdx3-json           SPDX 3.0.1 JSON-LD (also spdx3-json@3.0.1)
-  cyclonedx-json       CycloneDX 1.6 JSON (cyclonedx-json@1.5 or
-                       --cyclonedx-version 1.5 for 1.5)
+Outputs (-o, repeatable; FORMAT=FILE writes to a file, FORMAT alone to stdout; \
+FORMAT@VERSION picks a version, e.g. cyclonedx-xml@1.6=bom.xml):
+  spdx-json            SPDX 2.3 JSON (@2.3)
+  spdx-tag-value       SPDX 2.3 tag-value (@2.3), the same content
+  spdx3-json           SPDX 3.0.1 JSON-LD (@3.0.1)
+  cyclonedx-json       CycloneDX JSON: 1.7, or @1.5, @1.6 (--cyclonedx-version
+                       sets the version where -o names none)
+  cyclonedx-xml        CycloneDX XML, the same content: 1.7, or @1.5, @1.6
   table                name, version, type and layer of every package
 
-Default: table on a terminal, spdx-json otherwise. `spdx` and `cyclonedx` are refused: in \
-Syft they mean SPDX tag-value and CycloneDX XML, which sbomkit does not write yet. Two \
+Default: table on a terminal, spdx-json otherwise. As in Syft, `spdx` means \
+spdx-tag-value and `cyclonedx` means cyclonedx-xml. Two \
 outputs to one file are refused. After writing files, one line on stderr counts the \
 packages by type and names the files (not with -q).
 
@@ -381,7 +384,7 @@ pub struct GenerateArgs {
     #[arg(short = 'o', long = "output", value_name = "FORMAT[=FILE]")]
     pub outputs: Vec<String>,
     /// CycloneDX spec version to write
-    #[arg(long, value_name = "VERSION", default_value = "1.6")]
+    #[arg(long, value_name = "VERSION", default_value = "1.7")]
     pub cyclonedx_version: CycloneDxVersionArg,
     #[command(flatten)]
     pub scan: ScanArgs,
@@ -458,6 +461,8 @@ pub enum CycloneDxVersionArg {
     V1_5,
     #[value(name = "1.6")]
     V1_6,
+    #[value(name = "1.7")]
+    V1_7,
 }
 
 impl From<CycloneDxVersionArg> for CycloneDxVersion {
@@ -465,6 +470,7 @@ impl From<CycloneDxVersionArg> for CycloneDxVersion {
         match v {
             CycloneDxVersionArg::V1_5 => CycloneDxVersion::V1_5,
             CycloneDxVersionArg::V1_6 => CycloneDxVersion::V1_6,
+            CycloneDxVersionArg::V1_7 => CycloneDxVersion::V1_7,
         }
     }
 }
@@ -596,7 +602,10 @@ mod tests {
         let Command::Generate(g) = cli.command else {
             panic!("not generate");
         };
-        assert_eq!(g.cyclonedx_version, CycloneDxVersionArg::V1_6);
+        assert_eq!(
+            CycloneDxVersion::from(g.cyclonedx_version),
+            CycloneDxVersion::V1_7
+        );
         let cli = Cli::try_parse_from([
             "sbomkit",
             "attest",

@@ -7,92 +7,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use sbomkit::format::{CycloneDxVersion, Format};
 use sbomkit::source::Progress;
 use sbomkit::Error;
 
-/// One `-o` request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OutputSpec {
-    pub format: Format,
-    pub file: Option<PathBuf>,
-    /// `cyclonedx-json@1.5`: the version asked for with the format, over `--cyclonedx-version`.
-    pub cyclonedx_version: Option<CycloneDxVersion>,
-}
-
-/// The format names `-o` takes, for messages.
-const ACCEPTED: &str = "spdx-json, spdx-json@2.3, spdx3-json, spdx3-json@3.0.1, cyclonedx-json, \
-     cyclonedx-json@1.5, cyclonedx-json@1.6, table";
-
-/// `-o FORMAT[@VERSION][=FILE]`, the same in every command.
-pub fn parse_output(s: &str) -> Result<OutputSpec, Error> {
-    let (name, file) = match s.split_once('=') {
-        Some((n, "")) => {
-            return Err(Error::Usage(format!(
-                "`-o {n}=` names no file: give one (`-o {n}=FILE`), or `-o {n}` for stdout"
-            )))
-        }
-        Some((n, f)) => (n, Some(PathBuf::from(f))),
-        None => (s, None),
-    };
-    let (format, cyclonedx_version) = parse_format(name)?;
-    Ok(OutputSpec {
-        format,
-        file,
-        cyclonedx_version,
-    })
-}
-
-/// A format name with an optional `@VERSION`. Syft's words for formats sbomkit does not write are
-/// refused with the name to use: never silently another format.
-pub fn parse_format(name: &str) -> Result<(Format, Option<CycloneDxVersion>), Error> {
-    let refuse = |what: &str, instead: &str| {
-        Err(Error::Usage(format!(
-            "`{name}` is {what}, which sbomkit does not write yet; use `{instead}`"
-        )))
-    };
-    let (base, version) = match name.split_once('@') {
-        Some((b, v)) => (b, Some(v)),
-        None => (name, None),
-    };
-    match base {
-        "spdx" | "spdx-tag-value" | "spdx-tv" => {
-            return refuse("SPDX tag-value (as in Syft)", "spdx-json")
-        }
-        "cyclonedx" | "cyclonedx-xml" => {
-            return refuse("CycloneDX XML (as in Syft)", "cyclonedx-json")
-        }
-        _ => {}
-    }
-    let format = Format::from_name(base).ok_or_else(|| {
-        Error::Usage(format!(
-            "unknown output format `{name}`; choose one of: {ACCEPTED}"
-        ))
-    })?;
-    let cyclonedx_version = match (format, version) {
-        (_, None) => None,
-        (Format::SpdxJson, Some("2.3")) | (Format::Spdx3Json, Some("3.0.1")) => None,
-        (Format::CycloneDxJson, Some("1.5")) => Some(CycloneDxVersion::V1_5),
-        (Format::CycloneDxJson, Some("1.6")) => Some(CycloneDxVersion::V1_6),
-        (_, Some(v)) => {
-            return Err(Error::Usage(format!(
-                "`{base}` is not written in version `{v}`; choose one of: {ACCEPTED}"
-            )))
-        }
-    };
-    Ok((format, cyclonedx_version))
-}
-
-/// Whether `s` is a format name (with or without a version) rather than a file name: what the
-/// deprecated `attest --output FILE` and `--output-file` look at.
-pub fn looks_like_format(s: &str) -> bool {
-    let base = s.split(['@', '=']).next().unwrap_or(s);
-    Format::from_name(base).is_some()
-        || matches!(
-            base,
-            "spdx" | "spdx-tag-value" | "spdx-tv" | "cyclonedx" | "cyclonedx-xml"
-        )
-}
+/// `-o FORMAT[@VERSION][=FILE]`, the same in every command: parsed by the library.
+pub use sbomkit::format::words::{looks_like_format, parse_output};
+pub use sbomkit::format::OutputSpec;
 
 /// Who may read a file sbomkit writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -404,52 +324,6 @@ mod tests {
         assert_eq!(eta(100, 100, s(5)), Some(s(0)));
         // More read than announced (a file that grew): nothing left, not an underflow.
         assert_eq!(eta(120, 100, s(5)), Some(s(0)));
-    }
-
-    #[test]
-    fn output_specs() {
-        assert_eq!(
-            parse_output("spdx-json=a.json").unwrap(),
-            OutputSpec {
-                format: Format::SpdxJson,
-                file: Some("a.json".into()),
-                cyclonedx_version: None,
-            }
-        );
-        assert_eq!(parse_output("table").unwrap().file, None);
-        assert!(matches!(parse_output("table="), Err(Error::Usage(_))));
-        assert!(matches!(parse_output("xml"), Err(Error::Usage(_))));
-        assert_eq!(
-            parse_output("cyclonedx-json@1.5=b.json")
-                .unwrap()
-                .cyclonedx_version,
-            Some(CycloneDxVersion::V1_5)
-        );
-        assert_eq!(
-            parse_output("spdx-json@2.3").unwrap().format,
-            Format::SpdxJson
-        );
-        for spdx3 in ["spdx3-json", "spdx3-json@3.0.1=c.json"] {
-            assert_eq!(parse_output(spdx3).unwrap().format, Format::Spdx3Json);
-        }
-        for refused in [
-            "spdx",
-            "cyclonedx",
-            "spdx-json@2.2",
-            "spdx-json@3.0.1",
-            "spdx3-json@3.0",
-            "cyclonedx-json@1.4",
-            "table@1",
-        ] {
-            assert!(
-                matches!(parse_output(refused), Err(Error::Usage(_))),
-                "{refused}"
-            );
-        }
-        let Err(Error::Usage(m)) = parse_output("spdx=a.spdx") else {
-            panic!("spdx accepted");
-        };
-        assert!(m.contains("use `spdx-json`"), "{m}");
     }
 
     #[test]

@@ -1,9 +1,10 @@
-//! CycloneDX 1.6 and 1.5 JSON.
+//! CycloneDX 1.7, 1.6 and 1.5, JSON and XML (`xml.rs`, from the same [`Bom`]).
 //!
-//! Written with serde structs of our own: the `cyclonedx-bom` crate (0.8) stops at spec 1.5, and 1.6 is
-//! the default here. One set of structs serves both versions because everything written is valid in
-//! both; the differences are the originator (`authors` in 1.6, the deprecated `author` in 1.5) and
-//! `metadata.tools` (below).
+//! Written with serde structs of our own: the `cyclonedx-bom` crate (0.8) stops at spec 1.5, and 1.7 is
+//! the default here. One set of structs serves every version because everything written is valid in
+//! each; the differences are the originator (`authors` from 1.6, the deprecated `author` in 1.5),
+//! `metadata.tools` (below) and `metadata.lifecycles` (1.7: `post-build`, what a scan of built,
+//! installed software is).
 //!
 //! Structure (the reasons are in ARCHITECTURE.md, "Document structure"):
 //! - `metadata.component` (the subject) lists in `dependsOn` what the subject contains, as Syft and
@@ -32,6 +33,8 @@ use super::{
     document_uuid, image_purl, rfc3339, subject_sha256, usable_url, CycloneDxVersion, HashWriter,
     TOOL_NAME, TOOL_VERSION,
 };
+
+mod xml;
 use crate::model::{
     Checksum, FileRecord, HashAlg, IdentityRole, Package, Purpose, Relationship, RelationshipKind,
     Sbom, SubjectKind, Technique,
@@ -63,11 +66,19 @@ struct Composition {
 #[derive(Serialize)]
 struct Metadata {
     timestamp: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    lifecycles: Vec<Lifecycle>,
     tools: Tools,
     component: Component,
     /// `sbomkit:unknown`, one per unknown: what was not read, where, why.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     properties: Vec<Property>,
+}
+
+/// The phase of the product lifecycle the BOM was made in.
+#[derive(Serialize)]
+struct Lifecycle {
+    phase: &'static str,
 }
 
 /// `metadata.tools`: the object form for 1.6, the legacy array (deprecated, still valid) for 1.5.
@@ -130,9 +141,24 @@ struct Evidence {
     /// A single object in both versions: 1.6 deprecates it for an array but still allows it, and
     /// readers on cyclonedx-go 0.9 (Syft 1.18) reject the whole document when it is an array.
     #[serde(skip_serializing_if = "Option::is_none")]
-    identity: Option<serde_json::Value>,
+    identity: Option<Identity>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     occurrences: Vec<Occurrence>,
+}
+
+/// Fields in the order the JSON always had them (it was a `json!` map, sorted by key).
+#[derive(Serialize)]
+struct Identity {
+    confidence: u8,
+    field: &'static str,
+    methods: Vec<Method>,
+}
+
+#[derive(Serialize)]
+struct Method {
+    confidence: u8,
+    technique: &'static str,
+    value: String,
 }
 
 #[derive(Serialize)]
@@ -200,12 +226,27 @@ fn prop(name: &str, value: impl Into<String>) -> Property {
 }
 
 pub(super) fn write(sbom: &Sbom, version: CycloneDxVersion, out: &mut dyn Write) -> io::Result<()> {
+    let bom = bom(sbom, version)?;
+    serde_json::to_writer_pretty(&mut *out, &bom).map_err(io::Error::other)?;
+    out.write_all(b"\n")
+}
+
+/// The same document as XML, with the same serial number as the JSON of that version.
+pub(super) fn write_xml(
+    sbom: &Sbom,
+    version: CycloneDxVersion,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    xml::write(&bom(sbom, version)?, version, out)
+}
+
+/// The document with its serial number, derived from the JSON body written without one.
+fn bom(sbom: &Sbom, version: CycloneDxVersion) -> io::Result<Bom> {
     let mut bom = build(sbom, version)?;
     let mut h = HashWriter::default();
     serde_json::to_writer(&mut h, &bom).map_err(io::Error::other)?;
     bom.serial_number = format!("urn:uuid:{}", document_uuid(&sbom.subject, &h.0.finalize()));
-    serde_json::to_writer_pretty(&mut *out, &bom).map_err(io::Error::other)?;
-    out.write_all(b"\n")
+    Ok(bom)
 }
 
 /// bom-refs: model ids as they are (they are unique and stable), the subject under a name of its own;
@@ -235,7 +276,7 @@ impl Refs {
 }
 
 fn build(sbom: &Sbom, version: CycloneDxVersion) -> io::Result<Bom> {
-    let v16 = version == CycloneDxVersion::V1_6;
+    let since_1_6 = version >= CycloneDxVersion::V1_6;
     let mut refs = Refs {
         map: BTreeMap::new(),
         used: BTreeSet::new(),
@@ -297,7 +338,7 @@ fn build(sbom: &Sbom, version: CycloneDxVersion) -> io::Result<Bom> {
             optional: edges(&optional).unwrap_or_default(),
             contains: edges(&contains).unwrap_or_default(),
         };
-        components.push(package_component(sbom, p, bom_ref, &edges, v16));
+        components.push(package_component(sbom, p, bom_ref, &edges, since_1_6));
     }
     for f in &sbom.files {
         let bom_ref = r(&f.id).unwrap_or_default();
@@ -326,18 +367,25 @@ fn build(sbom: &Sbom, version: CycloneDxVersion) -> io::Result<Bom> {
     }
 
     Ok(Bom {
-        schema: if v16 {
-            "http://cyclonedx.org/schema/bom-1.6.schema.json"
-        } else {
-            "http://cyclonedx.org/schema/bom-1.5.schema.json"
+        schema: match version {
+            CycloneDxVersion::V1_5 => "http://cyclonedx.org/schema/bom-1.5.schema.json",
+            CycloneDxVersion::V1_6 => "http://cyclonedx.org/schema/bom-1.6.schema.json",
+            CycloneDxVersion::V1_7 => "http://cyclonedx.org/schema/bom-1.7.schema.json",
         },
         bom_format: "CycloneDX",
-        spec_version: if v16 { "1.6" } else { "1.5" },
+        spec_version: version.as_str(),
         serial_number: String::new(),
         version: 1,
         metadata: Metadata {
             timestamp: rfc3339(sbom.created)?,
-            tools: if v16 {
+            // 1.5 and 1.6 are written as they always were.
+            lifecycles: match version {
+                CycloneDxVersion::V1_7 => vec![Lifecycle {
+                    phase: "post-build",
+                }],
+                _ => Vec::new(),
+            },
+            tools: if since_1_6 {
                 Tools::Components {
                     components: vec![Component {
                         kind: "application",
@@ -529,7 +577,7 @@ fn package_component(
     p: &Package,
     bom_ref: String,
     edges: &Edges,
-    v16: bool,
+    since_1_6: bool,
 ) -> Component {
     let originator = p.originator.as_ref();
     let mut props = Vec::new();
@@ -583,14 +631,14 @@ fn package_component(
             name: s.name().to_string(),
         }),
         authors: match originator {
-            Some(a) if v16 => vec![Contact {
+            Some(a) if since_1_6 => vec![Contact {
                 name: a.name().to_string(),
                 email: a.email().map(str::to_string),
             }],
             _ => Vec::new(),
         },
         author: match originator {
-            Some(a) if !v16 => Some(a.name().to_string()),
+            Some(a) if !since_1_6 => Some(a.name().to_string()),
             _ => None,
         },
         name: if p.name.is_empty() {
@@ -633,18 +681,15 @@ fn evidence(p: &Package) -> Option<Evidence> {
     let purl = p.purl.as_deref().filter(|_| p.kind.purl_is_evidence);
     let identity = match (purl, p.evidence.first()) {
         (None, _) | (_, None) => None,
-        (Some(_), Some(file)) => {
-            let one = serde_json::json!({
-                "field": "purl",
-                "confidence": 1,
-                "methods": [{
-                    "technique": technique,
-                    "confidence": 1,
-                    "value": file,
-                }],
-            });
-            Some(one)
-        }
+        (Some(_), Some(file)) => Some(Identity {
+            confidence: 1,
+            field: "purl",
+            methods: vec![Method {
+                confidence: 1,
+                technique,
+                value: file.clone(),
+            }],
+        }),
     };
     Some(Evidence {
         identity,

@@ -1,5 +1,5 @@
-//! Writers: turn a [`Sbom`] into SPDX 2.3 JSON, SPDX 3.0.1 JSON-LD, CycloneDX 1.6/1.5 JSON or a
-//! table for people.
+//! Writers: turn a [`Sbom`] into SPDX 2.3 (JSON, tag-value), SPDX 3.0.1 JSON-LD, CycloneDX
+//! 1.5/1.6/1.7 (JSON, XML) or a table for people.
 //! Writers see only the model; they never read the source.
 //!
 //! Every writer is a pure function of the model: no clock, no randomness. The SPDX namespace and the
@@ -19,35 +19,45 @@ mod cyclonedx;
 mod spdx;
 mod spdx3;
 mod table;
+pub mod words;
 
-/// Output formats for `-o`.
+pub use words::OutputSpec;
+
+/// Output formats for `-o`; their names and versions are in [`words`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     SpdxJson,
+    SpdxTagValue,
     Spdx3Json,
     CycloneDxJson,
+    CycloneDxXml,
     Table,
 }
 
-impl Format {
-    pub const NAMES: [&'static str; 4] = ["spdx-json", "spdx3-json", "cyclonedx-json", "table"];
-
-    pub fn from_name(name: &str) -> Option<Format> {
-        match name {
-            "spdx-json" | "spdx" => Some(Format::SpdxJson),
-            "spdx3-json" => Some(Format::Spdx3Json),
-            "cyclonedx-json" | "cyclonedx" | "cdx-json" => Some(Format::CycloneDxJson),
-            "table" => Some(Format::Table),
-            _ => None,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// CycloneDX spec versions, oldest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub enum CycloneDxVersion {
     V1_5,
-    #[default]
     V1_6,
+    #[default]
+    V1_7,
+}
+
+impl CycloneDxVersion {
+    pub const ALL: [CycloneDxVersion; 3] = [Self::V1_5, Self::V1_6, Self::V1_7];
+
+    /// As `specVersion` spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::V1_5 => "1.5",
+            Self::V1_6 => "1.6",
+            Self::V1_7 => "1.7",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.as_str() == s)
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -67,8 +77,10 @@ pub fn write(
 ) -> io::Result<()> {
     match format {
         Format::SpdxJson => spdx::write(sbom, out),
+        Format::SpdxTagValue => spdx::write_tag_value(sbom, out),
         Format::Spdx3Json => spdx3::write(sbom, out),
         Format::CycloneDxJson => cyclonedx::write(sbom, opts.cyclonedx_version, out),
+        Format::CycloneDxXml => cyclonedx::write_xml(sbom, opts.cyclonedx_version, out),
         Format::Table => table::write(sbom, opts.width, out),
     }
 }

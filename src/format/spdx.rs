@@ -1,4 +1,4 @@
-//! SPDX 2.3 JSON.
+//! SPDX 2.3 JSON, and tag-value (`tag_value.rs`) from the same [`Document`].
 //!
 //! Built on the `spdx-rs` model where its serialisation is right for SPDX 2.3: packages, files,
 //! checksums, relationships, external references (`PACKAGE-MANAGER`, `SECURITY`), the
@@ -26,6 +26,8 @@ use super::{
     document_uuid, image_purl, rfc3339, subject_sha256, usable_url, HashWriter, IdMap, TOOL_NAME,
     TOOL_VERSION,
 };
+
+mod tag_value;
 use crate::model::{
     self, Actor, ActorKind, FileKind, FileRecord, HashAlg, IdentityRole, Package, Purpose,
     Relationship, RelationshipKind, Sbom, SubjectKind,
@@ -68,6 +70,18 @@ struct Annotation {
 }
 
 pub(super) fn write(sbom: &Sbom, out: &mut dyn Write) -> io::Result<()> {
+    let doc = document(sbom)?;
+    serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;
+    out.write_all(b"\n")
+}
+
+/// The same document as tag-value, with the same namespace as the JSON.
+pub(super) fn write_tag_value(sbom: &Sbom, out: &mut dyn Write) -> io::Result<()> {
+    tag_value::write(&document(sbom)?, out)
+}
+
+/// The document with its namespace.
+fn document(sbom: &Sbom) -> io::Result<Document> {
     let mut doc = build(sbom)?;
     // The namespace is derived from the body written with an empty namespace.
     let mut h = HashWriter::default();
@@ -78,8 +92,7 @@ pub(super) fn write(sbom: &Sbom, out: &mut dyn Write) -> io::Result<()> {
         namespace_slug(&doc.info.document_name),
         uuid
     );
-    serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;
-    out.write_all(b"\n")
+    Ok(doc)
 }
 
 pub(super) fn namespace_slug(name: &str) -> String {

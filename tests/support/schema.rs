@@ -63,9 +63,11 @@ fn spdx_validators() -> &'static [(&'static str, Validator)] {
 fn cyclonedx_validator(spec_version: &str) -> &'static Validator {
     static V15: OnceLock<Validator> = OnceLock::new();
     static V16: OnceLock<Validator> = OnceLock::new();
+    static V17: OnceLock<Validator> = OnceLock::new();
     let (cell, file) = match spec_version {
         "1.5" => (&V15, "cyclonedx/bom-1.5.schema.json"),
         "1.6" => (&V16, "cyclonedx/bom-1.6.schema.json"),
+        "1.7" => (&V17, "cyclonedx/bom-1.7.schema.json"),
         other => panic!("no vendored CycloneDX schema for specVersion {other:?}"),
     };
     cell.get_or_init(|| build(&load_json(file), Draft::Draft7))
