@@ -135,18 +135,17 @@ fn output_of(args: &AttestArgs) -> Result<Out, Error> {
             }
             let spec = output::parse_output(o)?;
             spec.require_json()?;
-            out.kind = Some(match spec.format {
-                Format::SpdxJson | Format::SpdxTagValue => SbomKind::Spdx,
-                Format::Spdx3Json => SbomKind::Spdx3,
-                Format::CycloneDxJson | Format::CycloneDxXml => SbomKind::CycloneDx,
-                Format::Table => {
-                    return Err(Error::Usage(
+            out.kind =
+                Some(match spec.format {
+                    Format::SpdxJson | Format::SpdxTagValue => SbomKind::Spdx,
+                    Format::Spdx3Json => SbomKind::Spdx3,
+                    Format::CycloneDxJson | Format::CycloneDxXml => SbomKind::CycloneDx,
+                    Format::Table => return Err(Error::Usage(
                         "attest signs an SBOM: -o takes spdx-json, spdx3-json or cyclonedx-json, \
                          not table"
                             .into(),
-                    ))
-                }
-            });
+                    )),
+                });
             out.cyclonedx_version = spec.cyclonedx_version;
             if let Some(f) = spec.file {
                 once(&out)?;
