@@ -1,4 +1,4 @@
-//! What the OS package databases share (APK, dpkg; rpm next): a database cataloger parses its files
+//! What the OS package databases share (APK, dpkg, RPM): a database cataloger parses its files
 //! and maps each record to an [`Installed`]; [`catalog`] does the rest, the same for every database:
 //!
 //! - looks the database files up at their paths (links followed, each file read once), and warns
@@ -108,6 +108,16 @@ pub trait Database: Sync {
     /// called once per package kept.
     fn complete(&self, _fs: &Vfs, _db: &DbFile, _installed: &mut Installed) {}
 
+    /// The purl namespace for a distro's os-release id; the default is the id itself.
+    fn namespace(&self, distro_id: &str) -> String {
+        distro_id.to_string()
+    }
+
+    /// The purl version of a package version; the default is the version itself.
+    fn purl_version<'a>(&self, version: &'a str) -> &'a str {
+        version
+    }
+
     /// Whether version `have` satisfies `op want`, in the database's version order. The default
     /// accepts any: for databases whose mapping records no constraints.
     fn satisfies(&self, _have: &str, _op: &str, _want: &str) -> bool {
@@ -192,7 +202,7 @@ fn catalog_group<D: Database>(
     found: &mut Found,
 ) {
     let first = display_path(&files[0].path);
-    let naming = {
+    let mut naming = {
         let all: Vec<&Installed> = files.iter().flat_map(|f| &f.records).collect();
         Naming::new(
             cx.distro,
@@ -201,6 +211,9 @@ fn catalog_group<D: Database>(
             &mut found.warnings,
         )
     };
+    if cx.distro.is_some() {
+        naming.namespace = db.namespace(&naming.namespace);
+    }
 
     // Each package once.
     let mut kept: Vec<(usize, Installed)> = Vec::new();
@@ -233,7 +246,7 @@ fn catalog_group<D: Database>(
         p.purl = purl_type.map(|ty| {
             let mut purl = Purl::new(ty, &p.name)
                 .with_namespace(&naming.namespace)
-                .with_version(&p.version);
+                .with_version(db.purl_version(&p.version));
             if let Some(a) = &p.arch {
                 purl = purl.with_qualifier("arch", a);
             }
