@@ -378,7 +378,13 @@ mod tests {
         let names: Vec<&str> = p[0].iter().map(|c| c.name()).collect();
         assert_eq!(
             names,
-            ["os-release", "apk-db", "dpkg-db", "rpm-db", "unread-databases"]
+            [
+                "os-release",
+                "apk-db",
+                "dpkg-db",
+                "rpm-db",
+                "unread-databases"
+            ]
         );
         let names: Vec<&str> = p[1].iter().map(|c| c.name()).collect();
         assert_eq!(

@@ -101,7 +101,7 @@ pub trait Database: Sync {
     /// naming `file` and the line). Pure: it also reads the earlier versions of the file.
     fn parse(&self, listed_at: &[u8], content: &[u8], file: &str) -> (Vec<Installed>, Vec<String>);
 
-    /// The purl namespace to use without an os-release, from the packages.
+    /// The purl namespace to use without an os-release, from the packages; empty for none.
     fn inferred_namespace(&self, installed: &[&Installed]) -> &'static str;
 
     /// Adds to a package what the database keeps beside its records (file lists, licenses);
@@ -244,9 +244,10 @@ fn catalog_group<D: Database>(
         // A kind names its purl type in code; the database tests check the purls it gives.
         let purl_type = p.kind.purl_type.and_then(|ty| PurlType::new(ty).ok());
         p.purl = purl_type.map(|ty| {
-            let mut purl = Purl::new(ty, &p.name)
-                .with_namespace(&naming.namespace)
-                .with_version(db.purl_version(&p.version));
+            let mut purl = Purl::new(ty, &p.name).with_version(db.purl_version(&p.version));
+            if !naming.namespace.is_empty() {
+                purl = purl.with_namespace(&naming.namespace);
+            }
             if let Some(a) = &p.arch {
                 purl = purl.with_qualifier("arch", a);
             }
@@ -462,9 +463,11 @@ impl Naming {
                     .and_then(Actor::organization),
             },
             None => {
-                warnings.push(format!(
-                    "{file}: no os-release; purl namespace `{inferred}` inferred from the packages"
-                ));
+                warnings.push(if inferred.is_empty() {
+                    format!("{file}: no os-release, and the packages name no known vendor: purls without a namespace")
+                } else {
+                    format!("{file}: no os-release; purl namespace `{inferred}` inferred from the packages")
+                });
                 Naming {
                     namespace: inferred.to_string(),
                     distro_qualifier: None,

@@ -461,7 +461,7 @@ pub fn evr_cmp(a: &str, b: &str) -> Ordering {
         })
 }
 
-/// The purl namespace without an os-release: the vendor the packages name.
+/// The purl namespace without an os-release: the vendor the packages name, if one is known.
 fn inferred_namespace(installed: &[&Installed]) -> &'static str {
     const VENDORS: [(&str, &str); 9] = [
         ("Red Hat", "redhat"),
@@ -483,7 +483,7 @@ fn inferred_namespace(installed: &[&Installed]) -> &'static str {
                 .find(|(k, _)| v.contains(k))
                 .map(|(_, ns)| *ns)
         })
-        .unwrap_or("rpm")
+        .unwrap_or("")
 }
 
 /// RPM packages from rpm's database.

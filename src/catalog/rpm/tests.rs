@@ -247,3 +247,81 @@ fn version_order_is_rpms() {
     assert!(RpmDb.satisfies("7.76.0-6.cm2", ">=", "7.7"));
     assert!(!RpmDb.satisfies("7.76.0-6.cm2", "<", "7.76.0"));
 }
+
+/// `name epoch version-release arch` of each package, as `rpm -qa --qf` prints them.
+fn listing(found: &Found) -> Vec<String> {
+    let mut rows: Vec<String> = found
+        .packages
+        .iter()
+        .map(|p| {
+            let (epoch, vr) = match p.version.split_once(':') {
+                Some((e, vr)) => (e, vr),
+                None => ("0", p.version.as_str()),
+            };
+            format!(
+                "{} {epoch} {vr} {}",
+                p.name,
+                p.arch.as_deref().unwrap_or("")
+            )
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+#[test]
+fn built_databases_in_each_backend_list_what_rpm_lists() {
+    let expected = String::from_utf8(fixture("rpm/built/expected.txt")).unwrap();
+    let expected: Vec<&str> = expected.lines().collect();
+    assert_eq!(expected.len(), 3);
+    for (path, rel) in [
+        (
+            "usr/lib/sysimage/rpm/rpmdb.sqlite",
+            "rpm/built/sqlite/rpmdb.sqlite",
+        ),
+        ("var/lib/rpm/Packages", "rpm/built/bdb/Packages"),
+        (
+            "usr/lib/sysimage/rpm/Packages.db",
+            "rpm/built/ndb/Packages.db",
+        ),
+    ] {
+        let found = run(&RpmDb, &db_fs(path, &fixture(rel)), Some(&mariner()));
+        assert_eq!(listing(&found), expected, "{rel}");
+        assert!(found.warnings.is_empty(), "{rel}: {:?}", found.warnings);
+
+        let lib = by_name(&found, "sbk-lib");
+        assert_eq!(lib.id, "rpm:sbk-lib:x86_64@2:3.1~rc1-4.fc40");
+        assert_eq!(
+            lib.purl.as_deref(),
+            Some("pkg:rpm/mariner/sbk-lib@3.1~rc1-4.fc40?arch=x86_64&distro=mariner-2.0&epoch=2&upstream=sbk-lib-3.1~rc1-4.fc40.src.rpm")
+        );
+        assert_eq!(
+            lib.licenses[0].spdx.as_deref(),
+            Some("Apache-2.0 OR GPL-2.0-or-later")
+        );
+        let data = by_name(&found, "sbk-data");
+        assert_eq!(data.licenses[0].raw, "GPLv2+");
+        assert_eq!(data.arch.as_deref(), Some("noarch"));
+        let base = "rpm:sbk-base:x86_64@1.0-1";
+        // `sbk-abi >= 1.0` (a provided name at an exact version) and `/usr/bin/sbk-tool` (a
+        // file) both lead to sbk-base; a recommendation is optional.
+        assert_eq!(edges(&found, &lib.id, RelationshipKind::DependsOn), [base]);
+        assert_eq!(edges(&found, &data.id, RelationshipKind::DependsOn), [base]);
+        assert_eq!(
+            edges(&found, &data.id, RelationshipKind::OptionalDependsOn),
+            [lib.id.as_str()]
+        );
+        // Files without the folder sbk-base owns.
+        let owned: Vec<&[u8]> = found
+            .owned
+            .iter()
+            .filter(|o| o.package == base)
+            .map(|o| o.path.as_slice())
+            .collect();
+        assert_eq!(
+            owned,
+            [&b"usr/bin/sbk-tool"[..], b"usr/share/sbk-base/README"],
+            "{rel}"
+        );
+    }
+}
