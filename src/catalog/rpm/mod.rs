@@ -289,7 +289,6 @@ fn installed(r: RpmRecord) -> Installed {
         ("size", r.size.map(|s| s.to_string())),
         ("vendor", r.vendor.clone()),
         ("modularity-label", r.modularity_label.clone()),
-        ("source-rpm", r.source_rpm.clone()),
     ] {
         if let Some(v) = v {
             props.insert(format!("sbomkit:rpm:{k}"), v);

@@ -325,3 +325,36 @@ fn built_databases_in_each_backend_list_what_rpm_lists() {
         );
     }
 }
+
+/// Corrupted copies of each backend's database (bytes overwritten, files cut) give warnings or
+/// nothing, never a panic; a deterministic stand-in for the fuzz targets in the ordinary tests.
+#[test]
+fn corrupted_databases_never_panic() {
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    for rel in [
+        "rpm/built/sqlite/rpmdb.sqlite",
+        "rpm/built/bdb/Packages",
+        "rpm/built/ndb/Packages.db",
+        LIBUUID,
+    ] {
+        let db = fixture(rel);
+        for round in 0..200 {
+            let mut bad = db.clone();
+            for _ in 0..1 + next() % 8 {
+                let at = (next() % bad.len() as u64) as usize;
+                bad[at] = next() as u8;
+            }
+            if round % 10 == 0 {
+                bad.truncate((next() % bad.len() as u64) as usize);
+            }
+            let (records, _) = parse(&bad, rel);
+            assert!(records.len() <= 3.max(db.len() / 16), "{rel}");
+        }
+    }
+}
