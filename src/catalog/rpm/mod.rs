@@ -26,6 +26,9 @@ pub const KIND: PackageKind = PackageKind {
     purl_is_evidence: false,
 };
 
+/// Warnings listed per database file.
+const MAX_WARNINGS: usize = 50;
+
 /// Largest database file read; a full server install is tens of MiB.
 const MAX_DB_SIZE: u64 = 512 << 20;
 
@@ -263,6 +266,12 @@ pub fn parse(content: &[u8], file: &str) -> (Vec<RpmRecord>, Vec<String>) {
             Ok(None) => {}
             Err(e) => warnings.push(format!("{file}: package header {number}: {e}")),
         }
+    }
+    // A corrupt file could otherwise give one warning per page or header.
+    if warnings.len() > MAX_WARNINGS {
+        let more = warnings.len() - MAX_WARNINGS;
+        warnings.truncate(MAX_WARNINGS);
+        warnings.push(format!("{file}: {more} more problems not listed"));
     }
     (records, warnings)
 }
