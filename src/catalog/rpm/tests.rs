@@ -358,3 +358,24 @@ fn corrupted_databases_never_panic() {
         }
     }
 }
+
+/// Fedora links `var/lib/rpm` to `usr/lib/sysimage/rpm`: one database, read once, no warning.
+#[test]
+fn a_linked_folder_is_one_database() {
+    let mut fs = db_fs(
+        "usr/lib/sysimage/rpm/rpmdb.sqlite",
+        &fixture("rpm/built/sqlite/rpmdb.sqlite"),
+    );
+    put(&mut fs, "var/lib/placeholder", file(0, b""));
+    fs.insert(
+        b"var/lib/rpm".to_vec(),
+        crate::catalog::testutil::link(0, "../../usr/lib/sysimage/rpm"),
+    );
+    let found = run(&RpmDb, &fs, Some(&mariner()));
+    assert_eq!(found.packages.len(), 3);
+    assert!(found.warnings.is_empty(), "{:?}", found.warnings);
+    assert!(found
+        .packages
+        .iter()
+        .all(|p| p.evidence == ["/usr/lib/sysimage/rpm/rpmdb.sqlite"]));
+}
