@@ -108,6 +108,11 @@ pub trait Database: Sync {
     /// called once per package kept.
     fn complete(&self, _fs: &Vfs, _db: &DbFile, _installed: &mut Installed) {}
 
+    /// What may be installed once: by default a name (per architecture, where several are).
+    fn slot(&self, r: &Installed) -> (String, Option<String>) {
+        (r.package.name.clone(), r.multiarch.clone())
+    }
+
     /// The purl namespace for a distro's os-release id; the default is the id itself.
     fn namespace(&self, distro_id: &str) -> String {
         distro_id.to_string()
@@ -220,7 +225,7 @@ fn catalog_group<D: Database>(
     let mut slots = BTreeSet::new();
     for (f, file) in files.iter_mut().enumerate() {
         for r in std::mem::take(&mut file.records) {
-            let slot = (r.package.name.clone(), r.multiarch.clone());
+            let slot = db.slot(&r);
             if !slots.insert(slot) || !ids.insert(r.package.id.clone()) {
                 found.warnings.push(format!(
                     "{}:{}: package {} listed again, kept once",

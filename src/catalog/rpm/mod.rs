@@ -26,6 +26,9 @@ pub const KIND: PackageKind = PackageKind {
     purl_is_evidence: false,
 };
 
+/// How a warning about a database file that could not be read at all ends.
+const NOT_CATALOGUED: &str = "its packages are not catalogued";
+
 /// Warnings listed per database file.
 const MAX_WARNINGS: usize = 50;
 
@@ -248,12 +251,7 @@ pub fn record(number: u32, blob: &[u8]) -> Result<Option<RpmRecord>, String> {
 pub fn parse(content: &[u8], file: &str) -> (Vec<RpmRecord>, Vec<String>) {
     let (blobs, problems) = match blobs(content) {
         Ok(b) => b,
-        Err(e) => {
-            return (
-                Vec::new(),
-                vec![format!("{file}: {e}: its packages are not catalogued")],
-            )
-        }
+        Err(e) => return (Vec::new(), vec![format!("{file}: {e}: {NOT_CATALOGUED}")]),
     };
     let mut warnings: Vec<String> = problems
         .into_iter()
@@ -533,6 +531,15 @@ impl Database for RpmDb {
         inferred_namespace(installed)
     }
 
+    /// rpm installs several versions of one name side by side (`installonlypkgs`: kernels).
+    fn slot(&self, r: &Installed) -> (String, Option<String>) {
+        let arch = r.multiarch.as_deref().unwrap_or_default();
+        (
+            r.package.name.clone(),
+            Some(format!("{arch}@{}", r.package.version)),
+        )
+    }
+
     /// Syft's naming: Red Hat's os-release id is `rhel`, its purls say `redhat`.
     fn namespace(&self, distro_id: &str) -> String {
         match distro_id {
@@ -579,23 +586,26 @@ impl Cataloger for RpmDb {
                 .iter()
                 .filter_map(|f| {
                     let (path, node) = cx.fs.lookup(&[folder, b"/", f].concat())?;
-                    node.is_file().then_some((path, node))
+                    node.is_file().then_some(path)
                 })
-                .filter(|(path, _)| seen.insert(path.clone()))
-                .map(|(path, node)| {
-                    // A file that is no database at all leaves the document incomplete.
-                    if let Some(Err(_)) = node.content.as_deref().map(blobs) {
-                        found.unknowns.push(Unknown {
-                            location: display_path(&path),
-                            what: Self::WHAT.to_string(),
-                            why:
-                                "not readable: the packages it lists are missing from this document"
-                                    .to_string(),
-                        });
-                    }
-                    path
-                })
+                .filter(|path| seen.insert(path.clone()))
                 .collect();
+            // A file that could not be read leaves the document incomplete.
+            for path in &present {
+                let shown = display_path(path);
+                let unread = found
+                    .warnings
+                    .iter()
+                    .any(|w| w.starts_with(&format!("{shown}: ")) && w.ends_with(NOT_CATALOGUED));
+                if unread {
+                    found.unknowns.push(Unknown {
+                        location: shown,
+                        what: Self::WHAT.to_string(),
+                        why: "not read: the packages it lists are missing from this document"
+                            .to_string(),
+                    });
+                }
+            }
             // A second backend's file beside the one read: rpm does not read it either.
             for other in present.iter().skip(1) {
                 found.warnings.push(format!(

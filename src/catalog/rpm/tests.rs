@@ -379,3 +379,33 @@ fn a_linked_folder_is_one_database() {
         .iter()
         .all(|p| p.evidence == ["/usr/lib/sysimage/rpm/rpmdb.sqlite"]));
 }
+
+/// Kernels are installed side by side in several versions: each is a package.
+#[test]
+fn several_versions_of_one_name_are_each_a_package() {
+    use header::tests::blob;
+    let kernel = |release: &[u8]| {
+        blob(&[
+            (header::NAME, 6, 1, b"kernel-core\0".to_vec()),
+            (header::VERSION, 6, 1, b"5.14.0\0".to_vec()),
+            (header::RELEASE, 6, 1, [release, b"\0"].concat()),
+            (header::ARCH, 6, 1, b"x86_64\0".to_vec()),
+        ])
+    };
+    let (a, b) = (kernel(b"70.el9"), kernel(b"162.el9"));
+    let fs = db_fs("var/lib/rpm/Packages.db", &ndb::tests::write(&[&a, &b, &a]));
+    let found = run(&RpmDb, &fs, Some(&mariner()));
+    let ids: Vec<&str> = found.packages.iter().map(|p| p.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "rpm:kernel-core:x86_64@5.14.0-70.el9",
+            "rpm:kernel-core:x86_64@5.14.0-162.el9"
+        ]
+    );
+    // The same header twice is still listed once.
+    assert_eq!(
+        found.warnings,
+        ["/var/lib/rpm/Packages.db:3: package kernel-core listed again, kept once"]
+    );
+}
