@@ -4,7 +4,7 @@
 #  - databases built fresh by scripts/make-rpm-fixtures.sh in each backend (SQLite, Berkeley DB, ndb; rpm
 #    reads the first two itself, the ndb copy holds the same headers);
 #  - the real databases under testdata/fixtures/rpm (Azure Linux/CBL-Mariner 2.0 SQLite, RHEL 8 Berkeley DB).
-# Needs root and apt (installs rpm, db5.3-util).
+# Needs root and apt (installs rpm, db5.3-util, sqlite3).
 # Usage: scripts/check-rpm-dbs.sh [WORKDIR]   (default target/rpm-check)
 set -euo pipefail
 cd "$(dirname "$0")/.."

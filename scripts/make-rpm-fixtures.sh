@@ -15,6 +15,7 @@ out=$(cd "$out" && pwd)
 need=()
 command -v rpmbuild >/dev/null || need+=(rpm)
 command -v db5.3_load >/dev/null || need+=(db5.3-util)
+command -v sqlite3 >/dev/null || need+=(sqlite3)
 if ((${#need[@]})); then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
