@@ -16,7 +16,7 @@ use sbomkit::attest::verify::{self, verify, Options};
 use sbomkit::attest::{bundle, parse_json, statement};
 use sbomkit::catalog::binary::{elf, go, modules, notes, rust};
 use sbomkit::catalog::lang::{java, npm, python};
-use sbomkit::catalog::{apk, deb822, dpkg, os_release, version};
+use sbomkit::catalog::{apk, deb822, dpkg, os_release, rpm, version};
 use sbomkit::limits::{Budget, Limits};
 use sbomkit::model::{Identity, IdentityRole};
 use sbomkit::source::layer::{apply, read_layer, ReadCx};
@@ -48,6 +48,11 @@ const LAYER_SEEDS: &[&str] = &[
     "testdata/fixtures/os-release",
     "testdata/fixtures/apk/installed/alpine-single.installed",
     "testdata/fixtures/dpkg/info",
+];
+
+const RPM_DBS: &[&str] = &[
+    "testdata/fixtures/rpm/built",
+    "testdata/fixtures/rpm/libuuid.Packages.bdb",
 ];
 
 pub const TARGETS: &[Target] = &[
@@ -116,6 +121,18 @@ pub const TARGETS: &[Target] = &[
             "testdata/fixtures/dpkg/debian-libpam/usr/share/doc/libpam-runtime/copyright",
         ],
         prepare: as_is,
+    },
+    Target {
+        name: "rpm_db",
+        run: rpm_db,
+        seeds: RPM_DBS,
+        prepare: as_is,
+    },
+    Target {
+        name: "rpm_header",
+        run: rpm_header,
+        seeds: RPM_DBS,
+        prepare: seeds::rpm_headers,
     },
     Target {
         name: "os_release",
@@ -226,6 +243,17 @@ pub fn run(name: &str, data: &[u8]) {
         Some(t) => (t.run)(data),
         None => panic!("no fuzz target named {name}"),
     }
+}
+
+/// An RPM database in any backend (SQLite, Berkeley DB hash, ndb, told by the first bytes): pages,
+/// b-trees, overflow chains, slots, and every header found.
+fn rpm_db(data: &[u8]) {
+    let _ = rpm::parse(data, "fuzz");
+}
+
+/// One RPM header blob, as the databases store them.
+fn rpm_header(data: &[u8]) {
+    let _ = rpm::record(1, data);
 }
 
 /// Small limits, so that a valid but huge input is a clean refusal rather than a timeout.

@@ -274,3 +274,12 @@ pub fn signed_payloads(fixtures: &[Fixture]) -> Vec<Vec<u8>> {
     }
     out
 }
+
+/// The header blobs of each RPM database.
+pub fn rpm_headers(fixtures: &[Fixture]) -> Vec<Vec<u8>> {
+    fixtures
+        .iter()
+        .filter_map(|f| sbomkit::catalog::rpm::blobs(&f.data).ok())
+        .flat_map(|(blobs, _)| blobs.into_iter().map(|(_, b)| b))
+        .collect()
+}

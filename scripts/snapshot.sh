@@ -10,12 +10,12 @@ mkdir -p "$out"
 unset SOURCE_DATE_EPOCH
 inputs=(testdata/fixtures/images/alpine-3.10-docker-save.tar.gz)
 for d in testdata/fixtures/dpkg/debian-libpam testdata/fixtures/dpkg/distroless \
-         testdata/fixtures/dpkg/ubuntu-18.04-full testdata/binaries; do
+         testdata/fixtures/dpkg/ubuntu-18.04-full testdata/fixtures/rpm/rhel8-rootfs testdata/binaries; do
   inputs+=("dir:$d")
 done
 while IFS= read -r f; do inputs+=("file:$f"); done < <(
   find testdata/fixtures/apk/installed testdata/fixtures/dpkg testdata/fixtures/elf \
-       testdata/fixtures/os-release testdata/binaries testdata/lang -type f \
+       testdata/fixtures/os-release testdata/fixtures/rpm testdata/binaries testdata/lang -type f \
        ! -name '*.md' ! -name '*.txt' ! -name '*.json' ! -name '*.sh' ! -name '*.c' ! -name '*.S' \
        ! -name '*.go' ! -name '*.rs' ! -name '*.toml' ! -name '*.lock' ! -name '*.mod' | sort)
 for f in testdata/lang/*.json; do inputs+=("file:$f"); done

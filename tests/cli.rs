@@ -938,15 +938,15 @@ fn registry_references_say_how_to_get_an_archive() {
     }
 }
 
-/// A real RPM database, which sbomkit does not read, in a root folder and in an image: a warning
+/// A package database sbomkit does not read (pacman, Nix), in a root folder and in an image: a warning
 /// (with and without `-v`), the CycloneDX subject's assembly marked `incomplete`, an SPDX
 /// document comment naming it; valid documents. Without it the documents say nothing of the kind.
 #[test]
 fn an_unread_package_database_is_an_unknown_in_the_document() {
     let t = tempdir();
-    let rpmdb = fs::read("testdata/fixtures/rpm/libuuid.Packages.bdb").unwrap();
     let root = t.path().join("root");
-    crate::support::write(&root, "var/lib/rpm/Packages", &rpmdb);
+    let desc = b"%NAME%\nbash\n\n%VERSION%\n5.2.026-2\n";
+    crate::support::write(&root, "var/lib/pacman/local/bash-5.2.026-2/desc", desc);
     crate::support::write(
         &root,
         "etc/os-release",
@@ -956,25 +956,30 @@ fn an_unread_package_database_is_an_unknown_in_the_document() {
     a.add(
         &image::Image::new(vec![image::BuiltLayer::new(
             &[image::Item::RawFile(
-                b"usr/lib/sysimage/rpm/Packages".to_vec(),
-                rpmdb.clone(),
+                b"nix/var/nix/db/db.sqlite".to_vec(),
+                b"SQLite format 3\0".to_vec(),
             )],
             image::Comp::Gzip,
         )]),
-        &["rpm:1"],
+        &["nix:1"],
     );
-    let archive = t.path().join("rpm.tar");
+    let archive = t.path().join("nix.tar");
     fs::write(&archive, a.files().to_tar()).unwrap();
     let cases = [
-        (format!("dir:{}", root.display()), "/var/lib/rpm/Packages"),
+        (
+            format!("dir:{}", root.display()),
+            "/var/lib/pacman/local",
+            "pacman package database",
+        ),
         (
             archive.display().to_string(),
-            "/usr/lib/sysimage/rpm/Packages",
+            "/nix/var/nix/db/db.sqlite",
+            "Nix store database",
         ),
     ];
-    for (source, at) in &cases {
+    for (source, at, what) in &cases {
         let warning = format!(
-            "warning: {at}: RPM package database: not read by sbomkit: the packages it lists are \
+            "warning: {at}: {what}: not read by sbomkit: the packages it lists are \
              missing from this document"
         );
         for verbose in [&[][..], &["-v"][..]] {
@@ -1017,7 +1022,7 @@ fn an_unread_package_database_is_an_unknown_in_the_document() {
                 "{comment}"
             );
             assert_eq!(comment.matches(at).count(), 1, "{comment}");
-            assert!(comment.contains(&format!("unknown: {at}: RPM package database")));
+            assert!(comment.contains(&format!("unknown: {at}: {what}")));
             let doc = read_json(&spdx3);
             schema::assert_valid_spdx3(&doc);
             let graph = doc["@graph"].as_array().unwrap();
@@ -1041,7 +1046,7 @@ fn an_unread_package_database_is_an_unknown_in_the_document() {
             assert_eq!(bom["compositions"][0]["aggregate"], "incomplete");
         }
     }
-    fs::remove_file(root.join("var/lib/rpm/Packages")).unwrap();
+    fs::remove_dir_all(root.join("var/lib/pacman")).unwrap();
     let bom: Value = serde_json::from_slice(&generate(
         &format!("dir:{}", root.display()),
         &["-o", "cyclonedx-json"],

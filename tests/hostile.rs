@@ -849,3 +849,42 @@ fn a_database_reached_only_through_a_linked_folder_is_a_warning_not_a_silent_gap
         ]);
     assert_eq!(component_names(&out.json()), ["debian"]);
 }
+
+/// RPM databases of each backend with garbage pages: warnings (capped), what is intact read, no
+/// hang; a file of garbage at a database path is a warning and an unknown.
+#[test]
+fn rpm_databases_with_garbage_pages() {
+    let built = |rel: &str| fs::read(format!("testdata/fixtures/rpm/built/{rel}")).unwrap();
+    // Page 2 onwards of the Berkeley DB copy overwritten; the ndb slots after the first cleared to
+    // point into garbage; an SQLite file of 1 MiB of garbage after its real header.
+    let mut bdb = built("bdb/Packages");
+    let g = garbage(bdb.len() - 8192, 3);
+    bdb[8192..].copy_from_slice(&g);
+    let mut ndb = built("ndb/Packages.db");
+    for s in (48..4096).step_by(16) {
+        ndb[s + 8..s + 16].copy_from_slice(&garbage(8, s as u32));
+    }
+    let mut sqlite = built("sqlite/rpmdb.sqlite")[..100].to_vec();
+    sqlite.extend_from_slice(&garbage(1 << 20, 5));
+    let cases: [(&str, &[u8]); 3] = [
+        ("var/lib/rpm/Packages", &bdb),
+        ("usr/share/rpm/Packages.db", &ndb),
+        ("usr/lib/sysimage/rpm/rpmdb.sqlite", &sqlite),
+    ];
+    for (path, db) in cases {
+        let t = root_with(&[
+            ("etc/os-release", b"ID=fedora\nVERSION_ID=40\n"),
+            (path, db),
+        ]);
+        let root = t.path().join("root");
+        let out = generate(&[&format!("dir:{}", cdx(&root)), "-o", "cyclonedx-json"]);
+        let out = out.ok().warns(&[path]);
+        let n = out.stderr.lines().count();
+        assert!(n < 60, "{path}: {n} lines on stderr");
+        let names = component_names(&out.json());
+        assert!(
+            names.iter().all(|n| n == "fedora" || n.starts_with("sbk-")),
+            "{names:?}"
+        );
+    }
+}

@@ -13,6 +13,7 @@ pub mod lang;
 pub mod license;
 pub mod os_db;
 pub mod os_release;
+pub mod rpm;
 #[cfg(test)]
 mod testutil;
 pub mod unread;
@@ -112,6 +113,7 @@ pub fn phases() -> Vec<Vec<Box<dyn Cataloger>>> {
             Box::new(os_release::OsRelease),
             Box::new(apk::ApkDb),
             Box::new(dpkg::DpkgDb),
+            Box::new(rpm::RpmDb),
             Box::new(unread::UnreadDatabases),
         ],
         vec![
@@ -376,7 +378,13 @@ mod tests {
         let names: Vec<&str> = p[0].iter().map(|c| c.name()).collect();
         assert_eq!(
             names,
-            ["os-release", "apk-db", "dpkg-db", "unread-databases"]
+            [
+                "os-release",
+                "apk-db",
+                "dpkg-db",
+                "rpm-db",
+                "unread-databases"
+            ]
         );
         let names: Vec<&str> = p[1].iter().map(|c| c.name()).collect();
         assert_eq!(

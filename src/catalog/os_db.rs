@@ -1,4 +1,4 @@
-//! What the OS package databases share (APK, dpkg; rpm next): a database cataloger parses its files
+//! What the OS package databases share (APK, dpkg, RPM): a database cataloger parses its files
 //! and maps each record to an [`Installed`]; [`catalog`] does the rest, the same for every database:
 //!
 //! - looks the database files up at their paths (links followed, each file read once), and warns
@@ -101,12 +101,27 @@ pub trait Database: Sync {
     /// naming `file` and the line). Pure: it also reads the earlier versions of the file.
     fn parse(&self, listed_at: &[u8], content: &[u8], file: &str) -> (Vec<Installed>, Vec<String>);
 
-    /// The purl namespace to use without an os-release, from the packages.
+    /// The purl namespace to use without an os-release, from the packages; empty for none.
     fn inferred_namespace(&self, installed: &[&Installed]) -> &'static str;
 
     /// Adds to a package what the database keeps beside its records (file lists, licenses);
     /// called once per package kept.
     fn complete(&self, _fs: &Vfs, _db: &DbFile, _installed: &mut Installed) {}
+
+    /// What may be installed once: by default a name (per architecture, where several are).
+    fn slot(&self, r: &Installed) -> (String, Option<String>) {
+        (r.package.name.clone(), r.multiarch.clone())
+    }
+
+    /// The purl namespace for a distro's os-release id; the default is the id itself.
+    fn namespace(&self, distro_id: &str) -> String {
+        distro_id.to_string()
+    }
+
+    /// The purl version of a package version; the default is the version itself.
+    fn purl_version<'a>(&self, version: &'a str) -> &'a str {
+        version
+    }
 
     /// Whether version `have` satisfies `op want`, in the database's version order. The default
     /// accepts any: for databases whose mapping records no constraints.
@@ -192,7 +207,7 @@ fn catalog_group<D: Database>(
     found: &mut Found,
 ) {
     let first = display_path(&files[0].path);
-    let naming = {
+    let mut naming = {
         let all: Vec<&Installed> = files.iter().flat_map(|f| &f.records).collect();
         Naming::new(
             cx.distro,
@@ -201,13 +216,16 @@ fn catalog_group<D: Database>(
             &mut found.warnings,
         )
     };
+    if cx.distro.is_some() {
+        naming.namespace = db.namespace(&naming.namespace);
+    }
 
     // Each package once.
     let mut kept: Vec<(usize, Installed)> = Vec::new();
     let mut slots = BTreeSet::new();
     for (f, file) in files.iter_mut().enumerate() {
         for r in std::mem::take(&mut file.records) {
-            let slot = (r.package.name.clone(), r.multiarch.clone());
+            let slot = db.slot(&r);
             if !slots.insert(slot) || !ids.insert(r.package.id.clone()) {
                 found.warnings.push(format!(
                     "{}:{}: package {} listed again, kept once",
@@ -231,9 +249,10 @@ fn catalog_group<D: Database>(
         // A kind names its purl type in code; the database tests check the purls it gives.
         let purl_type = p.kind.purl_type.and_then(|ty| PurlType::new(ty).ok());
         p.purl = purl_type.map(|ty| {
-            let mut purl = Purl::new(ty, &p.name)
-                .with_namespace(&naming.namespace)
-                .with_version(&p.version);
+            let mut purl = Purl::new(ty, &p.name).with_version(db.purl_version(&p.version));
+            if !naming.namespace.is_empty() {
+                purl = purl.with_namespace(&naming.namespace);
+            }
             if let Some(a) = &p.arch {
                 purl = purl.with_qualifier("arch", a);
             }
@@ -449,9 +468,11 @@ impl Naming {
                     .and_then(Actor::organization),
             },
             None => {
-                warnings.push(format!(
-                    "{file}: no os-release; purl namespace `{inferred}` inferred from the packages"
-                ));
+                warnings.push(if inferred.is_empty() {
+                    format!("{file}: no os-release, and the packages name no known vendor: purls without a namespace")
+                } else {
+                    format!("{file}: no os-release; purl namespace `{inferred}` inferred from the packages")
+                });
                 Naming {
                     namespace: inferred.to_string(),
                     distro_qualifier: None,

@@ -15,19 +15,6 @@ struct Kind {
     matches: fn(&[u8]) -> Option<Vec<u8>>,
 }
 
-/// The RPM database backends (Berkeley DB, NDB, SQLite) in the folders rpm uses.
-fn rpm(path: &[u8]) -> Option<Vec<u8>> {
-    const FOLDERS: [&[u8]; 3] = [b"var/lib/rpm/", b"usr/lib/sysimage/rpm/", b"usr/share/rpm/"];
-    const FILES: [&[u8]; 3] = [b"Packages", b"Packages.db", b"rpmdb.sqlite"];
-    FOLDERS
-        .iter()
-        .any(|f| {
-            path.strip_prefix(*f)
-                .is_some_and(|rest| FILES.contains(&rest))
-        })
-        .then(|| path.to_vec())
-}
-
 /// `var/lib/pacman/local/NAME-VERSION/desc`: the folder is recorded once.
 fn pacman(path: &[u8]) -> Option<Vec<u8>> {
     let rest = path.strip_prefix(b"var/lib/pacman/local/")?;
@@ -54,11 +41,7 @@ fn portage(path: &[u8]) -> Option<Vec<u8>> {
         .then(|| b"var/db/pkg".to_vec())
 }
 
-const KINDS: [Kind; 5] = [
-    Kind {
-        what: "RPM package database",
-        matches: rpm,
-    },
+const KINDS: [Kind; 4] = [
     Kind {
         what: "pacman package database",
         matches: pacman,
@@ -140,6 +123,7 @@ mod tests {
     #[test]
     fn each_database_once_at_its_place() {
         let got = found(&[
+            // Read by the rpm-db cataloger.
             "var/lib/rpm/rpmdb.sqlite",
             "usr/lib/sysimage/rpm/Packages.db",
             "var/lib/pacman/local/bash-5.2-1/desc",
@@ -152,10 +136,8 @@ mod tests {
         let expect = [
             ("/nix/var/nix/db/db.sqlite", "Nix store database"),
             ("/opt/conda/conda-meta", "conda package metadata"),
-            ("/usr/lib/sysimage/rpm/Packages.db", "RPM package database"),
             ("/var/db/pkg", "Gentoo portage package database"),
             ("/var/lib/pacman/local", "pacman package database"),
-            ("/var/lib/rpm/rpmdb.sqlite", "RPM package database"),
         ];
         let expect: Vec<(String, String)> = expect
             .iter()
@@ -167,8 +149,6 @@ mod tests {
     #[test]
     fn look_alikes_are_not_databases() {
         assert!(found(&[
-            "var/lib/rpm/Packages.bak",
-            "home/u/var/lib/rpm/Packages",
             "var/lib/pacman/sync/core.db",
             "opt/myconda-meta/x.json",
             "opt/conda/conda-meta/sub/x.json",

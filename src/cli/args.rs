@@ -350,7 +350,8 @@ Sources (the kind is detected from the path and its first bytes; a prefix forces
   oci-dir:PATH          an OCI image layout folder
   dir:PATH              a root filesystem folder
   file:PATH             one file: an APK installed database, a dpkg status
-                        file, a binary
+                        file, an RPM database (rpmdb.sqlite, Packages,
+                        Packages.db), a binary
 
 Registry references (alpine:3.10, registry:...) are not read yet: copy the image to an \
 archive first (skopeo copy docker://REF docker-archive:FILE.tar).

@@ -52,9 +52,39 @@ pub fn is_dpkg_status(head: &[u8]) -> bool {
             .all(|l| l.first().is_some_and(|b| *b == b' ' || *b == b'\t') || l.contains(&b':'))
 }
 
+/// Where a bare package database named `name` belongs, from its first bytes: where its cataloger
+/// looks for it.
+pub fn db_place(head: &[u8], name: &str) -> Option<&'static [u8]> {
+    if is_apk_db(head) {
+        Some(b"lib/apk/db/installed")
+    } else if is_dpkg_status(head) {
+        Some(b"var/lib/dpkg/status")
+    } else {
+        rpm_db_place(head, name)
+    }
+}
+
+/// An RPM database, by backend: SQLite with rpm's tables (or named as rpm names it), ndb, or
+/// Berkeley DB hash (either byte order).
+fn rpm_db_place(head: &[u8], name: &str) -> Option<&'static [u8]> {
+    let table = b"'Packages'(hnum)";
+    let bdb_hash = |m: &[u8]| m == [0x61, 0x15, 0x06, 0x00] || m == [0x00, 0x06, 0x15, 0x61];
+    if head.starts_with(b"SQLite format 3\0")
+        && (name == "rpmdb.sqlite" || head.windows(table.len()).any(|w| w == table))
+    {
+        Some(b"var/lib/rpm/rpmdb.sqlite")
+    } else if head.starts_with(b"RpmP") {
+        Some(b"var/lib/rpm/Packages.db")
+    } else if head.get(12..16).is_some_and(bdb_hash) {
+        Some(b"var/lib/rpm/Packages")
+    } else {
+        None
+    }
+}
+
 /// Whether the file is a package database this module places where its cataloger looks.
-pub fn is_package_db(head: &[u8]) -> bool {
-    is_apk_db(head) || is_dpkg_status(head)
+pub fn is_package_db(head: &[u8], name: &str) -> bool {
+    db_place(head, name).is_some()
 }
 
 pub fn read(path: &Path, cx: &ReadCx<'_>, progress: &dyn Progress) -> Result<Scanned, SourceError> {
@@ -67,12 +97,9 @@ pub fn read(path: &Path, cx: &ReadCx<'_>, progress: &dyn Progress) -> Result<Sca
     progress.start(meta.len());
     let mut r = BufReader::new(f);
     let head = read_head(&mut r, SNIFF_LEN).map_err(|e| SourceError::io(path, e))?;
-    let place: Vec<u8> = if is_apk_db(&head) {
-        b"lib/apk/db/installed".to_vec()
-    } else if is_dpkg_status(&head) {
-        b"var/lib/dpkg/status".to_vec()
-    } else {
-        name.as_bytes().to_vec()
+    let place: Vec<u8> = match db_place(&head, &name) {
+        Some(p) => p.to_vec(),
+        None => name.as_bytes().to_vec(),
     };
     let mut warnings = Vec::new();
     let mut joined = std::io::Cursor::new(head).chain(r);
@@ -150,5 +177,36 @@ mod tests {
         assert!(!is_apk_db(&dpkg));
         assert!(!is_apk_db(b"\x7fELF\x02\x01\x01"));
         assert!(!is_dpkg_status(b"Package: x\nVersion: 1\n"));
+    }
+
+    #[test]
+    fn recognises_rpm_databases_of_each_backend() {
+        let head = |rel: &str| {
+            let b = std::fs::read(format!(
+                "{}/testdata/fixtures/{rel}",
+                env!("CARGO_MANIFEST_DIR")
+            ))
+            .unwrap();
+            b[..b.len().min(SNIFF_LEN)].to_vec()
+        };
+        let sqlite = head("rpm/cbl-mariner-2.0.rpmdb.sqlite");
+        assert_eq!(
+            db_place(&sqlite, "any.db"),
+            Some(&b"var/lib/rpm/rpmdb.sqlite"[..])
+        );
+        assert_eq!(
+            db_place(&head("rpm/libuuid.Packages.bdb"), "Packages"),
+            Some(&b"var/lib/rpm/Packages"[..])
+        );
+        assert_eq!(
+            db_place(b"RpmP\0\0\0\0", "x"),
+            Some(&b"var/lib/rpm/Packages.db"[..])
+        );
+        // Another SQLite database is none, unless named as rpm names its own.
+        assert_eq!(db_place(b"SQLite format 3\0", "app.db"), None);
+        assert_eq!(
+            db_place(b"SQLite format 3\0", "rpmdb.sqlite"),
+            Some(&b"var/lib/rpm/rpmdb.sqlite"[..])
+        );
     }
 }

@@ -238,7 +238,8 @@ pub fn open(
                 return open_archive(path, None, opts, &cx, progress);
             }
             // A bare package database is the one plain file described without `file:`.
-            if !file::is_package_db(&head) {
+            let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+            if !file::is_package_db(&head, name.as_deref().unwrap_or_default()) {
                 return Err(SourceError::invalid(
                     path,
                     format!(
