@@ -31,7 +31,7 @@ fn rhel8_root_folder_in_every_format() {
     schema::sample("rhel8-rootfs.cdx.json", &cdx);
     schema::sample("rhel8-rootfs.cdx15.json", &cdx15);
     golden::check("rhel8-rootfs.spdx.json", &spdx);
-    golden::check("rhel8-rootfs.cdx16.json", &cdx);
+    golden::check("rhel8-rootfs.cdx17.json", &cdx);
     golden::check("rhel8-rootfs.cdx15.json", &cdx15);
     golden::check("rhel8-rootfs.table.txt", &table);
 
