@@ -16,6 +16,7 @@ pub mod attest;
 pub mod catalog;
 pub mod cpe;
 pub mod error;
+pub mod exclude;
 pub mod format;
 pub mod limits;
 pub mod model;

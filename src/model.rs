@@ -27,8 +27,8 @@ pub struct Sbom {
     pub relationships: Vec<Relationship>,
     /// Things the scan could not read or chose to skip, for the user and the document.
     pub warnings: Vec<String>,
-    /// What the scan saw but could not describe (a package database it does not read): while any
-    /// is listed the document is incomplete, and says so. Sorted.
+    /// What the scan saw but could not describe (a package database it does not read) or was told
+    /// to leave out: while any is listed the document is incomplete, and says so. Sorted.
     pub unknowns: Vec<Unknown>,
     /// The document's creation time, seconds since the epoch (from `SOURCE_DATE_EPOCH` or the image).
     pub created: i64,
@@ -43,6 +43,17 @@ pub struct Unknown {
     pub what: String,
     /// Why its contents are missing.
     pub why: String,
+    /// Whether the scan could not read it or was told to leave it out.
+    pub cause: UnknownCause,
+}
+
+/// Why something is an [`Unknown`]: documents word the two differently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum UnknownCause {
+    /// A package database no cataloger reads.
+    UnreadDatabase,
+    /// Paths the user excluded from the scan (`--exclude`).
+    Excluded,
 }
 
 impl fmt::Display for Unknown {

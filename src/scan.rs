@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::catalog::{self, Context, Found};
 use crate::error::Error;
+use crate::exclude::Exclude;
 use crate::model::{Checksum, FileRecord, HashAlg, Relationship, RelationshipKind, Sbom};
 use crate::source::{self, display_path, Progress, SourceOptions, SourceSpec};
 
@@ -15,6 +16,8 @@ pub struct ScanOptions {
     pub files: bool,
     /// `SOURCE_DATE_EPOCH`: the document's creation time; wins over the image's `created`.
     pub source_date_epoch: Option<i64>,
+    /// `--exclude`: paths neither catalogued nor listed, each recorded as an unknown.
+    pub exclude: Exclude,
 }
 
 /// What each cataloger found, for `-v`.
@@ -30,12 +33,14 @@ pub fn scan(
     progress: &dyn Progress,
 ) -> Result<(Sbom, Stats), Error> {
     let catalogers = catalog::Catalogers::registered();
-    let scanned = source::open(
-        spec,
-        &opts.source,
-        &catalogers.interest(opts.files),
-        progress,
-    )?;
+    let interest = catalogers.interest(opts.files);
+    let excluding = opts.exclude.interest(&catalogers);
+    let interest = match opts.exclude.is_empty() {
+        true => interest,
+        false => excluding.as_interest(&interest),
+    };
+    let mut scanned = source::open(spec, &opts.source, &interest, progress)?;
+    let (excluded, exclude_warnings) = opts.exclude.apply(&mut scanned.fs);
     let distro = catalog::read_distro(&scanned.fs);
 
     let mut stats = Stats::default();
@@ -76,6 +81,8 @@ pub fn scan(
         created: 0,
     };
     sbom.warnings.extend(all.warnings);
+    sbom.warnings.extend(exclude_warnings);
+    sbom.unknowns.extend(excluded);
     let index: BTreeMap<String, usize> = sbom
         .packages
         .iter()

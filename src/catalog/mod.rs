@@ -14,7 +14,7 @@ pub mod license;
 pub mod os_db;
 pub mod os_release;
 #[cfg(test)]
-mod testutil;
+pub(crate) mod testutil;
 pub mod unread;
 pub mod version;
 

@@ -8,9 +8,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use sbomkit::attest::keys::Algorithm;
 use sbomkit::attest::statement;
 use sbomkit::attest::{keyless, ReportFormat};
+use sbomkit::exclude::Exclude;
 use sbomkit::format::CycloneDxVersion;
 use sbomkit::limits::Limits;
 use sbomkit::source::SourceOptions;
+use sbomkit::Error;
 
 const EXIT_CODES: &str = "\
 Exit codes:
@@ -404,11 +406,19 @@ pub struct ScanArgs {
     /// Which platform of a multi-platform image (os/arch[/variant])
     #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
     pub platform: Option<String>,
+    /// Leave out paths matching GLOB (`/usr/share/**`); repeatable; recorded in the document
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
     #[command(flatten)]
     pub limits: LimitArgs,
 }
 
 impl ScanArgs {
+    /// The `--exclude` patterns, compiled: a bad one is a usage error before anything is read.
+    pub fn exclude(&self) -> Result<Exclude, Error> {
+        Exclude::new(&self.exclude)
+    }
+
     /// What the source is opened with.
     pub fn source_options(&self) -> SourceOptions {
         SourceOptions {

@@ -17,6 +17,12 @@ use super::output::{self, Access, Bar, Pending};
 
 pub fn run(args: AttestArgs) -> Result<ExitCode, Error> {
     let out = output_of(&args)?;
+    let exclude = args.scan.exclude()?;
+    if args.predicate.is_some() && !exclude.is_empty() {
+        return Err(Error::Usage(
+            "--exclude applies to a scan; with --predicate nothing is scanned".into(),
+        ));
+    }
     // Checked before the scan: a bad key, token, URL or output folder should not wait for a large
     // image.
     let signer = signer(&args)?;
@@ -39,6 +45,7 @@ pub fn run(args: AttestArgs) -> Result<ExitCode, Error> {
                 source: source.clone(),
                 files: false,
                 source_date_epoch: super::source_date_epoch()?,
+                exclude,
             };
             let bar = Bar::new(!args.quiet && io::stderr().is_terminal());
             let (sbom, _) = scan::scan(&spec, &opts, &bar)?;

@@ -41,6 +41,7 @@ pub fn run(args: GenerateArgs) -> Result<ExitCode, Error> {
         source: args.scan.source_options(),
         files: args.files,
         source_date_epoch: super::source_date_epoch()?,
+        exclude: args.scan.exclude()?,
     };
     // Before the scan: a folder that does not exist or cannot be written is found now.
     let mut pending = outputs

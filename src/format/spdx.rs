@@ -28,7 +28,7 @@ use super::{
 };
 use crate::model::{
     self, Actor, ActorKind, FileKind, FileRecord, HashAlg, IdentityRole, Package, Purpose,
-    Relationship, RelationshipKind, Sbom, SubjectKind,
+    Relationship, RelationshipKind, Sbom, SubjectKind, UnknownCause,
 };
 
 const NOASSERTION: &str = "NOASSERTION";
@@ -216,9 +216,16 @@ fn build(sbom: &Sbom) -> io::Result<Document> {
              checksum for files and none was recorded for them."
         ));
     }
-    if !sbom.unknowns.is_empty() {
+    let has = |cause| sbom.unknowns.iter().any(|u| u.cause == cause);
+    if has(UnknownCause::UnreadDatabase) {
         comment.push(
             "This document is incomplete: the package databases named below were not read."
+                .to_string(),
+        );
+    }
+    if has(UnknownCause::Excluded) {
+        comment.push(
+            "This document is incomplete: the paths named below were excluded from the scan."
                 .to_string(),
         );
     }
