@@ -14,6 +14,7 @@
 
 pub mod attest;
 pub mod catalog;
+pub mod config;
 pub mod cpe;
 pub mod error;
 pub mod exclude;

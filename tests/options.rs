@@ -170,3 +170,223 @@ fn a_pattern_that_matches_nothing_warns_and_a_bad_one_is_refused() {
     );
     assert!(out.stderr.contains("--exclude `/`"), "{}", out.stderr);
 }
+
+fn alpine() -> String {
+    crate::support::root().join(ALPINE).display().to_string()
+}
+
+fn spec_version(path: &std::path::Path) -> String {
+    let bom: Value = serde_json::from_slice(&fs::read(path).unwrap()).unwrap();
+    schema::assert_valid_cyclonedx(&bom);
+    bom["specVersion"].as_str().unwrap().to_string()
+}
+
+/// `.sbomkit.yaml` in the working folder sets what `generate` writes; `-v` names the file; a
+/// variable wins over the file, a flag over both.
+#[test]
+fn the_config_file_sets_options_below_variables_and_flags() {
+    let t = tempdir();
+    let d = t.path();
+    fs::write(
+        d.join(".sbomkit.yaml"),
+        "# options set once\noutput: [cyclonedx-json=a.cdx.json, spdx-json=a.spdx.json]\n\
+         cyclonedx-version: 1.5\nexclude: /lib/apk/db/**\n",
+    )
+    .unwrap();
+    let out = run(
+        crate::support::sbomkit_in(d).args(["generate", "-v", &alpine()]),
+        0,
+    );
+    let shown = d.join(".sbomkit.yaml");
+    assert!(
+        out.stderr
+            .contains(&format!("config: {}\n", shown.display())),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stdout.is_empty());
+    assert_eq!(spec_version(&d.join("a.cdx.json")), "1.5");
+    let bom: Value = serde_json::from_slice(&fs::read(d.join("a.cdx.json")).unwrap()).unwrap();
+    assert!(
+        component_names(&bom, "apk").is_empty(),
+        "exclude from the file"
+    );
+    assert!(d.join("a.spdx.json").is_file());
+
+    // The variable wins over the file...
+    run(
+        crate::support::sbomkit_in(d)
+            .args(["generate", "-q", &alpine()])
+            .env("SBOMKIT_CYCLONEDX_VERSION", "1.6")
+            .env("SBOMKIT_EXCLUDE", "/opt/** /srv/**"),
+        0,
+    );
+    assert_eq!(spec_version(&d.join("a.cdx.json")), "1.6");
+    let bom: Value = serde_json::from_slice(&fs::read(d.join("a.cdx.json")).unwrap()).unwrap();
+    assert_eq!(
+        component_names(&bom, "apk").len(),
+        14,
+        "exclude from the variable"
+    );
+    // ...and the flag over both.
+    run(
+        crate::support::sbomkit_in(d)
+            .args(["generate", "-q", &alpine(), "--cyclonedx-version", "1.5"])
+            .args(["-o", "cyclonedx-json=b.cdx.json"])
+            .env("SBOMKIT_CYCLONEDX_VERSION", "1.6"),
+        0,
+    );
+    assert_eq!(spec_version(&d.join("b.cdx.json")), "1.5");
+
+    // quiet from the file: no summary line; from a variable it can be turned off again.
+    fs::write(
+        d.join(".sbomkit.yaml"),
+        "quiet: true\noutput: spdx-json=c.json\n",
+    )
+    .unwrap();
+    let out = run(
+        crate::support::sbomkit_in(d).args(["generate", &alpine()]),
+        0,
+    );
+    assert_eq!(out.stderr, "");
+    let out = run(
+        crate::support::sbomkit_in(d)
+            .args(["generate", &alpine()])
+            .env("SBOMKIT_QUIET", "false"),
+        0,
+    );
+    assert!(out.stderr.contains("wrote c.json"), "{}", out.stderr);
+}
+
+/// Without a file in the working folder the user's config folder is read (XDG_CONFIG_HOME, else
+/// ~/.config); `--config FILE` names one explicitly; `-v` says none was read.
+#[test]
+fn the_config_file_is_found_where_users_keep_it() {
+    let t = tempdir();
+    let d = t.path().join("work");
+    let home = t.path().join("home");
+    let xdg = t.path().join("xdg");
+    fs::create_dir_all(&d).unwrap();
+    let cfg_home = crate::support::write(
+        &home,
+        ".config/sbomkit/config.yaml",
+        b"output: table=home.txt\n",
+    );
+    let cfg_xdg = crate::support::write(&xdg, "sbomkit/config.yaml", b"output: table=xdg.txt\n");
+    let explicit = crate::support::write(t.path(), "ci.yaml", b"output: table=explicit.txt\n");
+    let generate = |envs: &[(&str, &std::path::Path)], extra: &[&str]| {
+        let mut c = crate::support::sbomkit_in(&d);
+        c.args(["generate", "-v", &alpine()]).args(extra);
+        for (k, v) in envs {
+            c.env(k, v);
+        }
+        run(&mut c, 0).stderr
+    };
+    let err = generate(&[("HOME", &home)], &[]);
+    assert!(
+        err.contains(&format!("config: {}", cfg_home.display())),
+        "{err}"
+    );
+    assert!(d.join("home.txt").is_file());
+    let err = generate(&[("HOME", &home), ("XDG_CONFIG_HOME", &xdg)], &[]);
+    assert!(
+        err.contains(&format!("config: {}", cfg_xdg.display())),
+        "{err}"
+    );
+    assert!(d.join("xdg.txt").is_file());
+    let ex = explicit.display().to_string();
+    let err = generate(&[("XDG_CONFIG_HOME", &xdg)], &["--config", &ex]);
+    assert!(err.contains(&format!("config: {ex}")), "{err}");
+    let err = generate(&[("SBOMKIT_CONFIG", &explicit)], &[]);
+    assert!(err.contains(&format!("config: {ex}")), "{err}");
+    assert!(d.join("explicit.txt").is_file());
+    let err = generate(&[], &["-o", "table=none.txt"]);
+    assert!(err.contains("config: none\n"), "{err}");
+}
+
+/// An unknown key or a bad value is an error naming the file and the line, before anything is read
+/// or written; so is a `--config` file that does not exist.
+#[test]
+fn a_bad_config_file_is_an_error_naming_file_and_line() {
+    let t = tempdir();
+    let d = t.path();
+    let cfg = d.join(".sbomkit.yaml");
+    let cases: [(&str, &str); 5] = [
+        (
+            "quiet: true\noutpt: table\n",
+            "line 2: unknown field `outpt`",
+        ),
+        ("output: spdx\n", "line 1: output: `spdx` is SPDX tag-value"),
+        (
+            "platform: linux/amd64\ncyclonedx-version: 1.4\n",
+            "line 2: cyclonedx-version: `1.4`: choose 1.5 or 1.6",
+        ),
+        (
+            "exclude:\n  - /usr/**\nquiet: maybe\n",
+            "line 3: quiet: invalid type",
+        ),
+        (
+            "\nexclude: ['usr/[a']\n",
+            "line 2: exclude: --exclude `usr/[a`",
+        ),
+    ];
+    for (text, want) in cases {
+        fs::write(&cfg, text).unwrap();
+        let out = run(
+            crate::support::sbomkit_in(d).args(["generate", &alpine(), "-o", "spdx-json=x.json"]),
+            2,
+        );
+        let want = format!("error: {}: {want}", cfg.display());
+        assert!(out.stderr.starts_with(&want), "{text:?}:\n{}", out.stderr);
+        assert!(!d.join("x.json").exists());
+    }
+    fs::remove_file(&cfg).unwrap();
+    let out = run(
+        crate::support::sbomkit_in(d).args(["generate", &alpine(), "--config", "nope.yaml"]),
+        2,
+    );
+    assert!(
+        out.stderr.starts_with("error: nope.yaml: config file: "),
+        "{}",
+        out.stderr
+    );
+}
+
+/// Key paths set once: `key` for attest (relative to the config file), `public-key` for verify;
+/// `--keyless` and identity flags still win over a configured key.
+#[test]
+fn key_paths_from_the_config_file_sign_and_verify() {
+    let t = tempdir();
+    let d = t.path();
+    fs::create_dir(d.join("keys")).unwrap();
+    run(
+        crate::support::sbomkit_in(d)
+            .args(["keygen", "--algorithm", "ed25519", "--prefix", "keys/k"])
+            .env("SBOMKIT_PASSWORD", "pw"),
+        0,
+    );
+    let cfg = crate::support::write(
+        d,
+        "conf/sbomkit.yaml",
+        b"key: ../keys/k.key\npublic-key: ../keys/k.pub\n",
+    );
+    let with_config = |args: &[&str]| {
+        let mut c = crate::support::sbomkit_in(d);
+        c.args(args)
+            .env("SBOMKIT_CONFIG", &cfg)
+            .env("SBOMKIT_PASSWORD", "pw");
+        c
+    };
+    run(
+        &mut with_config(&["attest", &alpine(), "--output-file", "a.intoto.json"]),
+        0,
+    );
+    let out = run(
+        &mut with_config(&["verify", "a.intoto.json", "--image", &alpine()]),
+        0,
+    );
+    assert!(out.text().contains("signature"), "{}", out.text());
+    // --keyless is not refused as a conflict with the configured key: it asks for its token.
+    let out = run(&mut with_config(&["attest", &alpine(), "--keyless"]), 2);
+    assert!(out.stderr.contains("identity token"), "{}", out.stderr);
+}

@@ -34,6 +34,9 @@ Exit codes:
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Read options from FILE (default: ./.sbomkit.yaml, else $XDG_CONFIG_HOME/sbomkit/config.yaml)
+    #[arg(long, global = true, value_name = "FILE", env = "SBOMKIT_CONFIG")]
+    pub config: Option<std::path::PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -304,12 +307,17 @@ pub struct AttestArgs {
     #[arg(long)]
     pub bundle: bool,
     /// CycloneDX spec version to write
-    #[arg(long, value_name = "VERSION", default_value = "1.6")]
+    #[arg(
+        long,
+        value_name = "VERSION",
+        default_value = "1.6",
+        env = "SBOMKIT_CYCLONEDX_VERSION"
+    )]
     pub cyclonedx_version: CycloneDxVersionArg,
     #[command(flatten)]
     pub scan: ScanArgs,
     /// No progress bar, no warnings on stderr
-    #[arg(short, long)]
+    #[arg(short, long, env = "SBOMKIT_QUIET", value_parser = clap::builder::BoolishValueParser::new())]
     pub quiet: bool,
 }
 
@@ -330,7 +338,7 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "SOURCE")]
     pub image: Option<String>,
     /// Which platform of a multi-platform --image (os/arch[/variant])
-    #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
+    #[arg(long, value_name = "OS/ARCH[/VARIANT]", env = "SBOMKIT_PLATFORM")]
     pub platform: Option<String>,
     /// Required predicate type: spdx, spdxjson, cyclonedx, custom, vuln, slsaprovenance or a URI
     #[arg(long = "type", value_name = "TYPE", value_parser = statement::parse_type)]
@@ -380,7 +388,12 @@ pub struct GenerateArgs {
     #[arg(short = 'o', long = "output", value_name = "FORMAT[=FILE]")]
     pub outputs: Vec<String>,
     /// CycloneDX spec version to write
-    #[arg(long, value_name = "VERSION", default_value = "1.6")]
+    #[arg(
+        long,
+        value_name = "VERSION",
+        default_value = "1.6",
+        env = "SBOMKIT_CYCLONEDX_VERSION"
+    )]
     pub cyclonedx_version: CycloneDxVersionArg,
     #[command(flatten)]
     pub scan: ScanArgs,
@@ -388,7 +401,7 @@ pub struct GenerateArgs {
     #[arg(long)]
     pub files: bool,
     /// No progress bar, no warnings on stderr
-    #[arg(short, long)]
+    #[arg(short, long, env = "SBOMKIT_QUIET", value_parser = clap::builder::BoolishValueParser::new())]
     pub quiet: bool,
     /// Say what each cataloger found
     #[arg(short, long)]
@@ -404,7 +417,7 @@ pub struct ScanArgs {
     #[arg(long, value_name = "NAME:TAG")]
     pub image: Option<String>,
     /// Which platform of a multi-platform image (os/arch[/variant])
-    #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
+    #[arg(long, value_name = "OS/ARCH[/VARIANT]", env = "SBOMKIT_PLATFORM")]
     pub platform: Option<String>,
     /// Leave out paths matching GLOB (`/usr/share/**`); repeatable; recorded in the document
     #[arg(long, value_name = "GLOB")]

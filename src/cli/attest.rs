@@ -180,7 +180,9 @@ fn output_of(args: &AttestArgs) -> Result<Out, Error> {
 }
 
 fn signer(args: &AttestArgs) -> Result<Signer, Error> {
-    if let Some(path) = &args.key {
+    // Both flags given are refused by clap: a key beside --keyless came from the config file or
+    // SBOMKIT_KEY, and gives way.
+    if let Some(path) = args.key.as_ref().filter(|_| !args.keyless) {
         return Signer::from_key_file(path, || super::password(false));
     }
     let token = match &args.identity_token {

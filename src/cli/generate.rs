@@ -65,6 +65,10 @@ pub fn run(args: GenerateArgs) -> Result<ExitCode, Error> {
         }
     }
     if args.verbose {
+        match super::config::read() {
+            Some(p) => eprintln!("config: {}", p.display()),
+            None => eprintln!("config: none"),
+        }
         for (name, n) in &stats.per_cataloger {
             eprintln!("{name}: {n} packages");
         }

@@ -3,6 +3,7 @@
 
 mod args;
 mod attest;
+mod config;
 mod generate;
 mod keygen;
 pub mod output;
@@ -11,7 +12,7 @@ mod verify_bundle;
 
 use std::io::{self, IsTerminal};
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 use sbomkit::{Error, ExitCode};
 
 use args::Command;
@@ -32,7 +33,18 @@ pub fn parse() -> Parsed {
             return Parsed::Answered(ExitCode::Success);
         }
     }
-    match args::Cli::try_parse() {
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let command = match config::apply(args::Cli::command(), &argv) {
+        Ok(c) => c,
+        Err(e) => {
+            output::report(&e);
+            return Parsed::Answered(ExitCode::of(&Err(e)));
+        }
+    };
+    match command
+        .try_get_matches_from(argv)
+        .and_then(|m| args::Cli::from_arg_matches(&m))
+    {
         Ok(cli) => Parsed::Run(Box::new(cli.command)),
         Err(e) => {
             let _ = e.print();
