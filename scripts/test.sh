@@ -3,6 +3,10 @@
 # on SBOMs sbomkit writes. Installs what it needs (Python packages into virtual environments under target/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The man page test reads every page with groff (Debian: groff-base); CI requires it.
+if ! command -v groff >/dev/null && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq groff-base >/dev/null
+fi
 cargo test --locked
 cargo build --locked --quiet
 out=target/interop

@@ -390,3 +390,110 @@ fn key_paths_from_the_config_file_sign_and_verify() {
     let out = run(&mut with_config(&["attest", &alpine(), "--keyless"]), 2);
     assert!(out.stderr.contains("identity token"), "{}", out.stderr);
 }
+
+/// The subcommands as `sbomkit --help` lists them: the real definition, so a new command is
+/// checked too.
+fn subcommands() -> Vec<String> {
+    let help = run(sbomkit().arg("--help"), 0).stdout;
+    let help = String::from_utf8(help).unwrap();
+    let names: Vec<String> = help
+        .lines()
+        .skip_while(|l| *l != "Commands:")
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        .filter(|l| l.starts_with("  ") && !l.starts_with("   "))
+        .map(|l| l.split_whitespace().next().unwrap().to_string())
+        .filter(|n| n != "help")
+        .collect();
+    assert!(names.len() >= 7, "{names:?}");
+    names
+}
+
+/// Shell completions: bash accepts the script (`bash -n`), and every shell's script names every
+/// subcommand and the new flags.
+#[test]
+fn completion_scripts_are_valid_and_complete() {
+    let commands = subcommands();
+    for shell in ["bash", "zsh", "fish"] {
+        let script = run(sbomkit().args(["completions", shell]), 0).stdout;
+        let text = String::from_utf8(script.clone()).unwrap();
+        for c in &commands {
+            assert!(text.contains(c.as_str()), "{shell}: no {c}");
+        }
+        assert!(
+            text.contains("exclude") && text.contains("config"),
+            "{shell}"
+        );
+        if shell == "bash" {
+            let t = tempdir();
+            let p = crate::support::write(t.path(), "sbomkit.bash", &script);
+            let ok = std::process::Command::new("bash")
+                .arg("-n")
+                .arg(&p)
+                .status()
+                .unwrap();
+            assert!(ok.success(), "bash -n refused the completion script");
+        }
+    }
+    run(sbomkit().args(["completions", "tcsh"]), 2);
+}
+
+/// `groff` (where installed) reads `page` without a warning.
+fn assert_roff_clean(page: &[u8], name: &str) {
+    use std::io::Write;
+    let Ok(mut child) = std::process::Command::new("groff")
+        .args(["-man", "-Tutf8", "-ww", "-z"])
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+    else {
+        // No groff: the content checks still run. CI installs it (scripts/test.sh).
+        assert!(std::env::var_os("CI").is_none(), "groff is needed in CI");
+        return;
+    };
+    child.stdin.take().unwrap().write_all(page).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success() && out.stderr.is_empty(),
+        "{name}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The man page: on stdout the top page, listing every subcommand; with `--dir`, one page per
+/// command with its own options. Each is read by groff without a warning.
+#[test]
+fn man_pages_cover_every_command() {
+    let commands = subcommands();
+    let page = run(sbomkit().arg("man"), 0).stdout;
+    assert_roff_clean(&page, "sbomkit.1");
+    let text = String::from_utf8(page).unwrap();
+    assert!(text.starts_with(".ie \\n(.g .ds Aq"), "not roff");
+    assert!(text.contains(".TH sbomkit 1"));
+    for c in &commands {
+        assert!(
+            text.contains(&c.replace('-', "\\-")),
+            "sbomkit.1 names no {c}"
+        );
+    }
+
+    let t = tempdir();
+    let out = run(sbomkit().args(["man", "--dir"]).arg(t.path()), 0);
+    assert!(out.stderr.starts_with("wrote "), "{}", out.stderr);
+    let mut files: Vec<String> = fs::read_dir(t.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    files.sort();
+    let mut expected: Vec<String> = commands.iter().map(|c| format!("sbomkit-{c}.1")).collect();
+    expected.push("sbomkit.1".into());
+    expected.sort();
+    assert_eq!(files, expected);
+    for f in &files {
+        assert_roff_clean(&fs::read(t.path().join(f)).unwrap(), f);
+    }
+    let generate = fs::read_to_string(t.path().join("sbomkit-generate.1")).unwrap();
+    for flag in ["exclude", "cyclonedx\\-version", "SBOMKIT_PLATFORM"] {
+        assert!(generate.contains(flag), "sbomkit-generate.1 lacks {flag}");
+    }
+}

@@ -59,6 +59,37 @@ pub enum Command {
     /// Check a sigstore bundle offline: signature, certificate and identity, transparency log, time
     #[command(after_help = VERIFY_BUNDLE_HELP)]
     VerifyBundle(VerifyBundleArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    #[command(after_help = COMPLETIONS_HELP)]
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), or write one page per command to a folder
+    #[command(after_help = MAN_HELP)]
+    Man(ManArgs),
+}
+
+const COMPLETIONS_HELP: &str = "\
+Examples:
+  sbomkit completions bash > /etc/bash_completion.d/sbomkit
+  sbomkit completions zsh > \"${fpath[1]}/_sbomkit\"
+  sbomkit completions fish > ~/.config/fish/completions/sbomkit.fish";
+
+const MAN_HELP: &str = "\
+Examples:
+  sbomkit man | man -l -
+  sbomkit man --dir /usr/local/share/man/man1";
+
+#[derive(Args, Debug)]
+pub struct CompletionsArgs {
+    /// The shell to complete for
+    #[arg(value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Args, Debug)]
+pub struct ManArgs {
+    /// Write sbomkit.1 and one sbomkit-COMMAND.1 per command into DIR instead of printing sbomkit.1
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 const KEYGEN_HELP: &str = "\
@@ -552,7 +583,15 @@ mod tests {
     #[test]
     fn help_is_wrapped_once_at_every_width() {
         use clap::CommandFactory;
-        let names = ["generate", "keygen", "attest", "verify", "verify-bundle"];
+        let names = [
+            "generate",
+            "keygen",
+            "attest",
+            "verify",
+            "verify-bundle",
+            "completions",
+            "man",
+        ];
         for width in [80, 100, 120] {
             let mut cmd = Cli::command().term_width(width);
             assert_wrapped_once(&cmd.render_long_help().to_string(), width);

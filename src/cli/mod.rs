@@ -4,6 +4,7 @@
 mod args;
 mod attest;
 mod config;
+mod docs;
 mod generate;
 mod keygen;
 pub mod output;
@@ -65,6 +66,8 @@ pub fn run(command: Command) -> Result<ExitCode, Error> {
         Command::Attest(args) => attest::run(args),
         Command::Verify(args) => verify::run(args),
         Command::VerifyBundle(args) => verify_bundle::run(args),
+        Command::Completions(args) => docs::completions(args),
+        Command::Man(args) => docs::man(args),
     }
 }
 
