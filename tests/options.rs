@@ -497,3 +497,193 @@ fn man_pages_cover_every_command() {
         assert!(generate.contains(flag), "sbomkit-generate.1 lacks {flag}");
     }
 }
+
+/// The documented fields of each table under `heading` in docs/reports.md (tables split by a
+/// non-table line), with the fields typed `map` whose keys are data.
+fn documented(heading: &str) -> Vec<(std::collections::BTreeSet<String>, Vec<String>)> {
+    let doc = fs::read_to_string(crate::support::root().join("docs/reports.md")).unwrap();
+    let section: Vec<&str> = doc
+        .lines()
+        .skip_while(|l| *l != heading)
+        .skip(1)
+        .take_while(|l| !l.starts_with("## "))
+        .collect();
+    let mut tables = Vec::new();
+    let mut current: Option<(std::collections::BTreeSet<String>, Vec<String>)> = None;
+    for line in section {
+        match line.strip_prefix("| `") {
+            Some(rest) => {
+                let (field, rest) = rest.split_once('`').unwrap();
+                let kind = rest.split('|').nth(1).unwrap().trim();
+                let t = current.get_or_insert_with(Default::default);
+                assert!(t.0.insert(field.to_string()), "{field} listed twice");
+                if kind == "map" {
+                    t.1.push(field.to_string());
+                }
+            }
+            None => {
+                if let Some(t) = current.take() {
+                    tables.push(t);
+                }
+            }
+        }
+    }
+    tables.extend(current);
+    tables
+}
+
+/// Every field path of a report: `a.b` for an object's field, `a[].b` for a field of the objects
+/// in an array; a map's keys are data, not fields.
+fn field_paths(
+    v: &Value,
+    prefix: &str,
+    maps: &[String],
+    out: &mut std::collections::BTreeSet<String>,
+) {
+    match v {
+        Value::Object(o) => {
+            for (k, val) in o {
+                let p = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                out.insert(p.clone());
+                if !maps.contains(&p) {
+                    field_paths(val, &p, maps, out);
+                }
+            }
+        }
+        Value::Array(items) => {
+            for item in items.iter().filter(|i| i.is_object()) {
+                field_paths(item, &format!("{prefix}[]"), maps, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The JSON reports hold exactly the fields docs/reports.md lists, on real runs that pass and
+/// fail: a renamed, removed or undocumented field fails here.
+#[test]
+fn json_reports_hold_exactly_the_documented_fields() {
+    let t = tempdir();
+    let d = t.path();
+    let cosign = crate::support::root()
+        .join("testdata/fixtures/sigstore/cosign-oci-attestation.sigstore.json")
+        .display()
+        .to_string();
+    let subject = "sha256:732112270d7e59418a8c080b134b24cabd67d250d0d0147a97ed95ba5c280aa4";
+    let github = "https://github.com/login/oauth";
+    let with_password = |args: &[&str]| {
+        let mut c = crate::support::sbomkit_in(d);
+        c.args(args).env("SBOMKIT_PASSWORD", "pw");
+        c
+    };
+    run(&mut with_password(&["keygen", "--algorithm", "ed25519"]), 0);
+    run(
+        &mut with_password(&[
+            "attest",
+            "-q",
+            &alpine(),
+            "--key",
+            "sbomkit.key",
+            "--output-file",
+            "a.json",
+        ]),
+        0,
+    );
+    let report = |args: &[&str], code: i32| -> Value {
+        let out = run(with_password(args).args(["--output", "json"]), code);
+        assert!(out.stdout.ends_with(b"}\n"));
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["exitCode"], code);
+        v
+    };
+
+    let verify = documented("## verify");
+    assert_eq!(verify.len(), 1);
+    let (fields, maps) = &verify[0];
+    let mut seen = std::collections::BTreeSet::new();
+    for v in [
+        report(
+            &[
+                "verify",
+                "a.json",
+                "--key",
+                "sbomkit.pub",
+                "--image",
+                &alpine(),
+            ],
+            0,
+        ),
+        report(
+            &[
+                "verify",
+                &cosign,
+                "--certificate-identity",
+                "x@y",
+                "--certificate-oidc-issuer",
+                github,
+            ],
+            14,
+        ),
+    ] {
+        let mut paths = std::collections::BTreeSet::new();
+        field_paths(&v, "", maps, &mut paths);
+        let undocumented: Vec<_> = paths.difference(fields).collect();
+        assert!(
+            undocumented.is_empty(),
+            "verify: not in docs/reports.md: {undocumented:?}"
+        );
+        seen.extend(paths);
+    }
+    let missing: Vec<_> = fields.difference(&seen).collect();
+    assert!(
+        missing.is_empty(),
+        "verify: documented but never written: {missing:?}"
+    );
+
+    let bundle = documented("## verify-bundle");
+    assert_eq!(
+        bundle.len(),
+        2,
+        "a table for a bundle that verifies, one for one that does not"
+    );
+    let runs = [
+        report(
+            &[
+                "verify-bundle",
+                "--bundle",
+                &cosign,
+                "--certificate-identity",
+                "cody@soyland.com",
+                "--certificate-oidc-issuer",
+                github,
+                subject,
+            ],
+            0,
+        ),
+        report(
+            &[
+                "verify-bundle",
+                "--bundle",
+                &cosign,
+                "--certificate-identity",
+                "x@y",
+                "--certificate-oidc-issuer",
+                github,
+                subject,
+            ],
+            14,
+        ),
+    ];
+    for (v, (fields, maps)) in runs.iter().zip(&bundle) {
+        let mut paths = std::collections::BTreeSet::new();
+        field_paths(v, "", maps, &mut paths);
+        assert_eq!(
+            &paths, fields,
+            "verify-bundle fields differ from docs/reports.md"
+        );
+    }
+}
