@@ -6,6 +6,7 @@
 //! output: [spdx-json=sbom.spdx.json, cyclonedx-json=sbom.cdx.json]
 //! cyclonedx-version: "1.5"
 //! exclude: ["/usr/share/doc/**"]
+//! scope: all-layers
 //! platform: linux/arm64
 //! quiet: true
 //! key: keys/cosign.key        # attest --key (a path, relative to this file; never a secret)
@@ -21,6 +22,7 @@ use serde::Deserialize;
 
 use crate::error::Error;
 use crate::exclude::Exclude;
+use crate::scan::Scope;
 
 /// The file looked for in the working folder.
 pub const LOCAL_FILE: &str = ".sbomkit.yaml";
@@ -40,6 +42,9 @@ pub struct Config {
     /// `--exclude`: glob patterns, one or a list.
     #[serde(default, deserialize_with = "one_or_many")]
     pub exclude: Vec<String>,
+    /// `--scope`: `squashed` or `all-layers`.
+    #[serde(default)]
+    pub scope: Option<Scope>,
     /// `--platform`.
     #[serde(default)]
     pub platform: Option<String>,
@@ -215,9 +220,10 @@ mod tests {
     #[test]
     fn every_key_in_its_forms() {
         let c = parse(
-            "# set once\noutput: spdx-json=a.json\ncyclonedx-version: 1.5\nexclude:\n  - /usr/share/**\n  - ./var/cache\nplatform: linux/arm64\nquiet: true\nkey: k.key\npublic-key: k.pub\n",
+            "# set once\noutput: spdx-json=a.json\ncyclonedx-version: 1.5\nexclude:\n  - /usr/share/**\n  - ./var/cache\nplatform: linux/arm64\nquiet: true\nkey: k.key\npublic-key: k.pub\nscope: all-layers\n",
         )
         .unwrap();
+        assert_eq!(c.scope, Some(Scope::AllLayers));
         assert_eq!(c.output, ["spdx-json=a.json"]);
         assert_eq!(
             c.cyclonedx_version,
@@ -252,6 +258,10 @@ mod tests {
             ),
             ("exclude: {a: b}\n", "line 1:"),
             ("output: [table\n", "line 2: did not find expected"),
+            (
+                "scope: everything\n",
+                "line 1: scope: unknown variant `everything`",
+            ),
         ];
         for (text, want) in cases {
             let e = parse(text).unwrap_err();

@@ -393,6 +393,9 @@ pub struct Package {
     pub checksums: Vec<Checksum>,
     /// Index of the layer that introduced the package (first layer from which it survives).
     pub layer: Option<usize>,
+    /// `--scope all-layers`: the layer whose database no longer lists the package. Such a package
+    /// was in the image's layers but is not in the final image; nothing contains it.
+    pub removed_in: Option<usize>,
     /// The files this package was found in (package database, binary).
     pub evidence: Vec<String>,
     /// Name of the cataloger that found it.
@@ -421,6 +424,7 @@ impl Package {
             homepage: None,
             checksums: Vec::new(),
             layer: None,
+            removed_in: None,
             evidence: Vec::new(),
             found_by: String::new(),
             properties: BTreeMap::new(),

@@ -18,6 +18,30 @@ pub struct ScanOptions {
     pub source_date_epoch: Option<i64>,
     /// `--exclude`: paths neither catalogued nor listed, each recorded as an unknown.
     pub exclude: Exclude,
+    /// `--scope`: the final image only, or also what earlier layers installed and later ones removed.
+    pub scope: Scope,
+}
+
+/// Which packages a scan of an image lists.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Scope {
+    /// Those of the final image (what every layer applied gives).
+    #[default]
+    Squashed,
+    /// Also the packages an OS package database listed in an earlier layer and no longer lists in
+    /// the final image, marked with the layer that removed them ([`crate::model::Package::removed_in`]).
+    AllLayers,
+}
+
+impl Scope {
+    /// As `--scope` and the config file spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Scope::Squashed => "squashed",
+            Scope::AllLayers => "all-layers",
+        }
+    }
 }
 
 /// What each cataloger found, for `-v`.
@@ -55,6 +79,7 @@ pub fn scan(
                 distro: distro.as_ref(),
                 owners: &owners,
                 slot,
+                all_layers: opts.scope == Scope::AllLayers,
             });
             stats
                 .per_cataloger
@@ -98,6 +123,7 @@ pub fn scan(
     if sbom.subject.layers.is_empty() {
         for p in &mut sbom.packages {
             p.layer = None;
+            p.removed_in = None;
         }
     }
 
@@ -118,7 +144,8 @@ pub fn scan(
     let top: Vec<String> = sbom
         .packages
         .iter()
-        .filter(|p| !contained.contains(&p.id))
+        // A package removed in a later layer is not in the image.
+        .filter(|p| !contained.contains(&p.id) && p.removed_in.is_none())
         .map(|p| p.id.clone())
         .collect();
     for id in top {

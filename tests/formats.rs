@@ -75,6 +75,7 @@ fn apk(
         homepage: Some("https://alpinelinux.org".into()),
         checksums: vec![Checksum::new(HashAlg::Sha1, q1(checksum))],
         layer: Some(layer),
+        removed_in: None,
         evidence: vec!["/lib/apk/db/installed".into()],
         found_by: "apk".into(),
         properties,

@@ -687,3 +687,291 @@ fn json_reports_hold_exactly_the_documented_fields() {
         );
     }
 }
+
+/// `bytes` as a `'static` slice, for the image builder's items.
+fn leak(bytes: Vec<u8>) -> &'static [u8] {
+    Box::leak(bytes.into_boxed_slice())
+}
+
+/// A Wolfi image as an OCI layout folder from `layers` (each a list of items), written under `dir`;
+/// returns the layout path and the layers' diff_ids.
+fn wolfi_layout(dir: &std::path::Path, layers: Vec<Vec<image::Item>>) -> (String, Vec<String>) {
+    use image::{BuiltLayer, Comp, Image, OciLayout};
+    let built: Vec<BuiltLayer> = layers
+        .iter()
+        .map(|items| BuiltLayer::new(items, Comp::Gzip))
+        .collect();
+    let diff_ids = built.iter().map(|l| l.diff_id()).collect();
+    let mut layout = OciLayout::default();
+    let (desc, _) = layout.image(&Image::new(built));
+    layout.index.push(image::named(
+        desc,
+        "org.opencontainers.image.ref.name",
+        "cgr.example/wolfi-base:latest",
+    ));
+    let root = dir.join("layout");
+    layout.files().write_dir(&root);
+    (format!("oci-dir:{}", root.display()), diff_ids)
+}
+
+use crate::support::image;
+
+fn wolfi_stanzas() -> Vec<String> {
+    let db = fs::read_to_string(
+        crate::support::root().join("testdata/fixtures/apk/installed/wolfi-base.installed"),
+    )
+    .unwrap();
+    let stanzas: Vec<String> = db
+        .split("\n\n")
+        .filter(|s| !s.trim().is_empty())
+        .map(str::to_string)
+        .collect();
+    assert_eq!(stanzas.len(), 15);
+    stanzas
+}
+
+fn apk_db(stanzas: &[String]) -> &'static [u8] {
+    leak(format!("{}\n\n", stanzas.join("\n\n")).into_bytes())
+}
+
+fn stanza_name(s: &str) -> &str {
+    s.lines().find_map(|l| l.strip_prefix("P:")).unwrap()
+}
+
+fn property<'a>(c: &'a Value, name: &str) -> Option<&'a str> {
+    c["properties"]
+        .as_array()?
+        .iter()
+        .find_map(|p| (p["name"] == name).then(|| p["value"].as_str().unwrap()))
+}
+
+/// `--scope all-layers` on a real three-layer image: layer 0 installs 13 Wolfi packages, layer 1
+/// adds two and upgrades wolfi-baselayout, layer 2 removes busybox. The packages removed or
+/// replaced are listed as not in the final image (CycloneDX `scope: excluded`, the layer that
+/// removed them; SPDX an annotation, and nothing contains them); the default is the final image,
+/// byte for byte as `--scope squashed`.
+#[test]
+fn all_layers_lists_removed_packages_as_not_in_the_final_image() {
+    let stanzas = wolfi_stanzas();
+    assert_eq!(stanza_name(&stanzas[0]), "wolfi-baselayout");
+    let upgraded: Vec<String> = stanzas
+        .iter()
+        .map(|s| s.replace("V:20230201-r23", "V:20230201-r24"))
+        .collect();
+    assert_ne!(upgraded[0], stanzas[0]);
+    let without_busybox: Vec<String> = upgraded
+        .iter()
+        .filter(|s| stanza_name(s) != "busybox")
+        .cloned()
+        .collect();
+    let os_release = leak(
+        fs::read(crate::support::root().join("testdata/fixtures/os-release/wolfi.os-release"))
+            .unwrap(),
+    );
+    use image::Item;
+    let t = tempdir();
+    let (source, diff_ids) = wolfi_layout(
+        t.path(),
+        vec![
+            vec![
+                Item::Dir("etc"),
+                Item::File("etc/os-release", os_release),
+                Item::Dir("lib"),
+                Item::Dir("lib/apk"),
+                Item::Dir("lib/apk/db"),
+                Item::File("lib/apk/db/installed", apk_db(&stanzas[..13])),
+                Item::Dir("bin"),
+                Item::File("bin/busybox", b"\x7fELF not really"),
+            ],
+            vec![Item::File("lib/apk/db/installed", apk_db(&upgraded))],
+            vec![
+                Item::File("lib/apk/db/installed", apk_db(&without_busybox)),
+                Item::Whiteout("bin/busybox"),
+            ],
+        ],
+    );
+
+    let default = crate::support::generate(&source, &["-o", "cyclonedx-json"]);
+    let squashed =
+        crate::support::generate(&source, &["--scope", "squashed", "-o", "cyclonedx-json"]);
+    assert_eq!(default, squashed);
+    let (squashed, _, _) = documents(&source, &[]);
+    let (bom, doc, _) = documents(&source, &["--scope", "all-layers"]);
+
+    let apk = |bom: &Value| -> Vec<Value> {
+        bom["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| {
+                c["purl"]
+                    .as_str()
+                    .is_some_and(|p| p.starts_with("pkg:apk/"))
+            })
+            .cloned()
+            .collect()
+    };
+    assert_eq!(apk(&squashed).len(), 14);
+    assert!(apk(&squashed).iter().all(|c| c.get("scope").is_none()));
+    let all = apk(&bom);
+    assert_eq!(all.len(), 16);
+    let removed: Vec<(&str, &str, &str, &str)> = all
+        .iter()
+        .filter(|c| c["scope"] == "excluded")
+        .map(|c| {
+            (
+                c["name"].as_str().unwrap(),
+                c["version"].as_str().unwrap(),
+                property(c, "sbomkit:layer").unwrap(),
+                property(c, "sbomkit:layer:removed").unwrap(),
+            )
+        })
+        .collect();
+    let busybox_version = stanzas
+        .iter()
+        .find(|s| stanza_name(s) == "busybox")
+        .and_then(|s| s.lines().find_map(|l| l.strip_prefix("V:")))
+        .unwrap();
+    assert_eq!(
+        removed,
+        [
+            (
+                "busybox",
+                busybox_version,
+                diff_ids[0].as_str(),
+                diff_ids[2].as_str()
+            ),
+            (
+                "wolfi-baselayout",
+                "20230201-r23",
+                diff_ids[0].as_str(),
+                diff_ids[1].as_str()
+            ),
+        ]
+    );
+    // What is in the final image is described the same in both scopes.
+    let kept: Vec<&Value> = all.iter().filter(|c| c.get("scope").is_none()).collect();
+    assert_eq!(kept.len(), 14);
+    for c in &kept {
+        assert!(apk(&squashed).contains(c), "{}", c["name"]);
+    }
+    // Nothing contains a removed package: not the image, not the OS.
+    let removed_refs: Vec<&Value> = all
+        .iter()
+        .filter(|c| c["scope"] == "excluded")
+        .map(|c| &c["bom-ref"])
+        .collect();
+    for d in bom["dependencies"].as_array().unwrap() {
+        for r in d["dependsOn"].as_array().into_iter().flatten() {
+            assert!(!removed_refs.contains(&r), "{} depends on {r}", d["ref"]);
+        }
+    }
+
+    // SPDX: the package with its annotation, and no relationship to it.
+    let busybox = doc["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "busybox")
+        .unwrap();
+    let id = busybox["SPDXID"].as_str().unwrap();
+    let notes: Vec<&str> = busybox["annotations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["comment"].as_str().unwrap())
+        .collect();
+    assert!(
+        notes.contains(
+            &format!(
+                "sbomkit:layer:removed: 2 {}: not in the final image",
+                diff_ids[2]
+            )
+            .as_str()
+        ),
+        "{notes:?}"
+    );
+    assert!(!doc["relationships"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["relatedSpdxElement"] == id || r["spdxElementId"] == id));
+
+    // The table says it in the layer column; CycloneDX 1.5 holds the same.
+    let table = String::from_utf8(crate::support::generate(
+        &source,
+        &["--scope", "all-layers", "-o", "table"],
+    ))
+    .unwrap();
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with("busybox") && l.contains(", removed in 2")),
+        "{table}"
+    );
+    let bom15: Value = serde_json::from_slice(&crate::support::generate(
+        &source,
+        &["--scope", "all-layers", "-o", "cyclonedx-json@1.5"],
+    ))
+    .unwrap();
+    schema::assert_valid_cyclonedx(&bom15);
+    assert_eq!(
+        apk(&bom15)
+            .iter()
+            .filter(|c| c["scope"] == "excluded")
+            .count(),
+        2
+    );
+}
+
+/// A database file a later layer deletes: the final image lists none of its packages, all layers
+/// list every one as removed by that layer.
+#[test]
+fn all_layers_reads_a_database_file_a_later_layer_deleted() {
+    use image::Item;
+    let stanzas = wolfi_stanzas();
+    let t = tempdir();
+    let (source, diff_ids) = wolfi_layout(
+        t.path(),
+        vec![
+            vec![
+                Item::Dir("lib"),
+                Item::Dir("lib/apk"),
+                Item::Dir("lib/apk/db"),
+                Item::File("lib/apk/db/installed", apk_db(&stanzas)),
+            ],
+            vec![Item::Whiteout("lib/apk/db/installed")],
+        ],
+    );
+    let (squashed, _, _) = documents(&source, &[]);
+    assert!(component_names(&squashed, "apk").is_empty());
+    let (bom, _, _) = documents(&source, &["--scope", "all-layers"]);
+    let apk: Vec<&Value> = bom["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| {
+            c["purl"]
+                .as_str()
+                .is_some_and(|p| p.starts_with("pkg:apk/"))
+        })
+        .collect();
+    assert_eq!(apk.len(), 15);
+    for c in apk {
+        assert_eq!(c["scope"], "excluded");
+        assert_eq!(
+            property(c, "sbomkit:layer:removed"),
+            Some(diff_ids[1].as_str())
+        );
+        assert_eq!(property(c, "sbomkit:layer:removed-index"), Some("1"));
+    }
+    // From the config file and the environment too.
+    let out = run(
+        crate::support::sbomkit()
+            .args(["generate", "-q", &source, "-o", "cyclonedx-json"])
+            .env("SBOMKIT_SCOPE", "all-layers"),
+        0,
+    );
+    let from_env: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(from_env, bom);
+}

@@ -11,6 +11,7 @@ use sbomkit::attest::{keyless, ReportFormat};
 use sbomkit::exclude::Exclude;
 use sbomkit::format::CycloneDxVersion;
 use sbomkit::limits::Limits;
+use sbomkit::scan::Scope;
 use sbomkit::source::SourceOptions;
 use sbomkit::Error;
 
@@ -453,6 +454,14 @@ pub struct ScanArgs {
     /// Leave out paths matching GLOB (`/usr/share/**`); repeatable; recorded in the document
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
+    /// squashed: the final image; all-layers: also packages a later layer removed, marked so
+    #[arg(
+        long,
+        value_name = "SCOPE",
+        default_value = "squashed",
+        env = "SBOMKIT_SCOPE"
+    )]
+    pub scope: ScopeArg,
     #[command(flatten)]
     pub limits: LimitArgs,
 }
@@ -498,6 +507,24 @@ impl LimitArgs {
             max_decompressed_bytes: self.max_decompressed_bytes,
             max_file_size: self.max_file_size,
             max_json_size: self.max_json_size,
+        }
+    }
+}
+
+/// `--scope`.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScopeArg {
+    #[value(name = "squashed")]
+    Squashed,
+    #[value(name = "all-layers")]
+    AllLayers,
+}
+
+impl From<ScopeArg> for Scope {
+    fn from(s: ScopeArg) -> Scope {
+        match s {
+            ScopeArg::Squashed => Scope::Squashed,
+            ScopeArg::AllLayers => Scope::AllLayers,
         }
     }
 }

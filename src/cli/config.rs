@@ -64,6 +64,7 @@ fn with_defaults(command: Command, loaded: Option<&Loaded>) -> Command {
     let public_key = var(PUBLIC_KEY_VAR).or_else(|| c.public_key.map(|p| p.display().to_string()));
     let cdx = c.cyclonedx_version.map(|v| v.0);
     let quiet = c.quiet.filter(|&q| q).map(|_| "true".to_string());
+    let scope = c.scope.map(|s| s.name().to_string());
 
     let set = |cmd: Command, id: &str, value: &Option<String>| match value {
         Some(v) => cmd.mut_arg(id, |a| a.default_value(v.clone())),
@@ -85,6 +86,7 @@ fn with_defaults(command: Command, loaded: Option<&Loaded>) -> Command {
         let cmd = set(cmd, "cyclonedx_version", &cdx);
         let cmd = set(cmd, "platform", &c.platform);
         let cmd = set(cmd, "quiet", &quiet);
+        let cmd = set(cmd, "scope", &scope);
         set_all(cmd, "exclude", &exclude)
     };
     command
@@ -132,7 +134,7 @@ mod tests {
         std::fs::write(
             &p,
             "output: [table]\ncyclonedx-version: 1.5\nexclude: [/a]\nplatform: linux/arm64\n\
-             quiet: true\nkey: k.key\npublic-key: k.pub\n",
+             quiet: true\nkey: k.key\npublic-key: k.pub\nscope: all-layers\n",
         )
         .unwrap();
         let loaded = config::load(&p).unwrap();

@@ -42,6 +42,7 @@ pub fn run(args: GenerateArgs) -> Result<ExitCode, Error> {
         files: args.files,
         source_date_epoch: super::source_date_epoch()?,
         exclude: args.scan.exclude()?,
+        scope: args.scan.scope.into(),
     };
     // Before the scan: a folder that does not exist or cannot be written is found now.
     let mut pending = outputs

@@ -465,6 +465,20 @@ fn package(
             format!("sbomkit:layer: {} {}", layer.0, layer.1.diff_id),
         ));
     }
+    // Removed by a later layer (`--scope all-layers`): nothing contains it, and this says why.
+    if let Some((i, l)) = pkg
+        .removed_in
+        .and_then(|i| sbom.subject.layers.get(i).map(|l| (i, l)))
+    {
+        annotations.push(other_annotation(
+            created,
+            tool,
+            format!(
+                "sbomkit:layer:removed: {i} {}: not in the final image",
+                l.diff_id
+            ),
+        ));
+    }
     Package2 {
         inner: p,
         annotations,
