@@ -88,6 +88,7 @@ impl Exclude {
         let mut counts = vec![0u64; self.patterns.len()];
         let mut matched = vec![false; self.patterns.len()];
         let removed = fs.retain(|path, _| self.matching(path).is_none());
+        fs.forget_history(|path| self.matching(path).is_some());
         for (path, node) in &removed {
             if let Some(i) = self.matching(path) {
                 if let Some(m) = matched.get_mut(i) {
@@ -278,5 +279,13 @@ mod tests {
             warnings,
             ["--exclude /opt/**: matched nothing in the image"]
         );
+
+        // A kept file deleted by a later layer leaves only its history: that goes too.
+        let mut fs = Vfs::new();
+        testutil::put(&mut fs, "lib/apk/db/installed", testutil::file(0, b"P:a\n"));
+        fs.remove(b"lib/apk/db/installed", 1);
+        assert_eq!(fs.history(b"lib/apk/db/installed").len(), 2);
+        let _ = exclude(&["lib/apk/**"]).apply(&mut fs);
+        assert!(fs.history(b"lib/apk/db/installed").is_empty());
     }
 }

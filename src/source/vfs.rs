@@ -362,6 +362,12 @@ impl Vfs {
             .collect()
     }
 
+    /// Forgets the history of the paths `drop` names, also of those no node holds any more (a
+    /// file a later layer deleted): excluded paths leave nothing an `all-layers` scan could read.
+    pub fn forget_history(&mut self, mut drop: impl FnMut(&[u8]) -> bool) {
+        self.history.retain(|k, _| !drop(k));
+    }
+
     /// Every node, in path order.
     pub fn iter(&self) -> impl Iterator<Item = (&[u8], &Node)> {
         self.nodes.iter().map(|(k, v)| (k.as_slice(), v))
