@@ -26,8 +26,9 @@ for src in testdata/fixtures/images/alpine-3.10-docker-save.tar.gz \
   "$sbomkit" generate -q "$src" --cyclonedx-version 1.5 -o cyclonedx-json="$out/$i.cdx15.json"
 done
 # The hand-built documents of the writer tests (every subject kind, both CycloneDX versions), and the
-# documents of the binary tests (ELF facts, notes, Go modules, crates) and of the language tests.
+# documents of the binary tests (ELF facts, notes, Go modules, crates), of the language tests and of
+# the options tests (--exclude, --scope all-layers).
 SBOMKIT_WRITE_SAMPLES="$PWD/$out" cargo test --locked --quiet --test integration -- \
-  formats:: binaries:: lang:: >/dev/null
+  formats:: binaries:: lang:: options:: >/dev/null
 scripts/interop-sbom.sh "$out"
 scripts/interop-dsse.sh

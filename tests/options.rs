@@ -12,6 +12,11 @@ const ALPINE: &str = "testdata/fixtures/images/alpine-3.10-docker-save.tar.gz";
 
 /// Runs `generate` with `args` and returns the CycloneDX and SPDX documents, both validated.
 fn documents(source: &str, args: &[&str]) -> (Value, Value, String) {
+    documents_named(source, args, None)
+}
+
+/// [`documents`], also saved for the outside validators as `NAME.cdx.json` and `NAME.spdx.json`.
+fn documents_named(source: &str, args: &[&str], name: Option<&str>) -> (Value, Value, String) {
     let t = tempdir();
     let cdx = t.path().join("out.cdx.json");
     let spdx = t.path().join("out.spdx.json");
@@ -29,6 +34,10 @@ fn documents(source: &str, args: &[&str]) -> (Value, Value, String) {
     let doc: Value = serde_json::from_slice(&fs::read(&spdx).unwrap()).unwrap();
     schema::assert_valid_cyclonedx(&bom);
     schema::assert_valid_spdx(&doc);
+    if let Some(name) = name {
+        schema::sample(&format!("{name}.cdx.json"), &fs::read(&cdx).unwrap());
+        schema::sample(&format!("{name}.spdx.json"), &fs::read(&spdx).unwrap());
+    }
     (bom, doc, out.stderr)
 }
 
@@ -54,7 +63,11 @@ fn an_excluded_database_folder_takes_its_packages_and_the_document_says_so() {
     assert_eq!(component_names(&bom, "apk").len(), 14);
     assert!(bom.get("compositions").is_none());
 
-    let (bom, doc, stderr) = documents(ALPINE, &["--exclude", "/lib/apk/db/**"]);
+    let (bom, doc, stderr) = documents_named(
+        ALPINE,
+        &["--exclude", "/lib/apk/db/**"],
+        Some("alpine-excluded"),
+    );
     assert!(component_names(&bom, "apk").is_empty(), "{bom:#}");
     let subject = bom["metadata"]["component"]["bom-ref"].clone();
     assert_eq!(
@@ -796,7 +809,7 @@ fn all_layers_lists_removed_packages_as_not_in_the_final_image() {
         crate::support::generate(&source, &["--scope", "squashed", "-o", "cyclonedx-json"]);
     assert_eq!(default, squashed);
     let (squashed, _, _) = documents(&source, &[]);
-    let (bom, doc, _) = documents(&source, &["--scope", "all-layers"]);
+    let (bom, doc, _) = documents_named(&source, &["--scope", "all-layers"], Some("all-layers"));
 
     let apk = |bom: &Value| -> Vec<Value> {
         bom["components"]
