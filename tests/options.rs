@@ -182,6 +182,21 @@ fn a_pattern_that_matches_nothing_warns_and_a_bad_one_is_refused() {
         2,
     );
     assert!(out.stderr.contains("--exclude `/`"), "{}", out.stderr);
+    // With --predicate nothing is scanned: an --exclude there is a mistake.
+    let out = run(
+        sbomkit().args([
+            "attest",
+            ALPINE,
+            "--key",
+            "k",
+            "--predicate",
+            "p.json",
+            "--exclude",
+            "/a",
+        ]),
+        2,
+    );
+    assert!(out.stderr.contains("cannot be used with"), "{}", out.stderr);
 }
 
 fn alpine() -> String {

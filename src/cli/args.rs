@@ -51,7 +51,8 @@ pub enum Command {
     /// Write a signed in-toto attestation (DSSE envelope) carrying the SBOM of SOURCE, with a key or keylessly
     #[command(
         after_help = ATTEST_HELP,
-        mut_arg("source", |a| a.help("What to attest: [SCHEME:]PATH, any source `generate` takes"))
+        mut_arg("source", |a| a.help("What to attest: [SCHEME:]PATH, any source `generate` takes")),
+        mut_arg("exclude", |a| a.conflicts_with("predicate"))
     )]
     Attest(AttestArgs),
     /// Check a signed SBOM attestation offline against a public key and, optionally, the image
