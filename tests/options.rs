@@ -368,6 +368,15 @@ fn a_bad_config_file_is_an_error_naming_file_and_line() {
         assert!(out.stderr.starts_with(&want), "{text:?}:\n{}", out.stderr);
         assert!(!d.join("x.json").exists());
     }
+    // Help, completions and the man page still answer.
+    for args in [
+        &["--help"][..],
+        &["generate", "-h"],
+        &["completions", "bash"],
+        &["man"],
+    ] {
+        run(crate::support::sbomkit_in(d).args(args), 0);
+    }
     fs::remove_file(&cfg).unwrap();
     let out = run(
         crate::support::sbomkit_in(d).args(["generate", &alpine(), "--config", "nope.yaml"]),

@@ -35,7 +35,18 @@ pub fn parse() -> Parsed {
         }
     }
     let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    let command = match config::apply(args::Cli::command(), &argv) {
+    // Help, completions and man pages describe the definition itself: a broken config file does
+    // not keep them from the user who is about to fix it.
+    let describes = argv.iter().skip(1).any(|a| a == "--help" || a == "-h")
+        || matches!(
+            argv.get(1).and_then(|a| a.to_str()),
+            Some("completions" | "man" | "help")
+        );
+    let command = match describes {
+        true => Ok(args::Cli::command()),
+        false => config::apply(args::Cli::command(), &argv),
+    };
+    let command = match command {
         Ok(c) => c,
         Err(e) => {
             output::report(&e);
