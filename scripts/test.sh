@@ -3,6 +3,10 @@
 # spdx3-validate and spdx-python-model) on SBOMs sbomkit writes. Installs what it needs (Python packages into virtual environments under target/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The man page test reads every page with groff (Debian: groff-base); CI requires it.
+if ! command -v groff >/dev/null && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq groff-base >/dev/null
+fi
 cargo test --locked
 cargo build --locked --quiet
 out=target/interop
@@ -27,9 +31,10 @@ for src in testdata/fixtures/images/alpine-3.10-docker-save.tar.gz \
   done
 done
 # The hand-built documents of the writer tests (every subject kind, every format and CycloneDX
-# version, hostile text), the documents of the binary tests (ELF facts, notes, Go modules, crates)
-# and of the language tests, and the format words of the command line.
+# version, hostile text), the documents of the binary tests (ELF facts, notes, Go modules, crates),
+# of the language tests and of the options tests (--exclude, --scope all-layers), and the format words
+# of the command line.
 SBOMKIT_WRITE_SAMPLES="$PWD/$out" cargo test --locked --quiet --test integration -- \
-  formats:: binaries:: lang:: cli::format_names >/dev/null
+  formats:: binaries:: lang:: options:: cli::format_names >/dev/null
 scripts/interop-sbom.sh "$out"
 scripts/interop-dsse.sh

@@ -14,8 +14,10 @@
 
 pub mod attest;
 pub mod catalog;
+pub mod config;
 pub mod cpe;
 pub mod error;
+pub mod exclude;
 pub mod format;
 pub mod limits;
 pub mod model;

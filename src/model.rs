@@ -27,8 +27,8 @@ pub struct Sbom {
     pub relationships: Vec<Relationship>,
     /// Things the scan could not read or chose to skip, for the user and the document.
     pub warnings: Vec<String>,
-    /// What the scan saw but could not describe (a package database it does not read): while any
-    /// is listed the document is incomplete, and says so. Sorted.
+    /// What the scan saw but could not describe (a package database it does not read) or was told
+    /// to leave out: while any is listed the document is incomplete, and says so. Sorted.
     pub unknowns: Vec<Unknown>,
     /// The document's creation time, seconds since the epoch (from `SOURCE_DATE_EPOCH` or the image).
     pub created: i64,
@@ -43,6 +43,17 @@ pub struct Unknown {
     pub what: String,
     /// Why its contents are missing.
     pub why: String,
+    /// Whether the scan could not read it or was told to leave it out.
+    pub cause: UnknownCause,
+}
+
+/// Why something is an [`Unknown`]: documents word the two differently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum UnknownCause {
+    /// A package database no cataloger reads.
+    UnreadDatabase,
+    /// Paths the user excluded from the scan (`--exclude`).
+    Excluded,
 }
 
 impl fmt::Display for Unknown {
@@ -382,6 +393,9 @@ pub struct Package {
     pub checksums: Vec<Checksum>,
     /// Index of the layer that introduced the package (first layer from which it survives).
     pub layer: Option<usize>,
+    /// `--scope all-layers`: the layer whose database no longer lists the package. Such a package
+    /// was in the image's layers but is not in the final image; nothing contains it.
+    pub removed_in: Option<usize>,
     /// The files this package was found in (package database, binary).
     pub evidence: Vec<String>,
     /// Name of the cataloger that found it.
@@ -410,6 +424,7 @@ impl Package {
             homepage: None,
             checksums: Vec::new(),
             layer: None,
+            removed_in: None,
             evidence: Vec::new(),
             found_by: String::new(),
             properties: BTreeMap::new(),

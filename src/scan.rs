@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::catalog::{self, Context, Found};
 use crate::error::Error;
+use crate::exclude::Exclude;
 use crate::model::{Checksum, FileRecord, HashAlg, Relationship, RelationshipKind, Sbom};
 use crate::source::{self, display_path, Progress, SourceOptions, SourceSpec};
 
@@ -15,6 +16,32 @@ pub struct ScanOptions {
     pub files: bool,
     /// `SOURCE_DATE_EPOCH`: the document's creation time; wins over the image's `created`.
     pub source_date_epoch: Option<i64>,
+    /// `--exclude`: paths neither catalogued nor listed, each recorded as an unknown.
+    pub exclude: Exclude,
+    /// `--scope`: the final image only, or also what earlier layers installed and later ones removed.
+    pub scope: Scope,
+}
+
+/// Which packages a scan of an image lists.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Scope {
+    /// Those of the final image (what every layer applied gives).
+    #[default]
+    Squashed,
+    /// Also the packages an OS package database listed in an earlier layer and no longer lists in
+    /// the final image, marked with the layer that removed them ([`crate::model::Package::removed_in`]).
+    AllLayers,
+}
+
+impl Scope {
+    /// As `--scope` and the config file spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Scope::Squashed => "squashed",
+            Scope::AllLayers => "all-layers",
+        }
+    }
 }
 
 /// What each cataloger found, for `-v`.
@@ -30,12 +57,14 @@ pub fn scan(
     progress: &dyn Progress,
 ) -> Result<(Sbom, Stats), Error> {
     let catalogers = catalog::Catalogers::registered();
-    let scanned = source::open(
-        spec,
-        &opts.source,
-        &catalogers.interest(opts.files),
-        progress,
-    )?;
+    let interest = catalogers.interest(opts.files);
+    let excluding = opts.exclude.interest(&catalogers);
+    let interest = match opts.exclude.is_empty() {
+        true => interest,
+        false => excluding.as_interest(&interest),
+    };
+    let mut scanned = source::open(spec, &opts.source, &interest, progress)?;
+    let (excluded, exclude_warnings) = opts.exclude.apply(&mut scanned.fs);
     let distro = catalog::read_distro(&scanned.fs);
 
     let mut stats = Stats::default();
@@ -50,6 +79,7 @@ pub fn scan(
                 distro: distro.as_ref(),
                 owners: &owners,
                 slot,
+                all_layers: opts.scope == Scope::AllLayers,
             });
             stats
                 .per_cataloger
@@ -76,6 +106,8 @@ pub fn scan(
         created: 0,
     };
     sbom.warnings.extend(all.warnings);
+    sbom.warnings.extend(exclude_warnings);
+    sbom.unknowns.extend(excluded);
     let index: BTreeMap<String, usize> = sbom
         .packages
         .iter()
@@ -91,6 +123,7 @@ pub fn scan(
     if sbom.subject.layers.is_empty() {
         for p in &mut sbom.packages {
             p.layer = None;
+            p.removed_in = None;
         }
     }
 
@@ -111,7 +144,8 @@ pub fn scan(
     let top: Vec<String> = sbom
         .packages
         .iter()
-        .filter(|p| !contained.contains(&p.id))
+        // A package removed in a later layer is not in the image.
+        .filter(|p| !contained.contains(&p.id) && p.removed_in.is_none())
         .map(|p| p.id.clone())
         .collect();
     for id in top {

@@ -77,6 +77,7 @@ fn apk(
         homepage: Some("https://alpinelinux.org".into()),
         checksums: vec![Checksum::new(HashAlg::Sha1, q1(checksum))],
         layer: Some(layer),
+        removed_in: None,
         evidence: vec!["/lib/apk/db/installed".into()],
         found_by: "apk".into(),
         properties,
@@ -1700,9 +1701,10 @@ fn assert_xml_matches_json(
 fn cyclonedx_xml_says_what_the_json_of_its_version_says() {
     let mut unknowns = alpine_image();
     unknowns.unknowns.push(sbomkit::model::Unknown {
-        location: "var/lib/rpm/rpmdb.sqlite".into(),
-        what: "RPM package database".into(),
+        location: "var/lib/pacman/local".into(),
+        what: "pacman package database".into(),
         why: "no cataloger reads it".into(),
+        cause: sbomkit::model::UnknownCause::UnreadDatabase,
     });
     for v in CycloneDxVersion::ALL {
         let bom = assert_xml_says_what_json_says(&alpine_image(), v, "xml-alpine-image");
@@ -1939,9 +1941,10 @@ fn assert_tag_value_says_what_json_says(sbom: &Sbom, sample: &str) {
 fn spdx_tag_value_says_what_the_json_says() {
     let mut unknowns = alpine_image();
     unknowns.unknowns.push(sbomkit::model::Unknown {
-        location: "var/lib/rpm/rpmdb.sqlite".into(),
-        what: "RPM package database".into(),
+        location: "var/lib/pacman/local".into(),
+        what: "pacman package database".into(),
         why: "no cataloger reads it".into(),
+        cause: sbomkit::model::UnknownCause::UnreadDatabase,
     });
     for (sbom, name) in [
         (alpine_image(), "tv-alpine-image"),
@@ -2445,9 +2448,10 @@ fn spdx3_relationships_group_targets_and_state_their_completeness() {
     // A package database not read: the image's contents are incomplete, and the document says why.
     let mut unread = sbom.clone();
     let unknown = sbomkit::model::Unknown {
-        location: "/var/lib/rpm/rpmdb.sqlite".into(),
-        what: "RPM package database".into(),
-        why: "sbomkit does not read RPM databases".into(),
+        location: "/var/lib/pacman/local".into(),
+        what: "pacman package database".into(),
+        why: "no cataloger reads it".into(),
+        cause: sbomkit::model::UnknownCause::UnreadDatabase,
     };
     unread.warnings.push(unknown.to_string());
     unread.unknowns.push(unknown.clone());
@@ -2471,7 +2475,7 @@ fn spdx3_relationships_group_targets_and_state_their_completeness() {
         "{comment}"
     );
     assert_eq!(
-        comment.matches("rpmdb.sqlite").count(),
+        comment.matches("pacman/local").count(),
         1,
         "said once: {comment}"
     );

@@ -15,7 +15,7 @@ pub mod os_db;
 pub mod os_release;
 pub mod rpm;
 #[cfg(test)]
-mod testutil;
+pub(crate) mod testutil;
 pub mod unread;
 pub mod version;
 
@@ -35,6 +35,9 @@ pub struct Context<'a> {
     pub owners: &'a BTreeMap<Vec<u8>, String>,
     /// The cataloger's slot: where the source stored the summaries it made ([`Cataloger::inspect`]).
     pub slot: u8,
+    /// `--scope all-layers`: OS package databases also list what earlier layers installed and
+    /// later ones removed ([`crate::model::Package::removed_in`]).
+    pub all_layers: bool,
 }
 
 impl Context<'_> {
@@ -358,6 +361,7 @@ mod tests {
                     distro: None,
                     owners: &owners,
                     slot,
+                    all_layers: false,
                 });
                 names.extend(found.packages.iter().map(|p| p.id.clone()));
                 names.extend(found.warnings);

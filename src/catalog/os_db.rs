@@ -84,6 +84,9 @@ pub struct DbFile {
     /// What each version of the file lists (`None` where it was removed), oldest first.
     listed: Vec<Listed>,
     final_layer: Option<usize>,
+    /// `--scope all-layers`: packages an earlier version listed and the final one does not, each
+    /// with the layer that introduced it and the layer that removed it.
+    removed: Vec<(Installed, usize, usize)>,
 }
 
 /// An OS package database: its files, its parser, its record mapping.
@@ -139,6 +142,13 @@ pub fn catalog<D: Database>(db: &D, cx: &Context<'_>, found_by: &str) -> Found {
         let mut files = Vec::new();
         for listed_at in group {
             let Some((path, node)) = cx.fs.lookup(&listed_at) else {
+                // A database file a later layer deleted still has its history.
+                if cx.all_layers && !cx.fs.history(&listed_at).is_empty() {
+                    let path = crate::source::vfs::normalize(&listed_at);
+                    if seen.insert(path.clone()) {
+                        files.push(read(db, cx, listed_at, path, None, &mut found));
+                    }
+                }
                 continue;
             };
             if !node.is_file() || !seen.insert(path.clone()) {
@@ -146,7 +156,7 @@ pub fn catalog<D: Database>(db: &D, cx: &Context<'_>, found_by: &str) -> Found {
             }
             match node.content.as_deref() {
                 Some(content) => {
-                    files.push(read(db, cx.fs, listed_at, path, content, &mut found));
+                    files.push(read(db, cx, listed_at, path, Some(content), &mut found));
                 }
                 None => found.warnings.push(unread_database(
                     D::WHAT,
@@ -166,28 +176,42 @@ pub fn catalog<D: Database>(db: &D, cx: &Context<'_>, found_by: &str) -> Found {
     found
 }
 
+/// Reads one database file: its final `content` (`None` where a later layer deleted it) and,
+/// from its history, what each version listed.
 fn read<D: Database>(
     db: &D,
-    fs: &Vfs,
+    cx: &Context<'_>,
     listed_at: Vec<u8>,
     path: Vec<u8>,
-    content: &[u8],
+    content: Option<&[u8]>,
     found: &mut Found,
 ) -> DbFile {
+    let fs = cx.fs;
     let evidence = display_path(&path);
-    let (records, warnings) = db.parse(&listed_at, content, &evidence);
+    let (records, warnings) =
+        content.map_or_else(Default::default, |c| db.parse(&listed_at, c, &evidence));
     found.warnings.extend(warnings);
     // Warnings only from the final version, parsed above.
-    let listed = fs
-        .history(&path)
+    let history = fs.history(&path);
+    let versions: Vec<Option<Vec<Installed>>> = history
         .iter()
         .map(|v| {
-            v.content.as_deref().map(|c| {
-                let (older, _) = db.parse(&listed_at, c, &evidence);
-                older.iter().map(|r| key(&r.package)).collect()
-            })
+            v.content
+                .as_deref()
+                .map(|c| db.parse(&listed_at, c, &evidence).0)
         })
         .collect();
+    let listed: Vec<Listed> = versions
+        .iter()
+        .map(|v| {
+            v.as_ref()
+                .map(|rs| rs.iter().map(|r| key(&r.package)).collect())
+        })
+        .collect();
+    let removed = match cx.all_layers {
+        true => removed_since(history, &listed, versions),
+        false => Vec::new(),
+    };
     let final_layer = fs.lookup(&path).map(|(_, n)| n.layer);
     DbFile {
         listed_at,
@@ -195,7 +219,40 @@ fn read<D: Database>(
         records,
         listed,
         final_layer,
+        removed,
     }
+}
+
+/// The packages some version of a database file lists and its final version does not: each from
+/// the last version that lists it, with the first layer of the run of versions that list it up to
+/// there, and the layer of the version after it (the one that removed it).
+fn removed_since(
+    history: &[Version],
+    listed: &[Listed],
+    versions: Vec<Option<Vec<Installed>>>,
+) -> Vec<(Installed, usize, usize)> {
+    let empty = BTreeSet::new();
+    let last = listed.last().and_then(Option::as_ref).unwrap_or(&empty);
+    let mut latest: BTreeMap<PackageKey, (usize, Installed)> = BTreeMap::new();
+    for (j, records) in versions.into_iter().enumerate() {
+        for r in records.into_iter().flatten() {
+            let k = key(&r.package);
+            if !last.contains(&k) {
+                latest.insert(k, (j, r));
+            }
+        }
+    }
+    latest
+        .into_iter()
+        .filter_map(|(k, (j, r))| {
+            let removed = history.get(j + 1)?.layer;
+            let mut first = j;
+            while first > 0 && listed[first - 1].as_ref().is_some_and(|s| s.contains(&k)) {
+                first -= 1;
+            }
+            Some((r, history.get(first)?.layer, removed))
+        })
+        .collect()
 }
 
 fn catalog_group<D: Database>(
@@ -242,9 +299,8 @@ fn catalog_group<D: Database>(
         db.complete(cx.fs, &files[*f], r);
     }
 
-    let index = Index::new(kept.iter().map(|(_, r)| r).collect());
-    for (i, (f, r)) in kept.iter().enumerate() {
-        let file = &files[*f];
+    // Purl, CPE, supplier, evidence: what the database and the distro say of a record.
+    let identify = |r: &Installed, file: &DbFile| {
         let mut p = r.package.clone();
         // A kind names its purl type in code; the database tests check the purls it gives.
         let purl_type = p.kind.purl_type.and_then(|ty| PurlType::new(ty).ok());
@@ -271,9 +327,29 @@ fn catalog_group<D: Database>(
             .into_iter()
             .collect();
         p.supplier = naming.supplier.clone();
-        p.layer = layer_of(cx.fs.history(&file.path), &file.listed, &key(&p)).or(file.final_layer);
         p.evidence = vec![display_path(&file.path)];
         p.found_by = found_by.to_string();
+        p
+    };
+    // Removed by a later layer: listed with the layers that introduced and removed them, without
+    // edges or files (what they owned is gone, or another package's now).
+    for file in &files {
+        for (r, introduced, removed) in &file.removed {
+            if !ids.insert(r.package.id.clone()) {
+                continue;
+            }
+            let mut p = identify(r, file);
+            p.layer = Some(*introduced);
+            p.removed_in = Some(*removed);
+            found.packages.push(p);
+        }
+    }
+
+    let index = Index::new(kept.iter().map(|(_, r)| r).collect());
+    for (i, (f, r)) in kept.iter().enumerate() {
+        let file = &files[*f];
+        let mut p = identify(r, file);
+        p.layer = layer_of(cx.fs.history(&file.path), &file.listed, &key(&p)).or(file.final_layer);
         for (groups, kind) in [
             (&r.depends, RelationshipKind::DependsOn),
             (&r.optional, RelationshipKind::OptionalDependsOn),

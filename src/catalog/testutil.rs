@@ -51,6 +51,7 @@ pub fn run(c: &dyn Cataloger, fs: &Vfs, distro: Option<&Distro>) -> Found {
         distro,
         owners: &owners,
         slot: 0,
+        all_layers: false,
     });
     found.relationships.sort();
     found

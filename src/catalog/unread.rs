@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use super::{Cataloger, Context, Found};
-use crate::model::Unknown;
+use crate::model::{Unknown, UnknownCause};
 use crate::source::{display_path, Node};
 
 /// Where a package manager keeps its database, and how it is named.
@@ -81,6 +81,7 @@ pub fn find<'a>(paths: impl Iterator<Item = (&'a [u8], &'a Node)>) -> Vec<Unknow
             location,
             what: what.to_string(),
             why: WHY.to_string(),
+            cause: UnknownCause::UnreadDatabase,
         })
         .collect()
 }

@@ -8,9 +8,12 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use sbomkit::attest::keys::Algorithm;
 use sbomkit::attest::statement;
 use sbomkit::attest::{keyless, ReportFormat};
+use sbomkit::exclude::Exclude;
 use sbomkit::format::CycloneDxVersion;
 use sbomkit::limits::Limits;
+use sbomkit::scan::Scope;
 use sbomkit::source::SourceOptions;
+use sbomkit::Error;
 
 const EXIT_CODES: &str = "\
 Exit codes:
@@ -32,6 +35,9 @@ Exit codes:
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Read options from FILE (default: ./.sbomkit.yaml, else $XDG_CONFIG_HOME/sbomkit/config.yaml)
+    #[arg(long, global = true, value_name = "FILE", env = "SBOMKIT_CONFIG")]
+    pub config: Option<std::path::PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -45,7 +51,8 @@ pub enum Command {
     /// Write a signed in-toto attestation (DSSE envelope) carrying the SBOM of SOURCE, with a key or keylessly
     #[command(
         after_help = ATTEST_HELP,
-        mut_arg("source", |a| a.help("What to attest: [SCHEME:]PATH, any source `generate` takes"))
+        mut_arg("source", |a| a.help("What to attest: [SCHEME:]PATH, any source `generate` takes")),
+        mut_arg("exclude", |a| a.conflicts_with("predicate"))
     )]
     Attest(AttestArgs),
     /// Check a signed SBOM attestation offline against a public key and, optionally, the image
@@ -54,6 +61,37 @@ pub enum Command {
     /// Check a sigstore bundle offline: signature, certificate and identity, transparency log, time
     #[command(after_help = VERIFY_BUNDLE_HELP)]
     VerifyBundle(VerifyBundleArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    #[command(after_help = COMPLETIONS_HELP)]
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), or write one page per command to a folder
+    #[command(after_help = MAN_HELP)]
+    Man(ManArgs),
+}
+
+const COMPLETIONS_HELP: &str = "\
+Examples:
+  sbomkit completions bash > /etc/bash_completion.d/sbomkit
+  sbomkit completions zsh > \"${fpath[1]}/_sbomkit\"
+  sbomkit completions fish > ~/.config/fish/completions/sbomkit.fish";
+
+const MAN_HELP: &str = "\
+Examples:
+  sbomkit man | man -l -
+  sbomkit man --dir /usr/local/share/man/man1";
+
+#[derive(Args, Debug)]
+pub struct CompletionsArgs {
+    /// The shell to complete for
+    #[arg(value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Args, Debug)]
+pub struct ManArgs {
+    /// Write sbomkit.1 and one sbomkit-COMMAND.1 per command into DIR instead of printing sbomkit.1
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 const KEYGEN_HELP: &str = "\
@@ -304,12 +342,17 @@ pub struct AttestArgs {
     #[arg(long)]
     pub bundle: bool,
     /// CycloneDX spec version to write
-    #[arg(long, value_name = "VERSION", default_value = "1.7")]
+    #[arg(
+        long,
+        value_name = "VERSION",
+        default_value = "1.7",
+        env = "SBOMKIT_CYCLONEDX_VERSION"
+    )]
     pub cyclonedx_version: CycloneDxVersionArg,
     #[command(flatten)]
     pub scan: ScanArgs,
     /// No progress bar, no warnings on stderr
-    #[arg(short, long)]
+    #[arg(short, long, env = "SBOMKIT_QUIET", value_parser = clap::builder::BoolishValueParser::new())]
     pub quiet: bool,
 }
 
@@ -330,7 +373,7 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "SOURCE")]
     pub image: Option<String>,
     /// Which platform of a multi-platform --image (os/arch[/variant])
-    #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
+    #[arg(long, value_name = "OS/ARCH[/VARIANT]", env = "SBOMKIT_PLATFORM")]
     pub platform: Option<String>,
     /// Required predicate type: spdx, spdxjson, cyclonedx, spdx3, custom, vuln, slsaprovenance or a URI
     #[arg(long = "type", value_name = "TYPE", value_parser = statement::parse_type)]
@@ -385,7 +428,12 @@ pub struct GenerateArgs {
     #[arg(short = 'o', long = "output", value_name = "FORMAT[=FILE]")]
     pub outputs: Vec<String>,
     /// CycloneDX spec version to write
-    #[arg(long, value_name = "VERSION", default_value = "1.7")]
+    #[arg(
+        long,
+        value_name = "VERSION",
+        default_value = "1.7",
+        env = "SBOMKIT_CYCLONEDX_VERSION"
+    )]
     pub cyclonedx_version: CycloneDxVersionArg,
     #[command(flatten)]
     pub scan: ScanArgs,
@@ -393,7 +441,7 @@ pub struct GenerateArgs {
     #[arg(long)]
     pub files: bool,
     /// No progress bar, no warnings on stderr
-    #[arg(short, long)]
+    #[arg(short, long, env = "SBOMKIT_QUIET", value_parser = clap::builder::BoolishValueParser::new())]
     pub quiet: bool,
     /// Say what each cataloger found
     #[arg(short, long)]
@@ -409,13 +457,29 @@ pub struct ScanArgs {
     #[arg(long, value_name = "NAME:TAG")]
     pub image: Option<String>,
     /// Which platform of a multi-platform image (os/arch[/variant])
-    #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
+    #[arg(long, value_name = "OS/ARCH[/VARIANT]", env = "SBOMKIT_PLATFORM")]
     pub platform: Option<String>,
+    /// Leave out paths matching GLOB (`/usr/share/**`); repeatable; recorded in the document
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    /// squashed: the final image; all-layers: also packages a later layer removed, marked so
+    #[arg(
+        long,
+        value_name = "SCOPE",
+        default_value = "squashed",
+        env = "SBOMKIT_SCOPE"
+    )]
+    pub scope: ScopeArg,
     #[command(flatten)]
     pub limits: LimitArgs,
 }
 
 impl ScanArgs {
+    /// The `--exclude` patterns, compiled: a bad one is a usage error before anything is read.
+    pub fn exclude(&self) -> Result<Exclude, Error> {
+        Exclude::new(&self.exclude)
+    }
+
     /// What the source is opened with.
     pub fn source_options(&self) -> SourceOptions {
         SourceOptions {
@@ -451,6 +515,24 @@ impl LimitArgs {
             max_decompressed_bytes: self.max_decompressed_bytes,
             max_file_size: self.max_file_size,
             max_json_size: self.max_json_size,
+        }
+    }
+}
+
+/// `--scope`.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScopeArg {
+    #[value(name = "squashed")]
+    Squashed,
+    #[value(name = "all-layers")]
+    AllLayers,
+}
+
+impl From<ScopeArg> for Scope {
+    fn from(s: ScopeArg) -> Scope {
+        match s {
+            ScopeArg::Squashed => Scope::Squashed,
+            ScopeArg::AllLayers => Scope::AllLayers,
         }
     }
 }
@@ -539,7 +621,15 @@ mod tests {
     #[test]
     fn help_is_wrapped_once_at_every_width() {
         use clap::CommandFactory;
-        let names = ["generate", "keygen", "attest", "verify", "verify-bundle"];
+        let names = [
+            "generate",
+            "keygen",
+            "attest",
+            "verify",
+            "verify-bundle",
+            "completions",
+            "man",
+        ];
         for width in [80, 100, 120] {
             let mut cmd = Cli::command().term_width(width);
             assert_wrapped_once(&cmd.render_long_help().to_string(), width);

@@ -17,6 +17,8 @@ use super::output::{self, Access, Bar, Pending};
 
 pub fn run(args: AttestArgs) -> Result<ExitCode, Error> {
     let out = output_of(&args)?;
+    // `--exclude` with `--predicate` is refused by clap; one from the config file is not used.
+    let exclude = args.scan.exclude()?;
     // Checked before the scan: a bad key, token, URL or output folder should not wait for a large
     // image.
     let signer = signer(&args)?;
@@ -39,6 +41,8 @@ pub fn run(args: AttestArgs) -> Result<ExitCode, Error> {
                 source: source.clone(),
                 files: false,
                 source_date_epoch: super::source_date_epoch()?,
+                exclude,
+                scope: args.scan.scope.into(),
             };
             let bar = Bar::new(!args.quiet && io::stderr().is_terminal());
             let (sbom, _) = scan::scan(&spec, &opts, &bar)?;
@@ -175,7 +179,9 @@ fn output_of(args: &AttestArgs) -> Result<Out, Error> {
 }
 
 fn signer(args: &AttestArgs) -> Result<Signer, Error> {
-    if let Some(path) = &args.key {
+    // Both flags given are refused by clap: a key beside --keyless came from the config file or
+    // SBOMKIT_KEY, and gives way.
+    if let Some(path) = args.key.as_ref().filter(|_| !args.keyless) {
         return Signer::from_key_file(path, || super::password(false));
     }
     let token = match &args.identity_token {

@@ -41,6 +41,8 @@ pub fn run(args: GenerateArgs) -> Result<ExitCode, Error> {
         source: args.scan.source_options(),
         files: args.files,
         source_date_epoch: super::source_date_epoch()?,
+        exclude: args.scan.exclude()?,
+        scope: args.scan.scope.into(),
     };
     // Before the scan: a folder that does not exist or cannot be written is found now.
     let mut pending = outputs
@@ -64,6 +66,10 @@ pub fn run(args: GenerateArgs) -> Result<ExitCode, Error> {
         }
     }
     if args.verbose {
+        match super::config::read() {
+            Some(p) => eprintln!("config: {}", p.display()),
+            None => eprintln!("config: none"),
+        }
         for (name, n) in &stats.per_cataloger {
             eprintln!("{name}: {n} packages");
         }

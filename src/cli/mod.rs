@@ -3,6 +3,8 @@
 
 mod args;
 mod attest;
+mod config;
+mod docs;
 mod generate;
 mod keygen;
 pub mod output;
@@ -11,7 +13,7 @@ mod verify_bundle;
 
 use std::io::{self, IsTerminal};
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 use sbomkit::{Error, ExitCode};
 
 use args::Command;
@@ -32,7 +34,29 @@ pub fn parse() -> Parsed {
             return Parsed::Answered(ExitCode::Success);
         }
     }
-    match args::Cli::try_parse() {
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    // Help, completions and man pages describe the definition itself: a broken config file does
+    // not keep them from the user who is about to fix it.
+    let describes = argv.iter().skip(1).any(|a| a == "--help" || a == "-h")
+        || matches!(
+            argv.get(1).and_then(|a| a.to_str()),
+            Some("completions" | "man" | "help")
+        );
+    let command = match describes {
+        true => Ok(args::Cli::command()),
+        false => config::apply(args::Cli::command(), &argv),
+    };
+    let command = match command {
+        Ok(c) => c,
+        Err(e) => {
+            output::report(&e);
+            return Parsed::Answered(ExitCode::of(&Err(e)));
+        }
+    };
+    match command
+        .try_get_matches_from(argv)
+        .and_then(|m| args::Cli::from_arg_matches(&m))
+    {
         Ok(cli) => Parsed::Run(Box::new(cli.command)),
         Err(e) => {
             let _ = e.print();
@@ -53,6 +77,8 @@ pub fn run(command: Command) -> Result<ExitCode, Error> {
         Command::Attest(args) => attest::run(args),
         Command::Verify(args) => verify::run(args),
         Command::VerifyBundle(args) => verify_bundle::run(args),
+        Command::Completions(args) => docs::completions(args),
+        Command::Man(args) => docs::man(args),
     }
 }
 

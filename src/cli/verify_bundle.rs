@@ -11,9 +11,12 @@ use super::args::VerifyBundleArgs;
 use super::output;
 
 pub fn run(args: VerifyBundleArgs) -> Result<ExitCode, Error> {
+    // Both given are refused by clap: a key beside an identity came from the config file or
+    // SBOMKIT_PUBLIC_KEY, and gives way.
     let key = args
         .key
         .as_deref()
+        .filter(|_| args.keyless.certificate_identity.is_none())
         .map(keys::read_public_key_file)
         .transpose()?;
     let policy = match (

@@ -113,6 +113,9 @@ struct Component {
     version: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     description: Option<String>,
+    /// `excluded` for a package a later layer removed (`--scope all-layers`): not in the image.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scope: Option<&'static str>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     hashes: Vec<Hash>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -468,6 +471,7 @@ fn subject_component(sbom: &Sbom, bom_ref: String) -> Component {
             .clone()
             .filter(|v| !v.is_empty())
             .or_else(|| super::subject_digest(s).map(str::to_string)),
+        scope: None,
         hashes: subject_sha256(s)
             .map(|h| Hash {
                 alg: "SHA-256",
@@ -588,6 +592,13 @@ fn package_component(
         props.push(prop("sbomkit:layer", l.diff_id.clone()));
         props.push(prop("sbomkit:layer-index", i.to_string()));
     }
+    if let Some((i, l)) = p
+        .removed_in
+        .and_then(|i| sbom.subject.layers.get(i).map(|l| (i, l)))
+    {
+        props.push(prop("sbomkit:layer:removed", l.diff_id.clone()));
+        props.push(prop("sbomkit:layer:removed-index", i.to_string()));
+    }
     if let Some(n) = &p.source_name {
         props.push(prop("sbomkit:source-package", n.clone()));
     }
@@ -648,6 +659,7 @@ fn package_component(
         },
         version: Some(p.version.clone()).filter(|v| !v.is_empty()),
         description: p.description.clone().filter(|d| !d.is_empty()),
+        scope: p.removed_in.map(|_| "excluded"),
         hashes: hashes(&p.checksums),
         licenses: licenses(p),
         cpe: p.cpes.first().cloned(),
@@ -733,6 +745,7 @@ fn file_component(sbom: &Sbom, f: &FileRecord, bom_ref: String, owners: &[String
         } else {
             format!("/{}", f.path)
         },
+        scope: None,
         hashes: hashes(sha256.iter().chain(&f.other_checksums)),
         properties: props,
         ..Default::default()

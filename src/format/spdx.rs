@@ -30,7 +30,7 @@ use super::{
 mod tag_value;
 use crate::model::{
     self, Actor, ActorKind, FileKind, FileRecord, HashAlg, IdentityRole, Package, Purpose,
-    Relationship, RelationshipKind, Sbom, SubjectKind,
+    Relationship, RelationshipKind, Sbom, SubjectKind, UnknownCause,
 };
 
 const NOASSERTION: &str = "NOASSERTION";
@@ -229,9 +229,16 @@ fn build(sbom: &Sbom) -> io::Result<Document> {
              checksum for files and none was recorded for them."
         ));
     }
-    if !sbom.unknowns.is_empty() {
+    let has = |cause| sbom.unknowns.iter().any(|u| u.cause == cause);
+    if has(UnknownCause::UnreadDatabase) {
         comment.push(
             "This document is incomplete: the package databases named below were not read."
+                .to_string(),
+        );
+    }
+    if has(UnknownCause::Excluded) {
+        comment.push(
+            "This document is incomplete: the paths named below were excluded from the scan."
                 .to_string(),
         );
     }
@@ -469,6 +476,20 @@ fn package(
             created,
             tool,
             format!("sbomkit:layer: {} {}", layer.0, layer.1.diff_id),
+        ));
+    }
+    // Removed by a later layer (`--scope all-layers`): nothing contains it, and this says why.
+    if let Some((i, l)) = pkg
+        .removed_in
+        .and_then(|i| sbom.subject.layers.get(i).map(|l| (i, l)))
+    {
+        annotations.push(other_annotation(
+            created,
+            tool,
+            format!(
+                "sbomkit:layer:removed: {i} {}: not in the final image",
+                l.diff_id
+            ),
         ));
     }
     Package2 {

@@ -118,6 +118,11 @@ pub(super) fn write(sbom: &Sbom, width: Option<usize>, out: &mut dyn Write) -> i
                 },
                 None => String::new(),
             };
+            // Not in the final image (`--scope all-layers`): said in the layer column.
+            let layer = match p.removed_in {
+                Some(r) => format!("{layer}, removed in {r}"),
+                None => layer,
+            };
             (
                 p.kind.purpose != Purpose::OperatingSystem,
                 [

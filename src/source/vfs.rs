@@ -343,6 +343,31 @@ impl Vfs {
         self.history.get(&canonical).map_or(&[], |v| v.as_slice())
     }
 
+    /// Removes every node `keep` refuses, with its history, and returns them (paths left out of
+    /// a scan on request: nothing of them may remain for a cataloger).
+    pub fn retain(&mut self, mut keep: impl FnMut(&[u8], &Node) -> bool) -> Vec<(Vec<u8>, Node)> {
+        let doomed: Vec<Vec<u8>> = self
+            .nodes
+            .iter()
+            .filter(|(k, n)| !keep(k, n))
+            .map(|(k, _)| k.clone())
+            .collect();
+        doomed
+            .into_iter()
+            .filter_map(|k| {
+                self.history.remove(&k);
+                let node = self.nodes.remove(&k)?;
+                Some((k, node))
+            })
+            .collect()
+    }
+
+    /// Forgets the history of the paths `drop` names, also of those no node holds any more (a
+    /// file a later layer deleted): excluded paths leave nothing an `all-layers` scan could read.
+    pub fn forget_history(&mut self, mut drop: impl FnMut(&[u8]) -> bool) {
+        self.history.retain(|k, _| !drop(k));
+    }
+
     /// Every node, in path order.
     pub fn iter(&self) -> impl Iterator<Item = (&[u8], &Node)> {
         self.nodes.iter().map(|(k, v)| (k.as_slice(), v))

@@ -15,8 +15,8 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 
 /// Every environment variable sbomkit (or a crate it uses) reads, so that no test depends on the
-/// caller's: the timestamp, the key password, the OIDC token, HTTP proxies (ureq) and terminal
-/// colours (clap, through anstream).
+/// caller's: the timestamp, the key password, the OIDC token, HTTP proxies (ureq), terminal
+/// colours (clap, through anstream), and the config file's places and option variables.
 pub const ENV_READ: &[&str] = &[
     "SOURCE_DATE_EPOCH",
     "SBOMKIT_PASSWORD",
@@ -33,6 +33,19 @@ pub const ENV_READ: &[&str] = &[
     "NO_COLOR",
     "CLICOLOR",
     "CLICOLOR_FORCE",
+    // The config file and the options set in the environment; without HOME and XDG_CONFIG_HOME
+    // no user config file is found.
+    "SBOMKIT_CONFIG",
+    "SBOMKIT_OUTPUT",
+    "SBOMKIT_EXCLUDE",
+    "SBOMKIT_CYCLONEDX_VERSION",
+    "SBOMKIT_SCOPE",
+    "SBOMKIT_PLATFORM",
+    "SBOMKIT_QUIET",
+    "SBOMKIT_KEY",
+    "SBOMKIT_PUBLIC_KEY",
+    "XDG_CONFIG_HOME",
+    "HOME",
 ];
 
 /// The repository root: fixtures are named relative to it.

@@ -447,6 +447,7 @@ mod tests {
             distro: None,
             owners,
             slot: 0,
+            all_layers: false,
         })
     }
 

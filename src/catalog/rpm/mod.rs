@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use self::header::Header;
 use super::os_db::{self, Database, Dep, Installed, OwnedFile};
 use super::{license, Cataloger, Context, Found};
-use crate::model::{Checksum, HashAlg, Package, PackageKind, Purpose, Unknown};
+use crate::model::{Checksum, HashAlg, Package, PackageKind, Purpose, Unknown, UnknownCause};
 use crate::source::{display_path, vfs, Vfs};
 
 pub const KIND: PackageKind = PackageKind {
@@ -603,6 +603,7 @@ impl Cataloger for RpmDb {
                         what: Self::WHAT.to_string(),
                         why: "not read: the packages it lists are missing from this document"
                             .to_string(),
+                        cause: UnknownCause::UnreadDatabase,
                     });
                 }
             }
