@@ -344,7 +344,10 @@ fn a_bad_config_file_is_an_error_naming_file_and_line() {
             "quiet: true\noutpt: table\n",
             "line 2: unknown field `outpt`",
         ),
-        ("output: spdx\n", "line 1: output: `spdx` is SPDX tag-value"),
+        (
+            "output: xml\n",
+            "line 1: output: unknown output format `xml`",
+        ),
         (
             "platform: linux/amd64\ncyclonedx-version: 1.4\n",
             "line 2: cyclonedx-version: `1.4`: choose 1.5, 1.6 or 1.7",
