@@ -13,6 +13,7 @@ mod keyless;
 mod keyless_roundtrip;
 mod lang;
 mod provenance;
+mod registry;
 mod scanners;
 mod sources;
 mod verify_bundle;

@@ -350,8 +350,16 @@ Sources (the kind is detected from the path and its first bytes; a prefix forces
   file:PATH             one file: an APK installed database, a dpkg status
                         file, a binary
 
-Registry references (alpine:3.10, registry:...) are not read yet: copy the image to an \
-archive first (skopeo copy docker://REF docker-archive:FILE.tar).
+  registry:REF          an image in a registry: HOST[:PORT]/REPO[:TAG] or
+                        HOST[:PORT]/REPO@sha256:HEX (--platform for an index)
+
+Registries: layers stream from the registry into the scan, nothing is written to disk. \
+Logins come from --registry-auth-file (else REGISTRY_AUTH_FILE), then Docker's \
+config.json in $DOCKER_CONFIG (else ~/.docker): auths, credHelpers and credsStore (through \
+docker-credential-* helpers); Bearer tokens are fetched as the registry asks. TLS is \
+checked against the system's roots plus --registry-ca FILE; plain HTTP is used only for a \
+loopback address or an --insecure-registry HOST. Requests answered 429 or 5xx are retried \
+with backoff; --registry-timeout bounds each wait.
 
 Outputs (-o, repeatable; FORMAT=FILE writes to a file, FORMAT alone to stdout):
   spdx-json            SPDX 2.3 JSON (also spdx-json@2.3)
@@ -405,6 +413,8 @@ pub struct ScanArgs {
     #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
     pub platform: Option<String>,
     #[command(flatten)]
+    pub registry: RegistryArgs,
+    #[command(flatten)]
     pub limits: LimitArgs,
 }
 
@@ -415,8 +425,26 @@ impl ScanArgs {
             image: self.image.clone(),
             platform: self.platform.clone(),
             limits: self.limits.limits(),
+            registry: super::registry_options(&self.registry),
         }
     }
+}
+
+/// How `registry:` sources are reached.
+#[derive(Args, Debug, Clone)]
+pub struct RegistryArgs {
+    /// Trust this CA certificate (PEM) for registries, beside the system's roots (repeatable)
+    #[arg(long, value_name = "FILE", display_order = 90)]
+    pub registry_ca: Vec<PathBuf>,
+    /// Allow plain HTTP to this registry host[:port] (repeatable; loopback needs no flag)
+    #[arg(long, value_name = "HOST", display_order = 91)]
+    pub insecure_registry: Vec<String>,
+    /// Registry logins (containers-auth.json, as podman and skopeo write it) [env: REGISTRY_AUTH_FILE]
+    #[arg(long, value_name = "FILE", display_order = 92)]
+    pub registry_auth_file: Option<PathBuf>,
+    /// Seconds to wait for a registry to connect, answer, or send more of a body
+    #[arg(long, value_name = "SECONDS", default_value_t = 60, display_order = 93)]
+    pub registry_timeout: u64,
 }
 
 /// Limits that protect against hostile images. Listed after each command's own options: the fixed

@@ -6,6 +6,7 @@ pub mod bundle_ca;
 pub mod golden;
 pub mod image;
 pub mod pki;
+pub mod registry;
 pub mod schema;
 pub mod sigstore_standin;
 pub mod tamper;
@@ -15,7 +16,8 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 
 /// Every environment variable sbomkit (or a crate it uses) reads, so that no test depends on the
-/// caller's: the timestamp, the key password, the OIDC token, HTTP proxies (ureq) and terminal
+/// caller's: the timestamp, the key password, the OIDC token, registry logins and CAs, HTTP
+/// proxies (ureq) and terminal
 /// colours (clap, through anstream).
 pub const ENV_READ: &[&str] = &[
     "SOURCE_DATE_EPOCH",
@@ -33,6 +35,9 @@ pub const ENV_READ: &[&str] = &[
     "NO_COLOR",
     "CLICOLOR",
     "CLICOLOR_FORCE",
+    "DOCKER_CONFIG",
+    "REGISTRY_AUTH_FILE",
+    "SSL_CERT_FILE",
 ];
 
 /// The repository root: fixtures are named relative to it.
