@@ -728,3 +728,309 @@ fn a_registry_that_stops_answering_and_a_redirect_loop() {
     );
     drop((listener, silent));
 }
+
+/// A key pair `k.key`/`k.pub` (password `pw`) in `dir`.
+fn keys(dir: &Path) {
+    run(
+        sbomkit()
+            .current_dir(dir)
+            .env("SBOMKIT_PASSWORD", "pw")
+            .args(["keygen", "--prefix", "k"]),
+        0,
+    );
+}
+
+/// `sbomkit attest SOURCE --key k.key --attach ARGS` in `dir`; returns stderr.
+fn attach(dir: &Path, source: &str, args: &[&str], epoch: Option<&str>) -> String {
+    let mut cmd = sbomkit();
+    cmd.current_dir(dir)
+        .env("SBOMKIT_PASSWORD", "pw")
+        .env("DOCKER_CONFIG", dir)
+        .args(["attest", source, "--key", "k.key", "--attach"])
+        .args(args);
+    if let Some(e) = epoch {
+        cmd.env("SOURCE_DATE_EPOCH", e);
+    }
+    let out = run(&mut cmd, 0);
+    assert!(
+        out.stdout.is_empty(),
+        "the bundle goes to the registry only"
+    );
+    out.stderr
+}
+
+#[test]
+fn attach_keeps_every_referrer_in_the_tag_index() {
+    if !available("registry::attach_keeps_every_referrer_in_the_tag_index") {
+        return;
+    }
+    let reg = Registry::plain();
+    let t = crate::support::tempdir();
+    let d = t.path();
+    keys(d);
+    let tar = alpine_tar(d);
+    reg.push(
+        &format!("docker-archive:{}", tar.display()),
+        "alpine:3.10",
+        &[],
+    );
+    let manifest = reg.get(
+        "/v2/alpine/manifests/3.10",
+        "application/vnd.docker.distribution.manifest.v2+json",
+    );
+    let subject = crate::support::image::digest(&manifest);
+    let tag = subject.replace(':', "-");
+    let source = format!("registry:{}/alpine:3.10", reg.host);
+    let first = attach(d, &source, &[], None);
+    let referrer = first
+        .strip_prefix("attached ")
+        .and_then(|s| s.split(' ').next())
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        first.trim_end(),
+        format!(
+            "attached {referrer} to {}/alpine@{subject} (listed in the referrers tag {tag})",
+            reg.host
+        )
+    );
+    // The same attestation again: the same manifest, listed once.
+    assert_eq!(attach(d, &source, &[], None), first);
+    let index = || -> Vec<Value> {
+        let v: Value = serde_json::from_slice(&reg.get(
+            &format!("/v2/alpine/manifests/{tag}"),
+            "application/vnd.oci.image.index.v1+json",
+        ))
+        .unwrap();
+        v["manifests"].as_array().unwrap().clone()
+    };
+    assert_eq!(index().len(), 1);
+
+    // Three attaches at once: none loses another's entry.
+    std::thread::scope(|s| {
+        for (args, epoch) in [
+            (&["-o", "cyclonedx-json"][..], None),
+            (&["-o", "cyclonedx-json@1.5"][..], None),
+            (&[][..], Some("1700000000")),
+        ] {
+            let source = &source;
+            s.spawn(move || attach(d, source, args, epoch));
+        }
+    });
+    let entries = index();
+    assert_eq!(entries.len(), 4, "{entries:?}");
+    let mut types: Vec<&str> = entries
+        .iter()
+        .map(|e| {
+            assert_eq!(
+                e["artifactType"],
+                "application/vnd.dev.sigstore.bundle.v0.3+json"
+            );
+            assert_eq!(e["mediaType"], "application/vnd.oci.image.manifest.v1+json");
+            assert_eq!(
+                e["annotations"]["dev.sigstore.bundle.content"],
+                "dsse-envelope"
+            );
+            e["annotations"]["dev.sigstore.bundle.predicateType"]
+                .as_str()
+                .unwrap()
+        })
+        .collect();
+    types.sort();
+    assert_eq!(
+        types,
+        [
+            "https://cyclonedx.org/bom",
+            "https://cyclonedx.org/bom",
+            "https://spdx.dev/Document",
+            "https://spdx.dev/Document"
+        ]
+    );
+    // A time only from SOURCE_DATE_EPOCH.
+    let dated: Vec<&Value> = entries
+        .iter()
+        .filter(|e| {
+            e["annotations"]
+                .get("org.opencontainers.image.created")
+                .is_some()
+        })
+        .collect();
+    assert_eq!(dated.len(), 1);
+    assert_eq!(
+        dated[0]["annotations"]["org.opencontainers.image.created"],
+        "2023-11-14T22:13:20Z"
+    );
+
+    // The referrer manifest names the image; its layer is a bundle `verify` accepts for the image.
+    let m: Value = serde_json::from_slice(&reg.get(
+        &format!("/v2/alpine/manifests/{referrer}"),
+        "application/vnd.oci.image.manifest.v1+json",
+    ))
+    .unwrap();
+    assert_eq!(m["subject"]["digest"], subject.as_str());
+    assert_eq!(m["subject"]["size"], manifest.len());
+    assert_eq!(
+        m["config"]["mediaType"],
+        "application/vnd.oci.empty.v1+json"
+    );
+    let bundle = reg.get(
+        &format!(
+            "/v2/alpine/blobs/{}",
+            m["layers"][0]["digest"].as_str().unwrap()
+        ),
+        "*/*",
+    );
+    std::fs::write(d.join("bundle.json"), &bundle).unwrap();
+    let out = run(
+        sbomkit().current_dir(d).args([
+            "verify",
+            "bundle.json",
+            "--key",
+            "k.pub",
+            "--type",
+            "spdx",
+            "--image",
+            &source,
+        ]),
+        0,
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("verified"),
+        "{}",
+        out.text()
+    );
+
+    // --attach needs a registry.
+    let out = run(
+        sbomkit()
+            .current_dir(d)
+            .env("SBOMKIT_PASSWORD", "pw")
+            .args([
+                "attest",
+                &format!("docker-archive:{}", tar.display()),
+                "--key",
+                "k.key",
+                "--attach",
+            ]),
+        2,
+    );
+    assert!(
+        out.stderr.contains("--attach pushes to a registry"),
+        "{}",
+        out.stderr
+    );
+}
+
+/// A registry with the referrers API: keeps what is pushed, answers `OCI-Subject` to a manifest
+/// with a subject, and serves the referrers of a digest.
+fn referrers_api_registry() -> MiniServer {
+    use std::collections::BTreeMap;
+    use std::sync::Mutex;
+    let (manifest, blobs) = mini_image();
+    let store: Mutex<BTreeMap<String, (String, Vec<u8>)>> = Mutex::new(BTreeMap::new());
+    let blobs = Mutex::new(blobs);
+    let oci = "application/vnd.oci.image.manifest.v1+json".to_string();
+    store
+        .lock()
+        .unwrap()
+        .insert("1".into(), (oci.clone(), manifest.clone()));
+    store
+        .lock()
+        .unwrap()
+        .insert(crate::support::image::digest(&manifest), (oci, manifest));
+    let uploads = Mutex::new(0u32);
+    MiniServer::start(move |req, _| {
+        let path = req.path.as_str();
+        let (method, rest) = (req.method.as_str(), path.strip_prefix("/v2/app/"));
+        match (method, rest) {
+            ("GET", None) if path == "/v2/" => reply(200, &[], b"{}"),
+            ("GET" | "HEAD", Some(r)) if r.starts_with("manifests/") => {
+                match store.lock().unwrap().get(&r["manifests/".len()..]) {
+                    Some((mt, b)) => reply(200, &[("Content-Type", mt.as_str())], b),
+                    None => reply(404, &[], b""),
+                }
+            }
+            ("PUT", Some(r)) if r.starts_with("manifests/") => {
+                let body = req.body.clone();
+                let v: Value = serde_json::from_slice(&body).unwrap();
+                let mt = v["mediaType"].as_str().unwrap().to_string();
+                store
+                    .lock()
+                    .unwrap()
+                    .insert(r["manifests/".len()..].to_string(), (mt, body));
+                let subject = v["subject"]["digest"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string();
+                if subject.is_empty() {
+                    reply(201, &[], b"")
+                } else {
+                    reply(201, &[("OCI-Subject", subject.as_str())], b"")
+                }
+            }
+            ("GET" | "HEAD", Some(r)) if r.starts_with("blobs/") => {
+                match blobs.lock().unwrap().get(&r["blobs/".len()..]) {
+                    Some(b) => reply(200, &[], b),
+                    None => reply(404, &[], b""),
+                }
+            }
+            ("POST", Some("blobs/uploads/")) => {
+                let mut n = uploads.lock().unwrap();
+                *n += 1;
+                let to = format!("/v2/app/blobs/uploads/{n}");
+                reply(202, &[("Location", to.as_str())], b"")
+            }
+            ("PUT", Some(r)) if r.starts_with("blobs/uploads/") => {
+                let digest = r.split("digest=").nth(1).unwrap().replace("%3A", ":");
+                assert_eq!(digest, crate::support::image::digest(&req.body));
+                blobs.lock().unwrap().insert(digest, req.body.clone());
+                reply(201, &[], b"")
+            }
+            ("GET", Some(r)) if r.starts_with("referrers/") => {
+                let subject = &r["referrers/".len()..];
+                let manifests: Vec<Value> = store
+                    .lock()
+                    .unwrap()
+                    .iter()
+                    .filter(|(k, _)| k.starts_with("sha256:"))
+                    .filter_map(|(k, (mt, b))| {
+                        let v: Value = serde_json::from_slice(b).ok()?;
+                        (v["subject"]["digest"] == subject).then(|| {
+                            serde_json::json!({"mediaType": mt, "digest": k, "size": b.len(),
+                                "artifactType": v["artifactType"], "annotations": v["annotations"]})
+                        })
+                    })
+                    .collect();
+                let index = serde_json::json!({"schemaVersion": 2,
+                    "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": manifests});
+                reply(
+                    200,
+                    &[("Content-Type", "application/vnd.oci.image.index.v1+json")],
+                    index.to_string().as_bytes(),
+                )
+            }
+            _ => reply(404, &[], b""),
+        }
+    })
+}
+
+#[test]
+fn attach_through_the_referrers_api() {
+    let server = referrers_api_registry();
+    let t = crate::support::tempdir();
+    keys(t.path());
+    let source = format!("registry:{}/app:1", server.host);
+    let said = attach(t.path(), &source, &[], None);
+    assert!(said.contains("(through the referrers API)"), "{said}");
+    let seen = server.seen();
+    // No referrers tag written: the registry indexes the subject itself.
+    assert!(
+        !seen
+            .iter()
+            .any(|s| s.method == "PUT" && s.path.contains("/manifests/sha256-")),
+        "{seen:?}"
+    );
+    assert!(seen
+        .iter()
+        .any(|s| s.method == "PUT" && s.path.starts_with("/v2/app/manifests/sha256:")));
+}

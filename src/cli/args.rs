@@ -298,6 +298,9 @@ pub struct AttestArgs {
     /// Sign this SBOM (SPDX or CycloneDX JSON) instead of scanning; it must describe SOURCE
     #[arg(long, value_name = "SBOM.json")]
     pub predicate: Option<PathBuf>,
+    /// Push the attestation to SOURCE's registry as an OCI 1.1 referrer of the image (a sigstore bundle; SOURCE is registry:...)
+    #[arg(long)]
+    pub attach: bool,
     /// Write a sigstore bundle v0.3 instead of a bare DSSE envelope (always with --keyless)
     #[arg(long)]
     pub bundle: bool,

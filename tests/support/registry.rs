@@ -259,6 +259,7 @@ pub struct Seen {
     pub path: String,
     /// The Authorization header, if one was sent.
     pub authorization: Option<String>,
+    pub body: Vec<u8>,
 }
 
 /// What the [`MiniServer`]'s handler answers.
@@ -341,12 +342,13 @@ fn serve_mini(
                 }
             }
         }
-        let mut body = vec![0u8; length];
+        let mut body = vec![0u8; length.min(64 << 20)];
         stream.read_exact(&mut body)?;
         let s = Seen {
             method,
             path,
             authorization,
+            body,
         };
         seen.lock().unwrap().push(s.clone());
         match handler(&s, host) {
@@ -361,7 +363,9 @@ fn serve_mini(
                 }
                 out.push_str("\r\n");
                 stream.write_all(out.as_bytes())?;
-                stream.write_all(&body)?;
+                if s.method != "HEAD" {
+                    stream.write_all(&body)?;
+                }
             }
         }
     }

@@ -621,6 +621,34 @@ impl Client {
         accept: &str,
         limit: u64,
     ) -> Result<Fetched, Failure> {
+        let found = self.manifest_if_any(repo, reference, accept, limit, false)?;
+        found.ok_or_else(|| {
+            fail(format!(
+                "{}/{repo}:{reference}: no such manifest",
+                self.host
+            ))
+        })
+    }
+
+    /// [`Client::manifest`], or None when the registry answers 404 (a referrers tag not written yet).
+    pub fn manifest_opt(
+        &self,
+        repo: &str,
+        reference: &str,
+        accept: &str,
+        limit: u64,
+    ) -> Result<Option<Fetched>, Failure> {
+        self.manifest_if_any(repo, reference, accept, limit, true)
+    }
+
+    fn manifest_if_any(
+        &self,
+        repo: &str,
+        reference: &str,
+        accept: &str,
+        limit: u64,
+        missing_ok: bool,
+    ) -> Result<Option<Fetched>, Failure> {
         let path = format!("/v2/{repo}/manifests/{reference}");
         let scope = pull_scope(repo);
         let mut resp = self.send(&Req {
@@ -631,6 +659,9 @@ impl Client {
             content_type: None,
             body: None,
         })?;
+        if missing_ok && resp.status().as_u16() == 404 {
+            return Ok(None);
+        }
         let (what, kind) = if reference.starts_with("sha256:") {
             (format!("{repo}@{reference}"), "manifest")
         } else {
@@ -645,11 +676,128 @@ impl Client {
             .unwrap_or_default();
         let bytes = self.read_limited(resp, limit, &format!("manifest {repo}:{reference}"))?;
         let digest = format!("sha256:{}", hex::encode(Sha256::digest(&bytes)));
-        Ok(Fetched {
+        Ok(Some(Fetched {
             bytes,
             media_type,
             digest,
-        })
+        }))
+    }
+
+    /// `GET /v2/REPO/referrers/DIGEST`: the referrers index, or None when the registry has no
+    /// referrers API (404).
+    pub fn referrers(
+        &self,
+        repo: &str,
+        digest: &str,
+        limit: u64,
+    ) -> Result<Option<Vec<u8>>, Failure> {
+        let path = format!("/v2/{repo}/referrers/{digest}");
+        let scope = pull_scope(repo);
+        let mut resp = self.send(&Req {
+            method: "GET",
+            path: &path,
+            scope: &scope,
+            accept: Some("application/vnd.oci.image.index.v1+json"),
+            content_type: None,
+            body: None,
+        })?;
+        if resp.status().as_u16() == 404 {
+            return Ok(None);
+        }
+        self.expect_ok(
+            &mut resp,
+            &format!("{repo}/referrers/{digest}"),
+            "referrers",
+        )?;
+        self.read_limited(resp, limit, &format!("the referrers of {digest}"))
+            .map(Some)
+    }
+
+    /// Uploads `bytes` as a blob of `repo` (POST, then PUT with the digest), unless it is there.
+    pub fn upload_blob(&self, repo: &str, bytes: &[u8]) -> Result<String, Failure> {
+        let digest = format!("sha256:{}", hex::encode(Sha256::digest(bytes)));
+        let scope = push_scope(repo);
+        let head = self.send(&Req {
+            method: "HEAD",
+            path: &format!("/v2/{repo}/blobs/{digest}"),
+            scope: &scope,
+            accept: None,
+            content_type: None,
+            body: None,
+        })?;
+        if head.status().as_u16() == 200 {
+            return Ok(digest);
+        }
+        let mut start = self.send(&Req {
+            method: "POST",
+            path: &format!("/v2/{repo}/blobs/uploads/"),
+            scope: &scope,
+            accept: None,
+            content_type: None,
+            body: None,
+        })?;
+        let status = start.status().as_u16();
+        if status != 202 {
+            let said = registry_said(&mut start);
+            return Err(fail(format!(
+                "{}/{repo}: starting a blob upload: HTTP {status}{said}",
+                self.host
+            )));
+        }
+        let location = start
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| fail(format!("{}/{repo}: the upload has no Location", self.host)))?;
+        let location = resolve(&format!("{}/v2/{repo}/blobs/uploads/", self.base), location)
+            .ok_or_else(|| fail(format!("{}/{repo}: unusable upload Location", self.host)))?;
+        let sep = if location.contains('?') { '&' } else { '?' };
+        let put = format!("{location}{sep}digest={}", percent_encode(&digest));
+        let mut done = self.send(&Req {
+            method: "PUT",
+            path: &put,
+            scope: &scope,
+            accept: None,
+            content_type: Some("application/octet-stream"),
+            body: Some(bytes),
+        })?;
+        let status = done.status().as_u16();
+        if status != 201 {
+            let said = registry_said(&mut done);
+            return Err(fail(format!(
+                "{}/{repo}: uploading blob {digest}: HTTP {status}{said}",
+                self.host
+            )));
+        }
+        Ok(digest)
+    }
+
+    /// PUTs a manifest or index under `reference` (a tag or its digest). Returns whether the registry
+    /// answered `OCI-Subject` (it has the referrers API and indexed the subject).
+    pub fn put_manifest(
+        &self,
+        repo: &str,
+        reference: &str,
+        media_type: &str,
+        bytes: &[u8],
+    ) -> Result<bool, Failure> {
+        let mut resp = self.send(&Req {
+            method: "PUT",
+            path: &format!("/v2/{repo}/manifests/{reference}"),
+            scope: &push_scope(repo),
+            accept: None,
+            content_type: Some(media_type),
+            body: Some(bytes),
+        })?;
+        let status = resp.status().as_u16();
+        if status != 201 && status != 200 {
+            let said = registry_said(&mut resp);
+            return Err(fail(format!(
+                "{}/{repo}:{reference}: writing the manifest: HTTP {status}{said}",
+                self.host
+            )));
+        }
+        Ok(resp.headers().get("oci-subject").is_some())
     }
 
     /// GETs a blob whole (a config), at most `limit` bytes.

@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod client;
+pub mod referrers;
 
 use std::cell::Cell;
 use std::collections::BTreeMap;
