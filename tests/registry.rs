@@ -1033,4 +1033,254 @@ fn attach_through_the_referrers_api() {
     assert!(seen
         .iter()
         .any(|s| s.method == "PUT" && s.path.starts_with("/v2/app/manifests/sha256:")));
+    // verify finds it through the same API.
+    let text = verify_registry(t.path(), &source, &["--key", "k.pub", "--type", "spdx"], 0);
+    assert!(
+        text.contains("  referrers API: sha256:")
+            && text.contains(" https://spdx.dev/Document: verified"),
+        "{text}"
+    );
+    assert!(text.contains("note: no referrers tag sha256-"), "{text}");
+}
+
+/// `sbomkit verify registry:… ARGS` in `dir`, expecting `code`; stdout as text.
+fn verify_registry(dir: &Path, source: &str, args: &[&str], code: i32) -> String {
+    let out = run(
+        sbomkit()
+            .current_dir(dir)
+            .env("DOCKER_CONFIG", dir)
+            .args(["verify", source])
+            .args(args),
+        code,
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn verify_finds_and_judges_every_attestation_beside_the_image() {
+    if !available("registry::verify_finds_and_judges_every_attestation_beside_the_image") {
+        return;
+    }
+    let reg = Registry::plain();
+    let t = crate::support::tempdir();
+    let d = t.path();
+    keys(d);
+    run(
+        sbomkit()
+            .current_dir(d)
+            .env("SBOMKIT_PASSWORD", "pw")
+            .args(["keygen", "--prefix", "other"]),
+        0,
+    );
+    let tar = alpine_tar(d);
+    let archive = format!("docker-archive:{}", tar.display());
+    reg.push(&archive, "alpine:3.10", &[]);
+    let alpine = format!("registry:{}/alpine:3.10", reg.host);
+    let alpine_digest = crate::support::image::digest(&reg.get(
+        "/v2/alpine/manifests/3.10",
+        "application/vnd.docker.distribution.manifest.v2+json",
+    ));
+
+    // Nothing attached: fail closed.
+    let text = verify_registry(d, &alpine, &["--key", "k.pub"], 10);
+    assert!(
+        text.contains("FAILED (exit 10): no signed attestation found for this manifest"),
+        "{text}"
+    );
+    assert!(
+        text.contains("note: the registry has no referrers API"),
+        "{text}"
+    );
+
+    attach(d, &alpine, &[], None);
+    let text = verify_registry(d, &alpine, &["--key", "k.pub"], 0);
+    assert!(
+        text.contains("  referrers tag: sha256:")
+            && text.contains(" https://spdx.dev/Document: verified"),
+        "{text}"
+    );
+    let json: Value = serde_json::from_str(&verify_registry(
+        d,
+        &alpine,
+        &["--key", "k.pub", "--output", "json"],
+        0,
+    ))
+    .unwrap();
+    assert_eq!(json["verified"], true);
+    assert_eq!(json["manifestDigest"], alpine_digest.as_str());
+    assert_eq!(json["attestations"][0]["foundIn"], "referrers tag");
+    assert_eq!(json["attestations"][0]["verdict"], "verified");
+    // Another key, another type: refused.
+    let text = verify_registry(d, &alpine, &["--key", "other.pub"], 10);
+    assert!(
+        text.contains("https://spdx.dev/Document: failed (signature:"),
+        "{text}"
+    );
+    verify_registry(d, &alpine, &["--key", "k.pub", "--type", "cyclonedx"], 12);
+    // The SBOM of the one that verified, and only of it.
+    let mut cmd_args = vec![
+        "--key",
+        "k.pub",
+        "--type",
+        "spdx",
+        "--predicate-out",
+        "sbom.json",
+    ];
+    verify_registry(d, &alpine, &cmd_args, 0);
+    let sbom: Value = serde_json::from_slice(&std::fs::read(d.join("sbom.json")).unwrap()).unwrap();
+    schema::assert_valid_spdx(&sbom);
+    assert!(
+        sbom["name"].as_str().unwrap().contains("alpine"),
+        "{}",
+        sbom["name"]
+    );
+    std::fs::remove_file(d.join("sbom.json")).unwrap();
+    cmd_args[1] = "other.pub";
+    verify_registry(d, &alpine, &cmd_args, 10);
+    assert!(
+        !d.join("sbom.json").exists(),
+        "nothing written when none verified"
+    );
+
+    // cosign's legacy `.att` tag: DSSE envelopes as layers.
+    reg.push(&archive, "legacy:1", &["--format", "oci"]);
+    let legacy = format!("registry:{}/legacy:1", reg.host);
+    let legacy_manifest = reg.get(
+        "/v2/legacy/manifests/1",
+        "application/vnd.oci.image.manifest.v1+json",
+    );
+    let legacy_digest = crate::support::image::digest(&legacy_manifest);
+    let envelope = run(
+        sbomkit()
+            .current_dir(d)
+            .env("SBOMKIT_PASSWORD", "pw")
+            .args(["attest", &legacy, "--key", "k.key"]),
+        0,
+    )
+    .stdout;
+    let env_digest = reg.put_blob("legacy", &envelope);
+    let config =
+        br#"{"architecture":"","os":"","config":{},"rootfs":{"type":"layers","diff_ids":[]}}"#;
+    let config_digest = reg.put_blob("legacy", config);
+    let att = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_digest, "size": config.len()},
+        "layers": [{"mediaType": "application/vnd.dsse.envelope.v1+json", "digest": env_digest, "size": envelope.len(),
+                    "annotations": {"predicateType": "https://spdx.dev/Document"}}],
+    });
+    reg.put_manifest(
+        "legacy",
+        &format!("{}.att", legacy_digest.replace(':', "-")),
+        "application/vnd.oci.image.manifest.v1+json",
+        att.to_string().as_bytes(),
+    );
+    let text = verify_registry(d, &legacy, &["--key", "k.pub", "--type", "spdx"], 0);
+    assert!(
+        text.contains("  cosign .att tag: sha256:") && text.contains(": verified"),
+        "{text}"
+    );
+
+    // A referrers index that lists an attestation of another digest: refused, never counted.
+    let alpine_index = reg.get(
+        &format!("/v2/alpine/manifests/{}", alpine_digest.replace(':', "-")),
+        "application/vnd.oci.image.index.v1+json",
+    );
+    let foreign: Value = serde_json::from_slice(&alpine_index).unwrap();
+    let referrer = foreign["manifests"][0]["digest"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // The referrer manifest and its blobs, copied into this repository as they are.
+    let m = reg.get(
+        &format!("/v2/alpine/manifests/{referrer}"),
+        "application/vnd.oci.image.manifest.v1+json",
+    );
+    let mv: Value = serde_json::from_slice(&m).unwrap();
+    for blob in [&mv["config"], &mv["layers"][0]] {
+        let b = reg.get(
+            &format!("/v2/alpine/blobs/{}", blob["digest"].as_str().unwrap()),
+            "*/*",
+        );
+        reg.put_blob("legacy", &b);
+    }
+    reg.put_manifest(
+        "legacy",
+        &referrer,
+        "application/vnd.oci.image.manifest.v1+json",
+        &m,
+    );
+    reg.put_manifest(
+        "legacy",
+        &legacy_digest.replace(':', "-"),
+        "application/vnd.oci.image.index.v1+json",
+        &alpine_index,
+    );
+    let text = verify_registry(d, &legacy, &["--key", "k.pub", "--type", "spdx"], 0);
+    assert!(
+        text.contains(&format!(
+            "  referrers tag: {referrer} https://spdx.dev/Document: failed (the referrer is about {alpine_digest}, not this manifest)"
+        )),
+        "{text}"
+    );
+    // Without the `.att` tag's attestation, only the foreign one is left: exit 11.
+    reg.push(&archive, "lonely:1", &["--format", "oci"]);
+    for blob in [&mv["config"], &mv["layers"][0]] {
+        let b = reg.get(
+            &format!("/v2/alpine/blobs/{}", blob["digest"].as_str().unwrap()),
+            "*/*",
+        );
+        reg.put_blob("lonely", &b);
+    }
+    reg.put_manifest(
+        "lonely",
+        &referrer,
+        "application/vnd.oci.image.manifest.v1+json",
+        &m,
+    );
+    reg.put_manifest(
+        "lonely",
+        &legacy_digest.replace(':', "-"),
+        "application/vnd.oci.image.index.v1+json",
+        &alpine_index,
+    );
+    verify_registry(
+        d,
+        &format!("registry:{}/lonely:1", reg.host),
+        &["--key", "k.pub"],
+        11,
+    );
+
+    // BuildKit's attestation manifests in an index: listed as unsigned, never counted.
+    let amd = Image::new(vec![BuiltLayer::new(
+        &[Item::File("arch", b"amd64")],
+        Comp::Gzip,
+    )]);
+    let mut l = OciLayout::default();
+    let (d_amd, _) = l.platform_image(&amd);
+    let att = l.attestation(d_amd["digest"].as_str().unwrap());
+    let index = l.nested_index(vec![d_amd, att]);
+    l.index.push(named(index, REF_NAME, "1"));
+    let layout = d.join("layout");
+    l.files().write_dir(&layout);
+    reg.push(
+        &format!("oci:{}:1", layout.display()),
+        "buildkit:1",
+        &["--all"],
+    );
+    let text = verify_registry(
+        d,
+        &format!("registry:{}/buildkit:1", reg.host),
+        &["--key", "k.pub"],
+        10,
+    );
+    assert!(
+        text.contains("  BuildKit attestation manifest in the index: sha256:")
+            && text.contains(": unsigned (an unsigned in-toto statement"),
+        "{text}"
+    );
+    assert!(
+        text.contains("FAILED (exit 10): no signed attestation found"),
+        "{text}"
+    );
 }

@@ -131,6 +131,12 @@ Without --image no artifact is checked, and the report's last line says so. \
 --predicate-out FILE writes the predicate of the statement that verified, and nothing when \
 none did.
 
+ATTESTATION may be registry:IMAGE: the attestations of the image's manifest are found in \
+the registry (referrers API, the sha256-<hex> referrers tag, cosign's sha256-<hex>.att tag, \
+BuildKit attestation manifests in its index, which are unsigned and never count) and each is \
+verified for that manifest; one line per attestation says where it was found and its \
+verdict. Exit 0 only when one verifies; none found is exit 10.
+
 Checks, each reported as pass, fail or not checked:
   envelope       the DSSE envelope is well formed
   signature      a signature verifies over the DSSE PAE with --key (ECDSA
@@ -316,7 +322,7 @@ pub struct AttestArgs {
 
 #[derive(Args, Debug)]
 pub struct VerifyArgs {
-    /// The attestation: DSSE envelope, sigstore bundle, or JSON Lines of envelopes
+    /// The attestation: DSSE envelope, sigstore bundle, or JSON Lines of envelopes; or registry:IMAGE to verify the attestations found beside the image
     pub attestation: PathBuf,
     /// Public key (PEM SubjectPublicKeyInfo, as `sbomkit keygen` and cosign write it)
     #[arg(
@@ -342,6 +348,10 @@ pub struct VerifyArgs {
     /// Report format: text for people, json for machines
     #[arg(long, value_name = "FORMAT", default_value = "text")]
     pub output: ReportFormatArg,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+    #[command(flatten)]
+    pub limits: LimitArgs,
 }
 
 const GENERATE_HELP: &str = "\

@@ -180,6 +180,68 @@ impl Registry {
             .join("data")
     }
 
+    /// One plain HTTP/1.0 exchange with the registry: status line and headers, body.
+    fn exchange(&self, request: &[u8]) -> (String, Vec<u8>) {
+        let mut s = TcpStream::connect(&self.host).unwrap();
+        s.write_all(request).unwrap();
+        let mut buf = Vec::new();
+        s.read_to_end(&mut buf).unwrap();
+        let at = buf.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+        (
+            String::from_utf8_lossy(&buf[..at]).into_owned(),
+            buf[at..].to_vec(),
+        )
+    }
+
+    /// Uploads a blob to a plain registry (POST, then PUT with the digest).
+    pub fn put_blob(&self, repo: &str, bytes: &[u8]) -> String {
+        let digest = super::image::digest(bytes);
+        let (head, _) = self.exchange(
+            format!(
+                "POST /v2/{repo}/blobs/uploads/ HTTP/1.0\r\nHost: {}\r\nContent-Length: 0\r\n\r\n",
+                self.host
+            )
+            .as_bytes(),
+        );
+        let location = head
+            .lines()
+            .find_map(|l| l.strip_prefix("Location: "))
+            .unwrap()
+            .trim()
+            .to_string();
+        let path = location
+            .split_once(&self.host)
+            .map_or(location.as_str(), |(_, p)| p);
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let mut req = format!(
+            "PUT {path}{sep}digest={digest} HTTP/1.0\r\nHost: {}\r\nContent-Length: {}\r\n\r\n",
+            self.host,
+            bytes.len()
+        )
+        .into_bytes();
+        req.extend_from_slice(bytes);
+        let (head, _) = self.exchange(&req);
+        assert!(head.contains(" 201 "), "{head}");
+        digest
+    }
+
+    /// PUTs a manifest to a plain registry.
+    pub fn put_manifest(&self, repo: &str, reference: &str, media_type: &str, bytes: &[u8]) {
+        let mut req = format!(
+            "PUT /v2/{repo}/manifests/{reference} HTTP/1.0\r\nHost: {}\r\nContent-Type: {media_type}\r\nContent-Length: {}\r\n\r\n",
+            self.host,
+            bytes.len()
+        )
+        .into_bytes();
+        req.extend_from_slice(bytes);
+        let (head, body) = self.exchange(&req);
+        assert!(
+            head.contains(" 201 "),
+            "{head}{}",
+            String::from_utf8_lossy(&body)
+        );
+    }
+
     /// GET `path` on a plain registry (for manifests the tests look into).
     pub fn get(&self, path: &str, accept: &str) -> Vec<u8> {
         let mut s = TcpStream::connect(&self.host).unwrap();

@@ -154,6 +154,119 @@ impl fmt::Display for Reference {
     }
 }
 
+/// An image in a registry resolved to its manifest without reading its layers: what `verify` needs.
+pub struct Resolved {
+    pub client: Client,
+    pub reference: Reference,
+    /// The image manifest (chosen by `--platform` from an index).
+    pub manifest: referrers::Descriptor,
+    pub config_digest: String,
+    /// The index the reference names, when it names one.
+    pub index: Option<client::Fetched>,
+}
+
+/// Resolves `reference` to its image manifest: the manifest it names, or the one of its index that
+/// `opts.platform` chooses (attestation manifests aside; one platform needs no choice).
+pub fn resolve(reference: &str, opts: &SourceOptions) -> Result<Resolved, SourceError> {
+    let file = format!("registry:{reference}");
+    let r = Reference::parse(reference).map_err(SourceError::Registry)?;
+    let client = Client::connect(r.api_host(), &opts.registry).map_err(registry_error)?;
+    let max = opts.limits.max_json_size;
+    let top = client
+        .manifest(&r.repository, r.manifest_ref(), ACCEPT, max)
+        .map_err(registry_error)?;
+    if r.digest.as_ref().is_some_and(|d| *d != top.digest) {
+        return Err(SourceError::invalid(
+            &file,
+            "the registry served another manifest than the digest names",
+        ));
+    }
+    let json = |b: &[u8]| -> Result<serde_json::Value, SourceError> {
+        serde_json::from_slice(b)
+            .map_err(|e| SourceError::invalid(&file, format!("manifest: invalid JSON: {e}")))
+    };
+    let top_json = json(&top.bytes)?;
+    let (manifest, index) = match top_json.get("manifests").and_then(|m| m.as_array()) {
+        None => (top, None),
+        Some(list) => {
+            let platform_of = |d: &serde_json::Value| {
+                let p = &d["platform"];
+                let mut s = format!(
+                    "{}/{}",
+                    p["os"].as_str().unwrap_or("unknown"),
+                    p["architecture"].as_str().unwrap_or("unknown")
+                );
+                if let Some(v) = p["variant"].as_str().filter(|v| !v.is_empty()) {
+                    s.push('/');
+                    s.push_str(v);
+                }
+                s
+            };
+            let images: Vec<&serde_json::Value> = list
+                .iter()
+                .filter(|d| {
+                    d["annotations"]["vnd.docker.reference.type"] != "attestation-manifest"
+                        && platform_of(d) != "unknown/unknown"
+                })
+                .collect();
+            let mut choices: Vec<String> = images.iter().map(|d| platform_of(d)).collect();
+            choices.sort();
+            choices.dedup();
+            let chosen: Vec<&&serde_json::Value> = match &opts.platform {
+                Some(want) => images
+                    .iter()
+                    .filter(|d| {
+                        let have = platform_of(d);
+                        have == *want || have.starts_with(&format!("{want}/"))
+                    })
+                    .collect(),
+                None => images.iter().collect(),
+            };
+            let d = match chosen.as_slice() {
+                [one] => one["digest"].as_str().unwrap_or_default().to_string(),
+                [] if opts.platform.is_some() => {
+                    return Err(SourceError::NoSuchPlatform {
+                        path: file,
+                        wanted: opts.platform.clone().unwrap_or_default(),
+                        choices,
+                    })
+                }
+                _ => {
+                    return Err(SourceError::AmbiguousPlatform {
+                        path: file,
+                        choices,
+                    })
+                }
+            };
+            let m = client
+                .manifest(&r.repository, &d, ACCEPT, max)
+                .map_err(registry_error)?;
+            if m.digest != d {
+                return Err(SourceError::invalid(
+                    &file,
+                    format!("manifest {d}: the registry served other bytes"),
+                ));
+            }
+            (m, Some(top))
+        }
+    };
+    let config_digest = json(&manifest.bytes)?["config"]["digest"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    Ok(Resolved {
+        client,
+        reference: r,
+        manifest: referrers::Descriptor {
+            media_type: manifest.media_type,
+            digest: manifest.digest,
+            size: manifest.bytes.len() as u64,
+        },
+        config_digest,
+        index,
+    })
+}
+
 fn registry_error(f: Failure) -> SourceError {
     SourceError::Registry(f.0)
 }

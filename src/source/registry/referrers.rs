@@ -276,3 +276,207 @@ mod tests {
         );
     }
 }
+
+/// Where an attestation was found, and what it is.
+#[derive(Debug, Clone)]
+pub struct Found {
+    /// `referrers API`, `referrers tag`, `cosign .att tag`, `BuildKit attestation manifest in the
+    /// index`.
+    pub location: String,
+    /// The manifest that carries it.
+    pub manifest: String,
+    /// The predicate type the listing announces (`dev.sigstore.bundle.predicateType`): shown, never
+    /// trusted.
+    pub announced_type: Option<String>,
+    pub content: Content,
+}
+
+#[derive(Debug, Clone)]
+pub enum Content {
+    /// A sigstore bundle, or DSSE envelopes as JSON Lines: to verify.
+    Signed(Vec<u8>),
+    /// Unsigned in-toto statements (BuildKit): listed, never counted. Their predicate types.
+    Unsigned(Vec<String>),
+    /// A referrer whose `subject` is another manifest: refused.
+    OtherSubject(String),
+    /// A referrer that could not be read (named, with why).
+    Unreadable(String),
+}
+
+/// Everything that says it attests `r`'s manifest: the referrers API, the referrers tag, cosign's
+/// legacy `.att` tag and BuildKit's attestation manifests in the index. `notes` says where nothing
+/// was (no referrers API, no tag).
+pub fn discover(r: &super::Resolved, max: u64) -> Result<(Vec<Found>, Vec<String>), Failure> {
+    let (client, repo) = (&r.client, r.reference.repository.as_str());
+    let subject = &r.manifest.digest;
+    let mut found: Vec<Found> = Vec::new();
+    let mut notes = Vec::new();
+    let mut listed: Vec<(String, Value)> = Vec::new();
+    match client.referrers(repo, subject, max)? {
+        Some(bytes) => listed.extend(
+            index_entries(&bytes)
+                .into_iter()
+                .map(|e| ("referrers API".to_string(), e)),
+        ),
+        None => notes.push("the registry has no referrers API".to_string()),
+    }
+    let tag = referrers_tag(subject);
+    match client.manifest_opt(repo, &tag, OCI_INDEX, max)? {
+        Some(f) => listed.extend(
+            index_entries(&f.bytes)
+                .into_iter()
+                .map(|e| ("referrers tag".to_string(), e)),
+        ),
+        None => notes.push(format!("no referrers tag {tag}")),
+    }
+    for (location, entry) in listed {
+        let digest = digest_of(&entry).to_string();
+        if found.iter().any(|f| f.manifest == digest) {
+            continue;
+        }
+        let content = referrer_content(client, repo, subject, &digest, max);
+        // Other artifacts (signatures of other kinds, SBOM files) are not attestations.
+        if let Some(c) = content {
+            found.push(Found {
+                location,
+                manifest: digest,
+                announced_type: entry["annotations"]["dev.sigstore.bundle.predicateType"]
+                    .as_str()
+                    .map(str::to_string),
+                content: c,
+            });
+        }
+    }
+    let att = format!("{tag}.att");
+    if let Some(f) = client.manifest_opt(repo, &att, super::ACCEPT, max)? {
+        let m: Value = serde_json::from_slice(&f.bytes).unwrap_or(Value::Null);
+        let mut lines = Vec::new();
+        let mut problem = None;
+        for layer in m["layers"].as_array().into_iter().flatten() {
+            if layer["mediaType"] != "application/vnd.dsse.envelope.v1+json" {
+                continue;
+            }
+            match checked_blob(client, repo, digest_of(layer), max) {
+                Ok(mut b) => {
+                    b.retain(|c| *c != b'\n');
+                    lines.extend_from_slice(&b);
+                    lines.push(b'\n');
+                }
+                Err(e) => problem = Some(e.0),
+            }
+        }
+        found.push(Found {
+            location: "cosign .att tag".into(),
+            manifest: f.digest,
+            announced_type: None,
+            content: match problem {
+                Some(p) => Content::Unreadable(p),
+                None if lines.is_empty() => Content::Unreadable("no DSSE envelope layer".into()),
+                None => Content::Signed(lines),
+            },
+        });
+    }
+    if let Some(index) = &r.index {
+        for d in index_entries(&index.bytes) {
+            let a = &d["annotations"];
+            if a["vnd.docker.reference.type"] != "attestation-manifest"
+                || a["vnd.docker.reference.digest"] != subject.as_str()
+            {
+                continue;
+            }
+            let digest = digest_of(&d).to_string();
+            let types = client
+                .manifest_opt(repo, &digest, super::ACCEPT, max)?
+                .and_then(|f| serde_json::from_slice::<Value>(&f.bytes).ok())
+                .map(|m| {
+                    m["layers"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|l| l["annotations"]["in-toto.io/predicate-type"].as_str())
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default();
+            found.push(Found {
+                location: "BuildKit attestation manifest in the index".into(),
+                manifest: digest,
+                announced_type: None,
+                content: Content::Unsigned(types),
+            });
+        }
+    }
+    Ok((found, notes))
+}
+
+/// A listed referrer: its bundle, or why it is refused; None when it is no sigstore bundle.
+fn referrer_content(
+    client: &Client,
+    repo: &str,
+    subject: &str,
+    digest: &str,
+    max: u64,
+) -> Option<Content> {
+    let m = match client.manifest_opt(repo, digest, super::ACCEPT, max) {
+        Ok(Some(f)) => f,
+        Ok(None) => {
+            return Some(Content::Unreadable(
+                "listed, but the registry does not have it".into(),
+            ))
+        }
+        Err(e) => return Some(Content::Unreadable(e.0)),
+    };
+    if m.digest != digest {
+        return Some(Content::Unreadable(
+            "the registry served other bytes than the digest".into(),
+        ));
+    }
+    let v: Value = match serde_json::from_slice(&m.bytes) {
+        Ok(v) => v,
+        Err(e) => return Some(Content::Unreadable(format!("not JSON: {e}"))),
+    };
+    let layer = v["layers"].as_array().into_iter().flatten().find(|l| {
+        l["mediaType"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("application/vnd.dev.sigstore.bundle"))
+    });
+    let is_bundle = v["artifactType"]
+        .as_str()
+        .is_some_and(|t| t.starts_with("application/vnd.dev.sigstore.bundle"));
+    let layer = match (layer, is_bundle) {
+        (Some(l), _) => l,
+        (None, true) => {
+            return Some(Content::Unreadable(
+                "a bundle artifact without a bundle layer".into(),
+            ))
+        }
+        (None, false) => return None,
+    };
+    let about = v["subject"]["digest"].as_str().unwrap_or_default();
+    if about != subject {
+        return Some(Content::OtherSubject(if about.is_empty() {
+            "no subject".into()
+        } else {
+            about.to_string()
+        }));
+    }
+    match checked_blob(client, repo, digest_of(layer), max) {
+        Ok(b) => Some(Content::Signed(b)),
+        Err(e) => Some(Content::Unreadable(e.0)),
+    }
+}
+
+/// A blob whose bytes are checked against its digest.
+fn checked_blob(client: &Client, repo: &str, digest: &str, max: u64) -> Result<Vec<u8>, Failure> {
+    let b = client.blob_bytes(repo, digest, max)?;
+    let actual = format!(
+        "sha256:{}",
+        hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&b))
+    );
+    if actual != digest {
+        return Err(Failure(format!(
+            "blob {digest}: the registry served bytes of {actual}"
+        )));
+    }
+    Ok(b)
+}
