@@ -100,6 +100,13 @@ default https://rekor.sigstore.dev) logs the envelope as a dsse entry, and with 
 certificate, the log entry (signed entry timestamp, inclusion proof, checkpoint) and the \
 timestamp. URLs must use https, except http to a loopback address.
 
+--attach (SOURCE is registry:...) pushes the attestation as a sigstore bundle to the \
+image's registry, as an OCI 1.1 referrer of the image manifest (artifactType \
+application/vnd.dev.sigstore.bundle.v0.3+json, cosign's annotations, a creation time only \
+from SOURCE_DATE_EPOCH): through the referrers API where the registry has it, else listed in \
+the sha256-<hex> referrers tag index, re-read and re-written until no entry is lost. It is \
+written nowhere else unless -o FORMAT=FILE or --output-file asks.
+
 With --predicate the SBOM must describe SOURCE: a SHA-256 digest of its root component \
 (CycloneDX metadata.component, the package an SPDX document DESCRIBES: checksums, purl, \
 sbomkit properties) must be one of SOURCE's digests, else nothing is signed.
