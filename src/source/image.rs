@@ -863,10 +863,12 @@ fn pick(
         }
     }
     if candidates.is_empty() {
-        return Err(SourceError::invalid(
-            &file,
-            "index.json lists no image manifest",
-        ));
+        let what = if blobs.has("index.json") {
+            "index.json lists no image manifest"
+        } else {
+            "the index lists no image manifest"
+        };
+        return Err(SourceError::invalid(&file, what));
     }
     let choice_of = |c: &Candidate| c.names.first().cloned().unwrap_or_else(|| c.digest.clone());
     let mut all_choices: Vec<String> = candidates.iter().map(choice_of).collect();
