@@ -1284,3 +1284,44 @@ fn verify_finds_and_judges_every_attestation_beside_the_image() {
         "{text}"
     );
 }
+
+#[test]
+fn plain_http_only_to_loopback_or_an_insecure_registry() {
+    let Some(ip) = crate::support::registry::non_loopback_ip() else {
+        panic!("this machine has no address besides loopback to test the plain-HTTP policy with");
+    };
+    let server = MiniServer::start_on(&ip, |req, _| {
+        match req.path.as_str() {
+        "/v2/" => reply(200, &[], b"{}"),
+        _ => reply(
+            404,
+            &[],
+            br#"{"errors":[{"code":"NAME_UNKNOWN","message":"repository name not known to registry"}]}"#,
+        ),
+    }
+    });
+    let source = format!("registry:{}/app:1", server.host);
+    // The server speaks no TLS, and it is not loopback: refused, with the flag to use.
+    let line = fails_in_one_line(sbomkit().args(["generate", &source, "--registry-timeout", "5"]));
+    assert!(
+        line.contains(&format!("{}: cannot reach the registry", server.host))
+            && line.contains("--insecure-registry HOST"),
+        "{line}"
+    );
+    assert!(
+        server.seen().is_empty(),
+        "nothing was asked over plain HTTP"
+    );
+    // Named as insecure: plain HTTP is used.
+    let line = fails_in_one_line(sbomkit().args([
+        "generate",
+        &source,
+        "--insecure-registry",
+        &server.host,
+    ]));
+    assert!(
+        line.contains("/app:1: no such repository or tag (HTTP 404, NAME_UNKNOWN"),
+        "{line}"
+    );
+    assert!(server.seen().iter().any(|s| s.path == "/v2/"));
+}

@@ -345,7 +345,15 @@ pub struct MiniServer {
 
 impl MiniServer {
     pub fn start(handler: impl Fn(&Seen, &str) -> Answer + Send + Sync + 'static) -> MiniServer {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        MiniServer::start_on("127.0.0.1", handler)
+    }
+
+    /// [`MiniServer::start`] on the address `ip` (a non-loopback one, for the plain-HTTP policy).
+    pub fn start_on(
+        ip: &str,
+        handler: impl Fn(&Seen, &str) -> Answer + Send + Sync + 'static,
+    ) -> MiniServer {
+        let listener = TcpListener::bind((ip, 0)).unwrap();
         let host = listener.local_addr().unwrap().to_string();
         let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let handler: std::sync::Arc<Handler> = std::sync::Arc::new(handler);
@@ -431,4 +439,13 @@ fn serve_mini(
             }
         }
     }
+}
+
+/// This machine's address on its default route (not loopback), if it has one: a UDP socket
+/// "connected" to a public address sends nothing but picks the local address.
+pub fn non_loopback_ip() -> Option<String> {
+    let s = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
+    s.connect("192.0.2.1:9").ok()?;
+    let ip = s.local_addr().ok()?.ip();
+    (!ip.is_loopback() && !ip.is_unspecified()).then(|| ip.to_string())
 }

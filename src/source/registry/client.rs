@@ -203,12 +203,17 @@ impl Client {
         let ping =
             |c: &Client| c.exchange("GET", &format!("{}/v2/", c.base), None, None, None, None);
         let tls_failure = |c: &Client, e: &ureq::Error| {
-            // rustls errors also arrive wrapped in io errors.
+            // The host answered, but the TLS handshake failed (rustls errors also arrive wrapped
+            // in io errors): an unknown CA, or a server without TLS.
             let text = c.transport(e);
-            let tls = matches!(e, ureq::Error::Rustls(_) | ureq::Error::Tls(_))
-                || text.contains("certificate")
-                || text.contains("TLS");
-            let hint = if tls {
+            let answered = !matches!(
+                e,
+                ureq::Error::Timeout(_) | ureq::Error::ConnectionFailed | ureq::Error::HostNotFound
+            ) && !matches!(e, ureq::Error::Io(io) if matches!(
+                io.kind(),
+                std::io::ErrorKind::ConnectionRefused | std::io::ErrorKind::TimedOut
+            ));
+            let hint = if answered {
                 "; a registry with its own CA needs --registry-ca FILE, one without TLS \
                  --insecure-registry HOST"
             } else {
