@@ -115,6 +115,9 @@ pub enum IdentityRole {
     Manifest,
     /// The digest of the image config (`docker images` calls it the image ID).
     Config,
+    /// The digest of the image index the manifest was chosen from (a registry reference to an
+    /// index, read with `--platform`).
+    Index,
     /// The digest of a plain file.
     File,
 }

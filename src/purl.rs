@@ -148,7 +148,14 @@ impl fmt::Display for Purl {
             }
             f.write_str(if first { "?" } else { "&" })?;
             first = false;
-            write!(f, "{}={}", k.to_ascii_lowercase(), encode(v))?;
+            // `/` stays as is in a value (`repository_url=ghcr.io/o/app`), as the spec's examples
+            // and packageurl-go write it.
+            write!(
+                f,
+                "{}={}",
+                k.to_ascii_lowercase(),
+                encode(v).replace("%2F", "/")
+            )?;
         }
         if let Some(sub) = self.subpath.as_deref() {
             let segments: Vec<String> = sub
@@ -259,6 +266,8 @@ mod tests {
             "pkg:deb/debian/g%2B%2B%2012?upstream=gcc-12%4012.2.0-14"
         );
         assert_eq!(encode("a/b?c#d&e=f%"), "a%2Fb%3Fc%23d%26e%3Df%25");
+        let oci = Purl::new(PurlType::OCI, "app").with_qualifier("repository_url", "ghcr.io/o/app");
+        assert_eq!(oci.to_string(), "pkg:oci/app?repository_url=ghcr.io/o/app");
         assert_eq!(encode("é"), "%C3%A9");
     }
 

@@ -913,24 +913,19 @@ fn help_text_is_wrapped_once() {
 }
 
 #[test]
-fn registry_references_say_how_to_get_an_archive() {
+fn registry_references_without_the_scheme_say_what_to_type() {
     for (source, reference) in [
         ("alpine:3.10", "alpine:3.10"),
         (
-            "registry:docker.io/library/alpine:3.10",
+            "docker://docker.io/library/alpine:3.10",
             "docker.io/library/alpine:3.10",
         ),
     ] {
         let out = run(sbomkit().args(["generate", source]), 1);
         assert!(out.stdout.is_empty());
         assert!(
-            out.stderr.contains("registry references are not read yet"),
-            "{}",
-            out.stderr
-        );
-        assert!(
             out.stderr.contains(&format!(
-                "skopeo copy docker://{reference} docker-archive:alpine.tar"
+                "no such file; to read the image from its registry, write registry:{reference}"
             )),
             "{}",
             out.stderr

@@ -482,7 +482,7 @@ fn spdx_image_document_describes_the_image() {
     assert_eq!(
         refs[0]["referenceLocator"],
         format!(
-            "pkg:oci/alpine@sha256:{}?arch=arm64&os=linux&repository_url=docker.io%2Flibrary%2Falpine&tag=3.16&variant=v8",
+            "pkg:oci/alpine@sha256:{}?arch=arm64&os=linux&repository_url=docker.io/library/alpine&tag=3.16&variant=v8",
             MANIFEST.trim_start_matches("sha256:")
         )
     );

@@ -14,6 +14,7 @@ mod keyless_roundtrip;
 mod lang;
 mod options;
 mod provenance;
+mod registry;
 mod rpm;
 mod scanners;
 mod sources;

@@ -8,6 +8,7 @@
 //! except by keyless signing, towards the services named on the command line.
 
 pub mod bundle;
+pub mod discovered;
 pub mod dsse;
 pub mod flow;
 pub mod keyless;

@@ -88,12 +88,14 @@ pub fn subjects_for(subject: &Subject, source_path: &Path) -> Result<Vec<Value>,
     let mut ids: Vec<_> = subject
         .identities
         .iter()
-        .filter(|i| i.digest.starts_with("sha256:"))
+        // The image is the platform's manifest, not the index it was chosen from.
+        .filter(|i| i.digest.starts_with("sha256:") && i.role != IdentityRole::Index)
         .collect();
     ids.sort_by_key(|i| match i.role {
         IdentityRole::Manifest => 0,
         IdentityRole::Config => 1,
         IdentityRole::File => 2,
+        IdentityRole::Index => 3,
     });
     let out: Vec<Value> = ids
         .iter()

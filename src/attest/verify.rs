@@ -674,6 +674,7 @@ fn role_name(r: IdentityRole) -> &'static str {
     match r {
         IdentityRole::Manifest => "manifest digest",
         IdentityRole::Config => "config digest",
+        IdentityRole::Index => "index digest",
         IdentityRole::File => "file digest",
     }
 }

@@ -139,6 +139,13 @@ default https://rekor.sigstore.dev) logs the envelope as a dsse entry, and with 
 certificate, the log entry (signed entry timestamp, inclusion proof, checkpoint) and the \
 timestamp. URLs must use https, except http to a loopback address.
 
+--attach (SOURCE is registry:...) pushes the attestation as a sigstore bundle to the \
+image's registry, as an OCI 1.1 referrer of the image manifest (artifactType \
+application/vnd.dev.sigstore.bundle.v0.3+json, cosign's annotations, a creation time only \
+from SOURCE_DATE_EPOCH): through the referrers API where the registry has it, else listed in \
+the sha256-<hex> referrers tag index, re-read and re-written until no entry is lost. It is \
+written nowhere else unless -o FORMAT=FILE or --output-file asks.
+
 With --predicate the SBOM must describe SOURCE: a SHA-256 digest of its root component \
 (CycloneDX metadata.component, the package an SPDX document DESCRIBES, the root of an SPDX 3 \
 document's software_Sbom: checksums, purl, sbomkit properties) must be one of SOURCE's digests, else nothing is signed.
@@ -169,6 +176,12 @@ the key and keyless bundles with the identity.
 Without --image no artifact is checked, and the report's last line says so. \
 --predicate-out FILE writes the predicate of the statement that verified, and nothing when \
 none did.
+
+ATTESTATION may be registry:IMAGE: the attestations of the image's manifest are found in \
+the registry (referrers API, the sha256-<hex> referrers tag, cosign's sha256-<hex>.att tag, \
+BuildKit attestation manifests in its index, which are unsigned and never count) and each is \
+verified for that manifest; one line per attestation says where it was found and its \
+verdict. Exit 0 only when one verifies; none found is exit 10.
 
 Checks, each reported as pass, fail or not checked:
   envelope       the DSSE envelope is well formed
@@ -338,6 +351,9 @@ pub struct AttestArgs {
     /// Sign this SBOM (SPDX 2.3, SPDX 3 or CycloneDX JSON) instead of scanning; it must describe SOURCE
     #[arg(long, value_name = "SBOM.json")]
     pub predicate: Option<PathBuf>,
+    /// Push the attestation to SOURCE's registry as an OCI 1.1 referrer of the image (a sigstore bundle; SOURCE is registry:...)
+    #[arg(long)]
+    pub attach: bool,
     /// Write a sigstore bundle v0.3 instead of a bare DSSE envelope (always with --keyless)
     #[arg(long)]
     pub bundle: bool,
@@ -358,7 +374,7 @@ pub struct AttestArgs {
 
 #[derive(Args, Debug)]
 pub struct VerifyArgs {
-    /// The attestation: DSSE envelope, sigstore bundle, or JSON Lines of envelopes
+    /// The attestation: DSSE envelope, sigstore bundle, or JSON Lines of envelopes; or registry:IMAGE to verify the attestations found beside the image
     pub attestation: PathBuf,
     /// Public key (PEM SubjectPublicKeyInfo, as `sbomkit keygen` and cosign write it)
     #[arg(
@@ -384,6 +400,10 @@ pub struct VerifyArgs {
     /// Report format: text for people, json for machines
     #[arg(long, value_name = "FORMAT", default_value = "text")]
     pub output: ReportFormatArg,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+    #[command(flatten)]
+    pub limits: LimitArgs,
 }
 
 const GENERATE_HELP: &str = "\
@@ -396,8 +416,16 @@ Sources (the kind is detected from the path and its first bytes; a prefix forces
                         file, an RPM database (rpmdb.sqlite, Packages,
                         Packages.db), a binary
 
-Registry references (alpine:3.10, registry:...) are not read yet: copy the image to an \
-archive first (skopeo copy docker://REF docker-archive:FILE.tar).
+  registry:REF          an image in a registry: HOST[:PORT]/REPO[:TAG] or
+                        HOST[:PORT]/REPO@sha256:HEX (--platform for an index)
+
+Registries: layers stream from the registry into the scan, nothing is written to disk. \
+Logins come from --registry-auth-file (else REGISTRY_AUTH_FILE), then Docker's \
+config.json in $DOCKER_CONFIG (else ~/.docker): auths, credHelpers and credsStore (through \
+docker-credential-* helpers); Bearer tokens are fetched as the registry asks. TLS is \
+checked against the system's roots plus --registry-ca FILE; plain HTTP is used only for a \
+loopback address or an --insecure-registry HOST. Requests answered 429 or 5xx are retried \
+with backoff; --registry-timeout bounds each wait.
 
 Outputs (-o, repeatable; FORMAT=FILE writes to a file, FORMAT alone to stdout; \
 FORMAT@VERSION picks a version, e.g. cyclonedx-xml@1.6=bom.xml):
@@ -471,6 +499,8 @@ pub struct ScanArgs {
     )]
     pub scope: ScopeArg,
     #[command(flatten)]
+    pub registry: RegistryArgs,
+    #[command(flatten)]
     pub limits: LimitArgs,
 }
 
@@ -486,8 +516,26 @@ impl ScanArgs {
             image: self.image.clone(),
             platform: self.platform.clone(),
             limits: self.limits.limits(),
+            registry: super::registry_options(&self.registry),
         }
     }
+}
+
+/// How `registry:` sources are reached.
+#[derive(Args, Debug, Clone)]
+pub struct RegistryArgs {
+    /// Trust this CA certificate (PEM) for registries, beside the system's roots (repeatable)
+    #[arg(long, value_name = "FILE", display_order = 90)]
+    pub registry_ca: Vec<PathBuf>,
+    /// Allow plain HTTP to this registry host[:port] (repeatable; loopback needs no flag)
+    #[arg(long, value_name = "HOST", display_order = 91)]
+    pub insecure_registry: Vec<String>,
+    /// Registry logins (containers-auth.json, as podman and skopeo write it) [env: REGISTRY_AUTH_FILE]
+    #[arg(long, value_name = "FILE", display_order = 92)]
+    pub registry_auth_file: Option<PathBuf>,
+    /// Seconds to wait for a registry to connect, answer, or send more of a body
+    #[arg(long, value_name = "SECONDS", default_value_t = 60, display_order = 93)]
+    pub registry_timeout: u64,
 }
 
 /// Limits that protect against hostile images. Listed after each command's own options: the fixed

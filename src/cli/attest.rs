@@ -9,7 +9,9 @@ use sbomkit::attest::keyless;
 use sbomkit::attest::statement::{self, SbomKind};
 use sbomkit::format::{CycloneDxVersion, Format};
 use sbomkit::scan::{self, ScanOptions};
-use sbomkit::source::{Progress, SourceSpec};
+use sbomkit::source::registry::referrers::{self, Placement};
+use sbomkit::source::registry::{Client, Reference};
+use sbomkit::source::{Progress, SourceKind, SourceSpec};
 use sbomkit::{Error, ExitCode};
 
 use super::args::AttestArgs;
@@ -23,12 +25,24 @@ pub fn run(args: AttestArgs) -> Result<ExitCode, Error> {
     // image.
     let signer = signer(&args)?;
     super::refuse_registry_reference(&args.scan.source)?;
+    let spec = SourceSpec::parse(&args.scan.source);
+    let attach_to =
+        match (args.attach, spec.kind) {
+            (false, _) => None,
+            (true, Some(SourceKind::Registry)) => Some(
+                Reference::parse(&spec.path.to_string_lossy())
+                    .map_err(|e| Error::Usage(format!("--attach: {e}")))?,
+            ),
+            (true, _) => return Err(Error::Usage(
+                "--attach pushes to a registry: SOURCE must be registry:HOST/REPO[:TAG|@DIGEST]"
+                    .into(),
+            )),
+        };
     let pending = out
         .file
         .as_deref()
         .map(|p| Pending::reserve(p, Access::Umask))
         .transpose()?;
-    let spec = SourceSpec::parse(&args.scan.source);
     let source = args.scan.source_options();
     let mut scanned = None;
     let predicate = match &args.predicate {
@@ -66,8 +80,9 @@ pub fn run(args: AttestArgs) -> Result<ExitCode, Error> {
         predicate,
         format: out.kind,
         signer: &signer,
-        // A keyless signature is always a bundle: the certificate and log entry go in it.
-        wrapping: if args.bundle || args.keyless {
+        // A keyless signature is always a bundle: the certificate and log entry go in it; a
+        // referrer is a bundle too.
+        wrapping: if args.bundle || args.keyless || args.attach {
             Wrapping::Bundle
         } else {
             Wrapping::Envelope
@@ -92,7 +107,32 @@ pub fn run(args: AttestArgs) -> Result<ExitCode, Error> {
                 }
             }
         }
+        None if attach_to.is_some() => {}
         None => output::emit(None, &document)?,
+    }
+    if let Some(r) = attach_to {
+        let client =
+            Client::connect(r.api_host(), &source.registry).map_err(|f| Error::Other(f.0))?;
+        let attached = referrers::attach_bundle(
+            &client,
+            &r.repository,
+            &document,
+            super::source_date_epoch()?,
+            source.limits.max_json_size,
+        )
+        .map_err(|f| Error::Other(f.0))?;
+        if !args.quiet {
+            let how = match &attached.placement {
+                Placement::ReferrersApi => "through the referrers API".to_string(),
+                Placement::ReferrersTag(t) => format!("listed in the referrers tag {t}"),
+            };
+            eprintln!(
+                "attached {} to {}@{} ({how})",
+                attached.manifest.digest,
+                r.repository_url(),
+                attached.subject.digest
+            );
+        }
     }
     Ok(ExitCode::Success)
 }

@@ -82,14 +82,14 @@ pub fn run(command: Command) -> Result<ExitCode, Error> {
     }
 }
 
-/// Refuses a registry reference (`alpine:3.10`, `registry:…`, `docker://…`) with what to do instead,
-/// before it would fail as a file that does not exist.
+/// Refuses a registry reference without the `registry:` scheme (`alpine:3.10`, `docker://…`) with
+/// what to type instead, before it would fail as a file that does not exist.
 fn refuse_registry_reference(source: &str) -> Result<(), Error> {
     let spec = sbomkit::source::SourceSpec::parse(source);
     if spec.kind.is_some() || spec.path.exists() {
         return Ok(());
     }
-    let reference = ["registry:", "docker://", "docker:", "podman:"]
+    let reference = ["docker://", "docker:", "podman:"]
         .iter()
         .find_map(|s| source.strip_prefix(s));
     let looks_like_reference = source.contains(':')
@@ -100,18 +100,32 @@ fn refuse_registry_reference(source: &str) -> Result<(), Error> {
     let Some(reference) = reference.or(looks_like_reference.then_some(source)) else {
         return Ok(());
     };
-    let file = reference
-        .rsplit('/')
-        .next()
-        .unwrap_or(reference)
-        .split([':', '@'])
-        .next()
-        .unwrap_or("image");
     Err(Error::Other(format!(
-        "{source}: no such file, and registry references are not read yet; copy the image to an \
-         archive first, e.g. `skopeo copy docker://{reference} docker-archive:{file}.tar`, then \
-         give the archive"
+        "{source}: no such file; to read the image from its registry, write registry:{reference}"
     )))
+}
+
+/// The registry flags, with the logins' places from the environment: `--registry-auth-file`, else
+/// `REGISTRY_AUTH_FILE`; Docker's config in `$DOCKER_CONFIG`, else `~/.docker`.
+fn registry_options(a: &args::RegistryArgs) -> sbomkit::source::registry::ClientOptions {
+    let env_path = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(std::path::PathBuf::from)
+    };
+    sbomkit::source::registry::ClientOptions {
+        ca_files: a.registry_ca.clone(),
+        insecure: a.insecure_registry.clone(),
+        timeout: std::time::Duration::from_secs(a.registry_timeout.max(1)),
+        credentials: sbomkit::source::registry::auth::CredentialSources {
+            auth_file: a
+                .registry_auth_file
+                .clone()
+                .or_else(|| env_path("REGISTRY_AUTH_FILE")),
+            docker_config_dir: env_path("DOCKER_CONFIG")
+                .or_else(|| env_path("HOME").map(|h| h.join(".docker"))),
+        },
+    }
 }
 
 /// `SOURCE_DATE_EPOCH`, if set; an unparsable value is a usage error, not silently ignored.

@@ -1,7 +1,9 @@
 //! `sbomkit verify`: gather the key, the identity and the image, print the library's report.
 
 use sbomkit::attest::sigstore::trust::TrustedRoot;
-use sbomkit::attest::{identities_of, keys, read_limited, verify};
+use sbomkit::attest::{discovered, identities_of, keys, read_limited, verify};
+use sbomkit::model::{Identity, IdentityRole};
+use sbomkit::source::registry::{self, referrers};
 use sbomkit::source::{SourceOptions, SourceSpec};
 use sbomkit::{Error, ExitCode};
 
@@ -36,18 +38,31 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode, Error> {
         .as_deref()
         .map(|p| Pending::reserve(p, Access::Umask))
         .transpose()?;
+    if let Some(reference) = args
+        .attestation
+        .to_str()
+        .and_then(|a| a.strip_prefix("registry:"))
+    {
+        return from_registry(&args, reference, key.as_ref(), keyless, predicate_out);
+    }
     let bytes = read_limited(&args.attestation)?;
     let target = match &args.image {
         Some(image) => {
             super::refuse_registry_reference(image)?;
             let opts = SourceOptions {
                 platform: args.platform.clone(),
+                limits: args.limits.limits(),
+                registry: super::registry_options(&args.registry),
                 ..SourceOptions::default()
             };
-            let subject = identities_of(&SourceSpec::parse(image), &opts)?;
+            // A registry image is resolved to its manifest and config; its layers are not fetched.
+            let identities = match image.strip_prefix("registry:") {
+                Some(reference) => identities_in_registry(&registry::resolve(reference, &opts)?),
+                None => identities_of(&SourceSpec::parse(image), &opts)?.identities,
+            };
             Some(verify::Target {
                 label: image.clone(),
-                identities: subject.identities,
+                identities,
             })
         }
         None => None,
@@ -66,4 +81,61 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode, Error> {
     }
     output::emit(None, &report.render(args.output.into()))?;
     Ok(report.exit_code())
+}
+
+/// `verify registry:IMAGE`: the attestations found beside the image, each verified for its manifest.
+fn from_registry(
+    args: &VerifyArgs,
+    reference: &str,
+    key: Option<&keys::VerifyingKey>,
+    keyless: Option<verify::Keyless>,
+    predicate_out: Option<Pending>,
+) -> Result<ExitCode, Error> {
+    if args.image.is_some() {
+        return Err(Error::Usage(
+            "verify registry:IMAGE checks that image: leave --image out".into(),
+        ));
+    }
+    let opts = SourceOptions {
+        platform: args.platform.clone(),
+        limits: args.limits.limits(),
+        registry: super::registry_options(&args.registry),
+        ..SourceOptions::default()
+    };
+    let resolved = registry::resolve(reference, &opts)?;
+    let max = opts.limits.max_json_size;
+    let (found, notes) = referrers::discover(&resolved, max).map_err(|f| Error::Other(f.0))?;
+    let identities = identities_in_registry(&resolved);
+    let image = format!("registry:{reference}");
+    let target = verify::Target {
+        label: image.clone(),
+        identities,
+    };
+    let vopts = verify::Options {
+        key,
+        keyless,
+        target: Some(&target),
+        want_type: args.predicate_type.clone(),
+    };
+    let report = discovered::verify_found(&image, &resolved.manifest.digest, found, notes, &vopts);
+    if let (Some(file), Some(predicate)) = (predicate_out, report.verified_predicate()) {
+        file.write(|w| w.write_all(&predicate))?;
+    }
+    output::emit(None, &report.render(args.output.into()))?;
+    Ok(report.exit_code())
+}
+
+/// The identities of a registry image: its manifest digest and config digest.
+fn identities_in_registry(resolved: &registry::Resolved) -> Vec<Identity> {
+    let mut identities = vec![Identity {
+        role: IdentityRole::Manifest,
+        digest: resolved.manifest.digest.clone(),
+    }];
+    if resolved.config_digest.starts_with("sha256:") {
+        identities.push(Identity {
+            role: IdentityRole::Config,
+            digest: resolved.config_digest.clone(),
+        });
+    }
+    identities
 }

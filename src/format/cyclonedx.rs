@@ -432,6 +432,7 @@ fn subject_component(sbom: &Sbom, bom_ref: String) -> Component {
         let role = match i.role {
             IdentityRole::Manifest => "manifest-digest",
             IdentityRole::Config => "config-digest",
+            IdentityRole::Index => "index-digest",
             IdentityRole::File => "sha256",
         };
         // A file's digest (a file, or the archive of a root filesystem) is the file's.

@@ -359,7 +359,7 @@ mod tests {
             image_purl(&s).as_deref(),
             Some(
                 "pkg:oci/alpine@sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\
-                 ?arch=amd64&os=linux&repository_url=ghcr.io%2Forg%2Ftools%2Falpine&tag=3.18"
+                 ?arch=amd64&os=linux&repository_url=ghcr.io/org/tools/alpine&tag=3.18"
             )
         );
     }
@@ -399,10 +399,7 @@ mod tests {
     fn image_purl_handles_registry_port_and_digest_reference() {
         let s = image("localhost:5000/app@sha256:0123", None, true);
         let purl = image_purl(&s).unwrap_or_default();
-        assert!(
-            purl.contains("repository_url=localhost:5000%2Fapp"),
-            "{purl}"
-        );
+        assert!(purl.contains("repository_url=localhost:5000/app"), "{purl}");
         assert!(!purl.contains("tag="), "{purl}");
         let mut dir = image("x", None, true);
         dir.kind = SubjectKind::Directory;

@@ -341,6 +341,7 @@ fn root_package(sbom: &Sbom, id: &str, created: &str, tool: &str) -> Package2 {
         let role = match i.role {
             IdentityRole::Manifest => "manifest-digest",
             IdentityRole::Config => "config-digest",
+            IdentityRole::Index => "index-digest",
             IdentityRole::File => "sha256",
         };
         let area = match i.role {

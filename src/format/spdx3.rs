@@ -457,6 +457,7 @@ fn root_package(sbom: &Sbom, id: String) -> Node {
         let role = match i.role {
             IdentityRole::Manifest => "manifest-digest",
             IdentityRole::Config => "config-digest",
+            IdentityRole::Index => "index-digest",
             IdentityRole::File => "sha256",
         };
         lines.push(format!("sbomkit:{area}:{role}: {}", i.digest));

@@ -142,6 +142,12 @@ pub trait Blobs {
     fn has(&self, name: &str) -> bool;
     fn json(&mut self, name: &str) -> Result<Vec<u8>, SourceError>;
     fn layer(&mut self, name: &str, label: &str) -> Result<Arc<LayerRecord>, SourceError>;
+    /// A manifest or index by blob name: a layout stores them as blobs, a registry serves them apart.
+    fn manifest_json(&mut self, name: &str) -> Result<Vec<u8>, SourceError> {
+        self.json(name)
+    }
+    /// The chosen layers' blob names and sizes as the manifest gives them.
+    fn layer_sizes(&mut self, _sizes: &[(String, u64)]) {}
     /// Called once the layers to read are known, with their stored sizes.
     fn will_read(&mut self, _total: u64) {}
     /// Called with the layers' names and labels before they are asked for one by one: blobs that
@@ -670,7 +676,11 @@ fn desc_names(d: &Descriptor) -> Vec<String> {
 fn blob_json(blobs: &mut dyn Blobs, d: &Descriptor, what: &str) -> Result<Vec<u8>, SourceError> {
     let file = blobs.file().to_string();
     let (name, expected) = blob_name(&file, &d.digest)?;
-    let bytes = blobs.json(&name)?;
+    let bytes = if what == "manifest" {
+        blobs.manifest_json(&name)?
+    } else {
+        blobs.json(&name)?
+    };
     let actual = sha256(&bytes);
     if actual != expected {
         return Err(SourceError::DigestMismatch {
@@ -778,8 +788,69 @@ pub fn oci(
             }
         }
     }
+    pick(blobs, &index.manifests, &repo_tags, input, opts, cx)
+}
+
+/// The top manifest of a registry reference: what it was fetched as and under which name.
+pub struct Top {
+    /// `HOST/REPO:TAG`, or `HOST/REPO` for a digest reference.
+    pub name: String,
+    pub media_type: String,
+    pub digest: String,
+    pub size: u64,
+}
+
+/// Reads the image a registry reference names: an image manifest, or the manifest of an index
+/// chosen by `--platform`; the index digest is recorded beside the manifest digest.
+pub fn registry(
+    blobs: &mut dyn Blobs,
+    top: Top,
+    opts: &SourceOptions,
+    cx: &ReadCx<'_>,
+) -> Result<Scanned, SourceError> {
+    let known = INDEX_TYPES.contains(&top.media_type.as_str())
+        || MANIFEST_TYPES.contains(&top.media_type.as_str());
+    if !known {
+        return Err(SourceError::invalid(
+            blobs.file(),
+            format!(
+                "{} is not an image manifest or index but {:?}",
+                top.digest, top.media_type
+            ),
+        ));
+    }
+    let d = Descriptor {
+        media_type: top.media_type,
+        digest: top.digest.clone(),
+        size: top.size,
+        platform: None,
+        annotations: BTreeMap::from([(REF_NAME.to_string(), top.name.clone())]),
+    };
+    let input = PathBuf::from(&top.name);
+    let mut scanned = pick(blobs, &[d], &BTreeMap::new(), &input, opts, cx)?;
+    let ids = &mut scanned.subject.identities;
+    if !ids.iter().any(|i| i.digest == top.digest) {
+        ids.push(Identity {
+            role: IdentityRole::Index,
+            digest: top.digest,
+        });
+    }
+    Ok(scanned)
+}
+
+/// Expands the top descriptors to image manifests, picks one by `--image` and `--platform`, and
+/// reads it.
+fn pick(
+    blobs: &mut dyn Blobs,
+    tops: &[Descriptor],
+    repo_tags: &BTreeMap<[u8; 32], Vec<String>>,
+    input: &Path,
+    opts: &SourceOptions,
+    cx: &ReadCx<'_>,
+) -> Result<Scanned, SourceError> {
+    let file = blobs.file().to_string();
     let mut candidates = Vec::new();
-    for d in index.manifests.iter().filter(|d| !is_attestation(d)) {
+    for d in tops.iter().filter(|d| !is_attestation(d)) {
         expand(blobs, d, &[], 0, &mut candidates)?;
     }
     for c in &mut candidates {
@@ -792,10 +863,12 @@ pub fn oci(
         }
     }
     if candidates.is_empty() {
-        return Err(SourceError::invalid(
-            &file,
-            "index.json lists no image manifest",
-        ));
+        let what = if blobs.has("index.json") {
+            "index.json lists no image manifest"
+        } else {
+            "the index lists no image manifest"
+        };
+        return Err(SourceError::invalid(&file, what));
     }
     let choice_of = |c: &Candidate| c.names.first().cloned().unwrap_or_else(|| c.digest.clone());
     let mut all_choices: Vec<String> = candidates.iter().map(choice_of).collect();
@@ -902,6 +975,7 @@ pub fn oci(
     let config_bytes = blob_json(blobs, &chosen.manifest.config, "config")?;
     let mut layers = Vec::new();
     let mut total = 0u64;
+    let mut sizes = Vec::new();
     for (i, l) in chosen.manifest.layers.iter().enumerate() {
         if !LAYER_TYPES.contains(&l.media_type.as_str()) {
             return Err(SourceError::invalid(
@@ -914,8 +988,10 @@ pub fn oci(
         }
         let (name, expected) = blob_name(&file, &l.digest)?;
         total = total.saturating_add(l.size);
+        sizes.push((name.clone(), l.size));
         layers.push((name, Some(expected), Some(l.media_type.clone())));
     }
+    blobs.layer_sizes(&sizes);
     blobs.will_read(total);
 
     // Full references first (containerd name, RepoTags), bare ref names (a tag only) last.

@@ -7,6 +7,7 @@ mod file;
 pub mod image;
 pub mod interest;
 pub mod layer;
+pub mod registry;
 mod rootfs;
 mod sniff;
 mod spool;
@@ -38,16 +39,19 @@ pub enum SourceKind {
     /// `rootfs-archive:` a root filesystem packed in a tar (`tar czf rootfs.tgz -C root .`),
     /// read as one layer.
     RootfsArchive,
+    /// `registry:HOST[:PORT]/REPO[:TAG|@sha256:HEX]` an image in a registry.
+    Registry,
 }
 
 impl SourceKind {
-    pub const ALL: [SourceKind; 6] = [
+    pub const ALL: [SourceKind; 7] = [
         SourceKind::DockerArchive,
         SourceKind::OciArchive,
         SourceKind::OciDir,
         SourceKind::Dir,
         SourceKind::File,
         SourceKind::RootfsArchive,
+        SourceKind::Registry,
     ];
 
     pub fn scheme(self) -> &'static str {
@@ -58,6 +62,7 @@ impl SourceKind {
             SourceKind::Dir => "dir",
             SourceKind::File => "file",
             SourceKind::RootfsArchive => "rootfs-archive",
+            SourceKind::Registry => "registry",
         }
     }
 }
@@ -104,6 +109,8 @@ pub struct SourceOptions {
     /// `--platform os/arch[/variant]`: which manifest of an image index.
     pub platform: Option<String>,
     pub limits: Limits,
+    /// How `registry:` sources are reached: trusted CAs, plain-HTTP hosts, timeout, credentials.
+    pub registry: registry::ClientOptions,
 }
 
 /// What a source produced: the subject's description and its final filesystem.
@@ -132,6 +139,9 @@ impl Progress for NoProgress {}
 pub enum SourceError {
     #[error("{path}: {message}")]
     Invalid { path: String, message: String },
+    /// A registry could not be reached or refused a request; the message names the host.
+    #[error("{0}")]
+    Registry(String),
     #[error("{path}: {source}")]
     Io {
         path: String,
@@ -220,6 +230,9 @@ pub fn open(
         interest: *interest,
         budget: &budget,
     };
+    if spec.kind == Some(SourceKind::Registry) {
+        return registry::open(&spec.path.to_string_lossy(), opts, &cx, progress);
+    }
     let path = spec.path.as_path();
     let meta = std::fs::metadata(path).map_err(|e| SourceError::io(path, e))?;
     let is_layout = |p: &Path| p.join("oci-layout").is_file() && p.join("index.json").is_file();
@@ -258,6 +271,7 @@ pub fn open(
     }
     let name = path.display().to_string();
     match kind {
+        SourceKind::Registry => registry::open(&spec.path.to_string_lossy(), opts, &cx, progress),
         SourceKind::OciDir => {
             if !meta.is_dir() || !is_layout(path) {
                 return Err(SourceError::invalid(

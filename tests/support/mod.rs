@@ -6,6 +6,7 @@ pub mod bundle_ca;
 pub mod golden;
 pub mod image;
 pub mod pki;
+pub mod registry;
 pub mod schema;
 pub mod sigstore_standin;
 pub mod tamper;
@@ -15,8 +16,9 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 
 /// Every environment variable sbomkit (or a crate it uses) reads, so that no test depends on the
-/// caller's: the timestamp, the key password, the OIDC token, HTTP proxies (ureq), terminal
-/// colours (clap, through anstream), and the config file's places and option variables.
+/// caller's: the timestamp, the key password, the OIDC token, registry logins and CAs, HTTP proxies
+/// (ureq), terminal colours (clap, through anstream), and the config file's places and option
+/// variables.
 pub const ENV_READ: &[&str] = &[
     "SOURCE_DATE_EPOCH",
     "SBOMKIT_PASSWORD",
@@ -33,6 +35,9 @@ pub const ENV_READ: &[&str] = &[
     "NO_COLOR",
     "CLICOLOR",
     "CLICOLOR_FORCE",
+    "DOCKER_CONFIG",
+    "REGISTRY_AUTH_FILE",
+    "SSL_CERT_FILE",
     // The config file and the options set in the environment; without HOME and XDG_CONFIG_HOME
     // no user config file is found.
     "SBOMKIT_CONFIG",
