@@ -185,6 +185,11 @@ fn a_broken_manifest_is_a_warning_naming_it() {
         "opt/lib/broken.jar",
         b"PK\x03\x04 not really a zip",
     );
+    write(
+        t.path(),
+        "var/lib/gems/3.1.0/specifications/broken-1.0.gemspec",
+        b"\xff\xfe garbage",
+    );
     let out = run(
         sbomkit().args([
             "generate",
@@ -201,6 +206,10 @@ fn a_broken_manifest_is_a_warning_naming_it() {
     );
     assert!(
         stderr.contains("/opt/lib/broken.jar: not a readable Java archive"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("/var/lib/gems/3.1.0/specifications/broken-1.0.gemspec: not a gemspec"),
         "{stderr}"
     );
     let table = String::from_utf8_lossy(&out.stdout);
@@ -279,4 +288,95 @@ fn jars_inside_war_and_spring_boot_archives_are_read() {
     let ca = ids("ca-certificates-java", "");
     assert_eq!(ca.len(), 1);
     assert!(contains(&shop[0], &ca[0]));
+}
+
+/// A Debian root with a gem dpkg installs (ruby-rack) and one installed by `gem install`
+/// (rack-test, in a gem home no package owns), through `-v` and both documents.
+#[test]
+fn ruby_gems_with_their_owner() {
+    let t = tempfile::tempdir().unwrap();
+    let r = t.path();
+    let rack = "usr/share/rubygems-integration/all/specifications/rack-2.2.22.gemspec";
+    write(r, "etc/os-release", b"ID=debian\nVERSION_ID=12\n");
+    write(
+        r,
+        "var/lib/dpkg/status",
+        b"Package: ruby-rack\nStatus: install ok installed\nVersion: 2.2.22-0+deb12u2\nArchitecture: all\n\n",
+    );
+    write(
+        r,
+        "var/lib/dpkg/info/ruby-rack.list",
+        format!("/{rack}\n").as_bytes(),
+    );
+    write(r, rack, &fixture("rack-2.2.22.gemspec"));
+    write(
+        r,
+        "usr/local/lib/ruby/gems/3.1.0/specifications/rack-test-2.0.2.gemspec",
+        &fixture("rack-test-2.0.2.gemspec"),
+    );
+    // Not an installed gemspec: a project's own, outside `specifications/`.
+    write(r, "srv/app/app.gemspec", &fixture("rack-2.2.22.gemspec"));
+    let src = format!("dir:{}", r.display());
+    let out = run(sbomkit().args(["generate", "-v", &src, "-o", "table"]), 0);
+    assert!(
+        out.stderr.contains("ruby-gemspec: 2 packages"),
+        "{}",
+        out.stderr
+    );
+    let cdx_bytes = generate(&src, &["-o", "cyclonedx-json"]);
+    schema::sample("lang-gem.cdx.json", &cdx_bytes);
+    let cdx: Value = serde_json::from_slice(&cdx_bytes).unwrap();
+    schema::assert_valid_cyclonedx(&cdx);
+    let comp = |purl: &str| -> Value {
+        cdx["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["purl"] == purl)
+            .unwrap_or_else(|| panic!("{purl} missing"))
+            .clone()
+    };
+    let rack_c = comp("pkg:gem/rack@2.2.22");
+    assert_eq!(rack_c["licenses"][0]["expression"], "MIT");
+    assert_eq!(
+        rack_c["authors"],
+        serde_json::json!([{"name": "Leah Neukirchen", "email": "leah@vuxu.org"}])
+    );
+    assert_eq!(
+        rack_c["evidence"]["occurrences"][0]["location"],
+        format!("/{rack}")
+    );
+    comp("pkg:gem/rack-test@2.0.2");
+
+    let spdx_bytes = generate(&src, &["-o", "spdx-json"]);
+    schema::sample("lang-gem.spdx.json", &spdx_bytes);
+    let spdx: Value = serde_json::from_slice(&spdx_bytes).unwrap();
+    schema::assert_valid_spdx(&spdx);
+    let id_of = |name: &str| spdx_id(&spdx, name);
+    assert!(spdx_contains(&spdx, &id_of("ruby-rack"), &id_of("rack")));
+    assert!(!spdx_contains(
+        &spdx,
+        &id_of("ruby-rack"),
+        &id_of("rack-test")
+    ));
+}
+
+fn spdx_id(spdx: &Value, name: &str) -> String {
+    spdx["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == name)
+        .unwrap_or_else(|| panic!("{name} missing"))["SPDXID"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+fn spdx_contains(spdx: &Value, from: &str, to: &str) -> bool {
+    spdx["relationships"].as_array().unwrap().iter().any(|r| {
+        r["spdxElementId"] == from
+            && r["relatedSpdxElement"] == to
+            && r["relationshipType"] == "CONTAINS"
+    })
 }

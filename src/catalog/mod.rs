@@ -119,6 +119,7 @@ pub fn phases() -> Vec<Vec<Box<dyn Cataloger>>> {
             Box::new(lang::npm::CATALOGER),
             Box::new(lang::python::CATALOGER),
             Box::new(lang::java::JavaArchives),
+            Box::new(lang::gem::CATALOGER),
         ],
     ]
 }
@@ -385,7 +386,8 @@ mod tests {
                 "elf-binary",
                 "npm-manifest",
                 "python-manifest",
-                "java-archive"
+                "java-archive",
+                "ruby-gemspec",
             ]
         );
     }

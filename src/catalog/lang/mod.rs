@@ -1,6 +1,6 @@
 //! Language packages installed in the image, from the manifests their package managers leave:
 //! npm `package.json` ([`npm`]), Python `METADATA`/`PKG-INFO` ([`python`]), Java archives
-//! ([`java`]), each its own cataloger. Each is summarised while the layers stream
+//! ([`java`]), Ruby gemspecs ([`gem`]), each its own cataloger. Each is summarised while the layers stream
 //! ([`Cataloger::inspect`]), so memory follows the number of packages, not the size of the files;
 //! what they share (packages from the summaries, the owner lookup, CONTAINS edges) is here.
 //!
@@ -8,6 +8,7 @@
 //! them) makes its package a part of that OS package (CONTAINS); any other hangs under the image.
 //! Artifacts a Java archive bundles are parts of the archive's package.
 
+pub mod gem;
 pub mod java;
 pub mod npm;
 pub mod python;
