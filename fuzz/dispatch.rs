@@ -15,7 +15,7 @@ use sbomkit::attest::keys::{Algorithm, SigningKey};
 use sbomkit::attest::verify::{self, verify, Options};
 use sbomkit::attest::{bundle, parse_json, statement};
 use sbomkit::catalog::binary::{elf, go, modules, notes, rust};
-use sbomkit::catalog::lang::{gem, java, npm, python};
+use sbomkit::catalog::lang::{composer, gem, java, npm, python};
 use sbomkit::catalog::{apk, deb822, dpkg, os_release, version};
 use sbomkit::limits::{Budget, Limits};
 use sbomkit::model::{Identity, IdentityRole};
@@ -188,6 +188,12 @@ pub const TARGETS: &[Target] = &[
             "testdata/lang/rack-2.2.22.gemspec",
             "testdata/lang/rack-test-2.0.2.gemspec",
         ],
+        prepare: as_is,
+    },
+    Target {
+        name: "lang_composer",
+        run: lang_composer,
+        seeds: &["testdata/lang/mediawiki.installed.json"],
         prepare: as_is,
     },
     Target {
@@ -465,6 +471,11 @@ fn lang_python(data: &[u8]) {
 /// An installed gemspec.
 fn lang_gem(data: &[u8]) {
     let _ = gem::parse(data);
+}
+
+/// Composer's `installed.json`.
+fn lang_composer(data: &[u8]) {
+    let _ = composer::parse(b"vendor/composer/installed.json", data);
 }
 
 /// A Java archive: manifest, `pom.properties`, bundled archives.

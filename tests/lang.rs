@@ -380,3 +380,84 @@ fn spdx_contains(spdx: &Value, from: &str, to: &str) -> bool {
             && r["relationshipType"] == "CONTAINS"
     })
 }
+
+/// Debian's mediawiki with the 67 Composer packages it bundles (its real `installed.json`,
+/// owned by the dpkg package), and a hostile `installed.json` elsewhere: a warning naming it.
+#[test]
+fn composer_packages_with_their_owner() {
+    let t = tempfile::tempdir().unwrap();
+    let r = t.path();
+    let installed = "usr/share/mediawiki/vendor/composer/installed.json";
+    write(r, "etc/os-release", b"ID=debian\nVERSION_ID=12\n");
+    write(
+        r,
+        "var/lib/dpkg/status",
+        b"Package: mediawiki\nStatus: install ok installed\nVersion: 1:1.39.17-1+deb12u2\nArchitecture: all\n\n",
+    );
+    write(
+        r,
+        "var/lib/dpkg/info/mediawiki.list",
+        format!("/{installed}\n").as_bytes(),
+    );
+    write(r, installed, &fixture("mediawiki.installed.json"));
+    let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    write(r, "srv/app/vendor/composer/installed.json", deep.as_bytes());
+    let src = format!("dir:{}", r.display());
+    let out = run(sbomkit().args(["generate", "-v", &src, "-o", "table"]), 0);
+    assert!(
+        out.stderr.contains("php-composer-installed: 67 packages"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("/srv/app/vendor/composer/installed.json: not a Composer installed.json"),
+        "{}",
+        out.stderr
+    );
+    let cdx_bytes = generate(&src, &["-o", "cyclonedx-json"]);
+    schema::sample("lang-composer.cdx.json", &cdx_bytes);
+    let cdx: Value = serde_json::from_slice(&cdx_bytes).unwrap();
+    schema::assert_valid_cyclonedx(&cdx);
+    let guzzle = cdx["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["purl"] == "pkg:composer/guzzlehttp/guzzle@7.4.5")
+        .expect("guzzle");
+    assert_eq!(guzzle["name"], "guzzlehttp/guzzle");
+    assert_eq!(guzzle["licenses"][0]["expression"], "MIT");
+    assert!(guzzle["properties"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["name"] == "sbomkit:composer:reference"
+            && p["value"] == "1dd98b0564cb3f6bd16ce683cb755f94c10fbd82"));
+
+    let spdx_bytes = generate(&src, &["-o", "spdx-json"]);
+    schema::sample("lang-composer.spdx.json", &spdx_bytes);
+    let spdx: Value = serde_json::from_slice(&spdx_bytes).unwrap();
+    schema::assert_valid_spdx(&spdx);
+    let mediawiki = spdx_id(&spdx, "mediawiki");
+    for name in ["guzzlehttp/guzzle", "wikimedia/parsoid", "pear/net_socket"] {
+        assert!(
+            spdx_contains(&spdx, &mediawiki, &spdx_id(&spdx, name)),
+            "{name}"
+        );
+    }
+    let composer = spdx["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| {
+            p["externalRefs"].as_array().is_some_and(|r| {
+                r.iter().any(|x| {
+                    x["referenceLocator"]
+                        .as_str()
+                        .is_some_and(|l| l.starts_with("pkg:composer/"))
+                })
+            })
+        })
+        .count();
+    assert_eq!(composer, 67);
+}

@@ -120,6 +120,7 @@ pub fn phases() -> Vec<Vec<Box<dyn Cataloger>>> {
             Box::new(lang::python::CATALOGER),
             Box::new(lang::java::JavaArchives),
             Box::new(lang::gem::CATALOGER),
+            Box::new(lang::composer::CATALOGER),
         ],
     ]
 }
@@ -388,6 +389,7 @@ mod tests {
                 "python-manifest",
                 "java-archive",
                 "ruby-gemspec",
+                "php-composer-installed",
             ]
         );
     }
