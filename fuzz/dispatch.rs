@@ -15,7 +15,7 @@ use sbomkit::attest::keys::{Algorithm, SigningKey};
 use sbomkit::attest::verify::{self, verify, Options};
 use sbomkit::attest::{bundle, parse_json, statement};
 use sbomkit::catalog::binary::{elf, go, modules, notes, rust};
-use sbomkit::catalog::lang::{composer, gem, java, npm, python};
+use sbomkit::catalog::lang::{composer, dotnet, gem, java, npm, python};
 use sbomkit::catalog::{apk, deb822, dpkg, os_release, version};
 use sbomkit::limits::{Budget, Limits};
 use sbomkit::model::{Identity, IdentityRole};
@@ -194,6 +194,12 @@ pub const TARGETS: &[Target] = &[
         name: "lang_composer",
         run: lang_composer,
         seeds: &["testdata/lang/mediawiki.installed.json"],
+        prepare: as_is,
+    },
+    Target {
+        name: "lang_dotnet",
+        run: lang_dotnet,
+        seeds: &["testdata/lang/Python.Runtime.deps.json"],
         prepare: as_is,
     },
     Target {
@@ -476,6 +482,11 @@ fn lang_gem(data: &[u8]) {
 /// Composer's `installed.json`.
 fn lang_composer(data: &[u8]) {
     let _ = composer::parse(b"vendor/composer/installed.json", data);
+}
+
+/// A .NET `deps.json` (named so that its project is the application).
+fn lang_dotnet(data: &[u8]) {
+    let _ = dotnet::parse(b"app/Python.Runtime.deps.json", data);
 }
 
 /// A Java archive: manifest, `pom.properties`, bundled archives.

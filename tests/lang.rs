@@ -461,3 +461,67 @@ fn composer_packages_with_their_owner() {
         .count();
     assert_eq!(composer, 67);
 }
+
+/// pythonnet's real `Python.Runtime.deps.json` (from its PyPI wheel), installed by an OS package
+/// (Debian has none for pythonnet: the dpkg entry is arranged here, the file is real): the
+/// package contains the application, which holds its NuGet packages.
+#[test]
+fn dotnet_deps_json_application_and_packages() {
+    let t = tempfile::tempdir().unwrap();
+    let r = t.path();
+    let deps = "usr/lib/python3/dist-packages/pythonnet/runtime/Python.Runtime.deps.json";
+    write(r, "etc/os-release", b"ID=debian\nVERSION_ID=12\n");
+    write(
+        r,
+        "var/lib/dpkg/status",
+        b"Package: python3-pythonnet\nStatus: install ok installed\nVersion: 3.2.1-1\nArchitecture: all\n\n",
+    );
+    write(
+        r,
+        "var/lib/dpkg/info/python3-pythonnet.list",
+        format!("/{deps}\n").as_bytes(),
+    );
+    write(r, deps, &fixture("Python.Runtime.deps.json"));
+    write(r, "opt/app/Broken.deps.json", b"{\"runtimeTarget\": 5}");
+    let src = format!("dir:{}", r.display());
+    let out = run(sbomkit().args(["generate", "-v", &src, "-o", "table"]), 0);
+    assert!(
+        out.stderr.contains("dotnet-deps: 10 packages"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("/opt/app/Broken.deps.json: not a .NET deps.json: no runtimeTarget name"),
+        "{}",
+        out.stderr
+    );
+    let cdx_bytes = generate(&src, &["-o", "cyclonedx-json"]);
+    schema::sample("lang-dotnet.cdx.json", &cdx_bytes);
+    let cdx: Value = serde_json::from_slice(&cdx_bytes).unwrap();
+    schema::assert_valid_cyclonedx(&cdx);
+    let all: Vec<&Value> = cdx["components"].as_array().unwrap().iter().collect();
+    let csharp = all
+        .iter()
+        .find(|c| c["purl"] == "pkg:nuget/Microsoft.CSharp@4.7.0")
+        .expect("Microsoft.CSharp");
+    assert_eq!(csharp["hashes"][0]["alg"], "SHA-512");
+    assert!(csharp["hashes"][0]["content"]
+        .as_str()
+        .unwrap()
+        .starts_with("a538fe0f7b895b2377332ef48b61eaa3"));
+
+    let spdx_bytes = generate(&src, &["-o", "spdx-json"]);
+    schema::sample("lang-dotnet.spdx.json", &spdx_bytes);
+    let spdx: Value = serde_json::from_slice(&spdx_bytes).unwrap();
+    schema::assert_valid_spdx(&spdx);
+    let app = spdx_id(&spdx, "Python.Runtime");
+    assert!(spdx_contains(
+        &spdx,
+        &spdx_id(&spdx, "python3-pythonnet"),
+        &app
+    ));
+    for name in ["Microsoft.CSharp", "System.Memory", "System.IO.Hashing"] {
+        assert!(spdx_contains(&spdx, &app, &spdx_id(&spdx, name)), "{name}");
+    }
+}

@@ -121,6 +121,7 @@ pub fn phases() -> Vec<Vec<Box<dyn Cataloger>>> {
             Box::new(lang::java::JavaArchives),
             Box::new(lang::gem::CATALOGER),
             Box::new(lang::composer::CATALOGER),
+            Box::new(lang::dotnet::CATALOGER),
         ],
     ]
 }
@@ -390,6 +391,7 @@ mod tests {
                 "java-archive",
                 "ruby-gemspec",
                 "php-composer-installed",
+                "dotnet-deps",
             ]
         );
     }

@@ -1,7 +1,7 @@
 //! Language packages installed in the image, from the manifests their package managers leave:
 //! npm `package.json` ([`npm`]), Python `METADATA`/`PKG-INFO` ([`python`]), Java archives
-//! ([`java`]), Ruby gemspecs ([`gem`]), Composer's `installed.json` ([`composer`]), each its own
-//! cataloger. Each is summarised while the layers stream
+//! ([`java`]), Ruby gemspecs ([`gem`]), Composer's `installed.json` ([`composer`]), .NET `*.deps.json`
+//! ([`dotnet`]), each its own cataloger. Each is summarised while the layers stream
 //! ([`Cataloger::inspect`]), so memory follows the number of packages, not the size of the files;
 //! what they share (packages from the summaries, the owner lookup, CONTAINS edges) is here.
 //!
@@ -10,6 +10,7 @@
 //! Artifacts a Java archive bundles are parts of the archive's package.
 
 pub mod composer;
+pub mod dotnet;
 pub mod gem;
 pub mod java;
 pub mod npm;
