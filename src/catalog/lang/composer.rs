@@ -230,6 +230,21 @@ mod tests {
         assert!(parse(b"", b"[[[[").is_err());
     }
 
+    /// A list over the size read is a warning, not parsed.
+    #[test]
+    fn a_huge_file_is_not_read() {
+        use crate::catalog::Cataloger;
+        let big = vec![b' '; super::super::MAX_LISTING + 1];
+        let summary = CATALOGER
+            .inspect(b"vendor/composer/installed.json", &big)
+            .unwrap();
+        let read = summary.downcast_ref::<Listed>().unwrap();
+        assert!(
+            read.as_ref().unwrap_err().contains("larger than the"),
+            "{read:?}"
+        );
+    }
+
     #[test]
     fn only_composers_own_file() {
         assert!(is_manifest(b"var/www/html/vendor/composer/installed.json"));
