@@ -15,7 +15,7 @@ use sbomkit::attest::keys::{Algorithm, SigningKey};
 use sbomkit::attest::verify::{self, verify, Options};
 use sbomkit::attest::{bundle, parse_json, statement};
 use sbomkit::catalog::binary::{elf, go, modules, notes, rust};
-use sbomkit::catalog::lang::{java, npm, python};
+use sbomkit::catalog::lang::{composer, dotnet, gem, java, npm, python};
 use sbomkit::catalog::{apk, deb822, dpkg, os_release, rpm, version};
 use sbomkit::limits::{Budget, Limits};
 use sbomkit::model::{Identity, IdentityRole};
@@ -196,6 +196,27 @@ pub const TARGETS: &[Target] = &[
             "testdata/lang/pip-23.0.1.METADATA",
             "testdata/lang/wheel-0.38.4.PKG-INFO",
         ],
+        prepare: as_is,
+    },
+    Target {
+        name: "lang_gem",
+        run: lang_gem,
+        seeds: &[
+            "testdata/lang/rack-2.2.22.gemspec",
+            "testdata/lang/rack-test-2.0.2.gemspec",
+        ],
+        prepare: as_is,
+    },
+    Target {
+        name: "lang_composer",
+        run: lang_composer,
+        seeds: &["testdata/lang/mediawiki.installed.json"],
+        prepare: as_is,
+    },
+    Target {
+        name: "lang_dotnet",
+        run: lang_dotnet,
+        seeds: &["testdata/lang/Python.Runtime.deps.json"],
         prepare: as_is,
     },
     Target {
@@ -479,6 +500,21 @@ fn lang_npm(data: &[u8]) {
 /// Python core metadata (`METADATA`, `PKG-INFO`).
 fn lang_python(data: &[u8]) {
     let _ = python::parse(data);
+}
+
+/// An installed gemspec.
+fn lang_gem(data: &[u8]) {
+    let _ = gem::parse(data);
+}
+
+/// Composer's `installed.json`.
+fn lang_composer(data: &[u8]) {
+    let _ = composer::parse(b"vendor/composer/installed.json", data);
+}
+
+/// A .NET `deps.json` (named so that its project is the application).
+fn lang_dotnet(data: &[u8]) {
+    let _ = dotnet::parse(b"app/Python.Runtime.deps.json", data);
 }
 
 /// A Java archive: manifest, `pom.properties`, bundled archives.

@@ -30,11 +30,14 @@ impl std::error::Error for InvalidPurlType {}
 impl PurlType {
     pub const APK: PurlType = PurlType::known("apk");
     pub const CARGO: PurlType = PurlType::known("cargo");
+    pub const COMPOSER: PurlType = PurlType::known("composer");
     pub const DEB: PurlType = PurlType::known("deb");
+    pub const GEM: PurlType = PurlType::known("gem");
     pub const GENERIC: PurlType = PurlType::known("generic");
     pub const GOLANG: PurlType = PurlType::known("golang");
     pub const MAVEN: PurlType = PurlType::known("maven");
     pub const NPM: PurlType = PurlType::known("npm");
+    pub const NUGET: PurlType = PurlType::known("nuget");
     pub const OCI: PurlType = PurlType::known("oci");
     pub const PYPI: PurlType = PurlType::known("pypi");
 
@@ -300,11 +303,14 @@ mod tests {
         for known in [
             PurlType::APK,
             PurlType::CARGO,
+            PurlType::COMPOSER,
             PurlType::DEB,
+            PurlType::GEM,
             PurlType::GENERIC,
             PurlType::GOLANG,
             PurlType::MAVEN,
             PurlType::NPM,
+            PurlType::NUGET,
             PurlType::OCI,
             PurlType::PYPI,
         ] {

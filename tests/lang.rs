@@ -185,6 +185,11 @@ fn a_broken_manifest_is_a_warning_naming_it() {
         "opt/lib/broken.jar",
         b"PK\x03\x04 not really a zip",
     );
+    write(
+        t.path(),
+        "var/lib/gems/3.1.0/specifications/broken-1.0.gemspec",
+        b"\xff\xfe garbage",
+    );
     let out = run(
         sbomkit().args([
             "generate",
@@ -201,6 +206,10 @@ fn a_broken_manifest_is_a_warning_naming_it() {
     );
     assert!(
         stderr.contains("/opt/lib/broken.jar: not a readable Java archive"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("/var/lib/gems/3.1.0/specifications/broken-1.0.gemspec: not a gemspec"),
         "{stderr}"
     );
     let table = String::from_utf8_lossy(&out.stdout);
@@ -279,4 +288,240 @@ fn jars_inside_war_and_spring_boot_archives_are_read() {
     let ca = ids("ca-certificates-java", "");
     assert_eq!(ca.len(), 1);
     assert!(contains(&shop[0], &ca[0]));
+}
+
+/// A Debian root with a gem dpkg installs (ruby-rack) and one installed by `gem install`
+/// (rack-test, in a gem home no package owns), through `-v` and both documents.
+#[test]
+fn ruby_gems_with_their_owner() {
+    let t = tempfile::tempdir().unwrap();
+    let r = t.path();
+    let rack = "usr/share/rubygems-integration/all/specifications/rack-2.2.22.gemspec";
+    write(r, "etc/os-release", b"ID=debian\nVERSION_ID=12\n");
+    write(
+        r,
+        "var/lib/dpkg/status",
+        b"Package: ruby-rack\nStatus: install ok installed\nVersion: 2.2.22-0+deb12u2\nArchitecture: all\n\n",
+    );
+    write(
+        r,
+        "var/lib/dpkg/info/ruby-rack.list",
+        format!("/{rack}\n").as_bytes(),
+    );
+    write(r, rack, &fixture("rack-2.2.22.gemspec"));
+    write(
+        r,
+        "usr/local/lib/ruby/gems/3.1.0/specifications/rack-test-2.0.2.gemspec",
+        &fixture("rack-test-2.0.2.gemspec"),
+    );
+    // Not an installed gemspec: a project's own, outside `specifications/`.
+    write(r, "srv/app/app.gemspec", &fixture("rack-2.2.22.gemspec"));
+    let src = format!("dir:{}", r.display());
+    let out = run(sbomkit().args(["generate", "-v", &src, "-o", "table"]), 0);
+    assert!(
+        out.stderr.contains("ruby-gemspec: 2 packages"),
+        "{}",
+        out.stderr
+    );
+    let cdx_bytes = generate(&src, &["-o", "cyclonedx-json"]);
+    schema::sample("lang-gem.cdx.json", &cdx_bytes);
+    let cdx: Value = serde_json::from_slice(&cdx_bytes).unwrap();
+    schema::assert_valid_cyclonedx(&cdx);
+    let comp = |purl: &str| -> Value {
+        cdx["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["purl"] == purl)
+            .unwrap_or_else(|| panic!("{purl} missing"))
+            .clone()
+    };
+    let rack_c = comp("pkg:gem/rack@2.2.22");
+    assert_eq!(rack_c["licenses"][0]["expression"], "MIT");
+    assert_eq!(
+        rack_c["authors"],
+        serde_json::json!([{"name": "Leah Neukirchen", "email": "leah@vuxu.org"}])
+    );
+    assert_eq!(
+        rack_c["evidence"]["occurrences"][0]["location"],
+        format!("/{rack}")
+    );
+    comp("pkg:gem/rack-test@2.0.2");
+
+    let spdx_bytes = generate(&src, &["-o", "spdx-json"]);
+    schema::sample("lang-gem.spdx.json", &spdx_bytes);
+    let spdx: Value = serde_json::from_slice(&spdx_bytes).unwrap();
+    schema::assert_valid_spdx(&spdx);
+    let id_of = |name: &str| spdx_id(&spdx, name);
+    assert!(spdx_contains(&spdx, &id_of("ruby-rack"), &id_of("rack")));
+    assert!(!spdx_contains(
+        &spdx,
+        &id_of("ruby-rack"),
+        &id_of("rack-test")
+    ));
+}
+
+fn spdx_id(spdx: &Value, name: &str) -> String {
+    spdx["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == name)
+        .unwrap_or_else(|| panic!("{name} missing"))["SPDXID"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+fn spdx_contains(spdx: &Value, from: &str, to: &str) -> bool {
+    spdx["relationships"].as_array().unwrap().iter().any(|r| {
+        r["spdxElementId"] == from
+            && r["relatedSpdxElement"] == to
+            && r["relationshipType"] == "CONTAINS"
+    })
+}
+
+/// Debian's mediawiki with the 67 Composer packages it bundles (its real `installed.json`,
+/// owned by the dpkg package), and a hostile `installed.json` elsewhere: a warning naming it.
+#[test]
+fn composer_packages_with_their_owner() {
+    let t = tempfile::tempdir().unwrap();
+    let r = t.path();
+    let installed = "usr/share/mediawiki/vendor/composer/installed.json";
+    write(r, "etc/os-release", b"ID=debian\nVERSION_ID=12\n");
+    write(
+        r,
+        "var/lib/dpkg/status",
+        b"Package: mediawiki\nStatus: install ok installed\nVersion: 1:1.39.17-1+deb12u2\nArchitecture: all\n\n",
+    );
+    write(
+        r,
+        "var/lib/dpkg/info/mediawiki.list",
+        format!("/{installed}\n").as_bytes(),
+    );
+    write(r, installed, &fixture("mediawiki.installed.json"));
+    let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    write(r, "srv/app/vendor/composer/installed.json", deep.as_bytes());
+    let src = format!("dir:{}", r.display());
+    let out = run(sbomkit().args(["generate", "-v", &src, "-o", "table"]), 0);
+    assert!(
+        out.stderr.contains("php-composer-installed: 67 packages"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("/srv/app/vendor/composer/installed.json: not a Composer installed.json"),
+        "{}",
+        out.stderr
+    );
+    let cdx_bytes = generate(&src, &["-o", "cyclonedx-json"]);
+    schema::sample("lang-composer.cdx.json", &cdx_bytes);
+    let cdx: Value = serde_json::from_slice(&cdx_bytes).unwrap();
+    schema::assert_valid_cyclonedx(&cdx);
+    let guzzle = cdx["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["purl"] == "pkg:composer/guzzlehttp/guzzle@7.4.5")
+        .expect("guzzle");
+    assert_eq!(guzzle["name"], "guzzlehttp/guzzle");
+    assert_eq!(guzzle["licenses"][0]["expression"], "MIT");
+    assert!(guzzle["properties"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["name"] == "sbomkit:composer:reference"
+            && p["value"] == "1dd98b0564cb3f6bd16ce683cb755f94c10fbd82"));
+
+    let spdx_bytes = generate(&src, &["-o", "spdx-json"]);
+    schema::sample("lang-composer.spdx.json", &spdx_bytes);
+    let spdx: Value = serde_json::from_slice(&spdx_bytes).unwrap();
+    schema::assert_valid_spdx(&spdx);
+    let mediawiki = spdx_id(&spdx, "mediawiki");
+    for name in ["guzzlehttp/guzzle", "wikimedia/parsoid", "pear/net_socket"] {
+        assert!(
+            spdx_contains(&spdx, &mediawiki, &spdx_id(&spdx, name)),
+            "{name}"
+        );
+    }
+    let composer = spdx["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| {
+            p["externalRefs"].as_array().is_some_and(|r| {
+                r.iter().any(|x| {
+                    x["referenceLocator"]
+                        .as_str()
+                        .is_some_and(|l| l.starts_with("pkg:composer/"))
+                })
+            })
+        })
+        .count();
+    assert_eq!(composer, 67);
+}
+
+/// pythonnet's real `Python.Runtime.deps.json` (from its PyPI wheel), installed by an OS package
+/// (Debian has none for pythonnet: the dpkg entry is arranged here, the file is real): the
+/// package contains the application, which holds its NuGet packages.
+#[test]
+fn dotnet_deps_json_application_and_packages() {
+    let t = tempfile::tempdir().unwrap();
+    let r = t.path();
+    let deps = "usr/lib/python3/dist-packages/pythonnet/runtime/Python.Runtime.deps.json";
+    write(r, "etc/os-release", b"ID=debian\nVERSION_ID=12\n");
+    write(
+        r,
+        "var/lib/dpkg/status",
+        b"Package: python3-pythonnet\nStatus: install ok installed\nVersion: 3.2.1-1\nArchitecture: all\n\n",
+    );
+    write(
+        r,
+        "var/lib/dpkg/info/python3-pythonnet.list",
+        format!("/{deps}\n").as_bytes(),
+    );
+    write(r, deps, &fixture("Python.Runtime.deps.json"));
+    write(r, "opt/app/Broken.deps.json", b"{\"runtimeTarget\": 5}");
+    let src = format!("dir:{}", r.display());
+    let out = run(sbomkit().args(["generate", "-v", &src, "-o", "table"]), 0);
+    assert!(
+        out.stderr.contains("dotnet-deps: 10 packages"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("/opt/app/Broken.deps.json: not a .NET deps.json: no runtimeTarget name"),
+        "{}",
+        out.stderr
+    );
+    let cdx_bytes = generate(&src, &["-o", "cyclonedx-json"]);
+    schema::sample("lang-dotnet.cdx.json", &cdx_bytes);
+    let cdx: Value = serde_json::from_slice(&cdx_bytes).unwrap();
+    schema::assert_valid_cyclonedx(&cdx);
+    let all: Vec<&Value> = cdx["components"].as_array().unwrap().iter().collect();
+    let csharp = all
+        .iter()
+        .find(|c| c["purl"] == "pkg:nuget/Microsoft.CSharp@4.7.0")
+        .expect("Microsoft.CSharp");
+    assert_eq!(csharp["hashes"][0]["alg"], "SHA-512");
+    assert!(csharp["hashes"][0]["content"]
+        .as_str()
+        .unwrap()
+        .starts_with("a538fe0f7b895b2377332ef48b61eaa3"));
+
+    let spdx_bytes = generate(&src, &["-o", "spdx-json"]);
+    schema::sample("lang-dotnet.spdx.json", &spdx_bytes);
+    let spdx: Value = serde_json::from_slice(&spdx_bytes).unwrap();
+    schema::assert_valid_spdx(&spdx);
+    let app = spdx_id(&spdx, "Python.Runtime");
+    assert!(spdx_contains(
+        &spdx,
+        &spdx_id(&spdx, "python3-pythonnet"),
+        &app
+    ));
+    for name in ["Microsoft.CSharp", "System.Memory", "System.IO.Hashing"] {
+        assert!(spdx_contains(&spdx, &app, &spdx_id(&spdx, name)), "{name}");
+    }
 }

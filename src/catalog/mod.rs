@@ -124,6 +124,9 @@ pub fn phases() -> Vec<Vec<Box<dyn Cataloger>>> {
             Box::new(lang::npm::CATALOGER),
             Box::new(lang::python::CATALOGER),
             Box::new(lang::java::JavaArchives),
+            Box::new(lang::gem::CATALOGER),
+            Box::new(lang::composer::CATALOGER),
+            Box::new(lang::dotnet::CATALOGER),
         ],
     ]
 }
@@ -397,7 +400,10 @@ mod tests {
                 "elf-binary",
                 "npm-manifest",
                 "python-manifest",
-                "java-archive"
+                "java-archive",
+                "ruby-gemspec",
+                "php-composer-installed",
+                "dotnet-deps",
             ]
         );
     }

@@ -1,6 +1,7 @@
 //! Language packages installed in the image, from the manifests their package managers leave:
 //! npm `package.json` ([`npm`]), Python `METADATA`/`PKG-INFO` ([`python`]), Java archives
-//! ([`java`]), each its own cataloger. Each is summarised while the layers stream
+//! ([`java`]), Ruby gemspecs ([`gem`]), Composer's `installed.json` ([`composer`]), .NET `*.deps.json`
+//! ([`dotnet`]), each its own cataloger. Each is summarised while the layers stream
 //! ([`Cataloger::inspect`]), so memory follows the number of packages, not the size of the files;
 //! what they share (packages from the summaries, the owner lookup, CONTAINS edges) is here.
 //!
@@ -8,6 +9,9 @@
 //! them) makes its package a part of that OS package (CONTAINS); any other hangs under the image.
 //! Artifacts a Java archive bundles are parts of the archive's package.
 
+pub mod composer;
+pub mod dotnet;
+pub mod gem;
 pub mod java;
 pub mod npm;
 pub mod python;
@@ -16,7 +20,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::catalog::{Cataloger, Context, Found};
-use crate::model::{Actor, License, Package, PackageKind, Relationship, RelationshipKind};
+use crate::model::{
+    Actor, Checksum, License, Package, PackageKind, Relationship, RelationshipKind,
+};
 use crate::purl::PurlString;
 use crate::source::{display_path, Summary};
 
@@ -34,6 +40,8 @@ pub struct Manifest {
     pub description: Option<String>,
     pub homepage: Option<String>,
     pub author: Option<Actor>,
+    /// Checksums of the package artifact the manifest states.
+    pub checksums: Vec<Checksum>,
     /// `sbomkit:<ecosystem>:*` facts.
     pub properties: BTreeMap<String, String>,
 }
@@ -45,6 +53,22 @@ pub type Read = Result<Option<Manifest>, String>;
 /// A file's summary: its packages (for a Java archive, its own first, then those it bundles), or
 /// why it could not be read.
 pub type Packages = Result<Vec<Manifest>, String>;
+
+/// A manifest that lists the packages installed beside each other (Composer, .NET): whether its
+/// first package is the application the others are part of, and the packages.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Listing {
+    pub first_holds_rest: bool,
+    pub packages: Vec<Manifest>,
+}
+
+/// A listing file's summary, or why it could not be read.
+pub type Listed = Result<Listing, String>;
+
+/// Largest listing parsed: a lock of a few thousand packages is a few MiB.
+pub const MAX_LISTING: usize = 16 << 20;
+/// Most packages taken from one listing.
+pub const MAX_LISTED: usize = 100_000;
 
 /// A person from a name and an optional mail, read as a maintainer `NAME <MAIL>` would be.
 pub fn person(name: &str, mail: Option<&str>) -> Option<Actor> {
@@ -90,7 +114,43 @@ impl Cataloger for ManifestCataloger {
     }
 }
 
-/// Packages of `kind` from the summaries the cataloger `found_by` made ([`Packages`]).
+/// A cataloger of one kind of listing file (many packages each): which files, and their parser
+/// (given the file's path and content).
+pub struct ListCataloger {
+    pub name: &'static str,
+    pub kind: PackageKind,
+    pub is_manifest: fn(&[u8]) -> bool,
+    pub parse: fn(&[u8], &[u8]) -> Listed,
+}
+
+impl Cataloger for ListCataloger {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn inspects(&self, path: &[u8], _head: &[u8]) -> bool {
+        (self.is_manifest)(path)
+    }
+
+    fn inspect(&self, path: &[u8], content: &[u8]) -> Option<Summary> {
+        let read: Listed = if content.len() > MAX_LISTING {
+            Err(format!(
+                "{} bytes: larger than the {MAX_LISTING} read for a package list",
+                content.len()
+            ))
+        } else {
+            (self.parse)(path, content)
+        };
+        Some(Arc::new(read))
+    }
+
+    fn catalog(&self, cx: &Context<'_>) -> Found {
+        catalog(cx, self.kind, self.name)
+    }
+}
+
+/// Packages of `kind` from the summaries the cataloger `found_by` made ([`Packages`], whose first
+/// package holds the rest, or [`Listed`]).
 fn catalog(cx: &Context<'_>, kind: PackageKind, found_by: &str) -> Found {
     let mut found = Found::default();
     let layered = !cx.subject.layers.is_empty();
@@ -98,11 +158,15 @@ fn catalog(cx: &Context<'_>, kind: PackageKind, found_by: &str) -> Found {
         if !node.is_file() {
             continue;
         }
-        let Some(read) = cx.summary::<Packages>(node) else {
-            continue;
+        let read = match (cx.summary::<Packages>(node), cx.summary::<Listed>(node)) {
+            (Some(r), _) => r.as_ref().map(|l| (true, l.as_slice())),
+            (None, Some(r)) => r
+                .as_ref()
+                .map(|l| (l.first_holds_rest, l.packages.as_slice())),
+            (None, None) => continue,
         };
         let shown = display_path(path);
-        let list = match read {
+        let (nested, list) = match read {
             Ok(list) => list,
             Err(e) => {
                 found.warnings.push(format!("{shown}: {e}"));
@@ -114,13 +178,20 @@ fn catalog(cx: &Context<'_>, kind: PackageKind, found_by: &str) -> Found {
             .get(path)
             .or_else(|| cx.fs.resolve_parent(path).and_then(|c| cx.owners.get(&c)));
         // One package per file (the same name and version may be installed in several places);
-        // what a Java archive bundles is part of the archive's package.
+        // what a Java archive bundles is part of the archive's package. The packages of a list
+        // stand side by side, unless its first is the application that holds them.
         let mut first: Option<String> = None;
-        for m in list {
+        let mut seen = std::collections::BTreeSet::new();
+        for (i, m) in list.iter().enumerate() {
             let id = match &first {
-                None => format!("{}:{shown}", kind.name),
+                None if nested || list.len() == 1 => format!("{}:{shown}", kind.name),
+                None => format!("{}:{shown}#{}@{}", kind.name, m.name, m.version),
                 Some(f) => format!("{f}#{}@{}", m.name, m.version),
             };
+            // A list naming a package twice (hostile or hand-edited) gives it once.
+            if !seen.insert(id.clone()) {
+                continue;
+            }
             match (&first, owner) {
                 (Some(f), _) => found.relationships.push(Relationship::new(
                     f.clone(),
@@ -134,7 +205,9 @@ fn catalog(cx: &Context<'_>, kind: PackageKind, found_by: &str) -> Found {
                 )),
                 (None, None) => {}
             }
-            first.get_or_insert_with(|| id.clone());
+            if nested && i == 0 {
+                first = Some(id.clone());
+            }
             found.packages.push(Package {
                 name: m.name.clone(),
                 version: m.version.clone(),
@@ -147,6 +220,7 @@ fn catalog(cx: &Context<'_>, kind: PackageKind, found_by: &str) -> Found {
                 originator: m.author.clone(),
                 description: m.description.clone(),
                 homepage: m.homepage.clone(),
+                checksums: m.checksums.clone(),
                 layer: layered.then_some(node.layer),
                 evidence: vec![shown.clone()],
                 found_by: found_by.to_string(),
