@@ -31,7 +31,14 @@ mkdir -p "$work/root/usr/local/bin"
 for b in "${go_bins[@]}" "${rust_bins[@]}"; do cp "$b" "$work/root/usr/local/bin/"; done
 chmod +x "$work/root/usr/local/bin/"*
 "$sbomkit" generate -q "dir:$work/root" -o cyclonedx-json="$work/sbom.cdx.json"
-python3 -c 'import json, sys; print("\n".join(sorted(c["purl"] for c in json.load(open(sys.argv[1]))["components"] if "purl" in c)))' \
+# Modules are nested in their binary's component (CycloneDX 1.6 on): every level is read.
+python3 -c '
+import json, sys
+def walk(cs):
+    for c in cs:
+        yield c
+        yield from walk(c.get("components", []))
+print("\n".join(sorted(c["purl"] for c in walk(json.load(open(sys.argv[1]))["components"]) if "purl" in c)))' \
   "$work/sbom.cdx.json" >"$work/purls"
 
 passed=0

@@ -67,7 +67,11 @@ def purls(doc):
                 if r.get("referenceType") == "purl":
                     yield r["referenceLocator"]
     else:
-        for c in doc.get("components", []):
+        # From CycloneDX 1.6 a package inside another is nested in its `components`.
+        todo = list(doc.get("components", []))
+        while todo:
+            c = todo.pop()
+            todo.extend(c.get("components", []))
             if c.get("purl"):
                 yield c["purl"]
 

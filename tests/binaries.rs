@@ -25,8 +25,10 @@ fn json(bytes: &[u8]) -> Value {
     serde_json::from_slice(bytes).unwrap()
 }
 
-fn components(doc: &Value) -> &Vec<Value> {
-    doc["components"].as_array().unwrap()
+/// Every component, the ones nested in a binary (1.6 on) too.
+fn components(doc: &Value) -> Vec<&Value> {
+    assert!(doc["components"].is_array(), "{doc}");
+    crate::support::all_components(doc)
 }
 
 fn property<'a>(c: &'a Value, name: &str) -> Option<&'a str> {

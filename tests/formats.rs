@@ -1303,6 +1303,19 @@ impl El {
     fn text_of(&self, name: &str) -> Option<&str> {
         self.child(name).map(|c| c.text.as_str())
     }
+    /// The `component`s of this element's `components`, and those nested in them, depth first.
+    fn all_components(&self) -> Vec<&El> {
+        let mut out = Vec::new();
+        for c in self
+            .child("components")
+            .into_iter()
+            .flat_map(|l| l.all("component"))
+        {
+            out.push(c);
+            out.extend(c.all_components());
+        }
+        out
+    }
 }
 
 /// Reads XML with quick-xml's reader, resolving entity and character references.
@@ -1533,6 +1546,26 @@ fn assert_same_component(json: &Value, xml: &El) {
             method.text_of("technique"),
             json_identity["methods"][0]["technique"].as_str()
         );
+    }
+    // The packages nested in it, in the same order, compared the same way.
+    let nested: Vec<&El> = xml
+        .child("components")
+        .into_iter()
+        .flat_map(|c| c.all("component"))
+        .collect();
+    let json_nested: Vec<&Value> = json["components"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .collect();
+    assert_eq!(
+        nested.len(),
+        json_nested.len(),
+        "{}",
+        at("nested components")
+    );
+    for (j, x) in json_nested.into_iter().zip(nested) {
+        assert_same_component(j, x);
     }
 }
 
@@ -1997,7 +2030,7 @@ fn hostile_text_from_a_package_database_in_every_format() {
             "{text}"
         );
         let read = read_xml(&text);
-        let components: Vec<&El> = read.child("components").unwrap().all("component").collect();
+        let components = read.all_components();
         let evil = components
             .iter()
             .find(|c| c.text_of("name") == Some("evil<&\"'>\u{FFFD}\u{FFFD}[31m"))
@@ -2026,9 +2059,8 @@ fn cyclonedx_xml_of_a_go_binary_carries_its_evidence() {
         let xml = crate::support::generate(&source, &["-o", &word("cyclonedx-xml")]);
         let bom = assert_xml_matches_json(json, xml, v, "xml-go-hello");
         let identities = bom
-            .child("components")
-            .unwrap()
-            .all("component")
+            .all_components()
+            .into_iter()
             .filter(|c| {
                 c.child("evidence")
                     .and_then(|e| e.child("identity"))
@@ -2036,6 +2068,18 @@ fn cyclonedx_xml_of_a_go_binary_carries_its_evidence() {
             })
             .count();
         assert!(identities >= 3, "the Go modules' identities: {identities}");
+        // From 1.6 the modules are nested in the binary, in the XML as in the JSON (compared above).
+        let bin = bom
+            .child("components")
+            .unwrap()
+            .all("component")
+            .find(|c| c.attrs["type"] == "application")
+            .expect("the binary");
+        let nested = bin.all_components().len();
+        match v {
+            CycloneDxVersion::V1_5 => assert_eq!(nested, 0),
+            _ => assert_eq!(nested, identities, "{v:?}: every module nested"),
+        }
     }
 }
 

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::support::{generate, run, sbomkit, write};
+use crate::support::{all_components, component, generate, run, sbomkit, write};
 
 const STATUS: &str = "Package: node-acorn\nStatus: install ok installed\nVersion: 8.8.1+ds+~cs25.17.7-2\nArchitecture: all\n\nPackage: python3-pip\nStatus: install ok installed\nVersion: 23.0.1+dfsg-1\nArchitecture: all\n\n";
 
@@ -92,7 +92,7 @@ fn npm_python_and_java_packages_with_their_owners() {
     schema::sample("lang.cdx.json", &bytes);
     let doc: Value = serde_json::from_slice(&bytes).unwrap();
     schema::assert_valid_cyclonedx(&doc);
-    let comps = doc["components"].as_array().unwrap();
+    let comps = all_components(&doc);
     let by_name = |n: &str| -> &Value {
         comps
             .iter()
@@ -170,6 +170,106 @@ fn npm_python_and_java_packages_with_their_owners() {
             .clone()
     };
     assert_eq!(purpose("pip"), "LIBRARY");
+}
+
+/// CycloneDX containment on the real Debian manifests: from 1.6 the Python and npm packages a dpkg
+/// package installs are nested in its component (the dpkg packages stay top-level, where the OS
+/// lists them); in 1.5 everything is top-level and the dpkg package marks them `sbomkit:contains`.
+/// Either way the dpkg package's `dependsOn` lists them and each has its `dependencies` entry.
+#[test]
+fn language_packages_nest_in_their_debian_package_from_cyclonedx_1_6() {
+    fn names(list: &Value) -> Vec<&str> {
+        list.as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|c| c["name"].as_str())
+            .collect()
+    }
+    fn named<'a>(list: &'a Value, name: &str) -> &'a Value {
+        list.as_array()
+            .into_iter()
+            .flatten()
+            .find(|c| c["name"] == name)
+            .unwrap_or_else(|| panic!("no top-level {name}"))
+    }
+    fn strs(v: &Value) -> Vec<&str> {
+        v.as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect()
+    }
+    fn contains_props(c: &Value) -> Vec<&str> {
+        c["properties"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|p| p["name"] == "sbomkit:contains")
+            .filter_map(|p| p["value"].as_str())
+            .collect()
+    }
+    let t = rootfs();
+    let src = format!("dir:{}", t.path().display());
+    for v in ["1.5", "1.6", "1.7"] {
+        let bytes = generate(&src, &["-o", &format!("cyclonedx-json@{v}")]);
+        schema::sample(
+            &format!("lang-nested.cdx{}.json", v.replace('.', "")),
+            &bytes,
+        );
+        let doc: Value = serde_json::from_slice(&bytes).unwrap();
+        schema::assert_valid_cyclonedx(&doc);
+        let top = &doc["components"];
+        let os = top
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["type"] == "operating-system")
+            .expect("the OS, top-level");
+        assert!(
+            os.get("components").is_none(),
+            "{v}: nothing nested in the OS"
+        );
+        // Not installed by any package: top-level in every version.
+        for n in [
+            "python3-pip",
+            "node-acorn",
+            "wheel",
+            "path-parse",
+            "@types/node",
+        ] {
+            assert!(names(top).contains(&n), "{v}: {n} top-level");
+        }
+        let (deb, pip) = (named(top, "python3-pip"), component(&doc, "pip"));
+        let (deb_ref, pip_ref) = (
+            deb["bom-ref"].as_str().unwrap(),
+            pip["bom-ref"].as_str().unwrap(),
+        );
+        if v == "1.5" {
+            assert!(names(top).contains(&"pip") && names(top).contains(&"acorn"));
+            assert!(all_components(&doc)
+                .iter()
+                .all(|c| c.get("components").is_none()));
+            assert_eq!(contains_props(deb), [pip_ref]);
+        } else {
+            assert_eq!(names(&deb["components"]), ["pip"], "{v}");
+            assert_eq!(
+                names(&named(top, "node-acorn")["components"]),
+                ["acorn"],
+                "{v}"
+            );
+            assert!(!names(top).contains(&"pip") && !names(top).contains(&"acorn"));
+            assert!(contains_props(deb).is_empty(), "{v}: nesting says it");
+        }
+        let deps = doc["dependencies"].as_array().unwrap();
+        let depends_on = |r: &str| -> Vec<&str> {
+            deps.iter()
+                .find(|d| d["ref"] == r)
+                .map(|d| strs(&d["dependsOn"]))
+                .unwrap_or_default()
+        };
+        assert!(depends_on(deb_ref).contains(&pip_ref), "{v}");
+        assert!(deps.iter().any(|d| d["ref"] == pip_ref), "{v}");
+    }
 }
 
 #[test]
@@ -288,6 +388,19 @@ fn jars_inside_war_and_spring_boot_archives_are_read() {
     let ca = ids("ca-certificates-java", "");
     assert_eq!(ca.len(), 1);
     assert!(contains(&shop[0], &ca[0]));
+    // In CycloneDX (1.7) the jars are nested in the archive that carries them.
+    let nested = |outer: &str| -> Vec<&str> {
+        let mut v: Vec<&str> = component(&cdx, outer)["components"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|c| c["name"].as_str())
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(nested("shop"), ["ca-certificates-java", "jrt-fs"]);
+    assert_eq!(nested("service"), ["jrt-fs"]);
 }
 
 /// A Debian root with a gem dpkg installs (ruby-rack) and one installed by `gem install`
@@ -328,10 +441,8 @@ fn ruby_gems_with_their_owner() {
     let cdx: Value = serde_json::from_slice(&cdx_bytes).unwrap();
     schema::assert_valid_cyclonedx(&cdx);
     let comp = |purl: &str| -> Value {
-        cdx["components"]
-            .as_array()
-            .unwrap()
-            .iter()
+        all_components(&cdx)
+            .into_iter()
             .find(|c| c["purl"] == purl)
             .unwrap_or_else(|| panic!("{purl} missing"))
             .clone()
@@ -419,10 +530,8 @@ fn composer_packages_with_their_owner() {
     schema::sample("lang-composer.cdx.json", &cdx_bytes);
     let cdx: Value = serde_json::from_slice(&cdx_bytes).unwrap();
     schema::assert_valid_cyclonedx(&cdx);
-    let guzzle = cdx["components"]
-        .as_array()
-        .unwrap()
-        .iter()
+    let guzzle = all_components(&cdx)
+        .into_iter()
         .find(|c| c["purl"] == "pkg:composer/guzzlehttp/guzzle@7.4.5")
         .expect("guzzle");
     assert_eq!(guzzle["name"], "guzzlehttp/guzzle");
@@ -500,7 +609,7 @@ fn dotnet_deps_json_application_and_packages() {
     schema::sample("lang-dotnet.cdx.json", &cdx_bytes);
     let cdx: Value = serde_json::from_slice(&cdx_bytes).unwrap();
     schema::assert_valid_cyclonedx(&cdx);
-    let all: Vec<&Value> = cdx["components"].as_array().unwrap().iter().collect();
+    let all: Vec<&Value> = all_components(&cdx);
     let csharp = all
         .iter()
         .find(|c| c["purl"] == "pkg:nuget/Microsoft.CSharp@4.7.0")

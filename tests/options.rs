@@ -42,10 +42,8 @@ fn documents_named(source: &str, args: &[&str], name: Option<&str>) -> (Value, V
 }
 
 fn component_names(bom: &Value, kind: &str) -> Vec<String> {
-    bom["components"]
-        .as_array()
-        .unwrap()
-        .iter()
+    crate::support::all_components(bom)
+        .into_iter()
         .filter(|c| {
             c["purl"]
                 .as_str()

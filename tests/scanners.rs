@@ -1,7 +1,7 @@
 //! What vulnerability scanners need from the documents, on real inputs (ARCHITECTURE.md, "Document
 //! structure"): the OS package in front of the packages its database lists, the OS named by its
 //! point release, `metadata.tools` in the form each CycloneDX version's readers decode, and a binary's
-//! modules reachable as top-level components. `scripts/trivy-interop.sh` checks the same documents
+//! modules reachable (top-level components in 1.5, nested in the binary from 1.6). `scripts/trivy-interop.sh` checks the same documents
 //! against the scanner itself.
 
 use std::collections::BTreeSet;
@@ -187,8 +187,11 @@ fn debian_os_is_named_by_its_point_release() {
     assert_eq!((os, version), ("os:debian@11", "11"));
 }
 
+/// A Go binary's modules: in 1.5 top-level components (Trivy 0.44 reads no others) that the binary
+/// lists in `dependsOn` marked `sbomkit:contains`; from 1.6 nested in the binary's `components`.
+/// Either way the binary's `dependsOn` reaches them and each has its `dependencies` entry.
 #[test]
-fn go_modules_stay_top_level_components_their_binary_contains() {
+fn go_modules_are_nested_in_their_binary_from_1_6_and_top_level_in_1_5() {
     let t = tempdir();
     write(
         t.path(),
@@ -196,36 +199,53 @@ fn go_modules_stay_top_level_components_their_binary_contains() {
         &std::fs::read("testdata/binaries/go-hello").unwrap(),
     );
     let source = format!("dir:{}", t.path().display());
+    let is_module = |c: &&Value| {
+        c["purl"]
+            .as_str()
+            .is_some_and(|p| p.starts_with("pkg:golang/"))
+    };
     for version in ["1.5", "1.6", "1.7"] {
         let bom = cdx(&source, version);
         let comps = list(&bom, "components");
-        let modules: Vec<&str> = comps
-            .iter()
-            .filter(|c| {
-                c["purl"]
-                    .as_str()
-                    .is_some_and(|p| p.starts_with("pkg:golang/"))
-            })
-            .filter_map(|c| c["bom-ref"].as_str())
-            .collect();
-        assert_eq!(
-            modules.len(),
-            3,
-            "{version}: main module, dependency, stdlib"
-        );
         let bin = comps
             .iter()
             .find(|c| c["type"] == "application")
             .expect("the binary");
-        assert!(bin.get("components").is_none(), "nothing nested");
+        let top: Vec<&Value> = comps.iter().filter(is_module).collect();
+        let nested: Vec<&Value> = list(bin, "components").iter().collect();
+        let modules = if version == "1.5" {
+            assert!(bin.get("components").is_none(), "1.5: nothing nested");
+            top
+        } else {
+            assert!(top.is_empty(), "{version}: no module at the top level");
+            assert!(
+                nested.iter().all(is_module),
+                "{version}: only modules nested"
+            );
+            nested
+        };
+        let mut refs: Vec<&str> = modules
+            .iter()
+            .filter_map(|c| c["bom-ref"].as_str())
+            .collect();
+        assert_eq!(refs.len(), 3, "{version}: main module, dependency, stdlib");
+        refs.sort();
         let contains: Vec<&str> = list(bin, "properties")
             .iter()
             .filter(|p| p["name"] == "sbomkit:contains")
             .filter_map(|p| p["value"].as_str())
             .collect();
-        let mut sorted = modules.clone();
-        sorted.sort();
-        assert_eq!(contains, sorted);
-        assert_eq!(depends_on(&bom, bin["bom-ref"].as_str().unwrap()), sorted);
+        let marked: &[&str] = if version == "1.5" { &refs } else { &[] };
+        assert_eq!(
+            contains, marked,
+            "{version}: containment by property in 1.5 only"
+        );
+        assert_eq!(depends_on(&bom, bin["bom-ref"].as_str().unwrap()), refs);
+        for r in &refs {
+            assert!(
+                list(&bom, "dependencies").iter().any(|d| d["ref"] == *r),
+                "{version}: {r} has its dependencies entry"
+            );
+        }
     }
 }

@@ -11,11 +11,15 @@
 //!   Trivy do, so tools that walk the dependency graph from the root reach every package;
 //! - the `operating-system` component lists in `dependsOn` every package it contains (its package
 //!   database's), directly: scanners find OS packages that way and only that way;
-//! - a package inside another package (a module in a binary, a Python package in a Debian package)
-//!   is a top-level component its container lists in `dependsOn`, marked as containment by an
-//!   `sbomkit:contains` property on the container. Nested `components`, CycloneDX's own containment,
-//!   hide it from Trivy 0.44 (it reads top-level components only: a Go binary's modules vanish) and
-//!   would have to pick one container for a module two binaries share;
+//! - a package inside another package (a module in a binary, a Python package in a Debian package,
+//!   a jar in a jar) is, from 1.6, nested in its container's `components`, CycloneDX's own
+//!   containment. A component appears once, so it is nested under one container only, the first
+//!   in component order; any other container (two binaries sharing a module) lists it in `dependsOn`
+//!   with an `sbomkit:contains` property, the form 1.5 keeps for every container. 1.5 stays flat
+//!   because the scanners that read only 1.5 (Trivy 0.44) read top-level components only: nested, a
+//!   Go binary's modules vanish. Either way the container lists the package in `dependsOn`, so the
+//!   graph from the root still reaches every package, and `dependencies` has an entry for each
+//!   component, nested or not. OS packages are never nested: the OS lists them in `dependsOn`;
 //! - optional dependencies are in `dependsOn` too (CycloneDX has no optional edge), marked with
 //!   `sbomkit:optional-depends-on` properties; files owned by a package name their owners in
 //!   `sbomkit:package` properties.
@@ -128,6 +132,9 @@ struct Component {
     external_references: Vec<ExternalReference>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     properties: Vec<Property>,
+    /// The packages inside this one (1.6 on; see the module comment), in the XSD's place.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    components: Vec<Component>,
     #[serde(skip_serializing_if = "Option::is_none")]
     evidence: Option<Evidence>,
 }
@@ -295,6 +302,11 @@ fn build(sbom: &Sbom, version: CycloneDxVersion) -> io::Result<Bom> {
     }
     let r = |id: &str| refs.map.get(id).cloned();
     let os = sbom.os_ids();
+    let parent = if since_1_6 {
+        nesting(sbom, &os)
+    } else {
+        BTreeMap::new()
+    };
 
     // Edges, by source.
     let mut depends: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
@@ -314,10 +326,13 @@ fn build(sbom: &Sbom, version: CycloneDxVersion) -> io::Result<Bom> {
             RelationshipKind::Contains
                 if rel.from != Relationship::SUBJECT && !os.contains(rel.from.as_str()) =>
             {
-                contains
-                    .entry(rel.from.as_str())
-                    .or_default()
-                    .push(to.clone());
+                // The container it is nested under says so by nesting it.
+                if parent.get(rel.to.as_str()) != Some(&rel.from.as_str()) {
+                    contains
+                        .entry(rel.from.as_str())
+                        .or_default()
+                        .push(to.clone());
+                }
                 depends.entry(from).or_default().insert(to);
             }
             RelationshipKind::Contains | RelationshipKind::DependsOn => {
@@ -333,18 +348,39 @@ fn build(sbom: &Sbom, version: CycloneDxVersion) -> io::Result<Bom> {
         }
     }
 
-    let mut components = Vec::new();
+    // Every component's bom-ref, nested or not, in the order of the `dependencies` array.
+    let mut all_refs = Vec::new();
+    let mut packages: Vec<Option<Component>> = Vec::new();
     for p in &sbom.packages {
         let bom_ref = r(&p.id).unwrap_or_default();
+        all_refs.push(bom_ref.clone());
         let edges = |m: &BTreeMap<&str, Vec<String>>| m.get(p.id.as_str()).cloned();
         let edges = Edges {
             optional: edges(&optional).unwrap_or_default(),
             contains: edges(&contains).unwrap_or_default(),
         };
-        components.push(package_component(sbom, p, bom_ref, &edges, since_1_6));
+        packages.push(Some(package_component(sbom, p, bom_ref, &edges, since_1_6)));
+    }
+    // Children in package order, each under its one container (ids in `parent` are unique).
+    let mut index: BTreeMap<&str, usize> = BTreeMap::new();
+    for (i, p) in sbom.packages.iter().enumerate() {
+        index.entry(p.id.as_str()).or_insert(i);
+    }
+    let mut children: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for (i, p) in sbom.packages.iter().enumerate() {
+        if let Some(container) = parent.get(p.id.as_str()) {
+            children.entry(index[container]).or_default().push(i);
+        }
+    }
+    let mut components = Vec::new();
+    for (i, p) in sbom.packages.iter().enumerate() {
+        if !parent.contains_key(p.id.as_str()) {
+            components.extend(nest(i, &mut packages, &children));
+        }
     }
     for f in &sbom.files {
         let bom_ref = r(&f.id).unwrap_or_default();
+        all_refs.push(bom_ref.clone());
         let own = owners.get(f.id.as_str()).map(Vec::as_slice).unwrap_or(&[]);
         components.push(file_component(sbom, f, bom_ref, own));
     }
@@ -365,8 +401,8 @@ fn build(sbom: &Sbom, version: CycloneDxVersion) -> io::Result<Bom> {
             assemblies: vec![subject_ref.clone()],
         }],
     };
-    for c in &components {
-        dependencies.push(dep(&c.bom_ref));
+    for c in &all_refs {
+        dependencies.push(dep(c));
     }
 
     Ok(Bom {
@@ -418,6 +454,74 @@ fn build(sbom: &Sbom, version: CycloneDxVersion) -> io::Result<Bom> {
         dependencies,
         compositions,
     })
+}
+
+/// The one container each contained package is nested under: the first package (in the order of
+/// the components, by id) that contains it. Not the subject or the OS (OS packages stay top-level,
+/// for scanners), not a file, never in a loop (a package inside itself stays top-level), and not a
+/// package whose id is not unique (only in a hand-built model).
+fn nesting<'a>(sbom: &'a Sbom, os: &BTreeSet<&str>) -> BTreeMap<&'a str, &'a str> {
+    let mut rank: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut twice = BTreeSet::new();
+    for (i, p) in sbom.packages.iter().enumerate() {
+        if rank.insert(p.id.as_str(), i).is_some() {
+            twice.insert(p.id.as_str());
+        }
+    }
+    for id in twice {
+        rank.remove(id);
+    }
+    let contains = || {
+        sbom.relationships
+            .iter()
+            .filter(|r| r.kind == RelationshipKind::Contains && rank.contains_key(r.to.as_str()))
+    };
+    let os_packages: BTreeSet<&str> = contains()
+        .filter(|r| os.contains(r.from.as_str()))
+        .map(|r| r.to.as_str())
+        .collect();
+    let mut parent: BTreeMap<&str, &str> = BTreeMap::new();
+    for rel in contains() {
+        let (from, to) = (rel.from.as_str(), rel.to.as_str());
+        let Some(&at) = rank.get(from) else { continue };
+        if os.contains(from) || os_packages.contains(to) {
+            continue;
+        }
+        let first = parent.entry(to).or_insert(from);
+        if at < rank[*first] {
+            *first = from;
+        }
+    }
+    // A loop is cut at its first package by id, which stays top-level.
+    let ids: Vec<&str> = parent.keys().copied().collect();
+    for id in ids {
+        let mut seen = BTreeSet::from([id]);
+        let mut at = id;
+        while let Some(&up) = parent.get(at) {
+            if up == id {
+                parent.remove(id);
+                break;
+            }
+            if !seen.insert(up) {
+                break;
+            }
+            at = up;
+        }
+    }
+    parent
+}
+
+/// The component of package `i` with the packages nested in it, taken out of `packages`.
+fn nest(
+    i: usize,
+    packages: &mut [Option<Component>],
+    children: &BTreeMap<usize, Vec<usize>>,
+) -> Option<Component> {
+    let mut c = packages.get_mut(i)?.take()?;
+    for &child in children.get(&i).into_iter().flatten() {
+        c.components.extend(nest(child, packages, children));
+    }
+    Some(c)
 }
 
 fn subject_component(sbom: &Sbom, bom_ref: String) -> Component {
@@ -676,6 +780,7 @@ fn package_component(
             .into_iter()
             .collect(),
         properties: props,
+        components: Vec::new(),
         evidence: evidence(p),
     }
 }
@@ -756,6 +861,108 @@ fn file_component(sbom: &Sbom, f: &FileRecord, bom_ref: String, owners: &[String
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::catalog::{dpkg, lang::java, lang::python, os_release};
+
+    /// Containment from 1.6: one container each (the first), recursively, OS packages and loops
+    /// left at the top; 1.5 flat. `dependsOn` and `dependencies` the same in both.
+    #[test]
+    fn packages_nest_under_their_first_container_from_1_6_and_1_5_stays_flat() {
+        let mut sbom = Sbom::default();
+        let pkg = |id: &str, kind| Package {
+            name: id.into(),
+            ..Package::new(id, kind)
+        };
+        sbom.packages = vec![
+            pkg("deb:a", dpkg::KIND),
+            pkg("deb:b", dpkg::KIND),
+            pkg("jar:inner", java::KIND),
+            pkg("jar:mid", java::KIND),
+            pkg("jar:outer", java::KIND),
+            pkg("loop:1", java::KIND),
+            pkg("loop:2", java::KIND),
+            pkg("os:debian@12", os_release::KIND),
+            pkg("py:x", python::KIND),
+        ];
+        let contains =
+            |from: &str, to: &str| Relationship::new(from, RelationshipKind::Contains, to);
+        sbom.relationships = vec![
+            contains("deb:a", "deb:b"),
+            contains("deb:a", "py:x"),
+            contains("deb:b", "py:x"),
+            contains("jar:mid", "jar:inner"),
+            contains("jar:outer", "jar:mid"),
+            contains("loop:1", "loop:2"),
+            contains("loop:2", "loop:1"),
+            contains("os:debian@12", "deb:a"),
+            contains("os:debian@12", "deb:b"),
+        ];
+        sbom.normalize();
+        let doc = |v| serde_json::to_value(bom(&sbom, v).unwrap()).unwrap();
+        fn tree(list: &serde_json::Value) -> Vec<String> {
+            let mut out = Vec::new();
+            for c in list.as_array().into_iter().flatten() {
+                let inner = tree(&c["components"]);
+                let r = c["bom-ref"].as_str().unwrap();
+                out.push(match inner.is_empty() {
+                    true => r.to_string(),
+                    false => format!("{r} [{}]", inner.join(", ")),
+                });
+            }
+            out
+        }
+        fn find<'a>(list: &'a serde_json::Value, r: &str) -> Option<&'a serde_json::Value> {
+            list.as_array()?.iter().find_map(|c| {
+                (c["bom-ref"] == r)
+                    .then_some(c)
+                    .or_else(|| find(&c["components"], r))
+            })
+        }
+        let contains_props = |d: &serde_json::Value, r: &str| -> Vec<String> {
+            find(&d["components"], r).unwrap()["properties"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|p| p["name"] == "sbomkit:contains")
+                .map(|p| p["value"].as_str().unwrap().to_string())
+                .collect()
+        };
+        let (flat, nested) = (doc(CycloneDxVersion::V1_5), doc(CycloneDxVersion::V1_6));
+        assert_eq!(
+            tree(&nested["components"]),
+            [
+                "deb:a [py:x]",
+                "deb:b",
+                "jar:outer [jar:mid [jar:inner]]",
+                "loop:1 [loop:2]",
+                "os:debian@12",
+            ]
+        );
+        assert_eq!(
+            doc(CycloneDxVersion::V1_7)["components"],
+            nested["components"]
+        );
+        assert_eq!(
+            contains_props(&nested, "deb:a"),
+            ["deb:b"],
+            "an OS package is not nested"
+        );
+        assert_eq!(contains_props(&nested, "jar:outer"), Vec::<String>::new());
+        assert_eq!(
+            contains_props(&nested, "deb:b"),
+            ["py:x"],
+            "not nested there"
+        );
+        assert_eq!(contains_props(&nested, "loop:2"), ["loop:1"]);
+        assert_eq!(tree(&flat["components"]).len(), 9);
+        assert!(tree(&flat["components"]).iter().all(|c| !c.contains('[')));
+        assert_eq!(contains_props(&flat, "deb:a"), ["deb:b", "py:x"]);
+        assert_eq!(flat["dependencies"], nested["dependencies"]);
+        let deps = flat["dependencies"].as_array().unwrap();
+        assert_eq!(deps.len(), 10, "the subject and every package");
+        let on = |r: &str| deps.iter().find(|d| d["ref"] == r).unwrap()["dependsOn"].clone();
+        assert_eq!(on("deb:a"), serde_json::json!(["deb:b", "py:x"]));
+        assert_eq!(on("jar:outer"), serde_json::json!(["jar:mid"]));
+    }
 
     #[test]
     fn hashes_in_cyclonedx_spelling_once_per_algorithm_and_well_formed() {

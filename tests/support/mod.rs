@@ -151,14 +151,26 @@ pub fn verify_bundle(dir: &Path, bundle: &Path, args: &[&str], artifact: &str) -
     )
 }
 
-/// The CycloneDX component named `name` in `bom`.
+/// The CycloneDX component named `name` in `bom`, top-level or nested.
 pub fn component<'a>(bom: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
-    bom["components"]
-        .as_array()
-        .unwrap()
-        .iter()
+    all_components(bom)
+        .into_iter()
         .find(|c| c["name"] == name)
         .unwrap_or_else(|| panic!("no component {name}"))
+}
+
+/// Every component of a CycloneDX `bom`, the nested ones (in their container's `components`,
+/// 1.6 on) after their container, depth first.
+pub fn all_components(bom: &serde_json::Value) -> Vec<&serde_json::Value> {
+    fn walk<'a>(list: &'a serde_json::Value, out: &mut Vec<&'a serde_json::Value>) {
+        for c in list.as_array().into_iter().flatten() {
+            out.push(c);
+            walk(&c["components"], out);
+        }
+    }
+    let mut out = Vec::new();
+    walk(&bom["components"], &mut out);
+    out
 }
 
 /// Runs `sbomkit generate -q SOURCE ARGS`, checks it succeeds and returns stdout.

@@ -218,6 +218,13 @@ impl Xml<'_> {
             self.end("externalReferences")?;
         }
         self.properties(&c.properties)?;
+        if !c.components.is_empty() {
+            self.start("components", &[])?;
+            for n in &c.components {
+                self.component(n)?;
+            }
+            self.end("components")?;
+        }
         if let Some(e) = &c.evidence {
             self.evidence(e)?;
         }
