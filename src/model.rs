@@ -126,6 +126,17 @@ impl Identity {
     pub fn hex(&self) -> &str {
         self.digest.strip_prefix("sha256:").unwrap_or(&self.digest)
     }
+
+    /// The name every writer gives this digest: `sbomkit:image:manifest-digest`, ...; a file's digest
+    /// (a file, or the archive of a root filesystem) is the file's, `sbomkit:file:sha256`.
+    pub fn property(&self) -> &'static str {
+        match self.role {
+            IdentityRole::Manifest => "sbomkit:image:manifest-digest",
+            IdentityRole::Config => "sbomkit:image:config-digest",
+            IdentityRole::Index => "sbomkit:image:index-digest",
+            IdentityRole::File => "sbomkit:file:sha256",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -40,8 +40,8 @@ use super::{
 
 mod xml;
 use crate::model::{
-    Checksum, FileRecord, HashAlg, IdentityRole, Package, Purpose, Relationship, RelationshipKind,
-    Sbom, SubjectKind, Technique,
+    Checksum, FileRecord, HashAlg, Package, Purpose, Relationship, RelationshipKind, Sbom,
+    SubjectKind, Technique,
 };
 
 #[derive(Serialize)]
@@ -527,25 +527,8 @@ fn nest(
 fn subject_component(sbom: &Sbom, bom_ref: String) -> Component {
     let s = &sbom.subject;
     let mut props = Vec::new();
-    let area = if s.kind == SubjectKind::File {
-        "file"
-    } else {
-        "image"
-    };
     for i in &s.identities {
-        let role = match i.role {
-            IdentityRole::Manifest => "manifest-digest",
-            IdentityRole::Config => "config-digest",
-            IdentityRole::Index => "index-digest",
-            IdentityRole::File => "sha256",
-        };
-        // A file's digest (a file, or the archive of a root filesystem) is the file's.
-        let area = if i.role == IdentityRole::File {
-            "file"
-        } else {
-            area
-        };
-        props.push(prop(&format!("sbomkit:{area}:{role}"), i.digest.clone()));
+        props.push(prop(i.property(), i.digest.clone()));
     }
     if let Some(p) = &s.platform {
         props.push(prop("sbomkit:image:platform", p.to_string()));

@@ -6,13 +6,13 @@
 //! CycloneDX serial number are UUIDv5 values derived from the subject's digests and a hash of the
 //! document body, so the same model always gives the same bytes and different content a different id.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::io::{self, Write};
 
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::model::{IdentityRole, Sbom, Subject, SubjectKind};
+use crate::model::{IdentityRole, Sbom, Subject, SubjectKind, UnknownCause};
 use crate::purl::{Purl, PurlType};
 
 mod cyclonedx;
@@ -317,6 +317,33 @@ pub(crate) fn sanitize_id(s: &str) -> String {
         out.push_str(&hex::encode(&h[..4]));
     }
     out
+}
+
+/// What a document does not say, as SPDX writes it in the document comment: why it is incomplete,
+/// each unknown, then each other warning (an unknown is also a warning for the user: named once).
+pub(crate) fn incompleteness_lines(sbom: &Sbom) -> Vec<String> {
+    let mut lines = Vec::new();
+    let has = |cause| sbom.unknowns.iter().any(|u| u.cause == cause);
+    if has(UnknownCause::UnreadDatabase) {
+        lines.push(
+            "This document is incomplete: the package databases named below were not read."
+                .to_string(),
+        );
+    }
+    if has(UnknownCause::Excluded) {
+        lines.push(
+            "This document is incomplete: the paths named below were excluded from the scan."
+                .to_string(),
+        );
+    }
+    for u in &sbom.unknowns {
+        lines.push(format!("unknown: {u}"));
+    }
+    let unknowns: BTreeSet<String> = sbom.unknowns.iter().map(|u| u.to_string()).collect();
+    for w in sbom.warnings.iter().filter(|w| !unknowns.contains(*w)) {
+        lines.push(format!("warning: {w}"));
+    }
+    lines
 }
 
 #[cfg(test)]

@@ -29,8 +29,8 @@ use super::{
 
 mod tag_value;
 use crate::model::{
-    self, Actor, ActorKind, FileKind, FileRecord, HashAlg, IdentityRole, Package, Purpose,
-    Relationship, RelationshipKind, Sbom, SubjectKind, UnknownCause,
+    self, Actor, ActorKind, FileKind, FileRecord, HashAlg, Package, Purpose, Relationship,
+    RelationshipKind, Sbom, SubjectKind,
 };
 
 const NOASSERTION: &str = "NOASSERTION";
@@ -229,27 +229,7 @@ fn build(sbom: &Sbom) -> io::Result<Document> {
              checksum for files and none was recorded for them."
         ));
     }
-    let has = |cause| sbom.unknowns.iter().any(|u| u.cause == cause);
-    if has(UnknownCause::UnreadDatabase) {
-        comment.push(
-            "This document is incomplete: the package databases named below were not read."
-                .to_string(),
-        );
-    }
-    if has(UnknownCause::Excluded) {
-        comment.push(
-            "This document is incomplete: the paths named below were excluded from the scan."
-                .to_string(),
-        );
-    }
-    for u in &sbom.unknowns {
-        comment.push(format!("unknown: {u}"));
-    }
-    // An unknown is also a warning for the user: named once here.
-    let unknowns: BTreeSet<String> = sbom.unknowns.iter().map(|u| u.to_string()).collect();
-    for w in sbom.warnings.iter().filter(|w| !unknowns.contains(*w)) {
-        comment.push(format!("warning: {w}"));
-    }
+    comment.extend(super::incompleteness_lines(sbom));
 
     Ok(Document {
         info: DocumentCreationInformation {
@@ -338,17 +318,7 @@ fn root_package(sbom: &Sbom, id: &str, created: &str, tool: &str) -> Package2 {
     }
     let mut lines = Vec::new();
     for i in &s.identities {
-        let role = match i.role {
-            IdentityRole::Manifest => "manifest-digest",
-            IdentityRole::Config => "config-digest",
-            IdentityRole::Index => "index-digest",
-            IdentityRole::File => "sha256",
-        };
-        let area = match i.role {
-            IdentityRole::File => "file",
-            _ => "image",
-        };
-        lines.push(format!("sbomkit:{area}:{role}: {}", i.digest));
+        lines.push(format!("{}: {}", i.property(), i.digest));
     }
     if let Some(pl) = &s.platform {
         lines.push(format!("sbomkit:image:platform: {pl}"));

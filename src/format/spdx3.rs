@@ -23,8 +23,8 @@ use super::{
     TOOL_VERSION,
 };
 use crate::model::{
-    self, Actor, ActorKind, FileKind, FileRecord, HashAlg, IdentityRole, Package, Purpose,
-    Relationship, RelationshipKind, Sbom, SubjectKind,
+    self, Actor, ActorKind, FileKind, FileRecord, HashAlg, Package, Purpose, Relationship,
+    RelationshipKind, Sbom, SubjectKind,
 };
 
 /// The context IRI the 3.0.1 JSON schema requires, as a plain string.
@@ -401,20 +401,7 @@ fn local_part(iri: &str) -> &str {
 
 /// What the document does not say, as the SPDX 2.3 document comment says it.
 fn document_comment(sbom: &Sbom) -> Option<String> {
-    let mut lines = Vec::new();
-    if !sbom.unknowns.is_empty() {
-        lines.push(
-            "This document is incomplete: the package databases named below were not read."
-                .to_string(),
-        );
-    }
-    for u in &sbom.unknowns {
-        lines.push(format!("unknown: {u}"));
-    }
-    let unknowns: BTreeSet<String> = sbom.unknowns.iter().map(|u| u.to_string()).collect();
-    for w in sbom.warnings.iter().filter(|w| !unknowns.contains(*w)) {
-        lines.push(format!("warning: {w}"));
-    }
+    let lines = super::incompleteness_lines(sbom);
     (!lines.is_empty()).then(|| lines.join("\n"))
 }
 
@@ -454,13 +441,7 @@ fn root_package(sbom: &Sbom, id: String) -> Node {
         "image"
     };
     for i in &s.identities {
-        let role = match i.role {
-            IdentityRole::Manifest => "manifest-digest",
-            IdentityRole::Config => "config-digest",
-            IdentityRole::Index => "index-digest",
-            IdentityRole::File => "sha256",
-        };
-        lines.push(format!("sbomkit:{area}:{role}: {}", i.digest));
+        lines.push(format!("{}: {}", i.property(), i.digest));
     }
     if let Some(pl) = s.platform.as_ref().filter(|_| s.kind != SubjectKind::File) {
         lines.push(format!("sbomkit:image:platform: {pl}"));
