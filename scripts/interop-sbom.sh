@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Passes SBOMs through independent validators:
-#   *.spdx.json  → `pyspdxtools -i` (PyPI spdx-tools), zero validation messages required;
+#   *.spdx.json  → spdx-tools (PyPI) parses and validates, as `pyspdxtools -i` does: zero messages required;
 #   *.spdx       → SPDX tag-value: parsed and validated by spdx-tools, and converted to JSON by it; the
 #                  JSON of X.spdx.json, converted the same way, must be the same document;
 #   *.spdx3.json → spdx3-validate (the SPDX 3.0.1 JSON schema and SHACL model, offline through
@@ -10,8 +10,11 @@
 #   *.cdx*.xml   → the official XSD of its namespace's version (cyclonedx-python-lib's copy, with lxml),
 #                  then read back with cyclonedx-python-lib, which must read the same BOM from
 #                  the XML as from the JSON of the same stem (X.json beside X.xml).
+# The checks run side by side, one per core (the SHACL validation, most of the time, split in as many
+# parts); each check's lines are printed together, in a fixed order.
 # The tools are installed once into target/venv-interop (cached; delete it to reinstall).
 # Usage: scripts/interop-sbom.sh DIR     (e.g. after SBOMKIT_WRITE_SAMPLES=DIR cargo test --test integration formats::)
+#        scripts/interop-sbom.sh --install   (only install the tools)
 set -euo pipefail
 
 SPDX_TOOLS_VERSION=0.8.5
@@ -19,8 +22,7 @@ CYCLONEDX_LIB_VERSION=11.12.0
 SPDX3_VALIDATE_VERSION=0.0.7
 SPDX_PYTHON_MODEL_VERSION=0.0.6
 
-dir=${1:?usage: scripts/interop-sbom.sh DIR}
-[ -d "$dir" ] || { echo "error: \`$dir\` is not a folder" >&2; exit 2; }
+dir=${1:?usage: scripts/interop-sbom.sh DIR | --install}
 root=$(cd "$(dirname "$0")/.." && pwd)
 venv="$root/target/venv-interop"
 stamp="$venv/.installed-spdx-tools-$SPDX_TOOLS_VERSION-cyclonedx-$CYCLONEDX_LIB_VERSION-xml"
@@ -38,25 +40,64 @@ if [ ! -f "$stamp" ]; then
         "spdx-python-model==$SPDX_PYTHON_MODEL_VERSION"
     touch "$stamp"
 fi
+[ "$dir" = --install ] && exit 0
+[ -d "$dir" ] || { echo "error: \`$dir\` is not a folder" >&2; exit 2; }
+py="$venv/bin/python"
 
 shopt -s nullglob
-checked=0
-
-for f in "$dir"/*.spdx.json; do
-    # pyspdxtools exits non-zero on invalid documents, but older releases only print; check both.
-    if ! out=$("$venv/bin/pyspdxtools" -i "$f" 2>&1) || grep -qiE 'invalid|error|exception|traceback' <<<"$out"; then
-        echo "FAIL spdx       $f"
-        echo "$out" | sed 's/^/    /'
-        exit 1
-    fi
-    echo "ok   spdx-2.3   $f"
-    checked=$((checked + 1))
-done
-
+spdx_jsons=("$dir"/*.spdx.json)
 cdx_jsons=("$dir"/*.cdx*.json)
-if [ ${#cdx_jsons[@]} -gt 0 ]; then
-    # One process for all: a Python start per file costs more than the check.
-    if ! "$venv/bin/python" - "${cdx_jsons[@]}" <<'PY'
+tag_values=("$dir"/*.spdx)
+xmls=("$dir"/*.cdx*.xml)
+spdx3=("$dir"/*.spdx3.json)
+# Largest first, so that the parts of the SHACL validation take about as long.
+[ "${#spdx3[@]}" -gt 1 ] && mapfile -t spdx3 < <(ls -S -- "${spdx3[@]}")
+total=$((${#spdx_jsons[@]} + ${#cdx_jsons[@]} + ${#tag_values[@]} + ${#xmls[@]} + ${#spdx3[@]}))
+if [ "$total" -eq 0 ]; then
+    echo "error: no *.spdx.json, *.spdx, *.spdx3.json, *.cdx*.json or *.cdx*.xml in \`$dir\`" >&2
+    exit 1
+fi
+
+logs=$(mktemp -d)
+trap 'rm -rf "$logs"' EXIT
+jobs_started=()
+slots=$(nproc 2>/dev/null || echo 2)
+# job NAME COMMAND...: runs in the background, at most one per core; its output goes to NAME's log.
+job() {
+    local name=$1
+    shift
+    while [ "$(jobs -rp | wc -l)" -ge "$slots" ]; do wait -n || true; done
+    ( "$@" >"$logs/$name.log" 2>&1; echo $? >"$logs/$name.rc" ) &
+    jobs_started+=("$name")
+}
+
+spdx_json() {
+    "$py" - "$@" <<'PY'
+import sys
+from spdx_tools.spdx.parser.error import SPDXParsingError
+from spdx_tools.spdx.parser.parse_anything import parse_file
+from spdx_tools.spdx.validation.document_validator import validate_full_spdx_document
+
+# What `pyspdxtools -i FILE` does, without a Python start per file.
+failed = 0
+for path in sys.argv[1:]:
+    try:
+        messages = [m.validation_message for m in validate_full_spdx_document(parse_file(path))]
+    except SPDXParsingError as e:
+        messages = e.get_messages()
+    except Exception as e:  # any failure of the reader is a failure of the document
+        messages = [f"{type(e).__name__}: {e}"]
+    if messages:
+        print(f"FAIL spdx       {path}\n    " + "\n    ".join(messages[:20]))
+        failed += 1
+        continue
+    print(f"ok   spdx-2.3   {path}")
+sys.exit(1 if failed else 0)
+PY
+}
+
+cdx_json() {
+    "$py" - "$@" <<'PY'
 import json, sys
 from cyclonedx.schema import SchemaVersion
 from cyclonedx.validation.json import JsonStrictValidator
@@ -78,16 +119,10 @@ for path in sys.argv[1:]:
     print(f"ok   cdx-{version}    {path}")
 sys.exit(1 if failed else 0)
 PY
-    then
-        exit 1
-    fi
-    checked=$((checked + ${#cdx_jsons[@]}))
-fi
+}
 
-tag_values=("$dir"/*.spdx)
-if [ ${#tag_values[@]} -gt 0 ]; then
-    # One process for all: spdx-tools builds its tag-value parser tables at start.
-    if ! "$venv/bin/python" - "${tag_values[@]}" <<'PY'
+spdx_tv() {
+    "$py" - "$@" <<'PY'
 import io, sys
 from spdx_tools.spdx.parser.error import SPDXParsingError
 from spdx_tools.spdx.parser.parse_anything import parse_file
@@ -117,15 +152,10 @@ for tv in sys.argv[1:]:
     print(f"ok   spdx-tv    {tv} (= {tv}.json)")
 sys.exit(1 if failed else 0)
 PY
-    then
-        exit 1
-    fi
-    checked=$((checked + ${#tag_values[@]}))
-fi
+}
 
-xmls=("$dir"/*.cdx*.xml)
-if [ ${#xmls[@]} -gt 0 ]; then
-    if ! "$venv/bin/python" - "${xmls[@]}" <<'PY'
+cdx_xml() {
+    "$py" - "$@" <<'PY'
 import json, re, sys, warnings
 from xml.etree import ElementTree
 from cyclonedx.model.bom import Bom
@@ -177,74 +207,89 @@ for path in sys.argv[1:]:
     print(f"ok   cdx-{spec}-xml {path} (= {twin})")
 sys.exit(1 if failed else 0)
 PY
-    then
-        exit 1
-    fi
-    checked=$((checked + ${#xmls[@]}))
-fi
+}
 
-spdx3=("$dir"/*.spdx3.json)
-if [ "${#spdx3[@]}" -gt 0 ]; then
-    # One process for all: loading the SHACL model is most of the time. Each document is
-    # validated on its own.
-    if ! out=$("$venv/bin/python" "$root/scripts/spdx3-validate-offline.py" "${spdx3[@]}" 2>&1); then
-        echo "FAIL spdx-3.0.1 spdx3-validate"
-        echo "$out" | sed 's/^/    /'
-        exit 1
-    fi
-    for f in "${spdx3[@]}"; do
-        if ! out=$("$venv/bin/python" - "$f" 2>&1 <<'PY'
+# spdx3-validate: the SPDX 3.0.1 JSON schema and SHACL model, offline. Loading the model is a few
+# seconds; each document is validated on its own.
+spdx3_shacl() {
+    "$py" "$root/scripts/spdx3-validate-offline.py" "$@"
+}
+
+# The spdx-python-model bindings read each document back with every element.
+spdx3_model() {
+    "$py" - "$@" <<'PY'
 import json, sys
 from spdx_python_model import v3_0_1 as spdx
 
-path = sys.argv[1]
-with open(path, "rb") as fh:
-    nodes = len(json.load(fh)["@graph"])
-objs = spdx.SHACLObjectSet()
-with open(path, "rb") as fh:
-    # Raises on a reference to an element of the wrong class.
-    spdx.JSONLDDeserializer().read(fh, objs)
-# Two nodes with one id would be read as one object.
-if len(objs.objects) != nodes:
-    print(f"spdx-python-model read {len(objs.objects)} objects from {nodes} graph nodes")
-    sys.exit(1)
-print(nodes)
+failed = 0
+for path in sys.argv[1:]:
+    try:
+        with open(path, "rb") as fh:
+            nodes = len(json.load(fh)["@graph"])
+        objs = spdx.SHACLObjectSet()
+        with open(path, "rb") as fh:
+            # Raises on a reference to an element of the wrong class.
+            spdx.JSONLDDeserializer().read(fh, objs)
+        # Two nodes with one id would be read as one object.
+        if len(objs.objects) != nodes:
+            raise ValueError(f"read {len(objs.objects)} objects from {nodes} graph nodes")
+    except Exception as e:
+        print(f"FAIL spdx3      {path}\n    {type(e).__name__}: {e}")
+        failed += 1
+        continue
+    print(f"ok   spdx-3.0.1 {path} ({nodes} elements)")
+sys.exit(1 if failed else 0)
 PY
-        ); then
-            echo "FAIL spdx3      $f"
-            echo "$out" | sed 's/^/    /'
-            exit 1
-        fi
-        echo "ok   spdx-3.0.1 $f ($out elements)"
-        checked=$((checked + 1))
-    done
-    # The validators must be able to fail: a package as the document's creator passes the JSON
-    # schema, but not the SHACL model, and the bindings refuse the reference.
-    broken=$(mktemp -d)
-    trap 'rm -rf "$broken"' EXIT
-    "$venv/bin/python" - "${spdx3[0]}" "$broken/broken.spdx3.json" <<'PY'
+}
+
+# The validators must be able to fail: a package as the document's creator passes the JSON
+# schema, but not the SHACL model, and the bindings refuse the reference.
+spdx3_broken() {
+    local broken="$logs/broken.spdx3.json" rc=0
+    "$py" - "$1" "$broken" <<'PY'
 import json, sys
 doc = json.load(open(sys.argv[1]))
 package = next(n["spdxId"] for n in doc["@graph"] if n["type"] == "software_Package")
 next(n for n in doc["@graph"] if n["type"] == "CreationInfo")["createdBy"] = [package]
 json.dump(doc, open(sys.argv[2], "w"))
 PY
-    rc=0
-    "$venv/bin/python" "$root/scripts/spdx3-validate-offline.py" "$broken/broken.spdx3.json" >/dev/null 2>&1 || rc=$?
+    "$py" "$root/scripts/spdx3-validate-offline.py" "$broken" >/dev/null 2>&1 || rc=$?
     if [ "$rc" -ne 1 ]; then
         echo "FAIL spdx3-validate did not reject a package as creator (exit $rc)"
-        exit 1
+        return 1
     fi
-    if "$venv/bin/python" -c 'import sys; from spdx_python_model import v3_0_1 as spdx; spdx.JSONLDDeserializer().read(open(sys.argv[1], "rb"), spdx.SHACLObjectSet())' \
-        "$broken/broken.spdx3.json" >/dev/null 2>&1; then
+    if "$py" -c 'import sys; from spdx_python_model import v3_0_1 as spdx; spdx.JSONLDDeserializer().read(open(sys.argv[1], "rb"), spdx.SHACLObjectSet())' \
+        "$broken" >/dev/null 2>&1; then
         echo "FAIL spdx-python-model read a package as creator"
-        exit 1
+        return 1
     fi
     echo "ok   spdx-3.0.1 a package as creator is rejected by both"
-fi
+}
 
-if [ "$checked" -eq 0 ]; then
-    echo "error: no *.spdx.json, *.spdx, *.spdx3.json, *.cdx*.json or *.cdx*.xml in \`$dir\`" >&2
+if [ "${#spdx3[@]}" -gt 0 ]; then
+    for ((k = 0; k < slots; k++)); do
+        part=()
+        for ((n = k; n < ${#spdx3[@]}; n += slots)); do part+=("${spdx3[n]}"); done
+        [ "${#part[@]}" -gt 0 ] && job "spdx3-shacl-$k" spdx3_shacl "${part[@]}"
+    done
+fi
+[ "${#spdx_jsons[@]}" -gt 0 ] && job spdx-json spdx_json "${spdx_jsons[@]}"
+[ "${#cdx_jsons[@]}" -gt 0 ] && job cdx-json cdx_json "${cdx_jsons[@]}"
+[ "${#tag_values[@]}" -gt 0 ] && job spdx-tv spdx_tv "${tag_values[@]}"
+[ "${#xmls[@]}" -gt 0 ] && job cdx-xml cdx_xml "${xmls[@]}"
+if [ "${#spdx3[@]}" -gt 0 ]; then
+    job spdx3-model spdx3_model "${spdx3[@]}"
+    job spdx3-broken spdx3_broken "${spdx3[0]}"
+fi
+wait
+
+failed=()
+for name in "${jobs_started[@]}"; do
+    cat "$logs/$name.log"
+    [ "$(cat "$logs/$name.rc" 2>/dev/null)" = 0 ] || failed+=("$name")
+done
+if [ "${#failed[@]}" -gt 0 ]; then
+    echo "interop: failed: ${failed[*]}"
     exit 1
 fi
-echo "interop: $checked passed, 0 failed"
+echo "interop: $total passed, 0 failed"

@@ -7,8 +7,13 @@ cd "$(dirname "$0")/.."
 if ! command -v groff >/dev/null && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq groff-base >/dev/null
 fi
+# The Python validators install (network, pip) while Rust compiles.
+mkdir -p target
+scripts/interop-sbom.sh --install >target/interop-install.log 2>&1 &
+install=$!
 cargo test --locked
 cargo build --locked --quiet
+wait "$install" || { cat target/interop-install.log >&2; exit 1; }
 out=target/interop
 rm -rf "$out" && mkdir -p "$out"
 sbomkit=target/debug/sbomkit
