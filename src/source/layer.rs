@@ -10,7 +10,7 @@ use std::sync::Arc;
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 
-use super::interest::{Digests, Interest};
+use super::interest::{merge, Digests, EntryFacts, EntryType, Interest};
 use super::stream::{
     pipe, read_head, BudgetReader, ChunkReader, Compression, Counted, HashReader, ProgressReader,
     CHUNK_LEN,
@@ -333,6 +333,7 @@ fn read_entry<R: Read>(
         }
     };
 
+    let noted = note_entry(&mut entry, &path, &node_kind, mode, cx);
     if node_kind != EntryKind::File {
         rec.entries.push(LayerEntry {
             path,
@@ -342,7 +343,7 @@ fn read_entry<R: Read>(
             sha256: None,
             sha1: None,
             content: None,
-            summaries: None,
+            summaries: noted,
         });
         return Ok(());
     }
@@ -361,9 +362,52 @@ fn read_entry<R: Read>(
         sha256: file.sha256,
         sha1: file.sha1,
         content: file.content,
-        summaries: file.summaries,
+        summaries: merge(noted, file.summaries),
     });
     Ok(())
+}
+
+/// Asks the [`Interest`] about the entry's facts: owner (PAX `uid`/`gid` over the header's),
+/// mode, link target and the `security.capability` extended attribute.
+fn note_entry<R: Read>(
+    entry: &mut tar::Entry<'_, R>,
+    path: &[u8],
+    kind: &EntryKind,
+    mode: u32,
+    cx: &ReadCx<'_>,
+) -> Summaries {
+    let header = entry.header();
+    let mut uid = header.uid().unwrap_or(0);
+    let mut gid = header.gid().unwrap_or(0);
+    let mut capability = None;
+    if let Ok(Some(pax)) = entry.pax_extensions() {
+        for ext in pax.flatten() {
+            let number = || std::str::from_utf8(ext.value_bytes()).ok()?.parse().ok();
+            match ext.key_bytes() {
+                b"uid" => uid = number().unwrap_or(uid),
+                b"gid" => gid = number().unwrap_or(gid),
+                b"SCHILY.xattr.security.capability" => {
+                    capability = Some(ext.value_bytes().to_vec())
+                }
+                _ => {}
+            }
+        }
+    }
+    let kind = match kind {
+        EntryKind::File => EntryType::File,
+        EntryKind::Dir => EntryType::Dir,
+        EntryKind::Symlink(t) => EntryType::Symlink(t),
+        EntryKind::HardLink(t) => EntryType::HardLink(t),
+        EntryKind::Other => EntryType::Other,
+    };
+    cx.interest.wants.note(&EntryFacts {
+        path,
+        kind,
+        mode,
+        uid,
+        gid,
+        capability: capability.as_deref(),
+    })
 }
 
 /// Whether a path from an archive climbs above the root with `..` (absolute paths are only
