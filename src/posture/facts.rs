@@ -219,7 +219,7 @@ fn collect(cx: &Context<'_>) -> Collected {
                     NodeKind::File => findings.push(finding(rule, "file".into())),
                     NodeKind::Symlink(target) => match fs.resolve(path) {
                         Some(to) if fs.get(&to).is_some_and(Node::is_file) => {
-                            let (stored, to) = (display_path(target), display_path(&to));
+                            let (stored, to) = (String::from_utf8_lossy(target), display_path(&to));
                             let detail = match stored == to {
                                 true => format!("link to {to}"),
                                 false => format!("link to {stored} ({to})"),

@@ -73,8 +73,9 @@ pub fn resolve(user: &str, passwd: &Accounts, group: &Accounts) -> RunAs {
         run.uid = Some(0);
     } else if let Ok(id) = u.parse::<u64>() {
         run.uid = Some(id);
-    } else if let Some((_, id, _)) = passwd.by_name(u) {
+    } else if let Some((name, id, _)) = passwd.by_name(u) {
         run.uid = Some(*id);
+        run.name = Some(name.clone());
     } else {
         run.problems.push(format!(
             "user `{u}` is not in /etc/passwd: the runtime refuses to start"
@@ -84,7 +85,7 @@ pub fn resolve(user: &str, passwd: &Accounts, group: &Accounts) -> RunAs {
             run.uid = Some(0);
         }
     }
-    if let Some(uid) = run.uid {
+    if let (Some(uid), None) = (run.uid, &run.name) {
         run.name = passwd
             .name_of(uid)
             .map(str::to_string)
