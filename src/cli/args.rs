@@ -20,6 +20,7 @@ Exit codes:
   0   success
   1   the input could not be read (not an image, corrupt archive, I/O error)
   2   wrong usage
+  3   audit: a rule of --fail-on has findings (a gate did not hold)
   10  verify: a signature did not verify
   11  verify: the attestation is about another artifact
   12  verify: the predicate has the wrong type or does not validate
