@@ -474,3 +474,88 @@ fn the_schema_and_the_documentation_list_the_same_fields() {
     let (documented, _) = documented_fields();
     assert_eq!(in_schema, documented);
 }
+
+#[test]
+fn a_signed_report_verifies_as_posture_about_the_image_only() {
+    let t = tempdir();
+    let d = t.path();
+    let image = fixture("posture/nonroot.tar.gz");
+    run(
+        sbomkit()
+            .current_dir(d)
+            .env("SBOMKIT_PASSWORD", "pw")
+            .args(["keygen", "--prefix", "k"]),
+        0,
+    );
+    run(
+        sbomkit()
+            .current_dir(d)
+            .env("SBOMKIT_PASSWORD", "pw")
+            .arg("attest")
+            .arg(&image)
+            .args([
+                "--key",
+                "k.key",
+                "--predicate-type",
+                "posture",
+                "--output-file",
+                "p.att",
+            ]),
+        0,
+    );
+    // The predicate is the report `audit` prints, about the image's digests.
+    let envelope: Value = serde_json::from_slice(&fs::read(d.join("p.att")).unwrap()).unwrap();
+    use base64::Engine;
+    let payload = base64::engine::general_purpose::STANDARD
+        .decode(envelope["payload"].as_str().unwrap())
+        .unwrap();
+    let statement: Value = serde_json::from_slice(&payload).unwrap();
+    assert_eq!(statement["predicateType"], "https://sbomkit.dev/posture/v1");
+    let (report, _) = audit(&image, &[], 0);
+    assert_eq!(statement["predicate"], report);
+    let config = &report["subject"]["digests"]["config"];
+    assert_eq!(
+        format!(
+            "sha256:{}",
+            statement["subject"][0]["digest"]["sha256"]
+                .as_str()
+                .unwrap()
+        ),
+        config.as_str().unwrap()
+    );
+    let verify = |image: &Path, kind: &str, code: i32| {
+        run(
+            sbomkit()
+                .current_dir(d)
+                .args([
+                    "verify", "p.att", "--key", "k.pub", "--type", kind, "--image",
+                ])
+                .arg(image),
+            code,
+        )
+    };
+    let ok = verify(&image, "posture", 0);
+    assert!(
+        ok.text().contains("valid posture report v1"),
+        "{}",
+        ok.text()
+    );
+    verify(&image, "spdx", 12);
+    verify(&fixture("posture/admin.tar.gz"), "posture", 11);
+    // With a key, `-o FORMAT` or `--predicate` beside it, posture is refused as usage.
+    let out = run(
+        sbomkit()
+            .current_dir(d)
+            .env("SBOMKIT_PASSWORD", "pw")
+            .arg("attest")
+            .arg(&image)
+            .args(["--key", "k.key", "--type", "posture", "-o", "spdx-json"]),
+        2,
+    );
+    assert!(
+        out.stderr
+            .contains("--type posture signs the `audit` report"),
+        "{}",
+        out.stderr
+    );
+}

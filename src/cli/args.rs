@@ -349,8 +349,8 @@ pub struct AttestArgs {
     /// Write to FILE (atomically) instead of stdout
     #[arg(long, value_name = "FILE")]
     pub output_file: Option<PathBuf>,
-    /// Predicate type, as cosign's --type: spdx, spdxjson, cyclonedx, or spdx3, or their URI
-    #[arg(long = "type", value_name = "TYPE")]
+    /// Predicate type, as cosign's --type: spdx, spdxjson, cyclonedx, or spdx3, or their URI; posture signs the `audit` report
+    #[arg(long = "type", visible_alias = "predicate-type", value_name = "TYPE")]
     pub predicate_type: Option<String>,
     /// Sign this SBOM (SPDX 2.3, SPDX 3 or CycloneDX JSON) instead of scanning; it must describe SOURCE
     #[arg(long, value_name = "SBOM.json")]

@@ -302,6 +302,16 @@ pub fn audit(
     fail_on: &[Rule],
     progress: &dyn Progress,
 ) -> Result<Report, Error> {
+    audit_subject(spec, opts, fail_on, progress).map(|(report, _)| report)
+}
+
+/// [`audit`], with the subject the scan described (its digests are what a signed report is about).
+pub fn audit_subject(
+    spec: &SourceSpec,
+    opts: &ScanOptions,
+    fail_on: &[Rule],
+    progress: &dyn Progress,
+) -> Result<(Report, crate::model::Subject), Error> {
     let posture = facts::Posture::default();
     let mut all = phases();
     all.last_mut()
@@ -309,7 +319,8 @@ pub fn audit(
         .push(Box::new(posture.clone()));
     let (sbom, _, image) = scan_with(spec, opts, progress, &Catalogers::new(all))?;
     let collected = posture.collected();
-    Ok(report(&sbom, image.as_ref(), collected, fail_on))
+    let report = report(&sbom, image.as_ref(), collected, fail_on);
+    Ok((report, sbom.subject))
 }
 
 fn report(
