@@ -252,9 +252,10 @@ fn collect(cx: &Context<'_>) -> Collected {
             _ => {}
         }
         let writable = match &node.kind {
-            NodeKind::File | NodeKind::Other => node.mode & 0o002 != 0,
+            NodeKind::File => node.mode & 0o002 != 0,
             NodeKind::Dir => node.mode & 0o002 != 0 && node.mode & 0o1000 == 0,
-            NodeKind::Symlink(_) => false,
+            // Links are always 0777; device nodes such as /dev/null are meant to be 0666.
+            NodeKind::Symlink(_) | NodeKind::Other => false,
         };
         if writable {
             let kind = if node.is_dir() { "folder" } else { "file" };
