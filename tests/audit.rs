@@ -40,13 +40,6 @@ fn audit(source: &Path, args: &[&str], code: i32) -> (Value, String) {
         undocumented.is_empty(),
         "not in docs/reports.md: {undocumented:?}"
     );
-    schema::sample(
-        &format!(
-            "audit-{}.posture.json",
-            source.file_name().unwrap().to_string_lossy()
-        ),
-        &out.stdout,
-    );
     (report, out.stderr)
 }
 
