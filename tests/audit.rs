@@ -552,3 +552,21 @@ fn a_signed_report_verifies_as_posture_about_the_image_only() {
         out.stderr
     );
 }
+
+#[test]
+fn excluded_paths_are_not_findings() {
+    let image = fixture("posture/setuid-caps.tar.gz");
+    let (report, _) = audit(
+        &image,
+        &["--exclude", "/usr/bin/su-plain", "--exclude", "/data/**"],
+        0,
+    );
+    assert_eq!(
+        paths_of(&report, "setuid"),
+        BTreeSet::from(["/usr/bin/sg-plain".to_string()])
+    );
+    assert_eq!(
+        paths_of(&report, "world-writable"),
+        BTreeSet::from(["/data".to_string()])
+    );
+}

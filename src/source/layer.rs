@@ -740,6 +740,75 @@ mod inspect_tests {
         }
     }
 
+    /// Records every entry's facts as a summary in slot 1.
+    struct Facts;
+    impl Wants for Facts {
+        fn keep(&self, _path: &[u8], _head: &[u8]) -> Option<u64> {
+            None
+        }
+        fn note(&self, e: &EntryFacts<'_>) -> Summaries {
+            let kind = match e.kind {
+                EntryType::Symlink(t) => format!("link {}", String::from_utf8_lossy(t)),
+                other => format!("{other:?}"),
+            };
+            let fact = (kind, e.mode, e.uid, e.gid, e.capability.map(<[u8]>::to_vec));
+            Some(Box::new([(1, Arc::new(fact) as Summary)]))
+        }
+    }
+
+    #[test]
+    fn every_entry_is_noted_with_pax_owner_and_capability() {
+        let mut b = tar::Builder::new(Vec::new());
+        let mut h = tar::Header::new_ustar();
+        h.set_mode(0o4755);
+        h.set_uid(7);
+        h.set_gid(42);
+        h.set_size(3);
+        // PAX overrides the header's uid and carries the attribute.
+        b.append_pax_extensions([
+            ("uid", b"1000".as_slice()),
+            ("SCHILY.xattr.security.capability", b"\x01\x00\x00\x02raw"),
+        ])
+        .unwrap();
+        b.append_data(&mut h, "usr/bin/ping", b"elf".as_slice())
+            .unwrap();
+        let mut l = tar::Header::new_ustar();
+        l.set_entry_type(tar::EntryType::Symlink);
+        l.set_mode(0o777);
+        l.set_size(0);
+        b.append_link(&mut l, "bin/sh", "busybox").unwrap();
+        let tar = b.into_inner().unwrap();
+        let budget = Budget::new(Limits::default());
+        let cx = ReadCx {
+            interest: Interest::new(&Facts, Digests::Read),
+            budget: &budget,
+        };
+        let rec = read_layer(tar.as_slice(), &cx, "t.tar", "0").unwrap();
+        type Fact = (String, u32, u64, u64, Option<Vec<u8>>);
+        let facts: Vec<(&[u8], &Fact)> = rec
+            .entries
+            .iter()
+            .map(|e| {
+                let (slot, s) = &e.summaries.as_deref().unwrap()[0];
+                assert_eq!(*slot, 1);
+                (e.path.as_slice(), s.downcast_ref::<Fact>().unwrap())
+            })
+            .collect();
+        assert_eq!(facts[0].0, b"usr/bin/ping");
+        assert_eq!(
+            facts[0].1,
+            &(
+                "File".to_string(),
+                0o4755,
+                1000,
+                42,
+                Some(b"\x01\x00\x00\x02raw".to_vec())
+            )
+        );
+        assert_eq!(facts[1].0, b"bin/sh");
+        assert_eq!(facts[1].1, &("link busybox".to_string(), 0o777, 0, 0, None));
+    }
+
     fn length(f: &ReadFile) -> Option<&usize> {
         let (slot, s) = f.summaries.as_deref()?.first()?;
         assert_eq!(*slot, 0);
