@@ -570,3 +570,21 @@ fn excluded_paths_are_not_findings() {
         BTreeSet::from(["/data".to_string()])
     );
 }
+
+/// The README shows the table of the bundled example as it is today.
+#[test]
+fn the_readme_shows_real_output() {
+    let image = "testdata/fixtures/images/alpine-3.10-docker-save.tar.gz";
+    let out = run(
+        sbomkit()
+            .current_dir(support::root())
+            .args(["audit", image]),
+        0,
+    );
+    let readme = fs::read_to_string(support::root().join("README.md")).unwrap();
+    let shown = format!(
+        "$ sbomkit audit {image}\n{}```",
+        String::from_utf8(out.stdout).unwrap()
+    );
+    assert!(readme.contains(&shown), "README.md lacks:\n{shown}");
+}

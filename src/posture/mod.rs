@@ -67,6 +67,18 @@ impl Rule {
         Rule::NoFortify,
     ];
 
+    /// A rule about ELF hardening: counted over binaries, listed in [`Hardening`].
+    pub fn is_hardening(self) -> bool {
+        matches!(
+            self,
+            Rule::NoPie
+                | Rule::NoNxStack
+                | Rule::NoRelro
+                | Rule::NoStackProtector
+                | Rule::NoFortify
+        )
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Rule::Root => "root",

@@ -63,7 +63,8 @@ pub fn render(r: &Report) -> String {
         let _ = writeln!(o, "Layers:   {}", r.layers.len());
     }
     let _ = writeln!(o);
-    for rule in Rule::ALL.iter().take(10) {
+    // The rules with findings of their own; hardening follows as counts.
+    for rule in Rule::ALL.iter().filter(|r| !r.is_hardening()) {
         let n = r.count(*rule);
         let mark = if r.tripped.contains(rule) {
             "FAIL"
