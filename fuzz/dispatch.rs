@@ -19,6 +19,7 @@ use sbomkit::catalog::lang::{composer, dotnet, gem, java, npm, python};
 use sbomkit::catalog::{apk, deb822, dpkg, os_release, rpm, version};
 use sbomkit::limits::{Budget, Limits};
 use sbomkit::model::{Identity, IdentityRole};
+use sbomkit::posture::{caps, keys, users};
 use sbomkit::source::layer::{apply, read_layer, ReadCx};
 use sbomkit::source::{Digests, Interest, NoProgress, SourceKind, SourceOptions, SourceSpec, Vfs};
 
@@ -138,6 +139,12 @@ pub const TARGETS: &[Target] = &[
         name: "os_release",
         run: os_release,
         seeds: &["testdata/fixtures/os-release"],
+        prepare: as_is,
+    },
+    Target {
+        name: "posture",
+        run: posture,
+        seeds: &["testdata/posture"],
         prepare: as_is,
     },
     Target {
@@ -447,6 +454,17 @@ fn dpkg_copyright(data: &[u8]) {
 }
 
 /// os-release files.
+/// The audit's parsers of untrusted bytes: a capability attribute, private-key blocks, passwd and
+/// group with a `User` taken from the same bytes.
+fn posture(data: &[u8]) {
+    let _ = caps::decode(data).map(|c| c.text());
+    let _ = keys::find(data);
+    let passwd = users::Accounts::parse(data, true);
+    let group = users::Accounts::parse(data, false);
+    let user = String::from_utf8_lossy(data.get(..32).unwrap_or(data));
+    let _ = users::resolve(&user, &passwd, &group);
+}
+
 fn os_release(data: &[u8]) {
     let vars = os_release::parse(data);
     if let Some(d) = os_release::distro_from(&vars, "etc/os-release") {

@@ -8,7 +8,7 @@ use globset::{Candidate, GlobBuilder, GlobSet, GlobSetBuilder};
 
 use crate::error::Error;
 use crate::model::{Unknown, UnknownCause};
-use crate::source::{Interest, Slots, Summary, Vfs, Wants};
+use crate::source::{EntryFacts, Interest, Slots, Summaries, Summary, Vfs, Wants};
 
 /// What an exclusion is called in documents and warnings.
 pub const WHAT: &str = "excluded from the scan on request";
@@ -184,6 +184,13 @@ impl Wants for Excluding<'_> {
 
     fn inspect(&self, slot: u8, path: &[u8], content: &[u8]) -> Option<Summary> {
         self.wants.inspect(slot, path, content)
+    }
+
+    fn note(&self, entry: &EntryFacts<'_>) -> Summaries {
+        match self.excluded(entry.path) {
+            true => None,
+            false => self.wants.note(entry),
+        }
     }
 }
 

@@ -21,6 +21,7 @@ pub mod exclude;
 pub mod format;
 pub mod limits;
 pub mod model;
+pub mod posture;
 pub mod purl;
 pub mod scan;
 pub mod source;

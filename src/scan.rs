@@ -6,7 +6,7 @@ use crate::catalog::{self, Context, Found};
 use crate::error::Error;
 use crate::exclude::Exclude;
 use crate::model::{Checksum, FileRecord, HashAlg, Relationship, RelationshipKind, Sbom};
-use crate::source::{self, display_path, Progress, SourceOptions, SourceSpec};
+use crate::source::{self, display_path, ImageMeta, Progress, SourceOptions, SourceSpec};
 
 /// What the user chose for a scan.
 #[derive(Debug, Clone, Default)]
@@ -56,9 +56,20 @@ pub fn scan(
     opts: &ScanOptions,
     progress: &dyn Progress,
 ) -> Result<(Sbom, Stats), Error> {
-    let catalogers = catalog::Catalogers::registered();
+    let (sbom, stats, _) = scan_with(spec, opts, progress, &catalog::Catalogers::registered())?;
+    Ok((sbom, stats))
+}
+
+/// [`scan`] with other catalogers (`audit` adds its own to the registered ones); also returns the
+/// image's config and annotations.
+pub fn scan_with(
+    spec: &SourceSpec,
+    opts: &ScanOptions,
+    progress: &dyn Progress,
+    catalogers: &catalog::Catalogers,
+) -> Result<(Sbom, Stats, Option<ImageMeta>), Error> {
     let interest = catalogers.interest(opts.files);
-    let excluding = opts.exclude.interest(&catalogers);
+    let excluding = opts.exclude.interest(catalogers);
     let interest = match opts.exclude.is_empty() {
         true => interest,
         false => excluding.as_interest(&interest),
@@ -94,6 +105,7 @@ pub fn scan(
         all.extend(found_in_phase);
     }
 
+    let image = scanned.image;
     let mut sbom = Sbom {
         subject: scanned.subject,
         distro,
@@ -161,7 +173,7 @@ pub fn scan(
         .or_else(|| sbom.subject.created_unix())
         .unwrap_or(0);
     sbom.normalize();
-    Ok((sbom, stats))
+    Ok((sbom, stats, image))
 }
 
 fn add_owned_files(sbom: &mut Sbom, owned: &[catalog::Owned], fs: &source::Vfs) {

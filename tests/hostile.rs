@@ -85,6 +85,10 @@ fn generate(args: &[&str]) -> Outcome {
 }
 
 fn run_under_limits(measure: Option<&Path>, args: &[&str]) -> Outcome {
+    run_command_under_limits(measure, "generate", args)
+}
+
+fn run_command_under_limits(measure: Option<&Path>, command: &str, args: &[&str]) -> Outcome {
     let bin = assert_cmd::cargo::cargo_bin("sbomkit");
     // `timeout` kills a hang; the limit applies to sbomkit (and the `time` measuring it).
     let mut script = format!(
@@ -101,7 +105,7 @@ fn run_under_limits(measure: Option<&Path>, args: &[&str]) -> Outcome {
         .arg(script)
         .arg("sh")
         .arg(bin)
-        .arg("generate")
+        .arg(command)
         .args(args)
         .timeout(TIMEOUT);
     let start = Instant::now();
@@ -887,4 +891,71 @@ fn rpm_databases_with_garbage_pages() {
             "{names:?}"
         );
     }
+}
+
+/// `audit` on an image whose `/etc/passwd` is a 1 GiB sparse file (GNU tar `--sparse`) and whose
+/// `/bin/sh` and `/bin/sh2` link to each other: warnings, bounded memory, the rest of the report.
+#[test]
+fn audit_bounds_a_huge_passwd_and_survives_looping_shell_links() {
+    let t = crate::support::tempdir();
+    let root = t.path().join("root");
+    fs::create_dir_all(root.join("etc")).unwrap();
+    fs::create_dir_all(root.join("bin")).unwrap();
+    let passwd = fs::File::create(root.join("etc/passwd")).unwrap();
+    passwd.set_len(1 << 30).unwrap();
+    (&passwd)
+        .write_all(b"root:x:0:0:root:/root:/bin/sh\n")
+        .unwrap();
+    std::os::unix::fs::symlink("sh2", root.join("bin/sh")).unwrap();
+    std::os::unix::fs::symlink("sh", root.join("bin/sh2")).unwrap();
+    let layer = t.path().join("layer.tar");
+    let status = std::process::Command::new("tar")
+        .args(["--sparse", "--sort=name", "-cf"])
+        .arg(&layer)
+        .arg("-C")
+        .arg(&root)
+        .arg(".")
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let tar = fs::read(&layer).unwrap();
+    assert!(
+        tar.len() < 1 << 20,
+        "the layer is sparse: {} bytes",
+        tar.len()
+    );
+    let img = Image::new(vec![BuiltLayer {
+        stored: tar.clone(),
+        tar,
+        comp: Comp::None,
+    }]);
+    let mut a = DockerArchive::default();
+    a.add(&img, &["hostile:1"]);
+    let archive = write(t.path(), "img.tar", &a.files().to_tar());
+    let out = run_command_under_limits(
+        None,
+        "audit",
+        &[archive.to_str().unwrap(), "--output", "json"],
+    );
+    out.ok();
+    let report = out.json();
+    assert!(
+        out.stderr.contains(
+            "/etc/passwd: 1073741824 bytes, over the 1048576 read for user names: not read"
+        ),
+        "{}",
+        out.short_stderr()
+    );
+    for link in ["/bin/sh", "/bin/sh2"] {
+        assert!(
+            out.stderr
+                .contains(&format!("{link}: a link that does not resolve")),
+            "{}",
+            out.short_stderr()
+        );
+    }
+    assert_eq!(report["counts"]["shell"], 0);
+    // No User: root, whatever passwd would have said.
+    assert_eq!(report["user"]["root"], true);
+    assert!(crate::support::schema::posture_errors(&report).is_empty());
 }

@@ -4,6 +4,7 @@
 mod support;
 
 mod attest;
+mod audit;
 mod binaries;
 mod cli;
 mod formats;

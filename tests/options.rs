@@ -538,7 +538,7 @@ fn man_pages_cover_every_command() {
 
 /// The documented fields of each table under `heading` in docs/reports.md (tables split by a
 /// non-table line), with the fields typed `map` whose keys are data.
-fn documented(heading: &str) -> Vec<(std::collections::BTreeSet<String>, Vec<String>)> {
+pub(crate) fn documented(heading: &str) -> Vec<(std::collections::BTreeSet<String>, Vec<String>)> {
     let doc = fs::read_to_string(crate::support::root().join("docs/reports.md")).unwrap();
     let section: Vec<&str> = doc
         .lines()
@@ -572,7 +572,7 @@ fn documented(heading: &str) -> Vec<(std::collections::BTreeSet<String>, Vec<Str
 
 /// Every field path of a report: `a.b` for an object's field, `a[].b` for a field of the objects
 /// in an array; a map's keys are data, not fields.
-fn field_paths(
+pub(crate) fn field_paths(
     v: &Value,
     prefix: &str,
     maps: &[String],

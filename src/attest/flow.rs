@@ -81,6 +81,11 @@ pub enum Predicate<'a> {
         path: &'a Path,
         source: &'a SourceOptions,
     },
+    /// An `audit` report of the source: the posture predicate about its digests.
+    Posture {
+        report: &'a crate::posture::Report,
+        subject: &'a Subject,
+    },
 }
 
 /// One attestation to make.
@@ -98,25 +103,29 @@ pub struct Request<'a> {
 /// Makes the attestation: one line of JSON ending with a newline, a DSSE envelope or a bundle.
 /// Nothing is signed unless the predicate is of the requested format and describes the source.
 pub fn attest(req: &Request) -> Result<Vec<u8>, Error> {
-    let (subject, kind, predicate) = match &req.predicate {
+    let (subject, predicate_type, predicate) = match &req.predicate {
         Predicate::Scanned {
             sbom,
             cyclonedx_version,
         } => {
             let kind = req.format.unwrap_or(SbomKind::Spdx);
             let doc = scanned_document(sbom, kind, *cyclonedx_version)?;
-            (sbom.subject.clone(), kind, doc)
+            (sbom.subject.clone(), kind.predicate_type(), doc)
         }
         Predicate::File { path, source } => {
             let (kind, doc) = read_predicate(path, req.format)?;
             let subject = identities_of(req.source, source)?;
             check_subject(&doc, path, &subject, req.source_label)?;
-            (subject, kind, doc)
+            (subject, kind.predicate_type(), doc)
+        }
+        Predicate::Posture { report, subject } => {
+            let doc = serde_json::to_value(report).map_err(|e| Error::Other(e.to_string()))?;
+            ((*subject).clone(), statement::POSTURE, doc)
         }
     };
     let subjects = statement::subjects_for(&subject, &req.source.path)
         .map_err(|m| fail(ExitCode::Failure, m))?;
-    let payload = statement::build(subjects, kind.predicate_type(), predicate);
+    let payload = statement::build(subjects, predicate_type, predicate);
     let doc = match req.signer {
         Signer::Key(key) => {
             let envelope = dsse::sign(dsse::IN_TOTO_PAYLOAD_TYPE, &payload, key);

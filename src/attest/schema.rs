@@ -18,6 +18,7 @@ use super::statement::{
 
 const SPDX_23: &str = include_str!("../../schemas/spdx/spdx-schema-v2.3.json");
 const SPDX_301: &str = include_str!("../../schemas/spdx3/spdx-json-schema.json");
+const POSTURE_V1: &str = include_str!("../../schemas/sbomkit/posture-v1.schema.json");
 const CDX_15: &str = include_str!("../../schemas/cyclonedx/bom-1.5.schema.json");
 const CDX_16: &str = include_str!("../../schemas/cyclonedx/bom-1.6.schema.json");
 const CDX_17: &str = include_str!("../../schemas/cyclonedx/bom-1.7.schema.json");
@@ -90,7 +91,9 @@ fn validator(name: &str) -> Option<&'static Result<Validator, String>> {
     static V15: Cell = OnceLock::new();
     static V16: Cell = OnceLock::new();
     static V17: Cell = OnceLock::new();
+    static POSTURE: Cell = OnceLock::new();
     Some(match name {
+        "posture-v1" => POSTURE.get_or_init(|| build(POSTURE_V1, Draft::Draft202012)),
         "SPDX-2.3" => SPDX.get_or_init(|| build(SPDX_23, Draft::Draft7)),
         "SPDX-3.0.1" => SPDX3.get_or_init(|| build(SPDX_301, Draft::Draft202012)),
         "1.5" => V15.get_or_init(|| build(CDX_15, Draft::Draft7)),
@@ -178,6 +181,19 @@ pub fn validate_spdx3(doc: &Value) -> Validation {
             "the SPDX 3 predicate's `@context` is not https://spdx.org/rdf/3.x/spdx-context.jsonld"
                 .into(),
         ),
+    }
+}
+
+/// Validates an `audit` report (the `https://sbomkit.dev/posture/v1` predicate).
+pub fn validate_posture(doc: &Value) -> Validation {
+    match doc.get("reportType").and_then(Value::as_str) {
+        Some(crate::posture::REPORT_TYPE) => {
+            run("posture-v1", "posture report v1", &["posture-v1"], doc)
+        }
+        _ => Validation::Invalid(format!(
+            "the predicate is not a posture report (`reportType` is not {})",
+            crate::posture::REPORT_TYPE
+        )),
     }
 }
 
@@ -448,5 +464,23 @@ mod tests {
             panic!("the type says 3.1")
         };
         assert!(why.contains("names version 3.1"), "{why}");
+    }
+}
+
+#[cfg(test)]
+mod posture_tests {
+    use super::*;
+
+    #[test]
+    fn a_posture_report_must_be_one_and_hold_its_fields() {
+        assert!(matches!(
+            validate_posture(&serde_json::json!({"reportType": "x"})),
+            Validation::Invalid(_)
+        ));
+        let missing = serde_json::json!({"reportType": crate::posture::REPORT_TYPE});
+        match validate_posture(&missing) {
+            Validation::Invalid(m) => assert!(m.contains("required"), "{m}"),
+            other => panic!("{other:?}"),
+        }
     }
 }

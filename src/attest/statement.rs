@@ -14,6 +14,8 @@ pub const STATEMENT_V01: &str = "https://in-toto.io/Statement/v0.1";
 pub const SPDX_DOCUMENT: &str = "https://spdx.dev/Document";
 /// SPDX 3 (JSON-LD) is a family of its own: its readers are not SPDX 2's.
 pub const SPDX3_DOCUMENT: &str = "https://spdx.dev/Document/v3";
+/// `sbomkit audit`'s report as a predicate.
+pub const POSTURE: &str = crate::posture::REPORT_TYPE;
 pub const CYCLONEDX_BOM: &str = "https://cyclonedx.org/bom";
 
 /// The SBOM formats a predicate can be.
@@ -205,6 +207,7 @@ pub fn resolve_type(name: &str) -> String {
         "spdx" | "spdxjson" | "spdx-json" => SPDX_DOCUMENT.into(),
         "spdx3" | "spdx3-json" => SPDX3_DOCUMENT.into(),
         "cyclonedx" | "cyclonedx-json" | "cdx" => CYCLONEDX_BOM.into(),
+        "posture" => POSTURE.into(),
         "custom" => "https://cosign.sigstore.dev/attestation/v1".into(),
         "vuln" => "https://cosign.sigstore.dev/attestation/vuln/v1".into(),
         "slsaprovenance" | "slsaprovenance1" => "https://slsa.dev/provenance/v1".into(),
@@ -214,7 +217,7 @@ pub fn resolve_type(name: &str) -> String {
 
 /// The `--type` values [`parse_type`] takes, for messages.
 pub const TYPE_NAMES: &str =
-    "spdx, spdxjson, cyclonedx, spdx3, custom, vuln, slsaprovenance, slsaprovenance1, or a URI";
+    "spdx, spdxjson, cyclonedx, spdx3, posture, custom, vuln, slsaprovenance, slsaprovenance1, or a URI";
 
 /// A `--type` value: one of cosign's short names or a URI; anything else (a typo) is refused rather
 /// than taken as a URI that no predicate type would ever match.
@@ -229,6 +232,7 @@ pub fn parse_type(name: &str) -> Result<String, String> {
             | "cyclonedx"
             | "cyclonedx-json"
             | "cdx"
+            | "posture"
             | "custom"
             | "vuln"
             | "slsaprovenance"

@@ -777,6 +777,16 @@ fn check_predicate(c: &mut Candidate, st: &Statement, want: Option<&str>) {
             return;
         }
     }
+    if statement::same_family(pt, statement::POSTURE) {
+        let (status, detail) = match st.predicate.as_ref().map(schema::validate_posture) {
+            Some(Validation::Valid(d)) => (Status::Pass, d),
+            Some(Validation::Invalid(d)) => (Status::Fail, d),
+            Some(Validation::NotChecked(d)) => (Status::NotChecked, d),
+            None => (Status::Fail, "the statement has no predicate".to_string()),
+        };
+        c.push("predicate", status, detail, ExitCode::BadPredicate);
+        return;
+    }
     let sbom = [
         statement::SPDX_DOCUMENT,
         statement::SPDX3_DOCUMENT,

@@ -24,7 +24,7 @@ use std::collections::BTreeMap;
 
 use crate::model::{Actor, Checksum, Distro, FileRecord, Package, Relationship, Subject, Unknown};
 use crate::source::vfs::Version;
-use crate::source::{Digests, Interest, Node, Slots, Summary, Vfs, Wants};
+use crate::source::{Digests, EntryFacts, Interest, Node, Slots, Summaries, Summary, Vfs, Wants};
 
 /// What a cataloger sees.
 pub struct Context<'a> {
@@ -43,7 +43,8 @@ pub struct Context<'a> {
 impl Context<'_> {
     /// The summary this cataloger made of the file at `node`, if it made one of type `T`.
     pub fn summary<'n, T: Any>(&self, node: &'n Node) -> Option<&'n T> {
-        node.summary(self.slot)?.downcast_ref::<T>()
+        node.summaries_of(self.slot)
+            .find_map(|s| s.downcast_ref::<T>())
     }
 }
 
@@ -103,6 +104,11 @@ pub trait Cataloger: Sync {
     /// A summary of a file [`Cataloger::inspects`] asked for, stored on its node for
     /// [`Context::summary`].
     fn inspect(&self, _path: &[u8], _content: &[u8]) -> Option<Summary> {
+        None
+    }
+    /// A summary of an entry's facts (owner, mode, capability, link target), asked of every entry
+    /// of every kind: for the few facts a node does not keep itself.
+    fn note(&self, _entry: &EntryFacts<'_>) -> Option<Summary> {
         None
     }
     fn catalog(&self, cx: &Context<'_>) -> Found;
@@ -203,6 +209,14 @@ impl Wants for Catalogers {
     fn inspect(&self, slot: u8, path: &[u8], content: &[u8]) -> Option<Summary> {
         let (_, c) = self.all().find(|(s, _)| *s == slot)?;
         c.inspect(path, content)
+    }
+
+    fn note(&self, entry: &EntryFacts<'_>) -> Summaries {
+        let all: Vec<_> = self
+            .all()
+            .filter_map(|(slot, c)| Some((slot, c.note(entry)?)))
+            .collect();
+        (!all.is_empty()).then(|| all.into_boxed_slice())
     }
 }
 

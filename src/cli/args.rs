@@ -20,6 +20,7 @@ Exit codes:
   0   success
   1   the input could not be read (not an image, corrupt archive, I/O error)
   2   wrong usage
+  3   audit: a rule of --fail-on has findings (a gate did not hold)
   10  verify: a signature did not verify
   11  verify: the attestation is about another artifact
   12  verify: the predicate has the wrong type or does not validate
@@ -45,6 +46,9 @@ pub enum Command {
     /// Write an SBOM of an image archive, OCI layout, root folder or package database
     #[command(after_help = GENERATE_HELP, visible_alias = "scan")]
     Generate(GenerateArgs),
+    /// Report an image's posture: user, shells, package managers, setuid files, capabilities, keys
+    #[command(after_help = AUDIT_HELP)]
+    Audit(AuditArgs),
     /// Write a key pair for signing attestations (cosign's encrypted key format)
     #[command(after_help = KEYGEN_HELP)]
     Keygen(KeygenArgs),
@@ -345,8 +349,8 @@ pub struct AttestArgs {
     /// Write to FILE (atomically) instead of stdout
     #[arg(long, value_name = "FILE")]
     pub output_file: Option<PathBuf>,
-    /// Predicate type, as cosign's --type: spdx, spdxjson, cyclonedx, or spdx3, or their URI
-    #[arg(long = "type", value_name = "TYPE")]
+    /// Predicate type, as cosign's --type: spdx, spdxjson, cyclonedx, or spdx3, or their URI; posture signs the `audit` report
+    #[arg(long = "type", visible_alias = "predicate-type", value_name = "TYPE")]
     pub predicate_type: Option<String>,
     /// Sign this SBOM (SPDX 2.3, SPDX 3 or CycloneDX JSON) instead of scanning; it must describe SOURCE
     #[arg(long, value_name = "SBOM.json")]
@@ -449,6 +453,59 @@ Exit codes:
   0  success
   1  the input could not be read (not an image, corrupt archive, I/O error)
   2  wrong usage";
+
+const AUDIT_HELP: &str = "\
+One scan, as `generate` does, reports what an auditor asks of an image, each finding with its path and the layer that wrote it:
+  root                the config's User is uid 0 (empty, 0, root, or a name
+                      /etc/passwd maps to 0)
+  shell               sh, bash, dash, ash, zsh, ksh, busybox (with its applets)
+  package-manager     apk, apt, dpkg, rpm, dnf, microdnf, yum, pip
+  setuid              setuid and setgid files, with their owner
+  world-writable      files, and folders without the sticky bit
+  capabilities        files with security.capability (as getcap prints it)
+  remote-tool         curl, wget, nc, socat, ssh, scp, sftp, telnet, ftp
+  compiler            gcc, cc, clang, go, rustc, javac, gdb, strace, ...
+  private-key         PEM and OpenSSH private keys, by content
+  secret-env          Env names with SECRET, TOKEN, PASSWORD, KEY (no values)
+  no-pie, no-nx-stack, no-relro, no-stack-protector, no-fortify
+                      ELF binaries lacking each protection
+
+Tools count in the folders of a default PATH (/bin, /sbin, /usr/bin, /usr/sbin, /usr/local/bin, /usr/local/sbin). --fail-on RULES (comma-separated, or all) exits 3 when a named rule has findings. The JSON report is documented in docs/reports.md; `attest --predicate-type posture` signs it.
+
+Examples:
+  sbomkit audit image.tar
+  sbomkit audit registry:ghcr.io/org/app:1.0 --fail-on root,shell,setuid
+  sbomkit audit image.tar --output json > posture.json
+
+Exit codes:
+  0  success (no rule of --fail-on tripped)
+  1  the input could not be read
+  2  wrong usage
+  3  a rule of --fail-on has findings";
+
+#[derive(Args, Debug)]
+pub struct AuditArgs {
+    #[command(flatten)]
+    pub scan: ScanArgs,
+    /// How to print the report
+    #[arg(long, value_name = "FORMAT", default_value = "table")]
+    pub output: AuditFormatArg,
+    /// Exit 3 when any of these rules has findings (comma-separated rule names, or all)
+    #[arg(long, value_name = "RULES")]
+    pub fail_on: Option<String>,
+    /// No progress bar
+    #[arg(short, long, env = "SBOMKIT_QUIET", value_parser = clap::builder::BoolishValueParser::new())]
+    pub quiet: bool,
+}
+
+/// `audit --output`.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditFormatArg {
+    #[value(name = "table")]
+    Table,
+    #[value(name = "json")]
+    Json,
+}
 
 #[derive(Args, Debug)]
 pub struct GenerateArgs {

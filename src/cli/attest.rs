@@ -8,6 +8,7 @@ use sbomkit::attest::flow::{self, Predicate, Request, Signer, Wrapping};
 use sbomkit::attest::keyless;
 use sbomkit::attest::statement::{self, SbomKind};
 use sbomkit::format::{CycloneDxVersion, Format};
+use sbomkit::posture;
 use sbomkit::scan::{self, ScanOptions};
 use sbomkit::source::registry::referrers::{self, Placement};
 use sbomkit::source::registry::{Client, Reference};
@@ -45,7 +46,27 @@ pub fn run(args: AttestArgs) -> Result<ExitCode, Error> {
         .transpose()?;
     let source = args.scan.source_options();
     let mut scanned = None;
+    let mut audited = None;
     let predicate = match &args.predicate {
+        None if out.posture => {
+            let opts = ScanOptions {
+                source: source.clone(),
+                files: false,
+                source_date_epoch: None,
+                exclude,
+                scope: args.scan.scope.into(),
+            };
+            let bar = Bar::new(!args.quiet && io::stderr().is_terminal());
+            let (report, subject) = posture::audit_subject(&spec, &opts, &[], &bar)?;
+            bar.finish();
+            if !args.quiet {
+                for w in &report.warnings {
+                    eprintln!("warning: {w}");
+                }
+            }
+            let (report, subject) = audited.insert((report, subject));
+            Predicate::Posture { report, subject }
+        }
         Some(path) => Predicate::File {
             path,
             source: &source,
@@ -140,6 +161,8 @@ pub fn run(args: AttestArgs) -> Result<ExitCode, Error> {
 /// What `-o`, `--output-file` and `--type` ask for.
 struct Out {
     kind: Option<SbomKind>,
+    /// `--type posture`: the `audit` report is the predicate.
+    posture: bool,
     cyclonedx_version: Option<CycloneDxVersion>,
     file: Option<PathBuf>,
 }
@@ -148,6 +171,7 @@ struct Out {
 fn output_of(args: &AttestArgs) -> Result<Out, Error> {
     let mut out = Out {
         kind: None,
+        posture: false,
         cyclonedx_version: None,
         file: args.output_file.clone(),
     };
@@ -206,7 +230,18 @@ fn output_of(args: &AttestArgs) -> Result<Out, Error> {
             out.file = Some(PathBuf::from(o));
         }
     }
-    if let Some(t) = &args.predicate_type {
+    if let Some(t) = args
+        .predicate_type
+        .as_ref()
+        .filter(|t| statement::resolve_type(t) == statement::POSTURE)
+    {
+        if out.kind.is_some() || args.predicate.is_some() {
+            return Err(Error::Usage(format!(
+                "--type {t} signs the `audit` report of SOURCE: it takes neither -o FORMAT nor --predicate"
+            )));
+        }
+        out.posture = true;
+    } else if let Some(t) = &args.predicate_type {
         let kind = statement::sbom_kind_of_type(t).map_err(Error::Usage)?;
         if out.kind.is_some_and(|k| k != kind) {
             return Err(Error::Usage(format!(

@@ -3,6 +3,7 @@
 
 mod args;
 mod attest;
+mod audit;
 mod config;
 mod docs;
 mod generate;
@@ -73,6 +74,7 @@ pub fn run(command: Command) -> Result<ExitCode, Error> {
     output::remove_temp_files_on_signal();
     match command {
         Command::Generate(args) => generate::run(args),
+        Command::Audit(args) => audit::run(args),
         Command::Keygen(args) => keygen::run(args),
         Command::Attest(args) => attest::run(args),
         Command::Verify(args) => verify::run(args),

@@ -7,8 +7,9 @@ use std::path::Path;
 
 use walkdir::WalkDir;
 
+use super::interest::{merge, EntryFacts, EntryType};
 use super::layer::{read_file, ReadCx};
-use super::vfs::{display_path, Node, NodeKind, Vfs};
+use super::vfs::{display_path, Node, NodeKind, Summaries, Vfs};
 use super::{Progress, Scanned, SourceError};
 use crate::model::{Subject, SubjectKind};
 
@@ -127,6 +128,7 @@ pub fn read(root: &Path, cx: &ReadCx<'_>, progress: &dyn Progress) -> Result<Sca
         } else {
             node.kind = NodeKind::Other;
         }
+        node.summaries = merge(note(cx, &rel, &node, &meta), node.summaries.take());
         if fs.make_parents(&rel, 0).is_none() {
             warnings.push(format!(
                 "{name}: {}: a parent is not a folder: skipped",
@@ -146,6 +148,36 @@ pub fn read(root: &Path, cx: &ReadCx<'_>, progress: &dyn Progress) -> Result<Sca
         subject,
         fs,
         warnings,
+        image: None,
+    })
+}
+
+/// Asks the [`super::Interest`] about the entry's facts. A folder gives no extended attributes:
+/// reading them would need a system call std does not offer.
+fn note(cx: &ReadCx<'_>, rel: &[u8], node: &Node, meta: &std::fs::Metadata) -> Summaries {
+    #[cfg(unix)]
+    let (uid, gid) = {
+        use std::os::unix::fs::MetadataExt;
+        (u64::from(meta.uid()), u64::from(meta.gid()))
+    };
+    #[cfg(not(unix))]
+    let (uid, gid) = {
+        let _ = meta;
+        (0, 0)
+    };
+    let kind = match &node.kind {
+        NodeKind::File => EntryType::File,
+        NodeKind::Dir => EntryType::Dir,
+        NodeKind::Symlink(t) => EntryType::Symlink(t),
+        NodeKind::Other => EntryType::Other,
+    };
+    cx.interest.wants.note(&EntryFacts {
+        path: rel,
+        kind,
+        mode: node.mode,
+        uid,
+        gid,
+        capability: None,
     })
 }
 

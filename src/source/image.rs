@@ -110,6 +110,8 @@ struct Manifest {
     config: Descriptor,
     #[serde(default)]
     layers: Vec<Descriptor>,
+    #[serde(default)]
+    annotations: BTreeMap<String, String>,
 }
 
 /// Probe for what a manifest-or-index blob without a descriptor media type is.
@@ -408,6 +410,7 @@ struct Chosen {
     manifest_digest: Option<String>,
     config_bytes: Vec<u8>,
     config_name: String,
+    annotations: BTreeMap<String, String>,
     /// Per layer: blob name in the layout, expected blob digest, media type.
     layers: Vec<(String, Option<[u8; 32]>, Option<String>)>,
 }
@@ -513,6 +516,10 @@ fn finish(blobs: &mut dyn Blobs, chosen: Chosen, cx: &ReadCx<'_>) -> Result<Scan
         subject,
         fs,
         warnings,
+        image: Some(super::ImageMeta {
+            config: chosen.config_bytes,
+            annotations: chosen.annotations,
+        }),
     })
 }
 
@@ -639,6 +646,7 @@ pub fn docker(
             manifest_digest: None,
             config_bytes,
             config_name: m.config.clone(),
+            annotations: BTreeMap::new(),
             layers,
         },
         cx,
@@ -1027,6 +1035,7 @@ fn pick(
             manifest_digest: Some(chosen.digest.clone()),
             config_bytes,
             config_name,
+            annotations: chosen.manifest.annotations.clone(),
             layers,
         },
         cx,

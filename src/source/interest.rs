@@ -2,7 +2,35 @@
 //! whole and summarised (and for whom), and which files get digests. The scan builds it from its
 //! catalogers; the source knows nothing else about them.
 
-use super::vfs::Summary;
+use super::vfs::{Summaries, Summary};
+
+/// What a source knows of one entry besides its content: asked about once per entry of every
+/// kind ([`Wants::note`]), so that a reader can keep the few facts it needs (an owner, a
+/// capability) without every node carrying them.
+#[derive(Debug, Clone, Copy)]
+pub struct EntryFacts<'a> {
+    /// Root-relative, normalised.
+    pub path: &'a [u8],
+    pub kind: EntryType<'a>,
+    /// Permission bits and setuid/setgid/sticky (`0o7777`).
+    pub mode: u32,
+    pub uid: u64,
+    pub gid: u64,
+    /// The raw `security.capability` extended attribute (a tar's PAX `SCHILY.xattr.` record).
+    pub capability: Option<&'a [u8]>,
+}
+
+/// The kind of an entry as [`EntryFacts`] gives it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryType<'a> {
+    File,
+    Dir,
+    /// The target exactly as stored.
+    Symlink(&'a [u8]),
+    /// A hard link to this (normalised) path.
+    HardLink(&'a [u8]),
+    Other,
+}
 
 /// Who reads files: each regular file is asked about once, on its root-relative path and its first
 /// bytes (up to [`super::layer::HEAD_LEN`]), so that other files are never held in memory. Readers
@@ -18,6 +46,20 @@ pub trait Wants: Sync {
     /// once per slot [`Wants::inspecting`] named, on the same bytes; then the bytes are dropped.
     fn inspect(&self, _slot: u8, _path: &[u8], _content: &[u8]) -> Option<Summary> {
         None
+    }
+    /// Summaries of an entry's facts, by slot: stored on its node beside those of
+    /// [`Wants::inspect`] (a slot may hold one of each, told apart by type).
+    fn note(&self, _entry: &EntryFacts<'_>) -> Summaries {
+        None
+    }
+}
+
+/// Both sets of summaries of one node.
+pub fn merge(a: Summaries, b: Summaries) -> Summaries {
+    match (a, b) {
+        (None, b) => b,
+        (a, None) => a,
+        (Some(a), Some(b)) => Some(a.iter().chain(b.iter()).cloned().collect()),
     }
 }
 

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 
-use super::interest::{Digests, Interest};
+use super::interest::{merge, Digests, EntryFacts, EntryType, Interest};
 use super::stream::{
     pipe, read_head, BudgetReader, ChunkReader, Compression, Counted, HashReader, ProgressReader,
     CHUNK_LEN,
@@ -333,6 +333,7 @@ fn read_entry<R: Read>(
         }
     };
 
+    let noted = note_entry(&mut entry, &path, &node_kind, mode, cx);
     if node_kind != EntryKind::File {
         rec.entries.push(LayerEntry {
             path,
@@ -342,7 +343,7 @@ fn read_entry<R: Read>(
             sha256: None,
             sha1: None,
             content: None,
-            summaries: None,
+            summaries: noted,
         });
         return Ok(());
     }
@@ -361,9 +362,52 @@ fn read_entry<R: Read>(
         sha256: file.sha256,
         sha1: file.sha1,
         content: file.content,
-        summaries: file.summaries,
+        summaries: merge(noted, file.summaries),
     });
     Ok(())
+}
+
+/// Asks the [`Interest`] about the entry's facts: owner (PAX `uid`/`gid` over the header's),
+/// mode, link target and the `security.capability` extended attribute.
+fn note_entry<R: Read>(
+    entry: &mut tar::Entry<'_, R>,
+    path: &[u8],
+    kind: &EntryKind,
+    mode: u32,
+    cx: &ReadCx<'_>,
+) -> Summaries {
+    let header = entry.header();
+    let mut uid = header.uid().unwrap_or(0);
+    let mut gid = header.gid().unwrap_or(0);
+    let mut capability = None;
+    if let Ok(Some(pax)) = entry.pax_extensions() {
+        for ext in pax.flatten() {
+            let number = || std::str::from_utf8(ext.value_bytes()).ok()?.parse().ok();
+            match ext.key_bytes() {
+                b"uid" => uid = number().unwrap_or(uid),
+                b"gid" => gid = number().unwrap_or(gid),
+                b"SCHILY.xattr.security.capability" => {
+                    capability = Some(ext.value_bytes().to_vec())
+                }
+                _ => {}
+            }
+        }
+    }
+    let kind = match kind {
+        EntryKind::File => EntryType::File,
+        EntryKind::Dir => EntryType::Dir,
+        EntryKind::Symlink(t) => EntryType::Symlink(t),
+        EntryKind::HardLink(t) => EntryType::HardLink(t),
+        EntryKind::Other => EntryType::Other,
+    };
+    cx.interest.wants.note(&EntryFacts {
+        path,
+        kind,
+        mode,
+        uid,
+        gid,
+        capability: capability.as_deref(),
+    })
 }
 
 /// Whether a path from an archive climbs above the root with `..` (absolute paths are only
@@ -694,6 +738,75 @@ mod inspect_tests {
         fn inspect(&self, _slot: u8, _path: &[u8], content: &[u8]) -> Option<Summary> {
             Some(Arc::new(content.len()))
         }
+    }
+
+    /// Records every entry's facts as a summary in slot 1.
+    struct Facts;
+    impl Wants for Facts {
+        fn keep(&self, _path: &[u8], _head: &[u8]) -> Option<u64> {
+            None
+        }
+        fn note(&self, e: &EntryFacts<'_>) -> Summaries {
+            let kind = match e.kind {
+                EntryType::Symlink(t) => format!("link {}", String::from_utf8_lossy(t)),
+                other => format!("{other:?}"),
+            };
+            let fact = (kind, e.mode, e.uid, e.gid, e.capability.map(<[u8]>::to_vec));
+            Some(Box::new([(1, Arc::new(fact) as Summary)]))
+        }
+    }
+
+    #[test]
+    fn every_entry_is_noted_with_pax_owner_and_capability() {
+        let mut b = tar::Builder::new(Vec::new());
+        let mut h = tar::Header::new_ustar();
+        h.set_mode(0o4755);
+        h.set_uid(7);
+        h.set_gid(42);
+        h.set_size(3);
+        // PAX overrides the header's uid and carries the attribute.
+        b.append_pax_extensions([
+            ("uid", b"1000".as_slice()),
+            ("SCHILY.xattr.security.capability", b"\x01\x00\x00\x02raw"),
+        ])
+        .unwrap();
+        b.append_data(&mut h, "usr/bin/ping", b"elf".as_slice())
+            .unwrap();
+        let mut l = tar::Header::new_ustar();
+        l.set_entry_type(tar::EntryType::Symlink);
+        l.set_mode(0o777);
+        l.set_size(0);
+        b.append_link(&mut l, "bin/sh", "busybox").unwrap();
+        let tar = b.into_inner().unwrap();
+        let budget = Budget::new(Limits::default());
+        let cx = ReadCx {
+            interest: Interest::new(&Facts, Digests::Read),
+            budget: &budget,
+        };
+        let rec = read_layer(tar.as_slice(), &cx, "t.tar", "0").unwrap();
+        type Fact = (String, u32, u64, u64, Option<Vec<u8>>);
+        let facts: Vec<(&[u8], &Fact)> = rec
+            .entries
+            .iter()
+            .map(|e| {
+                let (slot, s) = &e.summaries.as_deref().unwrap()[0];
+                assert_eq!(*slot, 1);
+                (e.path.as_slice(), s.downcast_ref::<Fact>().unwrap())
+            })
+            .collect();
+        assert_eq!(facts[0].0, b"usr/bin/ping");
+        assert_eq!(
+            facts[0].1,
+            &(
+                "File".to_string(),
+                0o4755,
+                1000,
+                42,
+                Some(b"\x01\x00\x00\x02raw".to_vec())
+            )
+        );
+        assert_eq!(facts[1].0, b"bin/sh");
+        assert_eq!(facts[1].1, &("link busybox".to_string(), 0o777, 0, 0, None));
     }
 
     fn length(f: &ReadFile) -> Option<&usize> {

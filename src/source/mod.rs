@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 
 use crate::limits::{Budget, Limits};
 use crate::model::Subject;
-pub use interest::{Digests, Interest, Slots, Wants};
+pub use interest::{Digests, EntryFacts, EntryType, Interest, Slots, Wants};
 pub use vfs::{display_path, Node, NodeKind, Summaries, Summary, Vfs};
 
 /// The kinds of input `generate` accepts, named by their scheme prefix.
@@ -120,6 +120,17 @@ pub struct Scanned {
     pub fs: Vfs,
     /// Non-fatal problems met while reading (a layer entry skipped, an odd link), each naming its file.
     pub warnings: Vec<String>,
+    /// An image's own description, for what reads more than the SBOM does (`audit`).
+    pub image: Option<ImageMeta>,
+}
+
+/// An image's config and manifest annotations, as recorded.
+#[derive(Debug, Clone, Default)]
+pub struct ImageMeta {
+    /// The config JSON, exactly as stored.
+    pub config: Vec<u8>,
+    /// The manifest's annotations (`org.opencontainers.image.base.name`, ...); none for `docker save`.
+    pub annotations: std::collections::BTreeMap<String, String>,
 }
 
 /// Progress callbacks while layers are read (bytes of the stored input consumed so far).

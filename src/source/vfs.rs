@@ -65,6 +65,16 @@ impl Node {
             .map(|(_, summary)| summary)
     }
 
+    /// Every summary readers in `slot` made (one of the content, one of the entry's facts).
+    pub fn summaries_of(&self, slot: u8) -> impl Iterator<Item = &Summary> {
+        self.summaries
+            .as_deref()
+            .unwrap_or_default()
+            .iter()
+            .filter(move |(s, _)| *s == slot)
+            .map(|(_, summary)| summary)
+    }
+
     pub fn is_file(&self) -> bool {
         self.kind == NodeKind::File
     }

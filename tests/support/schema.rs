@@ -266,3 +266,15 @@ pub fn sigstore_validator(mut schema: Value) -> Validator {
 pub fn sigstore_schema(name: &str) -> Validator {
     sigstore_validator(load_json(&format!("sigstore/jsonschema/{name}")))
 }
+
+/// Every error of an `audit --output json` report against `schemas/sbomkit/posture-v1.schema.json`.
+pub fn posture_errors(doc: &Value) -> Vec<String> {
+    static V: OnceLock<Validator> = OnceLock::new();
+    let v = V.get_or_init(|| {
+        build(
+            &load_json("sbomkit/posture-v1.schema.json"),
+            Draft::Draft202012,
+        )
+    });
+    errors(v, doc)
+}
