@@ -212,11 +212,53 @@ fn oci_manifests_digest_references_and_indexes() {
         &["--all"],
     );
     let source = format!("registry:{}/multi:2", reg.host);
-    let line = fails_in_one_line(sbomkit().args(["generate", &source]));
-    assert!(
-        line.contains("several platforms, choose one with --platform: linux/amd64, linux/arm64/v8"),
-        "{line}"
+    // Without --platform: this machine's platform, said on stderr with the others.
+    let host = sbomkit::source::image::host_platform();
+    if host.architecture == "amd64" {
+        let out = run(sbomkit().args(["generate", &source, "-o", "table"]), 0);
+        assert!(
+            out.stderr.contains("described platform linux/amd64 (this machine's); the index also has linux/arm64/v8"),
+            "{}",
+            out.stderr
+        );
+    }
+    // --platform all: a document per platform, each naming its own manifest, and the index's.
+    let all = t.path().join("all");
+    std::fs::create_dir(&all).unwrap();
+    let template = format!("cyclonedx-json={}/c-{{platform}}.json", all.display());
+    run(
+        sbomkit().args([
+            "generate",
+            "-q",
+            &source,
+            "--platform",
+            "all",
+            "-o",
+            &template,
+        ]),
+        0,
     );
+    let read = |name: &str| -> Value {
+        let doc = serde_json::from_slice(&std::fs::read(all.join(name)).unwrap()).unwrap();
+        schema::assert_valid_cyclonedx(&doc);
+        doc
+    };
+    let arm_all = read("c-linux-arm64-v8.json");
+    assert_eq!(
+        property(
+            &arm_all["metadata"]["component"],
+            "sbomkit:image:manifest-digest"
+        ),
+        d_arm["digest"].as_str()
+    );
+    let index_doc = read("c-index.json");
+    assert_eq!(
+        index_doc["metadata"]["component"]["hashes"][0]["content"].as_str(),
+        index["digest"]
+            .as_str()
+            .and_then(|d| d.strip_prefix("sha256:"))
+    );
+    assert_eq!(index_doc["components"].as_array().unwrap().len(), 2);
     let arm_doc = generate_json(
         &source,
         "cyclonedx-json",

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use super::image::{self, Blobs};
 use super::layer::{read_layer, LayerRecord, ReadCx};
 use super::stream::{in_parallel, ProgressReader};
-use super::{Progress, Scanned, SourceError, SourceOptions};
+use super::{Progress, SourceError, SourceOptions};
 pub use client::{Client, ClientOptions, Failure};
 
 /// Every manifest and index media type asked for, so the registry never converts.
@@ -277,7 +277,7 @@ pub fn open(
     opts: &SourceOptions,
     cx: &ReadCx<'_>,
     progress: &dyn Progress,
-) -> Result<Scanned, SourceError> {
+) -> Result<image::Picked, SourceError> {
     let file = format!("registry:{reference}");
     let r = Reference::parse(reference).map_err(SourceError::Registry)?;
     if opts.image.is_some() {
