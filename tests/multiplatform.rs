@@ -549,3 +549,124 @@ fn an_index_over_the_json_limit_is_refused_naming_the_flag() {
         "{e}"
     );
 }
+
+/// The in-toto statement of a DSSE envelope file.
+fn statement_of(path: &Path) -> Value {
+    use base64::Engine;
+    let envelope = json_of(path);
+    let payload = base64::engine::general_purpose::STANDARD
+        .decode(envelope["payload"].as_str().unwrap())
+        .unwrap();
+    serde_json::from_slice(&payload).unwrap()
+}
+
+fn subject_digests(statement: &Value) -> Vec<String> {
+    statement["subject"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| format!("sha256:{}", s["digest"]["sha256"].as_str().unwrap()))
+        .collect()
+}
+
+#[test]
+fn attest_all_signs_each_platform_about_its_manifest_and_the_index_about_the_index() {
+    let t = tempdir();
+    let d = t.path();
+    let source = layout().display().to_string();
+    let signer = || {
+        let mut c = sbomkit();
+        c.current_dir(d).env("SBOMKIT_PASSWORD", "pw");
+        c
+    };
+    run(signer().args(["keygen", "--prefix", "k"]), 0);
+    // Several platforms and one file: refused before the scan.
+    let e = run(
+        signer().args([
+            "attest",
+            &source,
+            "--platform",
+            "all",
+            "--key",
+            "k.key",
+            "--output-file",
+            "a.json",
+        ]),
+        2,
+    );
+    assert!(e.stderr.contains("{platform}"), "{}", e.stderr);
+    run(
+        signer().args([
+            "attest",
+            "-q",
+            &source,
+            "--platform",
+            "all",
+            "--key",
+            "k.key",
+            "-o",
+            "spdx-json",
+            "--output-file",
+            "att-{platform}.json",
+        ]),
+        0,
+    );
+    assert_eq!(
+        names(d),
+        [
+            "att-index.json",
+            "att-linux-amd64.json",
+            "att-linux-arm64-v8.json",
+            "k.key",
+            "k.pub"
+        ]
+    );
+    let amd = statement_of(&d.join("att-linux-amd64.json"));
+    let arm = statement_of(&d.join("att-linux-arm64-v8.json"));
+    let index = statement_of(&d.join("att-index.json"));
+    assert_eq!(subject_digests(&amd)[0], AMD64_MANIFEST);
+    assert_eq!(subject_digests(&arm)[0], ARM64_MANIFEST);
+    assert_eq!(subject_digests(&index), [INDEX_DIGEST]);
+    assert_eq!(index["subject"][0]["name"], "example.org/debian-libs");
+    // The index's predicate is the index document.
+    let doc = &index["predicate"];
+    schema::assert_valid_spdx(doc);
+    assert_eq!(doc["externalDocumentRefs"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        doc["externalDocumentRefs"][1]["spdxDocument"],
+        arm["predicate"]["documentNamespace"]
+    );
+    for s in [&amd, &arm] {
+        schema::assert_valid_spdx(&s["predicate"]);
+    }
+
+    // verify --platform checks the attestation is about that platform's manifest, and says so.
+    let verify = |att: &str, platform: &str, code: i32| {
+        let out = run(
+            sbomkit().current_dir(d).args([
+                "verify",
+                att,
+                "--key",
+                "k.pub",
+                "--image",
+                &source,
+                "--platform",
+                platform,
+            ]),
+            code,
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let report = verify("att-linux-arm64-v8.json", "linux/arm64", 0);
+    assert!(
+        report.contains(&format!("identity of {source} (its linux/arm64/v8 image)"))
+            && report.contains(ARM64_MANIFEST),
+        "{report}"
+    );
+    let report = verify("att-linux-amd64.json", "linux/arm64", 11);
+    assert!(
+        report.contains("the attestation is about another artifact")
+            && report.contains(AMD64_MANIFEST),
+        "{report}"
+    );
+}
