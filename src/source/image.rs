@@ -1138,9 +1138,9 @@ fn pick(
     }
 
     // Platforms not on the descriptor come from the config.
+    // (A manifest not read has its platform on the descriptor.)
     for c in &mut candidates {
-        if c.platform.is_none() {
-            let m = c.manifest.as_ref().map_err(|e| clone_error(e))?;
+        if let (None, Ok(m)) = (&c.platform, &c.manifest) {
             let bytes = blob_json(blobs, &m.config, "config")?;
             let config: ImageConfig = parse(&file, &m.config.digest, &bytes)?;
             c.platform = config_platform(&config);
@@ -1287,17 +1287,6 @@ fn pick(
         index,
         note,
     })
-}
-
-/// A [`SourceError`] met earlier, again (an unread manifest asked for its config).
-fn clone_error(e: &SourceError) -> SourceError {
-    match e {
-        SourceError::Invalid { path, message } => SourceError::Invalid {
-            path: path.clone(),
-            message: message.clone(),
-        },
-        other => SourceError::Registry(other.to_string()),
-    }
 }
 
 /// The one image of `candidates` that `wanted` matches.
