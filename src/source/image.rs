@@ -1415,3 +1415,62 @@ fn read_candidate(
         cx,
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(s: &str) -> Platform {
+        parse_platform("x", s).unwrap()
+    }
+
+    #[test]
+    fn platforms_match_by_the_oci_image_index_rules() {
+        let arm64_v8 = p("linux/arm64/v8");
+        let arm64 = p("linux/arm64");
+        // arm64 is arm64/v8, either way round; another variant is another platform.
+        assert!(platform_matches(&arm64, &arm64_v8));
+        assert!(platform_matches(&arm64_v8, &arm64));
+        assert!(!platform_matches(&p("linux/arm64/v9"), &arm64));
+        assert!(same_platform(&arm64, &arm64_v8));
+        // A variant left out matches any; one asked for must be the image's.
+        assert!(platform_matches(&p("linux/arm"), &p("linux/arm/v7")));
+        assert!(!platform_matches(&p("linux/arm/v6"), &p("linux/arm/v7")));
+        assert!(!same_platform(&p("linux/arm/v6"), &p("linux/arm/v7")));
+        assert!(!platform_matches(&p("linux/amd64"), &p("windows/amd64")));
+        // os.version: asked for, it must match; not asked for, any does; it tells images apart.
+        let mut win = p("windows/amd64");
+        win.os_version = Some("10.0.20348.2227".into());
+        let mut other = win.clone();
+        other.os_version = Some("10.0.17763.5329".into());
+        assert!(platform_matches(&p("windows/amd64"), &win));
+        assert!(!platform_matches(&other, &win));
+        assert!(!same_platform(&other, &win));
+    }
+
+    #[test]
+    fn platform_selections_as_the_user_writes_them() {
+        assert_eq!(Selection::parse("x", None).unwrap(), Selection::Host);
+        assert_eq!(Selection::parse("x", Some("all")).unwrap(), Selection::All);
+        assert_eq!(
+            Selection::parse("x", Some("linux/amd64, linux/arm64/v8")).unwrap(),
+            Selection::These(vec![p("linux/amd64"), p("linux/arm64/v8")])
+        );
+        for bad in [
+            "linux",
+            "linux/",
+            "/amd64",
+            "linux/amd64,",
+            "a/b/c/d",
+            "linux/arm64/",
+        ] {
+            let e = Selection::parse("img.tar", Some(bad))
+                .unwrap_err()
+                .to_string();
+            assert!(e.starts_with("img.tar: --platform"), "{bad}: {e}");
+        }
+        let host = host_platform();
+        assert!(!host.architecture.is_empty() && host.architecture != "x86_64");
+        assert!(host.architecture != "aarch64");
+    }
+}
