@@ -1401,6 +1401,35 @@ fn attest_all_attaches_each_attestation_to_its_own_manifest() {
     let amd = "sha256:217cf1869aea58e78c42fed41fe7ac3b56414905af0cc230d49a8f1e2c720f90";
     let arm = "sha256:3637b8dd035108898ed05d522b07a2f4dbd4475d5389314b659d25595d1eabb8";
 
+    // Every platform in one run: the layer both share is fetched once.
+    let shared = "sha256:86bda1579f008bcc8658d97d6263ddb33299d0e0e2ee9b5cfd5672cadfa72293";
+    let fetches = |log: &str| {
+        log.lines()
+            .filter(|l| l.contains(&format!("GET /v2/libs/blobs/{shared}")))
+            .count()
+    };
+    let before = fetches(&reg.log());
+    let out = d.join("docs");
+    fs::create_dir(&out).unwrap();
+    run(
+        sbomkit().args([
+            "generate",
+            "-q",
+            &source,
+            "--platform",
+            "all",
+            "-o",
+            &format!("spdx-json={}/{{platform}}.json", out.display()),
+        ]),
+        0,
+    );
+    assert_eq!(fetches(&reg.log()) - before, 1, "{}", reg.log());
+    for n in ["index.json", "linux-amd64.json", "linux-arm64-v8.json"] {
+        schema::assert_valid_spdx(
+            &serde_json::from_slice(&fs::read(out.join(n)).unwrap()).unwrap(),
+        );
+    }
+
     let said = attach(d, &source, &["--platform", "all"], Some("0"));
     let subjects: Vec<&str> = said
         .lines()
