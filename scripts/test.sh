@@ -40,6 +40,11 @@ for src in testdata/fixtures/images/alpine-3.10-docker-save.tar.gz \
       -o cyclonedx-json="$out/$i.cdx${v/./}.json" -o cyclonedx-xml="$out/$i.cdx${v/./}.xml"
   done
 done
+# A real two-platform index: each platform's documents and the index documents that reference them.
+"$sbomkit" generate -q testdata/multiarch/debian-libs --platform all \
+  -o spdx-json="$out/multi-{platform}.spdx.json" -o spdx3-json="$out/multi-{platform}.spdx3.json" \
+  -o cyclonedx-json="$out/multi-{platform}.cdx17.json" \
+  -o cyclonedx-json@1.5="$out/multi-{platform}.cdx15.json"
 # The hand-built documents of the writer tests (every subject kind, every format and CycloneDX
 # version, hostile text), the documents of the binary tests (ELF facts, notes, Go modules, crates),
 # of the language tests and of the options tests (--exclude, --scope all-layers), and the format words

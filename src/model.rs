@@ -144,6 +144,37 @@ pub struct Platform {
     pub os: String,
     pub architecture: String,
     pub variant: Option<String>,
+    /// `os.version` of an index entry (Windows builds); not part of the name.
+    pub os_version: Option<String>,
+}
+
+impl Platform {
+    /// The platform as a file name part: `linux/arm64/v8` is `linux-arm64-v8`.
+    pub fn label(&self) -> String {
+        self.to_string().replace('/', "-")
+    }
+}
+
+/// An image index (a multi-platform image) as read: what its document describes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImageIndex {
+    /// The image reference (`example.org/app:1`) or the layout's name.
+    pub name: String,
+    pub version: Option<String>,
+    /// `sha256:` digest of the index manifest.
+    pub digest: String,
+    pub media_type: String,
+    /// Annotations of the index and of its descriptor, the index's own winning.
+    pub annotations: std::collections::BTreeMap<String, String>,
+    /// Every image the index lists (attestation manifests aside), in its order.
+    pub images: Vec<IndexImage>,
+}
+
+/// One platform's image in an index.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IndexImage {
+    pub platform: Option<Platform>,
+    pub manifest_digest: String,
 }
 
 /// `os/architecture`, with `/variant` when there is one (`linux/arm64/v8`).
@@ -638,8 +669,10 @@ mod tests {
             os: "linux".into(),
             architecture: "arm64".into(),
             variant: Some("v8".into()),
+            os_version: None,
         };
         assert_eq!(p.to_string(), "linux/arm64/v8");
+        assert_eq!(p.label(), "linux-arm64-v8");
         p.variant = Some(String::new());
         assert_eq!(p.to_string(), "linux/arm64");
         p.variant = None;

@@ -5,7 +5,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::catalog::{self, Context, Found};
 use crate::error::Error;
 use crate::exclude::Exclude;
-use crate::model::{Checksum, FileRecord, HashAlg, Relationship, RelationshipKind, Sbom};
+use crate::model::{
+    Checksum, FileRecord, HashAlg, ImageIndex, Relationship, RelationshipKind, Sbom,
+};
 use crate::source::{self, display_path, ImageMeta, Progress, SourceOptions, SourceSpec};
 
 /// What the user chose for a scan.
@@ -48,6 +50,18 @@ impl Scope {
 #[derive(Debug, Clone, Default)]
 pub struct Stats {
     pub per_cataloger: Vec<(&'static str, usize)>,
+    /// Which platform of an index was described when `--platform` was left out (for stderr).
+    pub note: Option<String>,
+}
+
+/// The scans of every image `--platform` chose, and the index they came from.
+#[derive(Debug)]
+pub struct Scans {
+    /// One per image, in the index's order: each what a scan of that platform alone gives.
+    pub sboms: Vec<(Sbom, Stats)>,
+    /// Each image's config and annotations, beside its document.
+    pub metas: Vec<Option<ImageMeta>>,
+    pub index: Option<ImageIndex>,
 }
 
 /// Scans `spec` and returns the document with per-cataloger counts.
@@ -68,13 +82,68 @@ pub fn scan_with(
     progress: &dyn Progress,
     catalogers: &catalog::Catalogers,
 ) -> Result<(Sbom, Stats, Option<ImageMeta>), Error> {
+    let mut scans = scan_each_with(spec, opts, progress, catalogers)?;
+    match scans.sboms.len() {
+        1 => {
+            let (sbom, stats) = scans.sboms.remove(0);
+            Ok((sbom, stats, scans.metas.remove(0)))
+        }
+        n => Err(Error::Usage(format!(
+            "--platform chooses {n} images ({}); this command describes one: choose one platform",
+            scans
+                .sboms
+                .iter()
+                .filter_map(|(s, _)| s.subject.platform.as_ref().map(|p| p.to_string()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
+    }
+}
+
+/// Scans every image of `spec` that `--platform` chooses (see [`source::open_each`]).
+pub fn scan_each(
+    spec: &SourceSpec,
+    opts: &ScanOptions,
+    progress: &dyn Progress,
+) -> Result<Scans, Error> {
+    scan_each_with(spec, opts, progress, &catalog::Catalogers::registered())
+}
+
+/// [`scan_each`] with other catalogers.
+pub fn scan_each_with(
+    spec: &SourceSpec,
+    opts: &ScanOptions,
+    progress: &dyn Progress,
+    catalogers: &catalog::Catalogers,
+) -> Result<Scans, Error> {
     let interest = catalogers.interest(opts.files);
     let excluding = opts.exclude.interest(catalogers);
     let interest = match opts.exclude.is_empty() {
         true => interest,
         false => excluding.as_interest(&interest),
     };
-    let mut scanned = source::open(spec, &opts.source, &interest, progress)?;
+    let picked = source::open_each(spec, &opts.source, &interest, progress)?;
+    let mut sboms = Vec::new();
+    let mut metas = Vec::new();
+    for scanned in picked.images {
+        let (sbom, mut stats, meta) = catalog_image(scanned, catalogers, opts);
+        stats.note = picked.note.clone();
+        sboms.push((sbom, stats));
+        metas.push(meta);
+    }
+    Ok(Scans {
+        sboms,
+        metas,
+        index: picked.index,
+    })
+}
+
+/// Runs the catalogers on one image read.
+fn catalog_image(
+    mut scanned: source::Scanned,
+    catalogers: &catalog::Catalogers,
+    opts: &ScanOptions,
+) -> (Sbom, Stats, Option<ImageMeta>) {
     let (excluded, exclude_warnings) = opts.exclude.apply(&mut scanned.fs);
     let distro = catalog::read_distro(&scanned.fs);
 
@@ -173,7 +242,7 @@ pub fn scan_with(
         .or_else(|| sbom.subject.created_unix())
         .unwrap_or(0);
     sbom.normalize();
-    Ok((sbom, stats, image))
+    (sbom, stats, image)
 }
 
 fn add_owned_files(sbom: &mut Sbom, owned: &[catalog::Owned], fs: &source::Vfs) {

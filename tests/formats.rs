@@ -291,6 +291,7 @@ fn alpine_image() -> Sbom {
                 os: "linux".into(),
                 architecture: "arm64".into(),
                 variant: Some("v8".into()),
+                os_version: None,
             }),
             layers: vec![
                 Layer {

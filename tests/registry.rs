@@ -2,6 +2,7 @@
 //! the docker-archive scan of the same image; OCI manifests, digests and indexes; TLS, logins from
 //! every place they are kept; each bad case one line and exit 1, and no secret in any output.
 
+use std::fs;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
@@ -212,11 +213,53 @@ fn oci_manifests_digest_references_and_indexes() {
         &["--all"],
     );
     let source = format!("registry:{}/multi:2", reg.host);
-    let line = fails_in_one_line(sbomkit().args(["generate", &source]));
-    assert!(
-        line.contains("several platforms, choose one with --platform: linux/amd64, linux/arm64/v8"),
-        "{line}"
+    // Without --platform: this machine's platform, said on stderr with the others.
+    let host = sbomkit::source::image::host_platform();
+    if host.architecture == "amd64" {
+        let out = run(sbomkit().args(["generate", &source, "-o", "table"]), 0);
+        assert!(
+            out.stderr.contains("described platform linux/amd64 (this machine's); the index also has linux/arm64/v8"),
+            "{}",
+            out.stderr
+        );
+    }
+    // --platform all: a document per platform, each naming its own manifest, and the index's.
+    let all = t.path().join("all");
+    std::fs::create_dir(&all).unwrap();
+    let template = format!("cyclonedx-json={}/c-{{platform}}.json", all.display());
+    run(
+        sbomkit().args([
+            "generate",
+            "-q",
+            &source,
+            "--platform",
+            "all",
+            "-o",
+            &template,
+        ]),
+        0,
     );
+    let read = |name: &str| -> Value {
+        let doc = serde_json::from_slice(&std::fs::read(all.join(name)).unwrap()).unwrap();
+        schema::assert_valid_cyclonedx(&doc);
+        doc
+    };
+    let arm_all = read("c-linux-arm64-v8.json");
+    assert_eq!(
+        property(
+            &arm_all["metadata"]["component"],
+            "sbomkit:image:manifest-digest"
+        ),
+        d_arm["digest"].as_str()
+    );
+    let index_doc = read("c-index.json");
+    assert_eq!(
+        index_doc["metadata"]["component"]["hashes"][0]["content"].as_str(),
+        index["digest"]
+            .as_str()
+            .and_then(|d| d.strip_prefix("sha256:"))
+    );
+    assert_eq!(index_doc["components"].as_array().unwrap().len(), 2);
     let arm_doc = generate_json(
         &source,
         "cyclonedx-json",
@@ -1324,4 +1367,100 @@ fn plain_http_only_to_loopback_or_an_insecure_registry() {
         "{line}"
     );
     assert!(server.seen().iter().any(|s| s.path == "/v2/"));
+}
+
+#[test]
+fn attest_all_attaches_each_attestation_to_its_own_manifest() {
+    if !available("registry::attest_all_attaches_each_attestation_to_its_own_manifest") {
+        return;
+    }
+    let reg = Registry::plain();
+    let t = crate::support::tempdir();
+    let d = t.path();
+    keys(d);
+    // The real two-platform layout, under a ref name skopeo can address.
+    let fixture = crate::support::root().join("testdata/multiarch/debian-libs");
+    let layout = d.join("layout");
+    fs::create_dir_all(layout.join("blobs/sha256")).unwrap();
+    for e in fs::read_dir(fixture.join("blobs/sha256")).unwrap() {
+        let e = e.unwrap();
+        fs::copy(e.path(), layout.join("blobs/sha256").join(e.file_name())).unwrap();
+    }
+    fs::copy(fixture.join("oci-layout"), layout.join("oci-layout")).unwrap();
+    let index = fs::read_to_string(fixture.join("index.json"))
+        .unwrap()
+        .replace("example.org/debian-libs:12", "12");
+    fs::write(layout.join("index.json"), index).unwrap();
+    reg.push(
+        &format!("oci:{}:12", layout.display()),
+        "libs:12",
+        &["--all"],
+    );
+    let source = format!("registry:{}/libs:12", reg.host);
+    let index_digest = "sha256:d0e7c2badbed0fb3b3f49c080dd587b5fe6c541ce50c4518a4e722d7b89f1b60";
+    let amd = "sha256:217cf1869aea58e78c42fed41fe7ac3b56414905af0cc230d49a8f1e2c720f90";
+    let arm = "sha256:3637b8dd035108898ed05d522b07a2f4dbd4475d5389314b659d25595d1eabb8";
+
+    // Every platform in one run: the layer both share is fetched once.
+    let shared = "sha256:86bda1579f008bcc8658d97d6263ddb33299d0e0e2ee9b5cfd5672cadfa72293";
+    let fetches = |log: &str| {
+        log.lines()
+            .filter(|l| l.contains(&format!("GET /v2/libs/blobs/{shared}")))
+            .count()
+    };
+    let before = fetches(&reg.log());
+    let out = d.join("docs");
+    fs::create_dir(&out).unwrap();
+    run(
+        sbomkit().args([
+            "generate",
+            "-q",
+            &source,
+            "--platform",
+            "all",
+            "-o",
+            &format!("spdx-json={}/{{platform}}.json", out.display()),
+        ]),
+        0,
+    );
+    assert_eq!(fetches(&reg.log()) - before, 1, "{}", reg.log());
+    for n in ["index.json", "linux-amd64.json", "linux-arm64-v8.json"] {
+        schema::assert_valid_spdx(
+            &serde_json::from_slice(&fs::read(out.join(n)).unwrap()).unwrap(),
+        );
+    }
+
+    let said = attach(d, &source, &["--platform", "all"], Some("0"));
+    let subjects: Vec<&str> = said
+        .lines()
+        .filter_map(|l| l.strip_prefix("attached "))
+        .filter_map(|l| l.split('@').nth(1))
+        .filter_map(|l| l.split(' ').next())
+        .collect();
+    assert_eq!(subjects, [amd, arm, index_digest], "{said}");
+
+    // Each platform's manifest has its own attestation, about it alone.
+    for (platform, manifest) in [("linux/amd64", amd), ("linux/arm64", arm)] {
+        let json: Value = serde_json::from_str(&verify_registry(
+            d,
+            &source,
+            &["--key", "k.pub", "--platform", platform, "--output", "json"],
+            0,
+        ))
+        .unwrap();
+        assert_eq!(json["verified"], true);
+        assert_eq!(json["manifestDigest"], manifest);
+        assert_eq!(json["attestations"].as_array().unwrap().len(), 1, "{json}");
+    }
+    // The index's referrers hold the index attestation only, never a platform's SBOM.
+    let referrers: Value = serde_json::from_slice(&reg.get(
+        &format!("/v2/libs/manifests/{}", index_digest.replace(':', "-")),
+        "application/vnd.oci.image.index.v1+json",
+    ))
+    .unwrap();
+    assert_eq!(
+        referrers["manifests"].as_array().unwrap().len(),
+        1,
+        "{referrers}"
+    );
 }

@@ -12,8 +12,9 @@ use super::keys::{self, SigningKey};
 use super::statement::{self, SbomKind};
 use super::{bundle, dsse, fail, identities_of, parse_json, read_limited};
 use crate::error::{Error, ExitCode};
+use crate::format::index::PlatformDoc;
 use crate::format::{self, CycloneDxVersion, Format, WriteOptions};
-use crate::model::{Sbom, Subject};
+use crate::model::{Identity, IdentityRole, ImageIndex, Sbom, Subject, SubjectKind};
 use crate::source::{SourceOptions, SourceSpec};
 
 /// What signs the Statement.
@@ -86,6 +87,14 @@ pub enum Predicate<'a> {
         report: &'a crate::posture::Report,
         subject: &'a Subject,
     },
+    /// The index document of a multi-platform scan: the subject is the index itself. `docs` are
+    /// the platforms' documents as written in the requested format.
+    Index {
+        index: &'a ImageIndex,
+        docs: &'a [PlatformDoc<'a>],
+        created: i64,
+        cyclonedx_version: CycloneDxVersion,
+    },
 }
 
 /// One attestation to make.
@@ -122,6 +131,42 @@ pub fn attest(req: &Request) -> Result<Vec<u8>, Error> {
             let doc = serde_json::to_value(report).map_err(|e| Error::Other(e.to_string()))?;
             ((*subject).clone(), statement::POSTURE, doc)
         }
+        Predicate::Index {
+            index,
+            docs,
+            created,
+            cyclonedx_version,
+        } => {
+            let kind = req.format.unwrap_or(SbomKind::Spdx);
+            let mut buf = Vec::new();
+            format::index::write_index(
+                index,
+                docs,
+                format_of(kind),
+                &WriteOptions {
+                    cyclonedx_version: *cyclonedx_version,
+                    width: None,
+                },
+                *created,
+                &mut buf,
+            )
+            .map_err(|e| Error::Io {
+                path: "<index document>".into(),
+                source: e,
+            })?;
+            let doc = serde_json::from_slice(&buf)
+                .map_err(|e| Error::Other(format!("the index document is not JSON: {e}")))?;
+            let subject = Subject {
+                kind: SubjectKind::Image,
+                name: index.name.clone(),
+                identities: vec![Identity {
+                    role: IdentityRole::Manifest,
+                    digest: index.digest.clone(),
+                }],
+                ..Subject::default()
+            };
+            (subject, kind.predicate_type(), doc)
+        }
     };
     let subjects = statement::subjects_for(&subject, &req.source.path)
         .map_err(|m| fail(ExitCode::Failure, m))?;
@@ -151,15 +196,10 @@ fn scanned_document(
     kind: SbomKind,
     cyclonedx_version: CycloneDxVersion,
 ) -> Result<Value, Error> {
-    let format = match kind {
-        SbomKind::Spdx => Format::SpdxJson,
-        SbomKind::Spdx3 => Format::Spdx3Json,
-        SbomKind::CycloneDx => Format::CycloneDxJson,
-    };
     let mut buf = Vec::new();
     format::write(
         sbom,
-        format,
+        format_of(kind),
         &WriteOptions {
             cyclonedx_version,
             width: None,
@@ -172,6 +212,15 @@ fn scanned_document(
     })?;
     serde_json::from_slice(&buf)
         .map_err(|e| Error::Other(format!("the SBOM written is not JSON: {e}")))
+}
+
+/// The JSON format an SBOM kind is written in.
+pub fn format_of(kind: SbomKind) -> Format {
+    match kind {
+        SbomKind::Spdx => Format::SpdxJson,
+        SbomKind::Spdx3 => Format::Spdx3Json,
+        SbomKind::CycloneDx => Format::CycloneDxJson,
+    }
 }
 
 /// The predicate policy: a given file must be SPDX or CycloneDX JSON (else it is malformed), and of

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use sbomkit::attest::flow::{self, Predicate, Request, Signer, Wrapping};
 use sbomkit::attest::keyless;
 use sbomkit::attest::statement::{self, SbomKind};
+use sbomkit::format::index::PlatformDoc;
 use sbomkit::format::{CycloneDxVersion, Format};
 use sbomkit::posture;
 use sbomkit::scan::{self, ScanOptions};
@@ -39,11 +40,30 @@ pub fn run(args: AttestArgs) -> Result<ExitCode, Error> {
                     .into(),
             )),
         };
-    let pending = out
-        .file
-        .as_deref()
-        .map(|p| Pending::reserve(p, Access::Umask))
-        .transpose()?;
+    let template = out.file.as_deref().is_some_and(output::is_template);
+    let many = output::many_platforms(args.scan.platform.as_deref());
+    if (many || template) && args.predicate.is_some() {
+        return Err(Error::Usage(
+            "--predicate is one document about one image: several platforms or an output \
+             with {platform} need a scan"
+                .into(),
+        ));
+    }
+    if many && !template && !(out.file.is_none() && attach_to.is_some()) {
+        return Err(Error::Usage(MANY_OUTPUTS.into()));
+    }
+    // A template's folder is checked now; its files are known after the scan.
+    let pending = match out.file.as_deref() {
+        Some(p) if template => {
+            drop(Pending::reserve(
+                &output::expand(p, "index"),
+                Access::Umask,
+            )?);
+            None
+        }
+        Some(p) => Some(Pending::reserve(p, Access::Umask)?),
+        None => None,
+    };
     let source = args.scan.source_options();
     let mut scanned = None;
     let mut audited = None;
@@ -80,13 +100,30 @@ pub fn run(args: AttestArgs) -> Result<ExitCode, Error> {
                 scope: args.scan.scope.into(),
             };
             let bar = Bar::new(!args.quiet && io::stderr().is_terminal());
-            let (sbom, _) = scan::scan(&spec, &opts, &bar)?;
+            let mut scans = scan::scan_each(&spec, &opts, &bar)?;
             bar.finish();
             if !args.quiet {
-                for w in &sbom.warnings {
-                    eprintln!("warning: {w}");
+                if let Some(note) = scans.sboms.first().and_then(|(_, s)| s.note.as_ref()) {
+                    eprintln!("note: {note}");
+                }
+                for (sbom, _) in &scans.sboms {
+                    for w in &sbom.warnings {
+                        eprintln!("warning: {w}");
+                    }
                 }
             }
+            if scans.sboms.len() > 1 || template {
+                return each(
+                    &args,
+                    &spec,
+                    &out,
+                    scans,
+                    &signer,
+                    attach_to.as_ref(),
+                    &source,
+                );
+            }
+            let (sbom, _) = scans.sboms.remove(0);
             Predicate::Scanned {
                 sbom: scanned.insert(sbom),
                 cyclonedx_version: out
@@ -131,31 +168,171 @@ pub fn run(args: AttestArgs) -> Result<ExitCode, Error> {
         None if attach_to.is_some() => {}
         None => output::emit(None, &document)?,
     }
-    if let Some(r) = attach_to {
-        let client =
-            Client::connect(r.api_host(), &source.registry).map_err(|f| Error::Other(f.0))?;
-        let attached = referrers::attach_bundle(
-            &client,
-            &r.repository,
-            &document,
-            super::source_date_epoch()?,
-            source.limits.max_json_size,
-        )
-        .map_err(|f| Error::Other(f.0))?;
+    if let Some(r) = &attach_to {
+        attach(&args, r, &source, &document, "")?;
+    }
+    Ok(ExitCode::Success)
+}
+
+const MANY_OUTPUTS: &str = "--platform chooses several images: give --output-file (or -o \
+    FORMAT=FILE) a name with {platform}, e.g. att-{platform}.json (the index's attestation goes \
+    where {platform} is `index`), or attach them with --attach";
+
+/// One attestation per platform, each about its own manifest, and one about the index whose
+/// predicate is the index document: written where the template says, attached to each manifest.
+fn each(
+    args: &AttestArgs,
+    spec: &SourceSpec,
+    out: &Out,
+    scans: scan::Scans,
+    signer: &Signer,
+    attach_to: Option<&Reference>,
+    source: &sbomkit::source::SourceOptions,
+) -> Result<ExitCode, Error> {
+    let template = out.file.as_deref().filter(|p| output::is_template(p));
+    if template.is_none() && attach_to.is_none() {
+        return Err(Error::Usage(MANY_OUTPUTS.into()));
+    }
+    let kind = out.kind.unwrap_or(SbomKind::Spdx);
+    let cyclonedx_version = out
+        .cyclonedx_version
+        .unwrap_or(args.cyclonedx_version.into());
+    let wrapping = if args.bundle || args.keyless || args.attach {
+        Wrapping::Bundle
+    } else {
+        Wrapping::Envelope
+    };
+    let request = |predicate| Request {
+        source: spec,
+        source_label: &args.scan.source,
+        predicate,
+        format: Some(kind),
+        signer,
+        wrapping,
+    };
+    // (file label, attestation)
+    let mut made: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut docs = Vec::new();
+    for (sbom, _) in &scans.sboms {
+        let label = sbom
+            .subject
+            .platform
+            .as_ref()
+            .map(|p| p.label())
+            .ok_or_else(|| {
+                Error::Usage(format!(
+                    "{{platform}} in an output name, but {} has no platform",
+                    args.scan.source
+                ))
+            })?;
+        made.push((
+            label,
+            flow::attest(&request(Predicate::Scanned {
+                sbom,
+                cyclonedx_version,
+            }))?,
+        ));
+        let mut bytes = Vec::new();
+        let wopts = sbomkit::format::WriteOptions {
+            cyclonedx_version,
+            width: None,
+        };
+        sbomkit::format::write(sbom, flow::format_of(kind), &wopts, &mut bytes).map_err(|e| {
+            Error::Io {
+                path: "<sbom>".into(),
+                source: e,
+            }
+        })?;
+        docs.push(bytes);
+    }
+    if let Some(index) = &scans.index {
+        let refs: Vec<PlatformDoc<'_>> = scans
+            .sboms
+            .iter()
+            .zip(&docs)
+            .map(|((sbom, _), bytes)| PlatformDoc { sbom, bytes })
+            .collect();
+        let created = scans
+            .sboms
+            .iter()
+            .map(|(s, _)| s.created)
+            .max()
+            .unwrap_or(0);
+        made.push((
+            "index".into(),
+            flow::attest(&request(Predicate::Index {
+                index,
+                docs: &refs,
+                created,
+                cyclonedx_version,
+            }))?,
+        ));
+    }
+    if let Some(t) = template {
+        let paths: Vec<PathBuf> = made.iter().map(|(l, _)| output::expand(t, l)).collect();
+        output::refuse_same_file(paths.iter().map(PathBuf::as_path))?;
+        let mut pending = paths
+            .iter()
+            .map(|p| Pending::reserve(p, Access::Umask))
+            .collect::<Result<Vec<_>, _>>()?;
+        for (slot, (_, doc)) in pending.iter_mut().zip(&made) {
+            slot.fill(|w| w.write_all(doc))?;
+        }
+        for slot in pending {
+            slot.persist()?;
+        }
         if !args.quiet {
-            let how = match &attached.placement {
-                Placement::ReferrersApi => "through the referrers API".to_string(),
-                Placement::ReferrersTag(t) => format!("listed in the referrers tag {t}"),
-            };
+            let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
             eprintln!(
-                "attached {} to {}@{} ({how})",
-                attached.manifest.digest,
-                r.repository_url(),
-                attached.subject.digest
+                "{} platforms; wrote {}",
+                scans.sboms.len(),
+                names.join(", ")
             );
         }
     }
+    if let Some(r) = attach_to {
+        for (label, doc) in &made {
+            attach(args, r, source, doc, label)?;
+        }
+    }
     Ok(ExitCode::Success)
+}
+
+/// Pushes one signed bundle beside the manifest its statement names.
+fn attach(
+    args: &AttestArgs,
+    r: &Reference,
+    source: &sbomkit::source::SourceOptions,
+    document: &[u8],
+    label: &str,
+) -> Result<(), Error> {
+    let client = Client::connect(r.api_host(), &source.registry).map_err(|f| Error::Other(f.0))?;
+    let attached = referrers::attach_bundle(
+        &client,
+        &r.repository,
+        document,
+        super::source_date_epoch()?,
+        source.limits.max_json_size,
+    )
+    .map_err(|f| Error::Other(f.0))?;
+    if !args.quiet {
+        let how = match &attached.placement {
+            Placement::ReferrersApi => "through the referrers API".to_string(),
+            Placement::ReferrersTag(t) => format!("listed in the referrers tag {t}"),
+        };
+        let what = if label.is_empty() {
+            String::new()
+        } else {
+            format!(" ({label})")
+        };
+        eprintln!(
+            "attached {} to {}@{}{what} ({how})",
+            attached.manifest.digest,
+            r.repository_url(),
+            attached.subject.digest
+        );
+    }
+    Ok(())
 }
 
 /// What `-o`, `--output-file` and `--type` ask for.

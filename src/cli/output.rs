@@ -142,18 +142,49 @@ impl Pending {
 
     /// Writes the content and renames the temporary file into place.
     pub fn write(mut self, f: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<(), Error> {
-        let Some(mut tmp) = self.tmp.take() else {
+        self.fill(f)?;
+        self.persist()
+    }
+
+    /// Writes the content into the temporary file only: several outputs are all filled before any
+    /// is renamed into place, so that a failure leaves none of them.
+    pub fn fill(&mut self, f: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<(), Error> {
+        let Some(tmp) = self.tmp.as_mut() else {
             return Ok(());
         };
         let path = &self.path;
-        {
-            let mut w = io::BufWriter::new(tmp.as_file_mut());
-            f(&mut w).map_err(|e| io_error(path, e))?;
-            w.flush().map_err(|e| io_error(path, e))?;
-        }
-        tmp.persist(path).map_err(|e| io_error(path, e.error))?;
+        let mut w = io::BufWriter::new(tmp.as_file_mut());
+        f(&mut w).map_err(|e| io_error(path, e))?;
+        w.flush().map_err(|e| io_error(path, e))
+    }
+
+    /// Renames the filled temporary file into place.
+    pub fn persist(mut self) -> Result<(), Error> {
+        let Some(tmp) = self.tmp.take() else {
+            return Ok(());
+        };
+        tmp.persist(&self.path)
+            .map_err(|e| io_error(&self.path, e.error))?;
         Ok(())
     }
+}
+
+/// The placeholder `-o FORMAT=TEMPLATE` and `--output-file` take for a platform's name.
+pub const PLATFORM: &str = "{platform}";
+
+/// Whether an output file name holds `{platform}`.
+pub fn is_template(path: &Path) -> bool {
+    path.to_string_lossy().contains(PLATFORM)
+}
+
+/// The file name with `{platform}` replaced by a platform's name (`linux-arm64-v8`) or `index`.
+pub fn expand(path: &Path, platform: &str) -> PathBuf {
+    PathBuf::from(path.to_string_lossy().replace(PLATFORM, platform))
+}
+
+/// Whether `--platform` asks for more than one image (`all` or a list).
+pub fn many_platforms(platform: Option<&str>) -> bool {
+    platform.is_some_and(|p| p.trim() == "all" || p.contains(','))
 }
 
 impl Drop for Pending {

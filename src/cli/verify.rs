@@ -56,12 +56,19 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode, Error> {
                 ..SourceOptions::default()
             };
             // A registry image is resolved to its manifest and config; its layers are not fetched.
-            let identities = match image.strip_prefix("registry:") {
-                Some(reference) => identities_in_registry(&registry::resolve(reference, &opts)?),
-                None => identities_of(&SourceSpec::parse(image), &opts)?.identities,
+            let (identities, platform) = match image.strip_prefix("registry:") {
+                Some(reference) => (
+                    identities_in_registry(&registry::resolve(reference, &opts)?),
+                    args.platform.clone(),
+                ),
+                None => {
+                    let subject = identities_of(&SourceSpec::parse(image), &opts)?;
+                    let platform = subject.platform.as_ref().map(|p| p.to_string());
+                    (subject.identities, platform)
+                }
             };
             Some(verify::Target {
-                label: image.clone(),
+                label: platform_label(image, args.platform.as_ref().and(platform.as_ref())),
                 identities,
             })
         }
@@ -108,7 +115,7 @@ fn from_registry(
     let identities = identities_in_registry(&resolved);
     let image = format!("registry:{reference}");
     let target = verify::Target {
-        label: image.clone(),
+        label: platform_label(&image, args.platform.as_ref()),
         identities,
     };
     let vopts = verify::Options {
@@ -123,6 +130,15 @@ fn from_registry(
     }
     output::emit(None, &report.render(args.output.into()))?;
     Ok(report.exit_code())
+}
+
+/// The image as the report names it: with the platform `--platform` chose, whose manifest the
+/// attestation must be about.
+fn platform_label(image: &str, platform: Option<&String>) -> String {
+    match platform {
+        Some(p) => format!("{image} (its {p} image)"),
+        None => image.to_string(),
+    }
 }
 
 /// The identities of a registry image: its manifest digest and config digest.

@@ -16,6 +16,7 @@ use crate::model::{IdentityRole, Sbom, Subject, SubjectKind, UnknownCause};
 use crate::purl::{Purl, PurlType};
 
 mod cyclonedx;
+pub mod index;
 mod spdx;
 mod spdx3;
 mod table;
@@ -374,6 +375,7 @@ mod tests {
                 os: "linux".into(),
                 architecture: "amd64".into(),
                 variant: None,
+                os_version: None,
             }),
             ..Default::default()
         }

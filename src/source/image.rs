@@ -16,7 +16,9 @@ use super::layer::{self, read_layer, LayerRecord, ReadCx};
 use super::stream::{digest_string, in_parallel, parse_digest, ProgressReader};
 use super::vfs::{normalize, Vfs};
 use super::{Progress, Scanned, SourceError, SourceOptions};
-use crate::model::{Identity, IdentityRole, Layer, Platform, Subject, SubjectKind};
+use crate::model::{
+    Identity, IdentityRole, ImageIndex, IndexImage, Layer, Platform, Subject, SubjectKind,
+};
 
 const MAX_INDEX_DEPTH: usize = 8;
 
@@ -97,12 +99,18 @@ struct PlatformJson {
     architecture: String,
     #[serde(default)]
     variant: Option<String>,
+    #[serde(rename = "os.version", default)]
+    os_version: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
 struct Index {
+    #[serde(rename = "mediaType", default)]
+    media_type: Option<String>,
     #[serde(default)]
     manifests: Vec<Descriptor>,
+    #[serde(default)]
+    annotations: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -344,23 +352,80 @@ fn tag_of(reference: &str) -> Option<String> {
 
 fn parse_platform(file: &str, s: &str) -> Result<Platform, SourceError> {
     let parts: Vec<&str> = s.split('/').collect();
-    match parts.as_slice() {
-        [os, arch] if !os.is_empty() && !arch.is_empty() => Ok(Platform {
-            os: os.to_string(),
-            architecture: arch.to_string(),
-            variant: None,
-        }),
-        [os, arch, variant] if !os.is_empty() && !arch.is_empty() && !variant.is_empty() => {
-            Ok(Platform {
-                os: os.to_string(),
-                architecture: arch.to_string(),
-                variant: Some(variant.to_string()),
-            })
-        }
-        _ => Err(SourceError::invalid(
+    let bad = || {
+        SourceError::invalid(
             file,
-            format!("--platform `{s}`: expected OS/ARCH or OS/ARCH/VARIANT"),
-        )),
+            format!(
+                "--platform `{s}`: expected OS/ARCH or OS/ARCH/VARIANT, a comma-separated list \
+                 of them, or `all`"
+            ),
+        )
+    };
+    let (os, arch, variant) = match parts.as_slice() {
+        [os, arch] => (*os, *arch, None),
+        [os, arch, variant] if !variant.is_empty() => (*os, *arch, Some(variant.to_string())),
+        _ => return Err(bad()),
+    };
+    if os.is_empty() || arch.is_empty() {
+        return Err(bad());
+    }
+    Ok(Platform {
+        os: os.to_string(),
+        architecture: arch.to_string(),
+        variant,
+        os_version: None,
+    })
+}
+
+/// What `--platform` asks of an image index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Selection {
+    /// Left out: the platform sbomkit runs on, when the index has several.
+    Host,
+    /// `all`: every platform the index lists.
+    All,
+    /// `OS/ARCH[/VARIANT][,…]`: these, each matching one image.
+    These(Vec<Platform>),
+}
+
+impl Selection {
+    /// `--platform` as given; `file` names the source in errors.
+    pub fn parse(file: &str, platform: Option<&str>) -> Result<Selection, SourceError> {
+        match platform.map(str::trim) {
+            None => Ok(Selection::Host),
+            Some("all") => Ok(Selection::All),
+            Some(list) => list
+                .split(',')
+                .map(|p| parse_platform(file, p.trim()))
+                .collect::<Result<Vec<_>, _>>()
+                .map(Selection::These),
+        }
+    }
+}
+
+/// The platform this program runs on, in the names OCI uses (`x86_64` is `amd64`); images are
+/// Linux unless the host is Windows, as with docker.
+pub fn host_platform() -> Platform {
+    let little = cfg!(target_endian = "little");
+    let architecture = match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "x86" => "386",
+        "aarch64" => "arm64",
+        "powerpc64" if little => "ppc64le",
+        "mips64" if little => "mips64le",
+        "mips" if little => "mipsle",
+        "loongarch64" => "loong64",
+        other => other,
+    };
+    let os = match std::env::consts::OS {
+        "windows" => "windows",
+        _ => "linux",
+    };
+    Platform {
+        os: os.to_string(),
+        architecture: architecture.to_string(),
+        variant: None,
+        os_version: None,
     }
 }
 
@@ -374,10 +439,15 @@ pub fn check_platform(
         return Ok(());
     };
     let file = path.display().to_string();
-    let wanted = parse_platform(&file, p)?;
-    match have {
-        Some(have) if platform_matches(&wanted, have) => Ok(()),
-        _ => Err(SourceError::PlatformMismatch {
+    let fits = match Selection::parse(&file, Some(p))? {
+        Selection::Host | Selection::All => true,
+        Selection::These(wanted) => {
+            have.is_some_and(|have| wanted.iter().any(|w| platform_matches(w, have)))
+        }
+    };
+    match fits {
+        true => Ok(()),
+        false => Err(SourceError::PlatformMismatch {
             path: file,
             wanted: p.clone(),
             actual: have.map_or_else(
@@ -388,10 +458,42 @@ pub fn check_platform(
     }
 }
 
-fn platform_matches(wanted: &Platform, have: &Platform) -> bool {
+/// The variant an architecture has when none is written: `arm64` is `arm64/v8`.
+fn default_variant(arch: &str) -> Option<&'static str> {
+    match arch {
+        "arm64" => Some("v8"),
+        _ => None,
+    }
+}
+
+/// Whether an index entry's platform is the one asked for, as the OCI image-index rules say:
+/// os and architecture equal; a variant or os.version asked for must be the entry's (a variant
+/// left out matches any, and `arm64` is `arm64/v8`).
+pub fn platform_matches(wanted: &Platform, have: &Platform) -> bool {
+    let variant = |p: &Platform| {
+        p.variant
+            .clone()
+            .or_else(|| default_variant(&p.architecture).map(str::to_string))
+    };
     wanted.os == have.os
         && wanted.architecture == have.architecture
-        && (wanted.variant.is_none() || wanted.variant == have.variant)
+        && (wanted.variant.is_none() || variant(wanted) == variant(have))
+        && (wanted.os_version.is_none() || wanted.os_version == have.os_version)
+}
+
+/// Whether two index entries are for one platform (so an index listing both is ambiguous).
+fn same_platform(a: &Platform, b: &Platform) -> bool {
+    let norm = |p: &Platform| {
+        (
+            p.os.clone(),
+            p.architecture.clone(),
+            p.variant
+                .clone()
+                .or_else(|| default_variant(&p.architecture).map(str::to_string)),
+            p.os_version.clone(),
+        )
+    };
+    norm(a) == norm(b)
 }
 
 fn config_platform(c: &ImageConfig) -> Option<Platform> {
@@ -399,6 +501,7 @@ fn config_platform(c: &ImageConfig) -> Option<Platform> {
         os: c.os.clone().filter(|s| !s.is_empty())?,
         architecture: c.architecture.clone().filter(|s| !s.is_empty())?,
         variant: c.variant.clone().filter(|s| !s.is_empty()),
+        os_version: None,
     })
 }
 
@@ -658,7 +761,10 @@ struct Candidate {
     names: Vec<String>,
     platform: Option<Platform>,
     digest: String,
-    manifest: Manifest,
+    /// The manifest, or why it could not be read: an error only if this image is chosen.
+    manifest: Result<Manifest, SourceError>,
+    /// Which top descriptor it was reached from.
+    top: usize,
 }
 
 fn is_attestation(d: &Descriptor) -> bool {
@@ -701,13 +807,28 @@ fn blob_json(blobs: &mut dyn Blobs, d: &Descriptor, what: &str) -> Result<Vec<u8
     Ok(bytes)
 }
 
+fn desc_platform(d: &Descriptor) -> Option<Platform> {
+    d.platform.as_ref().map(|p| Platform {
+        os: p.os.clone(),
+        architecture: p.architecture.clone(),
+        variant: p.variant.clone().filter(|v| !v.is_empty()),
+        os_version: p.os_version.clone().filter(|v| !v.is_empty()),
+    })
+}
+
+/// A top descriptor that is an index: its media type and annotations, for the index document.
+struct TopIndex {
+    media_type: String,
+    annotations: BTreeMap<String, String>,
+}
+
 fn expand(
     blobs: &mut dyn Blobs,
     d: &Descriptor,
     names: &[String],
-    depth: usize,
+    (top, depth): (usize, usize),
     out: &mut Vec<Candidate>,
-) -> Result<(), SourceError> {
+) -> Result<Option<TopIndex>, SourceError> {
     let file = blobs.file().to_string();
     if depth > MAX_INDEX_DEPTH {
         return Err(SourceError::invalid(
@@ -721,9 +842,28 @@ fn expand(
     let known = INDEX_TYPES.contains(&d.media_type.as_str())
         || MANIFEST_TYPES.contains(&d.media_type.as_str());
     if !known && !d.media_type.is_empty() {
-        return Ok(()); // artifacts, signatures: not images
+        return Ok(None); // artifacts, signatures: not images
     }
-    let bytes = blob_json(blobs, d, "manifest")?;
+    let mut names = names.to_vec();
+    for n in desc_names(d) {
+        if !names.contains(&n) {
+            names.push(n);
+        }
+    }
+    let bytes = match blob_json(blobs, d, "manifest") {
+        // A platform's image that cannot be read is an error only if it is chosen.
+        Err(e) if MANIFEST_TYPES.contains(&d.media_type.as_str()) && d.platform.is_some() => {
+            out.push(Candidate {
+                names,
+                platform: desc_platform(d),
+                digest: d.digest.clone(),
+                manifest: Err(e),
+                top,
+            });
+            return Ok(None);
+        }
+        r => r?,
+    };
     let is_index = if d.media_type.is_empty() {
         let probe: Probe = parse(&file, &d.digest, &bytes)?;
         probe.manifests.is_some()
@@ -734,31 +874,45 @@ fn expand(
     } else {
         INDEX_TYPES.contains(&d.media_type.as_str())
     };
-    let mut names = names.to_vec();
-    for n in desc_names(d) {
-        if !names.contains(&n) {
-            names.push(n);
-        }
-    }
     if is_index {
         let index: Index = parse(&file, &d.digest, &bytes)?;
         for child in index.manifests.iter().filter(|c| !is_attestation(c)) {
-            expand(blobs, child, &names, depth + 1, out)?;
+            expand(blobs, child, &names, (top, depth + 1), out)?;
         }
+        let media_type = match d.media_type.as_str() {
+            "" => index
+                .media_type
+                .unwrap_or_else(|| INDEX_TYPES[0].to_string()),
+            m => m.to_string(),
+        };
+        let mut annotations = d.annotations.clone();
+        annotations.extend(index.annotations);
+        Ok(Some(TopIndex {
+            media_type,
+            annotations,
+        }))
     } else {
         let manifest: Manifest = parse(&file, &d.digest, &bytes)?;
         out.push(Candidate {
             names,
-            platform: d.platform.as_ref().map(|p| Platform {
-                os: p.os.clone(),
-                architecture: p.architecture.clone(),
-                variant: p.variant.clone().filter(|v| !v.is_empty()),
-            }),
+            platform: desc_platform(d),
             digest: d.digest.clone(),
-            manifest,
+            manifest: Ok(manifest),
+            top,
         });
+        Ok(None)
     }
-    Ok(())
+}
+
+/// What an OCI layout or registry reference gave: one image per platform chosen, and the index
+/// they came from when they came from one.
+#[derive(Debug)]
+pub struct Picked {
+    pub images: Vec<Scanned>,
+    pub index: Option<ImageIndex>,
+    /// Said on stderr: which platform was described when `--platform` was left out, and which
+    /// others the index has.
+    pub note: Option<String>,
 }
 
 /// Reads an OCI image layout (from an archive or a folder).
@@ -767,7 +921,7 @@ pub fn oci(
     input: &Path,
     opts: &SourceOptions,
     cx: &ReadCx<'_>,
-) -> Result<Scanned, SourceError> {
+) -> Result<Picked, SourceError> {
     let file = blobs.file().to_string();
     if !blobs.has("oci-layout") {
         return Err(SourceError::invalid(
@@ -786,7 +940,8 @@ pub fn oci(
             "oci-layout: no imageLayoutVersion",
         ));
     }
-    let index: Index = parse(&file, "index.json", &blobs.json("index.json")?)?;
+    let index_bytes = blobs.json("index.json")?;
+    let index: Index = parse(&file, "index.json", &index_bytes)?;
     // `docker save` also writes manifest.json: its RepoTags name images by config.
     let mut repo_tags: BTreeMap<[u8; 32], Vec<String>> = BTreeMap::new();
     if blobs.has("manifest.json") {
@@ -796,7 +951,21 @@ pub fn oci(
             }
         }
     }
-    pick(blobs, &index.manifests, &repo_tags, input, opts, cx)
+    // index.json is the index when it lists the platforms' manifests itself.
+    let root = TopIndex {
+        media_type: INDEX_TYPES[0].to_string(),
+        annotations: index.annotations.clone(),
+    };
+    let root = (digest_string(&sha256(&index_bytes)), root);
+    pick(
+        blobs,
+        &index.manifests,
+        Some(root),
+        &repo_tags,
+        input,
+        opts,
+        cx,
+    )
 }
 
 /// The top manifest of a registry reference: what it was fetched as and under which name.
@@ -808,14 +977,14 @@ pub struct Top {
     pub size: u64,
 }
 
-/// Reads the image a registry reference names: an image manifest, or the manifest of an index
-/// chosen by `--platform`; the index digest is recorded beside the manifest digest.
+/// Reads the image a registry reference names: an image manifest, or the manifests of an index
+/// chosen by `--platform`; the index digest is recorded beside each manifest digest.
 pub fn registry(
     blobs: &mut dyn Blobs,
     top: Top,
     opts: &SourceOptions,
     cx: &ReadCx<'_>,
-) -> Result<Scanned, SourceError> {
+) -> Result<Picked, SourceError> {
     let known = INDEX_TYPES.contains(&top.media_type.as_str())
         || MANIFEST_TYPES.contains(&top.media_type.as_str());
     if !known {
@@ -835,37 +1004,94 @@ pub fn registry(
         annotations: BTreeMap::from([(REF_NAME.to_string(), top.name.clone())]),
     };
     let input = PathBuf::from(&top.name);
-    let mut scanned = pick(blobs, &[d], &BTreeMap::new(), &input, opts, cx)?;
-    let ids = &mut scanned.subject.identities;
-    if !ids.iter().any(|i| i.digest == top.digest) {
-        ids.push(Identity {
-            role: IdentityRole::Index,
-            digest: top.digest,
-        });
+    let mut picked = pick(blobs, &[d], None, &BTreeMap::new(), &input, opts, cx)?;
+    for scanned in &mut picked.images {
+        let ids = &mut scanned.subject.identities;
+        if !ids.iter().any(|i| i.digest == top.digest) {
+            ids.push(Identity {
+                role: IdentityRole::Index,
+                digest: top.digest.clone(),
+            });
+        }
     }
-    Ok(scanned)
+    Ok(picked)
 }
 
-/// Expands the top descriptors to image manifests, picks one by `--image` and `--platform`, and
-/// reads it.
+/// Blobs seen through a record of the layers read in this run: a layer two platforms share is
+/// read once.
+struct Shared<'b> {
+    inner: &'b mut dyn Blobs,
+    read: BTreeMap<String, Arc<LayerRecord>>,
+    prefetched: std::collections::BTreeSet<String>,
+}
+
+impl Blobs for Shared<'_> {
+    fn file(&self) -> &str {
+        self.inner.file()
+    }
+    fn has(&self, name: &str) -> bool {
+        self.inner.has(name)
+    }
+    fn json(&mut self, name: &str) -> Result<Vec<u8>, SourceError> {
+        self.inner.json(name)
+    }
+    fn manifest_json(&mut self, name: &str) -> Result<Vec<u8>, SourceError> {
+        self.inner.manifest_json(name)
+    }
+    fn layer(&mut self, name: &str, label: &str) -> Result<Arc<LayerRecord>, SourceError> {
+        if let Some(r) = self.read.get(name) {
+            return Ok(r.clone());
+        }
+        let r = self.inner.layer(name, label)?;
+        self.read.insert(name.to_string(), r.clone());
+        Ok(r)
+    }
+    fn layer_sizes(&mut self, sizes: &[(String, u64)]) {
+        self.inner.layer_sizes(sizes)
+    }
+    fn will_read(&mut self, total: u64) {
+        self.inner.will_read(total)
+    }
+    fn prefetch(&mut self, layers: &[(String, String)]) {
+        let new: Vec<(String, String)> = layers
+            .iter()
+            .filter(|(n, _)| !self.read.contains_key(n) && !self.prefetched.contains(n))
+            .cloned()
+            .collect();
+        self.prefetched.extend(new.iter().map(|(n, _)| n.clone()));
+        self.inner.prefetch(&new);
+    }
+    fn done(&mut self) {
+        self.inner.done()
+    }
+}
+
+/// Expands the top descriptors to image manifests, picks them by `--image` and `--platform`, and
+/// reads them.
 fn pick(
     blobs: &mut dyn Blobs,
     tops: &[Descriptor],
+    root: Option<(String, TopIndex)>,
     repo_tags: &BTreeMap<[u8; 32], Vec<String>>,
     input: &Path,
     opts: &SourceOptions,
     cx: &ReadCx<'_>,
-) -> Result<Scanned, SourceError> {
+) -> Result<Picked, SourceError> {
     let file = blobs.file().to_string();
     let mut candidates = Vec::new();
-    for d in tops.iter().filter(|d| !is_attestation(d)) {
-        expand(blobs, d, &[], 0, &mut candidates)?;
+    let mut top_indexes = BTreeMap::new();
+    for (i, d) in tops.iter().enumerate().filter(|(_, d)| !is_attestation(d)) {
+        if let Some(t) = expand(blobs, d, &[], (i, 0), &mut candidates)? {
+            top_indexes.insert(i, t);
+        }
     }
     for c in &mut candidates {
-        if let Some(d) = parse_digest(&c.manifest.config.digest) {
-            for t in repo_tags.get(&d).into_iter().flatten() {
-                if !c.names.contains(t) {
-                    c.names.push(t.clone());
+        if let Ok(m) = &c.manifest {
+            if let Some(d) = parse_digest(&m.config.digest) {
+                for t in repo_tags.get(&d).into_iter().flatten() {
+                    if !c.names.contains(t) {
+                        c.names.push(t.clone());
+                    }
                 }
             }
         }
@@ -920,71 +1146,228 @@ fn pick(
     }
 
     // Platforms not on the descriptor come from the config.
+    // (A manifest not read has its platform on the descriptor.)
     for c in &mut candidates {
-        if c.platform.is_none() {
-            let bytes = blob_json(blobs, &c.manifest.config, "config")?;
-            let config: ImageConfig = parse(&file, &c.manifest.config.digest, &bytes)?;
+        if let (None, Ok(m)) = (&c.platform, &c.manifest) {
+            let bytes = blob_json(blobs, &m.config, "config")?;
+            let config: ImageConfig = parse(&file, &m.config.digest, &bytes)?;
             c.platform = config_platform(&config);
         }
     }
-    let mut platforms: Vec<String> = candidates
-        .iter()
-        .map(|c| {
-            c.platform
-                .as_ref()
-                .map_or_else(|| "unknown".to_string(), Platform::to_string)
-        })
-        .collect();
+    let name_of = |c: &Candidate| {
+        c.platform
+            .as_ref()
+            .map_or_else(|| "unknown".to_string(), Platform::to_string)
+    };
+    let mut platforms: Vec<String> = candidates.iter().map(name_of).collect();
     platforms.sort();
     platforms.dedup();
-    let chosen = match &opts.platform {
-        Some(p) => {
-            let wanted = parse_platform(&file, p)?;
-            let mut matching: Vec<Candidate> = candidates
-                .into_iter()
-                .filter(|c| {
-                    c.platform
-                        .as_ref()
-                        .is_some_and(|have| platform_matches(&wanted, have))
-                })
-                .collect();
-            if matching.len() > 1 {
-                let mut choices: Vec<String> = matching
-                    .iter()
-                    .filter_map(|c| c.platform.as_ref().map(Platform::to_string))
-                    .collect();
-                choices.sort();
-                choices.dedup();
-                return Err(SourceError::AmbiguousPlatform {
-                    path: file,
-                    choices,
-                });
+
+    let selection = Selection::parse(&file, opts.platform.as_deref())?;
+    let mut note = None;
+    let chosen: Vec<usize> = match &selection {
+        Selection::All => {
+            for (i, a) in candidates.iter().enumerate() {
+                for b in &candidates[i + 1..] {
+                    if let (Some(pa), Some(pb)) = (&a.platform, &b.platform) {
+                        if same_platform(pa, pb) {
+                            return Err(SourceError::invalid(
+                                &file,
+                                format!(
+                                    "the index lists platform {pa} twice ({} and {}): \
+                                     one SBOM per platform cannot say which is meant",
+                                    a.digest, b.digest
+                                ),
+                            ));
+                        }
+                    }
+                }
             }
-            matching.pop().ok_or_else(|| SourceError::NoSuchPlatform {
-                path: file.clone(),
-                wanted: p.clone(),
-                choices: platforms.clone(),
-            })?
+            (0..candidates.len()).collect()
         }
-        None => {
-            if candidates.len() > 1 {
-                return Err(SourceError::AmbiguousPlatform {
-                    path: file,
-                    choices: platforms,
-                });
+        Selection::Host if candidates.len() == 1 => vec![0],
+        Selection::Host => {
+            let host = host_platform();
+            let i = one_match(&file, &candidates, &host, &platforms, true)?;
+            let others: Vec<String> = candidates
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != i)
+                .map(|(_, c)| name_of(c))
+                .collect();
+            note = Some(format!(
+                "{file}: described platform {} (this machine's); the index also has {}: \
+                 choose with --platform OS/ARCH[/VARIANT], a list, or all",
+                name_of(&candidates[i]),
+                others.join(", ")
+            ));
+            vec![i]
+        }
+        Selection::These(wanted) => {
+            let mut chosen = Vec::new();
+            for w in wanted {
+                let i = one_match(&file, &candidates, w, &platforms, false)?;
+                if !chosen.contains(&i) {
+                    chosen.push(i);
+                }
             }
-            candidates
-                .pop()
-                .ok_or_else(|| SourceError::invalid(&file, "no image manifest"))?
+            chosen
         }
     };
 
-    let (config_name, _) = blob_name(&file, &chosen.manifest.config.digest)?;
-    let config_bytes = blob_json(blobs, &chosen.manifest.config, "config")?;
+    // The index the chosen images came from: one top index, or index.json listing them.
+    let tops_of: std::collections::BTreeSet<usize> =
+        chosen.iter().map(|&i| candidates[i].top).collect();
+    let index_of = |digest: String, t: &TopIndex, top: Option<usize>| ImageIndex {
+        name: String::new(),
+        version: None,
+        digest,
+        media_type: t.media_type.clone(),
+        annotations: t.annotations.clone(),
+        images: candidates
+            .iter()
+            .filter(|c| top.is_none_or(|t| c.top == t))
+            .map(|c| IndexImage {
+                platform: c.platform.clone(),
+                manifest_digest: c.digest.clone(),
+            })
+            .collect(),
+    };
+    let mut index = match (tops_of.iter().collect::<Vec<_>>().as_slice(), &root) {
+        ([t], _) if top_indexes.contains_key(t) => Some(index_of(
+            tops[**t].digest.clone(),
+            &top_indexes[*t],
+            Some(**t),
+        )),
+        (_, Some((digest, t))) if top_indexes.is_empty() && candidates.len() > 1 => {
+            Some(index_of(digest.clone(), t, None))
+        }
+        _ => None,
+    };
+
+    let mut shared = Shared {
+        inner: blobs,
+        read: BTreeMap::new(),
+        prefetched: Default::default(),
+    };
+    // Every chosen platform's layers in one pass, side by side.
+    if chosen.len() > 1 {
+        let mut all = Vec::new();
+        for &i in &chosen {
+            if let Ok(m) = &candidates[i].manifest {
+                for (n, l) in m.layers.iter().enumerate() {
+                    if let Ok((name, _)) = blob_name(&file, &l.digest) {
+                        all.push((name.clone(), format!("{n} ({name})")));
+                    }
+                }
+            }
+        }
+        shared.prefetch(&all);
+    }
+    let mut images = Vec::new();
+    for &i in &chosen {
+        let c = &candidates[i];
+        let m = c.manifest.as_ref().map_err(|e| {
+            SourceError::invalid(
+                &file,
+                format!(
+                    "the {} image of the index ({}) cannot be read: {e}",
+                    name_of(c),
+                    c.digest
+                ),
+            )
+        })?;
+        images.push(read_candidate(
+            &mut shared,
+            c,
+            m,
+            picked_name.clone(),
+            input,
+            cx,
+        )?);
+    }
+    if let (Some(ix), Some(first)) = (&mut index, images.first()) {
+        ix.name = first.subject.name.clone();
+        ix.version = first.subject.version.clone();
+    }
+    Ok(Picked {
+        images,
+        index,
+        note,
+    })
+}
+
+/// The one image of `candidates` that `wanted` matches.
+fn one_match(
+    file: &str,
+    candidates: &[Candidate],
+    wanted: &Platform,
+    platforms: &[String],
+    host: bool,
+) -> Result<usize, SourceError> {
+    let matching: Vec<usize> = candidates
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| {
+            c.platform
+                .as_ref()
+                .is_some_and(|have| platform_matches(wanted, have))
+        })
+        .map(|(i, _)| i)
+        .collect();
+    match matching.as_slice() {
+        [one] => Ok(*one),
+        [] if host => Err(SourceError::invalid(
+            file,
+            format!(
+                "the image has several platforms and none is this machine's ({wanted}): \
+                 choose with --platform OS/ARCH[/VARIANT], a comma-separated list, or all: {}",
+                platforms.join(", ")
+            ),
+        )),
+        [] => Err(SourceError::NoSuchPlatform {
+            path: file.to_string(),
+            wanted: wanted.to_string(),
+            choices: platforms.to_vec(),
+        }),
+        _ => {
+            let mut choices: Vec<String> = matching
+                .iter()
+                .map(|&i| {
+                    let c = &candidates[i];
+                    let p = c
+                        .platform
+                        .as_ref()
+                        .map_or_else(String::new, Platform::to_string);
+                    format!("{p} ({})", c.digest)
+                })
+                .collect();
+            choices.sort();
+            choices.dedup();
+            Err(SourceError::AmbiguousPlatform {
+                path: file.to_string(),
+                choices,
+            })
+        }
+    }
+}
+
+/// Reads one chosen image of an index.
+fn read_candidate(
+    blobs: &mut dyn Blobs,
+    chosen: &Candidate,
+    manifest: &Manifest,
+    picked_name: Option<String>,
+    input: &Path,
+    cx: &ReadCx<'_>,
+) -> Result<Scanned, SourceError> {
+    let file = blobs.file().to_string();
+    let (config_name, _) = blob_name(&file, &manifest.config.digest)?;
+    let config_bytes = blob_json(blobs, &manifest.config, "config")?;
     let mut layers = Vec::new();
     let mut total = 0u64;
     let mut sizes = Vec::new();
-    for (i, l) in chosen.manifest.layers.iter().enumerate() {
+    for (i, l) in manifest.layers.iter().enumerate() {
         if !LAYER_TYPES.contains(&l.media_type.as_str()) {
             return Err(SourceError::invalid(
                 &file,
@@ -1040,4 +1423,63 @@ fn pick(
         },
         cx,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(s: &str) -> Platform {
+        parse_platform("x", s).unwrap()
+    }
+
+    #[test]
+    fn platforms_match_by_the_oci_image_index_rules() {
+        let arm64_v8 = p("linux/arm64/v8");
+        let arm64 = p("linux/arm64");
+        // arm64 is arm64/v8, either way round; another variant is another platform.
+        assert!(platform_matches(&arm64, &arm64_v8));
+        assert!(platform_matches(&arm64_v8, &arm64));
+        assert!(!platform_matches(&p("linux/arm64/v9"), &arm64));
+        assert!(same_platform(&arm64, &arm64_v8));
+        // A variant left out matches any; one asked for must be the image's.
+        assert!(platform_matches(&p("linux/arm"), &p("linux/arm/v7")));
+        assert!(!platform_matches(&p("linux/arm/v6"), &p("linux/arm/v7")));
+        assert!(!same_platform(&p("linux/arm/v6"), &p("linux/arm/v7")));
+        assert!(!platform_matches(&p("linux/amd64"), &p("windows/amd64")));
+        // os.version: asked for, it must match; not asked for, any does; it tells images apart.
+        let mut win = p("windows/amd64");
+        win.os_version = Some("10.0.20348.2227".into());
+        let mut other = win.clone();
+        other.os_version = Some("10.0.17763.5329".into());
+        assert!(platform_matches(&p("windows/amd64"), &win));
+        assert!(!platform_matches(&other, &win));
+        assert!(!same_platform(&other, &win));
+    }
+
+    #[test]
+    fn platform_selections_as_the_user_writes_them() {
+        assert_eq!(Selection::parse("x", None).unwrap(), Selection::Host);
+        assert_eq!(Selection::parse("x", Some("all")).unwrap(), Selection::All);
+        assert_eq!(
+            Selection::parse("x", Some("linux/amd64, linux/arm64/v8")).unwrap(),
+            Selection::These(vec![p("linux/amd64"), p("linux/arm64/v8")])
+        );
+        for bad in [
+            "linux",
+            "linux/",
+            "/amd64",
+            "linux/amd64,",
+            "a/b/c/d",
+            "linux/arm64/",
+        ] {
+            let e = Selection::parse("img.tar", Some(bad))
+                .unwrap_err()
+                .to_string();
+            assert!(e.starts_with("img.tar: --platform"), "{bad}: {e}");
+        }
+        let host = host_platform();
+        assert!(!host.architecture.is_empty() && host.architecture != "x86_64");
+        assert!(host.architecture != "aarch64");
+    }
 }

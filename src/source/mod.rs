@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 
 use crate::limits::{Budget, Limits};
 use crate::model::Subject;
+pub use image::{Picked, Selection};
 pub use interest::{Digests, EntryFacts, EntryType, Interest, Slots, Wants};
 pub use vfs::{display_path, Node, NodeKind, Summaries, Summary, Vfs};
 
@@ -133,6 +134,17 @@ pub struct ImageMeta {
     pub annotations: std::collections::BTreeMap<String, String>,
 }
 
+impl Picked {
+    /// A source of one image or none: nothing to choose.
+    fn one(scanned: Scanned) -> Picked {
+        Picked {
+            images: vec![scanned],
+            index: None,
+            note: None,
+        }
+    }
+}
+
 /// Progress callbacks while layers are read (bytes of the stored input consumed so far).
 pub trait Progress: Sync {
     /// Reading starts (or starts again) at byte 0 of `total_bytes`.
@@ -236,6 +248,33 @@ pub fn open(
     interest: &Interest<'_>,
     progress: &dyn Progress,
 ) -> Result<Scanned, SourceError> {
+    let mut picked = open_each(spec, opts, interest, progress)?;
+    match picked.images.len() {
+        1 => Ok(picked.images.remove(0)),
+        n => Err(SourceError::invalid(
+            &spec.path,
+            format!(
+                "--platform chooses {n} images of the index ({}); this reads one: choose one \
+                 platform",
+                picked
+                    .images
+                    .iter()
+                    .filter_map(|s| s.subject.platform.as_ref().map(|p| p.to_string()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )),
+    }
+}
+
+/// As [`open`], for every image `--platform` chooses of an image index (`all`, a list, or the
+/// host's platform when left out), each read as it alone would be; layers they share are read once.
+pub fn open_each(
+    spec: &SourceSpec,
+    opts: &SourceOptions,
+    interest: &Interest<'_>,
+    progress: &dyn Progress,
+) -> Result<Picked, SourceError> {
     let budget = Budget::new(opts.limits);
     let cx = layer::ReadCx {
         interest: *interest,
@@ -303,7 +342,7 @@ pub fn open(
             if !meta.is_dir() {
                 return Err(SourceError::invalid(path, "not a folder (dir: needs one)"));
             }
-            dir::read(path, &cx, progress)
+            dir::read(path, &cx, progress).map(Picked::one)
         }
         SourceKind::File => {
             if !meta.is_file() {
@@ -312,7 +351,7 @@ pub fn open(
                     "not a regular file (file: needs one)",
                 ));
             }
-            file::read(path, &cx, progress)
+            file::read(path, &cx, progress).map(Picked::one)
         }
         SourceKind::DockerArchive | SourceKind::OciArchive | SourceKind::RootfsArchive => {
             if !meta.is_file() {
@@ -344,14 +383,16 @@ fn open_archive(
     opts: &SourceOptions,
     cx: &layer::ReadCx<'_>,
     progress: &dyn Progress,
-) -> Result<Scanned, SourceError> {
+) -> Result<Picked, SourceError> {
     if kind == Some(SourceKind::RootfsArchive) {
-        return rootfs::read(path, opts, cx, progress);
+        return rootfs::read(path, opts, cx, progress).map(Picked::one);
     }
     if kind.is_none() {
         match archive::shape(path, cx)? {
             archive::Shape::Image => {}
-            archive::Shape::RootFs => return rootfs::read(path, opts, cx, progress),
+            archive::Shape::RootFs => {
+                return rootfs::read(path, opts, cx, progress).map(Picked::one)
+            }
             archive::Shape::Empty => {
                 return Err(SourceError::invalid(
                     path,
@@ -408,7 +449,7 @@ fn open_archive(
         // One image, one platform: a --platform that is not its own is an error, not ignored.
         let scanned = image::docker(&mut blobs, path, opts, cx)?;
         image::check_platform(path, opts, scanned.subject.platform.as_ref())?;
-        Ok(scanned)
+        Ok(Picked::one(scanned))
     } else {
         image::oci(&mut blobs, path, opts, cx)
     }

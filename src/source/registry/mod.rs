@@ -15,7 +15,7 @@ use std::sync::Arc;
 use super::image::{self, Blobs};
 use super::layer::{read_layer, LayerRecord, ReadCx};
 use super::stream::{in_parallel, ProgressReader};
-use super::{Progress, Scanned, SourceError, SourceOptions};
+use super::{Progress, SourceError, SourceOptions};
 pub use client::{Client, ClientOptions, Failure};
 
 /// Every manifest and index media type asked for, so the registry never converts.
@@ -212,22 +212,40 @@ pub fn resolve(reference: &str, opts: &SourceOptions) -> Result<Resolved, Source
             let mut choices: Vec<String> = images.iter().map(|d| platform_of(d)).collect();
             choices.sort();
             choices.dedup();
-            let chosen: Vec<&&serde_json::Value> = match &opts.platform {
-                Some(want) => images
-                    .iter()
-                    .filter(|d| {
-                        let have = platform_of(d);
-                        have == *want || have.starts_with(&format!("{want}/"))
-                    })
-                    .collect(),
-                None => images.iter().collect(),
+            // As an OCI layout chooses: one platform, this machine's when none is named.
+            let wanted = match image::Selection::parse(&file, opts.platform.as_deref())? {
+                image::Selection::These(mut one) if one.len() == 1 => one.pop(),
+                image::Selection::Host if images.len() > 1 => Some(image::host_platform()),
+                image::Selection::Host => None,
+                _ => {
+                    return Err(SourceError::invalid(
+                        &file,
+                        "--platform: name one platform, whose manifest is checked",
+                    ))
+                }
             };
+            let chosen: Vec<&&serde_json::Value> = images
+                .iter()
+                .filter(|d| {
+                    let p = &d["platform"];
+                    let text = |k: &str| p[k].as_str().filter(|s| !s.is_empty()).map(String::from);
+                    let have = crate::model::Platform {
+                        os: text("os").unwrap_or_default(),
+                        architecture: text("architecture").unwrap_or_default(),
+                        variant: text("variant"),
+                        os_version: text("os.version"),
+                    };
+                    wanted
+                        .as_ref()
+                        .is_none_or(|w| image::platform_matches(w, &have))
+                })
+                .collect();
             let d = match chosen.as_slice() {
                 [one] => one["digest"].as_str().unwrap_or_default().to_string(),
-                [] if opts.platform.is_some() => {
+                [] if wanted.is_some() => {
                     return Err(SourceError::NoSuchPlatform {
                         path: file,
-                        wanted: opts.platform.clone().unwrap_or_default(),
+                        wanted: wanted.map(|w| w.to_string()).unwrap_or_default(),
                         choices,
                     })
                 }
@@ -277,7 +295,7 @@ pub fn open(
     opts: &SourceOptions,
     cx: &ReadCx<'_>,
     progress: &dyn Progress,
-) -> Result<Scanned, SourceError> {
+) -> Result<image::Picked, SourceError> {
     let file = format!("registry:{reference}");
     let r = Reference::parse(reference).map_err(SourceError::Registry)?;
     if opts.image.is_some() {
