@@ -1418,7 +1418,7 @@ fn read_candidate(
             manifest_digest: Some(chosen.digest.clone()),
             config_bytes,
             config_name,
-            annotations: chosen.manifest.annotations.clone(),
+            annotations: manifest.annotations.clone(),
             layers,
         },
         cx,
