@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::catalog::{self, Context, Found};
 use crate::error::Error;
 use crate::exclude::Exclude;
-use crate::model::{Checksum, FileRecord, HashAlg, Relationship, RelationshipKind, Sbom};
+use crate::model::{Actor, Checksum, FileRecord, HashAlg, Relationship, RelationshipKind, Sbom};
 use crate::source::{self, display_path, Progress, SourceOptions, SourceSpec};
 
 /// What the user chose for a scan.
@@ -20,6 +20,8 @@ pub struct ScanOptions {
     pub exclude: Exclude,
     /// `--scope`: the final image only, or also what earlier layers installed and later ones removed.
     pub scope: Scope,
+    /// `--author`: who makes the document.
+    pub author: Option<Actor>,
 }
 
 /// Which packages a scan of an image lists.
@@ -104,6 +106,7 @@ pub fn scan(
         warnings: scanned.warnings,
         unknowns: all.unknowns,
         created: 0,
+        author: opts.author.clone(),
     };
     sbom.warnings.extend(all.warnings);
     sbom.warnings.extend(exclude_warnings);

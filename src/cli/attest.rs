@@ -57,6 +57,7 @@ pub fn run(args: AttestArgs) -> Result<ExitCode, Error> {
                 source_date_epoch: super::source_date_epoch()?,
                 exclude,
                 scope: args.scan.scope.into(),
+                author: args.scan.author.clone(),
             };
             let bar = Bar::new(!args.quiet && io::stderr().is_terminal());
             let (sbom, _) = scan::scan(&spec, &opts, &bar)?;

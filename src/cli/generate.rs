@@ -43,6 +43,7 @@ pub fn run(args: GenerateArgs) -> Result<ExitCode, Error> {
         source_date_epoch: super::source_date_epoch()?,
         exclude: args.scan.exclude()?,
         scope: args.scan.scope.into(),
+        author: args.scan.author.clone(),
     };
     // Before the scan: a folder that does not exist or cannot be written is found now.
     let mut pending = outputs
