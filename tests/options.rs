@@ -1026,3 +1026,72 @@ fn all_layers_reads_a_database_file_a_later_layer_deleted() {
     let from_env: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(from_env, bom);
 }
+
+/// `--author` (or `SBOMKIT_AUTHOR`, or `author:` in the config file) names the SBOM author on the real
+/// Alpine image; a value that is not `NAME [<EMAIL>]` is a usage error naming it, before anything is
+/// written.
+#[test]
+fn the_sbom_author_comes_from_the_flag_the_variable_or_the_config_file() {
+    let t = tempdir();
+    let d = t.path();
+    let authors = |file: &str| -> (Value, Value) {
+        let bom: Value = serde_json::from_slice(&fs::read(d.join(file)).unwrap()).unwrap();
+        let spdx: Value =
+            serde_json::from_slice(&fs::read(d.join(format!("{file}.spdx"))).unwrap()).unwrap();
+        (
+            bom["metadata"]["authors"].clone(),
+            spdx["creationInfo"]["creators"][1].clone(),
+        )
+    };
+    let generate = |file: &str| {
+        let mut cmd = crate::support::sbomkit_in(d);
+        cmd.args(["generate", "-q", &alpine()])
+            .args(["-o", &format!("cyclonedx-json={file}")])
+            .args(["-o", &format!("spdx-json={file}.spdx")]);
+        cmd
+    };
+    run(
+        generate("flag.json").args(["--author", "Jane Doe <jane@example.org>"]),
+        0,
+    );
+    assert_eq!(
+        authors("flag.json"),
+        (
+            serde_json::json!([{"name": "Jane Doe", "email": "jane@example.org"}]),
+            serde_json::json!("Person: Jane Doe (jane@example.org)")
+        )
+    );
+    run(
+        generate("var.json").env("SBOMKIT_AUTHOR", "Organization: ACME <sbom@acme.example>"),
+        0,
+    );
+    assert_eq!(
+        authors("var.json").1,
+        serde_json::json!("Organization: ACME (sbom@acme.example)")
+    );
+    fs::write(d.join(".sbomkit.yaml"), "author: Build Team\n").unwrap();
+    run(&mut generate("file.json"), 0);
+    assert_eq!(
+        authors("file.json"),
+        (
+            serde_json::json!([{"name": "Build Team"}]),
+            serde_json::json!("Person: Build Team")
+        )
+    );
+    fs::remove_file(d.join(".sbomkit.yaml")).unwrap();
+    // Unknown without one: the SPDX comment says so, CycloneDX leaves it out.
+    run(&mut generate("none.json"), 0);
+    let (bom_authors, creator) = authors("none.json");
+    assert!(bom_authors.is_null() && creator.is_null());
+    let out = run(
+        generate("bad.json").args(["--author", "Jane <not an address>"]),
+        2,
+    );
+    assert!(
+        out.stderr
+            .contains("`not an address` is not an email address"),
+        "{}",
+        out.stderr
+    );
+    assert!(!d.join("bad.json").exists());
+}
