@@ -3,8 +3,11 @@
 //! Written with serde structs of our own: the `cyclonedx-bom` crate (0.8) stops at spec 1.5, and 1.7 is
 //! the default here. One set of structs serves every version because everything written is valid in
 //! each; the differences are the originator (`authors` from 1.6, the deprecated `author` in 1.5),
-//! `metadata.tools` (below) and `metadata.lifecycles` (1.7: `post-build`, what a scan of built,
-//! installed software is).
+//! `metadata.tools` (below), `metadata.lifecycles` (1.7: `post-build`, what a scan of built,
+//! installed software is), and from 1.6 an organization author as `metadata.manufacturer` and
+//! licenses marked `acknowledgement: declared`. The CISA 2026 and BSI TR-03183-2 fields (author,
+//! `bsi:component:*`, SHA-512, `compositions` per dependency completeness) are in ARCHITECTURE.md,
+//! "Regulatory fields".
 //!
 //! Structure (the reasons are in ARCHITECTURE.md, "Document structure"):
 //! - `metadata.component` (the subject) lists in `dependsOn` what the subject contains, as Syft and
@@ -212,16 +215,26 @@ struct Hash {
     content: String,
 }
 
+/// From 1.6 each says it is the license the package declares (`acknowledgement: declared`, BSI
+/// TR-03183-2's "original licence"); sbomkit concludes none.
 #[derive(Serialize)]
 #[serde(untagged)]
 enum LicenseChoice {
-    Expression { expression: String },
-    License { license: NamedLicense },
+    Expression {
+        expression: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        acknowledgement: Option<&'static str>,
+    },
+    License {
+        license: NamedLicense,
+    },
 }
 
 #[derive(Serialize)]
 struct NamedLicense {
     name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    acknowledgement: Option<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -668,7 +681,8 @@ fn hashes<'a>(list: impl IntoIterator<Item = &'a Checksum>) -> Vec<Hash> {
     out
 }
 
-fn licenses(p: &Package) -> Vec<LicenseChoice> {
+fn licenses(p: &Package, since_1_6: bool) -> Vec<LicenseChoice> {
+    let acknowledgement = since_1_6.then_some("declared");
     let usable: Vec<_> = p
         .licenses
         .iter()
@@ -701,7 +715,10 @@ fn licenses(p: &Package) -> Vec<LicenseChoice> {
                     .collect::<Vec<_>>()
                     .join(" AND ")
             };
-            vec![LicenseChoice::Expression { expression }]
+            vec![LicenseChoice::Expression {
+                expression,
+                acknowledgement,
+            }]
         }
         None => {
             let mut names: Vec<String> = Vec::new();
@@ -718,7 +735,10 @@ fn licenses(p: &Package) -> Vec<LicenseChoice> {
             names
                 .into_iter()
                 .map(|name| LicenseChoice::License {
-                    license: NamedLicense { name },
+                    license: NamedLicense {
+                        name,
+                        acknowledgement,
+                    },
                 })
                 .collect()
         }
@@ -814,7 +834,7 @@ fn package_component(
         description: p.description.clone().filter(|d| !d.is_empty()),
         scope: p.removed_in.map(|_| "excluded"),
         hashes: hashes(&p.checksums),
-        licenses: licenses(p),
+        licenses: licenses(p, since_1_6),
         cpe: p.cpes.first().cloned(),
         purl: p.purl.as_deref().map(str::to_string),
         external_references: p

@@ -222,11 +222,23 @@ impl Xml<'_> {
             self.start("licenses", &[])?;
             for l in &c.licenses {
                 match l {
-                    LicenseChoice::Expression { expression } => {
-                        self.leaf("expression", &[], expression)?
+                    LicenseChoice::Expression {
+                        expression,
+                        acknowledgement,
+                    } => {
+                        let attrs: Vec<_> = acknowledgement
+                            .map(|a| ("acknowledgement", a))
+                            .into_iter()
+                            .collect();
+                        self.leaf("expression", &attrs, expression)?
                     }
                     LicenseChoice::License { license } => {
-                        self.start("license", &[])?;
+                        let attrs: Vec<_> = license
+                            .acknowledgement
+                            .map(|a| ("acknowledgement", a))
+                            .into_iter()
+                            .collect();
+                        self.start("license", &attrs)?;
                         self.leaf("name", &[], &license.name)?;
                         self.end("license")?;
                     }
