@@ -48,6 +48,9 @@ pub struct Config {
     /// `--platform`.
     #[serde(default)]
     pub platform: Option<String>,
+    /// `--author`: `NAME`, `NAME <EMAIL>`, `Organization: NAME <EMAIL>`.
+    #[serde(default)]
+    pub author: Option<String>,
     /// `-q`.
     #[serde(default)]
     pub quiet: Option<bool>,

@@ -32,6 +32,9 @@ pub struct Sbom {
     pub unknowns: Vec<Unknown>,
     /// The document's creation time, seconds since the epoch (from `SOURCE_DATE_EPOCH` or the image).
     pub created: i64,
+    /// Who made the document (`--author`): whoever runs the scan, which the scan cannot know
+    /// unless told. `None` is written as unknown where a format can say so.
+    pub author: Option<Actor>,
 }
 
 /// Something in the subject whose contents the document does not list.
@@ -249,6 +252,34 @@ pub struct PackageKind {
     pub technique: Option<Technique>,
     /// Whether its purl was read from the file it was found in, and so is evidence of identity.
     pub purl_is_evidence: bool,
+    /// What one package of this kind is when it is one file in the image (an ELF binary, a Java
+    /// archive): that file is its deployable form, named and hashed in [`Package::file`]. `None`
+    /// for a package installed as many files (an OS or language package) or inside another file.
+    pub file: Option<FileForm>,
+}
+
+/// The form of a package that is one file: BSI TR-03183-2 asks whether it is executable, an
+/// archive, and structured (an archive whose entries can be listed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FileForm {
+    /// An executable or shared object (ELF): runs as it is, no archive, no listed entries.
+    Executable,
+    /// A zip archive whose entries are read (a jar): not executable by itself.
+    Archive,
+}
+
+/// How much of a package's dependencies the document lists, as the scan knows it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Completeness {
+    /// Every dependency the package states is listed (a database's `Depends` all installed, every
+    /// `DT_NEEDED` library found, a crate's dependencies from cargo-auditable data).
+    Complete,
+    /// Some stated dependency is not listed: not installed, or a library the loader would not find.
+    Incomplete,
+    /// Nothing the scan reads states the package's dependencies (a manifest without a lock file, a
+    /// Go module known from build information).
+    #[default]
+    Unknown,
 }
 
 /// What a package is for.
@@ -316,6 +347,33 @@ impl Actor {
                 .filter(|e| is_email(e))
                 .map(str::to_string),
         })
+    }
+
+    /// The SBOM author as `--author` takes it: `NAME`, `NAME <EMAIL>`, either after `Person:` (the
+    /// default) or `Organization:`. A blank name or an `<...>` that is no address is refused.
+    pub fn author(text: &str) -> Result<Actor, String> {
+        let (kind, rest) = if let Some(r) = text.trim().strip_prefix("Organization:") {
+            (ActorKind::Organization, r)
+        } else {
+            let t = text.trim();
+            (ActorKind::Person, t.strip_prefix("Person:").unwrap_or(t))
+        };
+        let (name, email) = match rest.split_once('<') {
+            Some((name, mail)) => {
+                let mail = mail
+                    .trim()
+                    .strip_suffix('>')
+                    .ok_or_else(|| format!("`{text}`: write the email as NAME <EMAIL>"))?
+                    .trim();
+                if !is_email(mail) {
+                    return Err(format!("`{text}`: `{mail}` is not an email address"));
+                }
+                (name, Some(mail))
+            }
+            None => (rest, None),
+        };
+        Actor::new(kind, name, email)
+            .ok_or_else(|| format!("`{text}`: give a name (NAME or NAME <EMAIL>)"))
     }
 
     pub fn kind(&self) -> ActorKind {
@@ -434,8 +492,14 @@ pub struct Package {
     pub originator: Option<Actor>,
     pub description: Option<String>,
     pub homepage: Option<String>,
-    /// Checksums of the package artifact.
+    /// Checksums of the package artifact: of [`Package::file`] when there is one, else as the
+    /// package metadata records them.
     pub checksums: Vec<Checksum>,
+    /// The file in the image that is this package (its kind's [`PackageKind::file`]), root-relative
+    /// as shown (`/usr/bin/x`): its checksums are of that file as shipped in the image.
+    pub file: Option<String>,
+    /// How much of its dependencies the relationships list.
+    pub dependencies: Completeness,
     /// Index of the layer that introduced the package (first layer from which it survives).
     pub layer: Option<usize>,
     /// `--scope all-layers`: the layer whose database no longer lists the package. Such a package
@@ -468,6 +532,8 @@ impl Package {
             description: None,
             homepage: None,
             checksums: Vec::new(),
+            file: None,
+            dependencies: Completeness::Unknown,
             layer: None,
             removed_in: None,
             evidence: Vec::new(),
@@ -649,6 +715,37 @@ mod tests {
             );
         }
         assert!(!idn.is_valid(&serde_json::json!("http://jbgutierrez.info")));
+    }
+
+    #[test]
+    fn authors_are_a_name_and_an_optional_address() {
+        let a = Actor::author("Jane Doe <jane@example.org>").unwrap();
+        assert_eq!(
+            (a.kind(), a.name(), a.email()),
+            (ActorKind::Person, "Jane Doe", Some("jane@example.org"))
+        );
+        let o = Actor::author("Organization: ACME Corp <sbom@acme.example>").unwrap();
+        assert_eq!(
+            (o.kind(), o.name(), o.email()),
+            (
+                ActorKind::Organization,
+                "ACME Corp",
+                Some("sbom@acme.example")
+            )
+        );
+        assert_eq!(
+            Actor::author("Person: Jane"),
+            Ok(Actor::person("Jane", None).unwrap())
+        );
+        for (bad, says) in [
+            ("", "give a name"),
+            ("<jane@example.org>", "give a name"),
+            ("Jane <not an address>", "is not an email address"),
+            ("Jane <jane@example.org", "NAME <EMAIL>"),
+        ] {
+            let e = Actor::author(bad).unwrap_err();
+            assert!(e.contains(says), "{bad}: {e}");
+        }
     }
 
     #[test]

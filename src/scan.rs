@@ -6,7 +6,7 @@ use crate::catalog::{self, Context, Found};
 use crate::error::Error;
 use crate::exclude::Exclude;
 use crate::model::{
-    Checksum, FileRecord, HashAlg, ImageIndex, Relationship, RelationshipKind, Sbom,
+    Actor, Checksum, FileRecord, HashAlg, ImageIndex, Relationship, RelationshipKind, Sbom,
 };
 use crate::source::{self, display_path, ImageMeta, Progress, SourceOptions, SourceSpec};
 
@@ -22,6 +22,8 @@ pub struct ScanOptions {
     pub exclude: Exclude,
     /// `--scope`: the final image only, or also what earlier layers installed and later ones removed.
     pub scope: Scope,
+    /// `--author`: who makes the document.
+    pub author: Option<Actor>,
 }
 
 /// Which packages a scan of an image lists.
@@ -185,6 +187,7 @@ fn catalog_image(
         warnings: scanned.warnings,
         unknowns: all.unknowns,
         created: 0,
+        author: opts.author.clone(),
     };
     sbom.warnings.extend(all.warnings);
     sbom.warnings.extend(exclude_warnings);

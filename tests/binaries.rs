@@ -472,6 +472,54 @@ fn image_without_database_lists_its_static_binary() {
     assert_eq!(got, want);
     let app = component(&cdx, "test");
     assert_eq!(sha256_of(app), Some(image::sha256_hex(go)));
+    // The SHA-512 of the file as the layer holds it, computed while it streamed by, and what it is of.
+    use sha2::Digest;
+    let sha512 = hex::encode(sha2::Sha512::digest(go));
+    assert!(
+        app["hashes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["alg"] == "SHA-512" && h["content"] == sha512.as_str()),
+        "{app:#}"
+    );
+    assert_eq!(
+        property(app, "sbomkit:hashes"),
+        Some("the file /usr/bin/app as shipped in the image")
+    );
+    for (k, v) in [
+        ("bsi:component:filename", "app"),
+        ("bsi:component:executable", "executable"),
+        ("bsi:component:archive", "no archive"),
+        ("bsi:component:structured", "unstructured"),
+    ] {
+        assert_eq!(property(app, k), Some(v), "{k}");
+    }
+    // A static binary links nothing: its dependencies are complete, and SPDX says there are none.
+    let complete: Vec<&str> = cdx["compositions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["aggregate"] == "complete")
+        .flat_map(|c| c["dependencies"].as_array().unwrap())
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        complete.contains(&app["bom-ref"].as_str().unwrap()),
+        "{complete:?}"
+    );
+    let spdx_app = spdx["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "test")
+        .unwrap();
+    assert_eq!(spdx_app["packageFileName"], "app");
+    assert!(spdx["relationships"].as_array().unwrap().iter().any(|r| {
+        r["spdxElementId"] == spdx_app["SPDXID"]
+            && r["relationshipType"] == "DEPENDS_ON"
+            && r["relatedSpdxElement"] == "NONE"
+    }));
     assert_eq!(property(app, "sbomkit:elf:linkage"), Some("static"));
     assert_eq!(property(app, "sbomkit:layer"), Some(diff0.as_str()));
     // The subject contains it.

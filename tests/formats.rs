@@ -13,8 +13,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use base64::Engine;
 use sbomkit::format::{self, CycloneDxVersion, Format, WriteOptions};
 use sbomkit::model::{
-    Actor, Checksum, Distro, FileKind, FileRecord, HashAlg, Identity, IdentityRole, Layer, License,
-    Package, Platform, Relationship, RelationshipKind, Sbom, Subject, SubjectKind,
+    Actor, Checksum, Completeness, Distro, FileKind, FileRecord, HashAlg, Identity, IdentityRole,
+    Layer, License, Package, Platform, Relationship, RelationshipKind, Sbom, Subject, SubjectKind,
 };
 use sbomkit::purl::{Purl, PurlType};
 use serde_json::Value;
@@ -76,6 +76,8 @@ fn apk(
         description: Some(format!("{name} package")),
         homepage: Some("https://alpinelinux.org".into()),
         checksums: vec![Checksum::new(HashAlg::Sha1, q1(checksum))],
+        file: None,
+        dependencies: Completeness::Complete,
         layer: Some(layer),
         removed_in: None,
         evidence: vec!["/lib/apk/db/installed".into()],
@@ -322,6 +324,7 @@ fn alpine_image() -> Sbom {
         unknowns: Vec::new(),
         created: 1_660_066_791,
         files_partial: false,
+        author: None,
     };
     sbom.normalize();
     sbom
@@ -566,11 +569,21 @@ fn spdx_relationships_follow_spdx_directions() {
         assert!(ids.insert(id.clone()), "duplicate {id}");
     }
     for r in arr(&doc, "relationships") {
-        for k in ["spdxElementId", "relatedSpdxElement"] {
-            let id = r[k].as_str().unwrap_or_default();
-            assert!(ids.contains(id), "relationship names unknown element {id}");
-        }
+        let id = r["spdxElementId"].as_str().unwrap_or_default();
+        assert!(ids.contains(id), "relationship names unknown element {id}");
+        let to = r["relatedSpdxElement"].as_str().unwrap_or_default();
+        // NONE: the package's dependencies are known and there are none; NOASSERTION: unknown.
+        let special = ["NONE", "NOASSERTION"].contains(&to);
+        let known = ids.contains(to) || (special && r["relationshipType"] == "DEPENDS_ON");
+        assert!(known, "relationship names unknown element {to}");
     }
+    assert!(has_rel(&doc, &id_of(&doc, "musl"), "DEPENDS_ON", "NONE"));
+    assert!(!has_rel(
+        &doc,
+        &id_of(&doc, "ssl_client"),
+        "DEPENDS_ON",
+        "NONE"
+    ));
 }
 
 #[test]
@@ -869,7 +882,22 @@ fn cyclonedx_image_metadata_components_and_licenses() {
         assert_eq!(props(musl, "sbomkit:apk:origin"), ["musl"]);
         assert_eq!(musl["supplier"]["name"], "Alpine Linux");
         assert_eq!(musl["hashes"][0]["alg"], "SHA-1");
-        assert_eq!(musl["licenses"], serde_json::json!([{"expression": "MIT"}]));
+        // From 1.6 a license says that the package declares it (BSI's "original licence").
+        let declared = |mut list: Value| {
+            if v >= CycloneDxVersion::V1_6 {
+                for l in list.as_array_mut().unwrap() {
+                    match l.get_mut("license") {
+                        Some(named) => named["acknowledgement"] = "declared".into(),
+                        None => l["acknowledgement"] = "declared".into(),
+                    }
+                }
+            }
+            list
+        };
+        assert_eq!(
+            musl["licenses"],
+            declared(serde_json::json!([{"expression": "MIT"}]))
+        );
         assert_eq!(musl["externalReferences"][0]["type"], "website");
         if v >= CycloneDxVersion::V1_6 {
             assert_eq!(musl["authors"][0]["name"], "Timo Teräs");
@@ -879,7 +907,9 @@ fn cyclonedx_image_metadata_components_and_licenses() {
         }
         assert_eq!(
             component(&bom, "tzdata")["licenses"],
-            serde_json::json!([{"license": {"name": "Public-Domain"}}, {"license": {"name": "Freely redistributable"}}])
+            declared(
+                serde_json::json!([{"license": {"name": "Public-Domain"}}, {"license": {"name": "Freely redistributable"}}])
+            )
         );
         assert!(component(&bom, "scanelf").get("licenses").is_none());
         // Files are components, the MD5-only one too.
@@ -2198,7 +2228,8 @@ fn spdx3_the_image_is_the_root_of_an_analyzed_sbom() {
     // The warning the scan gave is said, as in SPDX 2.3's document comment.
     assert_eq!(
         document["comment"],
-        "warning: /lib/apk/db/installed line 412: record without P: skipped"
+        "SBOM author: unknown (not given with --author).\n\
+         warning: /lib/apk/db/installed line 412: record without P: skipped"
     );
 
     // Every element is in the document; what was found is in the SBOM.
@@ -2441,7 +2472,17 @@ fn spdx3_relationships_group_targets_and_state_their_completeness() {
         names_of(&doc, &deps["to"]),
         BTreeSet::from(["libcrypto1.1".to_string(), "musl".to_string()])
     );
-    assert_eq!(deps["completeness"], "noAssertion");
+    // The database lists every dependency and each is installed.
+    assert_eq!(deps["completeness"], "complete");
+    // A package whose database lists no dependency depends on nothing, and says so.
+    let none = rel3(&doc, &id("musl"), "dependsOn", false).unwrap();
+    assert_eq!(
+        (&none["to"], &none["completeness"]),
+        (
+            &serde_json::json!(["NoneElement"]),
+            &serde_json::json!("complete")
+        )
+    );
     // SPDX 3 says an optional dependency from the side that has it.
     let optional = rel3(&doc, &id("busybox"), "hasOptionalDependency", false).unwrap();
     assert_eq!(
@@ -2645,4 +2686,226 @@ fn spdx3_schema_and_graph_checks_reject_broken_documents() {
         change(&mut bad);
         assert!(!schema::spdx3_errors(&bad).is_empty(), "{name} passed");
     }
+}
+
+/// The Alpine image with an SBOM author, a Go binary no package owns (its file hashed while it was
+/// read, every linked library found) and a jar (a manifest-only package in it: dependencies unknown).
+fn alpine_with_files_that_are_packages(author: &str) -> Sbom {
+    let mut sbom = alpine_image();
+    sbom.author = Some(Actor::author(author).unwrap());
+    let sha256 = "5e".repeat(32);
+    let sha512 = "a7".repeat(64);
+    let mut app = Package {
+        name: "app".into(),
+        version: "1.2.3".into(),
+        checksums: vec![
+            Checksum::new(HashAlg::Sha256, sha256.clone()),
+            Checksum::new(HashAlg::Sha512, sha512.clone()),
+        ],
+        file: Some("/usr/local/bin/app".into()),
+        dependencies: Completeness::Complete,
+        evidence: vec!["/usr/local/bin/app".into()],
+        found_by: "elf-binary".into(),
+        ..Package::new(
+            "binary:/usr/local/bin/app",
+            sbomkit::catalog::binary::cataloger::BINARY,
+        )
+    };
+    app.arch = Some("aarch64".into());
+    let jar = Package {
+        name: "commons-text".into(),
+        version: "1.10.0".into(),
+        checksums: vec![
+            Checksum::new(HashAlg::Sha256, "c1".repeat(32)),
+            Checksum::new(HashAlg::Sha512, "c2".repeat(64)),
+        ],
+        file: Some("/opt/lib/commons-text-1.10.0.jar".into()),
+        evidence: vec!["/opt/lib/commons-text-1.10.0.jar".into()],
+        found_by: "java-archive".into(),
+        ..Package::new(
+            "java:/opt/lib/commons-text-1.10.0.jar",
+            sbomkit::catalog::lang::java::KIND,
+        )
+    };
+    sbom.relationships.push(Relationship::new(
+        "binary:/usr/local/bin/app",
+        RelationshipKind::DependsOn,
+        "apk:musl@1.2.3-r0",
+    ));
+    for p in [&app, &jar] {
+        sbom.relationships.push(Relationship::new(
+            Relationship::SUBJECT,
+            RelationshipKind::Contains,
+            p.id.clone(),
+        ));
+    }
+    sbom.packages.extend([app, jar]);
+    sbom.normalize();
+    sbom
+}
+
+fn prop_of<'a>(c: &'a Value, name: &str) -> Option<&'a str> {
+    props(c, name).first().copied()
+}
+
+/// CISA 2026 and BSI TR-03183-2 v2.1 fields: the author, file names, executable/archive facts,
+/// SHA-512 with what was hashed, and how complete each package's dependencies are, in each format.
+#[test]
+fn regulatory_fields_in_every_format() {
+    let sbom = alpine_with_files_that_are_packages("Jane Doe <jane@example.org>");
+    let find = |doc: &Value, name: &str| -> Value { component(doc, name).clone() };
+    for v in [
+        CycloneDxVersion::V1_5,
+        CycloneDxVersion::V1_6,
+        CycloneDxVersion::V1_7,
+    ] {
+        let doc = cdx(&sbom, v, "regulatory");
+        assert_eq!(
+            doc["metadata"]["authors"],
+            serde_json::json!([{"name": "Jane Doe", "email": "jane@example.org"}]),
+            "{v:?}"
+        );
+        // A person: no manufacturer (that is an organization).
+        assert!(doc["metadata"].get("manufacturer").is_none());
+        let app = find(&doc, "app");
+        let algs: Vec<&str> = arr(&app, "hashes")
+            .iter()
+            .map(|h| h["alg"].as_str().unwrap())
+            .collect();
+        assert_eq!(algs, ["SHA-256", "SHA-512"]);
+        assert_eq!(
+            prop_of(&app, "sbomkit:hashes"),
+            Some("the file /usr/local/bin/app as shipped in the image")
+        );
+        for (k, want) in [
+            ("bsi:component:filename", "app"),
+            ("bsi:component:executable", "executable"),
+            ("bsi:component:archive", "no archive"),
+            ("bsi:component:structured", "unstructured"),
+        ] {
+            assert_eq!(prop_of(&app, k), Some(want), "{k}");
+        }
+        let jar = find(&doc, "commons-text");
+        for (k, want) in [
+            ("bsi:component:filename", "commons-text-1.10.0.jar"),
+            ("bsi:component:executable", "non-executable"),
+            ("bsi:component:archive", "archive"),
+            ("bsi:component:structured", "structured"),
+        ] {
+            assert_eq!(prop_of(&jar, k), Some(want), "{k}");
+        }
+        // An OS package: no file in the image is its deployable form, and it says so.
+        let musl = find(&doc, "musl");
+        assert_eq!(prop_of(&musl, "bsi:component:filename"), None);
+        assert_eq!(
+            prop_of(&musl, "sbomkit:hashes"),
+            Some("as the package metadata records them; its deployable form is not in the image")
+        );
+        // Dependencies grouped by what the scan knows of them.
+        let groups: BTreeMap<&str, Vec<&str>> = arr(&doc, "compositions")
+            .iter()
+            .map(|c| {
+                let refs = c["dependencies"].as_array().unwrap();
+                let refs = refs.iter().map(|r| r.as_str().unwrap()).collect();
+                (c["aggregate"].as_str().unwrap(), refs)
+            })
+            .collect();
+        assert!(groups["complete"].contains(&"binary:/usr/local/bin/app"));
+        assert!(groups["complete"].contains(&"apk:musl@1.2.3-r0"));
+        assert_eq!(
+            groups["unknown"],
+            ["java:/opt/lib/commons-text-1.10.0.jar", "os:alpine@3.16.2"]
+        );
+        assert_xml_says_what_json_says(&sbom, v, "regulatory");
+    }
+
+    // An organization is also the manufacturer from 1.6, with its address as the contact.
+    let org = alpine_with_files_that_are_packages("Organization: ACME <sbom@acme.example>");
+    let doc = cdx(&org, CycloneDxVersion::V1_7, "regulatory-org");
+    assert_eq!(
+        doc["metadata"]["manufacturer"],
+        serde_json::json!({"name": "ACME", "contact": [{"name": "ACME", "email": "sbom@acme.example"}]})
+    );
+    assert!(
+        cdx(&org, CycloneDxVersion::V1_5, "regulatory-org")["metadata"]
+            .get("manufacturer")
+            .is_none()
+    );
+    assert_xml_says_what_json_says(&org, CycloneDxVersion::V1_7, "regulatory-org");
+
+    // SPDX 2.3: the author among the creators, the file name, NONE and NOASSERTION dependencies.
+    let doc = spdx(&sbom, "regulatory");
+    assert_eq!(
+        doc["creationInfo"]["creators"],
+        serde_json::json!([
+            format!("Tool: sbomkit-{}", env!("CARGO_PKG_VERSION")),
+            "Person: Jane Doe (jane@example.org)"
+        ])
+    );
+    assert!(!doc["comment"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("SBOM author"));
+    let app = spdx_package(&doc, "app");
+    assert_eq!(app["packageFileName"], "app");
+    let sums: Vec<&str> = arr(app, "checksums")
+        .iter()
+        .map(|c| c["algorithm"].as_str().unwrap())
+        .collect();
+    assert_eq!(sums, ["SHA256", "SHA512"]);
+    assert!(app["comment"]
+        .as_str()
+        .unwrap()
+        .contains("sbomkit:hashes: the file /usr/local/bin/app as shipped in the image"));
+    assert!(spdx_package(&doc, "musl").get("packageFileName").is_none());
+    let jar = id_of(&doc, "commons-text");
+    assert!(has_rel(&doc, &jar, "DEPENDS_ON", "NOASSERTION"));
+    assert!(has_rel(&doc, &id_of(&doc, "musl"), "DEPENDS_ON", "NONE"));
+    assert!(!has_rel(&doc, &id_of(&doc, "app"), "DEPENDS_ON", "NONE"));
+    assert_tag_value_says_what_json_says(&sbom, "regulatory");
+
+    // SPDX 3: the author creates the document with the tool; the file is the distribution artifact.
+    let doc = spdx3(&sbom, "regulatory");
+    let info = nodes(&doc, "CreationInfo")[0];
+    let creators = info["createdBy"].as_array().unwrap();
+    assert_eq!(creators.len(), 2);
+    assert_eq!(node(&doc, &creators[0])["type"], "Person");
+    assert_eq!(node(&doc, &creators[0])["name"], "Jane Doe");
+    assert_eq!(node(&doc, &creators[1])["type"], "SoftwareAgent");
+    let app = package3(&doc, "app");
+    let dist = rel3(&doc, &app["spdxId"], "hasDistributionArtifact", true)
+        .or_else(|| rel3(&doc, &app["spdxId"], "hasDistributionArtifact", false))
+        .expect("the binary's file");
+    let file = node(&doc, &dist["to"][0]);
+    assert_eq!(file["name"], "app");
+    assert_eq!(
+        file["software_additionalPurpose"],
+        serde_json::json!(["executable"])
+    );
+    let algs: Vec<&str> = arr(file, "verifiedUsing")
+        .iter()
+        .map(|h| h["algorithm"].as_str().unwrap())
+        .collect();
+    assert_eq!(algs, ["sha256", "sha512"]);
+    let deps = rel3(&doc, &app["spdxId"], "dependsOn", false).unwrap();
+    assert_eq!(deps["completeness"], "complete");
+    let jar = package3(&doc, "commons-text");
+    assert!(rel3(&doc, &jar["spdxId"], "dependsOn", false).is_none());
+}
+
+/// Without `--author` the author is unknown, and the documents that can say so, say so.
+#[test]
+fn an_unknown_author_is_said_where_a_format_can() {
+    let sbom = alpine_image();
+    let doc = cdx(&sbom, CycloneDxVersion::V1_7, "no-author");
+    assert!(doc["metadata"].get("authors").is_none());
+    let doc = spdx(&sbom, "no-author");
+    assert_eq!(
+        doc["creationInfo"]["creators"].as_array().map(Vec::len),
+        Some(1)
+    );
+    assert!(doc["comment"]
+        .as_str()
+        .unwrap()
+        .contains("\nSBOM author: unknown (not given with --author).\n"));
 }

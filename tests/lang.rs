@@ -124,6 +124,43 @@ fn npm_python_and_java_packages_with_their_owners() {
         by_name("path-parse")["authors"],
         serde_json::json!([{"name": "Javier Blanco"}])
     );
+    // A jar is its own deployable form: hashed as it lies in the image, named, an archive.
+    let jar = by_name("jrt-fs");
+    let hashes: Vec<(&str, &str)> = jar["hashes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| (h["alg"].as_str().unwrap(), h["content"].as_str().unwrap()))
+        .collect();
+    use sha2::Digest;
+    let bytes = fixture("jrt-fs.jar");
+    let sha256 = hex::encode(sha2::Sha256::digest(&bytes));
+    let sha512 = hex::encode(sha2::Sha512::digest(&bytes));
+    assert_eq!(
+        hashes,
+        [("SHA-256", sha256.as_str()), ("SHA-512", sha512.as_str())]
+    );
+    let prop = |c: &Value, k: &str| -> String {
+        c["properties"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == k)
+            .map(|p| p["value"].as_str().unwrap().to_string())
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        prop(jar, "sbomkit:hashes"),
+        "the file /usr/lib/jvm/java-17-openjdk-amd64/lib/jrt-fs.jar as shipped in the image"
+    );
+    assert_eq!(prop(jar, "bsi:component:filename"), "jrt-fs.jar");
+    assert_eq!(prop(jar, "bsi:component:archive"), "archive");
+    // A Python package is many files: no file name, and its deployable form is unknown.
+    assert_eq!(prop(by_name("pip"), "bsi:component:filename"), "");
+    assert_eq!(
+        prop(by_name("pip"), "sbomkit:hashes"),
+        "unknown: its deployable form is not in the image"
+    );
     let ev = &by_name("pip")["evidence"];
     assert_eq!(
         ev["identity"]["methods"][0]["technique"],

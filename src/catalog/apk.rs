@@ -25,6 +25,7 @@ pub const KIND: PackageKind = PackageKind {
     purpose: Purpose::Library,
     technique: None,
     purl_is_evidence: false,
+    file: None,
 };
 
 /// Largest database worth parsing; a full desktop install is a few MiB.

@@ -22,6 +22,7 @@ pub const KIND: PackageKind = PackageKind {
     purpose: Purpose::Library,
     technique: None,
     purl_is_evidence: false,
+    file: None,
 };
 
 const MAX_DB_SIZE: u64 = 256 << 20;

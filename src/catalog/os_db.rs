@@ -19,7 +19,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::{os_release, Context, Found, Owned};
 use crate::cpe;
-use crate::model::{Actor, Checksum, Distro, Package, Relationship, RelationshipKind};
+use crate::model::{
+    Actor, Checksum, Completeness, Distro, Package, Relationship, RelationshipKind,
+};
 use crate::purl::{Purl, PurlType};
 use crate::source::vfs::Version;
 use crate::source::{display_path, Vfs};
@@ -350,12 +352,20 @@ fn catalog_group<D: Database>(
         let file = &files[*f];
         let mut p = identify(r, file);
         p.layer = layer_of(cx.fs.history(&file.path), &file.listed, &key(&p)).or(file.final_layer);
+        // Complete while every required dependency is installed; an optional one may be absent.
+        p.dependencies = Completeness::Complete;
         for (groups, kind) in [
             (&r.depends, RelationshipKind::DependsOn),
             (&r.optional, RelationshipKind::OptionalDependsOn),
         ] {
             for g in groups {
-                if let Some(t) = index.resolve(db, i, g).filter(|&t| t != i) {
+                let Some(t) = index.resolve(db, i, g) else {
+                    if kind == RelationshipKind::DependsOn {
+                        p.dependencies = Completeness::Incomplete;
+                    }
+                    continue;
+                };
+                if t != i {
                     found.relationships.push(Relationship::new(
                         p.id.clone(),
                         kind,

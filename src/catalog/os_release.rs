@@ -153,6 +153,7 @@ pub const KIND: PackageKind = PackageKind {
     purpose: Purpose::OperatingSystem,
     technique: None,
     purl_is_evidence: false,
+    file: None,
 };
 
 /// The operating system package for a distro.

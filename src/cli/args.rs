@@ -11,6 +11,7 @@ use sbomkit::attest::{keyless, ReportFormat};
 use sbomkit::exclude::Exclude;
 use sbomkit::format::CycloneDxVersion;
 use sbomkit::limits::Limits;
+use sbomkit::model::Actor;
 use sbomkit::scan::Scope;
 use sbomkit::source::SourceOptions;
 use sbomkit::Error;
@@ -555,10 +556,17 @@ pub struct ScanArgs {
         env = "SBOMKIT_SCOPE"
     )]
     pub scope: ScopeArg,
+    /// Who makes the SBOM, written as its author: NAME, NAME <EMAIL>, or Organization: NAME <EMAIL>
+    #[arg(long, value_name = "NAME[ <EMAIL>]", env = "SBOMKIT_AUTHOR", value_parser = parse_author)]
+    pub author: Option<Actor>,
     #[command(flatten)]
     pub registry: RegistryArgs,
     #[command(flatten)]
     pub limits: LimitArgs,
+}
+
+fn parse_author(s: &str) -> Result<Actor, String> {
+    Actor::author(s)
 }
 
 impl ScanArgs {

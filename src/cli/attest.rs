@@ -98,6 +98,7 @@ pub fn run(args: AttestArgs) -> Result<ExitCode, Error> {
                 source_date_epoch: super::source_date_epoch()?,
                 exclude,
                 scope: args.scan.scope.into(),
+                author: args.scan.author.clone(),
             };
             let bar = Bar::new(!args.quiet && io::stderr().is_terminal());
             let mut scans = scan::scan_each(&spec, &opts, &bar)?;

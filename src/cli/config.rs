@@ -87,6 +87,7 @@ fn with_defaults(command: Command, loaded: Option<&Loaded>) -> Command {
         let cmd = set(cmd, "platform", &c.platform);
         let cmd = set(cmd, "quiet", &quiet);
         let cmd = set(cmd, "scope", &scope);
+        let cmd = set(cmd, "author", &c.author);
         set_all(cmd, "exclude", &exclude)
     };
     command

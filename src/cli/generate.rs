@@ -54,6 +54,7 @@ pub fn run(args: GenerateArgs) -> Result<ExitCode, Error> {
         source_date_epoch: super::source_date_epoch()?,
         exclude: args.scan.exclude()?,
         scope: args.scan.scope.into(),
+        author: args.scan.author.clone(),
     };
     // Before the scan: a folder that does not exist or cannot be written is found now.
     // A plain file keeps its temporary file through the scan; a template's files are known after.

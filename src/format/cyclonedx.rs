@@ -3,8 +3,11 @@
 //! Written with serde structs of our own: the `cyclonedx-bom` crate (0.8) stops at spec 1.5, and 1.7 is
 //! the default here. One set of structs serves every version because everything written is valid in
 //! each; the differences are the originator (`authors` from 1.6, the deprecated `author` in 1.5),
-//! `metadata.tools` (below) and `metadata.lifecycles` (1.7: `post-build`, what a scan of built,
-//! installed software is).
+//! `metadata.tools` (below), `metadata.lifecycles` (1.7: `post-build`, what a scan of built,
+//! installed software is), and from 1.6 an organization author as `metadata.manufacturer` and
+//! licenses marked `acknowledgement: declared`. The CISA 2026 and BSI TR-03183-2 fields (author,
+//! `bsi:component:*`, SHA-512, `compositions` per dependency completeness) are in ARCHITECTURE.md,
+//! "Regulatory fields".
 //!
 //! Structure (the reasons are in ARCHITECTURE.md, "Document structure"):
 //! - `metadata.component` (the subject) lists in `dependsOn` what the subject contains, as Syft and
@@ -34,14 +37,14 @@ use serde::Serialize;
 use sha2::Digest;
 
 use super::{
-    document_uuid, image_purl, rfc3339, subject_sha256, usable_url, CycloneDxVersion, HashWriter,
-    TOOL_NAME, TOOL_VERSION,
+    bsi_file_facts, completeness_word, document_uuid, hashes_of, image_purl, rfc3339,
+    subject_sha256, usable_url, CycloneDxVersion, HashWriter, TOOL_NAME, TOOL_VERSION,
 };
 
 mod xml;
 use crate::model::{
-    Checksum, FileRecord, HashAlg, Package, Purpose, Relationship, RelationshipKind, Sbom,
-    SubjectKind, Technique,
+    ActorKind, Checksum, Completeness, FileRecord, HashAlg, Package, Purpose, Relationship,
+    RelationshipKind, Sbom, SubjectKind, Technique,
 };
 
 #[derive(Serialize)]
@@ -60,11 +63,15 @@ struct Bom {
     compositions: Vec<Composition>,
 }
 
-/// The subject's assembly is `incomplete` while something in it was not read ([`Sbom::unknowns`]).
+/// The subject's assembly is `incomplete` while something in it was not read ([`Sbom::unknowns`]);
+/// the packages' dependencies are grouped by how complete the scan knows them to be.
 #[derive(Serialize)]
 struct Composition {
     aggregate: &'static str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     assemblies: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    dependencies: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -73,7 +80,14 @@ struct Metadata {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     lifecycles: Vec<Lifecycle>,
     tools: Tools,
+    /// The SBOM author (`--author`); left out when not given: CycloneDX has no unknown form.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    authors: Vec<Contact>,
     component: Component,
+    /// From 1.6, an organization that is the SBOM author, with its address: BSI TR-03183-2 takes
+    /// the SBOM creator from here.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    manufacturer: Option<Organization>,
     /// `sbomkit:unknown`, one per unknown: what was not read, where, why.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     properties: Vec<Property>,
@@ -182,6 +196,13 @@ struct Entity {
 }
 
 #[derive(Serialize)]
+struct Organization {
+    name: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    contact: Vec<Contact>,
+}
+
+#[derive(Serialize)]
 struct Contact {
     name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -194,16 +215,26 @@ struct Hash {
     content: String,
 }
 
+/// From 1.6 each says it is the license the package declares (`acknowledgement: declared`, BSI
+/// TR-03183-2's "original licence"); sbomkit concludes none.
 #[derive(Serialize)]
 #[serde(untagged)]
 enum LicenseChoice {
-    Expression { expression: String },
-    License { license: NamedLicense },
+    Expression {
+        expression: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        acknowledgement: Option<&'static str>,
+    },
+    License {
+        license: NamedLicense,
+    },
 }
 
 #[derive(Serialize)]
 struct NamedLicense {
     name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    acknowledgement: Option<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -394,13 +425,33 @@ fn build(sbom: &Sbom, version: CycloneDxVersion) -> io::Result<Bom> {
             .unwrap_or_default(),
     };
     dependencies.push(dep(&subject_ref));
-    let compositions = match sbom.unknowns.is_empty() {
+    let mut compositions = match sbom.unknowns.is_empty() {
         true => Vec::new(),
         false => vec![Composition {
             aggregate: "incomplete",
             assemblies: vec![subject_ref.clone()],
+            dependencies: Vec::new(),
         }],
     };
+    // Each package's `dependsOn`, grouped by what the scan knows of its completeness.
+    let mut by_completeness: BTreeMap<Completeness, Vec<String>> = BTreeMap::new();
+    for (p, r) in sbom.packages.iter().zip(&all_refs) {
+        // A package a later layer removed is not in the image: nothing to say of its dependencies.
+        if p.removed_in.is_some() {
+            continue;
+        }
+        by_completeness
+            .entry(p.dependencies)
+            .or_default()
+            .push(r.clone());
+    }
+    for (c, refs) in by_completeness {
+        compositions.push(Composition {
+            aggregate: completeness_word(c),
+            assemblies: Vec::new(),
+            dependencies: refs,
+        });
+    }
     for c in &all_refs {
         dependencies.push(dep(c));
     }
@@ -440,7 +491,30 @@ fn build(sbom: &Sbom, version: CycloneDxVersion) -> io::Result<Bom> {
                     version: TOOL_VERSION,
                 }])
             },
+            authors: sbom
+                .author
+                .iter()
+                .map(|a| Contact {
+                    name: a.name().to_string(),
+                    email: a.email().map(str::to_string),
+                })
+                .collect(),
             component: subject_component(sbom, subject_ref),
+            manufacturer: sbom
+                .author
+                .as_ref()
+                .filter(|a| since_1_6 && a.kind() == ActorKind::Organization)
+                .map(|a| Organization {
+                    name: a.name().to_string(),
+                    contact: a
+                        .email()
+                        .map(|e| Contact {
+                            name: a.name().to_string(),
+                            email: Some(e.to_string()),
+                        })
+                        .into_iter()
+                        .collect(),
+                }),
             properties: sbom
                 .unknowns
                 .iter()
@@ -607,7 +681,8 @@ fn hashes<'a>(list: impl IntoIterator<Item = &'a Checksum>) -> Vec<Hash> {
     out
 }
 
-fn licenses(p: &Package) -> Vec<LicenseChoice> {
+fn licenses(p: &Package, since_1_6: bool) -> Vec<LicenseChoice> {
+    let acknowledgement = since_1_6.then_some("declared");
     let usable: Vec<_> = p
         .licenses
         .iter()
@@ -640,7 +715,10 @@ fn licenses(p: &Package) -> Vec<LicenseChoice> {
                     .collect::<Vec<_>>()
                     .join(" AND ")
             };
-            vec![LicenseChoice::Expression { expression }]
+            vec![LicenseChoice::Expression {
+                expression,
+                acknowledgement,
+            }]
         }
         None => {
             let mut names: Vec<String> = Vec::new();
@@ -657,7 +735,10 @@ fn licenses(p: &Package) -> Vec<LicenseChoice> {
             names
                 .into_iter()
                 .map(|name| LicenseChoice::License {
-                    license: NamedLicense { name },
+                    license: NamedLicense {
+                        name,
+                        acknowledgement,
+                    },
                 })
                 .collect()
         }
@@ -716,6 +797,10 @@ fn package_component(
     for e in &p.evidence {
         props.push(prop("sbomkit:evidence", e.clone()));
     }
+    props.push(prop("sbomkit:hashes", hashes_of(p)));
+    for (k, v) in bsi_file_facts(p) {
+        props.push(prop(k, v));
+    }
     for (k, v) in &p.properties {
         props.push(prop(k, v.clone()));
     }
@@ -749,7 +834,7 @@ fn package_component(
         description: p.description.clone().filter(|d| !d.is_empty()),
         scope: p.removed_in.map(|_| "excluded"),
         hashes: hashes(&p.checksums),
-        licenses: licenses(p),
+        licenses: licenses(p, since_1_6),
         cpe: p.cpes.first().cloned(),
         purl: p.purl.as_deref().map(str::to_string),
         external_references: p

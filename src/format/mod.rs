@@ -12,7 +12,9 @@ use std::io::{self, Write};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::model::{IdentityRole, Sbom, Subject, SubjectKind, UnknownCause};
+use crate::model::{
+    Completeness, FileForm, IdentityRole, Package, Sbom, Subject, SubjectKind, UnknownCause,
+};
 use crate::purl::{Purl, PurlType};
 
 mod cyclonedx;
@@ -320,6 +322,49 @@ pub(crate) fn sanitize_id(s: &str) -> String {
     out
 }
 
+/// What a package's hashes are of, written beside them (`sbomkit:hashes`, an SPDX comment line):
+/// digests say nothing unless it is known what bytes they cover.
+pub(crate) fn hashes_of(p: &Package) -> String {
+    match (&p.file, p.checksums.is_empty()) {
+        (Some(f), _) => format!("the file {f} as shipped in the image"),
+        (None, false) => {
+            "as the package metadata records them; its deployable form is not in the image".into()
+        }
+        (None, true) => "unknown: its deployable form is not in the image".into(),
+    }
+}
+
+/// BSI TR-03183-2 v2.1's file facts of a package that is one file (taxonomy
+/// `bsi:component:{filename,executable,archive,structured}`), in that order; none for a package
+/// that is not one file, whose deployable form the image does not hold.
+pub(crate) fn bsi_file_facts(p: &Package) -> Vec<(&'static str, String)> {
+    let (Some(form), Some(path)) = (p.kind.file, p.file.as_deref()) else {
+        return Vec::new();
+    };
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let (executable, archive, structured) = match form {
+        FileForm::Executable => ("executable", "no archive", "unstructured"),
+        // A jar's entries (its manifest, bundled jars) are listed, so it is structured.
+        FileForm::Archive => ("non-executable", "archive", "structured"),
+    };
+    vec![
+        ("bsi:component:filename", name.to_string()),
+        ("bsi:component:executable", executable.into()),
+        ("bsi:component:archive", archive.into()),
+        ("bsi:component:structured", structured.into()),
+    ]
+}
+
+/// How complete a package's listed dependencies are, in the words of CycloneDX's `aggregate` and
+/// SPDX 3's `RelationshipCompleteness` (`unknown` is SPDX 3's `noAssertion`).
+pub(crate) fn completeness_word(c: Completeness) -> &'static str {
+    match c {
+        Completeness::Complete => "complete",
+        Completeness::Incomplete => "incomplete",
+        Completeness::Unknown => "unknown",
+    }
+}
+
 /// What a document does not say, as SPDX writes it in the document comment: why it is incomplete,
 /// each unknown, then each other warning (an unknown is also a warning for the user: named once).
 pub(crate) fn incompleteness_lines(sbom: &Sbom) -> Vec<String> {
@@ -336,6 +381,9 @@ pub(crate) fn incompleteness_lines(sbom: &Sbom) -> Vec<String> {
             "This document is incomplete: the paths named below were excluded from the scan."
                 .to_string(),
         );
+    }
+    if sbom.author.is_none() {
+        lines.push("SBOM author: unknown (not given with --author).".to_string());
     }
     for u in &sbom.unknowns {
         lines.push(format!("unknown: {u}"));

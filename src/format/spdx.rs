@@ -29,11 +29,12 @@ use super::{
 
 mod tag_value;
 use crate::model::{
-    self, Actor, ActorKind, FileKind, FileRecord, HashAlg, Package, Purpose, Relationship,
-    RelationshipKind, Sbom, SubjectKind,
+    self, Actor, ActorKind, Completeness, FileKind, FileRecord, HashAlg, Package, Purpose,
+    Relationship, RelationshipKind, Sbom, SubjectKind,
 };
 
 const NOASSERTION: &str = "NOASSERTION";
+const NONE: &str = "NONE";
 const DOCUMENT_ID: &str = "SPDXRef-DOCUMENT";
 
 #[derive(Serialize)]
@@ -221,6 +222,31 @@ fn build(sbom: &Sbom) -> io::Result<Document> {
         };
         relationships.push(rel);
     }
+    // What the scan knows of each package's dependencies: `NONE` where it knows there are none,
+    // `NOASSERTION` where more may exist than are listed.
+    let depends_from: BTreeSet<&str> = sbom
+        .relationships
+        .iter()
+        .filter(|r| r.kind == RelationshipKind::DependsOn)
+        .map(|r| r.from.as_str())
+        .collect();
+    // A package a later layer removed stands apart, with no edges.
+    for p in sbom.packages.iter().filter(|p| p.removed_in.is_none()) {
+        let Some(from) = by_model.get(p.id.as_str()) else {
+            continue;
+        };
+        let to = match p.dependencies {
+            Completeness::Complete if depends_from.contains(p.id.as_str()) => continue,
+            Completeness::Complete => NONE,
+            Completeness::Incomplete | Completeness::Unknown => NOASSERTION,
+        };
+        relationships.push(SpdxRelationship::new(
+            from,
+            to,
+            RelationshipType::DependsOn,
+            None,
+        ));
+    }
 
     let mut comment = Vec::new();
     if files_without_sha1 > 0 {
@@ -241,7 +267,9 @@ fn build(sbom: &Sbom) -> io::Result<Document> {
             external_document_references: Vec::new(),
             creation_info: CreationInfo {
                 license_list_version: None,
-                creators: vec![tool],
+                creators: std::iter::once(tool)
+                    .chain(sbom.author.as_ref().map(actor))
+                    .collect(),
                 created: created_chrono,
                 creator_comment: None,
             },
@@ -433,10 +461,16 @@ fn package(
     for e in &pkg.evidence {
         lines.push(format!("sbomkit:evidence: {e}"));
     }
+    lines.push(format!("sbomkit:hashes: {}", super::hashes_of(pkg)));
     for (k, v) in &pkg.properties {
         lines.push(format!("{k}: {v}"));
     }
     p.package_comment = (!lines.is_empty()).then(|| lines.join("\n"));
+    // The deployable form's file name, where the package is one file in the image.
+    p.package_file_name = super::bsi_file_facts(pkg)
+        .into_iter()
+        .find(|(k, _)| *k == "bsi:component:filename")
+        .map(|(_, v)| v);
 
     let mut annotations = Vec::new();
     if let Some(layer) = pkg
@@ -798,6 +832,7 @@ mod tests {
         purpose: Purpose::Library,
         technique: None,
         purl_is_evidence: false,
+        file: None,
     };
 
     #[test]

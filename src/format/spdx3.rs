@@ -19,12 +19,12 @@ use sha2::Digest;
 
 use super::spdx::{cpe23_ok, namespace_slug, purl_ok, LicenseRefs};
 use super::{
-    document_uuid, image_purl, rfc3339, subject_sha256, usable_url, HashWriter, IdMap, TOOL_NAME,
-    TOOL_VERSION,
+    document_uuid, hashes_of, image_purl, rfc3339, subject_sha256, usable_url, HashWriter, IdMap,
+    TOOL_NAME, TOOL_VERSION,
 };
 use crate::model::{
-    self, Actor, ActorKind, FileKind, FileRecord, HashAlg, Package, Purpose, Relationship,
-    RelationshipKind, Sbom, SubjectKind,
+    self, Actor, ActorKind, Completeness, FileForm, FileKind, FileRecord, HashAlg, Package,
+    Purpose, Relationship, RelationshipKind, Sbom, SubjectKind,
 };
 
 /// The context IRI the 3.0.1 JSON schema requires, as a plain string.
@@ -88,6 +88,11 @@ struct Node {
         skip_serializing_if = "Option::is_none"
     )]
     primary_purpose: Option<&'static str>,
+    #[serde(
+        rename = "software_additionalPurpose",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    additional_purpose: Vec<&'static str>,
     #[serde(rename = "software_fileKind", skip_serializing_if = "Option::is_none")]
     file_kind: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -247,13 +252,15 @@ fn build(sbom: &Sbom, ns: &str) -> io::Result<Document> {
 
     let mut agents = Agents::new(ns);
     let mut licenses = Licenses::new(ns);
+    // The SBOM author (`--author`) first, then the tool's agent; without an author only the tool.
+    let author_id = sbom.author.as_ref().map(|a| agents.get(a));
     let mut graph = vec![
         Node {
             kind: "CreationInfo",
             blank_id: Some(CREATION_INFO),
             spec_version: Some(SPEC_VERSION),
             created: Some(created),
-            created_by: vec![agent_id.clone()],
+            created_by: author_id.into_iter().chain([agent_id.clone()]).collect(),
             created_using: vec![tool_id.clone()],
             ..Node::default()
         },
@@ -280,6 +287,29 @@ fn build(sbom: &Sbom, ns: &str) -> io::Result<Document> {
         let id = by_model.get(f.id.as_str()).cloned().unwrap_or_default();
         content.push(file(f, &subject.layers, id));
     }
+    // A package that is one file in the image has it as its distribution artifact (BSI TR-03183-2
+    // takes the file name, hashes and executable/archive purpose from there).
+    let mut distribution = Vec::new();
+    for p in &sbom.packages {
+        let (Some(form), Some(path), Some(from)) =
+            (p.kind.file, p.file.as_deref(), by_model.get(p.id.as_str()))
+        else {
+            continue;
+        };
+        let id = iri(&ids.assign("File-", path));
+        content.push(Node {
+            name: Some(path.rsplit('/').next().unwrap_or(path).to_string()),
+            file_kind: Some("file"),
+            additional_purpose: vec![match form {
+                FileForm::Executable => "executable",
+                FileForm::Archive => "archive",
+            }],
+            verified_using: hashes(&p.checksums),
+            comment: Some(format!("sbomkit:hashes: {}", hashes_of(p))),
+            ..Node::element("software_File", id.clone())
+        });
+        distribution.push((from.clone(), id));
+    }
 
     let mut relationships = Vec::new();
     let mut rel_ids = IdMap::new();
@@ -298,6 +328,29 @@ fn build(sbom: &Sbom, ns: &str) -> io::Result<Document> {
             .or_default()
             .push(to.clone());
     }
+    // A package known to depend on nothing says so.
+    for p in &sbom.packages {
+        if p.dependencies == Completeness::Complete
+            && p.removed_in.is_none()
+            && by_model.contains_key(p.id.as_str())
+        {
+            groups
+                .entry((p.id.as_str(), RelationshipKind::DependsOn, false))
+                .or_insert_with(|| vec!["NoneElement".to_string()]);
+        }
+    }
+    let depends_completeness: BTreeMap<&str, &'static str> = sbom
+        .packages
+        .iter()
+        .map(|p| {
+            let c = match p.dependencies {
+                Completeness::Complete => COMPLETE,
+                Completeness::Incomplete => INCOMPLETE,
+                Completeness::Unknown => NO_ASSERTION,
+            };
+            (p.id.as_str(), c)
+        })
+        .collect();
     // A subject with nothing listed but something unread still says that its contents are
     // incomplete: it contains elements of unknown number.
     if !sbom.unknowns.is_empty() {
@@ -327,7 +380,13 @@ fn build(sbom: &Sbom, ns: &str) -> io::Result<Document> {
                 },
             ),
             RelationshipKind::Contains => ("contains", NO_ASSERTION),
-            RelationshipKind::DependsOn => ("dependsOn", NO_ASSERTION),
+            RelationshipKind::DependsOn => (
+                "dependsOn",
+                depends_completeness
+                    .get(from)
+                    .copied()
+                    .unwrap_or(NO_ASSERTION),
+            ),
             RelationshipKind::OptionalDependsOn => ("hasOptionalDependency", NO_ASSERTION),
         };
         let local = local_part(&from_id);
@@ -338,6 +397,16 @@ fn build(sbom: &Sbom, ns: &str) -> io::Result<Document> {
             relationship_type: Some(rel_type),
             to,
             completeness: Some(completeness),
+            ..Node::element("Relationship", id)
+        });
+    }
+    for (from_id, file_id) in distribution {
+        let local = local_part(&from_id);
+        let id = iri(&rel_ids.assign("Relationship-", &format!("{local}-hasDistributionArtifact")));
+        relationships.push(Node {
+            from: Some(from_id),
+            relationship_type: Some("hasDistributionArtifact"),
+            to: vec![file_id],
             ..Node::element("Relationship", id)
         });
     }
@@ -514,6 +583,7 @@ fn package(sbom: &Sbom, pkg: &Package, id: String, agents: &mut Agents) -> Node 
     {
         lines.push(format!("sbomkit:layer: {i} {}", l.diff_id));
     }
+    lines.push(format!("sbomkit:hashes: {}", hashes_of(pkg)));
     for (k, v) in &pkg.properties {
         lines.push(format!("{k}: {v}"));
     }

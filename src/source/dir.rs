@@ -110,6 +110,7 @@ pub fn read(root: &Path, cx: &ReadCx<'_>, progress: &dyn Progress) -> Result<Sca
                     node.size = f.size;
                     node.sha256 = f.sha256;
                     node.sha1 = f.sha1;
+                    node.sha512 = f.sha512;
                     node.content = f.content;
                     node.summaries = f.summaries;
                 }

@@ -135,6 +135,7 @@ pub fn read(path: &Path, cx: &ReadCx<'_>, progress: &dyn Progress) -> Result<Sca
             layer: 0,
             sha256: Some(sha256),
             sha1: read.sha1,
+            sha512: read.sha512,
             content: read.content,
             summaries: read.summaries,
         },

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use sha1::Sha1;
-use sha2::{Digest, Sha256};
+use sha2::{Digest, Sha256, Sha512};
 
 use super::interest::{merge, Digests, EntryFacts, EntryType, Interest};
 use super::stream::{
@@ -48,6 +48,7 @@ pub struct LayerEntry {
     pub size: u64,
     pub sha256: Option<[u8; 32]>,
     pub sha1: Option<[u8; 20]>,
+    pub sha512: Option<Box<[u8; 64]>>,
     pub content: Option<Arc<[u8]>>,
     pub summaries: Summaries,
 }
@@ -342,6 +343,7 @@ fn read_entry<R: Read>(
             size: 0,
             sha256: None,
             sha1: None,
+            sha512: None,
             content: None,
             summaries: noted,
         });
@@ -361,6 +363,7 @@ fn read_entry<R: Read>(
         size: file.size,
         sha256: file.sha256,
         sha1: file.sha1,
+        sha512: file.sha512,
         content: file.content,
         summaries: merge(noted, file.summaries),
     });
@@ -448,16 +451,41 @@ pub struct ReadFile {
     /// Absent only with [`Digests::Read`] for a file whose content was not read.
     pub sha256: Option<[u8; 32]>,
     pub sha1: Option<[u8; 20]>,
+    /// Only for an inspected file: documents give it for the executables and archives they list.
+    pub sha512: Option<Box<[u8; 64]>>,
     pub content: Option<Arc<[u8]>>,
     /// What the readers that asked for the whole content made of it.
     pub summaries: Summaries,
+}
+
+/// The digests one file is read through; each is computed only when asked for.
+#[derive(Default)]
+struct Hashers {
+    sha256: Option<Sha256>,
+    sha1: Option<Sha1>,
+    sha512: Option<Sha512>,
+}
+
+impl Hashers {
+    fn update(&mut self, chunk: &[u8]) {
+        if let Some(h) = self.sha256.as_mut() {
+            h.update(chunk);
+        }
+        if let Some(h) = self.sha1.as_mut() {
+            h.update(chunk);
+        }
+        if let Some(h) = self.sha512.as_mut() {
+            h.update(chunk);
+        }
+    }
 }
 
 /// Streams a regular file of `declared` bytes at `path`, hashing it and keeping its content when
 /// the [`Interest`] asks for it. A file some readers want summarised is read whole, handed to each
 /// of them, and dropped (unless it is kept too): into a reused buffer, or past
 /// [`spool::SPOOL_OVER`] into a temp file that is mapped, so that memory does not follow the
-/// largest binary. An inspected file also gets a SHA-1, which lets documents list it as a file. A
+/// largest binary. An inspected file also gets a SHA-1, which lets documents list it as a file, and
+/// a SHA-512 (the executables and archives catalogers read are what regulators want it of). A
 /// file to keep or inspect larger than `--max-file-size` is an error (the budget records which).
 pub fn read_file(
     r: &mut impl Read,
@@ -504,15 +532,14 @@ pub fn read_file(
     };
     let digests = cx.interest.digests;
     let hashed = digests != Digests::Read || whole_max.is_some();
-    let mut sha256 = hashed.then(Sha256::new);
-    let mut sha1 = (digests == Digests::AllWithSha1 || inspect).then(Sha1::new);
+    let mut hash = Hashers {
+        sha256: hashed.then(Sha256::new),
+        sha1: (digests == Digests::AllWithSha1 || inspect).then(Sha1::new),
+        // The bytes pass anyway: one more digest, never for a file only listed.
+        sha512: inspect.then(Sha512::new),
+    };
     let mut size = head.len() as u64;
-    if let Some(h) = sha256.as_mut() {
-        h.update(&head);
-    }
-    if let Some(h) = sha1.as_mut() {
-        h.update(&head);
-    }
+    hash.update(&head);
     let mut summaries = None;
     let spooled = inspect && keep_max.is_none() && declared > spool::SPOOL_OVER;
     let content = if spooled {
@@ -530,13 +557,12 @@ pub fn read_file(
         write(&head);
         size = size.saturating_add(pump(
             &mut r.take(max_file.saturating_sub(size).saturating_add(1)),
-            sha256.as_mut(),
-            sha1.as_mut(),
+            &mut hash,
             write,
         )?);
         if size > max_file {
             // Longer than the header said.
-            size = size.saturating_add(pump(r, sha256.as_mut(), sha1.as_mut(), |_| {})?);
+            size = size.saturating_add(pump(r, &mut hash, |_| {})?);
         } else {
             let mapped = match (write_err, &file) {
                 (None, Some(f)) => spool::map(f),
@@ -569,17 +595,11 @@ pub fn read_file(
             // Grown as bytes arrive, never sized from the header.
             r.take(max.saturating_sub(buf.len() as u64).saturating_add(1))
                 .read_to_end(buf)?;
-            let rest = buf.get(HEAD_LEN..).unwrap_or_default();
-            if let Some(h) = sha256.as_mut() {
-                h.update(rest);
-            }
-            if let Some(h) = sha1.as_mut() {
-                h.update(rest);
-            }
+            hash.update(buf.get(HEAD_LEN..).unwrap_or_default());
             size = buf.len() as u64;
             if size > max {
                 // Longer than the header said: hash the rest, keep nothing.
-                size = size.saturating_add(pump(r, sha256.as_mut(), sha1.as_mut(), |_| {})?);
+                size = size.saturating_add(pump(r, &mut hash, |_| {})?);
                 return Ok(None);
             }
             if inspect {
@@ -590,13 +610,14 @@ pub fn read_file(
                 .map(|_| Arc::from(buf.as_slice())))
         })?
     } else {
-        size = size.saturating_add(pump(r, sha256.as_mut(), sha1.as_mut(), |_| {})?);
+        size = size.saturating_add(pump(r, &mut hash, |_| {})?);
         None
     };
     Ok(ReadFile {
         size,
-        sha256: sha256.map(|h| h.finalize().into()),
-        sha1: sha1.map(|h| h.finalize().into()),
+        sha256: hash.sha256.map(|h| h.finalize().into()),
+        sha1: hash.sha1.map(|h| h.finalize().into()),
+        sha512: hash.sha512.map(|h| Box::new(h.finalize().into())),
         content,
         summaries,
     })
@@ -604,12 +625,7 @@ pub fn read_file(
 
 /// Reads `r` to its end through the digests asked for, handing each chunk to `sink`; returns how
 /// many bytes there were.
-fn pump(
-    r: &mut impl Read,
-    mut sha256: Option<&mut Sha256>,
-    mut sha1: Option<&mut Sha1>,
-    mut sink: impl FnMut(&[u8]),
-) -> io::Result<u64> {
+fn pump(r: &mut impl Read, hash: &mut Hashers, mut sink: impl FnMut(&[u8])) -> io::Result<u64> {
     thread_local! {
         // One read buffer per thread, not one per file.
         static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
@@ -633,12 +649,7 @@ fn pump(
                 Err(e) => return Err(e),
             };
             let chunk = buf.get(..n).unwrap_or_default();
-            if let Some(h) = sha256.as_deref_mut() {
-                h.update(chunk);
-            }
-            if let Some(h) = sha1.as_deref_mut() {
-                h.update(chunk);
-            }
+            hash.update(chunk);
             sink(chunk);
             total = total.saturating_add(n as u64);
         }
@@ -706,6 +717,7 @@ pub fn apply(
                 layer,
                 sha256: e.sha256,
                 sha1: e.sha1,
+                sha512: e.sha512.clone(),
                 content: e.content.clone(),
                 summaries: e.summaries.clone(),
             },
@@ -850,8 +862,12 @@ mod inspect_tests {
         assert!(f.content.is_none());
         assert_eq!(length(&f), Some(&body.len()));
         assert_eq!(f.sha256, Some(<[u8; 32]>::from(Sha256::digest(&body))));
-        // The bytes were in memory: SHA-1 comes for free.
+        // The bytes were in memory: SHA-1 and SHA-512 come for free.
         assert_eq!(f.sha1, Some(<[u8; 20]>::from(Sha1::digest(&body))));
+        assert_eq!(
+            f.sha512.as_deref(),
+            Some(&<[u8; 64]>::from(Sha512::digest(&body)))
+        );
         // Kept and inspected at once.
         let (f, _) = read(&body, 1 << 20, &|_| Some(1 << 20));
         assert_eq!(f.content.as_deref(), Some(body.as_slice()));
@@ -862,6 +878,7 @@ mod inspect_tests {
     fn other_files_are_not_inspected_and_big_ones_are_an_error() {
         let (f, w) = read(b"#!/bin/sh\n", 1 << 20, &|_| None);
         assert!(f.summaries.is_none() && f.sha1.is_none() && w.is_empty());
+        assert!(f.sha512.is_none(), "no SHA-512 for a file nobody reads");
         let big: Vec<u8> = b"MAGIC".iter().chain(&[0u8; 5000]).copied().collect();
         let (f, _, budget) = try_read(&big, 1000, &|_| None);
         let e = f.err().unwrap().to_string();
@@ -890,6 +907,10 @@ mod inspect_tests {
         assert_eq!(f.size, len as u64);
         assert_eq!(f.sha256, Some(<[u8; 32]>::from(Sha256::digest(&body))));
         assert_eq!(f.sha1, Some(<[u8; 20]>::from(Sha1::digest(&body))));
+        assert_eq!(
+            f.sha512.as_deref(),
+            Some(&<[u8; 64]>::from(Sha512::digest(&body)))
+        );
     }
 
     #[test]

@@ -49,6 +49,8 @@ pub struct Node {
     /// SHA-1 of a regular file's content, computed only when the source was asked for it
     /// ([`super::SourceOptions::sha1`]).
     pub sha1: Option<[u8; 20]>,
+    /// SHA-512 of a regular file some reader inspected (read whole); boxed, as most files have none.
+    pub sha512: Option<Box<[u8; 64]>>,
     /// The content, when the [`super::Interest`] asked to keep it and it was within the limit.
     pub content: Option<Arc<[u8]>>,
     /// What the readers that asked for the whole content made of it.
@@ -436,6 +438,7 @@ pub(crate) mod test_nodes {
             layer,
             sha256: None,
             sha1: None,
+            sha512: None,
             content: Some(Arc::from(content)),
             summaries: None,
         }
@@ -448,6 +451,7 @@ pub(crate) mod test_nodes {
             layer,
             sha256: None,
             sha1: None,
+            sha512: None,
             content: None,
             summaries: None,
         }
@@ -460,6 +464,7 @@ pub(crate) mod test_nodes {
             layer,
             sha256: None,
             sha1: None,
+            sha512: None,
             content: None,
             summaries: None,
         }

@@ -19,8 +19,8 @@ use super::notes::PackageNote;
 use crate::catalog::{Cataloger, Context, Found};
 use crate::cpe;
 use crate::model::{
-    Checksum, FileKind, FileRecord, HashAlg, Package, PackageKind, Purpose, Relationship,
-    RelationshipKind, Technique,
+    Checksum, Completeness, FileForm, FileKind, FileRecord, HashAlg, Package, PackageKind, Purpose,
+    Relationship, RelationshipKind, Technique,
 };
 use crate::purl::{Purl, PurlString, PurlType};
 use crate::source::{display_path, Node, Summary};
@@ -38,6 +38,7 @@ pub const BINARY: PackageKind = PackageKind {
     technique: Some(Technique::BinaryAnalysis),
     // Named after its file: nothing in it says who it is.
     purl_is_evidence: false,
+    file: Some(FileForm::Executable),
 };
 
 /// A package named by an ELF `.note.package` note.
@@ -47,6 +48,7 @@ pub const ELF_NOTE: PackageKind = PackageKind {
     purpose: Purpose::Application,
     technique: Some(Technique::BinaryAnalysis),
     purl_is_evidence: true,
+    file: Some(FileForm::Executable),
 };
 
 pub struct ElfBinaries;
@@ -300,6 +302,10 @@ fn catalog(cx: &Context<'_>) -> Found {
                 ));
             }
         }
+        let links = match unresolved.is_empty() {
+            true => Completeness::Complete,
+            false => Completeness::Incomplete,
+        };
         if let Some(v) = joined(&unresolved, " ") {
             props.insert("sbomkit:elf:needed-unresolved".into(), v);
         }
@@ -341,6 +347,9 @@ fn catalog(cx: &Context<'_>) -> Found {
         if let Some(h) = s.node.sha1 {
             checksums.push(Checksum::new(HashAlg::Sha1, hex::encode(h)));
         }
+        if let Some(h) = &s.node.sha512 {
+            checksums.push(Checksum::new(HashAlg::Sha512, hex::encode(h.as_slice())));
+        }
         if s.owned {
             // The owner's file: facts on the file record, the note on the owner.
             if let Some(n) = note {
@@ -375,6 +384,8 @@ fn catalog(cx: &Context<'_>) -> Found {
                 name: file_name(s.path),
                 arch: Some(s.facts.machine.clone()),
                 checksums,
+                file: Some(shown.clone()),
+                dependencies: links,
                 layer,
                 evidence: vec![shown.clone()],
                 found_by: NAME.to_string(),
@@ -434,6 +445,7 @@ mod tests {
             layer: 0,
             sha256: Some(sha2::Sha256::digest(bytes).into()),
             sha1: None,
+            sha512: None,
             content: None,
             summaries: Some(Box::new([(0, Arc::new(elf::inspect(bytes)) as Summary)])),
         }

@@ -9,7 +9,9 @@ use std::collections::BTreeMap;
 
 use super::go::{GoBuildInfo, GoModule};
 use super::rust::{AuditInfo, CrateKind, CrateSource};
-use crate::model::{Package, PackageKind, Purpose, Relationship, RelationshipKind, Technique};
+use crate::model::{
+    Completeness, Package, PackageKind, Purpose, Relationship, RelationshipKind, Technique,
+};
 use crate::purl::{Purl, PurlString, PurlType};
 
 /// A Go module found in a binary's build info.
@@ -19,6 +21,7 @@ pub const GO_MODULE: PackageKind = PackageKind {
     purpose: Purpose::Library,
     technique: Some(Technique::BinaryAnalysis),
     purl_is_evidence: true,
+    file: None,
 };
 
 /// A Rust crate found in a binary's cargo-auditable data.
@@ -28,6 +31,7 @@ pub const RUST_CRATE: PackageKind = PackageKind {
     purpose: Purpose::Library,
     technique: Some(Technique::BinaryAnalysis),
     purl_is_evidence: true,
+    file: None,
 };
 
 /// Packages found inside one binary, with the edges between them.
@@ -247,6 +251,11 @@ pub fn rust_packages(info: &AuditInfo, evidence: &str, found_by: &str) -> Embedd
             evidence: vec![evidence.to_string()],
             found_by: found_by.to_string(),
             properties: props,
+            // cargo-auditable records every crate's dependencies.
+            dependencies: match c.dependencies.iter().all(|&d| d < ids.len()) {
+                true => Completeness::Complete,
+                false => Completeness::Incomplete,
+            },
             ..Package::new(id.clone(), RUST_CRATE)
         });
         for &d in &c.dependencies {

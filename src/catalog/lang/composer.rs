@@ -16,6 +16,7 @@ pub const KIND: PackageKind = PackageKind {
     purpose: Purpose::Library,
     technique: Some(Technique::ManifestAnalysis),
     purl_is_evidence: true,
+    file: None,
 };
 
 /// Composer packages from `vendor/composer/installed.json`.

@@ -18,6 +18,7 @@ pub const KIND: PackageKind = PackageKind {
     purpose: Purpose::Library,
     technique: Some(Technique::ManifestAnalysis),
     purl_is_evidence: true,
+    file: None,
 };
 
 /// .NET packages from `*.deps.json`.

@@ -14,6 +14,7 @@ pub const KIND: PackageKind = PackageKind {
     purpose: Purpose::Library,
     technique: Some(Technique::ManifestAnalysis),
     purl_is_evidence: true,
+    file: None,
 };
 
 /// Ruby gems from installed gemspecs.

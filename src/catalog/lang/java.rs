@@ -9,7 +9,7 @@ use std::io::{Cursor, Read as _};
 
 use super::{Manifest, Packages};
 use crate::catalog::{Cataloger, Context, Found};
-use crate::model::{PackageKind, Purpose, Technique};
+use crate::model::{FileForm, PackageKind, Purpose, Technique};
 use crate::purl::{Purl, PurlString, PurlType};
 use crate::source::Summary;
 
@@ -20,6 +20,7 @@ pub const KIND: PackageKind = PackageKind {
     purpose: Purpose::Library,
     technique: Some(Technique::ManifestAnalysis),
     purl_is_evidence: true,
+    file: Some(FileForm::Archive),
 };
 
 pub struct JavaArchives;

@@ -21,7 +21,7 @@ use std::sync::Arc;
 
 use crate::catalog::{Cataloger, Context, Found};
 use crate::model::{
-    Actor, Checksum, License, Package, PackageKind, Relationship, RelationshipKind,
+    Actor, Checksum, HashAlg, License, Package, PackageKind, Relationship, RelationshipKind,
 };
 use crate::purl::PurlString;
 use crate::source::{display_path, Summary};
@@ -208,6 +208,20 @@ fn catalog(cx: &Context<'_>, kind: PackageKind, found_by: &str) -> Found {
             if nested && i == 0 {
                 first = Some(id.clone());
             }
+            // A kind whose package is its file (a jar): that file, hashed as it was read.
+            let is_file = kind.file.is_some() && i == 0;
+            let mut checksums = m.checksums.clone();
+            if is_file {
+                checksums.extend(
+                    node.sha256
+                        .map(|h| Checksum::new(HashAlg::Sha256, hex::encode(h))),
+                );
+                checksums.extend(
+                    node.sha512
+                        .as_ref()
+                        .map(|h| Checksum::new(HashAlg::Sha512, hex::encode(h.as_slice()))),
+                );
+            }
             found.packages.push(Package {
                 name: m.name.clone(),
                 version: m.version.clone(),
@@ -220,7 +234,8 @@ fn catalog(cx: &Context<'_>, kind: PackageKind, found_by: &str) -> Found {
                 originator: m.author.clone(),
                 description: m.description.clone(),
                 homepage: m.homepage.clone(),
-                checksums: m.checksums.clone(),
+                checksums,
+                file: is_file.then(|| shown.clone()),
                 layer: layered.then_some(node.layer),
                 evidence: vec![shown.clone()],
                 found_by: found_by.to_string(),

@@ -15,6 +15,7 @@ pub const KIND: PackageKind = PackageKind {
     purpose: Purpose::Library,
     technique: Some(Technique::ManifestAnalysis),
     purl_is_evidence: true,
+    file: None,
 };
 
 /// npm packages from `package.json` files.

@@ -13,6 +13,7 @@ pub const KIND: PackageKind = PackageKind {
     purpose: Purpose::Library,
     technique: Some(Technique::ManifestAnalysis),
     purl_is_evidence: true,
+    file: None,
 };
 
 /// Python distributions from their core metadata.

@@ -24,6 +24,7 @@ pub const KIND: PackageKind = PackageKind {
     purpose: Purpose::Library,
     technique: None,
     purl_is_evidence: false,
+    file: None,
 };
 
 /// How a warning about a database file that could not be read at all ends.

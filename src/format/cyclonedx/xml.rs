@@ -13,7 +13,7 @@ use quick_xml::events::attributes::Attribute;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::Writer;
 
-use super::{Bom, Component, Evidence, LicenseChoice, Property, Tools};
+use super::{Bom, Component, Contact, Evidence, LicenseChoice, Property, Tools};
 use crate::format::CycloneDxVersion;
 
 pub(super) fn write(bom: &Bom, version: CycloneDxVersion, out: &mut dyn Write) -> io::Result<()> {
@@ -62,7 +62,22 @@ pub(super) fn write(bom: &Bom, version: CycloneDxVersion, out: &mut dyn Write) -
         }
     }
     x.end("tools")?;
+    if !m.authors.is_empty() {
+        x.start("authors", &[])?;
+        for a in &m.authors {
+            x.contact("author", a)?;
+        }
+        x.end("authors")?;
+    }
     x.component(&m.component)?;
+    if let Some(o) = &m.manufacturer {
+        x.start("manufacturer", &[])?;
+        x.leaf("name", &[], &o.name)?;
+        for c in &o.contact {
+            x.contact("contact", c)?;
+        }
+        x.end("manufacturer")?;
+    }
     x.properties(&m.properties)?;
     x.end("metadata")?;
 
@@ -91,11 +106,19 @@ pub(super) fn write(bom: &Bom, version: CycloneDxVersion, out: &mut dyn Write) -
         for c in &bom.compositions {
             x.start("composition", &[])?;
             x.leaf("aggregate", &[], c.aggregate)?;
-            x.start("assemblies", &[])?;
-            for a in &c.assemblies {
-                x.empty("assembly", &[("ref", a)])?;
+            for (list, item, refs) in [
+                ("assemblies", "assembly", &c.assemblies),
+                ("dependencies", "dependency", &c.dependencies),
+            ] {
+                if refs.is_empty() {
+                    continue;
+                }
+                x.start(list, &[])?;
+                for r in refs {
+                    x.empty(item, &[("ref", r)])?;
+                }
+                x.end(list)?;
             }
-            x.end("assemblies")?;
             x.end("composition")?;
         }
         x.end("compositions")?;
@@ -158,6 +181,14 @@ impl Xml<'_> {
         self.end("properties")
     }
 
+    /// An `organizationalContact` named `tag`.
+    fn contact(&mut self, tag: &str, a: &Contact) -> io::Result<()> {
+        self.start(tag, &[])?;
+        self.leaf("name", &[], &a.name)?;
+        self.opt("email", a.email.as_deref())?;
+        self.end(tag)
+    }
+
     fn component(&mut self, c: &Component) -> io::Result<()> {
         let mut attrs = vec![("type", c.kind)];
         if !c.bom_ref.is_empty() {
@@ -172,10 +203,7 @@ impl Xml<'_> {
         if !c.authors.is_empty() {
             self.start("authors", &[])?;
             for a in &c.authors {
-                self.start("author", &[])?;
-                self.leaf("name", &[], &a.name)?;
-                self.opt("email", a.email.as_deref())?;
-                self.end("author")?;
+                self.contact("author", a)?;
             }
             self.end("authors")?;
         }
@@ -194,11 +222,23 @@ impl Xml<'_> {
             self.start("licenses", &[])?;
             for l in &c.licenses {
                 match l {
-                    LicenseChoice::Expression { expression } => {
-                        self.leaf("expression", &[], expression)?
+                    LicenseChoice::Expression {
+                        expression,
+                        acknowledgement,
+                    } => {
+                        let attrs: Vec<_> = acknowledgement
+                            .map(|a| ("acknowledgement", a))
+                            .into_iter()
+                            .collect();
+                        self.leaf("expression", &attrs, expression)?
                     }
                     LicenseChoice::License { license } => {
-                        self.start("license", &[])?;
+                        let attrs: Vec<_> = license
+                            .acknowledgement
+                            .map(|a| ("acknowledgement", a))
+                            .into_iter()
+                            .collect();
+                        self.start("license", &attrs)?;
                         self.leaf("name", &[], &license.name)?;
                         self.end("license")?;
                     }
