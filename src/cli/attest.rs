@@ -75,6 +75,8 @@ pub fn run(args: AttestArgs) -> Result<ExitCode, Error> {
                 source_date_epoch: None,
                 exclude,
                 scope: args.scan.scope.into(),
+                // The posture report names no author.
+                author: None,
             };
             let bar = Bar::new(!args.quiet && io::stderr().is_terminal());
             let (report, subject) = posture::audit_subject(&spec, &opts, &[], &bar)?;

@@ -23,6 +23,8 @@ pub fn run(args: AuditArgs) -> Result<ExitCode, Error> {
         source_date_epoch: None,
         exclude: args.scan.exclude()?,
         scope: args.scan.scope.into(),
+        // The posture report names no author.
+        author: None,
     };
     let spec = SourceSpec::parse(&args.scan.source);
     let bar = Bar::new(!args.quiet && io::stderr().is_terminal());
