@@ -78,6 +78,7 @@ pub fn scan(
                 subject: &scanned.subject,
                 distro: distro.as_ref(),
                 owners: &owners,
+                packages: &all.packages,
                 slot,
                 all_layers: opts.scope == Scope::AllLayers,
             });

@@ -12,6 +12,7 @@ mod hostile;
 mod keyless;
 mod keyless_roundtrip;
 mod lang;
+mod melange;
 mod options;
 mod provenance;
 mod registry;
