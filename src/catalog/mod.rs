@@ -409,6 +409,7 @@ mod tests {
                 "ruby-gemspec",
                 "php-composer-installed",
                 "dotnet-deps",
+                "melange-sbom",
             ]
         );
     }
