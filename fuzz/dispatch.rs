@@ -215,6 +215,15 @@ pub const TARGETS: &[Target] = &[
         prepare: as_is,
     },
     Target {
+        name: "melange_sbom",
+        run: melange_sbom,
+        seeds: &[
+            "testdata/fixtures/apk/melange-sboms/unbound-libs-1.23.0-r0.spdx.json",
+            "testdata/fixtures/apk/melange-sboms/libattr1-2.5.1-r2.spdx.json",
+        ],
+        prepare: as_is,
+    },
+    Target {
         name: "lang_composer",
         run: lang_composer,
         seeds: &["testdata/lang/mediawiki.installed.json"],
@@ -518,6 +527,11 @@ fn lang_npm(data: &[u8]) {
 /// Python core metadata (`METADATA`, `PKG-INFO`).
 fn lang_python(data: &[u8]) {
     let _ = python::parse(data);
+}
+
+/// A melange per-package SPDX document.
+fn melange_sbom(data: &[u8]) {
+    let _ = sbomkit::catalog::melange::parse(data);
 }
 
 /// An installed gemspec.

@@ -160,6 +160,7 @@ fn catalog_image(
                 subject: &scanned.subject,
                 distro: distro.as_ref(),
                 owners: &owners,
+                packages: &all.packages,
                 slot,
                 all_layers: opts.scope == Scope::AllLayers,
             });

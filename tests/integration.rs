@@ -13,6 +13,7 @@ mod hostile;
 mod keyless;
 mod keyless_roundtrip;
 mod lang;
+mod melange;
 mod multiplatform;
 mod options;
 mod provenance;

@@ -11,6 +11,7 @@ pub mod deb822;
 pub mod dpkg;
 pub mod lang;
 pub mod license;
+pub mod melange;
 pub mod os_db;
 pub mod os_release;
 pub mod rpm;
@@ -33,6 +34,8 @@ pub struct Context<'a> {
     pub distro: Option<&'a Distro>,
     /// Path (root-relative, as in the [`Vfs`]) → id of the package that owns it, from earlier phases.
     pub owners: &'a BTreeMap<Vec<u8>, String>,
+    /// The packages earlier phases found.
+    pub packages: &'a [Package],
     /// The cataloger's slot: where the source stored the summaries it made ([`Cataloger::inspect`]).
     pub slot: u8,
     /// `--scope all-layers`: OS package databases also list what earlier layers installed and
@@ -133,6 +136,7 @@ pub fn phases() -> Vec<Vec<Box<dyn Cataloger>>> {
             Box::new(lang::gem::CATALOGER),
             Box::new(lang::composer::CATALOGER),
             Box::new(lang::dotnet::CATALOGER),
+            Box::new(melange::MelangeSboms),
         ],
     ]
 }
@@ -377,6 +381,7 @@ mod tests {
                     subject: &subject,
                     distro: None,
                     owners: &owners,
+                    packages: &[],
                     slot,
                     all_layers: false,
                 });
@@ -418,6 +423,7 @@ mod tests {
                 "ruby-gemspec",
                 "php-composer-installed",
                 "dotnet-deps",
+                "melange-sbom",
             ]
         );
     }

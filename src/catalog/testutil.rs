@@ -50,6 +50,7 @@ pub fn run(c: &dyn Cataloger, fs: &Vfs, distro: Option<&Distro>) -> Found {
         subject: &subject,
         distro,
         owners: &owners,
+        packages: &[],
         slot: 0,
         all_layers: false,
     });

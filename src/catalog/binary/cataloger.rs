@@ -458,6 +458,7 @@ mod tests {
             subject: &subject,
             distro: None,
             owners,
+            packages: &[],
             slot: 0,
             all_layers: false,
         })
