@@ -368,6 +368,24 @@ fn tampered_bundles_are_refused() {
             code: 15,
             says: "must carry a transparency log entry",
         },
+        Row {
+            // From v0.2 on the inclusion proof is required; the SET alone is a v0.1 allowance.
+            name: "v0.3 entry with a signed entry timestamp but no inclusion proof",
+            change: |b| {
+                b["verificationMaterial"]["tlogEntries"][0]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("inclusionProof");
+            },
+            code: 15,
+            says: "no inclusion proof",
+        },
+        Row {
+            name: "v0.2 entry with a signed entry timestamp but no inclusion proof",
+            change: |b| *b = without_proof(as_v02_chain(&prod_chain()[..1])),
+            code: 15,
+            says: "no inclusion proof",
+        },
     ];
     tamper::refused(rows, &["NOT verified"], |change| {
         let mut b = load(COSIGN);
@@ -380,6 +398,58 @@ fn tampered_bundles_are_refused() {
 fn v02_chain_verifies() {
     let r = cosign(&as_v02_chain(&prod_chain()[..1]));
     assert_eq!(r.0, 0, "{}", r.1);
+}
+
+/// The bundle with its log entry's inclusion proof removed (its SET kept).
+fn without_proof(mut b: Value) -> Value {
+    b["verificationMaterial"]["tlogEntries"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("inclusionProof");
+    b
+}
+
+#[test]
+fn a_v01_bundle_may_rest_on_the_signed_entry_timestamp_alone() {
+    let mut b = without_proof(as_v02_chain(&prod_chain()[..1]));
+    b["mediaType"] = json!("application/vnd.dev.sigstore.bundle+json;version=0.1");
+    let r = cosign(&b);
+    assert_eq!(r.0, 0, "{}", r.1);
+    assert!(r.1.contains("signed entry timestamp verifies"), "{}", r.1);
+    assert!(!r.1.contains("inclusion proof"), "{}", r.1);
+}
+
+#[test]
+fn a_trusted_root_with_a_validity_without_start_is_malformed() {
+    let d = tempfile::tempdir().unwrap();
+    for (ptr, what) in [
+        ("/tlogs/0/publicKey/validFor", "tlogs[0]"),
+        (
+            "/certificateAuthorities/1/validFor",
+            "certificateAuthorities[1]",
+        ),
+        (
+            "/timestampAuthorities/0/validFor",
+            "timestampAuthorities[0]",
+        ),
+    ] {
+        let mut tr = load(PROD_ROOT);
+        tr.pointer_mut(ptr)
+            .unwrap()
+            .as_object_mut()
+            .unwrap()
+            .remove("start");
+        write(d.path(), "open.json", &serde_json::to_vec(&tr).unwrap());
+        let args = with_root("open.json");
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let r = run(d.path(), &load(COSIGN), &args, COSIGN_SUBJECT);
+        assert_eq!(r.0, 13, "{what}: {}", r.1);
+        assert!(
+            r.1.contains(&format!("open.json: {what}: `validFor` has no `start`")),
+            "{what}: {}",
+            r.1
+        );
+    }
 }
 
 #[test]
@@ -858,6 +928,135 @@ fn made_rekor_v2_entry_with_rfc3161_timestamp() {
     m.bundle["verificationMaterial"]["timestampVerificationData"]["rfc3161Timestamps"] =
         json!([{"signedTimestamp": STANDARD.encode(other.timestamp(&sig, T0))}]);
     assert_refused(m.verify(TEST_ID, TEST_ISSUER), 15, "no timestamp authority");
+}
+
+/// What the hashedrekord 0.0.2 body of a DSSE bundle records: the PAE digest, signature and
+/// certificate, each replaceable to make a mismatch.
+#[derive(Default, Clone)]
+struct Recorded {
+    pae_digest: Option<Vec<u8>>,
+    signature: Option<Vec<u8>>,
+    certificate: Option<Vec<u8>>,
+}
+
+/// A keyless DSSE bundle logged as Rekor v2 does it (rekor v2 spec §6.1.4): a hashedrekord 0.0.2
+/// entry over SHA-256(PAE(payloadType, payload)), an inclusion proof and an RFC 3161 timestamp.
+fn dsse_as_hashedrekord(ts: &TestSigstore, rec: Recorded) -> Made {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("artifact.bin"), ARTIFACT).unwrap();
+    std::fs::write(
+        dir.path().join("root.json"),
+        serde_json::to_vec(&ts.trusted_root()).unwrap(),
+    )
+    .unwrap();
+    let (key, cert) = ts.leaf(&LeafSpec::default());
+    let payload = serde_json::to_vec(&json!({
+        "_type": "https://in-toto.io/Statement/v1",
+        "subject": [{"name": "artifact.bin", "digest": {"sha256": hex::encode(Sha256::digest(ARTIFACT))}}],
+        "predicateType": "https://example.com/p", "predicate": {}}))
+    .unwrap();
+    let pt = "application/vnd.in-toto+json";
+    let pae = [
+        format!("DSSEv1 {} {pt} {} ", pt.len(), payload.len()).into_bytes(),
+        payload.clone(),
+    ]
+    .concat();
+    let sig = key.sign(&pae);
+    let body = json!({"apiVersion": "0.0.2", "kind": "hashedrekord", "spec": {"hashedRekordV002": {
+        "data": {"algorithm": "SHA2_256",
+                 "digest": STANDARD.encode(rec.pae_digest.unwrap_or_else(|| Sha256::digest(&pae).to_vec()))},
+        "signature": {"content": STANDARD.encode(rec.signature.as_ref().unwrap_or(&sig)), "verifier": {
+            "x509Certificate": {"rawBytes": STANDARD.encode(rec.certificate.as_ref().unwrap_or(&cert))},
+            "keyDetails": "PKIX_ECDSA_P256_SHA_256"}}}}});
+    let body = serde_json::to_vec(&body).unwrap();
+    let entry = ts.entry("hashedrekord", "0.0.2", &body, 0, false, true);
+    let bundle = json!({
+        "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
+        "verificationMaterial": {
+            "certificate": {"rawBytes": STANDARD.encode(&cert)},
+            "tlogEntries": [entry],
+            "timestampVerificationData": {"rfc3161Timestamps": [
+                {"signedTimestamp": STANDARD.encode(ts.timestamp(&sig, T0 + 30))}]},
+        },
+        "dsseEnvelope": {"payloadType": pt, "payload": STANDARD.encode(&payload),
+                         "signatures": [{"keyid": "", "sig": STANDARD.encode(&sig)}]},
+    });
+    Made { dir, bundle }
+}
+
+#[test]
+fn made_dsse_logged_as_hashedrekord_v2_verifies_and_every_mismatch_is_refused() {
+    let ts = TestSigstore::new();
+    let m = dsse_as_hashedrekord(&ts, Recorded::default());
+    let r = m.verify(TEST_ID, TEST_ISSUER);
+    assert_eq!(r.0, 0, "{}", r.1);
+    assert!(r.1.contains("hashedrekord 0.0.2 body matches"), "{}", r.1);
+    assert!(r.1.contains("inclusion proof of leaf 5"), "{}", r.1);
+    // `verify` judges the same bundle the same way.
+    let out = outcome(
+        sbomkit_in(m.dir.path())
+            .arg("verify")
+            .arg(write(
+                m.dir.path(),
+                "b.json",
+                &serde_json::to_vec(&m.bundle).unwrap(),
+            ))
+            .args(keyless(TEST_ID, TEST_ISSUER))
+            .args(["--trusted-root", "root.json"]),
+    );
+    assert_eq!(out.code, 0, "{}", out.text());
+
+    // The PAE of another envelope (the same payload under another payload type).
+    let other_pae = b"DSSEv1 10 text/plain 2 {}";
+    let (other_key, other_cert) = ts.leaf(&LeafSpec::default());
+    let rows: Vec<Row<Recorded>> = vec![
+        Row {
+            name: "another envelope's PAE digest",
+            change: Recorded {
+                pae_digest: Some(Sha256::digest(other_pae).to_vec()),
+                ..Recorded::default()
+            },
+            code: 15,
+            says: "hash of the envelope's PAE is not the bundle's",
+        },
+        Row {
+            name: "the payload's digest instead of the PAE's",
+            change: Recorded {
+                pae_digest: Some(
+                    Sha256::digest(
+                        STANDARD
+                            .decode(m.bundle["dsseEnvelope"]["payload"].as_str().unwrap())
+                            .unwrap(),
+                    )
+                    .to_vec(),
+                ),
+                ..Recorded::default()
+            },
+            code: 15,
+            says: "hash of the envelope's PAE is not the bundle's",
+        },
+        Row {
+            name: "another signature",
+            change: Recorded {
+                signature: Some(other_key.sign(other_pae)),
+                ..Recorded::default()
+            },
+            code: 15,
+            says: "signature or verifier",
+        },
+        Row {
+            name: "another signer's certificate",
+            change: Recorded {
+                certificate: Some(other_cert.clone()),
+                ..Recorded::default()
+            },
+            code: 15,
+            says: "signature or verifier",
+        },
+    ];
+    tamper::refused(&rows, &["NOT verified"], |rec| {
+        dsse_as_hashedrekord(&ts, rec.clone()).verify(TEST_ID, TEST_ISSUER)
+    });
 }
 
 /// A key-based DSSE bundle with a dsse 0.0.1 or intoto 0.0.2 log entry.

@@ -345,7 +345,7 @@ fn check_log_and_time(
     };
     let mut times = Vec::new();
     for (i, e) in b.tlog.iter().enumerate() {
-        let v = tlog::verify_entry(e, &b.content, &signer, opts.trust)
+        let v = tlog::verify_entry(e, &b.content, &signer, opts.trust, b.version >= 2)
             .map_err(|m| log_fail(format!("entry {}: {m}", i + 1)))?;
         if let Some(t) = v.integrated_time {
             if t > opts.now {

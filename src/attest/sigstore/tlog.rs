@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256};
 use super::bundle::{Content, Proof, TlogEntry};
 use super::pki::{self, HashAlg};
 use super::trust::{LogKey, TrustedRoot};
+use crate::attest::dsse;
 use crate::attest::keys::{pem_decode, VerifyingKey};
 use crate::attest::parse_json;
 
@@ -33,13 +34,23 @@ pub struct Verified {
     pub detail: String,
 }
 
-/// Checks one entry completely. `Err` names the first thing that does not hold.
+/// Checks one entry completely. `Err` names the first thing that does not hold. From bundle v0.2
+/// on the inclusion proof is required (`require_proof`); only v0.1 bundles may rest on the signed
+/// entry timestamp alone.
 pub fn verify_entry(
     entry: &TlogEntry,
     content: &Content,
     signer: &Signer,
     root: &TrustedRoot,
+    require_proof: bool,
 ) -> Result<Verified, String> {
+    if require_proof && entry.proof.is_none() {
+        return Err(
+            "the entry has no inclusion proof, which bundles from v0.2 on must carry (a signed \
+             entry timestamp alone is enough only in v0.1)"
+                .into(),
+        );
+    }
     let log = root
         .tlogs
         .iter()
@@ -221,14 +232,26 @@ fn check_body(entry: &TlogEntry, content: &Content, signer: &Signer) -> Result<(
                 return mismatch("signature or verifier");
             }
         }
-        ("hashedrekord", "0.0.2", Content::Message { digest, .. }) => {
+        ("hashedrekord", "0.0.2", content) => {
+            // Rekor v2 logs a DSSE envelope as a hashedrekord of its PAE (rekor v2 spec §6.1.4).
+            let (digest, what) = match content {
+                Content::Message { digest, .. } => (digest.clone(), "artifact hash"),
+                Content::Dsse { envelope, .. } => (
+                    Sha256::digest(dsse::pae(
+                        envelope.payload_type.as_bytes(),
+                        &envelope.payload,
+                    ))
+                    .to_vec(),
+                    "hash of the envelope's PAE",
+                ),
+            };
             let h = spec
                 .get("hashedRekordV002")
                 .ok_or("no `hashedRekordV002`")?;
             if h.pointer("/data/algorithm").and_then(Value::as_str) != Some("SHA2_256")
                 || b64_of(h, "/data/digest").as_deref() != Some(&digest[..])
             {
-                return mismatch("artifact hash");
+                return mismatch(what);
             }
             if b64_of(h, "/signature/content").as_deref() != Some(sig)
                 || !matches_signer(
