@@ -10,9 +10,10 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use serde_json::{json, Value};
 
-use crate::support::tamper::{self, Row};
+use crate::support::tamper::{self, KindRow, Row};
 use crate::support::{outcome, root, sbomkit_in, verify_bundle, write};
 use bundle_ca::TestSigstore;
+use sbomkit::attest::sigstore::{self, trust::TrustedRoot, Kind};
 
 const COSIGN: &str = "testdata/fixtures/sigstore/cosign-oci-attestation.sigstore.json";
 const TRIVY: &str = "testdata/fixtures/sigstore/trivy-cyclonedx-attestation.sigstore.json";
@@ -158,10 +159,13 @@ fn witness_line() -> String {
     format!("\u{2014} witness.example {}\n", STANDARD.encode([7u8; 68]))
 }
 
+/// A change to the cosign bundle and the kind of failure it must cause.
+type BundleRow = KindRow<fn(&mut Value), Kind>;
+
 #[test]
 fn tampered_bundles_are_refused() {
-    let rows: &[Row<fn(&mut Value)>] = &[
-        Row {
+    let rows: &[BundleRow] = &[
+        KindRow {
             name: "signature byte flipped",
             change: |b| {
                 b64_mut(b, "/dsseEnvelope/signatures/0/sig", |s| {
@@ -169,16 +173,16 @@ fn tampered_bundles_are_refused() {
                     s[n - 3] ^= 1
                 })
             },
-            code: 10,
+            kind: Kind::Signature,
             says: "signature",
         },
-        Row {
+        KindRow {
             name: "payload byte flipped",
             change: |b| b64_mut(b, "/dsseEnvelope/payload", |p| p[40] ^= 1),
-            code: 10,
+            kind: Kind::Signature,
             says: "does not verify over the PAE",
         },
-        Row {
+        KindRow {
             // The other certificate is a genuine Fulcio one; under the original identity it is
             // refused before the signature is checked.
             name: "certificate swapped for another",
@@ -186,16 +190,16 @@ fn tampered_bundles_are_refused() {
                 b["verificationMaterial"]["certificate"] =
                     load(TRIVY)["verificationMaterial"]["certificate"].clone()
             },
-            code: 14,
+            kind: Kind::Certificate,
             says: "identity mismatch",
         },
-        Row {
+        KindRow {
             name: "v0.2 chain embedding the root CA",
             change: |b| *b = as_v02_chain(&prod_chain()),
-            code: 14,
+            kind: Kind::Certificate,
             says: "embeds a root CA",
         },
-        Row {
+        KindRow {
             // Re-signing is impossible without Fulcio's key, so the chain breaks; the test CA
             // below re-signs to reach the SCT check itself.
             name: "SCT byte flipped",
@@ -205,20 +209,20 @@ fn tampered_bundles_are_refused() {
                     c[at] ^= 1;
                 })
             },
-            code: 14,
+            kind: Kind::Certificate,
             says: "does not chain",
         },
-        Row {
+        KindRow {
             name: "SCT removed",
             change: |b| {
                 b64_mut(b, "/verificationMaterial/certificate/rawBytes", |c| {
                     *c = bundle_ca::without_extension(c, "1.3.6.1.4.1.11129.2.4.2");
                 })
             },
-            code: 14,
+            kind: Kind::Certificate,
             says: "certificate",
         },
-        Row {
+        KindRow {
             name: "log body's payload hash altered",
             change: |b| {
                 b64_mut(
@@ -231,10 +235,10 @@ fn tampered_bundles_are_refused() {
                     },
                 )
             },
-            code: 15,
+            kind: Kind::Log,
             says: "payload hash",
         },
-        Row {
+        KindRow {
             // Intact but for whitespace: no longer what the SET signs.
             name: "log body with a space appended",
             change: |b| {
@@ -244,10 +248,10 @@ fn tampered_bundles_are_refused() {
                     |body| body.push(b' '),
                 )
             },
-            code: 15,
+            kind: Kind::Log,
             says: "signed entry timestamp",
         },
-        Row {
+        KindRow {
             name: "signed entry timestamp byte flipped",
             change: |b| {
                 b64_mut(
@@ -256,10 +260,10 @@ fn tampered_bundles_are_refused() {
                     |s| s[20] ^= 1,
                 )
             },
-            code: 15,
+            kind: Kind::Log,
             says: "signed entry timestamp does not verify",
         },
-        Row {
+        KindRow {
             name: "inclusion proof hash flipped",
             change: |b| {
                 b64_mut(
@@ -268,19 +272,19 @@ fn tampered_bundles_are_refused() {
                     |h| h[0] ^= 1,
                 )
             },
-            code: 15,
+            kind: Kind::Log,
             says: "inclusion proof leads to root",
         },
-        Row {
+        KindRow {
             name: "inclusion proof for another index",
             change: |b| {
                 b["verificationMaterial"]["tlogEntries"][0]["inclusionProof"]["logIndex"] =
                     json!("53604733")
             },
-            code: 15,
+            kind: Kind::Log,
             says: "inclusion proof",
         },
-        Row {
+        KindRow {
             name: "checkpoint signature altered",
             change: |b| {
                 let n = note(b);
@@ -296,10 +300,10 @@ fn tampered_bundles_are_refused() {
                     ),
                 );
             },
-            code: 15,
+            kind: Kind::Log,
             says: "no checkpoint signature verifies",
         },
-        Row {
+        KindRow {
             // The log's signature no longer holds.
             name: "checkpoint root hash changed",
             change: |b| {
@@ -309,66 +313,66 @@ fn tampered_bundles_are_refused() {
                 );
                 set_note(b, n);
             },
-            code: 15,
+            kind: Kind::Log,
             says: "checkpoint",
         },
-        Row {
+        KindRow {
             name: "checkpoint signed by another signer only",
             change: |b| {
                 let n = note(b);
                 let (text, _) = n.split_once("\n\n").unwrap();
                 set_note(b, format!("{text}\n\n{}", witness_line()));
             },
-            code: 15,
+            kind: Kind::Log,
             says: "no checkpoint signature verifies",
         },
-        Row {
+        KindRow {
             // On a real entry any change of time breaks the SET; the test log below signs such
             // entries.
             name: "integrated time altered",
             change: |b| {
                 b["verificationMaterial"]["tlogEntries"][0]["integratedTime"] = json!("4102444800")
             },
-            code: 15,
+            kind: Kind::Log,
             says: "signed entry timestamp",
         },
-        Row {
+        KindRow {
             name: "unknown media type",
             change: |b| b["mediaType"] = json!("application/vnd.dev.sigstore.bundle.v0.4+json"),
-            code: 13,
+            kind: Kind::Bundle,
             says: "unknown bundle media type",
         },
-        Row {
+        KindRow {
             name: "unknown media type version",
             change: |b| {
                 b["mediaType"] = json!("application/vnd.dev.sigstore.bundle+json;version=0.9")
             },
-            code: 13,
+            kind: Kind::Bundle,
             says: "unknown bundle media type",
         },
-        Row {
+        KindRow {
             name: "no media type",
             change: |b| {
                 b.as_object_mut().unwrap().remove("mediaType");
             },
-            code: 13,
+            kind: Kind::Bundle,
             says: "no `mediaType`",
         },
-        Row {
+        KindRow {
             name: "v0.1 naming a v0.3-only field",
             change: |b| {
                 b["mediaType"] = json!("application/vnd.dev.sigstore.bundle+json;version=0.1")
             },
-            code: 13,
+            kind: Kind::Bundle,
             says: "v0.3 field",
         },
-        Row {
+        KindRow {
             name: "keyless bundle without a log entry",
             change: |b| b["verificationMaterial"]["tlogEntries"] = json!([]),
-            code: 15,
+            kind: Kind::Log,
             says: "must carry a transparency log entry",
         },
-        Row {
+        KindRow {
             // From v0.2 on the inclusion proof is required; the SET alone is a v0.1 allowance.
             name: "v0.3 entry with a signed entry timestamp but no inclusion proof",
             change: |b| {
@@ -377,21 +381,63 @@ fn tampered_bundles_are_refused() {
                     .unwrap()
                     .remove("inclusionProof");
             },
-            code: 15,
+            kind: Kind::Log,
             says: "no inclusion proof",
         },
-        Row {
+        KindRow {
             name: "v0.2 entry with a signed entry timestamp but no inclusion proof",
             change: |b| *b = without_proof(as_v02_chain(&prod_chain()[..1])),
-            code: 15,
+            kind: Kind::Log,
             says: "no inclusion proof",
         },
     ];
-    tamper::refused(rows, &["NOT verified"], |change| {
+    let changed = |change: &fn(&mut Value)| {
         let mut b = load(COSIGN);
         change(&mut b);
-        cosign(&b)
+        b
+    };
+    tamper::refused_as(rows, |change| {
+        cosign_in_process(&changed(change))
+            .err()
+            .map(|f| (f.kind, f.message))
     });
+    // End to end, the first row of each kind exits with its code.
+    let mut seen = Vec::new();
+    for row in rows {
+        if seen.contains(&row.kind) {
+            continue;
+        }
+        seen.push(row.kind);
+        assert_refused(
+            cosign(&changed(&row.change)),
+            row.kind.exit_code() as i32,
+            row.says,
+        );
+    }
+}
+
+/// The cosign bundle verified in-process, as `verify-bundle` does with the cosign identity and
+/// subject against the production root.
+fn cosign_in_process(b: &Value) -> Result<sigstore::Verified, sigstore::Failure> {
+    let trust = TrustedRoot::production().unwrap();
+    let artifact: [u8; 32] = hex::decode(&COSIGN_SUBJECT["sha256:".len()..])
+        .unwrap()
+        .try_into()
+        .unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let opts = sigstore::Options {
+        policy: sigstore::Policy::Identity {
+            identity: COSIGN_ID,
+            issuer: GITHUB_OAUTH,
+        },
+        trust: &trust,
+        artifact: Some(artifact),
+        now,
+    };
+    sigstore::verify_bundle(&serde_json::to_vec(b).unwrap(), &opts)
 }
 
 #[test]

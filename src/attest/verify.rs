@@ -508,7 +508,7 @@ fn check_keyless(prefix: String, doc: &Value, k: Keyless, opts: &Options) -> Can
     let verified = match sigstore::verify_value(doc, &sopts) {
         Ok(v) => v,
         Err(f) => {
-            let envelope_ok = f.code != ExitCode::Malformed;
+            let envelope_ok = f.kind != sigstore::Kind::Bundle;
             c.push(
                 "envelope",
                 if envelope_ok {
@@ -524,7 +524,7 @@ fn check_keyless(prefix: String, doc: &Value, k: Keyless, opts: &Options) -> Can
                 ExitCode::Malformed,
             );
             if envelope_ok {
-                c.push("signature", Status::Fail, f.to_string(), f.code);
+                c.push("signature", Status::Fail, f.to_string(), f.code());
             }
             c.skip_rest(&AFTER_ENVELOPE[usize::from(envelope_ok)..]);
             return c;
