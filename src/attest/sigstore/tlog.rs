@@ -147,8 +147,12 @@ fn matches_signer(der: Option<Vec<u8>>, signer: &Signer) -> bool {
 }
 
 /// Compares the canonicalized body with the bundle: same kind, same hashes, same signature, same
-/// certificate or key.
-fn check_body(entry: &TlogEntry, content: &Content, signer: &Signer) -> Result<(), String> {
+/// certificate or key. Signing checks the entry the log returns with it too.
+pub(crate) fn check_body(
+    entry: &TlogEntry,
+    content: &Content,
+    signer: &Signer,
+) -> Result<(), String> {
     let body = parse_json(&entry.body).map_err(|e| format!("the entry body is not JSON: {e}"))?;
     let kind = body.get("kind").and_then(Value::as_str).unwrap_or("");
     let version = body.get("apiVersion").and_then(Value::as_str).unwrap_or("");
@@ -348,7 +352,8 @@ pub fn root_from_proof(
     Ok(r)
 }
 
-fn verify_inclusion(body: &[u8], p: &Proof) -> Result<(), String> {
+/// Checks that the proof leads from the body's leaf hash to the proof's root hash.
+pub(crate) fn verify_inclusion(body: &[u8], p: &Proof) -> Result<(), String> {
     let root = root_from_proof(p.log_index, p.tree_size, leaf_hash(body), &p.hashes)?;
     if root[..] != p.root_hash[..] {
         return Err(format!(
@@ -360,18 +365,11 @@ fn verify_inclusion(body: &[u8], p: &Proof) -> Result<(), String> {
     Ok(())
 }
 
-/// Verifies a signed note checkpoint: the log's key must sign it (other signatures and
-/// cosignatures are ignored), and its size and root hash must be the proof's.
-fn verify_checkpoint(
-    note: &str,
-    p: &Proof,
-    key: &VerifyingKey,
-    key_id: &[u8],
-) -> Result<(), String> {
+/// A signed note checkpoint's text, signature lines, tree size and root hash, unverified.
+pub(crate) fn checkpoint_tree(note: &str) -> Result<(&str, &str, u64, Vec<u8>), String> {
     let (text, sigs) = note
         .split_once("\n\n")
         .ok_or("the checkpoint has no blank line before its signatures")?;
-    let signed = format!("{text}\n");
     let mut lines = text.split('\n');
     let origin = lines.next().unwrap_or("");
     if origin.is_empty() {
@@ -385,6 +383,19 @@ fn verify_checkpoint(
         .next()
         .and_then(|s| STANDARD.decode(s).ok())
         .ok_or("the checkpoint's root hash is not base64")?;
+    Ok((text, sigs, size, root))
+}
+
+/// Verifies a signed note checkpoint: the log's key must sign it (other signatures and
+/// cosignatures are ignored), and its size and root hash must be the proof's.
+fn verify_checkpoint(
+    note: &str,
+    p: &Proof,
+    key: &VerifyingKey,
+    key_id: &[u8],
+) -> Result<(), String> {
+    let (text, sigs, size, root) = checkpoint_tree(note)?;
+    let signed = format!("{text}\n");
     let mut verified = false;
     for line in sigs
         .lines()
