@@ -5,14 +5,9 @@ use serde_json::{json, Value};
 
 use super::dsse::Envelope;
 use super::kind_of;
+use super::sigstore::bundle::MEDIA_TYPES;
 
 pub const MEDIA_TYPE_V03: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";
-/// Older spellings readers must accept.
-const MEDIA_TYPES_OLD: [&str; 3] = [
-    "application/vnd.dev.sigstore.bundle+json;version=0.1",
-    "application/vnd.dev.sigstore.bundle+json;version=0.2",
-    "application/vnd.dev.sigstore.bundle+json;version=0.3",
-];
 
 /// A v0.3 bundle for a key-based signature: `publicKey.hint` is the envelope's keyid, no
 /// transparency log entries (nothing is uploaded).
@@ -63,7 +58,8 @@ pub fn unwrap(v: &Value) -> Result<(&Value, BundleInfo), String> {
         None => None,
     };
     if let Some(mt) = &media_type {
-        if mt != MEDIA_TYPE_V03 && !MEDIA_TYPES_OLD.contains(&mt.as_str()) {
+        // One list of media types for both verify commands.
+        if !MEDIA_TYPES.iter().any(|(m, _)| m == mt) {
             return Err(format!("unknown bundle media type `{mt}`"));
         }
     }
@@ -107,7 +103,7 @@ mod tests {
     #[test]
     fn media_types_of_every_version_are_read_and_others_refused() {
         let env = json!({"payloadType":"t","payload":"","signatures":[{"sig":""}]});
-        for mt in MEDIA_TYPES_OLD.iter().chain([&MEDIA_TYPE_V03]) {
+        for (mt, _) in MEDIA_TYPES {
             let b = json!({"mediaType": mt, "dsseEnvelope": env});
             assert!(unwrap(&b).is_ok(), "{mt}");
         }

@@ -10,6 +10,11 @@
 //! Checks run in this order and the first failure decides the exit code: bundle shape (13),
 //! certificate: chain, constraints, SCT, identity and issuer (14), signature (10), artifact (11),
 //! transparency log entries, timestamps and the signing time against the certificate (15).
+//!
+//! Subject rule of `verify-bundle`: the artifact given is one the bundle signs, so a DSSE
+//! Statement passes when *any* subject's sha256 is the artifact's (one bundle may sign several
+//! artifacts). `verify --image` asks the other question, whether the attestation describes that
+//! image, and requires *every* subject to be an identity of it (`attest::verify`).
 
 pub mod bundle;
 pub mod cert;
