@@ -416,6 +416,13 @@ fn tampered_bundles_are_refused() {
     }
 }
 
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
 /// The cosign bundle verified in-process, as `verify-bundle` does with the cosign identity and
 /// subject against the production root.
 fn cosign_in_process(b: &Value) -> Result<sigstore::Verified, sigstore::Failure> {
@@ -424,10 +431,6 @@ fn cosign_in_process(b: &Value) -> Result<sigstore::Verified, sigstore::Failure>
         .unwrap()
         .try_into()
         .unwrap();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64;
     let opts = sigstore::Options {
         policy: sigstore::Policy::Identity {
             identity: COSIGN_ID,
@@ -435,7 +438,7 @@ fn cosign_in_process(b: &Value) -> Result<sigstore::Verified, sigstore::Failure>
         },
         trust: &trust,
         artifact: Some(artifact),
-        now,
+        now: now(),
     };
     sigstore::verify_bundle(&serde_json::to_vec(b).unwrap(), &opts)
 }
@@ -974,6 +977,69 @@ fn made_rekor_v2_entry_with_rfc3161_timestamp() {
     m.bundle["verificationMaterial"]["timestampVerificationData"]["rfc3161Timestamps"] =
         json!([{"signedTimestamp": STANDARD.encode(other.timestamp(&sig, T0))}]);
     assert_refused(m.verify(TEST_ID, TEST_ISSUER), 15, "no timestamp authority");
+}
+
+/// A made bundle verified in-process against its test trusted root, as `Made::verify` does.
+fn made_in_process(ts: &TestSigstore, m: &Made) -> Result<sigstore::Verified, sigstore::Failure> {
+    let trust = TrustedRoot::parse(&serde_json::to_vec(&ts.trusted_root()).unwrap()).unwrap();
+    let opts = sigstore::Options {
+        policy: sigstore::Policy::Identity {
+            identity: TEST_ID,
+            issuer: TEST_ISSUER,
+        },
+        trust: &trust,
+        artifact: Some(Sha256::digest(ARTIFACT).into()),
+        now: now(),
+    };
+    sigstore::verify_bundle(&serde_json::to_vec(&m.bundle).unwrap(), &opts)
+}
+
+#[test]
+fn log_timestamp_and_time_failures_share_an_exit_code_but_not_a_kind() {
+    let ts = TestSigstore::new();
+    let v2 = EntrySpec {
+        set: false,
+        v2: true,
+        ..EntrySpec::default()
+    };
+    let made = |stamps: &[i64]| message_bundle(&ts, &LeafSpec::default(), &v2, stamps);
+    let mut over_other = made(&[]);
+    over_other.bundle["verificationMaterial"]["timestampVerificationData"]["rfc3161Timestamps"] =
+        json!([{"signedTimestamp": STANDARD.encode(ts.timestamp(b"another signature", T0))}]);
+    let mut other_tree = made(&[T0 + 30]);
+    other_tree.bundle["verificationMaterial"]["tlogEntries"][0]["inclusionProof"]["checkpoint"]
+        ["envelope"] = json!(ts.checkpoint(7, &[0x55; 32]));
+    let rows = vec![
+        KindRow {
+            name: "no signing time at all",
+            change: made(&[]),
+            kind: Kind::Time,
+            says: "no verified signing time",
+        },
+        KindRow {
+            name: "a timestamp outside the certificate's validity",
+            change: made(&[T0 + 3600]),
+            kind: Kind::Time,
+            says: "not at the signing time",
+        },
+        KindRow {
+            name: "a timestamp over another signature",
+            change: over_other,
+            kind: Kind::Timestamp,
+            says: "message imprint",
+        },
+        KindRow {
+            name: "a checkpoint for another tree",
+            change: other_tree,
+            kind: Kind::Log,
+            says: "checkpoint's root hash is not the proof's",
+        },
+    ];
+    assert!(rows.iter().all(|r| r.kind.exit_code() as i32 == 15));
+    tamper::refused_as(&rows, |m| {
+        made_in_process(&ts, m).err().map(|f| (f.kind, f.message))
+    });
+    assert!(made_in_process(&ts, &made(&[T0 + 30])).is_ok());
 }
 
 /// What the hashedrekord 0.0.2 body of a DSSE bundle records: the PAE digest, signature and
