@@ -1261,6 +1261,64 @@ fn made_key_based_bundles_with_log_entries() {
 }
 
 #[test]
+fn verify_and_verify_bundle_refuse_the_same_malformed_key_based_bundles() {
+    let ts = TestSigstore::new();
+    let (dir, b, subject) = key_bundle(&ts, "dsse");
+    let verify = |b: &Value| {
+        let p = write(dir.path(), "v.json", &serde_json::to_vec(b).unwrap());
+        let out = outcome(
+            sbomkit_in(dir.path())
+                .arg("verify")
+                .arg(&p)
+                .args(["--key", "key.pub"]),
+        );
+        (out.code, out.text())
+    };
+    let bundle_args = ["--key", "key.pub", "--trusted-root", "root.json"];
+    assert_eq!(verify(&b).0, 0, "{}", verify(&b).1);
+    assert_eq!(run(dir.path(), &b, &bundle_args, &subject).0, 0);
+    let rows: &[BundleRow] = &[
+        KindRow {
+            name: "no media type",
+            change: |b| {
+                b.as_object_mut().unwrap().remove("mediaType");
+            },
+            kind: Kind::Bundle,
+            says: "no `mediaType`",
+        },
+        KindRow {
+            name: "no verification material",
+            change: |b| {
+                b.as_object_mut().unwrap().remove("verificationMaterial");
+            },
+            kind: Kind::Bundle,
+            says: "no `verificationMaterial`",
+        },
+        KindRow {
+            name: "a signature that is not base64",
+            change: |b| b["dsseEnvelope"]["signatures"][0]["sig"] = json!("%%%"),
+            kind: Kind::Bundle,
+            says: "not valid base64",
+        },
+    ];
+    for row in rows {
+        let mut t = b.clone();
+        (row.change)(&mut t);
+        let by_bundle = run(dir.path(), &t, &bundle_args, &subject);
+        let by_verify = verify(&t);
+        for (cmd, (code, text)) in [("verify-bundle", by_bundle), ("verify", by_verify)] {
+            assert_eq!(
+                code,
+                row.kind.exit_code() as i32,
+                "{}, {cmd}: {text}",
+                row.name
+            );
+            assert!(text.contains(row.says), "{}, {cmd}: {text}", row.name);
+        }
+    }
+}
+
+#[test]
 fn verify_accepts_keyless_bundles_with_the_identity_flags() {
     let sbomkit = |args: &[&str]| {
         let out = outcome(sbomkit_in(&root()).arg("verify").args(args));
