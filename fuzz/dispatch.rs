@@ -621,9 +621,7 @@ fn statement(data: &[u8]) {
 fn bundle(data: &[u8]) {
     if let Ok(v) = parse_json(data) {
         if bundle::is_bundle(&v) {
-            if let Ok((env, _info)) = bundle::unwrap(&v) {
-                let _ = dsse::parse_envelope(env);
-            }
+            let _ = sbomkit::attest::sigstore::bundle::parse(&v);
         }
         let _ = dsse::parse_envelope(&v);
     }

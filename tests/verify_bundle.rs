@@ -10,9 +10,10 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use serde_json::{json, Value};
 
-use crate::support::tamper::{self, Row};
+use crate::support::tamper::{self, KindRow, Row};
 use crate::support::{outcome, root, sbomkit_in, verify_bundle, write};
 use bundle_ca::TestSigstore;
+use sbomkit::attest::sigstore::{self, trust::TrustedRoot, Kind};
 
 const COSIGN: &str = "testdata/fixtures/sigstore/cosign-oci-attestation.sigstore.json";
 const TRIVY: &str = "testdata/fixtures/sigstore/trivy-cyclonedx-attestation.sigstore.json";
@@ -158,10 +159,13 @@ fn witness_line() -> String {
     format!("\u{2014} witness.example {}\n", STANDARD.encode([7u8; 68]))
 }
 
+/// A change to the cosign bundle and the kind of failure it must cause.
+type BundleRow = KindRow<fn(&mut Value), Kind>;
+
 #[test]
 fn tampered_bundles_are_refused() {
-    let rows: &[Row<fn(&mut Value)>] = &[
-        Row {
+    let rows: &[BundleRow] = &[
+        KindRow {
             name: "signature byte flipped",
             change: |b| {
                 b64_mut(b, "/dsseEnvelope/signatures/0/sig", |s| {
@@ -169,16 +173,16 @@ fn tampered_bundles_are_refused() {
                     s[n - 3] ^= 1
                 })
             },
-            code: 10,
+            kind: Kind::Signature,
             says: "signature",
         },
-        Row {
+        KindRow {
             name: "payload byte flipped",
             change: |b| b64_mut(b, "/dsseEnvelope/payload", |p| p[40] ^= 1),
-            code: 10,
+            kind: Kind::Signature,
             says: "does not verify over the PAE",
         },
-        Row {
+        KindRow {
             // The other certificate is a genuine Fulcio one; under the original identity it is
             // refused before the signature is checked.
             name: "certificate swapped for another",
@@ -186,16 +190,16 @@ fn tampered_bundles_are_refused() {
                 b["verificationMaterial"]["certificate"] =
                     load(TRIVY)["verificationMaterial"]["certificate"].clone()
             },
-            code: 14,
+            kind: Kind::Certificate,
             says: "identity mismatch",
         },
-        Row {
+        KindRow {
             name: "v0.2 chain embedding the root CA",
             change: |b| *b = as_v02_chain(&prod_chain()),
-            code: 14,
+            kind: Kind::Certificate,
             says: "embeds a root CA",
         },
-        Row {
+        KindRow {
             // Re-signing is impossible without Fulcio's key, so the chain breaks; the test CA
             // below re-signs to reach the SCT check itself.
             name: "SCT byte flipped",
@@ -205,20 +209,20 @@ fn tampered_bundles_are_refused() {
                     c[at] ^= 1;
                 })
             },
-            code: 14,
+            kind: Kind::Certificate,
             says: "does not chain",
         },
-        Row {
+        KindRow {
             name: "SCT removed",
             change: |b| {
                 b64_mut(b, "/verificationMaterial/certificate/rawBytes", |c| {
                     *c = bundle_ca::without_extension(c, "1.3.6.1.4.1.11129.2.4.2");
                 })
             },
-            code: 14,
+            kind: Kind::Certificate,
             says: "certificate",
         },
-        Row {
+        KindRow {
             name: "log body's payload hash altered",
             change: |b| {
                 b64_mut(
@@ -231,10 +235,10 @@ fn tampered_bundles_are_refused() {
                     },
                 )
             },
-            code: 15,
+            kind: Kind::Log,
             says: "payload hash",
         },
-        Row {
+        KindRow {
             // Intact but for whitespace: no longer what the SET signs.
             name: "log body with a space appended",
             change: |b| {
@@ -244,10 +248,10 @@ fn tampered_bundles_are_refused() {
                     |body| body.push(b' '),
                 )
             },
-            code: 15,
+            kind: Kind::Log,
             says: "signed entry timestamp",
         },
-        Row {
+        KindRow {
             name: "signed entry timestamp byte flipped",
             change: |b| {
                 b64_mut(
@@ -256,10 +260,10 @@ fn tampered_bundles_are_refused() {
                     |s| s[20] ^= 1,
                 )
             },
-            code: 15,
+            kind: Kind::Log,
             says: "signed entry timestamp does not verify",
         },
-        Row {
+        KindRow {
             name: "inclusion proof hash flipped",
             change: |b| {
                 b64_mut(
@@ -268,19 +272,19 @@ fn tampered_bundles_are_refused() {
                     |h| h[0] ^= 1,
                 )
             },
-            code: 15,
+            kind: Kind::Log,
             says: "inclusion proof leads to root",
         },
-        Row {
+        KindRow {
             name: "inclusion proof for another index",
             change: |b| {
                 b["verificationMaterial"]["tlogEntries"][0]["inclusionProof"]["logIndex"] =
                     json!("53604733")
             },
-            code: 15,
+            kind: Kind::Log,
             says: "inclusion proof",
         },
-        Row {
+        KindRow {
             name: "checkpoint signature altered",
             change: |b| {
                 let n = note(b);
@@ -296,10 +300,10 @@ fn tampered_bundles_are_refused() {
                     ),
                 );
             },
-            code: 15,
+            kind: Kind::Log,
             says: "no checkpoint signature verifies",
         },
-        Row {
+        KindRow {
             // The log's signature no longer holds.
             name: "checkpoint root hash changed",
             change: |b| {
@@ -309,77 +313,192 @@ fn tampered_bundles_are_refused() {
                 );
                 set_note(b, n);
             },
-            code: 15,
+            kind: Kind::Log,
             says: "checkpoint",
         },
-        Row {
+        KindRow {
             name: "checkpoint signed by another signer only",
             change: |b| {
                 let n = note(b);
                 let (text, _) = n.split_once("\n\n").unwrap();
                 set_note(b, format!("{text}\n\n{}", witness_line()));
             },
-            code: 15,
+            kind: Kind::Log,
             says: "no checkpoint signature verifies",
         },
-        Row {
+        KindRow {
             // On a real entry any change of time breaks the SET; the test log below signs such
             // entries.
             name: "integrated time altered",
             change: |b| {
                 b["verificationMaterial"]["tlogEntries"][0]["integratedTime"] = json!("4102444800")
             },
-            code: 15,
+            kind: Kind::Log,
             says: "signed entry timestamp",
         },
-        Row {
+        KindRow {
             name: "unknown media type",
             change: |b| b["mediaType"] = json!("application/vnd.dev.sigstore.bundle.v0.4+json"),
-            code: 13,
+            kind: Kind::Bundle,
             says: "unknown bundle media type",
         },
-        Row {
+        KindRow {
             name: "unknown media type version",
             change: |b| {
                 b["mediaType"] = json!("application/vnd.dev.sigstore.bundle+json;version=0.9")
             },
-            code: 13,
+            kind: Kind::Bundle,
             says: "unknown bundle media type",
         },
-        Row {
+        KindRow {
             name: "no media type",
             change: |b| {
                 b.as_object_mut().unwrap().remove("mediaType");
             },
-            code: 13,
+            kind: Kind::Bundle,
             says: "no `mediaType`",
         },
-        Row {
+        KindRow {
             name: "v0.1 naming a v0.3-only field",
             change: |b| {
                 b["mediaType"] = json!("application/vnd.dev.sigstore.bundle+json;version=0.1")
             },
-            code: 13,
+            kind: Kind::Bundle,
             says: "v0.3 field",
         },
-        Row {
+        KindRow {
             name: "keyless bundle without a log entry",
             change: |b| b["verificationMaterial"]["tlogEntries"] = json!([]),
-            code: 15,
+            kind: Kind::Log,
             says: "must carry a transparency log entry",
         },
+        KindRow {
+            // From v0.2 on the inclusion proof is required; the SET alone is a v0.1 allowance.
+            name: "v0.3 entry with a signed entry timestamp but no inclusion proof",
+            change: |b| {
+                b["verificationMaterial"]["tlogEntries"][0]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("inclusionProof");
+            },
+            kind: Kind::Log,
+            says: "no inclusion proof",
+        },
+        KindRow {
+            name: "v0.2 entry with a signed entry timestamp but no inclusion proof",
+            change: |b| *b = without_proof(as_v02_chain(&prod_chain()[..1])),
+            kind: Kind::Log,
+            says: "no inclusion proof",
+        },
     ];
-    tamper::refused(rows, &["NOT verified"], |change| {
+    let changed = |change: &fn(&mut Value)| {
         let mut b = load(COSIGN);
         change(&mut b);
-        cosign(&b)
+        b
+    };
+    tamper::refused_as(rows, |change| {
+        cosign_in_process(&changed(change))
+            .err()
+            .map(|f| (f.kind, f.message))
     });
+    // End to end, the first row of each kind exits with its code.
+    let mut seen = Vec::new();
+    for row in rows {
+        if seen.contains(&row.kind) {
+            continue;
+        }
+        seen.push(row.kind);
+        assert_refused(
+            cosign(&changed(&row.change)),
+            row.kind.exit_code() as i32,
+            row.says,
+        );
+    }
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// The cosign bundle verified in-process, as `verify-bundle` does with the cosign identity and
+/// subject against the production root.
+fn cosign_in_process(b: &Value) -> Result<sigstore::Verified, sigstore::Failure> {
+    let trust = TrustedRoot::production().unwrap();
+    let artifact: [u8; 32] = hex::decode(&COSIGN_SUBJECT["sha256:".len()..])
+        .unwrap()
+        .try_into()
+        .unwrap();
+    let opts = sigstore::Options {
+        policy: sigstore::Policy::Identity {
+            identity: COSIGN_ID,
+            issuer: GITHUB_OAUTH,
+        },
+        trust: &trust,
+        artifact: Some(artifact),
+        now: now(),
+    };
+    sigstore::verify_bundle(&serde_json::to_vec(b).unwrap(), &opts)
 }
 
 #[test]
 fn v02_chain_verifies() {
     let r = cosign(&as_v02_chain(&prod_chain()[..1]));
     assert_eq!(r.0, 0, "{}", r.1);
+}
+
+/// The bundle with its log entry's inclusion proof removed (its SET kept).
+fn without_proof(mut b: Value) -> Value {
+    b["verificationMaterial"]["tlogEntries"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("inclusionProof");
+    b
+}
+
+#[test]
+fn a_v01_bundle_may_rest_on_the_signed_entry_timestamp_alone() {
+    let mut b = without_proof(as_v02_chain(&prod_chain()[..1]));
+    b["mediaType"] = json!("application/vnd.dev.sigstore.bundle+json;version=0.1");
+    let r = cosign(&b);
+    assert_eq!(r.0, 0, "{}", r.1);
+    assert!(r.1.contains("signed entry timestamp verifies"), "{}", r.1);
+    assert!(!r.1.contains("inclusion proof"), "{}", r.1);
+}
+
+#[test]
+fn a_trusted_root_with_a_validity_without_start_is_malformed() {
+    let d = tempfile::tempdir().unwrap();
+    for (ptr, what) in [
+        ("/tlogs/0/publicKey/validFor", "tlogs[0]"),
+        (
+            "/certificateAuthorities/1/validFor",
+            "certificateAuthorities[1]",
+        ),
+        (
+            "/timestampAuthorities/0/validFor",
+            "timestampAuthorities[0]",
+        ),
+    ] {
+        let mut tr = load(PROD_ROOT);
+        tr.pointer_mut(ptr)
+            .unwrap()
+            .as_object_mut()
+            .unwrap()
+            .remove("start");
+        write(d.path(), "open.json", &serde_json::to_vec(&tr).unwrap());
+        let args = with_root("open.json");
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let r = run(d.path(), &load(COSIGN), &args, COSIGN_SUBJECT);
+        assert_eq!(r.0, 13, "{what}: {}", r.1);
+        assert!(
+            r.1.contains(&format!("open.json: {what}: `validFor` has no `start`")),
+            "{what}: {}",
+            r.1
+        );
+    }
 }
 
 #[test]
@@ -860,6 +979,198 @@ fn made_rekor_v2_entry_with_rfc3161_timestamp() {
     assert_refused(m.verify(TEST_ID, TEST_ISSUER), 15, "no timestamp authority");
 }
 
+/// A made bundle verified in-process against its test trusted root, as `Made::verify` does.
+fn made_in_process(ts: &TestSigstore, m: &Made) -> Result<sigstore::Verified, sigstore::Failure> {
+    let trust = TrustedRoot::parse(&serde_json::to_vec(&ts.trusted_root()).unwrap()).unwrap();
+    let opts = sigstore::Options {
+        policy: sigstore::Policy::Identity {
+            identity: TEST_ID,
+            issuer: TEST_ISSUER,
+        },
+        trust: &trust,
+        artifact: Some(Sha256::digest(ARTIFACT).into()),
+        now: now(),
+    };
+    sigstore::verify_bundle(&serde_json::to_vec(&m.bundle).unwrap(), &opts)
+}
+
+#[test]
+fn log_timestamp_and_time_failures_share_an_exit_code_but_not_a_kind() {
+    let ts = TestSigstore::new();
+    let v2 = EntrySpec {
+        set: false,
+        v2: true,
+        ..EntrySpec::default()
+    };
+    let made = |stamps: &[i64]| message_bundle(&ts, &LeafSpec::default(), &v2, stamps);
+    let mut over_other = made(&[]);
+    over_other.bundle["verificationMaterial"]["timestampVerificationData"]["rfc3161Timestamps"] =
+        json!([{"signedTimestamp": STANDARD.encode(ts.timestamp(b"another signature", T0))}]);
+    let mut other_tree = made(&[T0 + 30]);
+    other_tree.bundle["verificationMaterial"]["tlogEntries"][0]["inclusionProof"]["checkpoint"]
+        ["envelope"] = json!(ts.checkpoint(7, &[0x55; 32]));
+    let rows = vec![
+        KindRow {
+            name: "no signing time at all",
+            change: made(&[]),
+            kind: Kind::Time,
+            says: "no verified signing time",
+        },
+        KindRow {
+            name: "a timestamp outside the certificate's validity",
+            change: made(&[T0 + 3600]),
+            kind: Kind::Time,
+            says: "not at the signing time",
+        },
+        KindRow {
+            name: "a timestamp over another signature",
+            change: over_other,
+            kind: Kind::Timestamp,
+            says: "message imprint",
+        },
+        KindRow {
+            name: "a checkpoint for another tree",
+            change: other_tree,
+            kind: Kind::Log,
+            says: "checkpoint's root hash is not the proof's",
+        },
+    ];
+    assert!(rows.iter().all(|r| r.kind.exit_code() as i32 == 15));
+    tamper::refused_as(&rows, |m| {
+        made_in_process(&ts, m).err().map(|f| (f.kind, f.message))
+    });
+    assert!(made_in_process(&ts, &made(&[T0 + 30])).is_ok());
+}
+
+/// What the hashedrekord 0.0.2 body of a DSSE bundle records: the PAE digest, signature and
+/// certificate, each replaceable to make a mismatch.
+#[derive(Default, Clone)]
+struct Recorded {
+    pae_digest: Option<Vec<u8>>,
+    signature: Option<Vec<u8>>,
+    certificate: Option<Vec<u8>>,
+}
+
+/// A keyless DSSE bundle logged as Rekor v2 does it (rekor v2 spec §6.1.4): a hashedrekord 0.0.2
+/// entry over SHA-256(PAE(payloadType, payload)), an inclusion proof and an RFC 3161 timestamp.
+fn dsse_as_hashedrekord(ts: &TestSigstore, rec: Recorded) -> Made {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("artifact.bin"), ARTIFACT).unwrap();
+    std::fs::write(
+        dir.path().join("root.json"),
+        serde_json::to_vec(&ts.trusted_root()).unwrap(),
+    )
+    .unwrap();
+    let (key, cert) = ts.leaf(&LeafSpec::default());
+    let payload = serde_json::to_vec(&json!({
+        "_type": "https://in-toto.io/Statement/v1",
+        "subject": [{"name": "artifact.bin", "digest": {"sha256": hex::encode(Sha256::digest(ARTIFACT))}}],
+        "predicateType": "https://example.com/p", "predicate": {}}))
+    .unwrap();
+    let pt = "application/vnd.in-toto+json";
+    let pae = [
+        format!("DSSEv1 {} {pt} {} ", pt.len(), payload.len()).into_bytes(),
+        payload.clone(),
+    ]
+    .concat();
+    let sig = key.sign(&pae);
+    let body = json!({"apiVersion": "0.0.2", "kind": "hashedrekord", "spec": {"hashedRekordV002": {
+        "data": {"algorithm": "SHA2_256",
+                 "digest": STANDARD.encode(rec.pae_digest.unwrap_or_else(|| Sha256::digest(&pae).to_vec()))},
+        "signature": {"content": STANDARD.encode(rec.signature.as_ref().unwrap_or(&sig)), "verifier": {
+            "x509Certificate": {"rawBytes": STANDARD.encode(rec.certificate.as_ref().unwrap_or(&cert))},
+            "keyDetails": "PKIX_ECDSA_P256_SHA_256"}}}}});
+    let body = serde_json::to_vec(&body).unwrap();
+    let entry = ts.entry("hashedrekord", "0.0.2", &body, 0, false, true);
+    let bundle = json!({
+        "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
+        "verificationMaterial": {
+            "certificate": {"rawBytes": STANDARD.encode(&cert)},
+            "tlogEntries": [entry],
+            "timestampVerificationData": {"rfc3161Timestamps": [
+                {"signedTimestamp": STANDARD.encode(ts.timestamp(&sig, T0 + 30))}]},
+        },
+        "dsseEnvelope": {"payloadType": pt, "payload": STANDARD.encode(&payload),
+                         "signatures": [{"keyid": "", "sig": STANDARD.encode(&sig)}]},
+    });
+    Made { dir, bundle }
+}
+
+#[test]
+fn made_dsse_logged_as_hashedrekord_v2_verifies_and_every_mismatch_is_refused() {
+    let ts = TestSigstore::new();
+    let m = dsse_as_hashedrekord(&ts, Recorded::default());
+    let r = m.verify(TEST_ID, TEST_ISSUER);
+    assert_eq!(r.0, 0, "{}", r.1);
+    assert!(r.1.contains("hashedrekord 0.0.2 body matches"), "{}", r.1);
+    assert!(r.1.contains("inclusion proof of leaf 5"), "{}", r.1);
+    // `verify` judges the same bundle the same way.
+    let out = outcome(
+        sbomkit_in(m.dir.path())
+            .arg("verify")
+            .arg(write(
+                m.dir.path(),
+                "b.json",
+                &serde_json::to_vec(&m.bundle).unwrap(),
+            ))
+            .args(keyless(TEST_ID, TEST_ISSUER))
+            .args(["--trusted-root", "root.json"]),
+    );
+    assert_eq!(out.code, 0, "{}", out.text());
+
+    // The PAE of another envelope (the same payload under another payload type).
+    let other_pae = b"DSSEv1 10 text/plain 2 {}";
+    let (other_key, other_cert) = ts.leaf(&LeafSpec::default());
+    let rows: Vec<Row<Recorded>> = vec![
+        Row {
+            name: "another envelope's PAE digest",
+            change: Recorded {
+                pae_digest: Some(Sha256::digest(other_pae).to_vec()),
+                ..Recorded::default()
+            },
+            code: 15,
+            says: "hash of the envelope's PAE is not the bundle's",
+        },
+        Row {
+            name: "the payload's digest instead of the PAE's",
+            change: Recorded {
+                pae_digest: Some(
+                    Sha256::digest(
+                        STANDARD
+                            .decode(m.bundle["dsseEnvelope"]["payload"].as_str().unwrap())
+                            .unwrap(),
+                    )
+                    .to_vec(),
+                ),
+                ..Recorded::default()
+            },
+            code: 15,
+            says: "hash of the envelope's PAE is not the bundle's",
+        },
+        Row {
+            name: "another signature",
+            change: Recorded {
+                signature: Some(other_key.sign(other_pae)),
+                ..Recorded::default()
+            },
+            code: 15,
+            says: "signature or verifier",
+        },
+        Row {
+            name: "another signer's certificate",
+            change: Recorded {
+                certificate: Some(other_cert.clone()),
+                ..Recorded::default()
+            },
+            code: 15,
+            says: "signature or verifier",
+        },
+    ];
+    tamper::refused(&rows, &["NOT verified"], |rec| {
+        dsse_as_hashedrekord(&ts, rec.clone()).verify(TEST_ID, TEST_ISSUER)
+    });
+}
+
 /// A key-based DSSE bundle with a dsse 0.0.1 or intoto 0.0.2 log entry.
 fn key_bundle(ts: &TestSigstore, kind: &str) -> (tempfile::TempDir, Value, String) {
     let dir = tempfile::tempdir().unwrap();
@@ -946,6 +1257,64 @@ fn made_key_based_bundles_with_log_entries() {
             &subject,
         );
         assert_refused(r, 10, "signature");
+    }
+}
+
+#[test]
+fn verify_and_verify_bundle_refuse_the_same_malformed_key_based_bundles() {
+    let ts = TestSigstore::new();
+    let (dir, b, subject) = key_bundle(&ts, "dsse");
+    let verify = |b: &Value| {
+        let p = write(dir.path(), "v.json", &serde_json::to_vec(b).unwrap());
+        let out = outcome(
+            sbomkit_in(dir.path())
+                .arg("verify")
+                .arg(&p)
+                .args(["--key", "key.pub"]),
+        );
+        (out.code, out.text())
+    };
+    let bundle_args = ["--key", "key.pub", "--trusted-root", "root.json"];
+    assert_eq!(verify(&b).0, 0, "{}", verify(&b).1);
+    assert_eq!(run(dir.path(), &b, &bundle_args, &subject).0, 0);
+    let rows: &[BundleRow] = &[
+        KindRow {
+            name: "no media type",
+            change: |b| {
+                b.as_object_mut().unwrap().remove("mediaType");
+            },
+            kind: Kind::Bundle,
+            says: "no `mediaType`",
+        },
+        KindRow {
+            name: "no verification material",
+            change: |b| {
+                b.as_object_mut().unwrap().remove("verificationMaterial");
+            },
+            kind: Kind::Bundle,
+            says: "no `verificationMaterial`",
+        },
+        KindRow {
+            name: "a signature that is not base64",
+            change: |b| b["dsseEnvelope"]["signatures"][0]["sig"] = json!("%%%"),
+            kind: Kind::Bundle,
+            says: "not valid base64",
+        },
+    ];
+    for row in rows {
+        let mut t = b.clone();
+        (row.change)(&mut t);
+        let by_bundle = run(dir.path(), &t, &bundle_args, &subject);
+        let by_verify = verify(&t);
+        for (cmd, (code, text)) in [("verify-bundle", by_bundle), ("verify", by_verify)] {
+            assert_eq!(
+                code,
+                row.kind.exit_code() as i32,
+                "{}, {cmd}: {text}",
+                row.name
+            );
+            assert!(text.contains(row.says), "{}, {cmd}: {text}", row.name);
+        }
     }
 }
 

@@ -35,7 +35,7 @@ impl BundleReport {
     pub fn exit_code(&self) -> ExitCode {
         match &self.outcome {
             Ok(_) => ExitCode::Success,
-            Err(f) => f.code,
+            Err(f) => f.code(),
         }
     }
 
@@ -54,8 +54,8 @@ impl BundleReport {
             Err(f) => json!({
                 "bundle": self.bundle,
                 "verified": false,
-                "exitCode": f.code as u8,
-                "failed": {"name": f.check, "detail": f.message},
+                "exitCode": f.code() as u8,
+                "failed": {"name": f.kind.name(), "detail": f.message},
             }),
         }
     }
@@ -74,8 +74,8 @@ impl BundleReport {
             Err(f) => format!(
                 "{}: sigstore bundle\n{}{}",
                 self.bundle,
-                check_line("FAIL", f.check, &f.message),
-                refusal_line(f.code, f.check, &f.message)
+                check_line("FAIL", f.kind.name(), &f.message),
+                refusal_line(f.code(), f.kind.name(), &f.message)
             ),
         }
     }
@@ -97,6 +97,7 @@ pub(crate) fn refusal_line(code: ExitCode, name: &str, detail: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::super::sigstore::Kind;
     use super::*;
 
     fn passed() -> BundleReport {
@@ -120,8 +121,7 @@ mod tests {
         BundleReport {
             bundle: "b.sigstore.json".into(),
             outcome: Err(Failure {
-                check: "certificate",
-                code: ExitCode::CertificateInvalid,
+                kind: Kind::Certificate,
                 message: "another identity".into(),
             }),
         }

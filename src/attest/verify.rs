@@ -18,6 +18,7 @@ use super::bundle;
 use super::dsse::{self, ParsedEnvelope, IN_TOTO_PAYLOAD_TYPE};
 use super::keys::VerifyingKey;
 use super::schema::{self, Validation};
+use super::sigstore::bundle::{Content, Material};
 use super::sigstore::{self, trust::TrustedRoot};
 use super::statement::{self, Statement};
 use super::{fail, kind_of, parse_json, ReportFormat, MAX_INPUT_BYTES};
@@ -434,39 +435,41 @@ fn check_document(
             return check_keyless(prefix, &doc, k, opts);
         }
     }
-    let (env_value, origin) = if is_bundle {
-        match bundle::unwrap(&doc) {
-            Ok((env, info)) => {
-                if info.has_certificate {
-                    notes.insert("the bundle carries a certificate (keyless signing); only the --key given is used: give --certificate-identity and --certificate-oidc-issuer to check the certificate and transparency log".into());
-                } else if info.tlog_entries > 0 {
-                    notes.insert("transparency log entries are not checked (key-based, offline verification)".into());
+    // A bundle is read by the reader `verify-bundle` uses, so both refuse the same malformed ones.
+    let (parsed, origin) = if is_bundle {
+        match sigstore::bundle::parse(&doc) {
+            Ok(b) => {
+                match &b.material {
+                    Material::Certificate { .. } => {
+                        notes.insert("the bundle carries a certificate (keyless signing); only the --key given is used: give --certificate-identity and --certificate-oidc-issuer to check the certificate and transparency log".into());
+                    }
+                    Material::PublicKey { hint } => {
+                        if !b.tlog.is_empty() {
+                            notes.insert("transparency log entries are not checked (key-based, offline verification)".into());
+                        }
+                        if !hint.is_empty() && opts.key.is_some_and(|k| *hint != k.keyid()) {
+                            notes.insert(format!(
+                                "the bundle's key hint `{hint}` is not the keyid of the key given (hints are not authenticated)"
+                            ));
+                        }
+                    }
                 }
-                if let Some(h) = info
-                    .hint
-                    .filter(|h| !h.is_empty() && opts.key.is_some_and(|k| *h != k.keyid()))
-                {
-                    notes.insert(format!(
-                        "the bundle's key hint `{h}` is not the keyid of the key given (hints are not authenticated)"
-                    ));
+                let origin = format!("{prefix}sigstore bundle ({})", b.media_type);
+                match b.content {
+                    Content::Dsse { envelope, .. } => (Ok(envelope), origin),
+                    Content::Message { .. } => (
+                        Err("the bundle holds a message signature, not a DSSE attestation".into()),
+                        origin,
+                    ),
                 }
-                let mt = info
-                    .media_type
-                    .unwrap_or_else(|| "no mediaType".to_string());
-                (env, format!("{prefix}sigstore bundle ({mt})"))
             }
-            Err(e) => {
-                let mut c = Candidate::new(format!("{prefix}sigstore bundle"));
-                c.push("envelope", Status::Fail, e, ExitCode::Malformed);
-                c.skip_rest(&AFTER_ENVELOPE);
-                return c;
-            }
+            Err(e) => (Err(e), format!("{prefix}sigstore bundle")),
         }
     } else {
-        (&doc, format!("{prefix}DSSE envelope"))
+        (dsse::parse_envelope(&doc), format!("{prefix}DSSE envelope"))
     };
     let mut c = Candidate::new(origin);
-    match dsse::parse_envelope(env_value) {
+    match parsed {
         Ok(env) => {
             c.push(
                 "envelope",
@@ -508,7 +511,7 @@ fn check_keyless(prefix: String, doc: &Value, k: Keyless, opts: &Options) -> Can
     let verified = match sigstore::verify_value(doc, &sopts) {
         Ok(v) => v,
         Err(f) => {
-            let envelope_ok = f.code != ExitCode::Malformed;
+            let envelope_ok = f.kind != sigstore::Kind::Bundle;
             c.push(
                 "envelope",
                 if envelope_ok {
@@ -524,7 +527,7 @@ fn check_keyless(prefix: String, doc: &Value, k: Keyless, opts: &Options) -> Can
                 ExitCode::Malformed,
             );
             if envelope_ok {
-                c.push("signature", Status::Fail, f.to_string(), f.code);
+                c.push("signature", Status::Fail, f.to_string(), f.code());
             }
             c.skip_rest(&AFTER_ENVELOPE[usize::from(envelope_ok)..]);
             return c;

@@ -244,12 +244,14 @@ Checks, in order; the first failure decides the exit code (in brackets):
   artifact     ARTIFACT's SHA-256 is the message digest or an in-toto
                subject's sha256 (11)
   tlog         each entry: its log is in the trusted root; the canonicalized
-               body (hashedrekord 0.0.1/0.0.2, dsse 0.0.1/0.0.2, intoto 0.0.2)
-               records this signature, payload or digest and certificate or
-               key; the signed entry timestamp verifies; the RFC 6962
-               inclusion proof leads to the root hash; the checkpoint is
-               signed by the log and names the same tree size and root hash.
-               Keyless bundles need at least one entry (15)
+               body (hashedrekord 0.0.1/0.0.2, dsse 0.0.1/0.0.2, intoto 0.0.2;
+               a DSSE envelope as hashedrekord 0.0.2 records the SHA-256 of
+               its PAE) records this signature, payload or digest and
+               certificate or key; the signed entry timestamp verifies; the
+               RFC 6962 inclusion proof (required from bundle v0.2 on) leads
+               to the root hash; the checkpoint is signed by the log and names
+               the same tree size and root hash. Keyless bundles need at
+               least one entry (15)
   timestamp    each RFC 3161 timestamp: signed by a timestamp authority of the
                trusted root, message imprint = hash of the signature, time
                within the TSA's validity (15)

@@ -12,6 +12,10 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use super::http::Service;
+use crate::attest::dsse;
+use crate::attest::keys::pem_decode;
+use crate::attest::sigstore::bundle::{Content, Proof, TlogEntry};
+use crate::attest::sigstore::tlog::{self, Signer};
 
 pub const ENTRIES_PATH: &str = "/api/v1/log/entries";
 
@@ -147,7 +151,8 @@ fn parse_response(body: &[u8]) -> Result<LogEntry, String> {
 }
 
 /// The body must record this envelope, payload, signature and certificate, and the proof must
-/// lead from its leaf hash to the root hash of the checkpoint.
+/// lead from its leaf hash to the root hash of the checkpoint: the checks `verify-bundle` makes
+/// (`sigstore::tlog`), without the log's key, which signing does not know.
 fn check_body(
     entry: &LogEntry,
     envelope_json: &str,
@@ -157,96 +162,54 @@ fn check_body(
 ) -> Result<(), String> {
     let raw = STANDARD.decode(&entry.body).map_err(|e| e.to_string())?;
     let body: Value = serde_json::from_slice(&raw).map_err(|e| format!("body is not JSON: {e}"))?;
-    if body.get("kind").and_then(Value::as_str) != Some("dsse")
-        || body.get("apiVersion").and_then(Value::as_str) != Some("0.0.1")
-    {
-        return Err("body is not a dsse 0.0.1 entry".into());
-    }
-    let hash = |p: &str| body.pointer(p).and_then(Value::as_str).unwrap_or_default();
-    if hash("/spec/payloadHash/value") != hex::encode(Sha256::digest(payload)) {
-        return Err("body records another payload hash".into());
-    }
-    if hash("/spec/envelopeHash/value") != hex::encode(Sha256::digest(envelope_json)) {
+    // Only the signing side knows the exact envelope bytes it proposed.
+    let envelope_hash = body
+        .pointer("/spec/envelopeHash/value")
+        .and_then(Value::as_str);
+    if envelope_hash != Some(&hex::encode(Sha256::digest(envelope_json))) {
         return Err("body records another envelope hash".into());
     }
-    let sig_b64 = STANDARD.encode(signature);
-    let cert_b64 = STANDARD.encode(cert_pem.as_bytes());
-    let ours = body
-        .pointer("/spec/signatures")
-        .and_then(Value::as_array)
-        .is_some_and(|sigs| {
-            sigs.len() == 1
-                && sigs[0].get("signature").and_then(Value::as_str) == Some(&sig_b64)
-                && sigs[0].get("verifier").and_then(Value::as_str) == Some(&cert_b64)
-        });
-    if !ours {
-        return Err("body records another signature or certificate".into());
+    let envelope = serde_json::from_str(envelope_json)
+        .map_err(|e| e.to_string())
+        .and_then(|v| dsse::parse_envelope(&v))?;
+    if envelope.payload != payload {
+        return Err("the envelope does not hold the payload signed".into());
     }
+    let (label, der) = pem_decode(cert_pem)?;
+    let signer = if label == "CERTIFICATE" {
+        Signer::Certificate(&der)
+    } else {
+        Signer::Key(&der)
+    };
     let p = &entry.proof;
-    let (index, size) = (p.log_index as u64, p.tree_size as u64);
-    let leaf = leaf_hash(&raw);
-    if !verify_inclusion(index, size, &leaf, &p.hashes, &p.root_hash) {
-        return Err(format!(
-            "the inclusion proof does not lead to root hash {} (index {index}, tree size {size})",
-            hex::encode(&p.root_hash)
-        ));
-    }
-    let mut lines = p.checkpoint.lines();
-    let _origin = lines.next();
-    let cp_size = lines.next().and_then(|l| l.parse::<u64>().ok());
-    let cp_root = lines.next().and_then(|l| STANDARD.decode(l).ok());
-    if cp_size != Some(size) || cp_root.as_deref() != Some(p.root_hash.as_slice()) {
+    let proof = Proof {
+        log_index: u64::try_from(p.log_index).map_err(|e| e.to_string())?,
+        root_hash: p.root_hash.clone(),
+        tree_size: u64::try_from(p.tree_size).map_err(|e| e.to_string())?,
+        hashes: p.hashes.clone(),
+        checkpoint: Some(p.checkpoint.clone()),
+    };
+    let logged = TlogEntry {
+        log_index: entry.log_index,
+        log_id: entry.log_id.clone(),
+        kind: "dsse".into(),
+        version: "0.0.1".into(),
+        integrated_time: entry.integrated_time,
+        set: None,
+        proof: None,
+        body: raw.clone(),
+    };
+    let content = Content::Dsse {
+        envelope,
+        signature: signature.to_vec(),
+    };
+    tlog::check_body(&logged, &content, &signer)?;
+    tlog::verify_inclusion(&raw, &proof)?;
+    let (_, _, size, root) = tlog::checkpoint_tree(&p.checkpoint)?;
+    if size != proof.tree_size || root != p.root_hash {
         return Err("the checkpoint is for another tree than the inclusion proof".into());
     }
     Ok(())
-}
-
-/// RFC 6962 leaf hash: SHA-256(0x00 || leaf).
-pub fn leaf_hash(leaf: &[u8]) -> [u8; 32] {
-    let mut h = Sha256::new();
-    h.update([0u8]);
-    h.update(leaf);
-    h.finalize().into()
-}
-
-fn node_hash(left: &[u8], right: &[u8]) -> [u8; 32] {
-    let mut h = Sha256::new();
-    h.update([1u8]);
-    h.update(left);
-    h.update(right);
-    h.finalize().into()
-}
-
-/// RFC 9162 section 2.1.3.2: verifies an inclusion proof of `leaf` at `index` in a tree of `size`.
-pub fn verify_inclusion(
-    index: u64,
-    size: u64,
-    leaf: &[u8; 32],
-    proof: &[Vec<u8>],
-    root: &[u8],
-) -> bool {
-    if index >= size {
-        return false;
-    }
-    let (mut f, mut s) = (index, size - 1);
-    let mut r = *leaf;
-    for p in proof {
-        if s == 0 {
-            return false;
-        }
-        if f & 1 == 1 || f == s {
-            r = node_hash(p, &r);
-            while f & 1 == 0 && f != 0 {
-                f >>= 1;
-                s >>= 1;
-            }
-        } else {
-            r = node_hash(&r, p);
-        }
-        f >>= 1;
-        s >>= 1;
-    }
-    s == 0 && r.as_slice() == root
 }
 
 impl LogEntry {
@@ -273,75 +236,6 @@ impl LogEntry {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// RFC 6962 tree head over leaves, and the audit path, by the recursive definitions.
-    fn mth(leaves: &[[u8; 32]]) -> [u8; 32] {
-        if leaves.len() == 1 {
-            return leaves[0];
-        }
-        let k = leaves.len().next_power_of_two() / 2;
-        node_hash(&mth(&leaves[..k]), &mth(&leaves[k..]))
-    }
-
-    fn path(m: usize, leaves: &[[u8; 32]]) -> Vec<Vec<u8>> {
-        if leaves.len() <= 1 {
-            return vec![];
-        }
-        let k = leaves.len().next_power_of_two() / 2;
-        if m < k {
-            let mut p = path(m, &leaves[..k]);
-            p.push(mth(&leaves[k..]).to_vec());
-            p
-        } else {
-            let mut p = path(m - k, &leaves[k..]);
-            p.push(mth(&leaves[..k]).to_vec());
-            p
-        }
-    }
-
-    #[test]
-    fn inclusion_proofs_of_every_leaf_in_trees_up_to_nine() {
-        for size in 1..=9usize {
-            let leaves: Vec<[u8; 32]> = (0..size).map(|i| leaf_hash(&[i as u8])).collect();
-            let root = mth(&leaves);
-            for m in 0..size {
-                let p = path(m, &leaves);
-                assert!(
-                    verify_inclusion(m as u64, size as u64, &leaves[m], &p, &root),
-                    "{m}/{size}"
-                );
-                let other = (m + 1) % size;
-                if other != m {
-                    assert!(!verify_inclusion(
-                        other as u64,
-                        size as u64,
-                        &leaves[m],
-                        &p,
-                        &root
-                    ));
-                }
-                let mut bad_root = root;
-                bad_root[0] ^= 1;
-                assert!(!verify_inclusion(
-                    m as u64,
-                    size as u64,
-                    &leaves[m],
-                    &p,
-                    &bad_root
-                ));
-                if !p.is_empty() {
-                    assert!(!verify_inclusion(
-                        m as u64,
-                        size as u64,
-                        &leaves[m],
-                        &p[1..],
-                        &root
-                    ));
-                }
-            }
-        }
-        assert!(!verify_inclusion(3, 3, &[0; 32], &[], &[0; 32]));
-    }
 
     #[test]
     fn responses_are_read_strictly() {

@@ -10,6 +10,11 @@
 //! Checks run in this order and the first failure decides the exit code: bundle shape (13),
 //! certificate: chain, constraints, SCT, identity and issuer (14), signature (10), artifact (11),
 //! transparency log entries, timestamps and the signing time against the certificate (15).
+//!
+//! Subject rule of `verify-bundle`: the artifact given is one the bundle signs, so a DSSE
+//! Statement passes when *any* subject's sha256 is the artifact's (one bundle may sign several
+//! artifacts). `verify --image` asks the other question, whether the attestation describes that
+//! image, and requires *every* subject to be an identity of it (`attest::verify`).
 
 pub mod bundle;
 pub mod cert;
@@ -47,17 +52,67 @@ pub struct Options<'a> {
     pub now: i64,
 }
 
-/// Why a bundle did not verify: the check, its exit code and what is wrong.
-#[derive(Debug, Clone)]
+/// What a failed check is about. Each kind has one exit code ([`Kind::exit_code`], the only place
+/// the two are tied), documented in the README and `verify-bundle --help`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// The bundle (or what it signs) is not well formed: its media type, fields, statement.
+    Bundle,
+    /// The certificate: chain, constraints, SCT, identity, issuer; or the wrong kind of material.
+    Certificate,
+    /// The signature over the artifact or the DSSE PAE.
+    Signature,
+    /// What is signed is not the artifact given.
+    Artifact,
+    /// A transparency log entry: its log, body, SET, inclusion proof or checkpoint.
+    Log,
+    /// An RFC 3161 timestamp.
+    Timestamp,
+    /// The signing time: in the future, outside the certificate's or the log's validity, or none.
+    Time,
+}
+
+impl Kind {
+    /// The check's name in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Bundle => "bundle",
+            Kind::Certificate => "certificate",
+            Kind::Signature => "signature",
+            Kind::Artifact => "artifact",
+            Kind::Log => "tlog",
+            Kind::Timestamp => "timestamp",
+            Kind::Time => "time",
+        }
+    }
+
+    pub fn exit_code(self) -> ExitCode {
+        match self {
+            Kind::Bundle => ExitCode::Malformed,
+            Kind::Certificate => ExitCode::CertificateInvalid,
+            Kind::Signature => ExitCode::BadSignature,
+            Kind::Artifact => ExitCode::SubjectMismatch,
+            Kind::Log | Kind::Timestamp | Kind::Time => ExitCode::LogInvalid,
+        }
+    }
+}
+
+/// Why a bundle did not verify: the kind of check that failed and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure {
-    pub check: &'static str,
-    pub code: ExitCode,
+    pub kind: Kind,
     pub message: String,
+}
+
+impl Failure {
+    pub fn code(&self) -> ExitCode {
+        self.kind.exit_code()
+    }
 }
 
 impl std::fmt::Display for Failure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.check, self.message)
+        write!(f, "{}: {}", self.kind.name(), self.message)
     }
 }
 
@@ -75,24 +130,22 @@ pub struct Verified {
     pub dsse: Option<(String, Vec<u8>)>,
 }
 
-fn fail(check: &'static str, code: ExitCode, message: impl Into<String>) -> Failure {
+fn fail(kind: Kind, message: impl Into<String>) -> Failure {
     Failure {
-        check,
-        code,
+        kind,
         message: message.into(),
     }
 }
 
 /// Verifies a bundle file's bytes.
 pub fn verify_bundle(bytes: &[u8], opts: &Options) -> Result<Verified, Failure> {
-    let v = parse_json(bytes)
-        .map_err(|e| fail("bundle", ExitCode::Malformed, format!("not JSON: {e}")))?;
+    let v = parse_json(bytes).map_err(|e| fail(Kind::Bundle, format!("not JSON: {e}")))?;
     verify_value(&v, opts)
 }
 
 /// Verifies a parsed bundle.
 pub fn verify_value(v: &Value, opts: &Options) -> Result<Verified, Failure> {
-    let b = bundle::parse(v).map_err(|e| fail("bundle", ExitCode::Malformed, e))?;
+    let b = bundle::parse(v).map_err(|e| fail(Kind::Bundle, e))?;
     let mut checks = vec![(
         "bundle",
         format!(
@@ -109,7 +162,7 @@ pub fn verify_value(v: &Value, opts: &Options) -> Result<Verified, Failure> {
     )];
 
     // Who signed: the key given, or a certificate that chains to a trusted CA and names the identity.
-    let cert_fail = |m: String| fail("certificate", ExitCode::CertificateInvalid, m);
+    let cert_fail = |m: String| fail(Kind::Certificate, m);
     let (key, keyless) = match (&b.material, opts.policy) {
         (Material::PublicKey { .. }, Policy::Key(k)) => {
             checks.push(("key", format!("{} key {} given by the verifier", k.describe(), k.keyid())));
@@ -222,7 +275,7 @@ fn check_signature(
     key: &VerifyingKey,
     checks: &mut Vec<(&'static str, String)>,
 ) -> Result<(), Failure> {
-    let bad = |m: &str| fail("signature", ExitCode::BadSignature, m);
+    let bad = |m: &str| fail(Kind::Signature, m);
     match &b.content {
         Content::Dsse {
             envelope,
@@ -262,7 +315,7 @@ fn check_artifact(
     artifact: Option<[u8; 32]>,
     checks: &mut Vec<(&'static str, String)>,
 ) -> Result<Option<(String, Vec<u8>)>, Failure> {
-    let mismatch = |m: String| fail("artifact", ExitCode::SubjectMismatch, m);
+    let mismatch = |m: String| fail(Kind::Artifact, m);
     match &b.content {
         Content::Message { digest, .. } => {
             if let Some(a) = artifact {
@@ -285,15 +338,14 @@ fn check_artifact(
             if let Some(a) = artifact {
                 if pt != IN_TOTO_PAYLOAD_TYPE {
                     return Err(fail(
-                        "artifact",
-                        ExitCode::Malformed,
+                        Kind::Bundle,
                         format!("payload type `{pt}` is not {IN_TOTO_PAYLOAD_TYPE}: no subject to compare"),
                     ));
                 }
                 let st = parse_json(&envelope.payload)
                     .map_err(|e| format!("the payload is not JSON: {e}"))
                     .and_then(|v| statement::parse(&v))
-                    .map_err(|e| fail("artifact", ExitCode::Malformed, e))?;
+                    .map_err(|e| fail(Kind::Bundle, e))?;
                 let want = hex::encode(a);
                 let hit = st.subjects.iter().find(|s| {
                     s.digests
@@ -336,8 +388,9 @@ fn check_log_and_time(
     opts: &Options,
     checks: &mut Vec<(&'static str, String)>,
 ) -> Result<Vec<i64>, Failure> {
-    let log_fail = |m: String| fail("tlog", ExitCode::LogInvalid, m);
-    let time_fail = |m: String| fail("time", ExitCode::LogInvalid, m);
+    let log_fail = |m: String| fail(Kind::Log, m);
+    let time_fail = |m: String| fail(Kind::Time, m);
+    let stamp_fail = |m: String| fail(Kind::Timestamp, m);
     let spki = key.to_spki_der();
     let signer = match keyless {
         Some((leaf, _)) => tlog::Signer::Certificate(&leaf.der),
@@ -345,7 +398,7 @@ fn check_log_and_time(
     };
     let mut times = Vec::new();
     for (i, e) in b.tlog.iter().enumerate() {
-        let v = tlog::verify_entry(e, &b.content, &signer, opts.trust)
+        let v = tlog::verify_entry(e, &b.content, &signer, opts.trust, b.version >= 2)
             .map_err(|m| log_fail(format!("entry {}: {m}", i + 1)))?;
         if let Some(t) = v.integrated_time {
             if t > opts.now {
@@ -375,7 +428,7 @@ fn check_log_and_time(
     }
     for (i, ts) in b.timestamps.iter().enumerate() {
         let t = tsa::verify(ts, b.content.signature(), opts.trust)
-            .map_err(|m| time_fail(format!("timestamp {}: {m}", i + 1)))?;
+            .map_err(|m| stamp_fail(format!("timestamp {}: {m}", i + 1)))?;
         if t.time > opts.now {
             return Err(time_fail(format!("timestamp {} is in the future", i + 1)));
         }

@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256};
 use super::bundle::{Content, Proof, TlogEntry};
 use super::pki::{self, HashAlg};
 use super::trust::{LogKey, TrustedRoot};
+use crate::attest::dsse;
 use crate::attest::keys::{pem_decode, VerifyingKey};
 use crate::attest::parse_json;
 
@@ -33,13 +34,23 @@ pub struct Verified {
     pub detail: String,
 }
 
-/// Checks one entry completely. `Err` names the first thing that does not hold.
+/// Checks one entry completely. `Err` names the first thing that does not hold. From bundle v0.2
+/// on the inclusion proof is required (`require_proof`); only v0.1 bundles may rest on the signed
+/// entry timestamp alone.
 pub fn verify_entry(
     entry: &TlogEntry,
     content: &Content,
     signer: &Signer,
     root: &TrustedRoot,
+    require_proof: bool,
 ) -> Result<Verified, String> {
+    if require_proof && entry.proof.is_none() {
+        return Err(
+            "the entry has no inclusion proof, which bundles from v0.2 on must carry (a signed \
+             entry timestamp alone is enough only in v0.1)"
+                .into(),
+        );
+    }
     let log = root
         .tlogs
         .iter()
@@ -136,8 +147,12 @@ fn matches_signer(der: Option<Vec<u8>>, signer: &Signer) -> bool {
 }
 
 /// Compares the canonicalized body with the bundle: same kind, same hashes, same signature, same
-/// certificate or key.
-fn check_body(entry: &TlogEntry, content: &Content, signer: &Signer) -> Result<(), String> {
+/// certificate or key. Signing checks the entry the log returns with it too.
+pub(crate) fn check_body(
+    entry: &TlogEntry,
+    content: &Content,
+    signer: &Signer,
+) -> Result<(), String> {
     let body = parse_json(&entry.body).map_err(|e| format!("the entry body is not JSON: {e}"))?;
     let kind = body.get("kind").and_then(Value::as_str).unwrap_or("");
     let version = body.get("apiVersion").and_then(Value::as_str).unwrap_or("");
@@ -221,14 +236,26 @@ fn check_body(entry: &TlogEntry, content: &Content, signer: &Signer) -> Result<(
                 return mismatch("signature or verifier");
             }
         }
-        ("hashedrekord", "0.0.2", Content::Message { digest, .. }) => {
+        ("hashedrekord", "0.0.2", content) => {
+            // Rekor v2 logs a DSSE envelope as a hashedrekord of its PAE (rekor v2 spec §6.1.4).
+            let (digest, what) = match content {
+                Content::Message { digest, .. } => (digest.clone(), "artifact hash"),
+                Content::Dsse { envelope, .. } => (
+                    Sha256::digest(dsse::pae(
+                        envelope.payload_type.as_bytes(),
+                        &envelope.payload,
+                    ))
+                    .to_vec(),
+                    "hash of the envelope's PAE",
+                ),
+            };
             let h = spec
                 .get("hashedRekordV002")
                 .ok_or("no `hashedRekordV002`")?;
             if h.pointer("/data/algorithm").and_then(Value::as_str) != Some("SHA2_256")
                 || b64_of(h, "/data/digest").as_deref() != Some(&digest[..])
             {
-                return mismatch("artifact hash");
+                return mismatch(what);
             }
             if b64_of(h, "/signature/content").as_deref() != Some(sig)
                 || !matches_signer(
@@ -325,7 +352,8 @@ pub fn root_from_proof(
     Ok(r)
 }
 
-fn verify_inclusion(body: &[u8], p: &Proof) -> Result<(), String> {
+/// Checks that the proof leads from the body's leaf hash to the proof's root hash.
+pub(crate) fn verify_inclusion(body: &[u8], p: &Proof) -> Result<(), String> {
     let root = root_from_proof(p.log_index, p.tree_size, leaf_hash(body), &p.hashes)?;
     if root[..] != p.root_hash[..] {
         return Err(format!(
@@ -337,18 +365,11 @@ fn verify_inclusion(body: &[u8], p: &Proof) -> Result<(), String> {
     Ok(())
 }
 
-/// Verifies a signed note checkpoint: the log's key must sign it (other signatures and
-/// cosignatures are ignored), and its size and root hash must be the proof's.
-fn verify_checkpoint(
-    note: &str,
-    p: &Proof,
-    key: &VerifyingKey,
-    key_id: &[u8],
-) -> Result<(), String> {
+/// A signed note checkpoint's text, signature lines, tree size and root hash, unverified.
+pub(crate) fn checkpoint_tree(note: &str) -> Result<(&str, &str, u64, Vec<u8>), String> {
     let (text, sigs) = note
         .split_once("\n\n")
         .ok_or("the checkpoint has no blank line before its signatures")?;
-    let signed = format!("{text}\n");
     let mut lines = text.split('\n');
     let origin = lines.next().unwrap_or("");
     if origin.is_empty() {
@@ -362,6 +383,19 @@ fn verify_checkpoint(
         .next()
         .and_then(|s| STANDARD.decode(s).ok())
         .ok_or("the checkpoint's root hash is not base64")?;
+    Ok((text, sigs, size, root))
+}
+
+/// Verifies a signed note checkpoint: the log's key must sign it (other signatures and
+/// cosignatures are ignored), and its size and root hash must be the proof's.
+fn verify_checkpoint(
+    note: &str,
+    p: &Proof,
+    key: &VerifyingKey,
+    key_id: &[u8],
+) -> Result<(), String> {
+    let (text, sigs, size, root) = checkpoint_tree(note)?;
+    let signed = format!("{text}\n");
     let mut verified = false;
     for line in sigs
         .lines()

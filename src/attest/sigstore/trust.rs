@@ -20,16 +20,18 @@ const MEDIA_TYPES: [&str; 2] = [
     "application/vnd.dev.sigstore.trustedroot.v0.2+json",
 ];
 
-/// A period `[start, end]` in Unix seconds; no end means still valid.
+/// A period `[start, end]` in Unix seconds; no end means still valid. The start is required (a
+/// `TimeRange` without one is malformed, as sigstore-go reads it): an open start would trust a
+/// key or CA for any time before it was created.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ValidFor {
-    pub start: Option<i64>,
+    pub start: i64,
     pub end: Option<i64>,
 }
 
 impl ValidFor {
     pub fn contains(&self, t: i64) -> bool {
-        self.start.is_none_or(|s| s <= t) && self.end.is_none_or(|e| t <= e)
+        self.start <= t && self.end.is_none_or(|e| t <= e)
     }
 }
 
@@ -127,17 +129,22 @@ fn rfc3339(s: &str) -> Result<i64, String> {
 }
 
 fn valid_for(v: Option<&Value>) -> Result<ValidFor, String> {
+    let v = v
+        .filter(|v| !v.is_null())
+        .ok_or("no `validFor`: the period it is trusted for is required")?;
     let get = |k: &str| -> Result<Option<i64>, String> {
-        match v.and_then(|v| v.get(k)) {
+        match v.get(k) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::String(s)) => rfc3339(s).map(Some),
             Some(_) => Err(format!("`validFor.{k}` is not a string")),
         }
     };
-    Ok(ValidFor {
-        start: get("start")?,
-        end: get("end")?,
-    })
+    let start = get("start")?.ok_or("`validFor` has no `start`: the bound is required")?;
+    let end = get("end")?;
+    if end.is_some_and(|e| e < start) {
+        return Err("`validFor` ends before it starts".into());
+    }
+    Ok(ValidFor { start, end })
 }
 
 fn authority(a: &Value) -> Result<Authority, String> {
@@ -197,7 +204,43 @@ mod tests {
         // Rekor v1's log ID is the SHA-256 of its key.
         use sha2::{Digest, Sha256};
         assert_eq!(r.tlogs[0].key_id, Sha256::digest(&r.tlogs[0].spki).to_vec());
-        assert!(r.tlogs[1].valid_for.start.is_some());
+        assert_eq!(r.tlogs[1].valid_for.start, 1_758_585_600); // 2025-09-23
+    }
+
+    /// The production root with one `validFor` changed by `f`, at the JSON pointer given.
+    fn root_with(ptr: &str, f: impl FnOnce(&mut Value)) -> Result<TrustedRoot, String> {
+        let mut v: Value = serde_json::from_slice(PRODUCTION_JSON).unwrap();
+        f(v.pointer_mut(ptr).unwrap());
+        TrustedRoot::parse(&serde_json::to_vec(&v).unwrap())
+    }
+
+    #[test]
+    fn a_validity_without_start_makes_the_root_malformed() {
+        for (ptr, what) in [
+            ("/tlogs/0/publicKey", "tlogs[0]"),
+            ("/ctlogs/1/publicKey", "ctlogs[1]"),
+            ("/certificateAuthorities/1", "certificateAuthorities[1]"),
+            ("/timestampAuthorities/0", "timestampAuthorities[0]"),
+        ] {
+            let e = root_with(ptr, |o| {
+                o["validFor"].as_object_mut().unwrap().remove("start");
+            })
+            .unwrap_err();
+            assert_eq!(
+                e,
+                format!("{what}: `validFor` has no `start`: the bound is required")
+            );
+            let e = root_with(ptr, |o| {
+                o.as_object_mut().unwrap().remove("validFor");
+            })
+            .unwrap_err();
+            assert!(e.starts_with(&format!("{what}: no `validFor`")), "{e}");
+        }
+        let e = root_with("/tlogs/0/publicKey/validFor", |o| {
+            o["end"] = "2020-01-01T00:00:00Z".into();
+        })
+        .unwrap_err();
+        assert!(e.contains("ends before it starts"), "{e}");
     }
 
     #[test]

@@ -35,14 +35,40 @@ fn token(der: &[u8]) -> Result<&[u8], String> {
         .filter(|t| t.tag == 0x02)
         .ok_or("the timestamp response has no status")?;
     if !matches!(status.content, [0] | [1]) {
-        return Err("the timestamp response's status is not `granted`".into());
+        // PKIStatusInfo ::= SEQUENCE { status, statusString SEQUENCE OF UTF8String OPTIONAL, … }
+        let mut texts = Vec::new();
+        if let Some(strings) = pki::tlv(status.rest).filter(|t| t.tag == 0x30) {
+            let mut rest = strings.content;
+            while let Some(t) = pki::tlv(rest).filter(|t| t.tag == 0x0c) {
+                texts.push(
+                    String::from_utf8_lossy(t.content)
+                        .chars()
+                        .take(200)
+                        .collect::<String>(),
+                );
+                rest = t.rest;
+            }
+        }
+        return Err(format!(
+            "the timestamp response's status is not `granted` (PKIStatus {}{})",
+            status.content.first().copied().unwrap_or(0xff),
+            texts.iter().map(|t| format!(": {t}")).collect::<String>()
+        ));
     }
     let tok = pki::tlv(first.rest).ok_or("the timestamp response has no token")?;
     Ok(tok.whole)
 }
 
-/// TSTInfo fields used: the message imprint and the time.
-fn tst_info(bytes: &[u8]) -> Result<(HashAlg, Vec<u8>, i64), String> {
+/// The TSTInfo fields used: the message imprint, the time and the nonce.
+#[derive(Debug, Clone)]
+pub(crate) struct TstInfo {
+    pub hash: HashAlg,
+    pub imprint: Vec<u8>,
+    pub time: i64,
+    pub nonce: Option<Vec<u8>>,
+}
+
+fn tst_info(bytes: &[u8]) -> Result<TstInfo, String> {
     let bad = |w: &str| format!("the TSTInfo is malformed: {w}");
     let seq = pki::tlv(bytes)
         .filter(|t| t.tag == 0x30)
@@ -78,11 +104,28 @@ fn tst_info(bytes: &[u8]) -> Result<(HashAlg, Vec<u8>, i64), String> {
         .filter(|t| t.tag == 0x18)
         .ok_or_else(|| bad("genTime"))?;
     let time = pki::generalized_time(gen.content).ok_or_else(|| bad("genTime"))?;
-    Ok((hash, hashed.content.to_vec(), time))
+    // accuracy (SEQUENCE) and ordering (BOOLEAN) may come before the nonce (INTEGER).
+    let mut rest = gen.rest;
+    let mut nonce = None;
+    while let Some(t) = pki::tlv(rest) {
+        if t.tag == 0x02 {
+            nonce = Some(t.content.to_vec());
+            break;
+        }
+        rest = t.rest;
+    }
+    Ok(TstInfo {
+        hash,
+        imprint: hashed.content.to_vec(),
+        time,
+        nonce,
+    })
 }
 
-/// Verifies one timestamp over `signature` (the bundle's signature bytes).
-pub fn verify(der: &[u8], signature: &[u8], root: &TrustedRoot) -> Result<Timestamp, String> {
+/// Decodes a timestamp (a TimeStampResp or a bare token) down to its SignedData and the TSTInfo
+/// bytes and fields, verifying nothing: what signing checks of the reply, and where `verify`
+/// starts.
+pub(crate) fn decode(der: &[u8]) -> Result<(SignedData, Vec<u8>, TstInfo), String> {
     let ci = ContentInfo::from_der(token(der)?)
         .map_err(|e| format!("the timestamp token is not CMS: {e}"))?;
     if ci.content_type.to_string() != OID_SIGNED_DATA {
@@ -100,9 +143,17 @@ pub fn verify(der: &[u8], signature: &[u8], root: &TrustedRoot) -> Result<Timest
         .econtent
         .as_ref()
         .ok_or("the timestamp has no TSTInfo")?
-        .value();
-    let (imprint_hash, imprint, time) = tst_info(tst)?;
-    if imprint_hash.digest(signature) != imprint {
+        .value()
+        .to_vec();
+    let info = tst_info(&tst)?;
+    Ok((sd, tst, info))
+}
+
+/// Verifies one timestamp over `signature` (the bundle's signature bytes).
+pub fn verify(der: &[u8], signature: &[u8], root: &TrustedRoot) -> Result<Timestamp, String> {
+    let (sd, tst, info) = decode(der)?;
+    let (tst, time) = (&tst[..], info.time);
+    if info.hash.digest(signature) != info.imprint {
         return Err(
             "the timestamp's message imprint is not the hash of the bundle's signature".into(),
         );
