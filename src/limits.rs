@@ -162,6 +162,20 @@ impl Budget {
             .map_err(|e| self.trip(e))
     }
 
+    /// Counts a whole layer read before (from the layer cache): its entries and uncompressed bytes.
+    pub fn layer(&self, entries: u64, bytes: u64) -> Result<(), Exceeded> {
+        let n = self
+            .entries
+            .fetch_add(entries, Ordering::Relaxed)
+            .saturating_add(entries);
+        if n > self.limits.max_entries {
+            return Err(self.trip(Exceeded::Entries {
+                limit: self.limits.max_entries,
+            }));
+        }
+        self.layer_bytes(bytes)
+    }
+
     /// Counts `n` more bytes out of a compressed outer archive.
     pub fn outer_bytes(&self, n: u64) -> Result<(), Exceeded> {
         Self::add(&self.outer_bytes, n, self.limits.max_decompressed_bytes)

@@ -48,6 +48,8 @@ impl Scope {
 #[derive(Debug, Clone, Default)]
 pub struct Stats {
     pub per_cataloger: Vec<(&'static str, usize)>,
+    /// About this run, not the subject (the layer cache): for the user, not the document.
+    pub notices: Vec<String>,
 }
 
 /// Scans `spec` and returns the document with per-cataloger counts.
@@ -67,7 +69,10 @@ pub fn scan(
     let (excluded, exclude_warnings) = opts.exclude.apply(&mut scanned.fs);
     let distro = catalog::read_distro(&scanned.fs);
 
-    let mut stats = Stats::default();
+    let mut stats = Stats {
+        notices: std::mem::take(&mut scanned.notices),
+        ..Stats::default()
+    };
     let mut all = Found::default();
     let mut owners: BTreeMap<Vec<u8>, String> = BTreeMap::new();
     for phase in catalogers.phases() {

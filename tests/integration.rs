@@ -5,6 +5,7 @@ mod support;
 
 mod attest;
 mod binaries;
+mod cache;
 mod cli;
 mod formats;
 mod fuzz_regressions;

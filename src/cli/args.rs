@@ -500,6 +500,17 @@ pub struct ScanArgs {
     pub scope: ScopeArg,
     #[command(flatten)]
     pub registry: RegistryArgs,
+    /// Where what was read of registry layers is kept [default: $XDG_CACHE_HOME/sbomkit, else ~/.cache/sbomkit]
+    #[arg(
+        long,
+        value_name = "DIR",
+        env = "SBOMKIT_CACHE_DIR",
+        display_order = 95
+    )]
+    pub cache_dir: Option<PathBuf>,
+    /// Neither read nor write the layer cache
+    #[arg(long, env = "SBOMKIT_NO_CACHE", value_parser = clap::builder::BoolishValueParser::new(), display_order = 96)]
+    pub no_cache: bool,
     #[command(flatten)]
     pub limits: LimitArgs,
 }
@@ -517,6 +528,15 @@ impl ScanArgs {
             platform: self.platform.clone(),
             limits: self.limits.limits(),
             registry: super::registry_options(&self.registry),
+            cache: match self.no_cache {
+                true => None,
+                false => self.cache_dir.clone().or_else(|| {
+                    sbomkit::source::cache::default_dir(
+                        std::env::var_os("XDG_CACHE_HOME"),
+                        std::env::var_os("HOME"),
+                    )
+                }),
+            },
         }
     }
 }

@@ -59,10 +59,10 @@ pub fn run(args: AttestArgs) -> Result<ExitCode, Error> {
                 scope: args.scan.scope.into(),
             };
             let bar = Bar::new(!args.quiet && io::stderr().is_terminal());
-            let (sbom, _) = scan::scan(&spec, &opts, &bar)?;
+            let (sbom, stats) = scan::scan(&spec, &opts, &bar)?;
             bar.finish();
             if !args.quiet {
-                for w in &sbom.warnings {
+                for w in sbom.warnings.iter().chain(&stats.notices) {
                     eprintln!("warning: {w}");
                 }
             }

@@ -61,7 +61,7 @@ pub fn run(args: GenerateArgs) -> Result<ExitCode, Error> {
     bar.finish();
 
     if !args.quiet {
-        for w in &sbom.warnings {
+        for w in sbom.warnings.iter().chain(&stats.notices) {
             eprintln!("warning: {w}");
         }
     }

@@ -146,6 +146,7 @@ pub fn read(root: &Path, cx: &ReadCx<'_>, progress: &dyn Progress) -> Result<Sca
         subject,
         fs,
         warnings,
+        notices: Vec::new(),
     })
 }
 

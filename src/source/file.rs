@@ -152,6 +152,7 @@ pub fn read(path: &Path, cx: &ReadCx<'_>, progress: &dyn Progress) -> Result<Sca
         subject,
         fs,
         warnings,
+        notices: Vec::new(),
     })
 }
 

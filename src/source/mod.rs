@@ -2,6 +2,7 @@
 //! [`Vfs`] plus a description of the subject. Layers are streamed once; nothing is extracted to disk.
 
 pub mod archive;
+pub mod cache;
 mod dir;
 mod file;
 pub mod image;
@@ -111,6 +112,8 @@ pub struct SourceOptions {
     pub limits: Limits,
     /// How `registry:` sources are reached: trusted CAs, plain-HTTP hosts, timeout, credentials.
     pub registry: registry::ClientOptions,
+    /// The layer cache folder for `registry:` sources (`--cache-dir`); `None`: no cache.
+    pub cache: Option<PathBuf>,
 }
 
 /// What a source produced: the subject's description and its final filesystem.
@@ -120,6 +123,9 @@ pub struct Scanned {
     pub fs: Vfs,
     /// Non-fatal problems met while reading (a layer entry skipped, an odd link), each naming its file.
     pub warnings: Vec<String>,
+    /// About this run, not the input (a layer cache entry rewritten or not stored): shown to the
+    /// user, never written into a document, which is the same with or without a cache.
+    pub notices: Vec<String>,
 }
 
 /// Progress callbacks while layers are read (bytes of the stored input consumed so far).

@@ -54,5 +54,6 @@ pub fn read(
         subject,
         fs,
         warnings,
+        notices: Vec::new(),
     })
 }
