@@ -14,7 +14,7 @@ use sbomkit::source::registry::{Client, Reference};
 use sbomkit::source::{Progress, SourceKind, SourceSpec};
 use sbomkit::{Error, ExitCode};
 
-use super::args::AttestArgs;
+use super::args::{AttachArg, AttestArgs};
 use super::output::{self, Access, Bar, Pending};
 
 pub fn run(args: AttestArgs) -> Result<ExitCode, Error> {
@@ -27,7 +27,7 @@ pub fn run(args: AttestArgs) -> Result<ExitCode, Error> {
     super::refuse_registry_reference(&args.scan.source)?;
     let spec = SourceSpec::parse(&args.scan.source);
     let attach_to =
-        match (args.attach, spec.kind) {
+        match (args.attach.is_some(), spec.kind) {
             (false, _) => None,
             (true, Some(SourceKind::Registry)) => Some(
                 Reference::parse(&spec.path.to_string_lossy())
@@ -82,7 +82,7 @@ pub fn run(args: AttestArgs) -> Result<ExitCode, Error> {
         signer: &signer,
         // A keyless signature is always a bundle: the certificate and log entry go in it; a
         // referrer is a bundle too.
-        wrapping: if args.bundle || args.keyless || args.attach {
+        wrapping: if args.bundle || args.keyless || args.attach.is_some() {
             Wrapping::Bundle
         } else {
             Wrapping::Envelope
@@ -121,6 +121,19 @@ pub fn run(args: AttestArgs) -> Result<ExitCode, Error> {
             source.limits.max_json_size,
         )
         .map_err(|f| Error::Other(f.0))?;
+        let legacy = match args.attach {
+            Some(AttachArg::CosignLegacy) => Some(
+                referrers::attach_cosign_legacy(
+                    &client,
+                    &r.repository,
+                    &document,
+                    &attached.subject,
+                    source.limits.max_json_size,
+                )
+                .map_err(|f| Error::Other(f.0))?,
+            ),
+            _ => None,
+        };
         if !args.quiet {
             let how = match &attached.placement {
                 Placement::ReferrersApi => "through the referrers API".to_string(),
@@ -132,6 +145,9 @@ pub fn run(args: AttestArgs) -> Result<ExitCode, Error> {
                 r.repository_url(),
                 attached.subject.digest
             );
+            if let Some(tag) = legacy {
+                eprintln!("and appended it to cosign's {}:{tag}", r.repository_url());
+            }
         }
     }
     Ok(ExitCode::Success)
