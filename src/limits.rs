@@ -216,6 +216,31 @@ mod tests {
     }
 
     #[test]
+    fn a_cached_layer_charges_what_reading_it_did() {
+        let b = Budget::new(Limits {
+            max_entries: 10,
+            max_decompressed_bytes: 1000,
+            ..Limits::default()
+        });
+        assert!(b.layer(6, 600).is_ok());
+        assert!(b.entry().is_ok());
+        assert_eq!(b.layer(4, 0), Err(Exceeded::Entries { limit: 10 }));
+        let b = Budget::new(Limits {
+            max_decompressed_bytes: 1000,
+            ..Limits::default()
+        });
+        assert!(b.layer(1, 1000).is_ok());
+        assert_eq!(
+            b.layer(1, 1),
+            Err(Exceeded::DecompressedBytes { limit: 1000 })
+        );
+        assert_eq!(
+            b.tripped(),
+            Some(Exceeded::DecompressedBytes { limit: 1000 })
+        );
+    }
+
+    #[test]
     fn file_size_names_the_file_and_the_flag() {
         let b = Budget::new(Limits {
             max_file_size: 100,

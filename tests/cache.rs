@@ -194,6 +194,30 @@ fn a_warm_rescan_fetches_only_manifest_and_config_and_writes_the_same_bytes() {
     }
     // One entry per layer and per set of readers (with and without --files).
     assert_eq!(entries(&cache).len(), 4, "{:?}", entries(&cache));
+    // The limits hold for cached layers as for fetched ones.
+    for (flag, value) in [
+        ("--max-entries", "4"),
+        ("--max-decompressed-bytes", "100000"),
+    ] {
+        for cached in [false, true] {
+            let mut cmd = sbomkit();
+            cmd.args(["generate", &format!("registry:{}/app:1", server.host)])
+                .args(["-o", "spdx-json", flag, value]);
+            match cached {
+                true => cmd.arg("--cache-dir").arg(&cache),
+                false => cmd.arg("--no-cache"),
+            };
+            let out = run(&mut cmd, 1);
+            assert!(out.stdout.is_empty());
+            assert!(
+                out.stderr.contains(&format!(
+                    "exceeds the limit of {value} (raise it with {flag})"
+                )),
+                "{}",
+                out.stderr
+            );
+        }
+    }
 }
 
 #[test]

@@ -380,10 +380,16 @@ impl RegistryBlobs<'_> {
         };
         let problem = match cache.get(&blob, &diff_id, wants) {
             Lookup::Hit(rec) => {
+                // Charged as reading it would be: limits hold whether a layer was cached or not.
                 self.cx
                     .budget
                     .layer(rec.tar_entries, rec.tar_size)
-                    .map_err(|e| SourceError::over(format!("{} (layer {label})", self.file), &e))?;
+                    .map_err(|e| SourceError::Limit {
+                        path: self.file.clone(),
+                        what: format!("{} (layer {label})", e.what()),
+                        limit: e.limit(),
+                        flag: e.flag(),
+                    })?;
                 return Ok(Arc::new(rec));
             }
             Lookup::Miss => None,
