@@ -390,6 +390,8 @@ impl RegistryBlobs<'_> {
                         limit: e.limit(),
                         flag: e.flag(),
                     })?;
+                // The bar counts stored bytes: a cached layer counts as read.
+                self.progress.advance(rec.stored_size);
                 return Ok(Arc::new(rec));
             }
             Lookup::Miss => None,
