@@ -11,6 +11,8 @@
 //! quiet: true
 //! key: keys/cosign.key        # attest --key (a path, relative to this file; never a secret)
 //! public-key: keys/cosign.pub # verify, verify-bundle --key
+//! cache-dir: /var/cache/sbomkit # the layer cache of registry scans (relative to this file)
+//! no-cache: false
 //! ```
 
 use std::ffi::OsString;
@@ -60,6 +62,12 @@ pub struct Config {
     /// `verify --key`, `verify-bundle --key`: the path of the public key.
     #[serde(default)]
     pub public_key: Option<PathBuf>,
+    /// `--cache-dir`: the layer cache folder.
+    #[serde(default)]
+    pub cache_dir: Option<PathBuf>,
+    /// `--no-cache`.
+    #[serde(default)]
+    pub no_cache: Option<bool>,
 }
 
 /// `cyclonedx-version`, written as a string (`"1.5"`) or a YAML number (`1.5`).
@@ -176,9 +184,13 @@ pub fn load(path: &Path) -> Result<Loaded, Error> {
     let mut config = parse(&text).map_err(|e| Error::Usage(format!("{shown}: {e}")))?;
     // Key paths are where the keys are kept, whatever folder sbomkit runs in: relative to the file.
     let folder = path.parent().unwrap_or(Path::new(""));
-    for key in [&mut config.key, &mut config.public_key]
-        .into_iter()
-        .flatten()
+    for key in [
+        &mut config.key,
+        &mut config.public_key,
+        &mut config.cache_dir,
+    ]
+    .into_iter()
+    .flatten()
     {
         if key.is_relative() {
             *key = folder.join(&*key);

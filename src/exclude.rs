@@ -192,6 +192,20 @@ impl Wants for Excluding<'_> {
             false => self.wants.note(entry),
         }
     }
+
+    /// The patterns change what is recorded of a layer.
+    fn fingerprint(&self) -> Option<String> {
+        let inner = self.wants.fingerprint()?;
+        Some(format!("{inner} exclude:{:?}", self.exclude.patterns))
+    }
+
+    fn encode(&self, slot: u8, summary: &Summary) -> Option<Vec<u8>> {
+        self.wants.encode(slot, summary)
+    }
+
+    fn decode(&self, slot: u8, bytes: &[u8]) -> Option<Summary> {
+        self.wants.decode(slot, bytes)
+    }
 }
 
 #[cfg(test)]

@@ -162,6 +162,20 @@ impl Budget {
             .map_err(|e| self.trip(e))
     }
 
+    /// Counts a whole layer read before (from the layer cache): its entries and uncompressed bytes.
+    pub fn layer(&self, entries: u64, bytes: u64) -> Result<(), Exceeded> {
+        let n = self
+            .entries
+            .fetch_add(entries, Ordering::Relaxed)
+            .saturating_add(entries);
+        if n > self.limits.max_entries {
+            return Err(self.trip(Exceeded::Entries {
+                limit: self.limits.max_entries,
+            }));
+        }
+        self.layer_bytes(bytes)
+    }
+
     /// Counts `n` more bytes out of a compressed outer archive.
     pub fn outer_bytes(&self, n: u64) -> Result<(), Exceeded> {
         Self::add(&self.outer_bytes, n, self.limits.max_decompressed_bytes)
@@ -199,6 +213,31 @@ mod tests {
         );
         assert_eq!(b.tripped(), Some(Exceeded::Entries { limit: 2 }));
         assert!(b.layer_bytes(u64::MAX).is_err());
+    }
+
+    #[test]
+    fn a_cached_layer_charges_what_reading_it_did() {
+        let b = Budget::new(Limits {
+            max_entries: 10,
+            max_decompressed_bytes: 1000,
+            ..Limits::default()
+        });
+        assert!(b.layer(6, 600).is_ok());
+        assert!(b.entry().is_ok());
+        assert_eq!(b.layer(4, 0), Err(Exceeded::Entries { limit: 10 }));
+        let b = Budget::new(Limits {
+            max_decompressed_bytes: 1000,
+            ..Limits::default()
+        });
+        assert!(b.layer(1, 1000).is_ok());
+        assert_eq!(
+            b.layer(1, 1),
+            Err(Exceeded::DecompressedBytes { limit: 1000 })
+        );
+        assert_eq!(
+            b.tripped(),
+            Some(Exceeded::DecompressedBytes { limit: 1000 })
+        );
     }
 
     #[test]

@@ -312,14 +312,19 @@ pub struct License {
 }
 
 /// Who supplies or wrote a package: a person or an organization, with a name that is never empty.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+// Serde only for the layer cache's summaries, which are made from valid values.
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct Actor {
     kind: ActorKind,
     name: String,
     email: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum ActorKind {
     Person,
     Organization,
@@ -416,7 +421,9 @@ pub fn is_email(s: &str) -> bool {
 }
 
 /// A digest algorithm. Writers spell it their own way (SPDX `SHA1`, CycloneDX `SHA-1`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum HashAlg {
     Md5,
     Sha1,
@@ -448,7 +455,9 @@ impl HashAlg {
 }
 
 /// A digest: the algorithm and the digest in hex, as recorded (normally lower case).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct Checksum {
     pub alg: HashAlg,
     pub value: String,

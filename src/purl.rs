@@ -175,7 +175,11 @@ impl fmt::Display for Purl {
 }
 
 /// A purl as written, made only from a [`Purl`]: what the model keeps.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+// Serde only for the layer cache's summaries, which are made from purls.
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(transparent)]
 pub struct PurlString(String);
 
 impl From<Purl> for PurlString {

@@ -54,6 +54,8 @@ pub struct Stats {
     pub per_cataloger: Vec<(&'static str, usize)>,
     /// Which platform of an index was described when `--platform` was left out (for stderr).
     pub note: Option<String>,
+    /// About this run, not the subject (the layer cache): for the user, not the document.
+    pub notices: Vec<String>,
 }
 
 /// The scans of every image `--platform` chose, and the index they came from.
@@ -149,7 +151,10 @@ fn catalog_image(
     let (excluded, exclude_warnings) = opts.exclude.apply(&mut scanned.fs);
     let distro = catalog::read_distro(&scanned.fs);
 
-    let mut stats = Stats::default();
+    let mut stats = Stats {
+        notices: std::mem::take(&mut scanned.notices),
+        ..Stats::default()
+    };
     let mut all = Found::default();
     let mut owners: BTreeMap<Vec<u8>, String> = BTreeMap::new();
     for phase in catalogers.phases() {

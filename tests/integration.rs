@@ -6,6 +6,7 @@ mod support;
 mod attest;
 mod audit;
 mod binaries;
+mod cache;
 mod cli;
 mod formats;
 mod fuzz_regressions;

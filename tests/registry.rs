@@ -1464,3 +1464,214 @@ fn attest_all_attaches_each_attestation_to_its_own_manifest() {
         "{referrers}"
     );
 }
+
+/// The `.att` image of `digest` in `repo`: its manifest and config.
+fn att_image(reg: &Registry, repo: &str, digest: &str) -> (Value, Value) {
+    let m: Value = serde_json::from_slice(&reg.get(
+        &format!("/v2/{repo}/manifests/{}.att", digest.replace(':', "-")),
+        "application/vnd.oci.image.manifest.v1+json",
+    ))
+    .unwrap();
+    let c: Value = serde_json::from_slice(&reg.get(
+        &format!(
+            "/v2/{repo}/blobs/{}",
+            m["config"]["digest"].as_str().unwrap()
+        ),
+        "*/*",
+    ))
+    .unwrap();
+    (m, c)
+}
+
+#[test]
+fn attach_cosign_legacy_appends_to_the_att_image_and_verify_reads_it() {
+    if !available("registry::attach_cosign_legacy_appends_to_the_att_image_and_verify_reads_it") {
+        return;
+    }
+    let reg = Registry::plain();
+    let t = crate::support::tempdir();
+    let d = t.path();
+    keys(d);
+    let tar = alpine_tar(d);
+    reg.push(
+        &format!("docker-archive:{}", tar.display()),
+        "app:1",
+        &["--format", "oci"],
+    );
+    let source = format!("registry:{}/app:1", reg.host);
+    let subject = crate::support::image::digest(&reg.get(
+        "/v2/app/manifests/1",
+        "application/vnd.oci.image.manifest.v1+json",
+    ));
+    // An attestation already there, as older cosign left it: kept.
+    let earlier = br#"{"payloadType":"application/vnd.in-toto+json","payload":"e30=","signatures":[{"keyid":"","sig":"AA=="}]}"#;
+    let earlier_digest = reg.put_blob("app", earlier);
+    let config =
+        br#"{"architecture":"","os":"","config":{},"rootfs":{"type":"layers","diff_ids":[]}}"#;
+    let config_digest = reg.put_blob("app", config);
+    let att = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_digest, "size": config.len()},
+        "layers": [{"mediaType": "application/vnd.dsse.envelope.v1+json", "digest": earlier_digest,
+                    "size": earlier.len(), "annotations": {"predicateType": "https://example.org/old"}}],
+    });
+    reg.put_manifest(
+        "app",
+        &format!("{}.att", subject.replace(':', "-")),
+        "application/vnd.oci.image.manifest.v1+json",
+        att.to_string().as_bytes(),
+    );
+    let legacy = |kind: &str| {
+        let out = run(
+            sbomkit()
+                .current_dir(d)
+                .env("SBOMKIT_PASSWORD", "pw")
+                .args(["attest", &source, "--key", "k.key", "--type", kind])
+                .arg("--attach=cosign-legacy"),
+            0,
+        );
+        assert!(out.stdout.is_empty());
+        out.stderr
+    };
+    let said = legacy("spdx");
+    assert!(
+        said.contains("(listed in the referrers tag ")
+            && said.contains(&format!(
+                "and appended it to cosign's {}/app:{}.att",
+                reg.host,
+                subject.replace(':', "-")
+            )),
+        "{said}"
+    );
+    legacy("cyclonedx");
+    legacy("cyclonedx"); // the same attestation again: one layer
+    let (m, c) = att_image(&reg, "app", &subject);
+    assert_eq!(m["mediaType"], "application/vnd.oci.image.manifest.v1+json");
+    assert_eq!(
+        m["config"]["mediaType"],
+        "application/vnd.oci.image.config.v1+json"
+    );
+    let layers = m["layers"].as_array().unwrap();
+    assert_eq!(layers.len(), 3, "{m}");
+    assert_eq!(layers[0]["digest"], earlier_digest.as_str());
+    let digests: Vec<&Value> = layers.iter().map(|l| &l["digest"]).collect();
+    assert_eq!(
+        c["rootfs"]["diff_ids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .collect::<Vec<_>>(),
+        digests
+    );
+    for (layer, predicate) in layers[1..]
+        .iter()
+        .zip(["https://spdx.dev/Document", "https://cyclonedx.org/bom"])
+    {
+        assert_eq!(layer["mediaType"], "application/vnd.dsse.envelope.v1+json");
+        assert_eq!(
+            layer["annotations"],
+            serde_json::json!({"dev.cosignproject.cosign/signature": "", "predicateType": predicate})
+        );
+        let envelope: Value = serde_json::from_slice(&reg.get(
+            &format!("/v2/app/blobs/{}", layer["digest"].as_str().unwrap()),
+            "*/*",
+        ))
+        .unwrap();
+        assert_eq!(envelope["payloadType"], "application/vnd.in-toto+json");
+    }
+    // verify finds both in the .att image (the older one does not verify and never counts).
+    let text = verify_registry(d, &source, &["--key", "k.pub", "--type", "cyclonedx"], 0);
+    assert!(
+        text.contains("  cosign .att tag: sha256:")
+            && text.contains("https://cyclonedx.org/bom: verified"),
+        "{text}"
+    );
+}
+
+#[test]
+fn keyless_attach_and_verify_against_the_registry() {
+    use crate::support::sigstore_standin::{Standin, OIDC_ISSUER};
+    if !available("registry::keyless_attach_and_verify_against_the_registry") {
+        return;
+    }
+    let reg = Registry::plain();
+    let t = crate::support::tempdir();
+    let d = t.path();
+    let tar = alpine_tar(d);
+    reg.push(&format!("docker-archive:{}", tar.display()), "app:1", &[]);
+    let source = format!("registry:{}/app:1", reg.host);
+    let subject = crate::support::image::digest(&reg.get(
+        "/v2/app/manifests/1",
+        "application/vnd.docker.distribution.manifest.v2+json",
+    ));
+    let s = Standin::start(16);
+    let email = "release@example.org";
+    let out = run(
+        sbomkit()
+            .current_dir(d)
+            .args(["attest", &source, "--keyless", "--attach=cosign-legacy"])
+            .args(["--identity-token", &s.email_token(email)])
+            .args([
+                "--fulcio-url",
+                &s.fulcio_url(),
+                "--rekor-url",
+                &s.rekor_url(),
+            ]),
+        0,
+    );
+    assert!(
+        out.stderr.contains("(listed in the referrers tag "),
+        "{}",
+        out.stderr
+    );
+    std::fs::write(
+        d.join("root.json"),
+        serde_json::to_vec_pretty(&s.trusted_root()).unwrap(),
+    )
+    .unwrap();
+    drop(s); // verification is offline
+             // cosign's layer carries the certificate and the Rekor entry.
+    let (m, _) = att_image(&reg, "app", &subject);
+    let a = &m["layers"][0]["annotations"];
+    assert!(a["dev.sigstore.cosign/certificate"]
+        .as_str()
+        .unwrap()
+        .starts_with("-----BEGIN CERTIFICATE-----\n"));
+    let rekor: Value =
+        serde_json::from_str(a["dev.sigstore.cosign/bundle"].as_str().unwrap()).unwrap();
+    assert!(rekor["SignedEntryTimestamp"].is_string(), "{rekor}");
+    assert!(rekor["Payload"]["logIndex"].is_i64() && rekor["Payload"]["body"].is_string());
+    assert_eq!(rekor["Payload"]["logID"].as_str().unwrap().len(), 64);
+
+    let keyless = |identity: &str, issuer: &str, code: i32| {
+        verify_registry(
+            d,
+            &source,
+            &[
+                "--certificate-identity",
+                identity,
+                "--certificate-oidc-issuer",
+                issuer,
+                "--trusted-root",
+                "root.json",
+                "--type",
+                "spdx",
+            ],
+            code,
+        )
+    };
+    let text = keyless(email, OIDC_ISSUER, 0);
+    assert!(
+        text.contains("  referrers tag: sha256:")
+            && text.contains("https://spdx.dev/Document: verified"),
+        "{text}"
+    );
+    let text = keyless("someone@example.org", OIDC_ISSUER, 14);
+    assert!(
+        text.contains("identity mismatch") && !text.contains(": verified"),
+        "{text}"
+    );
+    let text = keyless(email, "https://accounts.example.org", 14);
+    assert!(!text.contains(": verified"), "{text}");
+}

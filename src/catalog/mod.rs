@@ -22,6 +22,11 @@ pub mod version;
 
 use std::any::Any;
 use std::collections::BTreeMap;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 
 use crate::model::{Actor, Checksum, Distro, FileRecord, Package, Relationship, Subject, Unknown};
 use crate::source::vfs::Version;
@@ -114,7 +119,42 @@ pub trait Cataloger: Sync {
     fn note(&self, _entry: &EntryFacts<'_>) -> Option<Summary> {
         None
     }
+    /// How the summaries [`Cataloger::inspect`] makes are stored in the layer cache. Without one,
+    /// a layer holding such a summary is read again on every scan.
+    fn codec(&self) -> Option<&dyn SummaryCodec> {
+        None
+    }
     fn catalog(&self, cx: &Context<'_>) -> Found;
+}
+
+/// A cataloger's summaries as bytes, for the layer cache: one type, and a version raised whenever
+/// what the summary holds or means changes (entries of another version are never decoded).
+pub trait SummaryCodec: Sync {
+    fn version(&self) -> u32;
+    fn encode(&self, summary: &Summary) -> Option<Vec<u8>>;
+    fn decode(&self, bytes: &[u8]) -> Option<Summary>;
+}
+
+/// Summaries of type `T` stored as JSON: `const CODEC: Json<ElfSummary> = Json::version(1);`.
+pub struct Json<T>(u32, PhantomData<fn() -> T>);
+
+impl<T> Json<T> {
+    pub const fn version(v: u32) -> Json<T> {
+        Json(v, PhantomData)
+    }
+}
+
+impl<T: Serialize + DeserializeOwned + Any + Send + Sync> SummaryCodec for Json<T> {
+    fn version(&self) -> u32 {
+        self.0
+    }
+    fn encode(&self, summary: &Summary) -> Option<Vec<u8>> {
+        serde_json::to_vec(summary.downcast_ref::<T>()?).ok()
+    }
+    fn decode(&self, bytes: &[u8]) -> Option<Summary> {
+        let t: T = serde_json::from_slice(bytes).ok()?;
+        Some(Arc::new(t))
+    }
 }
 
 /// The catalogers, in phases: every phase sees the files owned by packages of earlier phases. The
@@ -211,8 +251,30 @@ impl Wants for Catalogers {
     }
 
     fn inspect(&self, slot: u8, path: &[u8], content: &[u8]) -> Option<Summary> {
-        let (_, c) = self.all().find(|(s, _)| *s == slot)?;
-        c.inspect(path, content)
+        self.at(slot)?.inspect(path, content)
+    }
+
+    /// Each cataloger by slot with its summary encoding: what a cached layer record depends on
+    /// (besides the program's version, which the cache adds).
+    fn fingerprint(&self) -> Option<String> {
+        let each: Vec<String> = self
+            .all()
+            .map(|(slot, c)| {
+                let codec = c
+                    .codec()
+                    .map_or("-".to_string(), |k| k.version().to_string());
+                format!("{slot}:{}:{codec}", c.name())
+            })
+            .collect();
+        Some(each.join(" "))
+    }
+
+    fn encode(&self, slot: u8, summary: &Summary) -> Option<Vec<u8>> {
+        self.at(slot)?.codec()?.encode(summary)
+    }
+
+    fn decode(&self, slot: u8, bytes: &[u8]) -> Option<Summary> {
+        self.at(slot)?.codec()?.decode(bytes)
     }
 
     fn note(&self, entry: &EntryFacts<'_>) -> Summaries {
@@ -221,6 +283,12 @@ impl Wants for Catalogers {
             .filter_map(|(slot, c)| Some((slot, c.note(entry)?)))
             .collect();
         (!all.is_empty()).then(|| all.into_boxed_slice())
+    }
+}
+
+impl Catalogers {
+    fn at(&self, slot: u8) -> Option<&dyn Cataloger> {
+        self.all().find(|(s, _)| *s == slot).map(|(_, c)| c)
     }
 }
 

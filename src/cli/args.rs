@@ -149,7 +149,10 @@ image's registry, as an OCI 1.1 referrer of the image manifest (artifactType \
 application/vnd.dev.sigstore.bundle.v0.3+json, cosign's annotations, a creation time only \
 from SOURCE_DATE_EPOCH): through the referrers API where the registry has it, else listed in \
 the sha256-<hex> referrers tag index, re-read and re-written until no entry is lost. It is \
-written nowhere else unless -o FORMAT=FILE or --output-file asks.
+written nowhere else unless -o FORMAT=FILE or --output-file asks. --attach=cosign-legacy also \
+appends the DSSE envelope as a layer (application/vnd.dsse.envelope.v1+json, cosign's \
+annotations; keyless: the certificate and the Rekor entry) to the sha256-<hex>.att image, \
+where cosign before OCI 1.1 looks.
 
 With --predicate the SBOM must describe SOURCE: a SHA-256 digest of its root component \
 (CycloneDX metadata.component, the package an SPDX document DESCRIBES, the root of an SPDX 3 \
@@ -358,9 +361,15 @@ pub struct AttestArgs {
     /// Sign this SBOM (SPDX 2.3, SPDX 3 or CycloneDX JSON) instead of scanning; it must describe SOURCE
     #[arg(long, value_name = "SBOM.json")]
     pub predicate: Option<PathBuf>,
-    /// Push the attestation to SOURCE's registry as an OCI 1.1 referrer of the image (a sigstore bundle; SOURCE is registry:...)
-    #[arg(long)]
-    pub attach: bool,
+    /// Push the attestation to SOURCE's registry as an OCI 1.1 referrer of the image (a sigstore bundle; SOURCE is registry:...); =cosign-legacy also writes cosign's sha256-<hex>.att image
+    #[arg(
+        long,
+        value_name = "LAYOUT",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "referrer"
+    )]
+    pub attach: Option<AttachArg>,
     /// Write a sigstore bundle v0.3 instead of a bare DSSE envelope (always with --keyless)
     #[arg(long)]
     pub bundle: bool,
@@ -563,6 +572,17 @@ pub struct ScanArgs {
     pub author: Option<Actor>,
     #[command(flatten)]
     pub registry: RegistryArgs,
+    /// Where what was read of registry layers is kept [default: $XDG_CACHE_HOME/sbomkit, else ~/.cache/sbomkit]
+    #[arg(
+        long,
+        value_name = "DIR",
+        env = "SBOMKIT_CACHE_DIR",
+        display_order = 95
+    )]
+    pub cache_dir: Option<PathBuf>,
+    /// Neither read nor write the layer cache
+    #[arg(long, env = "SBOMKIT_NO_CACHE", value_parser = clap::builder::BoolishValueParser::new(), display_order = 96)]
+    pub no_cache: bool,
     #[command(flatten)]
     pub limits: LimitArgs,
 }
@@ -584,6 +604,15 @@ impl ScanArgs {
             platform: self.platform.clone(),
             limits: self.limits.limits(),
             registry: super::registry_options(&self.registry),
+            cache: match self.no_cache {
+                true => None,
+                false => self.cache_dir.clone().or_else(|| {
+                    sbomkit::source::cache::default_dir(
+                        std::env::var_os("XDG_CACHE_HOME"),
+                        std::env::var_os("HOME"),
+                    )
+                }),
+            },
         }
     }
 }
@@ -632,6 +661,15 @@ impl LimitArgs {
             max_json_size: self.max_json_size,
         }
     }
+}
+
+/// `attest --attach[=LAYOUT]`.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttachArg {
+    /// An OCI 1.1 referrer (a sigstore bundle)
+    Referrer,
+    /// The referrer, and the DSSE envelope in cosign's `sha256-<hex>.att` image for older cosign
+    CosignLegacy,
 }
 
 /// `--scope`.

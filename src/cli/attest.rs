@@ -16,7 +16,7 @@ use sbomkit::source::registry::{Client, Reference};
 use sbomkit::source::{Progress, SourceKind, SourceSpec};
 use sbomkit::{Error, ExitCode};
 
-use super::args::AttestArgs;
+use super::args::{AttachArg, AttestArgs};
 use super::output::{self, Access, Bar, Pending};
 
 pub fn run(args: AttestArgs) -> Result<ExitCode, Error> {
@@ -29,7 +29,7 @@ pub fn run(args: AttestArgs) -> Result<ExitCode, Error> {
     super::refuse_registry_reference(&args.scan.source)?;
     let spec = SourceSpec::parse(&args.scan.source);
     let attach_to =
-        match (args.attach, spec.kind) {
+        match (args.attach.is_some(), spec.kind) {
             (false, _) => None,
             (true, Some(SourceKind::Registry)) => Some(
                 Reference::parse(&spec.path.to_string_lossy())
@@ -109,8 +109,8 @@ pub fn run(args: AttestArgs) -> Result<ExitCode, Error> {
                 if let Some(note) = scans.sboms.first().and_then(|(_, s)| s.note.as_ref()) {
                     eprintln!("note: {note}");
                 }
-                for (sbom, _) in &scans.sboms {
-                    for w in &sbom.warnings {
+                for (sbom, stats) in &scans.sboms {
+                    for w in sbom.warnings.iter().chain(&stats.notices) {
                         eprintln!("warning: {w}");
                     }
                 }
@@ -143,7 +143,7 @@ pub fn run(args: AttestArgs) -> Result<ExitCode, Error> {
         signer: &signer,
         // A keyless signature is always a bundle: the certificate and log entry go in it; a
         // referrer is a bundle too.
-        wrapping: if args.bundle || args.keyless || args.attach {
+        wrapping: if args.bundle || args.keyless || args.attach.is_some() {
             Wrapping::Bundle
         } else {
             Wrapping::Envelope
@@ -200,7 +200,7 @@ fn each(
     let cyclonedx_version = out
         .cyclonedx_version
         .unwrap_or(args.cyclonedx_version.into());
-    let wrapping = if args.bundle || args.keyless || args.attach {
+    let wrapping = if args.bundle || args.keyless || args.attach.is_some() {
         Wrapping::Bundle
     } else {
         Wrapping::Envelope
@@ -318,6 +318,19 @@ fn attach(
         source.limits.max_json_size,
     )
     .map_err(|f| Error::Other(f.0))?;
+    let legacy = match args.attach {
+        Some(AttachArg::CosignLegacy) => Some(
+            referrers::attach_cosign_legacy(
+                &client,
+                &r.repository,
+                document,
+                &attached.subject,
+                source.limits.max_json_size,
+            )
+            .map_err(|f| Error::Other(f.0))?,
+        ),
+        _ => None,
+    };
     if !args.quiet {
         let how = match &attached.placement {
             Placement::ReferrersApi => "through the referrers API".to_string(),
@@ -334,6 +347,9 @@ fn attach(
             r.repository_url(),
             attached.subject.digest
         );
+        if let Some(tag) = legacy {
+            eprintln!("and appended it to cosign's {}:{tag}", r.repository_url());
+        }
     }
     Ok(())
 }

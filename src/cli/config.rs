@@ -65,6 +65,8 @@ fn with_defaults(command: Command, loaded: Option<&Loaded>) -> Command {
     let cdx = c.cyclonedx_version.map(|v| v.0);
     let quiet = c.quiet.filter(|&q| q).map(|_| "true".to_string());
     let scope = c.scope.map(|s| s.name().to_string());
+    let cache_dir = c.cache_dir.map(|p| p.display().to_string());
+    let no_cache = c.no_cache.filter(|&n| n).map(|_| "true".to_string());
 
     let set = |cmd: Command, id: &str, value: &Option<String>| match value {
         Some(v) => cmd.mut_arg(id, |a| a.default_value(v.clone())),
@@ -88,6 +90,8 @@ fn with_defaults(command: Command, loaded: Option<&Loaded>) -> Command {
         let cmd = set(cmd, "quiet", &quiet);
         let cmd = set(cmd, "scope", &scope);
         let cmd = set(cmd, "author", &c.author);
+        let cmd = set(cmd, "cache_dir", &cache_dir);
+        let cmd = set(cmd, "no_cache", &no_cache);
         set_all(cmd, "exclude", &exclude)
     };
     command
@@ -135,7 +139,8 @@ mod tests {
         std::fs::write(
             &p,
             "output: [table]\ncyclonedx-version: 1.5\nexclude: [/a]\nplatform: linux/arm64\n\
-             quiet: true\nkey: k.key\npublic-key: k.pub\nscope: all-layers\n",
+             quiet: true\nkey: k.key\npublic-key: k.pub\nscope: all-layers\n\
+             cache-dir: c\nno-cache: true\n",
         )
         .unwrap();
         let loaded = config::load(&p).unwrap();
@@ -150,6 +155,11 @@ mod tests {
             Some(&t.path().join("k.key"))
         );
         assert!(attest.get_flag("quiet"));
+        assert!(attest.get_flag("no_cache"));
+        assert_eq!(
+            attest.get_one::<PathBuf>("cache_dir"),
+            Some(&t.path().join("c"))
+        );
     }
 
     #[test]

@@ -87,7 +87,7 @@ pub fn run(args: GenerateArgs) -> Result<ExitCode, Error> {
             (_, Some(p)) => format!("{p}: "),
         };
         if !args.quiet {
-            for w in &sbom.warnings {
+            for w in sbom.warnings.iter().chain(&stats.notices) {
                 eprintln!("warning: {platform}{w}");
             }
         }

@@ -150,6 +150,7 @@ pub fn read(root: &Path, cx: &ReadCx<'_>, progress: &dyn Progress) -> Result<Sca
         fs,
         warnings,
         image: None,
+        notices: Vec::new(),
     })
 }
 

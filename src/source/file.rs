@@ -154,6 +154,7 @@ pub fn read(path: &Path, cx: &ReadCx<'_>, progress: &dyn Progress) -> Result<Sca
         fs,
         warnings,
         image: None,
+        notices: Vec::new(),
     })
 }
 

@@ -158,6 +158,8 @@ pub trait Blobs {
     }
     /// The chosen layers' blob names and sizes as the manifest gives them.
     fn layer_sizes(&mut self, _sizes: &[(String, u64)]) {}
+    /// The chosen layers' blob names and the diff_ids the config gives them.
+    fn layer_diff_ids(&mut self, _diff_ids: &[(String, [u8; 32])]) {}
     /// Called once the layers to read are known, with their stored sizes.
     fn will_read(&mut self, _total: u64) {}
     /// Called with the layers' names and labels before they are asked for one by one: blobs that
@@ -548,6 +550,13 @@ fn finish(blobs: &mut dyn Blobs, chosen: Chosen, cx: &ReadCx<'_>) -> Result<Scan
         .enumerate()
         .map(|(i, (name, _, _))| (name.clone(), format!("{i} ({name})")))
         .collect();
+    let named: Vec<(String, [u8; 32])> = chosen
+        .layers
+        .iter()
+        .zip(&diff_ids)
+        .filter_map(|((name, _, _), d)| Some((name.clone(), parse_digest(d)?)))
+        .collect();
+    blobs.layer_diff_ids(&named);
     blobs.prefetch(&labelled);
     for (i, ((name, expected, media_type), diff_id)) in
         chosen.layers.iter().zip(&diff_ids).enumerate()
@@ -623,6 +632,7 @@ fn finish(blobs: &mut dyn Blobs, chosen: Chosen, cx: &ReadCx<'_>) -> Result<Scan
             config: chosen.config_bytes,
             annotations: chosen.annotations,
         }),
+        notices: Vec::new(),
     })
 }
 

@@ -47,6 +47,19 @@ pub trait Wants: Sync {
     fn inspect(&self, _slot: u8, _path: &[u8], _content: &[u8]) -> Option<Summary> {
         None
     }
+    /// Everything that decides what these wants record of a layer (which readers, in which slots,
+    /// with which summary encodings), for the layer cache's key; `None`: records are not cached.
+    fn fingerprint(&self) -> Option<String> {
+        None
+    }
+    /// Slot `slot`'s summary as bytes for the layer cache; `None` when it cannot be stored.
+    fn encode(&self, _slot: u8, _summary: &Summary) -> Option<Vec<u8>> {
+        None
+    }
+    /// The reverse of [`Wants::encode`]; `None` when the bytes are not a summary of this slot.
+    fn decode(&self, _slot: u8, _bytes: &[u8]) -> Option<Summary> {
+        None
+    }
     /// Summaries of an entry's facts, by slot: stored on its node beside those of
     /// [`Wants::inspect`] (a slot may hold one of each, told apart by type).
     fn note(&self, _entry: &EntryFacts<'_>) -> Summaries {

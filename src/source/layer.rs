@@ -70,6 +70,10 @@ pub struct LayerRecord {
     pub compression: Compression,
     /// Problems that did not stop the read, without the file/layer prefix.
     pub warnings: Vec<String>,
+    /// What the read charged the budget (tar entries, uncompressed bytes): a record taken from the
+    /// layer cache charges the same, so that limits hold whether a layer was cached or not.
+    pub tar_entries: u64,
+    pub tar_size: u64,
 }
 
 fn limit_or_invalid(cx: &ReadCx<'_>, file: &str, layer: &str, message: String) -> SourceError {
@@ -164,6 +168,7 @@ pub fn read_layer(
         }
         Err(e) => return Err(e),
     };
+    rec.tar_size = diff.total();
     drop(diff);
     stored.drain().map_err(|e| {
         limit_or_invalid(
@@ -200,6 +205,8 @@ fn parse_layer(
         diff_id: [0; 32],
         compression: Compression::None,
         warnings: Vec::new(),
+        tar_entries: 0,
+        tar_size: 0,
     };
     {
         let mut archive = tar::Archive::new(&mut *chunks);
@@ -247,6 +254,7 @@ fn read_entry<R: Read>(
         return Ok(());
     }
     cx.budget.entry().map_err(|e| e.what().to_string())?;
+    rec.tar_entries += 1;
     let raw = entry.path_bytes().into_owned();
     let path = normalize(&raw);
     let mode = entry.header().mode().unwrap_or(0o644) & 0o7777;

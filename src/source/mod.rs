@@ -2,6 +2,7 @@
 //! [`Vfs`] plus a description of the subject. Layers are streamed once; nothing is extracted to disk.
 
 pub mod archive;
+pub mod cache;
 mod dir;
 mod file;
 pub mod image;
@@ -112,6 +113,8 @@ pub struct SourceOptions {
     pub limits: Limits,
     /// How `registry:` sources are reached: trusted CAs, plain-HTTP hosts, timeout, credentials.
     pub registry: registry::ClientOptions,
+    /// The layer cache folder for `registry:` sources (`--cache-dir`); `None`: no cache.
+    pub cache: Option<PathBuf>,
 }
 
 /// What a source produced: the subject's description and its final filesystem.
@@ -123,6 +126,9 @@ pub struct Scanned {
     pub warnings: Vec<String>,
     /// An image's own description, for what reads more than the SBOM does (`audit`).
     pub image: Option<ImageMeta>,
+    /// About this run, not the input (a layer cache entry rewritten or not stored): shown to the
+    /// user, never written into a document, which is the same with or without a cache.
+    pub notices: Vec<String>,
 }
 
 /// An image's config and manifest annotations, as recorded.

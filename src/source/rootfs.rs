@@ -55,5 +55,6 @@ pub fn read(
         fs,
         warnings,
         image: None,
+        notices: Vec::new(),
     })
 }

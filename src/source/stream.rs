@@ -97,6 +97,7 @@ pub struct BudgetReader<'a, R> {
     inner: R,
     budget: &'a Budget,
     counted: Counted,
+    total: u64,
 }
 
 impl<'a, R: Read> BudgetReader<'a, R> {
@@ -105,13 +106,20 @@ impl<'a, R: Read> BudgetReader<'a, R> {
             inner,
             budget,
             counted,
+            total: 0,
         }
+    }
+
+    /// The bytes read so far.
+    pub fn total(&self) -> u64 {
+        self.total
     }
 }
 
 impl<R: Read> Read for BudgetReader<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
+        self.total = self.total.saturating_add(n as u64);
         let r = match self.counted {
             Counted::Layer => self.budget.layer_bytes(n as u64),
             Counted::Outer => self.budget.outer_bytes(n as u64),

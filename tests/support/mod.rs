@@ -17,8 +17,8 @@ use assert_cmd::Command;
 
 /// Every environment variable sbomkit (or a crate it uses) reads, so that no test depends on the
 /// caller's: the timestamp, the key password, the OIDC token, registry logins and CAs, HTTP proxies
-/// (ureq), terminal colours (clap, through anstream), and the config file's places and option
-/// variables.
+/// (ureq), terminal colours (clap, through anstream), the config file's places and option
+/// variables, and the layer cache's places.
 pub const ENV_READ: &[&str] = &[
     "SOURCE_DATE_EPOCH",
     "SBOMKIT_PASSWORD",
@@ -52,6 +52,11 @@ pub const ENV_READ: &[&str] = &[
     "SBOMKIT_PUBLIC_KEY",
     "XDG_CONFIG_HOME",
     "HOME",
+    // The layer cache: without these (and HOME) a scan has no cache folder, so no test touches
+    // the user's; the tests of the cache name their own.
+    "XDG_CACHE_HOME",
+    "SBOMKIT_CACHE_DIR",
+    "SBOMKIT_NO_CACHE",
 ];
 
 /// The repository root: fixtures are named relative to it.

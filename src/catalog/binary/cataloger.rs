@@ -16,7 +16,7 @@ use super::elf::{self, ElfFacts, ElfSummary, ElfType};
 use super::loader::{self, Loader};
 use super::modules::{self, Embedded};
 use super::notes::PackageNote;
-use crate::catalog::{Cataloger, Context, Found};
+use crate::catalog::{Cataloger, Context, Found, Json, SummaryCodec};
 use crate::cpe;
 use crate::model::{
     Checksum, Completeness, FileForm, FileKind, FileRecord, HashAlg, Package, PackageKind, Purpose,
@@ -70,6 +70,11 @@ impl Cataloger for ElfBinaries {
 
     fn inspect(&self, _path: &[u8], content: &[u8]) -> Option<Summary> {
         Some(Arc::new(elf::inspect(content)))
+    }
+
+    fn codec(&self) -> Option<&dyn SummaryCodec> {
+        const CODEC: Json<ElfSummary> = Json::version(1);
+        Some(&CODEC)
     }
 
     fn catalog(&self, cx: &Context<'_>) -> Found {

@@ -20,7 +20,9 @@ pub const MAGIC: &[u8; 4] = b"\x7fELF";
 /// Most `*_chk` names recorded per file.
 const MAX_FORTIFIED: usize = 64;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum ElfType {
     /// `ET_EXEC`: linked at a fixed address.
     Executable,
@@ -46,7 +48,9 @@ impl ElfType {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum Relro {
     None,
     Partial,
@@ -64,7 +68,7 @@ impl Relro {
 }
 
 /// Facts read from the ELF structures.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ElfFacts {
     /// 32 or 64.
     pub class: u8,
@@ -91,7 +95,7 @@ pub struct ElfFacts {
 }
 
 /// What the scan keeps of one ELF file.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ElfSummary {
     /// The facts, or why the file could not be parsed.
     pub facts: Result<ElfFacts, String>,

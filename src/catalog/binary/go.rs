@@ -15,7 +15,7 @@
 use goblin::elf::program_header::{PF_W, PF_X, PT_LOAD};
 
 /// One module line of the build information (`mod` or `dep`), with its replacement (`=>`).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct GoModule {
     pub path: String,
     /// As recorded: `v1.2.3`, a pseudo-version, or `(devel)`.
@@ -26,7 +26,7 @@ pub struct GoModule {
 }
 
 /// The build information of one Go binary.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct GoBuildInfo {
     /// `go1.22.1`, as recorded.
     pub go_version: String,

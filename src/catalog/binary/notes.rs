@@ -134,7 +134,7 @@ pub fn parse(data: &[u8], little: bool, align: u64) -> (Vec<Note<'_>>, Option<St
 }
 
 /// The systemd package-metadata note (<https://systemd.io/ELF_PACKAGE_METADATA/>).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PackageNote {
     #[serde(rename = "type")]
@@ -150,7 +150,7 @@ pub struct PackageNote {
 }
 
 /// One entry of the dlopen note (<https://systemd.io/ELF_DLOPEN_METADATA/>).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, Deserialize)]
 pub struct DlopenEntry {
     #[serde(default)]
     pub feature: Option<String>,
@@ -185,7 +185,7 @@ pub fn dlopen_note(desc: &[u8]) -> Result<Vec<DlopenEntry>, String> {
 }
 
 /// What the notes of one file say.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, Deserialize)]
 pub struct NoteFacts {
     pub build_id: Option<String>,
     pub package: Option<PackageNote>,

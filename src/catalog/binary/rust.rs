@@ -11,7 +11,7 @@ use std::io::Read;
 use serde::Deserialize;
 
 /// Where a crate came from, as cargo-auditable records it.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, Deserialize)]
 pub enum CrateSource {
     CratesIo,
     Git,
@@ -20,14 +20,14 @@ pub enum CrateSource {
     Other(String),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, Deserialize)]
 pub enum CrateKind {
     Runtime,
     Build,
 }
 
 /// One crate of the dependency tree.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, Deserialize)]
 pub struct Crate {
     pub name: String,
     pub version: String,
@@ -39,7 +39,7 @@ pub struct Crate {
 }
 
 /// The validated dependency tree of one binary: exactly one root, indices in range, no cycles.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, Deserialize)]
 pub struct AuditInfo {
     pub crates: Vec<Crate>,
 }

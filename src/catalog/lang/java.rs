@@ -39,6 +39,11 @@ impl Cataloger for JavaArchives {
         Some(std::sync::Arc::new(read))
     }
 
+    fn codec(&self) -> Option<&dyn crate::catalog::SummaryCodec> {
+        const CODEC: crate::catalog::Json<Packages> = crate::catalog::Json::version(1);
+        Some(&CODEC)
+    }
+
     fn catalog(&self, cx: &Context<'_>) -> Found {
         super::catalog(cx, KIND, self.name())
     }

@@ -19,7 +19,7 @@ pub mod python;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::catalog::{Cataloger, Context, Found};
+use crate::catalog::{Cataloger, Context, Found, Json, SummaryCodec};
 use crate::model::{
     Actor, Checksum, HashAlg, License, Package, PackageKind, Relationship, RelationshipKind,
 };
@@ -30,7 +30,7 @@ use crate::source::{display_path, Summary};
 pub const MAX_MANIFEST: usize = 1 << 20;
 
 /// What one manifest says of its package.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Manifest {
     pub name: String,
     pub version: String,
@@ -56,7 +56,7 @@ pub type Packages = Result<Vec<Manifest>, String>;
 
 /// A manifest that lists the packages installed beside each other (Composer, .NET): whether its
 /// first package is the application the others are part of, and the packages.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Listing {
     pub first_holds_rest: bool,
     pub packages: Vec<Manifest>,
@@ -109,6 +109,11 @@ impl Cataloger for ManifestCataloger {
         Some(Arc::new(read))
     }
 
+    fn codec(&self) -> Option<&dyn SummaryCodec> {
+        const CODEC: Json<Packages> = Json::version(1);
+        Some(&CODEC)
+    }
+
     fn catalog(&self, cx: &Context<'_>) -> Found {
         catalog(cx, self.kind, self.name)
     }
@@ -142,6 +147,11 @@ impl Cataloger for ListCataloger {
             (self.parse)(path, content)
         };
         Some(Arc::new(read))
+    }
+
+    fn codec(&self) -> Option<&dyn SummaryCodec> {
+        const CODEC: Json<Listed> = Json::version(1);
+        Some(&CODEC)
     }
 
     fn catalog(&self, cx: &Context<'_>) -> Found {

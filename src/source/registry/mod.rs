@@ -1,7 +1,8 @@
 //! `registry:HOST[:PORT]/REPO[:TAG|@sha256:HEX]`: an image read where it lives. The manifest (or
 //! index) and config are fetched whole (bounded by `--max-json-size`); each layer blob is fetched
 //! as a stream straight into the same one-pass layer reader as the archives use, side by side, its
-//! digest and diff_id checked from the bytes as they pass. Nothing is written to disk.
+//! digest and diff_id checked from the bytes as they pass. Nothing is written to disk but the
+//! layer cache (`--cache-dir`, [`super::cache`]): a layer recorded there is not fetched at all.
 
 pub mod auth;
 pub mod client;
@@ -10,8 +11,9 @@ pub mod referrers;
 use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
+use super::cache::{LayerCache, Lookup};
 use super::image::{self, Blobs};
 use super::layer::{read_layer, LayerRecord, ReadCx};
 use super::stream::{in_parallel, ProgressReader};
@@ -332,9 +334,15 @@ pub fn open(
         progress,
         manifests: BTreeMap::from([(top.digest.clone(), top.bytes.clone())]),
         sizes: BTreeMap::new(),
+        diff_ids: BTreeMap::new(),
         ready: BTreeMap::new(),
+        cache: opts
+            .cache
+            .as_deref()
+            .and_then(|dir| LayerCache::new(dir, &cx.interest, cx.budget.limits())),
+        notices: Mutex::new(Vec::new()),
     };
-    image::registry(
+    let mut picked = image::registry(
         &mut blobs,
         image::Top {
             name,
@@ -344,7 +352,14 @@ pub fn open(
         },
         opts,
         cx,
-    )
+    )?;
+    // About the run: shown once, with the first image.
+    if let Some(first) = picked.images.first_mut() {
+        first
+            .notices
+            .extend(blobs.notices.into_inner().unwrap_or_default());
+    }
+    Ok(picked)
 }
 
 /// Blobs of one repository, fetched as they are asked for.
@@ -358,7 +373,12 @@ struct RegistryBlobs<'a> {
     manifests: BTreeMap<String, Vec<u8>>,
     /// Layer sizes from the manifest, by blob name: a blob sending more is cut off.
     sizes: BTreeMap<String, u64>,
+    /// Layer diff_ids from the config, by blob name: a cached record is used only for these.
+    diff_ids: BTreeMap<String, [u8; 32]>,
     ready: BTreeMap<String, Result<Arc<LayerRecord>, SourceError>>,
+    cache: Option<LayerCache>,
+    /// What happened to the cache, for the user (not the document).
+    notices: Mutex<Vec<String>>,
 }
 
 /// `blobs/sha256/<hex>` back to `sha256:<hex>`.
@@ -370,7 +390,56 @@ fn digest_of(name: &str) -> String {
 }
 
 impl RegistryBlobs<'_> {
+    /// The layer's record: from the cache when it holds one for this blob and diff_id, else read
+    /// from the registry and stored.
     fn read(&self, name: &str, label: &str) -> Result<Arc<LayerRecord>, SourceError> {
+        let wants = self.cx.interest.wants;
+        let blob = super::stream::parse_digest(&digest_of(name));
+        let known = blob.zip(self.diff_ids.get(name).copied());
+        let (Some(cache), Some((blob, diff_id))) = (&self.cache, known) else {
+            return self.fetch(name, label).map(Arc::new);
+        };
+        let problem = match cache.get(&blob, &diff_id, wants) {
+            Lookup::Hit(rec) => {
+                // Charged as reading it would be: limits hold whether a layer was cached or not.
+                self.cx
+                    .budget
+                    .layer(rec.tar_entries, rec.tar_size)
+                    .map_err(|e| SourceError::Limit {
+                        path: self.file.clone(),
+                        what: format!("{} (layer {label})", e.what()),
+                        limit: e.limit(),
+                        flag: e.flag(),
+                    })?;
+                // The bar counts stored bytes: a cached layer counts as read.
+                self.progress.advance(rec.stored_size);
+                return Ok(Arc::new(rec));
+            }
+            Lookup::Miss => None,
+            Lookup::Bad(why) => Some(why),
+        };
+        let rec = self.fetch(name, label)?;
+        let notice = |what: String| {
+            if let Ok(mut n) = self.notices.lock() {
+                n.push(format!("{}: layer {label}: {what}", self.file));
+            }
+        };
+        if let Some(why) = problem {
+            notice(format!("layer cache entry ignored and rewritten: {why}"));
+        }
+        // Only what the manifest and config name is stored; a mismatch is reported by the caller.
+        if rec.digest == blob && rec.diff_id == diff_id {
+            if let Err(e) = cache.put(&rec, wants) {
+                notice(format!(
+                    "not stored in the layer cache {}: {e}",
+                    cache.path(&blob).display()
+                ));
+            }
+        }
+        Ok(Arc::new(rec))
+    }
+
+    fn fetch(&self, name: &str, label: &str) -> Result<LayerRecord, SourceError> {
         let size = self.sizes.get(name).copied().filter(|s| *s > 0);
         let body = self
             .client
@@ -381,7 +450,7 @@ impl RegistryBlobs<'_> {
             256 << 10,
             ProgressReader::new(body, self.progress, &pos),
         );
-        read_layer(r, self.cx, &self.file, label).map(Arc::new)
+        read_layer(r, self.cx, &self.file, label)
     }
 }
 
@@ -427,6 +496,9 @@ impl Blobs for RegistryBlobs<'_> {
     }
     fn layer_sizes(&mut self, sizes: &[(String, u64)]) {
         self.sizes.extend(sizes.iter().cloned());
+    }
+    fn layer_diff_ids(&mut self, diff_ids: &[(String, [u8; 32])]) {
+        self.diff_ids.extend(diff_ids.iter().cloned());
     }
     fn prefetch(&mut self, layers: &[(String, String)]) {
         let mut unique: Vec<&(String, String)> = Vec::new();

@@ -171,6 +171,163 @@ pub fn attach_bundle(
     })
 }
 
+/// cosign's media types and annotations for its `sha256-<hex>.att` attestation images.
+const DSSE_MEDIA_TYPE: &str = "application/vnd.dsse.envelope.v1+json";
+const OCI_CONFIG: &str = "application/vnd.oci.image.config.v1+json";
+const COSIGN_SIGNATURE: &str = "dev.cosignproject.cosign/signature";
+const COSIGN_CERTIFICATE: &str = "dev.sigstore.cosign/certificate";
+const COSIGN_CHAIN: &str = "dev.sigstore.cosign/chain";
+const COSIGN_BUNDLE: &str = "dev.sigstore.cosign/bundle";
+
+/// The layer descriptor cosign writes for one attestation: the DSSE envelope, an empty signature
+/// annotation, the predicate type, and where keyless, the certificate, its chain and the Rekor
+/// entry in cosign's own bundle shape (signed entry timestamp and entry).
+fn cosign_layer(bundle: &Value, envelope: &Descriptor, predicate_type: &str) -> Value {
+    let mut annotations = serde_json::Map::new();
+    annotations.insert(COSIGN_SIGNATURE.into(), json!(""));
+    annotations.insert("predicateType".into(), json!(predicate_type));
+    let b64 = |v: &Value| {
+        v.as_str()
+            .and_then(|s| base64::engine::general_purpose::STANDARD.decode(s).ok())
+    };
+    let vm = &bundle["verificationMaterial"];
+    let certs: Vec<Vec<u8>> = match vm.pointer("/certificate/rawBytes") {
+        Some(leaf) => b64(leaf).into_iter().collect(),
+        None => vm
+            .pointer("/x509CertificateChain/certificates")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|c| b64(&c["rawBytes"]))
+            .collect(),
+    };
+    let pem = |der: &[Vec<u8>]| -> String {
+        der.iter()
+            .map(|d| crate::attest::keys::pem_encode("CERTIFICATE", d))
+            .collect()
+    };
+    if let Some((leaf, chain)) = certs.split_first() {
+        annotations.insert(
+            COSIGN_CERTIFICATE.into(),
+            json!(pem(std::slice::from_ref(leaf))),
+        );
+        if !chain.is_empty() {
+            annotations.insert(COSIGN_CHAIN.into(), json!(pem(chain)));
+        }
+    }
+    let tlog = &vm["tlogEntries"][0];
+    let number = |v: &Value| v.as_str().and_then(|s| s.parse::<i64>().ok());
+    if let (Some(set), Some(body), Some(time), Some(index), Some(log_id)) = (
+        tlog.pointer("/inclusionPromise/signedEntryTimestamp"),
+        tlog.get("canonicalizedBody"),
+        number(&tlog["integratedTime"]),
+        number(&tlog["logIndex"]),
+        b64(&tlog["logId"]["keyId"]),
+    ) {
+        let rekor = json!({
+            "SignedEntryTimestamp": set,
+            "Payload": {
+                "body": body,
+                "integratedTime": time,
+                "logIndex": index,
+                "logID": hex::encode(log_id),
+            },
+        });
+        annotations.insert(COSIGN_BUNDLE.into(), json!(rekor.to_string()));
+    }
+    let mut layer = envelope.to_json();
+    layer["annotations"] = Value::Object(annotations);
+    layer
+}
+
+/// The `.att` image: cosign's layout, an OCI image manifest whose config lists its layers.
+fn cosign_image(layers: &[Value]) -> (Vec<u8>, Value) {
+    let diff_ids: Vec<&str> = layers.iter().map(digest_of).collect();
+    let config = json!({
+        "architecture": "",
+        "os": "",
+        "config": {},
+        "rootfs": {"type": "layers", "diff_ids": diff_ids},
+    });
+    let bytes = serde_json::to_vec(&config).unwrap_or_default();
+    let desc = json!({
+        "mediaType": OCI_CONFIG,
+        "digest": format!("sha256:{}", hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes))),
+        "size": bytes.len(),
+    });
+    (bytes, desc)
+}
+
+/// Also writes the bundle's attestation in cosign's legacy layout, `sha256-<hex>.att` beside the
+/// subject (`attach_bundle`'s [`Attached::subject`]), so that `cosign verify-attestation` before
+/// OCI 1.1 finds it: the DSSE envelope as a layer, appended to the attestations already there
+/// (the tag is re-read and re-written until it holds them all and this one). Returns the tag.
+pub fn attach_cosign_legacy(
+    client: &Client,
+    repo: &str,
+    bundle: &[u8],
+    subject: &Descriptor,
+    max_json: u64,
+) -> Result<String, Failure> {
+    let v: Value = serde_json::from_slice(bundle)
+        .map_err(|_| Failure("the bundle to attach is not JSON".into()))?;
+    let (predicate_type, _) = statement_of(&v)?;
+    let envelope = serde_json::to_vec(&v["dsseEnvelope"]).unwrap_or_default();
+    let envelope_desc = Descriptor {
+        media_type: DSSE_MEDIA_TYPE.into(),
+        digest: client.upload_blob(repo, &envelope)?,
+        size: envelope.len() as u64,
+    };
+    let ours = cosign_layer(&v, &envelope_desc, &predicate_type);
+    let tag = format!("{}.att", referrers_tag(&subject.digest));
+    let layers_of = |bytes: &[u8]| -> Vec<Value> {
+        serde_json::from_slice::<Value>(bytes)
+            .ok()
+            .and_then(|m| m["layers"].as_array().cloned())
+            .unwrap_or_default()
+    };
+    let mut seen: Vec<Value> = Vec::new();
+    for attempt in 0..=TAG_WRITES {
+        let current = client
+            .manifest_opt(repo, &tag, OCI_MANIFEST, max_json)?
+            .map(|f| layers_of(&f.bytes))
+            .unwrap_or_default();
+        for l in &current {
+            if !seen.iter().any(|s| digest_of(s) == digest_of(l)) {
+                seen.push(l.clone());
+            }
+        }
+        let holds = |d: &str| current.iter().any(|c| digest_of(c) == d);
+        if holds(digest_of(&ours)) && seen.iter().all(|s| holds(digest_of(s))) {
+            return Ok(tag);
+        }
+        if attempt == TAG_WRITES {
+            break;
+        }
+        let mut layers = current.clone();
+        for l in seen.iter().chain(std::iter::once(&ours)) {
+            if !layers.iter().any(|m| digest_of(m) == digest_of(l)) {
+                layers.push(l.clone());
+            }
+        }
+        let (config, config_desc) = cosign_image(&layers);
+        client.upload_blob(repo, &config)?;
+        let manifest = json!({
+            "schemaVersion": 2,
+            "mediaType": OCI_MANIFEST,
+            "config": config_desc,
+            "layers": layers,
+        });
+        let bytes = serde_json::to_vec(&manifest).unwrap_or_default();
+        client.put_manifest(repo, &tag, OCI_MANIFEST, &bytes)?;
+        std::thread::sleep(Duration::from_millis(100 + 50 * u64::from(attempt)));
+    }
+    Err(Failure(format!(
+        "{}/{repo}:{tag}: the attestation image kept losing layers after {TAG_WRITES} writes",
+        client.host()
+    )))
+}
+
 /// The descriptors an index lists (none when it is not an index).
 pub fn index_entries(bytes: &[u8]) -> Vec<Value> {
     serde_json::from_slice::<Value>(bytes)
