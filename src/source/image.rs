@@ -1059,6 +1059,9 @@ impl Blobs for Shared<'_> {
     fn layer_sizes(&mut self, sizes: &[(String, u64)]) {
         self.inner.layer_sizes(sizes)
     }
+    fn layer_diff_ids(&mut self, diff_ids: &[(String, [u8; 32])]) {
+        self.inner.layer_diff_ids(diff_ids)
+    }
     fn will_read(&mut self, total: u64) {
         self.inner.will_read(total)
     }
