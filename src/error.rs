@@ -12,6 +12,8 @@ pub enum ExitCode {
     Failure = 1,
     /// Wrong command-line usage.
     Usage = 2,
+    /// A gate did not hold: `validate`'s profile is not met.
+    GateFailed = 3,
     /// `verify`: a signature did not verify.
     BadSignature = 10,
     /// `verify`: the attestation is about another artifact.
@@ -83,6 +85,7 @@ mod tests {
     fn every_outcome_has_its_documented_exit_code() {
         let cases = [
             (Ok(ExitCode::Success), 0),
+            (Ok(ExitCode::GateFailed), 3),
             (Ok(ExitCode::BadSignature), 10),
             (Ok(ExitCode::LogInvalid), 15),
             (Err(Error::Usage("bad flag".into())), 2),

@@ -22,6 +22,7 @@ pub mod format;
 pub mod limits;
 pub mod model;
 pub mod purl;
+pub mod read;
 pub mod scan;
 pub mod source;
 

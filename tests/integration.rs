@@ -18,4 +18,5 @@ mod registry;
 mod rpm;
 mod scanners;
 mod sources;
+mod validate;
 mod verify_bundle;
