@@ -208,14 +208,7 @@ pub(crate) fn read(doc: &Value) -> Result<Read, String> {
     if !compositions.is_empty() {
         out.dropped.insert("compositions".into());
     }
-    out.sbom.created = out
-        .info
-        .timestamp
-        .as_deref()
-        .and_then(|t| {
-            time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
-        })
-        .map_or(0, |t| t.unix_timestamp());
+    out.sbom.created = super::created(out.info.timestamp.as_deref());
     Ok(out)
 }
 
@@ -301,4 +294,61 @@ fn component(c: &Value, id: &str, dropped: &mut BTreeSet<String>) -> (Package, C
             in_relationship: false,
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// CycloneDX 1.4 lists tools in an array and the component author as a string; 1.5 on put
+    /// tools in `tools.components`.
+    #[test]
+    fn tools_are_read_in_both_shapes() {
+        let v14 = serde_json::json!({
+            "bomFormat": "CycloneDX", "specVersion": "1.4",
+            "metadata": {"tools": [{"vendor": "aquasecurity", "name": "trivy", "version": "0.50.0"}]},
+            "components": [{"type": "library", "bom-ref": "a", "name": "a", "version": "1",
+                            "author": "Jane Doe", "purl": "pkg:npm/a@1"}]
+        });
+        let r = read(&v14).unwrap();
+        assert_eq!(
+            r.info.tools,
+            [Tool {
+                name: "trivy".into(),
+                version: Some("0.50.0".into())
+            }]
+        );
+        let a = &r.sbom.packages[0];
+        assert_eq!(a.originator.as_ref().map(|o| o.name()), Some("Jane Doe"));
+        assert_eq!(a.purl.as_deref(), Some("pkg:npm/a@1"));
+        let v15 = serde_json::json!({
+            "bomFormat": "CycloneDX", "specVersion": "1.5",
+            "metadata": {"tools": {"components": [{"type": "application", "name": "syft", "version": "1.0.0"}]}}
+        });
+        assert_eq!(read(&v15).unwrap().info.tools[0].name, "syft");
+    }
+
+    #[test]
+    fn nested_components_are_contained_by_their_parent() {
+        let doc = serde_json::json!({
+            "bomFormat": "CycloneDX", "specVersion": "1.6",
+            "metadata": {"component": {"type": "container", "bom-ref": "root", "name": "img"}},
+            "components": [{"type": "application", "bom-ref": "app", "name": "app",
+                            "components": [{"type": "library", "name": "lib"}]}],
+            "dependencies": [{"ref": "root", "dependsOn": ["app"]}, {"ref": "app", "dependsOn": ["missing"]}]
+        });
+        let r = read(&doc).unwrap();
+        let rels: Vec<(&str, RelationshipKind, &str)> = r
+            .sbom
+            .relationships
+            .iter()
+            .map(|x| (x.from.as_str(), x.kind, x.to.as_str()))
+            .collect();
+        assert!(rels.contains(&("app", RelationshipKind::Contains, "component-2")));
+        assert!(rels.contains(&("subject", RelationshipKind::Contains, "app")));
+        assert_eq!(
+            r.info.identifier_errors,
+            ["dependencies name `missing`, which is no component's bom-ref"]
+        );
+    }
 }

@@ -293,6 +293,17 @@ pub fn kind_for(purl_type: Option<&str>, purpose: Purpose) -> PackageKind {
     }
 }
 
+/// The document time for the model: seconds since 1970. Go's zero time (`0001-01-01T00:00:00Z`, what
+/// apko writes when it has none) and anything before 1970 mean "not known": 0, as a scan says it.
+pub(crate) fn created(t: Option<&str>) -> i64 {
+    t.and_then(|t| {
+        time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
+    })
+    .map(|t| t.unix_timestamp())
+    .filter(|t| *t >= 0)
+    .unwrap_or(0)
+}
+
 /// `Some(s)` for a non-blank string that is not an SPDX `NOASSERTION`/`NONE`.
 pub(crate) fn stated(v: Option<&Value>) -> Option<&str> {
     v.and_then(Value::as_str)
@@ -334,6 +345,14 @@ mod tests {
             let e = detect(&j(doc)).unwrap_err();
             assert!(e.contains(says), "{doc}: {e}");
         }
+    }
+
+    #[test]
+    fn times_before_1970_are_unknown() {
+        assert_eq!(created(Some("0001-01-01T00:00:00Z")), 0);
+        assert_eq!(created(Some("2023-11-14T22:13:20Z")), 1_700_000_000);
+        assert_eq!(created(Some("yesterday")), 0);
+        assert_eq!(created(None), 0);
     }
 
     #[test]

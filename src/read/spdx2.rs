@@ -279,14 +279,7 @@ pub(crate) fn read(doc: &Value) -> Result<Read, String> {
             out.dropped.insert(what.into());
         }
     }
-    sbom.created = out
-        .info
-        .timestamp
-        .as_deref()
-        .and_then(|t| {
-            time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
-        })
-        .map_or(0, |t| t.unix_timestamp());
+    sbom.created = super::created(out.info.timestamp.as_deref());
     out.sbom = sbom;
     Ok(out)
 }
@@ -374,14 +367,17 @@ fn checksums(v: &Value) -> Vec<Checksum> {
         .collect()
 }
 
-/// A license text as the model keeps it: the SPDX expression where it parses as one.
+/// A license text as the model keeps it: the canonical SPDX expression where it is one, as a scan
+/// makes it. A `LicenseRef-` names a text of the source document the writers do not have: raw.
 pub(crate) fn license(raw: &str) -> License {
-    License {
-        raw: raw.to_string(),
-        spdx: spdx::Expression::parse_mode(raw, spdx::ParseMode::LAX)
-            .ok()
-            .map(|_| raw.to_string()),
+    let mut l = crate::catalog::license::from_raw(raw);
+    if l.spdx
+        .as_deref()
+        .is_some_and(|e| e.contains("LicenseRef-") || e.contains("DocumentRef-"))
+    {
+        l.spdx = None;
     }
+    l
 }
 
 fn package(p: &Value, id: &str, dropped: &mut BTreeSet<String>) -> (Package, ComponentFacts) {
@@ -474,5 +470,12 @@ mod tests {
         assert_eq!(hash_alg("SHA-512"), Some(HashAlg::Sha512));
         assert_eq!(hash_alg("sha3_256"), Some(HashAlg::Sha3_256));
         assert_eq!(hash_alg("ADLER32"), None);
+        // Trivy writes what RPM says; only a certain SPDX expression is kept as one.
+        assert_eq!(license("GPLv3+").spdx, None);
+        assert_eq!(
+            license("GPL-2.0+").spdx.as_deref(),
+            Some("GPL-2.0-or-later")
+        );
+        assert_eq!(license("LicenseRef-custom").spdx, None);
     }
 }

@@ -290,14 +290,7 @@ pub(crate) fn read(doc: &Value) -> Result<Read, String> {
         out.dropped
             .insert("the document's creators (agents and tools)".into());
     }
-    out.sbom.created = out
-        .info
-        .timestamp
-        .as_deref()
-        .and_then(|t| {
-            time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
-        })
-        .map_or(0, |t| t.unix_timestamp());
+    out.sbom.created = super::created(out.info.timestamp.as_deref());
     Ok(out)
 }
 
