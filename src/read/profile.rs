@@ -313,13 +313,25 @@ fn dependency_relationships(doc: &Document) -> Check {
 
 fn ntia(doc: &Document) -> Vec<Check> {
     let spdx = is_spdx(doc);
-    let authors = doc.info.authors.len() + doc.info.tools.len();
+    let creators: Vec<String> = doc
+        .info
+        .authors
+        .iter()
+        .map(|a| a.name.clone())
+        .chain(doc.info.tools.iter().map(|t| match &t.version {
+            Some(v) => format!("{} {v}", t.name),
+            None => t.name.clone(),
+        }))
+        .collect();
     vec![
         document(
             "author",
             "SBOM author",
-            authors > 0,
-            format!("{authors} creators named"),
+            !creators.is_empty(),
+            match creators.is_empty() {
+                true => "no creator named".into(),
+                false => creators.join(", "),
+            },
         ),
         timestamp(doc),
         dependency_relationships(doc),
