@@ -17,9 +17,11 @@ use sbomkit::attest::{bundle, parse_json, statement};
 use sbomkit::catalog::binary::{elf, go, modules, notes, rust};
 use sbomkit::catalog::lang::{composer, dotnet, gem, java, npm, python};
 use sbomkit::catalog::{apk, deb822, dpkg, os_release, rpm, version};
+use sbomkit::format::{self, CycloneDxVersion, Format, WriteOptions};
 use sbomkit::limits::{Budget, Limits};
 use sbomkit::model::{Identity, IdentityRole};
 use sbomkit::posture::{caps, keys, users};
+use sbomkit::read::{self, profile};
 use sbomkit::source::layer::{apply, read_layer, ReadCx};
 use sbomkit::source::{Digests, Interest, NoProgress, SourceKind, SourceOptions, SourceSpec, Vfs};
 
@@ -267,6 +269,18 @@ pub const TARGETS: &[Target] = &[
         run: bundle,
         seeds: SIGSTORE_BUNDLES,
         prepare: seeds::bundles_and_envelopes,
+    },
+    Target {
+        name: "sbom_validate",
+        run: sbom_validate,
+        seeds: &["testdata/sboms"],
+        prepare: as_is,
+    },
+    Target {
+        name: "sbom_convert",
+        run: sbom_convert,
+        seeds: &["testdata/sboms"],
+        prepare: as_is,
     },
 ];
 
@@ -614,6 +628,30 @@ fn statement(data: &[u8]) {
         let _ = statement::parse(&v);
         let _ = statement::described_digests(&v);
         let _ = statement::SbomKind::of(&v);
+    }
+}
+
+/// An SBOM from any tool (`sbomkit validate`): strict JSON, the format's reader, the schema with
+/// the lines of its errors, and every profile.
+fn sbom_validate(data: &[u8]) {
+    if let Ok(doc) = read::parse(data, "fuzz") {
+        for p in profile::Profile::ALL {
+            let r = profile::validate(&doc, data, "fuzz", p);
+            let _ = profile::render_text(&r);
+        }
+    }
+}
+
+/// An SBOM from any tool (`sbomkit convert`): the reader, then every writer on what it read.
+fn sbom_convert(data: &[u8]) {
+    if let Ok(doc) = read::parse(data, "fuzz") {
+        for format in Format::ALL {
+            let opts = WriteOptions {
+                cyclonedx_version: CycloneDxVersion::V1_5,
+                width: None,
+            };
+            let _ = format::write(&doc.sbom, format, &opts, &mut std::io::sink());
+        }
     }
 }
 

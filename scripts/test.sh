@@ -46,10 +46,12 @@ done
   -o cyclonedx-json="$out/multi-{platform}.cdx17.json" \
   -o cyclonedx-json@1.5="$out/multi-{platform}.cdx15.json"
 # The hand-built documents of the writer tests (every subject kind, every format and CycloneDX
-# version, hostile text), the documents of the binary tests (ELF facts, notes, Go modules, crates),
+# version, hostile text), the documents `convert` makes of other tools' SBOMs, the documents of the binary tests (ELF facts, notes, Go modules, crates),
 # of the language tests and of the options tests (--exclude, --scope all-layers), and the format words
 # of the command line.
 SBOMKIT_WRITE_SAMPLES="$PWD/$out" cargo test --locked --quiet --test integration -- \
-  formats:: binaries:: lang:: options:: cli::format_names >/dev/null
+  formats:: binaries:: lang:: options:: cli::format_names validate::convert_writes >/dev/null
 scripts/interop-sbom.sh "$out"
 scripts/interop-dsse.sh
+# `validate --profile ntia` gives ntia-conformance-checker's verdict on every SPDX SBOM.
+scripts/ntia-agreement.sh "$sbomkit"

@@ -12,7 +12,7 @@ pub enum ExitCode {
     Failure = 1,
     /// Wrong command-line usage.
     Usage = 2,
-    /// `audit --fail-on`: a gate did not hold (a rule it names has findings).
+    /// A gate did not hold: a rule of `audit --fail-on` has findings, or `validate`'s profile is not met.
     GateFailed = 3,
     /// `verify`: a signature did not verify.
     BadSignature = 10,

@@ -23,6 +23,7 @@ pub mod limits;
 pub mod model;
 pub mod posture;
 pub mod purl;
+pub mod read;
 pub mod scan;
 pub mod source;
 

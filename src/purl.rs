@@ -188,6 +188,26 @@ impl From<Purl> for PurlString {
     }
 }
 
+impl PurlString {
+    /// A purl read from a document another tool wrote: kept as written when it has the
+    /// `pkg:TYPE/NAME` shape and a valid type; `None` otherwise.
+    pub fn read(s: &str) -> Option<PurlString> {
+        let rest = s.strip_prefix("pkg:")?;
+        let (ty, name) = rest.split_once('/')?;
+        PurlType::new(ty).ok()?;
+        (!name.trim_matches('/').is_empty() && !s.chars().any(char::is_whitespace))
+            .then(|| PurlString(s.to_string()))
+    }
+
+    /// The purl's type (`apk`, `npm`), lower case as the specification writes it.
+    pub fn purl_type(&self) -> &str {
+        self.0
+            .strip_prefix("pkg:")
+            .and_then(|r| r.split('/').next())
+            .unwrap_or("")
+    }
+}
+
 impl Deref for PurlString {
     type Target = str;
     fn deref(&self) -> &str {

@@ -22,4 +22,5 @@ mod registry;
 mod rpm;
 mod scanners;
 mod sources;
+mod validate;
 mod verify_bundle;

@@ -17,6 +17,9 @@ use super::statement::{
 };
 
 const SPDX_23: &str = include_str!("../../schemas/spdx/spdx-schema-v2.3.json");
+/// The 2.3 schema with the spec's 2.3.1 errata (`PACKAGE_MANAGER` as SPDX 2.2 spelled it,
+/// `documentNamespace` required): what `validate` checks SPDX 2 documents from other tools against.
+const SPDX_23_ERRATA: &str = include_str!("../../schemas/spdx/spdx-schema-v2.3-support-2.3.1.json");
 const SPDX_301: &str = include_str!("../../schemas/spdx3/spdx-json-schema.json");
 const POSTURE_V1: &str = include_str!("../../schemas/sbomkit/posture-v1.schema.json");
 const CDX_15: &str = include_str!("../../schemas/cyclonedx/bom-1.5.schema.json");
@@ -88,6 +91,7 @@ type Cell = OnceLock<Result<Validator, String>>;
 fn validator(name: &str) -> Option<&'static Result<Validator, String>> {
     static SPDX: Cell = OnceLock::new();
     static SPDX3: Cell = OnceLock::new();
+    static SPDX_ERRATA: Cell = OnceLock::new();
     static V15: Cell = OnceLock::new();
     static V16: Cell = OnceLock::new();
     static V17: Cell = OnceLock::new();
@@ -95,6 +99,7 @@ fn validator(name: &str) -> Option<&'static Result<Validator, String>> {
     Some(match name {
         "posture-v1" => POSTURE.get_or_init(|| build(POSTURE_V1, Draft::Draft202012)),
         "SPDX-2.3" => SPDX.get_or_init(|| build(SPDX_23, Draft::Draft7)),
+        "SPDX-2.3.1" => SPDX_ERRATA.get_or_init(|| build(SPDX_23_ERRATA, Draft::Draft201909)),
         "SPDX-3.0.1" => SPDX3.get_or_init(|| build(SPDX_301, Draft::Draft202012)),
         "1.5" => V15.get_or_init(|| build(CDX_15, Draft::Draft7)),
         "1.6" => V16.get_or_init(|| build(CDX_16, Draft::Draft7)),
@@ -155,6 +160,24 @@ fn run(which: &str, label: &str, supported: &[&str], doc: &Value) -> Validation 
     } else {
         Validation::Invalid(format!("not valid {label}: {}", errors.join("; ")))
     }
+}
+
+/// The errors of `doc` against the embedded schema named `which` (`SPDX-2.3`, `SPDX-3.0.1`, `1.5`,
+/// `1.6`, `1.7`), at most `max`, each with its JSON pointer; `Err` when no such schema is embedded
+/// or it did not compile.
+pub fn errors_against(
+    which: &str,
+    doc: &Value,
+    max: usize,
+) -> Result<Vec<(String, String)>, String> {
+    let v = validator(which)
+        .ok_or_else(|| format!("no schema {which} is built in"))?
+        .as_ref()
+        .map_err(|e| format!("the {which} schema did not compile: {e}"))?;
+    Ok(v.iter_errors(doc)
+        .take(max)
+        .map(|e| (e.instance_path().to_string(), e.to_string()))
+        .collect())
 }
 
 /// Validates an SPDX JSON document against the schema of its `spdxVersion`.

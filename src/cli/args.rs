@@ -12,6 +12,7 @@ use sbomkit::exclude::Exclude;
 use sbomkit::format::CycloneDxVersion;
 use sbomkit::limits::Limits;
 use sbomkit::model::Actor;
+use sbomkit::read::profile::Profile;
 use sbomkit::scan::Scope;
 use sbomkit::source::SourceOptions;
 use sbomkit::Error;
@@ -21,7 +22,7 @@ Exit codes:
   0   success
   1   the input could not be read (not an image, corrupt archive, I/O error)
   2   wrong usage
-  3   audit: a rule of --fail-on has findings (a gate did not hold)
+  3   a gate did not hold: audit --fail-on has findings; validate: the profile is not met
   10  verify: a signature did not verify
   11  verify: the attestation is about another artifact
   12  verify: the predicate has the wrong type or does not validate
@@ -63,6 +64,12 @@ pub enum Command {
     /// Check a signed SBOM attestation offline against a public key and, optionally, the image
     #[command(after_help = VERIFY_HELP)]
     Verify(VerifyArgs),
+    /// Check an SBOM from any tool against its schema and a profile (NTIA, CISA 2026, BSI TR-03183-2)
+    #[command(after_help = VALIDATE_HELP)]
+    Validate(ValidateArgs),
+    /// Convert an SBOM from any tool between SPDX 2.3, SPDX 3.0.1 and CycloneDX
+    #[command(after_help = CONVERT_HELP)]
+    Convert(ConvertArgs),
     /// Check a sigstore bundle offline: signature, certificate and identity, transparency log, time
     #[command(after_help = VERIFY_BUNDLE_HELP)]
     VerifyBundle(VerifyBundleArgs),
@@ -72,6 +79,106 @@ pub enum Command {
     /// Print the man page (roff), or write one page per command to a folder
     #[command(after_help = MAN_HELP)]
     Man(ManArgs),
+}
+
+const VALIDATE_HELP: &str = "\
+Reads SPDX 2.2/2.3 JSON, SPDX 3.0.1 JSON-LD or CycloneDX 1.4-1.7 JSON, whoever wrote it. \
+The document is checked against the official schema of its format and version (CycloneDX 1.4 \
+against 1.5's, SPDX 2.2 against 2.3's); each error names its JSON pointer and line. A \
+profile then checks the elements it requires, each pass or fail with how many components \
+miss it and the first few by name:
+  schema      the schema only (the default)
+  ntia        NTIA minimum elements, as ntia-conformance-checker checks them
+  cisa-2026   CISA 2026 Minimum Elements
+  bsi-2.1     BSI TR-03183-2 v2.1 (CycloneDX 1.6+ or SPDX 3.0.1+ only)
+
+What each check looks at in each format: docs/validate.md. Input over 64 MiB, nested over 64 \
+levels or naming a key twice in one object is refused.
+
+Exit codes:
+  0  the schema is valid and the profile holds
+  1  the file could not be read or is not an SBOM
+  2  wrong usage
+  3  the profile does not hold";
+
+const CONVERT_HELP: &str = "\
+Reads SPDX 2.2/2.3 JSON, SPDX 3.0.1 JSON-LD or CycloneDX 1.4-1.7 JSON from any tool and \
+writes it with sbomkit's writers: spdx-json (SPDX 2.3), spdx3-json (SPDX 3.0.1), \
+cyclonedx-json (1.7, or @1.5, @1.6), and their tag-value and XML forms. What the target \
+cannot hold is dropped with one warning line per kind of information. Files are written \
+whole or not at all.
+
+Examples:
+  sbomkit convert syft.spdx.json -o cyclonedx-json@1.6=bom.json
+  sbomkit convert bom.json -o spdx3-json=sbom.spdx3.json -o spdx-json=sbom.spdx.json
+
+Exit codes:
+  0  success
+  1  the input could not be read or is not an SBOM, or an output could not be written
+  2  wrong usage";
+
+#[derive(Args, Debug)]
+pub struct ValidateArgs {
+    /// The SBOM to check
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// The profile to check beyond the schema
+    #[arg(long, value_name = "PROFILE", default_value = "schema")]
+    pub profile: ProfileArg,
+    /// Report format: table for people, json for machines (fields in docs/validate.md)
+    #[arg(long, value_name = "FORMAT", default_value = "table")]
+    pub output: ValidateOutputArg,
+}
+
+#[derive(Args, Debug)]
+pub struct ConvertArgs {
+    /// The SBOM to convert
+    #[arg(value_name = "IN")]
+    pub input: PathBuf,
+    /// Output as FORMAT or FORMAT=FILE; repeat for several
+    #[arg(
+        short = 'o',
+        long = "output",
+        value_name = "FORMAT[=FILE]",
+        required = true
+    )]
+    pub outputs: Vec<String>,
+    /// No warnings on stderr
+    #[arg(short, long, env = "SBOMKIT_QUIET", value_parser = clap::builder::BoolishValueParser::new())]
+    pub quiet: bool,
+}
+
+/// `validate --profile`.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProfileArg {
+    #[value(name = "schema")]
+    Schema,
+    #[value(name = "ntia")]
+    Ntia,
+    #[value(name = "cisa-2026")]
+    Cisa2026,
+    #[value(name = "bsi-2.1")]
+    Bsi21,
+}
+
+impl From<ProfileArg> for Profile {
+    fn from(p: ProfileArg) -> Profile {
+        match p {
+            ProfileArg::Schema => Profile::Schema,
+            ProfileArg::Ntia => Profile::Ntia,
+            ProfileArg::Cisa2026 => Profile::Cisa2026,
+            ProfileArg::Bsi21 => Profile::Bsi21,
+        }
+    }
+}
+
+/// `validate --output`.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValidateOutputArg {
+    #[value(name = "table")]
+    Table,
+    #[value(name = "json")]
+    Json,
 }
 
 const COMPLETIONS_HELP: &str = "\
@@ -780,6 +887,8 @@ mod tests {
             "attest",
             "verify",
             "verify-bundle",
+            "validate",
+            "convert",
             "completions",
             "man",
         ];

@@ -5,10 +5,12 @@ mod args;
 mod attest;
 mod audit;
 mod config;
+mod convert;
 mod docs;
 mod generate;
 mod keygen;
 pub mod output;
+mod validate;
 mod verify;
 mod verify_bundle;
 
@@ -79,6 +81,8 @@ pub fn run(command: Command) -> Result<ExitCode, Error> {
         Command::Attest(args) => attest::run(args),
         Command::Verify(args) => verify::run(args),
         Command::VerifyBundle(args) => verify_bundle::run(args),
+        Command::Validate(args) => validate::run(args),
+        Command::Convert(args) => convert::run(args),
         Command::Completions(args) => docs::completions(args),
         Command::Man(args) => docs::man(args),
     }
