@@ -5,6 +5,7 @@
 # The schema verdicts are checked against the official schemas by tests/validate.rs.
 # The checker is installed once into target/venv-ntia (cached; delete it to reinstall).
 # Usage: scripts/ntia-agreement.sh [SBOMKIT]      (default target/debug/sbomkit)
+#        scripts/ntia-agreement.sh --install      (only install the checker)
 set -euo pipefail
 
 NTIA_CHECKER_VERSION=6.0.0
@@ -21,6 +22,7 @@ if [ ! -f "$stamp" ]; then
         "ntia-conformance-checker==$NTIA_CHECKER_VERSION"
     touch "$stamp"
 fi
+[ "$sbomkit" = --install ] && exit 0
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

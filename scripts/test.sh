@@ -14,7 +14,7 @@ if ((${#need[@]})) && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
 fi
 # The Python validators install (network, pip) while Rust compiles.
 mkdir -p target
-scripts/interop-sbom.sh --install >target/interop-install.log 2>&1 &
+( scripts/interop-sbom.sh --install && scripts/ntia-agreement.sh --install ) >target/interop-install.log 2>&1 &
 install=$!
 cargo test --locked
 cargo build --locked --quiet

@@ -211,7 +211,15 @@ pub(crate) fn read(doc: &Value) -> Result<Read, String> {
             out.info.unknowns_stated = true;
         }
         for end in std::iter::once(from).chain(to.iter()) {
-            if !by_id.contains_key(end) && !end.starts_with("https://spdx.org/") {
+            // The model's individuals, as the context compacts them (`NoneElement`: nothing more).
+            let individual = matches!(
+                *end,
+                "NoneElement"
+                    | "NoAssertionElement"
+                    | "expandedlicensing_NoneLicense"
+                    | "expandedlicensing_NoAssertionLicense"
+            );
+            if !by_id.contains_key(end) && !individual && !end.starts_with("https://spdx.org/") {
                 out.info.identifier_errors.push(format!(
                     "a {rt} relationship names `{end}`, which is not in the document"
                 ));
