@@ -36,13 +36,28 @@ fn rhel8_root_folder_in_every_format() {
     golden::check("rhel8-rootfs.table.txt", &table);
 
     // What scanners read: the OS by its SPDX id prefix, and the package inside it with its purl.
+    // The OS is named `redhat`, as its purls and the scanners' family name it (Trivy reports an OS
+    // named `rhel` unsupported); CycloneDX keeps the os-release id in `swid`, where Syft and Grype
+    // read it.
     let doc = json(&spdx);
     let os = doc["packages"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|p| p["name"] == "rhel")
+        .find(|p| p["name"] == "redhat")
         .unwrap();
+    let bom = json(&cdx);
+    let os_component = bom["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["type"] == "operating-system")
+        .unwrap();
+    assert_eq!(os_component["name"], "redhat");
+    assert_eq!(
+        os_component["swid"],
+        serde_json::json!({"tagId": "rhel-8.1", "name": "rhel", "version": "8.1"})
+    );
     assert!(os["SPDXID"]
         .as_str()
         .unwrap()

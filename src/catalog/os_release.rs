@@ -156,6 +156,17 @@ pub const KIND: PackageKind = PackageKind {
     file: None,
 };
 
+/// The name of a distribution as its packages' purls and the vulnerability feeds scanners match
+/// against name it: Red Hat's os-release id is `rhel`, its purls and its family in scanners say
+/// `redhat` (a scanner that finds an operating system named `rhel` reports it unsupported). The
+/// os-release id stays on the distro; documents that can hold both keep it too.
+pub fn os_name(id: &str) -> String {
+    match id {
+        "rhel" => "redhat".to_string(),
+        id => id.to_string(),
+    }
+}
+
 /// The operating system package for a distro.
 pub fn os_package(distro: &Distro) -> Package {
     let version = distro.version().unwrap_or_default().to_string();
@@ -169,7 +180,7 @@ pub fn os_package(distro: &Distro) -> Package {
         });
     let id = os_id(distro);
     Package {
-        name: distro.id.clone(),
+        name: os_name(&distro.id),
         version,
         cpes: cpe.into_iter().collect(),
         description: distro.pretty_name.clone(),

@@ -142,6 +142,11 @@ struct Component {
     cpe: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     purl: Option<String>,
+    /// The operating system's own identity (os-release `ID` and version): readers that key
+    /// distributions by that id (Syft, Grype) take it from here, scanners that key them by family
+    /// take the component's name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    swid: Option<Swid>,
     #[serde(rename = "externalReferences", skip_serializing_if = "Vec::is_empty")]
     external_references: Vec<ExternalReference>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -151,6 +156,15 @@ struct Component {
     components: Vec<Component>,
     #[serde(skip_serializing_if = "Option::is_none")]
     evidence: Option<Evidence>,
+}
+
+#[derive(Serialize)]
+struct Swid {
+    #[serde(rename = "tagId")]
+    tag_id: String,
+    name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version: Option<String>,
 }
 
 /// What a package's `dependsOn` holds besides dependencies, by kind: marked in properties.
@@ -837,6 +851,17 @@ fn package_component(
         licenses: licenses(p, since_1_6),
         cpe: p.cpes.first().cloned(),
         purl: p.purl.as_deref().map(str::to_string),
+        swid: match (p.kind.purpose, &sbom.distro) {
+            (Purpose::OperatingSystem, Some(d)) => Some(Swid {
+                tag_id: match d.version() {
+                    Some(v) => format!("{}-{v}", d.id),
+                    None => d.id.clone(),
+                },
+                name: d.id.clone(),
+                version: d.version().map(str::to_string),
+            }),
+            _ => None,
+        },
         external_references: p
             .homepage
             .as_deref()

@@ -541,12 +541,9 @@ impl Database for RpmDb {
         )
     }
 
-    /// Syft's naming: Red Hat's os-release id is `rhel`, its purls say `redhat`.
+    /// Red Hat's os-release id is `rhel`, its purls say `redhat` (as Syft names them).
     fn namespace(&self, distro_id: &str) -> String {
-        match distro_id {
-            "rhel" => "redhat".to_string(),
-            id => id.to_string(),
-        }
+        crate::catalog::os_release::os_name(distro_id)
     }
 
     /// The purl carries the epoch as a qualifier, not in the version.

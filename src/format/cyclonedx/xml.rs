@@ -248,6 +248,13 @@ impl Xml<'_> {
         }
         self.opt("cpe", c.cpe.as_deref())?;
         self.opt("purl", c.purl.as_deref())?;
+        if let Some(w) = &c.swid {
+            let mut attrs = vec![("tagId", w.tag_id.as_str()), ("name", w.name.as_str())];
+            if let Some(v) = &w.version {
+                attrs.push(("version", v));
+            }
+            self.empty("swid", &attrs)?;
+        }
         if !c.external_references.is_empty() {
             self.start("externalReferences", &[])?;
             for r in &c.external_references {
