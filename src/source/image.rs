@@ -1028,11 +1028,14 @@ pub fn registry(
 }
 
 /// Blobs seen through a record of the layers read in this run: a layer two platforms share is
-/// read once.
+/// read once. Only those layers are held: a record no other image needs is dropped once applied,
+/// so memory stays what one image's scan takes.
 struct Shared<'b> {
     inner: &'b mut dyn Blobs,
     read: BTreeMap<String, Arc<LayerRecord>>,
     prefetched: std::collections::BTreeSet<String>,
+    /// Layers more than one chosen image has.
+    shared: std::collections::BTreeSet<String>,
 }
 
 impl Blobs for Shared<'_> {
@@ -1053,7 +1056,9 @@ impl Blobs for Shared<'_> {
             return Ok(r.clone());
         }
         let r = self.inner.layer(name, label)?;
-        self.read.insert(name.to_string(), r.clone());
+        if self.shared.contains(name) {
+            self.read.insert(name.to_string(), r.clone());
+        }
         Ok(r)
     }
     fn layer_sizes(&mut self, sizes: &[(String, u64)]) {
@@ -1262,14 +1267,19 @@ fn pick(
         inner: blobs,
         read: BTreeMap::new(),
         prefetched: Default::default(),
+        shared: Default::default(),
     };
     // Every chosen platform's layers in one pass, side by side.
     if chosen.len() > 1 {
         let mut all = Vec::new();
+        let mut seen = std::collections::BTreeSet::new();
         for &i in &chosen {
             if let Ok(m) = &candidates[i].manifest {
                 for (n, l) in m.layers.iter().enumerate() {
                     if let Ok((name, _)) = blob_name(&file, &l.digest) {
+                        if !seen.insert(name.clone()) {
+                            shared.shared.insert(name.clone());
+                        }
                         all.push((name.clone(), format!("{n} ({name})")));
                     }
                 }
