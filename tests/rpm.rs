@@ -67,6 +67,74 @@ fn rhel8_root_folder_in_every_format() {
     ));
 }
 
+/// CBL-Mariner 2.0's own database beside its own os-release (`ID=mariner`): the OS is named
+/// `cbl-mariner`, Trivy's family (it reports an OS named `mariner` unsupported), the purls by the
+/// vendor with the os-release id in `distro`, and a source package carries the binary's epoch, as
+/// `trivy rootfs` reports it (SrcEpoch 1 for ca-certificates).
+#[test]
+fn mariner_root_named_as_scanners_name_it() {
+    let dir = tempdir();
+    let r = dir.path();
+    let fixtures = root().join("testdata/fixtures");
+    write(
+        r,
+        "etc/os-release",
+        &fs::read(fixtures.join("os-release/mariner-2.0.os-release")).unwrap(),
+    );
+    write(
+        r,
+        "var/lib/rpm/rpmdb.sqlite",
+        &fs::read(fixtures.join("rpm/cbl-mariner-2.0.rpmdb.sqlite")).unwrap(),
+    );
+    let source = format!("dir:{}", r.display());
+    let spdx = json(&generate(&source, &["-o", "spdx-json"]));
+    let cdx = json(&generate(
+        &source,
+        &["-o", "cyclonedx-json", "--cyclonedx-version", "1.5"],
+    ));
+    schema::assert_valid_spdx(&spdx);
+    schema::assert_valid_cyclonedx(&cdx);
+
+    let packages = spdx["packages"].as_array().unwrap();
+    let os = packages
+        .iter()
+        .find(|p| p["primaryPackagePurpose"] == "OPERATING_SYSTEM")
+        .unwrap();
+    assert_eq!(
+        (&os["name"], &os["versionInfo"]),
+        (&"cbl-mariner".into(), &"2.0".into())
+    );
+    let ca = packages
+        .iter()
+        .find(|p| p["name"] == "ca-certificates-base")
+        .unwrap();
+    assert_eq!(
+        ca["sourceInfo"],
+        "built package from: ca-certificates 1:2.0.0-1.cm2"
+    );
+    let purl = ca["externalRefs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["referenceType"] == "purl")
+        .unwrap();
+    assert_eq!(
+        purl["referenceLocator"],
+        "pkg:rpm/cbl-mariner/ca-certificates-base@2.0.0-1.cm2?arch=noarch&distro=mariner-2.0&epoch=1&upstream=ca-certificates-2.0.0-1.cm2.src.rpm"
+    );
+    let os_component = cdx["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["type"] == "operating-system")
+        .unwrap();
+    assert_eq!(os_component["name"], "cbl-mariner");
+    assert_eq!(
+        os_component["swid"],
+        serde_json::json!({"tagId": "mariner-2.0", "name": "mariner", "version": "2.0"})
+    );
+}
+
 /// A root folder with the built SQLite database and the files its packages own: a Python
 /// manifest inside an RPM package is contained by it, and `--files` lists owned files with the
 /// digests rpm recorded.

@@ -156,15 +156,41 @@ pub const KIND: PackageKind = PackageKind {
     file: None,
 };
 
-/// The name of a distribution as its packages' purls and the vulnerability feeds scanners match
-/// against name it: Red Hat's os-release id is `rhel`, its purls and its family in scanners say
-/// `redhat` (a scanner that finds an operating system named `rhel` reports it unsupported). The
-/// os-release id stays on the distro; documents that can hold both keep it too.
+/// How vulnerability scanners and purls name the distributions whose os-release id differs:
+/// `(os-release id, family, rpm purl namespace)`. The family is Trivy's (0.44's spelling, which
+/// later versions still accept as aliases): a scanner that finds an OS named by its os-release id
+/// (`rhel`, `amzn`, `ol`) reports it unsupported, and a CVE gate then passes silently. The purl
+/// namespace is the vendor (purl-spec), as Trivy writes it; the `distro` qualifier keeps the
+/// os-release id, which Syft, Grype and Clair read.
+const NAMES: [(&str, &str, &str); 8] = [
+    ("rhel", "redhat", "redhat"),
+    ("amzn", "amazon", "amazon"),
+    ("ol", "oracle", "oracle"),
+    ("almalinux", "alma", "alma"),
+    ("mariner", "cbl-mariner", "cbl-mariner"),
+    ("opensuse-leap", "opensuse.leap", "opensuse"),
+    ("opensuse-tumbleweed", "opensuse.tumbleweed", "opensuse"),
+    ("sles", "suse linux enterprise server", "suse"),
+];
+
+/// The name of a distribution as scanners' families name it (`rhel` is `redhat`); an id not in
+/// [`NAMES`] names itself. The os-release id stays on the distro; documents that can hold both
+/// keep it too.
 pub fn os_name(id: &str) -> String {
-    match id {
-        "rhel" => "redhat".to_string(),
-        id => id.to_string(),
-    }
+    NAMES
+        .iter()
+        .find(|(i, _, _)| *i == id)
+        .map_or(id, |(_, family, _)| family)
+        .to_string()
+}
+
+/// The rpm purl namespace (the vendor) of a distribution by its os-release id.
+pub fn purl_namespace(id: &str) -> String {
+    NAMES
+        .iter()
+        .find(|(i, _, _)| *i == id)
+        .map_or(id, |(_, _, ns)| ns)
+        .to_string()
 }
 
 /// The operating system package for a distro.
@@ -255,6 +281,98 @@ mod tests {
             (dl.id.as_str(), dl.pretty_name.as_deref()),
             ("debian", Some("Distroless"))
         );
+    }
+
+    #[test]
+    fn distributions_named_as_scanners_and_purls_name_them() {
+        // (file, os-release id, version, OS package name, rpm purl namespace, distro qualifier)
+        let cases = [
+            (
+                "almalinux-9.4",
+                "almalinux",
+                "9.4",
+                "alma",
+                "alma",
+                "almalinux-9.4",
+            ),
+            ("oracle-8.10", "ol", "8.10", "oracle", "oracle", "ol-8.10"),
+            (
+                "mariner-2.0",
+                "mariner",
+                "2.0",
+                "cbl-mariner",
+                "cbl-mariner",
+                "mariner-2.0",
+            ),
+            (
+                "azurelinux-3.0",
+                "azurelinux",
+                "3.0",
+                "azurelinux",
+                "azurelinux",
+                "azurelinux-3.0",
+            ),
+            (
+                "sles-15.3",
+                "sles",
+                "15.3",
+                "suse linux enterprise server",
+                "suse",
+                "sles-15.3",
+            ),
+            (
+                "opensuse-leap-15.2.1",
+                "opensuse-leap",
+                "15.2.1",
+                "opensuse.leap",
+                "opensuse",
+                "opensuse-leap-15.2.1",
+            ),
+            ("rocky-9.3", "rocky", "9.3", "rocky", "rocky", "rocky-9.3"),
+            ("centos-7", "centos", "7", "centos", "centos", "centos-7"),
+            ("fedora-42", "fedora", "42", "fedora", "fedora", "fedora-42"),
+            ("debian-12", "debian", "12", "debian", "debian", "debian-12"),
+            (
+                "alpine-3.18",
+                "alpine",
+                "3.18.4",
+                "alpine",
+                "alpine",
+                "alpine-3.18.4",
+            ),
+        ];
+        for (file, id, version, name, namespace, qualifier) in cases {
+            let d = fixture(&format!("{file}.os-release"));
+            assert_eq!((d.id.as_str(), d.version()), (id, Some(version)), "{file}");
+            let p = os_package(&d);
+            assert_eq!(
+                (p.name.as_str(), p.version.as_str()),
+                (name, version),
+                "{file}"
+            );
+            assert_eq!(p.id, format!("os:{id}@{version}"), "{file}");
+            assert_eq!(purl_namespace(&d.id), namespace, "{file}");
+            assert_eq!(crate::purl::distro_qualifier(&d), qualifier, "{file}");
+        }
+        // Red Hat's own file, in the RPM fixture root.
+        let rhel = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/testdata/fixtures/rpm/rhel8-rootfs/etc/os-release"
+        ))
+        .unwrap();
+        let d = distro_from(&parse(&rhel), "/etc/os-release").unwrap();
+        assert_eq!(
+            (d.id.as_str(), os_package(&d).name.as_str()),
+            ("rhel", "redhat")
+        );
+        assert_eq!(purl_namespace("rhel"), "redhat");
+        // Amazon Linux (no os-release file stored here): the id is `amzn`.
+        assert_eq!(
+            (os_name("amzn"), purl_namespace("amzn")),
+            ("amazon".into(), "amazon".into())
+        );
+        assert_eq!(os_name("opensuse-tumbleweed"), "opensuse.tumbleweed");
+        assert_eq!(os_name("wolfi"), "wolfi");
     }
 
     #[test]

@@ -315,7 +315,12 @@ fn installed(r: RpmRecord) -> Installed {
         version,
         arch: r.arch.clone(),
         source_name: source.as_ref().map(|s| s.0.clone()),
-        source_version: source.map(|s| s.1),
+        // The source RPM's file name has no epoch; its package has the binary's (one spec file).
+        // Trivy and Grype assume the same, and match source advisories on that version.
+        source_version: source.map(|s| match r.epoch {
+            Some(e) if e != 0 => format!("{e}:{}", s.1),
+            _ => s.1,
+        }),
         licenses: r
             .license
             .as_deref()
@@ -468,18 +473,19 @@ pub fn evr_cmp(a: &str, b: &str) -> Ordering {
         })
 }
 
-/// The purl namespace without an os-release: the vendor the packages name, if one is known.
+/// The purl namespace without an os-release: the vendor the packages name, if one is known, as
+/// [`os_release::purl_namespace`](crate::catalog::os_release::purl_namespace) names it.
 fn inferred_namespace(installed: &[&Installed]) -> &'static str {
     const VENDORS: [(&str, &str); 9] = [
         ("Red Hat", "redhat"),
         ("Fedora", "fedora"),
         ("CentOS", "centos"),
-        ("Microsoft", "mariner"),
-        ("Amazon", "amzn"),
+        ("Microsoft", "cbl-mariner"),
+        ("Amazon", "amazon"),
         ("SUSE", "suse"),
         ("openSUSE", "opensuse"),
         ("Rocky", "rocky"),
-        ("AlmaLinux", "almalinux"),
+        ("AlmaLinux", "alma"),
     ];
     installed
         .iter()
@@ -541,9 +547,9 @@ impl Database for RpmDb {
         )
     }
 
-    /// Red Hat's os-release id is `rhel`, its purls say `redhat` (as Syft names them).
+    /// The vendor: Red Hat's os-release id is `rhel`, its purls say `redhat`.
     fn namespace(&self, distro_id: &str) -> String {
-        crate::catalog::os_release::os_name(distro_id)
+        crate::catalog::os_release::purl_namespace(distro_id)
     }
 
     /// The purl carries the epoch as a qualifier, not in the version.

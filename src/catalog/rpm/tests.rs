@@ -11,13 +11,11 @@ fn db_fs(path: &str, content: &[u8]) -> Vfs {
     fs
 }
 
+/// The os-release of CBL-Mariner 2.0, the release of the database.
 fn mariner() -> Distro {
-    Distro {
-        id: "mariner".into(),
-        version_id: Some("2.0".into()),
-        name: Some("Common Base Linux Mariner".into()),
-        ..Distro::default()
-    }
+    let text = fixture("os-release/mariner-2.0.os-release");
+    let vars = crate::catalog::os_release::parse(&text);
+    crate::catalog::os_release::distro_from(&vars, "/etc/os-release").unwrap()
 }
 
 fn edges(found: &Found, from: &str, kind: RelationshipKind) -> Vec<String> {
@@ -42,7 +40,7 @@ fn sqlite_database_of_mariner() {
     assert_eq!(curl.version, "7.76.0-6.cm2");
     assert_eq!(
         curl.purl.as_deref(),
-        Some("pkg:rpm/mariner/curl@7.76.0-6.cm2?arch=x86_64&distro=mariner-2.0&upstream=curl-7.76.0-6.cm2.src.rpm")
+        Some("pkg:rpm/cbl-mariner/curl@7.76.0-6.cm2?arch=x86_64&distro=mariner-2.0&upstream=curl-7.76.0-6.cm2.src.rpm")
     );
     assert_eq!(
         curl.cpes,
@@ -115,7 +113,12 @@ fn sqlite_database_of_mariner() {
     assert_eq!(ca.version, "1:2.0.0-1.cm2");
     assert_eq!(
         ca.purl.as_deref(),
-        Some("pkg:rpm/mariner/ca-certificates-base@2.0.0-1.cm2?arch=noarch&distro=mariner-2.0&epoch=1&upstream=ca-certificates-2.0.0-1.cm2.src.rpm")
+        Some("pkg:rpm/cbl-mariner/ca-certificates-base@2.0.0-1.cm2?arch=noarch&distro=mariner-2.0&epoch=1&upstream=ca-certificates-2.0.0-1.cm2.src.rpm")
+    );
+    // The source package has the binary's epoch, as `trivy rootfs` reports it (SrcEpoch 1).
+    assert_eq!(
+        (ca.source_name.as_deref(), ca.source_version.as_deref()),
+        (Some("ca-certificates"), Some("1:2.0.0-1.cm2"))
     );
 }
 
@@ -167,11 +170,13 @@ fn ndb_holds_the_same_packages_as_the_sqlite_it_was_written_from() {
     // Without os-release the namespace comes from the vendor.
     assert_eq!(
         by_name(&from_ndb, "curl").purl.as_deref(),
-        Some("pkg:rpm/mariner/curl@7.76.0-6.cm2?arch=x86_64&upstream=curl-7.76.0-6.cm2.src.rpm")
+        Some(
+            "pkg:rpm/cbl-mariner/curl@7.76.0-6.cm2?arch=x86_64&upstream=curl-7.76.0-6.cm2.src.rpm"
+        )
     );
     assert_eq!(
         from_ndb.warnings,
-        ["/usr/lib/sysimage/rpm/Packages.db: no os-release; purl namespace `mariner` inferred from the packages"]
+        ["/usr/lib/sysimage/rpm/Packages.db: no os-release; purl namespace `cbl-mariner` inferred from the packages"]
     );
 }
 
@@ -293,7 +298,7 @@ fn built_databases_in_each_backend_list_what_rpm_lists() {
         assert_eq!(lib.id, "rpm:sbk-lib:x86_64@2:3.1~rc1-4.fc40");
         assert_eq!(
             lib.purl.as_deref(),
-            Some("pkg:rpm/mariner/sbk-lib@3.1~rc1-4.fc40?arch=x86_64&distro=mariner-2.0&epoch=2&upstream=sbk-lib-3.1~rc1-4.fc40.src.rpm")
+            Some("pkg:rpm/cbl-mariner/sbk-lib@3.1~rc1-4.fc40?arch=x86_64&distro=mariner-2.0&epoch=2&upstream=sbk-lib-3.1~rc1-4.fc40.src.rpm")
         );
         assert_eq!(
             lib.licenses[0].spdx.as_deref(),
