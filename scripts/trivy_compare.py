@@ -3,8 +3,12 @@
 Syft read every document. Reads the files scripts/trivy-interop.sh leaves in DIR:
 
   CASE.ref.json            `trivy image|rootfs --list-all-pkgs --format json` (the reference)
-  CASE.DOC.json            sbomkit's document (DOC: spdx, cdx15, cdx16)
-  CASE.DOC.r.json/.rc      `trivy sbom --list-all-pkgs --format json` on it, and its exit code
+  CASE.docs                which documents there are (DOC: spdx, spdx3, cdx15, cdx16, cdx17)
+  CASE.os                  "FAMILY VERSION" Trivy must read, where its scan of the input cannot tell
+  CASE.os-release          the input's os-release (and CASE.debian_version): the distribution Syft
+                           must read
+  CASE.DOC.json            sbomkit's document
+  CASE.DOC.r.json/.rc/.log `trivy sbom --list-all-pkgs --format json` on it, its exit code and log
   CASE.DOC.syft.json/.rc   `syft convert DOC -o syft-json`, and its exit code
 
 Prints one row per check and `N passed, N failed`; exits 1 on any failure. Known scanner limitations
@@ -23,6 +27,17 @@ EXPECTED = {
     "(it reads only its own aquasecurity:trivy:Src* properties): SrcName falls back to the binary name",
     ("gobin", "spdx", "go-modules"): "Trivy 0.44 drops Go modules that take part in any relationship "
     "whose parent is not an SPDXRef-OperatingSystem-/SPDXRef-Application- package",
+    ("*", "cdx17", "trivy-reads"): "Trivy 0.44's cyclonedx-go knows spec versions up to 1.5: exit 1, "
+    "silently, as on 1.6",
+    ("*", "spdx3", "trivy-reads"): "Trivy 0.44 has no SPDX 3 decoder: `Detected SBOM format: unknown`, exit 1",
+    ("*", "cdx17", "syft-reads"): "Syft 1.18's cyclonedx-go knows spec versions up to 1.6: "
+    "`failed to decode SBOM: sbom format not recognized`, exit 1",
+    ("*", "spdx3", "syft-reads"): "Syft 1.18 has no SPDX 3 decoder: `failed to decode SBOM: sbom format "
+    "not recognized`, exit 1",
+    ("fedora", "*", "os-supported"): "Trivy 0.44 has no Fedora driver (`unsupported os : fedora`; "
+    "`fedora` is its own family name for Fedora); later Trivy versions have one",
+    ("opensuse-leap", "spdx", "syft-distro"): "Syft's SPDX decoder splits the purl distro qualifier at "
+    "every '-' (findLinuxReleaseByPURL): opensuse-leap-15.2.1 reads as id opensuse, version leap",
 }
 
 
@@ -130,13 +145,43 @@ def rc(path):
         return -1
 
 
+def read(path, default=None):
+    try:
+        return open(path).read()
+    except OSError:
+        return default
+
+
+def os_release_distro(work, case):
+    """(ID, version) of the input's os-release: Debian's point release where it has one, as sbomkit
+    and `trivy image` name it; None without an os-release."""
+    text = read(os.path.join(work, f"{case}.os-release"))
+    if text is None:
+        return None
+    env = {}
+    for line in text.splitlines():
+        key, eq, value = line.partition("=")
+        if eq:
+            env[key.strip()] = value.strip().strip('"').strip("'")
+    version = env.get("VERSION_ID", "")
+    point = (read(os.path.join(work, f"{case}.debian_version")) or "").strip()
+    if env.get("ID") == "debian" and point.replace(".", "").isdigit() and point.count(".") == 1:
+        version = point
+    return env.get("ID", ""), version
+
+
 def main():
     work = sys.argv[1]
     cases = sys.argv[2:]
     rep = Report()
     for case in cases:
         ref_os, ref_pkgs, ref_lang = load_trivy(os.path.join(work, f"{case}.ref.json"))
-        for doc in ("spdx", "cdx15", "cdx16"):
+        fixed_os = read(os.path.join(work, f"{case}.os"))
+        if fixed_os:
+            family, _, version = fixed_os.strip().partition(" ")
+            ref_os = (family, version)
+        distro = os_release_distro(work, case)
+        for doc in read(os.path.join(work, f"{case}.docs")).split():
             base = os.path.join(work, f"{case}.{doc}")
             sbom = json.load(open(base + ".json"))
             code = rc(base + ".r.rc")
@@ -144,6 +189,9 @@ def main():
             if code == 0:
                 got_os, got_pkgs, got_lang = load_trivy(base + ".r.json")
                 rep.row(case, doc, "os", [] if got_os == ref_os else [f"{got_os} != {ref_os}"])
+                if ref_os[0]:
+                    log = [l for l in read(base + ".r.log", "").splitlines() if "unsupported os" in l]
+                    rep.row(case, doc, "os-supported", ["unsupported os" + l.split("unsupported os", 1)[1] for l in log])
                 missing = sorted(set(ref_pkgs) - set(got_pkgs))
                 extra = sorted(set(got_pkgs) - set(ref_pkgs))
                 problems = [f"missing {m}" for m in missing] + [f"extra {e}" for e in extra]
@@ -163,6 +211,11 @@ def main():
                 if n != os_purl_count(sbom):
                     problems.append(f"syft reads {n} OS packages, the document has {os_purl_count(sbom)}")
             rep.row(case, doc, "syft-reads", problems)
+            if scode == 0:
+                # What Grype matches against: the os-release id and version, not the scanner family.
+                d = syft.get("distro") or {}
+                got = (d.get("id", ""), d.get("versionID", "")) if d.get("id") else None
+                rep.row(case, doc, "syft-distro", [] if got == distro else [f"{got} != {distro}"])
     print(f"{rep.passed} passed, {rep.failed} failed")
     return 1 if rep.failed else 0
 
