@@ -377,6 +377,8 @@ mod tests {
             &verify::Options {
                 key: Some(&public),
                 keyless: None,
+                trust: &Default::default(),
+                now: 0,
                 target: None,
                 want_type: Some(statement::CYCLONEDX_BOM.into()),
             },
