@@ -43,6 +43,8 @@ pub struct Cli {
     pub config: Option<std::path::PathBuf>,
 }
 
+// One value per run: the size of the largest arguments costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Write an SBOM of an image archive, OCI layout, root folder or package database
@@ -451,6 +453,14 @@ pub struct AttestArgs {
     /// RFC 3161 timestamp authority for --keyless (full URL of its timestamp endpoint)
     #[arg(long, value_name = "URL", requires = "keyless")]
     pub timestamp_url: Option<String>,
+    /// Sigstore SigningConfig (v0.2 JSON, as cosign 3 reads it) choosing Fulcio, the Rekor logs (v1 or v2) and timestamp authorities for --keyless
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "keyless",
+        conflicts_with_all = ["fulcio_url", "rekor_url", "timestamp_url"]
+    )]
+    pub signing_config: Option<PathBuf>,
     /// The predicate as FORMAT or FORMAT=FILE (spdx-json, spdx3-json, cyclonedx-json[@1.5|@1.6|@1.7]), as in `generate`
     #[arg(
         short = 'o',

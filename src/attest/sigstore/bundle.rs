@@ -187,7 +187,7 @@ pub fn parse(v: &Value) -> Result<Bundle, String> {
         .iter()
         .enumerate()
     {
-        tlog.push(entry(e).map_err(|m| format!("tlogEntries[{i}]: {m}"))?);
+        tlog.push(parse_entry(e).map_err(|m| format!("tlogEntries[{i}]: {m}"))?);
     }
     let mut timestamps = Vec::new();
     for (i, t) in array(
@@ -262,7 +262,8 @@ pub fn parse(v: &Value) -> Result<Bundle, String> {
     })
 }
 
-fn entry(e: &Value) -> Result<TlogEntry, String> {
+/// One `TransparencyLogEntry` (also what a Rekor v2 log answers).
+pub fn parse_entry(e: &Value) -> Result<TlogEntry, String> {
     let proof = match e.get("inclusionProof") {
         None | Some(Value::Null) => None,
         Some(p) => {

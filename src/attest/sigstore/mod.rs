@@ -19,6 +19,7 @@
 pub mod bundle;
 pub mod cert;
 pub mod pki;
+pub mod signing_config;
 pub mod tlog;
 pub mod trust;
 pub mod tsa;
