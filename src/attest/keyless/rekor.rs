@@ -217,17 +217,17 @@ fn check_body(
 /// records this content and signer, the inclusion proof leads from it to the root hash, and the
 /// checkpoint commits to that tree.
 fn check_logged(entry: &TlogEntry, content: &Content, signer: &Signer) -> Result<(), String> {
-    tlog::check_body(entry, content, signer)?;
+    tlog::check_body(entry, content, signer).map_err(|f| f.message)?;
     let proof = entry
         .proof
         .as_ref()
         .ok_or("the entry has no inclusion proof")?;
-    tlog::verify_inclusion(&entry.body, proof)?;
+    tlog::verify_inclusion(&entry.body, proof).map_err(|f| f.message)?;
     let note = proof
         .checkpoint
         .as_deref()
         .ok_or("the inclusion proof has no checkpoint")?;
-    let (_, _, size, root) = tlog::checkpoint_tree(note)?;
+    let (_, _, size, root) = tlog::checkpoint_tree(note).map_err(|f| f.message)?;
     if size != proof.tree_size || root != proof.root_hash {
         return Err("the checkpoint is for another tree than the inclusion proof".into());
     }
@@ -266,7 +266,8 @@ pub fn upload_v2(
     }
     let v: Value = serde_json::from_slice(&reply.body)
         .map_err(|e| format!("Rekor v2: the response is not JSON: {e}"))?;
-    let entry = bundle::parse_entry(&v).map_err(|e| format!("Rekor v2: the entry: {e}"))?;
+    let entry =
+        bundle::parse_entry(&v).map_err(|f| format!("Rekor v2: the entry: {}", f.message))?;
     if (entry.kind.as_str(), entry.version.as_str()) != ("hashedrekord", "0.0.2") {
         return Err(format!(
             "Rekor v2: the log answered a {} {} entry, not the hashedrekord 0.0.2 asked",
