@@ -328,10 +328,11 @@ Exit codes:
   13  the attestation is malformed (not an envelope/bundle, bad base64, wrong
       payloadType, not a Statement, duplicate JSON keys, too large), or is
       another kind of file (an image, an SBOM)
-  14  keyless: the certificate does not chain to the trusted root, its SCT
-      does not verify, or it names another identity or OIDC issuer
-  15  keyless: the transparency log entry, a timestamp or the signing time
-      does not hold";
+  14  bundles: the certificate does not chain to the trusted root, its SCT
+      does not verify, or it names another identity or OIDC issuer (also: a
+      keyless bundle given only --key)
+  15  bundles: a transparency log entry (key-based bundles too), a timestamp
+      or the signing time does not hold";
 
 const VERIFY_BUNDLE_HELP: &str = "\
 ARTIFACT is a file (hashed with SHA-256) or `sha256:<64 hex>`. The bundle (media types \
