@@ -579,6 +579,8 @@ fn verify_envelope(data: &[u8]) {
     let opts = Options {
         key: Some(&vk),
         keyless: None,
+        trust: &Default::default(),
+        now: 0,
         target: None,
         want_type: None,
     };
@@ -613,6 +615,8 @@ fn verify_signed(data: &[u8]) {
     let opts = Options {
         key: Some(&vk),
         keyless: None,
+        trust: &Default::default(),
+        now: 0,
         target: (sel & 2 == 0).then_some(&target),
         want_type: None,
     };

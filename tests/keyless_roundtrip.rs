@@ -9,11 +9,13 @@ use crate::support::sigstore_standin as standin;
 
 use std::path::Path;
 
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::support::tamper::{self, Row};
-use crate::support::{root, run, sbomkit_in, verify_bundle, write};
+use crate::support::{outcome, root, run, sbomkit_in, verify_bundle, write};
 use standin::{Standin, OIDC_ISSUER};
 
 const ARTIFACT: &str = "testdata/fixtures/apk/installed/alpine-single.installed";
@@ -140,4 +142,219 @@ fn keyless_bundle_verifies_offline_with_the_standin_trusted_root() {
         write(d, "t.json", &serde_json::to_vec(&a.bundle).unwrap());
         verify_offline(d, "t.json", a.identity, a.issuer, &a.artifact)
     });
+}
+
+/// `attest --keyless --signing-config` against the stand-in; (exit code, stdout + stderr).
+fn attest_with_config(s: &Standin, d: &Path, config: &Value, out: &str) -> (i32, String) {
+    write(
+        d,
+        "signing_config.json",
+        &serde_json::to_vec(config).unwrap(),
+    );
+    let o = outcome(
+        sbomkit_in(d)
+            .args([
+                "attest",
+                &format!("file:{}", root().join(ARTIFACT).display()),
+            ])
+            .args(["--keyless", "--output-file", out])
+            .args(["--identity-token", &s.email_token("builder@example.org")])
+            .args(["--signing-config", "signing_config.json"]),
+    );
+    (o.code, o.text())
+}
+
+fn artifact_digest() -> String {
+    format!(
+        "sha256:{}",
+        hex::encode(Sha256::digest(
+            std::fs::read(root().join(ARTIFACT)).unwrap()
+        ))
+    )
+}
+
+#[test]
+fn a_signing_config_chooses_rekor_v1_or_v2_and_both_round_trips_verify() {
+    let s = Standin::start(16);
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // v1 and v2 listed: the highest API version is used; v2 gets the hashedrekord of the PAE.
+    let both = s.signing_config(&[(s.rekor2_url(), 2), (s.rekor_url(), 1)], true);
+    let r = attest_with_config(&s, d, &both, "v2.json");
+    assert_eq!(r.0, 0, "{}", r.1);
+    assert_eq!((s.log_size(), s.log2_size()), (0, 1));
+    // Only v1 listed, no timestamp authority: a dsse 0.0.1 entry with its signed entry timestamp.
+    let v1 = s.signing_config(&[(s.rekor_url(), 1)], false);
+    let r = attest_with_config(&s, d, &v1, "v1.json");
+    assert_eq!(r.0, 0, "{}", r.1);
+    assert_eq!((s.log_size(), s.log2_size()), (1, 1));
+    std::fs::write(
+        d.join("standin_root.json"),
+        serde_json::to_vec_pretty(&s.trusted_root()).unwrap(),
+    )
+    .unwrap();
+    drop(s);
+
+    let read =
+        |f: &str| -> Value { serde_json::from_slice(&std::fs::read(d.join(f)).unwrap()).unwrap() };
+    let v2 = read("v2.json");
+    let vm = &v2["verificationMaterial"];
+    let entry = &vm["tlogEntries"][0];
+    assert_eq!(vm["tlogEntries"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        entry["kindVersion"],
+        serde_json::json!({"kind": "hashedrekord", "version": "0.0.2"})
+    );
+    assert!(entry.get("inclusionPromise").is_none() && entry.get("integratedTime").is_none());
+    assert!(entry["inclusionProof"]["checkpoint"]["envelope"].is_string());
+    assert_eq!(
+        vm["timestampVerificationData"]["rfc3161Timestamps"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let v1 = read("v1.json");
+    let entry = &v1["verificationMaterial"]["tlogEntries"][0];
+    assert_eq!(entry["kindVersion"]["kind"], "dsse");
+    assert!(entry["inclusionPromise"]["signedEntryTimestamp"].is_string());
+    assert!(v1["verificationMaterial"]
+        .get("timestampVerificationData")
+        .is_none());
+
+    let digest = artifact_digest();
+    let email = "builder@example.org";
+    for f in ["v1.json", "v2.json"] {
+        let (code, text) = verify_offline(d, f, email, OIDC_ISSUER, &digest);
+        assert_eq!(code, 0, "{f}: {text}");
+        assert!(
+            text.contains(if f == "v2.json" {
+                "hashedrekord 0.0.2 body matches"
+            } else {
+                "dsse 0.0.1 body matches"
+            }),
+            "{text}"
+        );
+        // `verify` judges the same bundle alike.
+        let o = outcome(
+            sbomkit_in(d)
+                .args(["verify", f, "--trusted-root", "standin_root.json"])
+                .args([
+                    "--certificate-identity",
+                    email,
+                    "--certificate-oidc-issuer",
+                    OIDC_ISSUER,
+                ]),
+        );
+        assert_eq!(o.code, 0, "{f}: {}", o.text());
+    }
+
+    // The v2 entry proves no time: without its timestamp the bundle has no signing time.
+    let rows: &[Row<fn(&mut Value)>] = &[
+        Row {
+            name: "v2 bundle without its timestamp",
+            change: |b| {
+                b["verificationMaterial"]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("timestampVerificationData");
+            },
+            code: 15,
+            says: "no verified signing time",
+        },
+        Row {
+            name: "v2 entry's body for another signature",
+            change: |b| {
+                let e = &mut b["verificationMaterial"]["tlogEntries"][0];
+                let mut body: Value = serde_json::from_slice(
+                    &STANDARD
+                        .decode(e["canonicalizedBody"].as_str().unwrap())
+                        .unwrap(),
+                )
+                .unwrap();
+                body["spec"]["hashedRekordV002"]["signature"]["content"] =
+                    Value::String(STANDARD.encode([1u8; 71]));
+                e["canonicalizedBody"] =
+                    Value::String(STANDARD.encode(serde_json::to_vec(&body).unwrap()));
+            },
+            code: 15,
+            says: "signature or verifier",
+        },
+        Row {
+            name: "v2 inclusion proof for another tree size",
+            change: |b| {
+                b["verificationMaterial"]["tlogEntries"][0]["inclusionProof"]["treeSize"] =
+                    Value::String("3".into())
+            },
+            code: 15,
+            says: "inclusion proof",
+        },
+    ];
+    tamper::refused(rows, &["NOT verified"], |change| {
+        let mut b = v2.clone();
+        change(&mut b);
+        write(d, "t.json", &serde_json::to_vec(&b).unwrap());
+        verify_offline(d, "t.json", email, OIDC_ISSUER, &digest)
+    });
+}
+
+#[test]
+fn unusable_signing_configs_are_refused_before_any_request() {
+    let s = Standin::start(4);
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let v2_only = s.signing_config(&[(s.rekor2_url(), 2)], false);
+    let mut expired = s.signing_config(&[(s.rekor_url(), 1)], true);
+    expired["rekorTlogUrls"][0]["validFor"]["end"] = Value::String("2024-01-01T00:00:00Z".into());
+    let v3 = s.signing_config(&[(s.rekor_url(), 3)], true);
+    let mut exact = s.signing_config(&[(s.rekor_url(), 1)], true);
+    exact["rekorTlogConfig"] = serde_json::json!({"selector": "EXACT", "count": 2});
+    let mut no_start = s.signing_config(&[(s.rekor_url(), 1)], true);
+    no_start["tsaUrls"][0]["validFor"] = serde_json::json!({});
+    let mut v01 = s.signing_config(&[(s.rekor_url(), 1)], true);
+    v01["mediaType"] =
+        Value::String("application/vnd.dev.sigstore.signingconfig+json;version=0.1".into());
+    let rows: Vec<Row<Value>> = vec![
+        Row {
+            name: "a Rekor v2 log without a timestamp authority",
+            change: v2_only,
+            code: 2,
+            says: "a timestamp authority is required",
+        },
+        Row {
+            name: "every log past its validity",
+            change: expired,
+            code: 2,
+            says: "was valid until 2024-01-01T00:00:00Z",
+        },
+        Row {
+            name: "an unknown Rekor API version",
+            change: v3,
+            code: 2,
+            says: "speaks API v3, not v1 or v2",
+        },
+        Row {
+            name: "EXACT 2 of one log",
+            change: exact,
+            code: 2,
+            says: "EXACT 2",
+        },
+        Row {
+            name: "a window without start",
+            change: no_start,
+            code: 13,
+            says: "tsaUrls[0] has no `validFor.start`",
+        },
+        Row {
+            name: "another media type",
+            change: v01,
+            code: 13,
+            says: "is not application/vnd.dev.sigstore.signingconfig.v0.2+json",
+        },
+    ];
+    tamper::refused(&rows, &["signing_config.json"], |config| {
+        attest_with_config(&s, d, config, "b.json")
+    });
+    assert!(!d.join("b.json").exists(), "no half-written output");
+    assert_eq!((s.log_size(), s.log2_size()), (0, 0));
 }

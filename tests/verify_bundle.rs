@@ -13,7 +13,10 @@ use serde_json::{json, Value};
 use crate::support::tamper::{self, KindRow, Row};
 use crate::support::{outcome, root, sbomkit_in, verify_bundle, write};
 use bundle_ca::TestSigstore;
+use sbomkit::attest::keys::VerifyingKey;
 use sbomkit::attest::sigstore::{self, trust::TrustedRoot, Kind};
+use sbomkit::attest::verify;
+use sbomkit::ExitCode;
 
 const COSIGN: &str = "testdata/fixtures/sigstore/cosign-oci-attestation.sigstore.json";
 const TRIVY: &str = "testdata/fixtures/sigstore/trivy-cyclonedx-attestation.sigstore.json";
@@ -401,6 +404,21 @@ fn tampered_bundles_are_refused() {
             .err()
             .map(|f| (f.kind, f.message))
     });
+    let production = TrustedRoot::production().unwrap();
+    let untouched: BundleRow = KindRow {
+        name: "untouched",
+        change: |_| {},
+        kind: Kind::Bundle,
+        says: "",
+    };
+    for row in rows.iter().chain([&untouched]) {
+        let b = changed(&row.change);
+        judged_alike(
+            row.name,
+            &cosign_in_process(&b),
+            &verify_in_process(&b, None, Some((COSIGN_ID, GITHUB_OAUTH)), &production),
+        );
+    }
     // End to end, the first row of each kind exits with its code.
     let mut seen = Vec::new();
     for row in rows {
@@ -441,6 +459,57 @@ fn cosign_in_process(b: &Value) -> Result<sigstore::Verified, sigstore::Failure>
         now: now(),
     };
     sigstore::verify_bundle(&serde_json::to_vec(b).unwrap(), &opts)
+}
+
+/// `verify` judging the same bundle in-process, with the same key or identity and trusted root and
+/// no --image: `None` when it verifies, else the exit code and detail of the failed check.
+fn verify_in_process(
+    b: &Value,
+    key: Option<&VerifyingKey>,
+    identity: Option<(&str, &str)>,
+    trust: &TrustedRoot,
+) -> Option<(ExitCode, String)> {
+    let opts = verify::Options {
+        key,
+        keyless: identity.map(|(identity, issuer)| verify::Keyless { identity, issuer }),
+        trust,
+        now: now(),
+        target: None,
+        want_type: None,
+    };
+    let report = verify::verify(&serde_json::to_vec(b).unwrap(), "b.json", &opts).unwrap();
+    report
+        .chosen()
+        .and_then(|c| c.first_failure())
+        .map(|f| (f.code, f.detail.clone()))
+}
+
+/// Both commands reach the same verdict on one bundle: both verify, or both refuse it with the
+/// same exit code, `verify` naming the kind and message of `verify-bundle`'s failure. Only a
+/// subject that is not the artifact is `verify-bundle`'s alone: `verify` asks about --image.
+fn judged_alike(
+    name: &str,
+    by_bundle: &Result<sigstore::Verified, sigstore::Failure>,
+    by_verify: &Option<(ExitCode, String)>,
+) {
+    match (by_bundle, by_verify) {
+        (Ok(_), None) => {}
+        (Err(f), _) if f.kind == Kind::Artifact => {}
+        (Err(f), Some((code, detail))) => {
+            assert_eq!(
+                *code,
+                f.code(),
+                "{name}: verify says {detail}, verify-bundle {f}"
+            );
+            if f.kind != Kind::Bundle {
+                assert!(
+                    detail.contains(&f.to_string()),
+                    "{name}: verify says {detail}, verify-bundle {f}"
+                );
+            }
+        }
+        _ => panic!("{name}: verify-bundle {by_bundle:?}, verify {by_verify:?}"),
+    }
 }
 
 #[test]
@@ -1261,22 +1330,39 @@ fn made_key_based_bundles_with_log_entries() {
 }
 
 #[test]
-fn verify_and_verify_bundle_refuse_the_same_malformed_key_based_bundles() {
+fn verify_and_verify_bundle_judge_key_based_bundles_alike() {
     let ts = TestSigstore::new();
     let (dir, b, subject) = key_bundle(&ts, "dsse");
-    let verify = |b: &Value| {
+    let trust = TrustedRoot::parse(&serde_json::to_vec(&ts.trusted_root()).unwrap()).unwrap();
+    let key = VerifyingKey::from_pem(&std::fs::read_to_string(dir.path().join("key.pub")).unwrap())
+        .unwrap();
+    let verify = |b: &Value, root: &[&str]| {
         let p = write(dir.path(), "v.json", &serde_json::to_vec(b).unwrap());
         let out = outcome(
             sbomkit_in(dir.path())
                 .arg("verify")
                 .arg(&p)
-                .args(["--key", "key.pub"]),
+                .args(["--key", "key.pub"])
+                .args(root),
         );
         (out.code, out.text())
     };
+    let root_args = ["--trusted-root", "root.json"];
     let bundle_args = ["--key", "key.pub", "--trusted-root", "root.json"];
-    assert_eq!(verify(&b).0, 0, "{}", verify(&b).1);
+    let r = verify(&b, &root_args);
+    assert_eq!(r.0, 0, "{}", r.1);
+    assert!(r.1.contains("inclusion proof of leaf 5"), "{}", r.1);
     assert_eq!(run(dir.path(), &b, &bundle_args, &subject).0, 0);
+    // The log entry is checked by `verify` too: the production root does not know the test log.
+    let r = verify(&b, &[]);
+    assert_eq!(r.0, 15, "{}", r.1);
+    assert!(
+        r.1.contains("not a transparency log of the trusted root"),
+        "{}",
+        r.1
+    );
+    let r = run(dir.path(), &b, &["--key", "key.pub"], &subject);
+    assert_eq!(r.0, 15, "{}", r.1);
     let rows: &[BundleRow] = &[
         KindRow {
             name: "no media type",
@@ -1300,12 +1386,102 @@ fn verify_and_verify_bundle_refuse_the_same_malformed_key_based_bundles() {
             kind: Kind::Bundle,
             says: "not valid base64",
         },
+        KindRow {
+            name: "payload byte flipped",
+            change: |b| b64_mut(b, "/dsseEnvelope/payload", |p| p[20] ^= 1),
+            kind: Kind::Signature,
+            says: "does not verify over the PAE",
+        },
+        KindRow {
+            name: "signed entry timestamp flipped",
+            change: |b| {
+                b64_mut(
+                    b,
+                    "/verificationMaterial/tlogEntries/0/inclusionPromise/signedEntryTimestamp",
+                    |s| s[12] ^= 1,
+                )
+            },
+            kind: Kind::Log,
+            says: "signed entry timestamp",
+        },
+        KindRow {
+            name: "inclusion proof hash flipped",
+            change: |b| {
+                b64_mut(
+                    b,
+                    "/verificationMaterial/tlogEntries/0/inclusionProof/hashes/0",
+                    |h| h[0] ^= 1,
+                )
+            },
+            kind: Kind::Log,
+            says: "inclusion proof",
+        },
+        KindRow {
+            name: "another log",
+            change: |b| {
+                b64_mut(b, "/verificationMaterial/tlogEntries/0/logId/keyId", |k| {
+                    k[0] ^= 1
+                })
+            },
+            kind: Kind::Log,
+            says: "not a transparency log of the trusted root",
+        },
+        KindRow {
+            name: "v0.2 entry without its inclusion proof",
+            change: |b| {
+                b["verificationMaterial"]["tlogEntries"][0]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("inclusionProof");
+            },
+            kind: Kind::Log,
+            says: "no inclusion proof",
+        },
+        KindRow {
+            name: "an entry for another signature",
+            change: |b| {
+                b64_mut(
+                    b,
+                    "/verificationMaterial/tlogEntries/0/canonicalizedBody",
+                    |body| {
+                        let mut v: Value = serde_json::from_slice(body).unwrap();
+                        v["spec"]["signatures"][0]["signature"] = json!(STANDARD.encode([7u8; 70]));
+                        *body = serde_json::to_vec(&v).unwrap();
+                    },
+                )
+            },
+            kind: Kind::Log,
+            says: "signature or verifier",
+        },
     ];
+    let bundle_opts = |trust| sigstore::Options {
+        policy: sigstore::Policy::Key(&key),
+        trust,
+        artifact: Some(
+            hex::decode(&subject["sha256:".len()..])
+                .unwrap()
+                .try_into()
+                .unwrap(),
+        ),
+        now: now(),
+    };
+    tamper::refused_as(rows, |change| {
+        let mut t = b.clone();
+        change(&mut t);
+        let by_bundle = sigstore::verify_value(&t, &bundle_opts(&trust));
+        judged_alike(
+            "",
+            &by_bundle,
+            &verify_in_process(&t, Some(&key), None, &trust),
+        );
+        by_bundle.err().map(|f| (f.kind, f.message))
+    });
+    // End to end, every row exits with its code from both commands.
     for row in rows {
         let mut t = b.clone();
         (row.change)(&mut t);
         let by_bundle = run(dir.path(), &t, &bundle_args, &subject);
-        let by_verify = verify(&t);
+        let by_verify = verify(&t, &root_args);
         for (cmd, (code, text)) in [("verify-bundle", by_bundle), ("verify", by_verify)] {
             assert_eq!(
                 code,
@@ -1315,6 +1491,28 @@ fn verify_and_verify_bundle_refuse_the_same_malformed_key_based_bundles() {
             );
             assert!(text.contains(row.says), "{}, {cmd}: {text}", row.name);
         }
+    }
+    // The public keyless bundles given only a key: neither command takes the key for the
+    // certificate.
+    let production = TrustedRoot::production().unwrap();
+    for (file, artifact) in [(COSIGN, COSIGN_SUBJECT), (TRIVY, TRIVY_SUBJECT)] {
+        let pb = load(file);
+        let opts = sigstore::Options {
+            artifact: Some(
+                hex::decode(&artifact["sha256:".len()..])
+                    .unwrap()
+                    .try_into()
+                    .unwrap(),
+            ),
+            ..bundle_opts(&production)
+        };
+        let by_bundle = sigstore::verify_value(&pb, &opts);
+        assert_eq!(by_bundle.as_ref().unwrap_err().kind, Kind::Certificate);
+        judged_alike(
+            file,
+            &by_bundle,
+            &verify_in_process(&pb, Some(&key), None, &production),
+        );
     }
 }
 

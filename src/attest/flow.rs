@@ -9,6 +9,7 @@ use zeroize::Zeroizing;
 
 use super::keyless::Keyless;
 use super::keys::{self, SigningKey};
+use super::sigstore::signing_config::Services;
 use super::statement::{self, SbomKind};
 use super::{bundle, dsse, fail, identities_of, parse_json, read_limited};
 use crate::error::{Error, ExitCode};
@@ -40,13 +41,7 @@ impl Signer {
 
     /// Keyless signing for the holder of `token`: the token's shape and expiry (at `now`, Unix
     /// seconds) and the service URLs are checked here, before anything is scanned.
-    pub fn keyless(
-        token: Option<&str>,
-        fulcio_url: &str,
-        rekor_url: &str,
-        timestamp_url: Option<&str>,
-        now: i64,
-    ) -> Result<Signer, Error> {
+    pub fn keyless(token: Option<&str>, services: &Services, now: i64) -> Result<Signer, Error> {
         let token = token.unwrap_or_default();
         if token.trim().is_empty() {
             return Err(Error::Usage(format!(
@@ -54,7 +49,7 @@ impl Signer {
                 super::keyless::TOKEN_ENV
             )));
         }
-        Keyless::new(token, fulcio_url, rekor_url, timestamp_url, now)
+        Keyless::new(token, services, now)
             .map(Signer::Keyless)
             .map_err(|m| Error::Usage(format!("--keyless: {m}")))
     }
@@ -377,6 +372,8 @@ mod tests {
             &verify::Options {
                 key: Some(&public),
                 keyless: None,
+                trust: &Default::default(),
+                now: 0,
                 target: None,
                 want_type: Some(statement::CYCLONEDX_BOM.into()),
             },
@@ -440,8 +437,16 @@ mod tests {
 
     #[test]
     fn a_keyless_signer_needs_a_token() {
+        let services = Services {
+            fulcio: "https://f.example".into(),
+            logs: vec![crate::attest::sigstore::signing_config::Log {
+                url: "https://r.example".into(),
+                version: 1,
+            }],
+            tsas: Vec::new(),
+        };
         for token in [None, Some(""), Some("  ")] {
-            let r = Signer::keyless(token, "https://f.example", "https://r.example", None, 0);
+            let r = Signer::keyless(token, &services, 0);
             assert!(
                 matches!(&r, Err(Error::Usage(m)) if m.contains("identity token")),
                 "{token:?}"

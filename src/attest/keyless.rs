@@ -1,6 +1,8 @@
 //! Keyless signing: an ephemeral ECDSA P-256 key, certified by Fulcio for the holder of an OIDC
-//! identity token, signs the DSSE envelope; the envelope is logged to Rekor and, on request,
-//! timestamped by an RFC 3161 authority; all of it goes into a sigstore bundle v0.3.
+//! identity token, signs the DSSE envelope; the envelope is logged to each chosen Rekor log (v1:
+//! a `dsse` entry; v2: a `hashedrekord` 0.0.2 entry over the PAE) and timestamped by each chosen
+//! RFC 3161 authority; all of it goes into a sigstore bundle v0.3. The services come from flags
+//! or a SigningConfig (`sigstore::signing_config`).
 //!
 //! The ephemeral key lives in memory only (zeroed on drop) and signs two things: Fulcio's proof
 //! of possession and the envelope. Every reply is checked before it is written into the bundle:
@@ -19,6 +21,7 @@ use serde_json::{json, Value};
 use super::bundle::MEDIA_TYPE_V03;
 use super::dsse::{self, Envelope, Signature};
 use super::keys::{Algorithm, SigningKey};
+use super::sigstore::signing_config::Services;
 use http::Service;
 
 /// The public-good instances.
@@ -33,19 +36,15 @@ pub struct Keyless {
     token: String,
     pub claims: fulcio::TokenClaims,
     fulcio: Service,
-    rekor: Service,
-    tsa: Option<Service>,
+    /// Each log with its API version.
+    logs: Vec<(Service, u32)>,
+    tsas: Vec<Service>,
 }
 
 impl Keyless {
-    /// Checks the token's shape and expiry (at `now`, Unix seconds) and the service URLs.
-    pub fn new(
-        token: &str,
-        fulcio_url: &str,
-        rekor_url: &str,
-        timestamp_url: Option<&str>,
-        now: i64,
-    ) -> Result<Keyless, String> {
+    /// Checks the token's shape and expiry (at `now`, Unix seconds), the service URLs, and that a
+    /// Rekor v2 log has a timestamp authority beside it.
+    pub fn new(token: &str, services: &Services, now: i64) -> Result<Keyless, String> {
         let claims = fulcio::TokenClaims::parse(token)?;
         if let Some(exp) = claims.expires {
             if exp <= now {
@@ -55,14 +54,21 @@ impl Keyless {
                 ));
             }
         }
+        services.check()?;
         Ok(Keyless {
             token: token.trim().to_string(),
             claims,
-            fulcio: Service::new("Fulcio", fulcio_url)?,
-            rekor: Service::new("Rekor", rekor_url)?,
-            tsa: timestamp_url
+            fulcio: Service::new("Fulcio", &services.fulcio)?,
+            logs: services
+                .logs
+                .iter()
+                .map(|l| Ok((Service::new("Rekor", &l.url)?, l.version)))
+                .collect::<Result<_, String>>()?,
+            tsas: services
+                .tsas
+                .iter()
                 .map(|u| Service::new("timestamp authority", u))
-                .transpose()?,
+                .collect::<Result<_, _>>()?,
         })
     }
 
@@ -84,41 +90,37 @@ impl Keyless {
         };
         let envelope_json = serde_json::to_string(&envelope).map_err(|e| e.to_string())?;
 
-        let timestamp = match &self.tsa {
-            Some(tsa) => Some(tsa::timestamp(tsa, &signature)?),
-            None => None,
-        };
-        let entry = rekor::upload_dsse(
-            &self.rekor,
-            &envelope_json,
-            payload,
-            &signature,
-            &issued.leaf_pem,
-        )?;
-        Ok(bundle(
-            &envelope,
-            &issued.leaf,
-            &entry,
-            timestamp.as_deref(),
-        ))
+        let timestamps = self
+            .tsas
+            .iter()
+            .map(|t| tsa::timestamp(t, &signature))
+            .collect::<Result<Vec<_>, _>>()?;
+        let entries = self
+            .logs
+            .iter()
+            .map(|(log, version)| match version {
+                2 => rekor::upload_v2(log, payload_type, payload, &signature, &issued.leaf),
+                _ => rekor::upload_dsse(log, &envelope_json, payload, &signature, &issued.leaf_pem)
+                    .map(|e| e.to_bundle_json()),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(bundle(&envelope, &issued.leaf, entries, &timestamps))
     }
 }
 
 /// The v0.3 bundle: the single leaf certificate (the chain is the verifier's trusted root's
-/// business), one log entry, the timestamp where one was asked for.
-fn bundle(
-    envelope: &Envelope,
-    leaf: &[u8],
-    entry: &rekor::LogEntry,
-    timestamp: Option<&[u8]>,
-) -> Value {
+/// business), an entry per log, the timestamps where authorities were chosen.
+fn bundle(envelope: &Envelope, leaf: &[u8], entries: Vec<Value>, timestamps: &[Vec<u8>]) -> Value {
     let mut material = json!({
         "certificate": {"rawBytes": STANDARD.encode(leaf)},
-        "tlogEntries": [entry.to_bundle_json()],
+        "tlogEntries": entries,
     });
-    if let Some(ts) = timestamp {
-        material["timestampVerificationData"] =
-            json!({"rfc3161Timestamps": [{"signedTimestamp": STANDARD.encode(ts)}]});
+    if !timestamps.is_empty() {
+        let stamps: Vec<Value> = timestamps
+            .iter()
+            .map(|ts| json!({"signedTimestamp": STANDARD.encode(ts)}))
+            .collect();
+        material["timestampVerificationData"] = json!({ "rfc3161Timestamps": stamps });
     }
     json!({
         "mediaType": MEDIA_TYPE_V03,
@@ -130,6 +132,7 @@ fn bundle(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::attest::sigstore::signing_config::Log;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
     fn token(claims: &Value) -> String {
@@ -139,22 +142,43 @@ mod tests {
         )
     }
 
+    fn services(fulcio: &str, rekor: &str, version: u32, tsa: Option<&str>) -> Services {
+        Services {
+            fulcio: fulcio.into(),
+            logs: vec![Log {
+                url: rekor.into(),
+                version,
+            }],
+            tsas: tsa.into_iter().map(String::from).collect(),
+        }
+    }
+
     #[test]
     fn expired_tokens_and_bad_urls_stop_before_any_request() {
         let t = token(&json!({"iss":"https://i.example","sub":"s","exp":100}));
-        let e = Keyless::new(&t, DEFAULT_FULCIO_URL, DEFAULT_REKOR_URL, None, 200).unwrap_err();
+        let good = services(DEFAULT_FULCIO_URL, DEFAULT_REKOR_URL, 1, None);
+        let e = Keyless::new(&t, &good, 200).unwrap_err();
         assert!(e.contains("expired 100 seconds ago"), "{e}");
-        assert!(Keyless::new(&t, DEFAULT_FULCIO_URL, DEFAULT_REKOR_URL, None, 99).is_ok());
-        let e = Keyless::new(&t, "http://fulcio.example", DEFAULT_REKOR_URL, None, 0).unwrap_err();
+        assert!(Keyless::new(&t, &good, 99).is_ok());
+        let bad = services("http://fulcio.example", DEFAULT_REKOR_URL, 1, None);
+        let e = Keyless::new(&t, &bad, 0).unwrap_err();
         assert!(e.starts_with("Fulcio URL"), "{e}");
-        let e = Keyless::new(
-            &t,
+        let bad = services(
             DEFAULT_FULCIO_URL,
             DEFAULT_REKOR_URL,
+            1,
             Some("http://tsa.example"),
-            0,
-        )
-        .unwrap_err();
+        );
+        let e = Keyless::new(&t, &bad, 0).unwrap_err();
         assert!(e.starts_with("timestamp authority URL"), "{e}");
+        // Rekor v2 gives no integrated time: without a timestamp authority nothing is sent.
+        let v2 = services(
+            DEFAULT_FULCIO_URL,
+            "https://log2025-1.rekor.sigstore.dev",
+            2,
+            None,
+        );
+        let e = Keyless::new(&t, &v2, 0).unwrap_err();
+        assert!(e.contains("a timestamp authority is required"), "{e}");
     }
 }

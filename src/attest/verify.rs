@@ -3,7 +3,9 @@
 //!
 //! Nothing inside the attestation is trusted before its signature verifies with the key the auditor
 //! gave: no key, certificate or URL is taken from it, and after a failed signature nothing else in the
-//! payload is looked at.
+//! payload is looked at. A sigstore bundle, key-based or keyless, is verified by
+//! `sigstore::verify_value`, the check `verify-bundle` makes (certificate, log entries and
+//! timestamps against the trusted root), so both commands judge it alike.
 //!
 //! Subject rule: every subject of the Statement must carry a SHA-256 digest that is an identity of
 //! the image given with `--image` (its manifest digest or its config digest / image ID; for a file, its
@@ -18,7 +20,6 @@ use super::bundle;
 use super::dsse::{self, ParsedEnvelope, IN_TOTO_PAYLOAD_TYPE};
 use super::keys::VerifyingKey;
 use super::schema::{self, Validation};
-use super::sigstore::bundle::{Content, Material};
 use super::sigstore::{self, trust::TrustedRoot};
 use super::statement::{self, Statement};
 use super::{fail, kind_of, parse_json, ReportFormat, MAX_INPUT_BYTES};
@@ -124,14 +125,11 @@ pub struct Target {
     pub identities: Vec<Identity>,
 }
 
-/// Keyless verification of bundles that carry a certificate.
+/// The identity a keyless bundle's certificate must carry.
 #[derive(Clone, Copy)]
 pub struct Keyless<'a> {
     pub identity: &'a str,
     pub issuer: &'a str,
-    pub trust: &'a TrustedRoot,
-    /// Unix seconds: integrated times after it are refused.
-    pub now: i64,
 }
 
 pub struct Options<'a> {
@@ -139,6 +137,11 @@ pub struct Options<'a> {
     pub key: Option<&'a VerifyingKey>,
     /// The identity keyless bundles must carry.
     pub keyless: Option<Keyless<'a>>,
+    /// What a bundle's certificate, log entries and timestamps are judged against, as
+    /// `verify-bundle` judges them.
+    pub trust: &'a TrustedRoot,
+    /// Unix seconds: signing times after it are refused.
+    pub now: i64,
     pub target: Option<&'a Target>,
     /// A predicate type URI (short names already resolved).
     pub want_type: Option<String>,
@@ -425,51 +428,11 @@ fn check_document(
             return c;
         }
     };
-    let is_bundle = bundle::is_bundle(&doc);
-    let keyless_bundle = is_bundle
-        && doc.get("verificationMaterial").is_some_and(|m| {
-            m.get("certificate").is_some() || m.get("x509CertificateChain").is_some()
-        });
-    if keyless_bundle {
-        if let Some(k) = opts.keyless {
-            return check_keyless(prefix, &doc, k, opts);
-        }
+    if bundle::is_bundle(&doc) {
+        return check_bundle(prefix, &doc, opts, notes);
     }
-    // A bundle is read by the reader `verify-bundle` uses, so both refuse the same malformed ones.
-    let (parsed, origin) = if is_bundle {
-        match sigstore::bundle::parse(&doc) {
-            Ok(b) => {
-                match &b.material {
-                    Material::Certificate { .. } => {
-                        notes.insert("the bundle carries a certificate (keyless signing); only the --key given is used: give --certificate-identity and --certificate-oidc-issuer to check the certificate and transparency log".into());
-                    }
-                    Material::PublicKey { hint } => {
-                        if !b.tlog.is_empty() {
-                            notes.insert("transparency log entries are not checked (key-based, offline verification)".into());
-                        }
-                        if !hint.is_empty() && opts.key.is_some_and(|k| *hint != k.keyid()) {
-                            notes.insert(format!(
-                                "the bundle's key hint `{hint}` is not the keyid of the key given (hints are not authenticated)"
-                            ));
-                        }
-                    }
-                }
-                let origin = format!("{prefix}sigstore bundle ({})", b.media_type);
-                match b.content {
-                    Content::Dsse { envelope, .. } => (Ok(envelope), origin),
-                    Content::Message { .. } => (
-                        Err("the bundle holds a message signature, not a DSSE attestation".into()),
-                        origin,
-                    ),
-                }
-            }
-            Err(e) => (Err(e), format!("{prefix}sigstore bundle")),
-        }
-    } else {
-        (dsse::parse_envelope(&doc), format!("{prefix}DSSE envelope"))
-    };
-    let mut c = Candidate::new(origin);
-    match parsed {
+    let mut c = Candidate::new(format!("{prefix}DSSE envelope"));
+    match dsse::parse_envelope(&doc) {
         Ok(env) => {
             c.push(
                 "envelope",
@@ -491,22 +454,71 @@ fn check_document(
     c
 }
 
-/// A keyless bundle: the whole sigstore verification stands for the signature check (the subject is
-/// compared with --image afterwards, as for any envelope).
-fn check_keyless(prefix: String, doc: &Value, k: Keyless, opts: &Options) -> Candidate {
+/// A sigstore bundle, key-based or keyless, goes through the verification `verify-bundle` makes
+/// (`sigstore::verify_value`: signature, certificate, log entries, timestamps), so both commands
+/// judge a bundle alike; the subject is then compared with --image, as for any envelope.
+fn check_bundle(
+    prefix: String,
+    doc: &Value,
+    opts: &Options,
+    notes: &mut BTreeSet<String>,
+) -> Candidate {
     let mt = doc
         .get("mediaType")
         .and_then(Value::as_str)
         .unwrap_or("no mediaType");
-    let mut c = Candidate::new(format!("{prefix}sigstore bundle ({mt}, keyless)"));
-    let sopts = sigstore::Options {
-        policy: sigstore::Policy::Identity {
+    let material = doc.get("verificationMaterial");
+    let keyless = material
+        .is_some_and(|m| m.get("certificate").is_some() || m.get("x509CertificateChain").is_some());
+    let mut c = Candidate::new(if keyless {
+        format!("{prefix}sigstore bundle ({mt}, keyless)")
+    } else {
+        format!("{prefix}sigstore bundle ({mt})")
+    });
+    let policy = match (keyless, opts.keyless, opts.key) {
+        (true, Some(k), _) => sigstore::Policy::Identity {
             identity: k.identity,
             issuer: k.issuer,
         },
-        trust: k.trust,
+        (_, _, Some(key)) => {
+            let hint = material
+                .and_then(|m| m.pointer("/publicKey/hint"))
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            if !keyless && !hint.is_empty() && hint != key.keyid() {
+                notes.insert(format!(
+                    "the bundle's key hint `{hint}` is not the keyid of the key given (hints are not authenticated)"
+                ));
+            }
+            sigstore::Policy::Key(key)
+        }
+        (_, Some(k), None) => sigstore::Policy::Identity {
+            identity: k.identity,
+            issuer: k.issuer,
+        },
+        (_, None, None) => {
+            c.push(
+                "envelope",
+                Status::Pass,
+                "a sigstore bundle".into(),
+                ExitCode::Malformed,
+            );
+            c.push(
+                "signature",
+                Status::Fail,
+                "no --key, and no --certificate-identity with --certificate-oidc-issuer, was given"
+                    .into(),
+                ExitCode::BadSignature,
+            );
+            c.skip_rest(&AFTER_ENVELOPE[1..]);
+            return c;
+        }
+    };
+    let sopts = sigstore::Options {
+        policy,
+        trust: opts.trust,
         artifact: None,
-        now: k.now,
+        now: opts.now,
     };
     let verified = match sigstore::verify_value(doc, &sopts) {
         Ok(v) => v,

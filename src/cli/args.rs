@@ -43,6 +43,8 @@ pub struct Cli {
     pub config: Option<std::path::PathBuf>,
 }
 
+// One value per run: the size of the largest arguments costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Write an SBOM of an image archive, OCI layout, root folder or package database
@@ -326,10 +328,11 @@ Exit codes:
   13  the attestation is malformed (not an envelope/bundle, bad base64, wrong
       payloadType, not a Statement, duplicate JSON keys, too large), or is
       another kind of file (an image, an SBOM)
-  14  keyless: the certificate does not chain to the trusted root, its SCT
-      does not verify, or it names another identity or OIDC issuer
-  15  keyless: the transparency log entry, a timestamp or the signing time
-      does not hold";
+  14  bundles: the certificate does not chain to the trusted root, its SCT
+      does not verify, or it names another identity or OIDC issuer (also: a
+      keyless bundle given only --key)
+  15  bundles: a transparency log entry (key-based bundles too), a timestamp
+      or the signing time does not hold";
 
 const VERIFY_BUNDLE_HELP: &str = "\
 ARTIFACT is a file (hashed with SHA-256) or `sha256:<64 hex>`. The bundle (media types \
@@ -451,6 +454,14 @@ pub struct AttestArgs {
     /// RFC 3161 timestamp authority for --keyless (full URL of its timestamp endpoint)
     #[arg(long, value_name = "URL", requires = "keyless")]
     pub timestamp_url: Option<String>,
+    /// Sigstore SigningConfig (v0.2 JSON, as cosign 3 reads it) choosing Fulcio, the Rekor logs (v1 or v2) and timestamp authorities for --keyless
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "keyless",
+        conflicts_with_all = ["fulcio_url", "rekor_url", "timestamp_url"]
+    )]
+    pub signing_config: Option<PathBuf>,
     /// The predicate as FORMAT or FORMAT=FILE (spdx-json, spdx3-json, cyclonedx-json[@1.5|@1.6|@1.7]), as in `generate`
     #[arg(
         short = 'o',

@@ -6,6 +6,8 @@ use std::path::PathBuf;
 
 use sbomkit::attest::flow::{self, Predicate, Request, Signer, Wrapping};
 use sbomkit::attest::keyless;
+use sbomkit::attest::read_limited;
+use sbomkit::attest::sigstore::signing_config::{Log, Services, SigningConfig};
 use sbomkit::attest::statement::{self, SbomKind};
 use sbomkit::format::index::PlatformDoc;
 use sbomkit::format::{CycloneDxVersion, Format};
@@ -459,11 +461,24 @@ fn signer(args: &AttestArgs) -> Result<Signer, Error> {
         Some(t) => Some(t.clone()),
         None => std::env::var(keyless::TOKEN_ENV).ok(),
     };
-    Signer::keyless(
-        token.as_deref(),
-        &args.fulcio_url,
-        &args.rekor_url,
-        args.timestamp_url.as_deref(),
-        super::now(),
-    )
+    let now = super::now();
+    let services = match &args.signing_config {
+        Some(path) => SigningConfig::parse(&read_limited(path)?)
+            .map_err(|m| Error::Attest {
+                code: ExitCode::Malformed,
+                message: format!("{}: {m}", path.display()),
+            })?
+            .choose(now)
+            .map_err(|m| Error::Usage(format!("--signing-config {}: {m}", path.display())))?,
+        // The flags name a Rekor v1 log.
+        None => Services {
+            fulcio: args.fulcio_url.clone(),
+            logs: vec![Log {
+                url: args.rekor_url.clone(),
+                version: 1,
+            }],
+            tsas: args.timestamp_url.iter().cloned().collect(),
+        },
+    };
+    Signer::keyless(token.as_deref(), &services, now)
 }

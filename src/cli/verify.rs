@@ -16,21 +16,13 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode, Error> {
         .as_deref()
         .map(keys::read_public_key_file)
         .transpose()?;
-    let trust = match &args.keyless.certificate_identity {
-        Some(_) => Some(TrustedRoot::load(args.keyless.trusted_root.as_deref())?),
-        None => None,
-    };
+    // Every bundle is judged against the trusted root, key-based ones' log entries too.
+    let trust = TrustedRoot::load(args.keyless.trusted_root.as_deref())?;
     let keyless = match (
         &args.keyless.certificate_identity,
         &args.keyless.certificate_oidc_issuer,
-        &trust,
     ) {
-        (Some(identity), Some(issuer), Some(trust)) => Some(verify::Keyless {
-            identity,
-            issuer,
-            trust,
-            now: super::now(),
-        }),
+        (Some(identity), Some(issuer)) => Some(verify::Keyless { identity, issuer }),
         _ => None,
     };
     let predicate_out = args
@@ -43,7 +35,14 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode, Error> {
         .to_str()
         .and_then(|a| a.strip_prefix("registry:"))
     {
-        return from_registry(&args, reference, key.as_ref(), keyless, predicate_out);
+        return from_registry(
+            &args,
+            reference,
+            key.as_ref(),
+            keyless,
+            &trust,
+            predicate_out,
+        );
     }
     let bytes = read_limited(&args.attestation)?;
     let target = match &args.image {
@@ -77,6 +76,8 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode, Error> {
     let opts = verify::Options {
         key: key.as_ref(),
         keyless,
+        trust: &trust,
+        now: super::now(),
         target: target.as_ref(),
         // Already resolved to a URI by the argument parser.
         want_type: args.predicate_type.clone(),
@@ -96,6 +97,7 @@ fn from_registry(
     reference: &str,
     key: Option<&keys::VerifyingKey>,
     keyless: Option<verify::Keyless>,
+    trust: &TrustedRoot,
     predicate_out: Option<Pending>,
 ) -> Result<ExitCode, Error> {
     if args.image.is_some() {
@@ -121,6 +123,8 @@ fn from_registry(
     let vopts = verify::Options {
         key,
         keyless,
+        trust,
+        now: super::now(),
         target: Some(&target),
         want_type: args.predicate_type.clone(),
     };

@@ -1,5 +1,6 @@
 //! A stand-in for the sigstore services, on 127.0.0.1 with an ephemeral port: a test OIDC issuer,
-//! Fulcio (v2 `signingCert`), Rekor (v1 `log/entries`, `dsse` 0.0.1) and an RFC 3161 timestamp
+//! Fulcio (v2 `signingCert`), Rekor v1 (`log/entries`, `dsse` 0.0.1), a Rekor v2 log (rekor-tiles
+//! `api/v2/log/entries`, `hashedrekord` 0.0.2, with its own key and tree) and an RFC 3161 timestamp
 //! authority, speaking the public instances' HTTP APIs. Everything is real: a test CA (root and
 //! intermediate) issues leaf certificates with Fulcio's extensions and an embedded SCT signed by a
 //! test CT log over the precertificate; Rekor keeps an RFC 6962 Merkle tree, verifies the proposed
@@ -10,7 +11,8 @@
 //! The server answers at most `max_requests` connections and stops by itself after that, after
 //! two minutes without a request, or when dropped.
 //!
-//! Paths: `/fulcio/api/v2/signingCert`, `/rekor/api/v1/log/entries`, `/tsa/api/v1/timestamp`;
+//! Paths: `/fulcio/api/v2/signingCert`, `/rekor/api/v1/log/entries`, `/rekor2/api/v2/log/entries`,
+//! `/tsa/api/v1/timestamp`;
 //! under `/down/` every service answers 503, and `/frozen-rekor/` refuses entries with 400.
 
 use std::io::{Read, Write};
@@ -183,6 +185,7 @@ pub struct Pki {
     pub intermediate_der: Vec<u8>,
     pub ctlog: SigningKey,
     pub rekor: SigningKey,
+    pub rekor2: SigningKey,
     pub tsa_root_der: Vec<u8>,
     pub tsa: SigningKey,
     pub tsa_der: Vec<u8>,
@@ -228,6 +231,7 @@ impl Pki {
             intermediate_der,
             ctlog: k(),
             rekor: k(),
+            rekor2: k(),
             tsa_root_der,
             tsa,
             tsa_der,
@@ -237,6 +241,10 @@ impl Pki {
 
     pub fn rekor_log_id(&self) -> [u8; 32] {
         Sha256::digest(spki_der(self.rekor.verifying_key())).into()
+    }
+
+    pub fn rekor2_log_id(&self) -> [u8; 32] {
+        Sha256::digest(spki_der(self.rekor2.verifying_key())).into()
     }
 
     pub fn ctlog_id(&self) -> [u8; 32] {
@@ -253,9 +261,17 @@ pub fn make_token(key: &SigningKey, claims: &Value) -> String {
     format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig.to_bytes()))
 }
 
-struct State {
+#[derive(Default)]
+struct Tree {
     leaves: Vec<[u8; 32]>,
     bodies: Vec<Vec<u8>>,
+}
+
+/// The two logs' trees: Rekor v1 and Rekor v2.
+#[derive(Default)]
+struct State {
+    v1: Tree,
+    v2: Tree,
 }
 
 /// The running stand-in.
@@ -274,10 +290,7 @@ impl Standin {
         let base = format!("http://{}", listener.local_addr().unwrap());
         let pki = Arc::new(Pki::new());
         let stop = Arc::new(AtomicBool::new(false));
-        let state = Arc::new(Mutex::new(State {
-            leaves: vec![],
-            bodies: vec![],
-        }));
+        let state = Arc::new(Mutex::new(State::default()));
         let (p, s, st, b) = (pki.clone(), stop.clone(), state.clone(), base.clone());
         let thread = std::thread::spawn(move || {
             let mut served = 0;
@@ -311,6 +324,10 @@ impl Standin {
     pub fn rekor_url(&self) -> String {
         format!("{}/rekor", self.base)
     }
+    /// The Rekor v2 log's base URL.
+    pub fn rekor2_url(&self) -> String {
+        format!("{}/rekor2", self.base)
+    }
     pub fn tsa_url(&self) -> String {
         format!("{}/tsa/api/v1/timestamp", self.base)
     }
@@ -335,7 +352,27 @@ impl Standin {
     }
 
     pub fn log_size(&self) -> usize {
-        self.state.lock().unwrap().leaves.len()
+        self.state.lock().unwrap().v1.leaves.len()
+    }
+
+    pub fn log2_size(&self) -> usize {
+        self.state.lock().unwrap().v2.leaves.len()
+    }
+
+    /// A SigningConfig v0.2 naming the stand-in's Fulcio and timestamp authority, valid from an
+    /// hour ago, and the Rekor logs given as (base URL, major API version).
+    pub fn signing_config(&self, logs: &[(String, u32)], tsa: bool) -> Value {
+        let from = json!({"start": rfc3339(self.pki.not_before)});
+        let svc = |url: String, v: u32| json!({"url": url, "majorApiVersion": v, "validFor": from, "operator": "standin"});
+        json!({
+            "mediaType": "application/vnd.dev.sigstore.signingconfig.v0.2+json",
+            "caUrls": [svc(self.fulcio_url(), 1)],
+            "oidcUrls": [svc(OIDC_ISSUER.to_string(), 1)],
+            "rekorTlogUrls": logs.iter().map(|(u, v)| svc(u.clone(), *v)).collect::<Vec<_>>(),
+            "rekorTlogConfig": {"selector": "ANY"},
+            "tsaUrls": if tsa { vec![svc(self.tsa_url(), 1)] } else { vec![] },
+            "tsaConfig": {"selector": "ANY"},
+        })
     }
 
     /// The sigstore TrustedRoot of the stand-in.
@@ -353,6 +390,11 @@ impl Standin {
                 "hashAlgorithm": "SHA2_256",
                 "publicKey": key(&p.rekor),
                 "logId": {"keyId": STANDARD.encode(p.rekor_log_id())},
+            }, {
+                "baseUrl": self.rekor2_url(),
+                "hashAlgorithm": "SHA2_256",
+                "publicKey": key(&p.rekor2),
+                "logId": {"keyId": STANDARD.encode(p.rekor2_log_id())},
             }],
             "certificateAuthorities": [{
                 "subject": {"organization": "sigstore.standin", "commonName": "sigstore-standin"},
@@ -470,6 +512,11 @@ fn serve(
         )
     } else if path == "/rekor/api/v1/log/entries" {
         match rekor(pki, state, &body, base) {
+            Ok(v) => (201, "application/json", v.to_string().into_bytes()),
+            Err((code, m)) => err(code, &m),
+        }
+    } else if path == "/rekor2/api/v2/log/entries" {
+        match rekor_v2(pki, state, &body, base) {
             Ok(v) => (201, "application/json", v.to_string().into_bytes()),
             Err((code, m)) => err(code, &m),
         }
@@ -749,17 +796,16 @@ fn rekor(pki: &Pki, state: &Mutex<State>, body: &[u8], base: &str) -> Result<Val
     .unwrap();
 
     let mut st = state.lock().unwrap();
-    let index = st.leaves.len();
-    let leaf = merkle::leaf(&canonical);
-    st.leaves.push(leaf);
-    st.bodies.push(canonical.clone());
-    let size = st.leaves.len();
-    let root = merkle::root(&st.leaves);
-    let hashes: Vec<String> = merkle::path(index, &st.leaves)
-        .iter()
-        .map(hex::encode)
-        .collect();
+    let logged = append(&mut st.v1, &canonical, &pki.rekor, base, "");
     drop(st);
+    let (index, size, root, leaf, checkpoint) = (
+        logged.index,
+        logged.size,
+        logged.root,
+        logged.leaf,
+        logged.checkpoint,
+    );
+    let hashes: Vec<String> = logged.hashes.iter().map(hex::encode).collect();
 
     let body_b64 = STANDARD.encode(&canonical);
     let integrated = now();
@@ -769,14 +815,6 @@ fn rekor(pki: &Pki, state: &Mutex<State>, body: &[u8], base: &str) -> Result<Val
     }))
     .unwrap();
     let set: Signature = pki.rekor.sign(&set_input);
-    let origin = format!("{} - {TREE_ID}", base.trim_start_matches("http://"));
-    let note = format!("{origin}\n{size}\n{}\n", STANDARD.encode(root));
-    let note_sig: Signature = pki.rekor.sign(note.as_bytes());
-    let hint = &Sha256::digest(spki_der(pki.rekor.verifying_key()))[..4];
-    let checkpoint = format!(
-        "{note}\n\u{2014} {origin} {}\n",
-        STANDARD.encode([hint, note_sig.to_der().as_bytes()].concat())
-    );
     let uuid = format!("{TREE_ID:016x}{}", hex::encode(leaf));
     Ok(json!({ uuid: {
         "body": body_b64,
@@ -794,6 +832,106 @@ fn rekor(pki: &Pki, state: &Mutex<State>, body: &[u8], base: &str) -> Result<Val
             },
         },
     }}))
+}
+
+/// An entry appended to a log's tree: where it is, the proof and the signed checkpoint.
+struct Logged {
+    index: usize,
+    size: usize,
+    root: [u8; 32],
+    leaf: [u8; 32],
+    hashes: Vec<[u8; 32]>,
+    checkpoint: String,
+}
+
+fn append(tree: &mut Tree, canonical: &[u8], key: &SigningKey, base: &str, shard: &str) -> Logged {
+    let index = tree.leaves.len();
+    let leaf = merkle::leaf(canonical);
+    tree.leaves.push(leaf);
+    tree.bodies.push(canonical.to_vec());
+    let size = tree.leaves.len();
+    let root = merkle::root(&tree.leaves);
+    let hashes = merkle::path(index, &tree.leaves);
+    let origin = format!("{}{shard} - {TREE_ID}", base.trim_start_matches("http://"));
+    let note = format!("{origin}\n{size}\n{}\n", STANDARD.encode(root));
+    let note_sig: Signature = key.sign(note.as_bytes());
+    let hint = &Sha256::digest(spki_der(key.verifying_key()))[..4];
+    let checkpoint = format!(
+        "{note}\n\u{2014} {origin} {}\n",
+        STANDARD.encode([hint, note_sig.to_der().as_bytes()].concat())
+    );
+    Logged {
+        index,
+        size,
+        root,
+        leaf,
+        hashes,
+        checkpoint,
+    }
+}
+
+/// Rekor v2 (rekor-tiles): a `hashedRekordRequestV002` whose signature verifies over the digest
+/// with the certificate's key is logged as a `hashedrekord` 0.0.2 entry; the answer is the
+/// bundle's TransparencyLogEntry, with no integrated time and no SET.
+fn rekor_v2(pki: &Pki, state: &Mutex<State>, body: &[u8], base: &str) -> Result<Value, Refusal> {
+    use p256::ecdsa::signature::hazmat::PrehashVerifier;
+    let bad = |m: &str| (400, format!("invalid argument: {m}"));
+    let req: Value = serde_json::from_slice(body).map_err(|_| bad("not JSON"))?;
+    let r = req
+        .get("hashedRekordRequestV002")
+        .ok_or_else(|| bad("only hashedRekordRequestV002 is accepted"))?;
+    let b64 = |p: &str| {
+        r.pointer(p)
+            .and_then(Value::as_str)
+            .and_then(|s| STANDARD.decode(s).ok())
+            .ok_or_else(|| bad(&format!("{p} is missing or not base64")))
+    };
+    let digest = b64("/digest")?;
+    let sig_raw = b64("/signature/content")?;
+    let cert = b64("/signature/verifier/x509Certificate/rawBytes")?;
+    if r.pointer("/signature/verifier/keyDetails") != Some(&json!("PKIX_ECDSA_P256_SHA_256")) {
+        return Err(bad("keyDetails must be PKIX_ECDSA_P256_SHA_256"));
+    }
+    if digest.len() != 32 {
+        return Err(bad("the digest is not SHA-256"));
+    }
+    let spki = Certificate::from_der(&cert)
+        .map_err(|_| bad("the certificate does not parse"))?
+        .tbs_certificate
+        .subject_public_key_info
+        .to_der()
+        .unwrap();
+    let key = VerifyingKey::from_public_key_der(&spki).map_err(|_| bad("not a P-256 key"))?;
+    let sig = Signature::from_der(&sig_raw).map_err(|_| bad("not an ECDSA signature"))?;
+    key.verify_prehash(&digest, &sig)
+        .map_err(|_| bad("the signature does not verify over the digest"))?;
+    let canonical = serde_json::to_vec(&json!({
+        "apiVersion": "0.0.2",
+        "kind": "hashedrekord",
+        "spec": {"hashedRekordV002": {
+            "data": {"algorithm": "SHA2_256", "digest": STANDARD.encode(&digest)},
+            "signature": {"content": STANDARD.encode(&sig_raw), "verifier": {
+                "keyDetails": "PKIX_ECDSA_P256_SHA_256",
+                "x509Certificate": {"rawBytes": STANDARD.encode(&cert)}}},
+        }},
+    }))
+    .unwrap();
+    let mut st = state.lock().unwrap();
+    let logged = append(&mut st.v2, &canonical, &pki.rekor2, base, "/rekor2");
+    drop(st);
+    Ok(json!({
+        "logIndex": logged.index.to_string(),
+        "logId": {"keyId": STANDARD.encode(pki.rekor2_log_id())},
+        "kindVersion": {"kind": "hashedrekord", "version": "0.0.2"},
+        "inclusionProof": {
+            "logIndex": logged.index.to_string(),
+            "rootHash": STANDARD.encode(logged.root),
+            "treeSize": logged.size.to_string(),
+            "hashes": logged.hashes.iter().map(|h| STANDARD.encode(h)).collect::<Vec<_>>(),
+            "checkpoint": {"envelope": logged.checkpoint},
+        },
+        "canonicalizedBody": STANDARD.encode(&canonical),
+    }))
 }
 
 // --- RFC 3161 ---------------------------------------------------------------------------------

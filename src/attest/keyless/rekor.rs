@@ -1,10 +1,17 @@
-//! Rekor v1: logging a DSSE envelope (`dsse` kind, version 0.0.1) and reading back the entry, its
-//! signed entry timestamp and inclusion proof, checked for consistency before it goes in a bundle.
+//! Rekor clients. v1: logging a DSSE envelope (`dsse` kind, version 0.0.1) and reading back the
+//! entry, its signed entry timestamp and inclusion proof. v2 (rekor-tiles): logging it as a
+//! `hashedrekord` 0.0.2 of SHA-256(PAE), as the v2 spec asks for DSSE, and reading back the
+//! TransparencyLogEntry (inclusion proof and checkpoint, no SET, no integrated time). Either is
+//! checked against what was signed, with `sigstore::tlog`, before it goes in a bundle.
 //!
 //! `POST /api/v1/log/entries` with `{"apiVersion":"0.0.1","kind":"dsse","spec":{"proposedContent":
 //! {"envelope":"<envelope JSON>","verifiers":["<base64 of the PEM certificate>"]}}}`; the reply (201)
 //! is `{"<uuid>":{"body","integratedTime","logID","logIndex","verification":{"signedEntryTimestamp",
 //! "inclusionProof":{"logIndex","rootHash","treeSize","hashes","checkpoint"}}}}`.
+//!
+//! v2: `POST /api/v2/log/entries` with `{"hashedRekordRequestV002":{"digest","signature":{"content",
+//! "verifier":{"x509Certificate":{"rawBytes"},"keyDetails"}}}}`; the reply is the bundle's
+//! `TransparencyLogEntry` as it is.
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -14,10 +21,11 @@ use sha2::{Digest, Sha256};
 use super::http::Service;
 use crate::attest::dsse;
 use crate::attest::keys::pem_decode;
-use crate::attest::sigstore::bundle::{Content, Proof, TlogEntry};
+use crate::attest::sigstore::bundle::{self, Content, Proof, TlogEntry};
 use crate::attest::sigstore::tlog::{self, Signer};
 
 pub const ENTRIES_PATH: &str = "/api/v1/log/entries";
+pub const ENTRIES_PATH_V2: &str = "/api/v2/log/entries";
 
 /// A log entry as Rekor returned it, checked.
 #[derive(Debug, Clone)]
@@ -182,13 +190,6 @@ fn check_body(
         Signer::Key(&der)
     };
     let p = &entry.proof;
-    let proof = Proof {
-        log_index: u64::try_from(p.log_index).map_err(|e| e.to_string())?,
-        root_hash: p.root_hash.clone(),
-        tree_size: u64::try_from(p.tree_size).map_err(|e| e.to_string())?,
-        hashes: p.hashes.clone(),
-        checkpoint: Some(p.checkpoint.clone()),
-    };
     let logged = TlogEntry {
         log_index: entry.log_index,
         log_id: entry.log_id.clone(),
@@ -196,20 +197,94 @@ fn check_body(
         version: "0.0.1".into(),
         integrated_time: entry.integrated_time,
         set: None,
-        proof: None,
-        body: raw.clone(),
+        proof: Some(Proof {
+            log_index: u64::try_from(p.log_index).map_err(|e| e.to_string())?,
+            root_hash: p.root_hash.clone(),
+            tree_size: u64::try_from(p.tree_size).map_err(|e| e.to_string())?,
+            hashes: p.hashes.clone(),
+            checkpoint: Some(p.checkpoint.clone()),
+        }),
+        body: raw,
     };
     let content = Content::Dsse {
         envelope,
         signature: signature.to_vec(),
     };
-    tlog::check_body(&logged, &content, &signer)?;
-    tlog::verify_inclusion(&raw, &proof)?;
-    let (_, _, size, root) = tlog::checkpoint_tree(&p.checkpoint)?;
-    if size != proof.tree_size || root != p.root_hash {
+    check_logged(&logged, &content, &signer)
+}
+
+/// What signing can check of an entry a log returned (it does not know the log's key): the body
+/// records this content and signer, the inclusion proof leads from it to the root hash, and the
+/// checkpoint commits to that tree.
+fn check_logged(entry: &TlogEntry, content: &Content, signer: &Signer) -> Result<(), String> {
+    tlog::check_body(entry, content, signer).map_err(|f| f.message)?;
+    let proof = entry
+        .proof
+        .as_ref()
+        .ok_or("the entry has no inclusion proof")?;
+    tlog::verify_inclusion(&entry.body, proof).map_err(|f| f.message)?;
+    let note = proof
+        .checkpoint
+        .as_deref()
+        .ok_or("the inclusion proof has no checkpoint")?;
+    let (_, _, size, root) = tlog::checkpoint_tree(note).map_err(|f| f.message)?;
+    if size != proof.tree_size || root != proof.root_hash {
         return Err("the checkpoint is for another tree than the inclusion proof".into());
     }
     Ok(())
+}
+
+/// Logs the envelope to a Rekor v2 log as a `hashedrekord` 0.0.2 entry over SHA-256 of its PAE,
+/// signed by the certificate's key, and returns the TransparencyLogEntry, checked.
+pub fn upload_v2(
+    rekor: &Service,
+    payload_type: &str,
+    payload: &[u8],
+    signature: &[u8],
+    cert_der: &[u8],
+) -> Result<Value, String> {
+    let pae = dsse::pae(payload_type.as_bytes(), payload);
+    let request = json!({"hashedRekordRequestV002": {
+        "digest": STANDARD.encode(Sha256::digest(&pae)),
+        "signature": {
+            "content": STANDARD.encode(signature),
+            "verifier": {
+                "x509Certificate": {"rawBytes": STANDARD.encode(cert_der)},
+                "keyDetails": "PKIX_ECDSA_P256_SHA_256",
+            },
+        },
+    }});
+    let body = serde_json::to_vec(&request).map_err(|e| e.to_string())?;
+    let reply = rekor.post(
+        ENTRIES_PATH_V2,
+        "application/json",
+        "application/json",
+        &body,
+    )?;
+    if reply.status != 201 && reply.status != 200 {
+        return Err(rekor.status_error(ENTRIES_PATH_V2, &reply));
+    }
+    let v: Value = serde_json::from_slice(&reply.body)
+        .map_err(|e| format!("Rekor v2: the response is not JSON: {e}"))?;
+    let entry =
+        bundle::parse_entry(&v).map_err(|f| format!("Rekor v2: the entry: {}", f.message))?;
+    if (entry.kind.as_str(), entry.version.as_str()) != ("hashedrekord", "0.0.2") {
+        return Err(format!(
+            "Rekor v2: the log answered a {} {} entry, not the hashedrekord 0.0.2 asked",
+            entry.kind, entry.version
+        ));
+    }
+    let content = Content::Dsse {
+        envelope: dsse::ParsedEnvelope {
+            payload_type: payload_type.to_string(),
+            payload: payload.to_vec(),
+            signatures: Vec::new(),
+        },
+        signature: signature.to_vec(),
+    };
+    check_logged(&entry, &content, &Signer::Certificate(cert_der))
+        .map_err(|e| format!("Rekor v2: the logged entry {}: {e}", entry.log_index))?;
+    Ok(v)
 }
 
 impl LogEntry {

@@ -73,7 +73,7 @@ pub fn request(digest: &[u8; 32], nonce: &[u8; 8]) -> Result<Vec<u8>, String> {
 /// holding a TSTInfo whose message imprint is the SHA-256 asked for and whose nonce is ours. The
 /// token's signature is the verifier's to check, against its trusted root.
 pub fn check_response(der: &[u8], digest: &[u8; 32], nonce: &[u8; 8]) -> Result<(), String> {
-    let (_, _, info) = tsa::decode(der)?;
+    let (_, _, info) = tsa::decode(der).map_err(|f| f.message)?;
     if info.hash != HashAlg::Sha256 || info.imprint != digest {
         return Err("the timestamp is over another message than the signature".into());
     }

@@ -3,9 +3,18 @@
 
 use serde_json::Value;
 
-use super::trust::b64;
+use super::trust;
+use super::{Failure, Kind};
 use crate::attest::dsse::{self, ParsedEnvelope};
 use crate::attest::kind_of;
+
+/// A failed bundle check.
+fn fault(message: impl Into<String>) -> Failure {
+    Failure {
+        kind: Kind::Bundle,
+        message: message.into(),
+    }
+}
 
 /// Media types accepted, with the version they stand for.
 pub const MEDIA_TYPES: [(&str, u8); 4] = [
@@ -80,64 +89,81 @@ pub struct Bundle {
 }
 
 /// An int64 in protobuf JSON: a string of digits, or a number.
-fn int(v: Option<&Value>, what: &str) -> Result<i64, String> {
+/// A base64 field, named when it is not.
+fn b64(v: Option<&Value>, what: &str) -> Result<Vec<u8>, Failure> {
+    trust::b64(v, what).map_err(fault)
+}
+
+fn int(v: Option<&Value>, what: &str) -> Result<i64, Failure> {
     match v {
         Some(Value::String(s)) => s
             .parse()
-            .map_err(|_| format!("`{what}` is not an integer: `{s}`")),
+            .map_err(|_| fault(format!("`{what}` is not an integer: `{s}`"))),
         Some(Value::Number(n)) => n
             .as_i64()
-            .ok_or_else(|| format!("`{what}` is not an integer")),
-        None => Err(format!("`{what}` is missing")),
-        Some(o) => Err(format!(
+            .ok_or_else(|| fault(format!("`{what}` is not an integer"))),
+        None => Err(fault(format!("`{what}` is missing"))),
+        Some(o) => Err(fault(format!(
             "`{what}` must be an integer string, found {}",
             kind_of(o)
-        )),
+        ))),
     }
 }
 
-fn uint(v: Option<&Value>, what: &str) -> Result<u64, String> {
-    u64::try_from(int(v, what)?).map_err(|_| format!("`{what}` is negative"))
+fn uint(v: Option<&Value>, what: &str) -> Result<u64, Failure> {
+    u64::try_from(int(v, what)?).map_err(|_| fault(format!("`{what}` is negative")))
 }
 
-fn array<'a>(v: Option<&'a Value>, what: &str) -> Result<&'a [Value], String> {
+fn array<'a>(v: Option<&'a Value>, what: &str) -> Result<&'a [Value], Failure> {
     match v {
         None | Some(Value::Null) => Ok(&[]),
         Some(Value::Array(a)) if a.len() <= MAX_ITEMS => Ok(a),
-        Some(Value::Array(a)) => Err(format!(
+        Some(Value::Array(a)) => Err(fault(format!(
             "`{what}` has {} items, over the limit of {MAX_ITEMS}",
             a.len()
-        )),
-        Some(o) => Err(format!("`{what}` must be an array, found {}", kind_of(o))),
+        ))),
+        Some(o) => Err(fault(format!(
+            "`{what}` must be an array, found {}",
+            kind_of(o)
+        ))),
     }
 }
 
-pub fn parse(v: &Value) -> Result<Bundle, String> {
+pub fn parse(v: &Value) -> Result<Bundle, Failure> {
     if !v.is_object() {
-        return Err(format!("a bundle is a JSON object, found {}", kind_of(v)));
+        return Err(fault(format!(
+            "a bundle is a JSON object, found {}",
+            kind_of(v)
+        )));
     }
     let media_type = match v.get("mediaType") {
         Some(Value::String(s)) => s.clone(),
-        None => return Err("the bundle has no `mediaType`: its version is unknown".into()),
+        None => {
+            return Err(fault(
+                "the bundle has no `mediaType`: its version is unknown",
+            ))
+        }
         Some(o) => {
-            return Err(format!(
+            return Err(fault(format!(
                 "`mediaType` must be a string, found {}",
                 kind_of(o)
-            ))
+            )))
         }
     };
     let version = MEDIA_TYPES
         .iter()
         .find(|(m, _)| *m == media_type)
         .map(|(_, v)| *v)
-        .ok_or_else(|| format!("unknown bundle media type `{media_type}`"))?;
+        .ok_or_else(|| fault(format!("unknown bundle media type `{media_type}`")))?;
 
     let vm = v
         .get("verificationMaterial")
-        .ok_or("the bundle has no `verificationMaterial`")?;
+        .ok_or_else(|| fault("the bundle has no `verificationMaterial`"))?;
     let material = if let Some(c) = vm.get("certificate") {
         if version < 3 {
-            return Err("a single `certificate` is a v0.3 field; this bundle is older".into());
+            return Err(fault(
+                "a single `certificate` is a v0.3 field; this bundle is older",
+            ));
         }
         Material::Certificate {
             leaf: b64(
@@ -148,9 +174,9 @@ pub fn parse(v: &Value) -> Result<Bundle, String> {
         }
     } else if let Some(c) = vm.get("x509CertificateChain") {
         if version >= 3 {
-            return Err(
-                "v0.3 bundles carry a single `certificate`, not `x509CertificateChain`".into(),
-            );
+            return Err(fault(
+                "v0.3 bundles carry a single `certificate`, not `x509CertificateChain`",
+            ));
         }
         let certs = array(c.get("certificates"), "x509CertificateChain.certificates")?
             .iter()
@@ -163,7 +189,9 @@ pub fn parse(v: &Value) -> Result<Bundle, String> {
             })
             .collect::<Result<Vec<_>, _>>()?;
         let mut it = certs.into_iter();
-        let leaf = it.next().ok_or("`x509CertificateChain` is empty")?;
+        let leaf = it
+            .next()
+            .ok_or_else(|| fault("`x509CertificateChain` is empty"))?;
         Material::Certificate {
             leaf,
             rest: it.collect(),
@@ -177,9 +205,9 @@ pub fn parse(v: &Value) -> Result<Bundle, String> {
                 .to_string(),
         }
     } else {
-        return Err(
-            "`verificationMaterial` has no certificate, certificate chain or public key".into(),
-        );
+        return Err(fault(
+            "`verificationMaterial` has no certificate, certificate chain or public key",
+        ));
     };
 
     let mut tlog = Vec::new();
@@ -187,7 +215,7 @@ pub fn parse(v: &Value) -> Result<Bundle, String> {
         .iter()
         .enumerate()
     {
-        tlog.push(entry(e).map_err(|m| format!("tlogEntries[{i}]: {m}"))?);
+        tlog.push(parse_entry(e).map_err(|f| fault(format!("tlogEntries[{i}]: {}", f.message)))?);
     }
     let mut timestamps = Vec::new();
     for (i, t) in array(
@@ -205,21 +233,23 @@ pub fn parse(v: &Value) -> Result<Bundle, String> {
 
     let content = match (v.get("dsseEnvelope"), v.get("messageSignature")) {
         (Some(_), Some(_)) => {
-            return Err("the bundle holds both a DSSE envelope and a message signature".into())
+            return Err(fault(
+                "the bundle holds both a DSSE envelope and a message signature",
+            ))
         }
         (Some(env), None) => {
-            let envelope = dsse::parse_envelope(env)?;
+            let envelope = dsse::parse_envelope(env).map_err(fault)?;
             if envelope.signatures.len() != 1 {
-                return Err(format!(
+                return Err(fault(format!(
                     "a DSSE envelope in a bundle must have exactly one signature, this one has {}",
                     envelope.signatures.len()
-                ));
+                )));
             }
             let signature = envelope
                 .signatures
                 .first()
                 .and_then(|(_, s)| s.clone())
-                .ok_or("the envelope's signature is not valid base64")?;
+                .ok_or_else(|| fault("the envelope's signature is not valid base64"))?;
             Content::Dsse {
                 envelope,
                 signature,
@@ -231,17 +261,19 @@ pub fn parse(v: &Value) -> Result<Bundle, String> {
                 .and_then(Value::as_str)
                 .unwrap_or("");
             if alg != "SHA2_256" {
-                return Err(format!("message digest algorithm `{alg}` is not SHA2_256"));
+                return Err(fault(format!(
+                    "message digest algorithm `{alg}` is not SHA2_256"
+                )));
             }
             let digest = b64(
                 m.pointer("/messageDigest/digest"),
                 "messageSignature.messageDigest.digest",
             )?;
             if digest.len() != 32 {
-                return Err(format!(
+                return Err(fault(format!(
                     "the SHA-256 message digest has {} bytes",
                     digest.len()
-                ));
+                )));
             }
             Content::Message {
                 digest,
@@ -249,7 +281,9 @@ pub fn parse(v: &Value) -> Result<Bundle, String> {
             }
         }
         (None, None) => {
-            return Err("the bundle holds neither `dsseEnvelope` nor `messageSignature`".into())
+            return Err(fault(
+                "the bundle holds neither `dsseEnvelope` nor `messageSignature`",
+            ))
         }
     };
     Ok(Bundle {
@@ -262,7 +296,8 @@ pub fn parse(v: &Value) -> Result<Bundle, String> {
     })
 }
 
-fn entry(e: &Value) -> Result<TlogEntry, String> {
+/// One `TransparencyLogEntry` (also what a Rekor v2 log answers).
+pub fn parse_entry(e: &Value) -> Result<TlogEntry, Failure> {
     let proof = match e.get("inclusionProof") {
         None | Some(Value::Null) => None,
         Some(p) => {
@@ -280,10 +315,10 @@ fn entry(e: &Value) -> Result<TlogEntry, String> {
                     Some(Value::String(s)) => Some(s.clone()),
                     None => None,
                     Some(o) => {
-                        return Err(format!(
+                        return Err(fault(format!(
                             "`checkpoint.envelope` must be a string, found {}",
                             kind_of(o)
-                        ))
+                        )))
                     }
                 },
             })
@@ -293,7 +328,7 @@ fn entry(e: &Value) -> Result<TlogEntry, String> {
         e.pointer(p)
             .and_then(Value::as_str)
             .map(str::to_string)
-            .ok_or_else(|| format!("`{}` is missing", &p[1..].replace('/', ".")))
+            .ok_or_else(|| fault(format!("`{}` is missing", &p[1..].replace('/', "."))))
     };
     Ok(TlogEntry {
         log_index: int(e.get("logIndex"), "logIndex")?,

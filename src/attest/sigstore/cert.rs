@@ -9,6 +9,15 @@ use x509_cert::Certificate;
 
 use super::pki::{self, HashAlg};
 use super::trust::{Authority, TrustedRoot};
+use super::{Failure, Kind};
+
+/// A failed certificate check.
+fn fault(message: impl Into<String>) -> Failure {
+    Failure {
+        kind: Kind::Certificate,
+        message: message.into(),
+    }
+}
 
 pub const OID_SCT_LIST: &str = "1.3.6.1.4.1.11129.2.4.2";
 const OID_BASIC_CONSTRAINTS: &str = "2.5.29.19";
@@ -32,21 +41,21 @@ pub struct Cert {
 }
 
 impl Cert {
-    pub fn parse(der: &[u8]) -> Result<Cert, String> {
-        let cert =
-            Certificate::from_der(der).map_err(|e| format!("not an X.509 certificate: {e}"))?;
+    pub fn parse(der: &[u8]) -> Result<Cert, Failure> {
+        let cert = Certificate::from_der(der)
+            .map_err(|e| fault(format!("not an X.509 certificate: {e}")))?;
         Ok(Cert {
             der: der.to_vec(),
             cert,
         })
     }
 
-    pub fn spki_der(&self) -> Result<Vec<u8>, String> {
+    pub fn spki_der(&self) -> Result<Vec<u8>, Failure> {
         self.cert
             .tbs_certificate
             .subject_public_key_info
             .to_der()
-            .map_err(|e| e.to_string())
+            .map_err(|e| fault(e.to_string()))
     }
 
     pub fn not_before(&self) -> i64 {
@@ -80,22 +89,24 @@ impl Cert {
             .map(|e| e.extn_value.as_bytes())
     }
 
-    fn basic_constraints(&self) -> Result<Option<BasicConstraints>, String> {
+    fn basic_constraints(&self) -> Result<Option<BasicConstraints>, Failure> {
         self.ext(OID_BASIC_CONSTRAINTS)
-            .map(|b| BasicConstraints::from_der(b).map_err(|e| format!("basicConstraints: {e}")))
+            .map(|b| {
+                BasicConstraints::from_der(b).map_err(|e| fault(format!("basicConstraints: {e}")))
+            })
             .transpose()
     }
 
-    fn key_usage(&self) -> Result<Option<KeyUsage>, String> {
+    fn key_usage(&self) -> Result<Option<KeyUsage>, Failure> {
         self.ext(OID_KEY_USAGE)
-            .map(|b| KeyUsage::from_der(b).map_err(|e| format!("keyUsage: {e}")))
+            .map(|b| KeyUsage::from_der(b).map_err(|e| fault(format!("keyUsage: {e}"))))
             .transpose()
     }
 
-    pub fn ext_key_usage(&self) -> Result<Vec<String>, String> {
+    pub fn ext_key_usage(&self) -> Result<Vec<String>, Failure> {
         Ok(self
             .ext(OID_EXT_KEY_USAGE)
-            .map(|b| ExtendedKeyUsage::from_der(b).map_err(|e| format!("extKeyUsage: {e}")))
+            .map(|b| ExtendedKeyUsage::from_der(b).map_err(|e| fault(format!("extKeyUsage: {e}"))))
             .transpose()?
             .map(|e| e.0.iter().map(|o| o.to_string()).collect())
             .unwrap_or_default())
@@ -113,7 +124,11 @@ impl Cert {
         let Some(sig) = self.cert.signature.as_bytes() else {
             return false;
         };
-        let Ok(key) = issuer.spki_der().and_then(|d| pki::key_from_spki(&d)) else {
+        let Some(key) = issuer
+            .spki_der()
+            .ok()
+            .and_then(|d| pki::key_from_spki(&d).ok())
+        else {
             return false;
         };
         pki::verify(&key, hash, tbs, sig)
@@ -121,11 +136,11 @@ impl Cert {
 
     /// The subject alternative names a signer identity can be: emails, URIs, and Fulcio's
     /// UTF8String otherName.
-    pub fn identities(&self) -> Result<Vec<String>, String> {
+    pub fn identities(&self) -> Result<Vec<String>, Failure> {
         let Some(b) = self.ext(OID_SAN) else {
             return Ok(Vec::new());
         };
-        let san = SubjectAltName::from_der(b).map_err(|e| format!("subjectAltName: {e}"))?;
+        let san = SubjectAltName::from_der(b).map_err(|e| fault(format!("subjectAltName: {e}")))?;
         let mut out = Vec::new();
         for n in san.0 {
             match n {
@@ -144,12 +159,12 @@ impl Cert {
 
     /// The OIDC issuer from Fulcio's extensions (v2 UTF8String, else v1 raw); both present and
     /// different is refused.
-    pub fn oidc_issuer(&self) -> Result<Option<String>, String> {
+    pub fn oidc_issuer(&self) -> Result<Option<String>, Failure> {
         let v1 = self
             .ext(OID_ISSUER_V1)
             .map(|b| {
                 String::from_utf8(b.to_vec())
-                    .map_err(|_| "the v1 OIDC issuer extension is not UTF-8".to_string())
+                    .map_err(|_| fault("the v1 OIDC issuer extension is not UTF-8".to_string()))
             })
             .transpose()?;
         let v2 = self
@@ -157,13 +172,17 @@ impl Cert {
             .map(|b| {
                 der::asn1::Utf8StringRef::from_der(b)
                     .map(|s| s.as_str().to_string())
-                    .map_err(|e| format!("the v2 OIDC issuer extension is not a UTF8String: {e}"))
+                    .map_err(|e| {
+                        fault(format!(
+                            "the v2 OIDC issuer extension is not a UTF8String: {e}"
+                        ))
+                    })
             })
             .transpose()?;
         match (v1, v2) {
-            (Some(a), Some(b)) if a != b => Err(format!(
+            (Some(a), Some(b)) if a != b => Err(fault(format!(
                 "the certificate names two OIDC issuers: `{a}` (v1) and `{b}` (v2)"
-            )),
+            ))),
             (a, b) => Ok(b.or(a)),
         }
     }
@@ -182,24 +201,30 @@ pub struct Path {
 }
 
 /// Checks the leaf's own constraints: an end-entity certificate for code signing.
-pub fn check_leaf(leaf: &Cert) -> Result<(), String> {
+pub fn check_leaf(leaf: &Cert) -> Result<(), Failure> {
     if leaf.basic_constraints()?.is_some_and(|b| b.ca) {
-        return Err("the signing certificate is a CA certificate".into());
+        return Err(fault("the signing certificate is a CA certificate"));
     }
     match leaf.key_usage()? {
         Some(ku) if ku.digital_signature() => {}
-        Some(_) => return Err("the signing certificate's keyUsage lacks digitalSignature".into()),
-        None => return Err("the signing certificate has no keyUsage extension".into()),
+        Some(_) => {
+            return Err(fault(
+                "the signing certificate's keyUsage lacks digitalSignature",
+            ))
+        }
+        None => return Err(fault("the signing certificate has no keyUsage extension")),
     }
     if !leaf.ext_key_usage()?.iter().any(|o| o == OID_CODE_SIGNING) {
-        return Err("the signing certificate's extKeyUsage lacks codeSigning".into());
+        return Err(fault(
+            "the signing certificate's extKeyUsage lacks codeSigning",
+        ));
     }
     Ok(())
 }
 
 /// Finds a certificate authority of the trusted root whose chain verifies the leaf: each
 /// certificate signed by the next, the last self-signed, CA constraints and path lengths held.
-pub fn find_path(leaf: &Cert, cas: &[Authority]) -> Result<Path, String> {
+pub fn find_path(leaf: &Cert, cas: &[Authority]) -> Result<Path, Failure> {
     let mut reasons = Vec::new();
     for ca in cas {
         match try_authority(leaf, ca) {
@@ -209,16 +234,16 @@ pub fn find_path(leaf: &Cert, cas: &[Authority]) -> Result<Path, String> {
                     chain,
                 })
             }
-            Err(e) => reasons.push(format!("{} ({}): {e}", ca.uri, first_subject(ca))),
+            Err(e) => reasons.push(format!("{} ({}): {}", ca.uri, first_subject(ca), e.message)),
         }
     }
     if cas.is_empty() {
-        return Err("the trusted root has no certificate authority".into());
+        return Err(fault("the trusted root has no certificate authority"));
     }
-    Err(format!(
+    Err(fault(format!(
         "the certificate does not chain to a certificate authority of the trusted root: {}",
         reasons.join("; ")
-    ))
+    )))
 }
 
 fn first_subject(a: &Authority) -> String {
@@ -229,58 +254,67 @@ fn first_subject(a: &Authority) -> String {
         .unwrap_or_default()
 }
 
-fn try_authority(leaf: &Cert, ca: &Authority) -> Result<Vec<Cert>, String> {
+fn try_authority(leaf: &Cert, ca: &Authority) -> Result<Vec<Cert>, Failure> {
     let chain = ca
         .chain
         .iter()
         .map(|d| Cert::parse(d))
         .collect::<Result<Vec<_>, _>>()?;
-    let first = chain.first().ok_or("an empty chain")?;
+    let first = chain.first().ok_or_else(|| fault("an empty chain"))?;
     if !leaf.signed_by(first) {
-        return Err("not issued by it".into());
+        return Err(fault("not issued by it"));
     }
     for (i, c) in chain.iter().enumerate() {
         let issuer = chain.get(i + 1).unwrap_or(c);
         if !c.signed_by(issuer) {
-            return Err(format!(
+            return Err(fault(format!(
                 "chain certificate {} ({}) does not verify",
                 i + 1,
                 c.subject()
-            ));
+            )));
         }
         match c.basic_constraints()? {
             Some(b) if b.ca => {
                 if let Some(max) = b.path_len_constraint {
                     // `i` CA certificates lie below this one in the path.
                     if i > usize::from(max) {
-                        return Err(format!(
+                        return Err(fault(format!(
                             "path length constraint of {} exceeded",
                             c.subject()
-                        ));
+                        )));
                     }
                 }
             }
-            _ => return Err(format!("{} is not a CA certificate", c.subject())),
+            _ => return Err(fault(format!("{} is not a CA certificate", c.subject()))),
         }
         if c.key_usage()?.is_some_and(|k| !k.key_cert_sign()) {
-            return Err(format!("{} may not sign certificates", c.subject()));
+            return Err(fault(format!("{} may not sign certificates", c.subject())));
         }
     }
     Ok(chain)
 }
 
-/// Checks that the leaf, the chain and the authority were all valid at `t`.
-pub fn check_path_at(leaf: &Cert, path: &Path, t: i64) -> Result<(), String> {
+/// A signing time the certificate path was not valid at.
+fn time_fault(message: impl Into<String>) -> Failure {
+    Failure {
+        kind: Kind::Time,
+        message: message.into(),
+    }
+}
+
+/// Checks that the leaf, the chain and the authority were all valid at `t` (a failure of kind
+/// time: the certificate is fine, the signing time is not).
+pub fn check_path_at(leaf: &Cert, path: &Path, t: i64) -> Result<(), Failure> {
     if !path.authority.valid_for.contains(t) {
-        return Err(format!(
+        return Err(time_fault(format!(
             "the certificate authority {} is not trusted at {}",
             path.authority.uri,
             pki::show_time(t)
-        ));
+        )));
     }
     for c in std::iter::once(leaf).chain(path.chain.iter()) {
         if !c.valid_at(t) {
-            return Err(format!(
+            return Err(time_fault(format!(
                 "{} is valid from {} to {}, not at the signing time {}",
                 if std::ptr::eq(c, leaf) {
                     "the signing certificate".to_string()
@@ -290,7 +324,7 @@ pub fn check_path_at(leaf: &Cert, path: &Path, t: i64) -> Result<(), String> {
                 pki::show_time(c.not_before()),
                 pki::show_time(c.not_after()),
                 pki::show_time(t)
-            ));
+            )));
         }
     }
     Ok(())
@@ -329,27 +363,29 @@ impl<'a> Reader<'a> {
     }
 }
 
-fn parse_scts(ext_value: &[u8]) -> Result<Vec<Sct<'_>>, String> {
+fn parse_scts(ext_value: &[u8]) -> Result<Vec<Sct<'_>>, Failure> {
     let inner = pki::tlv(ext_value)
         .filter(|t| t.tag == 0x04 && t.rest.is_empty())
-        .ok_or("the SCT list extension is not an OCTET STRING")?;
+        .ok_or_else(|| fault("the SCT list extension is not an OCTET STRING"))?;
     let mut list = Reader(inner.content);
-    let all = list.vec16().ok_or("the SCT list is truncated")?;
+    let all = list
+        .vec16()
+        .ok_or_else(|| fault("the SCT list is truncated"))?;
     if !list.0.is_empty() {
-        return Err("bytes after the SCT list".into());
+        return Err(fault("bytes after the SCT list"));
     }
     let mut r = Reader(all);
     let mut out = Vec::new();
     while !r.0.is_empty() {
         if out.len() >= MAX_SCTS {
-            return Err(format!("more than {MAX_SCTS} SCTs"));
+            return Err(fault(format!("more than {MAX_SCTS} SCTs")));
         }
-        let one = r.vec16().ok_or("an SCT is truncated")?;
+        let one = r.vec16().ok_or_else(|| fault("an SCT is truncated"))?;
         let mut s = Reader(one);
-        let bad = || "an SCT is truncated".to_string();
+        let bad = || fault("an SCT is truncated");
         let version = s.u8().ok_or_else(bad)?;
         if version != 0 {
-            return Err(format!("SCT version {version} is not v1"));
+            return Err(fault(format!("SCT version {version} is not v1")));
         }
         let log_id = s.take(32).ok_or_else(bad)?;
         let timestamp = s.u64().ok_or_else(bad)?;
@@ -358,7 +394,7 @@ fn parse_scts(ext_value: &[u8]) -> Result<Vec<Sct<'_>>, String> {
         let _sig_alg = s.u8().ok_or_else(bad)?;
         let signature = s.vec16().ok_or_else(bad)?;
         if !s.0.is_empty() {
-            return Err("bytes after an SCT".into());
+            return Err(fault("bytes after an SCT"));
         }
         out.push(Sct {
             log_id,
@@ -372,30 +408,30 @@ fn parse_scts(ext_value: &[u8]) -> Result<Vec<Sct<'_>>, String> {
 }
 
 /// The precertificate TBS the CT log signed: the leaf's TBS without the SCT list extension.
-fn precert_tbs(leaf: &Cert) -> Result<Vec<u8>, String> {
+fn precert_tbs(leaf: &Cert) -> Result<Vec<u8>, Failure> {
     let mut tbs = leaf.cert.tbs_certificate.clone();
     if let Some(exts) = tbs.extensions.as_mut() {
         exts.retain(|e| e.extn_id.to_string() != OID_SCT_LIST);
     }
     tbs.to_der()
-        .map_err(|e| format!("cannot re-encode the TBS: {e}"))
+        .map_err(|e| fault(format!("cannot re-encode the TBS: {e}")))
 }
 
 /// Verifies the leaf's embedded SCTs: at least one must be signed by a CT log of the trusted root.
 /// Returns a description of the one that verified.
-pub fn verify_sct(leaf: &Cert, issuer: &Cert, root: &TrustedRoot) -> Result<String, String> {
-    let ext = leaf
-        .ext(OID_SCT_LIST)
-        .ok_or("the certificate has no embedded SCT (signed certificate timestamp)")?;
+pub fn verify_sct(leaf: &Cert, issuer: &Cert, root: &TrustedRoot) -> Result<String, Failure> {
+    let ext = leaf.ext(OID_SCT_LIST).ok_or_else(|| {
+        fault("the certificate has no embedded SCT (signed certificate timestamp)")
+    })?;
     let scts = parse_scts(ext)?;
     if scts.is_empty() {
-        return Err("the certificate's SCT list is empty".into());
+        return Err(fault("the certificate's SCT list is empty"));
     }
     let tbs = precert_tbs(leaf)?;
     let tbs_len = u32::try_from(tbs.len())
         .ok()
         .filter(|&n| n < 1 << 24)
-        .ok_or("the TBS certificate is too large for an SCT")?;
+        .ok_or_else(|| fault("the TBS certificate is too large for an SCT"))?;
     let issuer_key_hash = Sha256::digest(issuer.spki_der()?);
     let mut reasons = Vec::new();
     for sct in &scts {
@@ -435,5 +471,5 @@ pub fn verify_sct(leaf: &Cert, issuer: &Cert, root: &TrustedRoot) -> Result<Stri
         }
         reasons.push(format!("SCT from {} does not verify", log.base_url));
     }
-    Err(format!("no SCT verifies: {}", reasons.join("; ")))
+    Err(fault(format!("no SCT verifies: {}", reasons.join("; "))))
 }

@@ -19,6 +19,7 @@
 pub mod bundle;
 pub mod cert;
 pub mod pki;
+pub mod signing_config;
 pub mod tlog;
 pub mod trust;
 pub mod tsa;
@@ -110,6 +111,16 @@ impl Failure {
     }
 }
 
+impl Failure {
+    /// The same failure, its message prefixed with what it is about.
+    pub fn within(self, what: impl std::fmt::Display) -> Failure {
+        Failure {
+            kind: self.kind,
+            message: format!("{what}: {}", self.message),
+        }
+    }
+}
+
 impl std::fmt::Display for Failure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}: {}", self.kind.name(), self.message)
@@ -145,7 +156,7 @@ pub fn verify_bundle(bytes: &[u8], opts: &Options) -> Result<Verified, Failure> 
 
 /// Verifies a parsed bundle.
 pub fn verify_value(v: &Value, opts: &Options) -> Result<Verified, Failure> {
-    let b = bundle::parse(v).map_err(|e| fail(Kind::Bundle, e))?;
+    let b = bundle::parse(v)?;
     let mut checks = vec![(
         "bundle",
         format!(
@@ -179,8 +190,8 @@ pub fn verify_value(v: &Value, opts: &Options) -> Result<Verified, Failure> {
             ))
         }
         (Material::Certificate { leaf, rest }, Policy::Identity { identity, issuer }) => {
-            let (key, path, leaf) = check_certificate(leaf, rest, identity, issuer, opts.trust, &mut checks)
-                .map_err(cert_fail)?;
+            let (key, path, leaf) =
+                check_certificate(leaf, rest, identity, issuer, opts.trust, &mut checks)?;
             (key, Some((leaf, path)))
         }
     };
@@ -211,19 +222,20 @@ fn check_certificate(
     issuer: &str,
     root: &TrustedRoot,
     checks: &mut Vec<(&'static str, String)>,
-) -> Result<(VerifyingKey, cert::Path, Cert), String> {
-    let leaf = Cert::parse(leaf_der).map_err(|e| format!("the signing certificate: {e}"))?;
+) -> Result<(VerifyingKey, cert::Path, Cert), Failure> {
+    let bad = |m: String| fail(Kind::Certificate, m);
+    let leaf = Cert::parse(leaf_der).map_err(|f| f.within("the signing certificate"))?;
     for (i, d) in rest.iter().enumerate() {
-        let c = Cert::parse(d).map_err(|e| format!("chain certificate {}: {e}", i + 2))?;
+        let c = Cert::parse(d).map_err(|f| f.within(format!("chain certificate {}", i + 2)))?;
         if c.is_self_issued() {
-            return Err(format!(
+            return Err(bad(format!(
                 "the bundle embeds a root CA ({}): roots come from the trusted root only",
                 c.subject()
-            ));
+            )));
         }
     }
     if leaf.is_self_issued() {
-        return Err("the signing certificate is self-issued".into());
+        return Err(bad("the signing certificate is self-issued".into()));
     }
     cert::check_leaf(&leaf)?;
     let path = cert::find_path(&leaf, &root.certificate_authorities)?;
@@ -236,11 +248,14 @@ fn check_certificate(
             path.chain.last().map(Cert::subject).unwrap_or_default()
         ),
     ));
-    let issuer_cert = path.chain.first().ok_or("an empty chain")?;
+    let issuer_cert = path
+        .chain
+        .first()
+        .ok_or_else(|| bad("an empty chain".into()))?;
     checks.push(("sct", cert::verify_sct(&leaf, issuer_cert, root)?));
     let names = leaf.identities()?;
     if !names.iter().any(|n| n == identity) {
-        return Err(format!(
+        return Err(bad(format!(
             "identity mismatch: the certificate is for {}, not `{identity}`",
             if names.is_empty() {
                 "no email or URI".to_string()
@@ -251,22 +266,20 @@ fn check_certificate(
                     .collect::<Vec<_>>()
                     .join(", ")
             }
-        ));
+        )));
     }
     match leaf.oidc_issuer()? {
         Some(i) if i == issuer => {}
         Some(i) => {
-            return Err(format!(
+            return Err(bad(format!(
                 "issuer mismatch: the certificate's OIDC issuer is `{i}`, not `{issuer}`"
-            ))
+            )))
         }
-        None => return Err("the certificate names no OIDC issuer".into()),
+        None => return Err(bad("the certificate names no OIDC issuer".into())),
     }
     checks.push(("identity", format!("`{identity}` from `{issuer}`")));
-    let key = leaf
-        .spki_der()
-        .and_then(|d| VerifyingKey::from_spki_der(&d))
-        .map_err(|e| format!("the signing certificate's key: {e}"))?;
+    let key = VerifyingKey::from_spki_der(&leaf.spki_der()?)
+        .map_err(|e| bad(format!("the signing certificate's key: {e}")))?;
     Ok((key, path, leaf))
 }
 
@@ -390,7 +403,6 @@ fn check_log_and_time(
 ) -> Result<Vec<i64>, Failure> {
     let log_fail = |m: String| fail(Kind::Log, m);
     let time_fail = |m: String| fail(Kind::Time, m);
-    let stamp_fail = |m: String| fail(Kind::Timestamp, m);
     let spki = key.to_spki_der();
     let signer = match keyless {
         Some((leaf, _)) => tlog::Signer::Certificate(&leaf.der),
@@ -399,7 +411,7 @@ fn check_log_and_time(
     let mut times = Vec::new();
     for (i, e) in b.tlog.iter().enumerate() {
         let v = tlog::verify_entry(e, &b.content, &signer, opts.trust, b.version >= 2)
-            .map_err(|m| log_fail(format!("entry {}: {m}", i + 1)))?;
+            .map_err(|f| f.within(format!("entry {}", i + 1)))?;
         if let Some(t) = v.integrated_time {
             if t > opts.now {
                 return Err(time_fail(format!(
@@ -428,7 +440,7 @@ fn check_log_and_time(
     }
     for (i, ts) in b.timestamps.iter().enumerate() {
         let t = tsa::verify(ts, b.content.signature(), opts.trust)
-            .map_err(|m| stamp_fail(format!("timestamp {}: {m}", i + 1)))?;
+            .map_err(|f| f.within(format!("timestamp {}", i + 1)))?;
         if t.time > opts.now {
             return Err(time_fail(format!("timestamp {} is in the future", i + 1)));
         }
@@ -449,7 +461,7 @@ fn check_log_and_time(
             ));
         }
         for &t in &times {
-            cert::check_path_at(leaf, path, t).map_err(time_fail)?;
+            cert::check_path_at(leaf, path, t)?;
         }
         checks.push((
             "time",

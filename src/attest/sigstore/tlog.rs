@@ -9,9 +9,18 @@ use sha2::{Digest, Sha256};
 use super::bundle::{Content, Proof, TlogEntry};
 use super::pki::{self, HashAlg};
 use super::trust::{LogKey, TrustedRoot};
+use super::{Failure, Kind};
 use crate::attest::dsse;
 use crate::attest::keys::{pem_decode, VerifyingKey};
 use crate::attest::parse_json;
+
+/// A failed log check.
+fn fault(message: impl Into<String>) -> Failure {
+    Failure {
+        kind: Kind::Log,
+        message: message.into(),
+    }
+}
 
 /// Most signature lines read from one checkpoint.
 const MAX_NOTE_SIGNATURES: usize = 32;
@@ -43,26 +52,25 @@ pub fn verify_entry(
     signer: &Signer,
     root: &TrustedRoot,
     require_proof: bool,
-) -> Result<Verified, String> {
+) -> Result<Verified, Failure> {
     if require_proof && entry.proof.is_none() {
-        return Err(
+        return Err(fault(
             "the entry has no inclusion proof, which bundles from v0.2 on must carry (a signed \
-             entry timestamp alone is enough only in v0.1)"
-                .into(),
-        );
+             entry timestamp alone is enough only in v0.1)",
+        ));
     }
     let log = root
         .tlogs
         .iter()
         .find(|l| l.key_id == entry.log_id)
         .ok_or_else(|| {
-            format!(
+            fault(format!(
                 "the entry's log {} is not a transparency log of the trusted root",
                 STANDARD.encode(&entry.log_id)
-            )
+            ))
         })?;
     let key = pki::key_from_spki(&log.spki)
-        .map_err(|e| format!("the log key of {}: {e}", log.base_url))?;
+        .map_err(|e| fault(format!("the log key of {}: {e}", log.base_url)))?;
     check_body(entry, content, signer)?;
 
     let mut done = vec![format!(
@@ -93,18 +101,18 @@ pub fn verify_entry(
                     done.push("checkpoint signed by the log verifies".into());
                 }
                 None if entry.set.is_some() => {}
-                None => return Err("the inclusion proof has no checkpoint".into()),
+                None => return Err(fault("the inclusion proof has no checkpoint")),
             }
         }
         None if entry.set.is_some() => {}
         None => {
-            return Err(
-                "the entry has neither a signed entry timestamp nor an inclusion proof".into(),
-            )
+            return Err(fault(
+                "the entry has neither a signed entry timestamp nor an inclusion proof",
+            ))
         }
     }
     if integrated_time.is_none() && entry.proof.is_none() {
-        return Err("the entry proves nothing".into());
+        return Err(fault("the entry proves nothing"));
     }
     Ok(Verified {
         log: log.clone(),
@@ -152,19 +160,22 @@ pub(crate) fn check_body(
     entry: &TlogEntry,
     content: &Content,
     signer: &Signer,
-) -> Result<(), String> {
-    let body = parse_json(&entry.body).map_err(|e| format!("the entry body is not JSON: {e}"))?;
+) -> Result<(), Failure> {
+    let body =
+        parse_json(&entry.body).map_err(|e| fault(format!("the entry body is not JSON: {e}")))?;
     let kind = body.get("kind").and_then(Value::as_str).unwrap_or("");
     let version = body.get("apiVersion").and_then(Value::as_str).unwrap_or("");
     if kind != entry.kind || version != entry.version {
-        return Err(format!(
+        return Err(fault(format!(
             "the body is a {kind} {version} entry but the bundle says {} {}",
             entry.kind, entry.version
-        ));
+        )));
     }
-    let spec = body.get("spec").ok_or("the entry body has no `spec`")?;
+    let spec = body
+        .get("spec")
+        .ok_or_else(|| fault("the entry body has no `spec`"))?;
     let sig = content.signature();
-    let mismatch = |what: &str| Err(format!("the log entry's {what} is not the bundle's"));
+    let mismatch = |what: &str| Err(fault(format!("the log entry's {what} is not the bundle's")));
     match (kind, version, content) {
         ("dsse", "0.0.1", Content::Dsse { envelope, .. }) => {
             let want = hex::encode(Sha256::digest(&envelope.payload));
@@ -176,7 +187,7 @@ pub(crate) fn check_body(
             let sigs = spec
                 .get("signatures")
                 .and_then(Value::as_array)
-                .ok_or("no `signatures`")?;
+                .ok_or_else(|| fault("no `signatures`"))?;
             if !sigs.iter().any(|s| {
                 b64_of(s, "/signature").as_deref() == Some(sig)
                     && matches_signer(pem_verifier(s, "/verifier"), signer)
@@ -185,7 +196,7 @@ pub(crate) fn check_body(
             }
         }
         ("dsse", "0.0.2", Content::Dsse { envelope, .. }) => {
-            let d = spec.get("dsseV002").ok_or("no `dsseV002`")?;
+            let d = spec.get("dsseV002").ok_or_else(|| fault("no `dsseV002`"))?;
             if b64_of(d, "/payloadHash/digest").as_deref()
                 != Some(&Sha256::digest(&envelope.payload)[..])
             {
@@ -194,7 +205,7 @@ pub(crate) fn check_body(
             let sigs = d
                 .get("signatures")
                 .and_then(Value::as_array)
-                .ok_or("no `signatures`")?;
+                .ok_or_else(|| fault("no `signatures`"))?;
             if !sigs.iter().any(|s| {
                 b64_of(s, "/content").as_deref() == Some(sig)
                     && matches_signer(s.get("verifier").and_then(v2_verifier), signer)
@@ -210,7 +221,7 @@ pub(crate) fn check_body(
             let sigs = spec
                 .pointer("/content/envelope/signatures")
                 .and_then(Value::as_array)
-                .ok_or("no `content.envelope.signatures`")?;
+                .ok_or_else(|| fault("no `content.envelope.signatures`"))?;
             // intoto 0.0.2 stores the signature base64-encoded twice.
             if !sigs.iter().any(|s| {
                 let once = b64_of(s, "/sig");
@@ -251,7 +262,7 @@ pub(crate) fn check_body(
             };
             let h = spec
                 .get("hashedRekordV002")
-                .ok_or("no `hashedRekordV002`")?;
+                .ok_or_else(|| fault("no `hashedRekordV002`"))?;
             if h.pointer("/data/algorithm").and_then(Value::as_str) != Some("SHA2_256")
                 || b64_of(h, "/data/digest").as_deref() != Some(&digest[..])
             {
@@ -271,14 +282,14 @@ pub(crate) fn check_body(
                 Content::Dsse { .. } => "a DSSE envelope",
                 Content::Message { .. } => "a message signature",
             };
-            return Err(format!("a {k} {v} log entry cannot record {what}"));
+            return Err(fault(format!("a {k} {v} log entry cannot record {what}")));
         }
     }
     Ok(())
 }
 
 /// The SET: the log's signature over canonical JSON of body, integrated time, log ID and index.
-fn verify_set(entry: &TlogEntry, key: &VerifyingKey, set: &[u8]) -> Result<(), String> {
+fn verify_set(entry: &TlogEntry, key: &VerifyingKey, set: &[u8]) -> Result<(), Failure> {
     // Keys in sorted order, no spaces: the canonical form Rekor signs.
     let payload = format!(
         "{{\"body\":\"{}\",\"integratedTime\":{},\"logID\":\"{}\",\"logIndex\":{}}}",
@@ -290,7 +301,9 @@ fn verify_set(entry: &TlogEntry, key: &VerifyingKey, set: &[u8]) -> Result<(), S
     if pki::verify(key, HashAlg::Sha256, payload.as_bytes(), set) {
         Ok(())
     } else {
-        Err("the signed entry timestamp does not verify with the log's key".into())
+        Err(fault(
+            "the signed entry timestamp does not verify with the log's key",
+        ))
     }
 }
 
@@ -316,23 +329,26 @@ pub fn root_from_proof(
     size: u64,
     leaf: [u8; 32],
     hashes: &[Vec<u8>],
-) -> Result<[u8; 32], String> {
+) -> Result<[u8; 32], Failure> {
     if index >= size {
-        return Err(format!(
+        return Err(fault(format!(
             "leaf index {index} is not below the tree size {size}"
-        ));
+        )));
     }
     if hashes.len() > MAX_PROOF_HASHES {
-        return Err(format!("an inclusion proof of {} hashes", hashes.len()));
+        return Err(fault(format!(
+            "an inclusion proof of {} hashes",
+            hashes.len()
+        )));
     }
     let (mut f, mut s) = (index, size - 1);
     let mut r = leaf;
     for p in hashes {
         if p.len() != 32 {
-            return Err(format!("a proof hash of {} bytes", p.len()));
+            return Err(fault(format!("a proof hash of {} bytes", p.len())));
         }
         if s == 0 {
-            return Err("the inclusion proof is longer than the path".into());
+            return Err(fault("the inclusion proof is longer than the path"));
         }
         if f & 1 == 1 || f == s {
             r = node(p, &r);
@@ -347,42 +363,42 @@ pub fn root_from_proof(
         s >>= 1;
     }
     if s != 0 {
-        return Err("the inclusion proof is shorter than the path".into());
+        return Err(fault("the inclusion proof is shorter than the path"));
     }
     Ok(r)
 }
 
 /// Checks that the proof leads from the body's leaf hash to the proof's root hash.
-pub(crate) fn verify_inclusion(body: &[u8], p: &Proof) -> Result<(), String> {
+pub(crate) fn verify_inclusion(body: &[u8], p: &Proof) -> Result<(), Failure> {
     let root = root_from_proof(p.log_index, p.tree_size, leaf_hash(body), &p.hashes)?;
     if root[..] != p.root_hash[..] {
-        return Err(format!(
+        return Err(fault(format!(
             "the inclusion proof leads to root {} but the proof says {}",
             hex::encode(root),
             hex::encode(&p.root_hash)
-        ));
+        )));
     }
     Ok(())
 }
 
 /// A signed note checkpoint's text, signature lines, tree size and root hash, unverified.
-pub(crate) fn checkpoint_tree(note: &str) -> Result<(&str, &str, u64, Vec<u8>), String> {
+pub(crate) fn checkpoint_tree(note: &str) -> Result<(&str, &str, u64, Vec<u8>), Failure> {
     let (text, sigs) = note
         .split_once("\n\n")
-        .ok_or("the checkpoint has no blank line before its signatures")?;
+        .ok_or_else(|| fault("the checkpoint has no blank line before its signatures"))?;
     let mut lines = text.split('\n');
     let origin = lines.next().unwrap_or("");
     if origin.is_empty() {
-        return Err("the checkpoint has no origin line".into());
+        return Err(fault("the checkpoint has no origin line"));
     }
     let size: u64 = lines
         .next()
         .and_then(|s| s.parse().ok())
-        .ok_or("the checkpoint's tree size is not a number")?;
+        .ok_or_else(|| fault("the checkpoint's tree size is not a number"))?;
     let root = lines
         .next()
         .and_then(|s| STANDARD.decode(s).ok())
-        .ok_or("the checkpoint's root hash is not base64")?;
+        .ok_or_else(|| fault("the checkpoint's root hash is not base64"))?;
     Ok((text, sigs, size, root))
 }
 
@@ -393,7 +409,7 @@ fn verify_checkpoint(
     p: &Proof,
     key: &VerifyingKey,
     key_id: &[u8],
-) -> Result<(), String> {
+) -> Result<(), Failure> {
     let (text, sigs, size, root) = checkpoint_tree(note)?;
     let signed = format!("{text}\n");
     let mut verified = false;
@@ -403,9 +419,9 @@ fn verify_checkpoint(
         .take(MAX_NOTE_SIGNATURES)
     {
         let Some(rest) = line.strip_prefix("\u{2014} ") else {
-            return Err(format!(
+            return Err(fault(format!(
                 "checkpoint signature line `{line}` does not start with an em dash"
-            ));
+            )));
         };
         let Some((name, b64sig)) = rest.rsplit_once(' ') else {
             continue;
@@ -427,16 +443,16 @@ fn verify_checkpoint(
         }
     }
     if !verified {
-        return Err("no checkpoint signature verifies with the log's key".into());
+        return Err(fault("no checkpoint signature verifies with the log's key"));
     }
     if size != p.tree_size {
-        return Err(format!(
+        return Err(fault(format!(
             "the checkpoint's tree size {size} is not the proof's {}",
             p.tree_size
-        ));
+        )));
     }
     if root != p.root_hash {
-        return Err("the checkpoint's root hash is not the proof's".into());
+        return Err(fault("the checkpoint's root hash is not the proof's"));
     }
     Ok(())
 }

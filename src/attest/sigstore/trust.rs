@@ -122,7 +122,7 @@ pub(crate) fn b64(v: Option<&Value>, what: &str) -> Result<Vec<u8>, String> {
         .map_err(|e| format!("`{what}` is not base64: {e}"))
 }
 
-fn rfc3339(s: &str) -> Result<i64, String> {
+pub(crate) fn rfc3339(s: &str) -> Result<i64, String> {
     time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
         .map(|t| t.unix_timestamp())
         .map_err(|e| format!("`{s}` is not an RFC 3339 time: {e}"))
