@@ -6,6 +6,7 @@
 use serde_json::{json, Value};
 
 use super::report::ReportFormat;
+use super::sigstore::Kind;
 use super::verify::{self, Options, Report};
 use crate::error::ExitCode;
 use crate::source::registry::referrers::{Content, Found};
@@ -102,13 +103,13 @@ pub fn verify_found(
                     detail: format!("the referrer is about {d}, not this manifest"),
                     found: f,
                     report: None,
-                    code: Some(ExitCode::SubjectMismatch),
+                    code: Some(Kind::Artifact.exit_code()),
                 },
                 Content::Unreadable(why) => Verdict {
                     detail: format!("unreadable: {why}"),
                     found: f,
                     report: None,
-                    code: Some(ExitCode::Malformed),
+                    code: Some(Kind::Bundle.exit_code()),
                 },
             }
         })

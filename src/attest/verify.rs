@@ -20,7 +20,7 @@ use super::bundle;
 use super::dsse::{self, ParsedEnvelope, IN_TOTO_PAYLOAD_TYPE};
 use super::keys::VerifyingKey;
 use super::schema::{self, Validation};
-use super::sigstore::{self, trust::TrustedRoot};
+use super::sigstore::{self, trust::TrustedRoot, Kind};
 use super::statement::{self, Statement};
 use super::{fail, kind_of, parse_json, ReportFormat, MAX_INPUT_BYTES};
 use crate::error::{Error, ExitCode};
@@ -76,23 +76,24 @@ impl Candidate {
         }
     }
 
-    fn push(&mut self, name: &'static str, status: Status, detail: String, code: ExitCode) {
+    /// Records a check about `kind`; its exit code comes from the kind alone ([`Kind::exit_code`]).
+    fn push(&mut self, name: &'static str, status: Status, detail: String, kind: Kind) {
         self.checks.push(Check {
             name,
             status,
             detail,
-            code,
+            code: kind.exit_code(),
         });
     }
 
     fn skip_rest(&mut self, names: &[&'static str]) {
         for n in names {
-            self.push(
-                n,
-                Status::NotChecked,
-                "not checked after an earlier failure".into(),
-                ExitCode::Success,
-            );
+            self.checks.push(Check {
+                name: n,
+                status: Status::NotChecked,
+                detail: "not checked after an earlier failure".into(),
+                code: ExitCode::Success,
+            });
         }
     }
 
@@ -423,7 +424,7 @@ fn check_document(
         Ok(d) => d,
         Err(e) => {
             let mut c = Candidate::new(format!("{prefix}unreadable"));
-            c.push("envelope", Status::Fail, e, ExitCode::Malformed);
+            c.push("envelope", Status::Fail, e, Kind::Bundle);
             c.skip_rest(&AFTER_ENVELOPE);
             return c;
         }
@@ -442,12 +443,12 @@ fn check_document(
                     env.signatures.len(),
                     env.payload.len()
                 ),
-                ExitCode::Malformed,
+                Kind::Bundle,
             );
             check_envelope(&mut c, &env, opts);
         }
         Err(e) => {
-            c.push("envelope", Status::Fail, e, ExitCode::Malformed);
+            c.push("envelope", Status::Fail, e, Kind::Bundle);
             c.skip_rest(&AFTER_ENVELOPE);
         }
     }
@@ -501,14 +502,14 @@ fn check_bundle(
                 "envelope",
                 Status::Pass,
                 "a sigstore bundle".into(),
-                ExitCode::Malformed,
+                Kind::Bundle,
             );
             c.push(
                 "signature",
                 Status::Fail,
                 "no --key, and no --certificate-identity with --certificate-oidc-issuer, was given"
                     .into(),
-                ExitCode::BadSignature,
+                Kind::Signature,
             );
             c.skip_rest(&AFTER_ENVELOPE[1..]);
             return c;
@@ -536,10 +537,10 @@ fn check_bundle(
                 } else {
                     f.message.clone()
                 },
-                ExitCode::Malformed,
+                Kind::Bundle,
             );
             if envelope_ok {
-                c.push("signature", Status::Fail, f.to_string(), f.code());
+                c.push("signature", Status::Fail, f.to_string(), f.kind);
             }
             c.skip_rest(&AFTER_ENVELOPE[usize::from(envelope_ok)..]);
             return c;
@@ -550,7 +551,7 @@ fn check_bundle(
             "envelope",
             Status::Fail,
             "the bundle holds a message signature, not a DSSE attestation".into(),
-            ExitCode::Malformed,
+            Kind::Bundle,
         );
         c.skip_rest(&AFTER_ENVELOPE);
         return c;
@@ -559,7 +560,7 @@ fn check_bundle(
         "envelope",
         Status::Pass,
         format!("1 signature, payload of {} bytes", payload.len()),
-        ExitCode::Malformed,
+        Kind::Bundle,
     );
     c.push(
         "signature",
@@ -571,7 +572,7 @@ fn check_bundle(
             .map(|(n, d)| format!("{n}: {d}"))
             .collect::<Vec<_>>()
             .join("; "),
-        ExitCode::BadSignature,
+        Kind::Signature,
     );
     let env = ParsedEnvelope {
         payload_type,
@@ -588,7 +589,7 @@ fn check_envelope(c: &mut Candidate, env: &ParsedEnvelope, opts: &Options) {
             "signature",
             Status::Fail,
             "not a keyless sigstore bundle, and no --key was given".into(),
-            ExitCode::BadSignature,
+            Kind::Signature,
         );
         c.skip_rest(&AFTER_ENVELOPE[1..]);
         return;
@@ -609,7 +610,7 @@ fn check_envelope(c: &mut Candidate, env: &ParsedEnvelope, opts: &Options) {
                 i + 1,
                 env.signatures.len()
             ),
-            ExitCode::BadSignature,
+            Kind::Signature,
         ),
         None => {
             let detail = if env.signatures.is_empty() {
@@ -628,7 +629,7 @@ fn check_envelope(c: &mut Candidate, env: &ParsedEnvelope, opts: &Options) {
                     env.signatures.len()
                 )
             };
-            c.push("signature", Status::Fail, detail, ExitCode::BadSignature);
+            c.push("signature", Status::Fail, detail, Kind::Signature);
             c.skip_rest(&AFTER_ENVELOPE[1..]);
             return;
         }
@@ -644,13 +645,13 @@ fn check_after_signature(c: &mut Candidate, env: &ParsedEnvelope, opts: &Options
         .and_then(|r| r.strip_suffix("+json"))
         .is_some_and(|m| !m.is_empty());
     if pt == IN_TOTO_PAYLOAD_TYPE || in_toto_variant {
-        c.push("payloadType", Status::Pass, pt.clone(), ExitCode::Malformed);
+        c.push("payloadType", Status::Pass, pt.clone(), Kind::Bundle);
     } else {
         c.push(
             "payloadType",
             Status::Fail,
             format!("`{pt}` is not {IN_TOTO_PAYLOAD_TYPE}"),
-            ExitCode::Malformed,
+            Kind::Bundle,
         );
         c.skip_rest(&AFTER_ENVELOPE[2..]);
         return;
@@ -662,7 +663,7 @@ fn check_after_signature(c: &mut Candidate, env: &ParsedEnvelope, opts: &Options
     {
         Ok(st) => st,
         Err(e) => {
-            c.push("statement", Status::Fail, e, ExitCode::Malformed);
+            c.push("statement", Status::Fail, e, Kind::Bundle);
             c.skip_rest(&AFTER_ENVELOPE[3..]);
             return;
         }
@@ -671,7 +672,7 @@ fn check_after_signature(c: &mut Candidate, env: &ParsedEnvelope, opts: &Options
         "statement",
         Status::Pass,
         format!("{}, {} subject(s)", st.type_, st.subjects.len()),
-        ExitCode::Malformed,
+        Kind::Bundle,
     );
     c.predicate_type = Some(st.predicate_type.clone());
     c.subjects = st.subjects.clone();
@@ -700,7 +701,7 @@ fn check_subject(c: &mut Candidate, st: &Statement, target: Option<&Target>) {
             "subject",
             Status::NotChecked,
             "no --image given: what the attestation describes was not compared".into(),
-            ExitCode::SubjectMismatch,
+            Kind::Artifact,
         );
         return;
     };
@@ -723,7 +724,7 @@ fn check_subject(c: &mut Candidate, st: &Statement, target: Option<&Target>) {
             "subject",
             Status::Fail,
             "the statement names no subject".into(),
-            ExitCode::SubjectMismatch,
+            Kind::Artifact,
         );
         return;
     }
@@ -748,7 +749,7 @@ fn check_subject(c: &mut Candidate, st: &Statement, target: Option<&Target>) {
                         "the attestation is about another artifact: subject `{name}` {what}; {} has {has_list}",
                         t.label
                     ),
-                    ExitCode::SubjectMismatch,
+                    Kind::Artifact,
                 );
                 return;
             }
@@ -762,7 +763,7 @@ fn check_subject(c: &mut Candidate, st: &Statement, target: Option<&Target>) {
             t.label,
             matched.join(", ")
         ),
-        ExitCode::SubjectMismatch,
+        Kind::Artifact,
     );
 }
 
@@ -773,20 +774,20 @@ fn check_predicate(c: &mut Candidate, st: &Statement, want: Option<&str>) {
             "predicateType",
             Status::Pass,
             format!("{pt} (any type accepted without --type)"),
-            ExitCode::BadPredicate,
+            Kind::Predicate,
         ),
         Some(w) if statement::same_family(pt, w) => c.push(
             "predicateType",
             Status::Pass,
             format!("{pt} (matches {w})"),
-            ExitCode::BadPredicate,
+            Kind::Predicate,
         ),
         Some(w) => {
             c.push(
                 "predicateType",
                 Status::Fail,
                 format!("{pt}, but {w} was asked for"),
-                ExitCode::BadPredicate,
+                Kind::Predicate,
             );
             c.skip_rest(&["predicate"]);
             return;
@@ -799,7 +800,7 @@ fn check_predicate(c: &mut Candidate, st: &Statement, want: Option<&str>) {
             Some(Validation::NotChecked(d)) => (Status::NotChecked, d),
             None => (Status::Fail, "the statement has no predicate".to_string()),
         };
-        c.push("predicate", status, detail, ExitCode::BadPredicate);
+        c.push("predicate", status, detail, Kind::Predicate);
         return;
     }
     let sbom = [
@@ -814,7 +815,7 @@ fn check_predicate(c: &mut Candidate, st: &Statement, want: Option<&str>) {
             "predicate",
             Status::NotChecked,
             "not an SPDX or CycloneDX predicate type: no schema to check".into(),
-            ExitCode::BadPredicate,
+            Kind::Predicate,
         );
         return;
     }
@@ -823,7 +824,7 @@ fn check_predicate(c: &mut Candidate, st: &Statement, want: Option<&str>) {
             "predicate",
             Status::Fail,
             "the statement has no predicate".into(),
-            ExitCode::BadPredicate,
+            Kind::Predicate,
         );
         return;
     };
@@ -846,7 +847,7 @@ fn check_predicate(c: &mut Candidate, st: &Statement, want: Option<&str>) {
         Validation::Invalid(d) => (Status::Fail, d),
         Validation::NotChecked(d) => (Status::NotChecked, d),
     };
-    c.push("predicate", status, detail, ExitCode::BadPredicate);
+    c.push("predicate", status, detail, Kind::Predicate);
 }
 
 #[cfg(test)]

@@ -71,6 +71,8 @@ pub enum Kind {
     Timestamp,
     /// The signing time: in the future, outside the certificate's or the log's validity, or none.
     Time,
+    /// The predicate: its type is not the one asked for, or it fails its schema.
+    Predicate,
 }
 
 impl Kind {
@@ -84,6 +86,7 @@ impl Kind {
             Kind::Log => "tlog",
             Kind::Timestamp => "timestamp",
             Kind::Time => "time",
+            Kind::Predicate => "predicate",
         }
     }
 
@@ -94,6 +97,7 @@ impl Kind {
             Kind::Signature => ExitCode::BadSignature,
             Kind::Artifact => ExitCode::SubjectMismatch,
             Kind::Log | Kind::Timestamp | Kind::Time => ExitCode::LogInvalid,
+            Kind::Predicate => ExitCode::BadPredicate,
         }
     }
 }
