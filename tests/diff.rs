@@ -512,3 +512,22 @@ fn the_schema_and_the_documentation_list_the_same_fields() {
     let (documented, _) = documented_fields();
     assert_eq!(in_schema, documented);
 }
+
+/// The README shows the table of the built images as it is today.
+#[test]
+fn the_readme_shows_todays_table() {
+    let out = run(
+        sbomkit().current_dir(support::root()).args([
+            "diff",
+            "testdata/diff/minbase.tar.gz",
+            "testdata/diff/updated.tar.gz",
+        ]),
+        0,
+    );
+    let shown = format!(
+        "$ sbomkit diff testdata/diff/minbase.tar.gz testdata/diff/updated.tar.gz\n{}```",
+        String::from_utf8(out.stdout).unwrap()
+    );
+    let readme = std::fs::read_to_string(support::root().join("README.md")).unwrap();
+    assert!(readme.contains(&shown), "README.md lacks:\n{shown}");
+}

@@ -22,7 +22,8 @@ Exit codes:
   0   success
   1   the input could not be read (not an image, corrupt archive, I/O error)
   2   wrong usage
-  3   a gate did not hold: audit --fail-on has findings; validate: the profile is not met
+  3   a gate did not hold: audit --fail-on has findings; diff --fail-on found a
+      change of a named kind; validate: the profile is not met
   10  verify: a signature did not verify
   11  verify: the attestation is about another artifact
   12  verify: the predicate has the wrong type or does not validate

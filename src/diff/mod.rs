@@ -681,7 +681,8 @@ fn decode(s: &str) -> String {
     let mut i = 0;
     while i < b.len() {
         if b[i] == b'%' && i + 2 < b.len() {
-            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+            let hex = std::str::from_utf8(&b[i + 1..i + 3]).ok();
+            if let Some(v) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
                 out.push(v);
                 i += 3;
                 continue;
@@ -1114,6 +1115,9 @@ mod tests {
         let (k, _, _) = purl_parts("pkg:PyPI/Django_Rest.Framework@3.0").unwrap();
         assert_eq!(k, "pkg:pypi/django-rest-framework");
         assert_eq!(purl_parts("npm/x@1"), None);
+        // A `%` before a multi-byte character is kept, not split.
+        let (k, _, _) = purl_parts("pkg:npm/a%é@1.0.0").unwrap();
+        assert_eq!(k, "pkg:npm/a%é");
     }
 
     fn entry(eco: &str, name: &str, version: &str, purl: bool) -> Entry {

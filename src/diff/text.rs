@@ -44,8 +44,12 @@ fn side_lines(o: &mut String, label: &str, s: &Side, style: Style) {
         "{bullet}{label} {} ({}, {}{version}, read as {}, {} packages)",
         s.source, s.kind, s.name, s.read_as, s.packages
     );
+    let nested = match style {
+        Style::Table => "  ",
+        Style::Markdown => "  - ",
+    };
     for (role, d) in &s.digests {
-        let _ = writeln!(o, "{bullet}  {role}: {d}");
+        let _ = writeln!(o, "{nested}{role}: {d}");
     }
 }
 

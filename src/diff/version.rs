@@ -960,6 +960,28 @@ mod tests {
         }
     }
 
+    /// Hostile strings parse to no order or some order, never a panic.
+    #[test]
+    fn any_bytes_are_safe() {
+        let odd = [
+            "", "é", "1é", "1.é", "1-é", "1_é", "1.0-ré", "%", "1!é", "1+é", "é1", "1.0.0-é",
+        ];
+        for scheme in [
+            Scheme::Dpkg,
+            Scheme::Apk,
+            Scheme::Rpm,
+            Scheme::Semver,
+            Scheme::Pep440,
+            Scheme::Maven,
+        ] {
+            for a in odd {
+                for b in odd {
+                    let _ = scheme.compare(a, b);
+                }
+            }
+        }
+    }
+
     #[test]
     fn unknown_types_have_no_order() {
         assert_eq!(Scheme::for_type("generic"), None);
