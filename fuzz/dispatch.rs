@@ -150,6 +150,12 @@ pub const TARGETS: &[Target] = &[
         prepare: as_is,
     },
     Target {
+        name: "diff_versions",
+        run: diff_versions,
+        seeds: &["testdata/diff/alpine-3.10.trivy.cdx.json"],
+        prepare: as_is,
+    },
+    Target {
         name: "elf",
         run: elf,
         seeds: &[
@@ -486,6 +492,25 @@ fn posture(data: &[u8]) {
     let group = users::Accounts::parse(data, false);
     let user = String::from_utf8_lossy(data.get(..32).unwrap_or(data));
     let _ = users::resolve(&user, &passwd, &group);
+}
+
+/// `diff`'s version orders, every scheme on each pair of neighbouring lines.
+fn diff_versions(data: &[u8]) {
+    use sbomkit::diff::version::Scheme;
+    let text = String::from_utf8_lossy(data);
+    let lines: Vec<&str> = text.lines().take(256).collect();
+    for pair in lines.windows(2) {
+        for s in [
+            Scheme::Dpkg,
+            Scheme::Apk,
+            Scheme::Rpm,
+            Scheme::Semver,
+            Scheme::Pep440,
+            Scheme::Maven,
+        ] {
+            let _ = s.compare(pair[0], pair[1]);
+        }
+    }
 }
 
 fn os_release(data: &[u8]) {

@@ -16,6 +16,7 @@ pub mod attest;
 pub mod catalog;
 pub mod config;
 pub mod cpe;
+pub mod diff;
 pub mod error;
 pub mod exclude;
 pub mod format;

@@ -8,6 +8,7 @@ mod audit;
 mod binaries;
 mod cache;
 mod cli;
+mod diff;
 mod formats;
 mod fuzz_regressions;
 mod hostile;

@@ -22,7 +22,8 @@ Exit codes:
   0   success
   1   the input could not be read (not an image, corrupt archive, I/O error)
   2   wrong usage
-  3   a gate did not hold: audit --fail-on has findings; validate: the profile is not met
+  3   a gate did not hold: audit --fail-on has findings; diff --fail-on found a
+      change of a named kind; validate: the profile is not met
   10  verify: a signature did not verify
   11  verify: the attestation is about another artifact
   12  verify: the predicate has the wrong type or does not validate
@@ -53,6 +54,9 @@ pub enum Command {
     /// Report an image's posture: user, shells, package managers, setuid files, capabilities, keys
     #[command(after_help = AUDIT_HELP)]
     Audit(AuditArgs),
+    /// Compare two images or SBOMs: packages added, removed, upgraded, downgraded; posture changes
+    #[command(after_help = DIFF_HELP)]
+    Diff(DiffArgs),
     /// Write a key pair for signing attestations (cosign's encrypted key format)
     #[command(after_help = KEYGEN_HELP)]
     Keygen(KeygenArgs),
@@ -612,6 +616,62 @@ Exit codes:
   1  the input could not be read
   2  wrong usage
   3  a rule of --fail-on has findings";
+
+const DIFF_HELP: &str = "\
+OLD and NEW are each a source `generate` takes (scanned, as `audit` scans it) or an SBOM file: SPDX 2.2/2.3 JSON, SPDX 3.0.1 JSON-LD or CycloneDX 1.4-1.7 JSON from sbomkit, Syft, Trivy, apko or any tool, told apart by content. An image may be compared with an SBOM.
+
+Packages are matched by purl without version, qualifiers and subpath, then by type and name. Several candidates left on both sides are listed as ambiguous, not paired. Versions are ordered by their ecosystem's rules (dpkg, APK, RPM, semver for npm, cargo and Go, PEP 440, Maven); a version no rule orders is \"changed\". Each package shows the layer it came from, or unknown. The images (or the documents' described roots) are the subjects compared, named in the header. Two scanned images also show how `audit`'s findings changed.
+
+--fail-on RULES (comma-separated, or all) exits 3 when any change of a named kind is found: added, removed, upgraded, downgraded, changed, ambiguous, posture (a posture finding appeared). The JSON report is documented in docs/reports.md.
+
+Examples:
+  sbomkit diff old.tar new.tar
+  sbomkit diff image.tar approved.cdx.json --fail-on added,downgraded
+  sbomkit diff old.spdx.json new.spdx.json --output markdown >> $GITHUB_STEP_SUMMARY
+
+Exit codes:
+  0  success (no rule of --fail-on tripped)
+  1  an input could not be read
+  2  wrong usage
+  3  a rule of --fail-on tripped";
+
+#[derive(Args, Debug)]
+pub struct DiffArgs {
+    /// The old image or SBOM: [SCHEME:]PATH or an SBOM file
+    pub old: String,
+    /// The new image or SBOM: [SCHEME:]PATH or an SBOM file
+    pub new: String,
+    /// How to print the report
+    #[arg(long, value_name = "FORMAT", default_value = "table")]
+    pub output: DiffFormatArg,
+    /// Exit 3 when a change of these kinds is found (comma-separated, or all)
+    #[arg(long, value_name = "RULES")]
+    pub fail_on: Option<String>,
+    /// Which platform of a multi-platform image (os/arch[/variant])
+    #[arg(long, value_name = "OS/ARCH[/VARIANT]", env = "SBOMKIT_PLATFORM")]
+    pub platform: Option<String>,
+    /// Leave out paths matching GLOB (`/usr/share/**`) when scanning; repeatable
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+    /// No progress bar
+    #[arg(short, long, env = "SBOMKIT_QUIET", value_parser = clap::builder::BoolishValueParser::new())]
+    pub quiet: bool,
+}
+
+/// `diff --output`.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DiffFormatArg {
+    #[value(name = "table")]
+    Table,
+    #[value(name = "json")]
+    Json,
+    #[value(name = "markdown")]
+    Markdown,
+}
 
 #[derive(Args, Debug)]
 pub struct AuditArgs {

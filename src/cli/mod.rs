@@ -6,6 +6,7 @@ mod attest;
 mod audit;
 mod config;
 mod convert;
+mod diff;
 mod docs;
 mod generate;
 mod keygen;
@@ -77,6 +78,7 @@ pub fn run(command: Command) -> Result<ExitCode, Error> {
     match command {
         Command::Generate(args) => generate::run(args),
         Command::Audit(args) => audit::run(args),
+        Command::Diff(args) => diff::run(args),
         Command::Keygen(args) => keygen::run(args),
         Command::Attest(args) => attest::run(args),
         Command::Verify(args) => verify::run(args),

@@ -324,6 +324,16 @@ pub fn audit_subject(
     fail_on: &[Rule],
     progress: &dyn Progress,
 ) -> Result<(Report, crate::model::Subject), Error> {
+    audit_sbom(spec, opts, fail_on, progress).map(|(report, sbom)| (report, sbom.subject))
+}
+
+/// [`audit`], with the SBOM of the same scan (`diff` compares both).
+pub fn audit_sbom(
+    spec: &SourceSpec,
+    opts: &ScanOptions,
+    fail_on: &[Rule],
+    progress: &dyn Progress,
+) -> Result<(Report, crate::model::Sbom), Error> {
     let posture = facts::Posture::default();
     let mut all = phases();
     all.last_mut()
@@ -332,7 +342,7 @@ pub fn audit_subject(
     let (sbom, _, image) = scan_with(spec, opts, progress, &Catalogers::new(all))?;
     let collected = posture.collected();
     let report = report(&sbom, image.as_ref(), collected, fail_on);
-    Ok((report, sbom.subject))
+    Ok((report, sbom))
 }
 
 fn report(

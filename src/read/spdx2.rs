@@ -403,7 +403,8 @@ fn package(p: &Value, id: &str, dropped: &mut BTreeSet<String>) -> (Package, Com
         }
     }
     let purpose = match p.get("primaryPackagePurpose").and_then(Value::as_str) {
-        Some("OPERATING-SYSTEM") => Purpose::OperatingSystem,
+        // The schema's spelling; the hyphen is the specification text's.
+        Some("OPERATING_SYSTEM" | "OPERATING-SYSTEM") => Purpose::OperatingSystem,
         Some("APPLICATION" | "CONTAINER" | "FIRMWARE" | "DEVICE") => Purpose::Application,
         _ => Purpose::Library,
     };

@@ -276,6 +276,17 @@ pub fn sigstore_schema(name: &str) -> Validator {
 }
 
 /// Every error of an `audit --output json` report against `schemas/sbomkit/posture-v1.schema.json`.
+pub fn diff_errors(doc: &Value) -> Vec<String> {
+    static V: OnceLock<Validator> = OnceLock::new();
+    let v = V.get_or_init(|| {
+        build(
+            &load_json("sbomkit/diff-v1.schema.json"),
+            Draft::Draft202012,
+        )
+    });
+    errors(v, doc)
+}
+
 pub fn posture_errors(doc: &Value) -> Vec<String> {
     static V: OnceLock<Validator> = OnceLock::new();
     let v = V.get_or_init(|| {

@@ -1,0 +1,7 @@
+//! The `diff_versions` target of `../dispatch.rs`.
+#![no_main]
+
+#[path = "../dispatch.rs"]
+mod dispatch;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| dispatch::run("diff_versions", data));
