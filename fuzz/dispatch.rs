@@ -345,8 +345,8 @@ fn layer_tar(data: &[u8]) {
         if let Ok(rec) = read_layer(data, cx, "fuzz", "0") {
             let mut fs = Vfs::new();
             let mut warnings = Vec::new();
-            apply(&mut fs, 0, &rec, "0", &mut warnings);
-            apply(&mut fs, 1, &rec, "1", &mut warnings);
+            apply(&mut fs, 0, &rec, "0", false, &mut warnings);
+            apply(&mut fs, 1, &rec, "1", true, &mut warnings);
             let paths: Vec<Vec<u8>> = fs.iter().map(|(p, _)| p.to_vec()).collect();
             for p in &paths {
                 let _ = fs.lookup(p);

@@ -193,6 +193,11 @@ impl Wants for Excluding<'_> {
         }
     }
 
+    /// An excluded file is counted in what the scan says it left out.
+    fn lists(&self, entry: &EntryFacts<'_>) -> bool {
+        self.excluded(entry.path) || self.wants.lists(entry)
+    }
+
     /// The patterns change what is recorded of a layer.
     fn fingerprint(&self) -> Option<String> {
         let inner = self.wants.fingerprint()?;

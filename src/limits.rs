@@ -8,7 +8,7 @@
 //! - `max_decompressed_bytes` bounds time (and decompression bombs).
 //! - `max_file_size` bounds one file a cataloger parses (a package database, a binary): the error
 //!   names the file. Databases are read into memory, each cataloger to its own smaller bound;
-//!   binaries over 16 MiB are spooled to an unnamed temp file, so memory does not follow them.
+//!   binaries over 4 MiB are spooled to an unnamed temp file, so memory does not follow them.
 //! - `max_json_size` bounds one manifest, config or index.
 
 use std::sync::atomic::{AtomicU64, Ordering};

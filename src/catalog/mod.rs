@@ -119,6 +119,11 @@ pub trait Cataloger: Sync {
     fn note(&self, _entry: &EntryFacts<'_>) -> Option<Summary> {
         None
     }
+    /// Whether this cataloger looks up a regular file by path without reading it (nor asking to
+    /// keep, inspect or note it): only such files keep a node when they come from the last layer.
+    fn lists(&self, _entry: &EntryFacts<'_>) -> bool {
+        false
+    }
     /// How the summaries [`Cataloger::inspect`] makes are stored in the layer cache. Without one,
     /// a layer holding such a summary is read again on every scan.
     fn codec(&self) -> Option<&dyn SummaryCodec> {
@@ -283,6 +288,10 @@ impl Wants for Catalogers {
             .filter_map(|(slot, c)| Some((slot, c.note(entry)?)))
             .collect();
         (!all.is_empty()).then(|| all.into_boxed_slice())
+    }
+
+    fn lists(&self, entry: &EntryFacts<'_>) -> bool {
+        self.all().any(|(_, c)| c.lists(entry))
     }
 }
 

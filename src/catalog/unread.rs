@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use super::{Cataloger, Context, Found};
 use crate::model::{Unknown, UnknownCause};
-use crate::source::{display_path, Node};
+use crate::source::{display_path, EntryFacts, Node};
 
 /// Where a package manager keeps its database, and how it is named.
 struct Kind {
@@ -92,6 +92,15 @@ pub struct UnreadDatabases;
 impl Cataloger for UnreadDatabases {
     fn name(&self) -> &'static str {
         "unread-databases"
+    }
+
+    /// By the file name alone: a linked folder above it may put it at one of the places.
+    fn lists(&self, entry: &EntryFacts<'_>) -> bool {
+        let mut parts = entry.path.rsplit(|&b| b == b'/');
+        let name = parts.next().unwrap_or_default();
+        let folder = parts.next().unwrap_or_default();
+        matches!(name, b"desc" | b"db.sqlite" | b"CONTENTS")
+            || (folder == b"conda-meta" && name.ends_with(b".json"))
     }
 
     fn catalog(&self, cx: &Context<'_>) -> Found {

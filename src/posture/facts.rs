@@ -112,6 +112,12 @@ impl Cataloger for Posture {
         (!found.is_empty()).then(|| Arc::new(Keys(found)) as Summary)
     }
 
+    /// The nodes the findings read besides the noted ones: tools by name, world-writable files.
+    fn lists(&self, e: &EntryFacts<'_>) -> bool {
+        let (_, name) = split(e.path);
+        e.mode & 0o002 != 0 || name == b"busybox" || tool_rule(name).is_some()
+    }
+
     fn note(&self, e: &EntryFacts<'_>) -> Option<Summary> {
         let special = e.kind == EntryType::File && e.mode & 0o6000 != 0;
         (special || e.capability.is_some()).then(|| {

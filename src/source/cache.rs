@@ -32,7 +32,7 @@ pub struct LayerCache {
 
 /// What the cache holds for a layer.
 pub enum Lookup {
-    Hit(LayerRecord),
+    Hit(Box<LayerRecord>),
     Miss,
     /// An entry is there but cannot be used: why (to warn; it is then rewritten).
     Bad(String),
@@ -93,7 +93,7 @@ impl LayerCache {
                 hex::encode(rec.diff_id)
             ));
         }
-        Lookup::Hit(rec)
+        Lookup::Hit(Box::new(rec))
     }
 
     fn decode_file(&self, bytes: &[u8], wants: &dyn Wants) -> Result<LayerRecord, String> {
@@ -191,8 +191,10 @@ fn encode(rec: &LayerRecord, wants: &dyn Wants, out: &mut Vec<u8>) -> Option<()>
     put_list(out, &rec.warnings);
     put_list(out, &rec.opaque);
     put_list(out, &rec.whiteouts);
-    put_u64(out, rec.entries.len() as u64);
-    for e in &rec.entries {
+    // Plain files as entries: the format has one kind of file.
+    put_u64(out, (rec.entries.len() + rec.plain.len()) as u64);
+    for e in rec.all_entries() {
+        let e = &*e;
         put_bytes(out, &e.path);
         match &e.kind {
             EntryKind::File => out.push(0),
@@ -346,6 +348,7 @@ fn decode(r: &mut Reader<'_>, wants: &dyn Wants) -> Result<LayerRecord, String> 
     }
     Ok(LayerRecord {
         entries,
+        plain: super::layer::PlainFiles::default(),
         opaque,
         whiteouts,
         digest,
@@ -419,7 +422,7 @@ mod tests {
 
     fn hit(l: Lookup) -> LayerRecord {
         match l {
-            Lookup::Hit(r) => r,
+            Lookup::Hit(r) => *r,
             Lookup::Miss => panic!("miss"),
             Lookup::Bad(why) => panic!("bad: {why}"),
         }

@@ -592,6 +592,7 @@ fn finish(blobs: &mut dyn Blobs, chosen: Chosen, cx: &ReadCx<'_>) -> Result<Scan
             i,
             &rec,
             &format!("{file}: layer {label}"),
+            i + 1 == chosen.layers.len(),
             &mut warnings,
         );
         layers.push(Layer {

@@ -65,6 +65,13 @@ pub trait Wants: Sync {
     fn note(&self, _entry: &EntryFacts<'_>) -> Summaries {
         None
     }
+    /// Whether a regular file nobody keeps, inspects, notes or hashes still needs its node in the
+    /// final view (a reader that looks for it by path). Such files of the last layer are otherwise
+    /// not stored: memory then follows what readers need, not the number of files. By default
+    /// every node is kept.
+    fn lists(&self, _entry: &EntryFacts<'_>) -> bool {
+        true
+    }
 }
 
 /// Both sets of summaries of one node.

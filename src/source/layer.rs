@@ -57,6 +57,9 @@ pub struct LayerEntry {
 #[derive(Debug, Clone)]
 pub struct LayerRecord {
     pub entries: Vec<LayerEntry>,
+    /// The regular files nobody keeps, inspects, notes, hashes or lists, among `entries` in tar
+    /// order: most files of an image, held as packed paths rather than entries.
+    pub plain: PlainFiles,
     /// Folders made opaque by `.wh..wh..opq`.
     pub opaque: Vec<Vec<u8>>,
     /// Paths removed by `.wh.NAME`.
@@ -74,6 +77,125 @@ pub struct LayerRecord {
     /// layer cache charges the same, so that limits hold whether a layer was cached or not.
     pub tar_entries: u64,
     pub tar_size: u64,
+}
+
+/// Regular files only listed, packed: each folder once per run of files in it, names side by side.
+#[derive(Debug, Clone, Default)]
+pub struct PlainFiles {
+    /// Folder paths end to end; folder `i` ends at `dir_ends[i]`.
+    dirs: Vec<u8>,
+    dir_ends: Vec<u32>,
+    /// File names end to end.
+    names: Vec<u8>,
+    files: Vec<PlainFile>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct PlainFile {
+    /// How many of the record's entries come before this file in the tar.
+    before: u32,
+    dir: u32,
+    name_end: u32,
+    mode: u32,
+    size: u64,
+}
+
+impl PlainFiles {
+    /// Adds a file after `before` entries; `false` (nothing added) past what the packing indexes.
+    pub fn push(&mut self, before: usize, path: &[u8], mode: u32, size: u64) -> bool {
+        let (dir, name) = match path.iter().rposition(|&b| b == b'/') {
+            Some(i) => (&path[..i], &path[i + 1..]),
+            None => (&b""[..], path),
+        };
+        let same_dir = self.dir_ends.last().is_some_and(|&end| {
+            let start = self
+                .dir_ends
+                .len()
+                .checked_sub(2)
+                .map_or(0, |i| self.dir_ends[i]);
+            self.dirs.get(start as usize..end as usize) == Some(dir)
+        });
+        let (Ok(before), Ok(name_end), Ok(dir_end)) = (
+            u32::try_from(before),
+            u32::try_from(self.names.len() + name.len()),
+            u32::try_from(self.dirs.len() + if same_dir { 0 } else { dir.len() }),
+        ) else {
+            return false;
+        };
+        if !same_dir {
+            self.dirs.extend_from_slice(dir);
+            self.dir_ends.push(dir_end);
+        }
+        self.names.extend_from_slice(name);
+        self.files.push(PlainFile {
+            before,
+            dir: (self.dir_ends.len() - 1) as u32,
+            name_end,
+            mode,
+            size,
+        });
+        true
+    }
+
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+
+    /// Each file as (entries before it, path, mode, size), in tar order.
+    pub fn iter(&self) -> impl Iterator<Item = (usize, Vec<u8>, u32, u64)> + '_ {
+        let mut name_start = 0usize;
+        self.files.iter().map(move |f| {
+            let dir_end = self.dir_ends[f.dir as usize] as usize;
+            let dir_start = match f.dir {
+                0 => 0,
+                d => self.dir_ends[d as usize - 1] as usize,
+            };
+            let dir = &self.dirs[dir_start..dir_end];
+            let name = &self.names[name_start..f.name_end as usize];
+            name_start = f.name_end as usize;
+            let mut path = Vec::with_capacity(dir.len() + 1 + name.len());
+            path.extend_from_slice(dir);
+            if !dir.is_empty() {
+                path.push(b'/');
+            }
+            path.extend_from_slice(name);
+            (f.before as usize, path, f.mode, f.size)
+        })
+    }
+}
+
+impl LayerRecord {
+    /// Every entry in tar order, the plain files as entries too.
+    pub fn all_entries(&self) -> impl Iterator<Item = std::borrow::Cow<'_, LayerEntry>> + '_ {
+        let mut plain = self.plain.iter().peekable();
+        let mut entries = self.entries.iter().enumerate().peekable();
+        std::iter::from_fn(move || {
+            let next_entry = entries.peek().map(|(i, _)| *i);
+            match (plain.peek(), next_entry) {
+                (Some((before, ..)), Some(i)) if *before > i => {
+                    entries.next().map(|(_, e)| std::borrow::Cow::Borrowed(e))
+                }
+                (Some(_), _) => plain.next().map(|(_, path, mode, size)| {
+                    std::borrow::Cow::Owned(LayerEntry {
+                        path,
+                        kind: EntryKind::File,
+                        mode,
+                        size,
+                        sha256: None,
+                        sha1: None,
+                        sha512: None,
+                        content: None,
+                        summaries: None,
+                    })
+                }),
+                (None, _) => entries.next().map(|(_, e)| std::borrow::Cow::Borrowed(e)),
+            }
+        })
+    }
 }
 
 fn limit_or_invalid(cx: &ReadCx<'_>, file: &str, layer: &str, message: String) -> SourceError {
@@ -198,6 +320,7 @@ fn parse_layer(
     let at = || format!(" (at byte {} of the blob)", pos.load(Ordering::Relaxed));
     let mut rec = LayerRecord {
         entries: Vec::new(),
+        plain: PlainFiles::default(),
         opaque: Vec::new(),
         whiteouts: Vec::new(),
         digest: [0; 32],
@@ -342,7 +465,7 @@ fn read_entry<R: Read>(
         }
     };
 
-    let noted = note_entry(&mut entry, &path, &node_kind, mode, cx);
+    let (noted, listed) = note_entry(&mut entry, &path, &node_kind, mode, cx);
     if node_kind != EntryKind::File {
         rec.entries.push(LayerEntry {
             path,
@@ -364,6 +487,17 @@ fn read_entry<R: Read>(
     if file.size != declared {
         return Err(format!("truncated: {} bytes of {declared}", file.size));
     }
+    let plain = !listed
+        && !file.asked
+        && noted.is_none()
+        && file.summaries.is_none()
+        && file.content.is_none()
+        && file.sha256.is_none()
+        && file.sha1.is_none()
+        && file.sha512.is_none();
+    if plain && rec.plain.push(rec.entries.len(), &path, mode, file.size) {
+        return Ok(());
+    }
     rec.entries.push(LayerEntry {
         path,
         kind: EntryKind::File,
@@ -379,14 +513,15 @@ fn read_entry<R: Read>(
 }
 
 /// Asks the [`Interest`] about the entry's facts: owner (PAX `uid`/`gid` over the header's),
-/// mode, link target and the `security.capability` extended attribute.
+/// mode, link target and the `security.capability` extended attribute. Also says whether a
+/// reader lists the entry ([`super::Wants::lists`]).
 fn note_entry<R: Read>(
     entry: &mut tar::Entry<'_, R>,
     path: &[u8],
     kind: &EntryKind,
     mode: u32,
     cx: &ReadCx<'_>,
-) -> Summaries {
+) -> (Summaries, bool) {
     let header = entry.header();
     let mut uid = header.uid().unwrap_or(0);
     let mut gid = header.gid().unwrap_or(0);
@@ -411,14 +546,16 @@ fn note_entry<R: Read>(
         EntryKind::HardLink(t) => EntryType::HardLink(t),
         EntryKind::Other => EntryType::Other,
     };
-    cx.interest.wants.note(&EntryFacts {
+    let facts = EntryFacts {
         path,
         kind,
         mode,
         uid,
         gid,
         capability: capability.as_deref(),
-    })
+    };
+    let listed = kind == EntryType::File && cx.interest.wants.lists(&facts);
+    (cx.interest.wants.note(&facts), listed)
 }
 
 /// Whether a path from an archive climbs above the root with `..` (absolute paths are only
@@ -464,6 +601,8 @@ pub struct ReadFile {
     pub content: Option<Arc<[u8]>>,
     /// What the readers that asked for the whole content made of it.
     pub summaries: Summaries,
+    /// Whether a reader asked to keep or inspect it (even if it was too large to).
+    pub asked: bool,
 }
 
 /// The digests one file is read through; each is computed only when asked for.
@@ -628,6 +767,7 @@ pub fn read_file(
         sha512: hash.sha512.map(|h| Box::new(h.finalize().into())),
         content,
         summaries,
+        asked: wanted.is_some() || inspect,
     })
 }
 
@@ -669,12 +809,15 @@ const HASH_BUF_LEN: usize = 128 * 1024;
 
 /// Applies a layer record onto `fs` as layer number `layer`: whiteouts and opaque folders first (they
 /// only hide lower layers, whatever their place in the tar), then the entries in tar order.
-/// `label` names the layer in warnings.
+/// `label` names the layer in warnings. In the `last` layer (no later layer can need them) the
+/// plain files get no node: they only replace what was at their path, and are remembered by a
+/// hash of their path while the layer is applied, for its hard links and entries below them.
 pub fn apply(
     fs: &mut Vfs,
     layer: usize,
     rec: &LayerRecord,
     label: &str,
+    last: bool,
     warnings: &mut Vec<String>,
 ) {
     for w in &rec.warnings {
@@ -688,28 +831,128 @@ pub fn apply(
         let target = fs.resolve_parent(path).unwrap_or_else(|| path.clone());
         fs.remove(&target, layer);
     }
-    for e in &rec.entries {
-        let Some(at) = fs.make_parents(&e.path, layer) else {
-            warnings.push(format!(
-                "{label}: entry {}: a parent is not a folder: skipped",
-                display_path(&e.path)
+    let mut applying = Applying {
+        fs,
+        layer,
+        label,
+        warnings,
+        unstored: last.then(|| Unstored::with_capacity(rec.plain.len())),
+    };
+    let mut plain = rec.plain.iter().peekable();
+    for (i, e) in rec.entries.iter().enumerate() {
+        while let Some((_, path, mode, size)) = plain.next_if(|(before, ..)| *before <= i) {
+            applying.plain(&path, mode, size);
+        }
+        applying.entry(e);
+    }
+    for (_, path, mode, size) in plain {
+        applying.plain(&path, mode, size);
+    }
+}
+
+/// The paths of the plain files of the layer being applied that got no node, by a hash with a
+/// key of this run (no path can be made to collide with another on purpose).
+struct Unstored {
+    keys: std::collections::hash_map::RandomState,
+    hashes: std::collections::HashSet<u64>,
+}
+
+impl Unstored {
+    fn with_capacity(n: usize) -> Unstored {
+        Unstored {
+            keys: std::collections::hash_map::RandomState::new(),
+            hashes: std::collections::HashSet::with_capacity(n),
+        }
+    }
+    fn insert(&mut self, path: &[u8]) {
+        use std::hash::BuildHasher;
+        self.hashes.insert(self.keys.hash_one(path));
+    }
+    fn contains(&self, path: &[u8]) -> bool {
+        use std::hash::BuildHasher;
+        self.hashes.contains(&self.keys.hash_one(path))
+    }
+}
+
+struct Applying<'a> {
+    fs: &'a mut Vfs,
+    layer: usize,
+    label: &'a str,
+    warnings: &'a mut Vec<String>,
+    unstored: Option<Unstored>,
+}
+
+impl Applying<'_> {
+    /// Where an entry lands, or `None` (with the warning) when a parent is not a folder.
+    fn land(&mut self, path: &[u8]) -> Option<Vec<u8>> {
+        let unstored = &self.unstored;
+        let is_file = |p: &[u8]| unstored.as_ref().is_some_and(|u| u.contains(p));
+        let at = self.fs.make_parents_with(path, self.layer, is_file);
+        if at.is_none() {
+            self.warnings.push(format!(
+                "{}: entry {}: a parent is not a folder: skipped",
+                self.label,
+                display_path(path)
             ));
-            continue;
+        }
+        at
+    }
+
+    fn plain(&mut self, path: &[u8], mode: u32, size: u64) {
+        let Some(at) = self.land(path) else {
+            return;
         };
+        match self.unstored.as_mut() {
+            Some(unstored) => {
+                self.fs.shadow(&at, self.layer);
+                unstored.insert(&at);
+            }
+            None => self.fs.insert(
+                at,
+                Node {
+                    kind: NodeKind::File,
+                    mode,
+                    size,
+                    layer: self.layer,
+                    ..Node::default()
+                },
+            ),
+        }
+    }
+
+    fn entry(&mut self, e: &LayerEntry) {
+        let Some(at) = self.land(&e.path) else {
+            return;
+        };
+        let layer = self.layer;
+        let fs = &mut *self.fs;
         let node = match &e.kind {
             EntryKind::HardLink(target) => {
+                let canonical = fs.resolve_parent(target);
                 let found = fs
                     .get(target)
-                    .or_else(|| fs.resolve_parent(target).and_then(|t| fs.get(&t)));
+                    .or_else(|| canonical.as_deref().and_then(|t| fs.get(t)));
                 match found {
                     Some(n) if !n.is_dir() => Node { layer, ..n.clone() },
                     _ => {
-                        warnings.push(format!(
-                            "{label}: hard link {} to missing {}: skipped",
-                            display_path(&e.path),
-                            display_path(target)
-                        ));
-                        continue;
+                        let unstored = self.unstored.as_mut().filter(|u| {
+                            u.contains(target)
+                                || canonical.as_deref().is_some_and(|t| u.contains(t))
+                        });
+                        match unstored {
+                            // A link to a file that got no node gets none either.
+                            Some(u) => {
+                                fs.shadow(&at, layer);
+                                u.insert(&at);
+                            }
+                            None => self.warnings.push(format!(
+                                "{}: hard link {} to missing {}: skipped",
+                                self.label,
+                                display_path(&e.path),
+                                display_path(target)
+                            )),
+                        }
+                        return;
                     }
                 }
             }
@@ -949,5 +1192,164 @@ mod inspect_tests {
             assert_eq!(f.sha1.is_some(), digested);
         }
         assert!(w.is_empty());
+    }
+}
+
+#[cfg(test)]
+mod plain_tests {
+    use super::*;
+    use crate::limits::Limits;
+    use crate::source::interest::{Slots, Wants};
+    use crate::source::Summary;
+
+    /// Keeps `etc/kept`, summarises files starting with `MAGIC`, lists `bin/listed`.
+    struct Some3;
+    impl Wants for Some3 {
+        fn keep(&self, path: &[u8], _head: &[u8]) -> Option<u64> {
+            (path == b"etc/kept").then_some(1 << 20)
+        }
+        fn inspecting(&self, _path: &[u8], head: &[u8]) -> Slots {
+            match head.starts_with(b"MAGIC") {
+                true => Slots::NONE.with(0),
+                false => Slots::NONE,
+            }
+        }
+        fn inspect(&self, _slot: u8, _path: &[u8], content: &[u8]) -> Option<Summary> {
+            Some(Arc::new(content.len()))
+        }
+        fn lists(&self, entry: &EntryFacts<'_>) -> bool {
+            entry.path == b"bin/listed"
+        }
+    }
+
+    fn tar(entries: &[(&str, Option<&str>, &[u8])]) -> Vec<u8> {
+        let mut b = tar::Builder::new(Vec::new());
+        for (path, link, body) in entries {
+            let mut h = tar::Header::new_gnu();
+            h.set_mode(0o640);
+            match (path.ends_with('/'), link) {
+                (true, _) => {
+                    h.set_entry_type(tar::EntryType::Directory);
+                    h.set_size(0);
+                    b.append_data(&mut h, path, &[][..]).unwrap();
+                }
+                (false, Some(target)) => {
+                    h.set_entry_type(tar::EntryType::Link);
+                    h.set_size(0);
+                    b.append_link(&mut h, path, target).unwrap();
+                }
+                (false, None) => {
+                    h.set_size(body.len() as u64);
+                    b.append_data(&mut h, path, *body).unwrap();
+                }
+            }
+        }
+        b.into_inner().unwrap()
+    }
+
+    fn read(data: &[u8]) -> LayerRecord {
+        let budget = Budget::new(Limits::default());
+        let cx = ReadCx {
+            interest: Interest::new(&Some3, Digests::Read),
+            budget: &budget,
+        };
+        read_layer(data, &cx, "t.tar", "0").unwrap()
+    }
+
+    #[test]
+    fn files_nobody_reads_are_packed_and_the_last_layer_stores_no_node_for_them() {
+        let layer = tar(&[
+            ("d/", None, b""),
+            ("d/a", None, b"plain"),
+            ("d/b", Some("d/a"), b""),
+            ("f", None, b"plain too"),
+            ("f/x", None, b"under a file"),
+            ("etc/kept", None, b"kept"),
+            ("bin/elf", None, b"MAGIC bytes"),
+            ("bin/listed", None, b"listed"),
+            ("deep/er/g", None, b"parents made"),
+        ]);
+        let rec = read(&layer);
+        let plain: Vec<(usize, Vec<u8>, u32, u64)> = rec.plain.iter().collect();
+        let paths: Vec<&[u8]> = plain.iter().map(|p| p.1.as_slice()).collect();
+        assert_eq!(
+            paths,
+            [&b"d/a"[..], b"f", b"f/x", b"deep/er/g"],
+            "only the files nobody reads are packed"
+        );
+        assert_eq!((plain[0].0, plain[0].2, plain[0].3), (1, 0o640, 5));
+        // In tar order, the packed files among the entries.
+        let order: Vec<Vec<u8>> = rec.all_entries().map(|e| e.path.clone()).collect();
+        let want: Vec<&[u8]> = vec![
+            b"d",
+            b"d/a",
+            b"d/b",
+            b"f",
+            b"f/x",
+            b"etc/kept",
+            b"bin/elf",
+            b"bin/listed",
+            b"deep/er/g",
+        ];
+        assert_eq!(order, want);
+
+        for last in [false, true] {
+            let mut fs = Vfs::new();
+            let mut warnings = Vec::new();
+            apply(&mut fs, 0, &rec, "L", last, &mut warnings);
+            // The same warnings either way: a link to a file without a node is no missing target.
+            assert_eq!(
+                warnings,
+                ["L: entry /f/x: a parent is not a folder: skipped"],
+                "last: {last}"
+            );
+            for p in [&b"d/a"[..], b"d/b", b"f", b"deep/er/g"] {
+                assert_eq!(
+                    fs.get(p).is_some(),
+                    !last,
+                    "{} last: {last}",
+                    display_path(p)
+                );
+            }
+            assert!(fs.get(b"f/x").is_none());
+            assert!(fs.get(b"deep/er").is_some_and(Node::is_dir));
+            assert!(fs.get(b"etc/kept").is_some_and(|n| n.content.is_some()));
+            assert!(fs.get(b"bin/elf").is_some_and(|n| n.summaries.is_some()));
+            assert!(fs.get(b"bin/listed").is_some_and(Node::is_file));
+        }
+        if let Some(n) = {
+            let mut fs = Vfs::new();
+            apply(&mut fs, 0, &rec, "L", false, &mut Vec::new());
+            fs.get(b"d/b").cloned()
+        } {
+            assert_eq!(
+                (n.size, n.mode),
+                (5, 0o640),
+                "a hard link copies its target"
+            );
+        }
+    }
+
+    #[test]
+    fn a_last_layer_file_nobody_reads_still_replaces_what_was_there() {
+        let lower = read(&tar(&[
+            ("bin/x", None, b"MAGIC once a binary"),
+            ("etc/kept", None, b"v1"),
+            ("d/", None, b""),
+            ("d/inner", None, b"MAGIC"),
+        ]));
+        let upper = read(&tar(&[
+            ("bin/x", None, b"now text"),
+            ("d", None, b"now a file"),
+        ]));
+        assert_eq!(upper.plain.len(), 2);
+        let mut fs = Vfs::new();
+        let mut warnings = Vec::new();
+        apply(&mut fs, 0, &lower, "0", false, &mut warnings);
+        apply(&mut fs, 1, &upper, "1", true, &mut warnings);
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert!(fs.get(b"bin/x").is_none(), "the summarised binary is gone");
+        assert!(fs.get(b"d").is_none() && fs.get(b"d/inner").is_none());
+        assert!(fs.get(b"etc/kept").is_some());
     }
 }

@@ -28,7 +28,7 @@ pub fn read(
     let reader = BufReader::new(ProgressReader::new(file, progress, &pos));
     let rec = read_layer(reader, cx, &file_name, "(root filesystem)")?;
     progress.finish();
-    if rec.entries.is_empty() {
+    if rec.entries.is_empty() && rec.plain.is_empty() {
         return Err(SourceError::invalid(
             path,
             "an empty tar archive: no files to describe",
@@ -36,7 +36,7 @@ pub fn read(
     }
     let mut fs = Vfs::new();
     let mut warnings = Vec::new();
-    apply(&mut fs, 0, &rec, &file_name, &mut warnings);
+    apply(&mut fs, 0, &rec, &file_name, true, &mut warnings);
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

@@ -10,7 +10,7 @@ use std::fs::File;
 use std::io;
 
 /// Files to inspect larger than this are spooled; smaller ones are read into memory.
-pub const SPOOL_OVER: u64 = 16 << 20;
+pub const SPOOL_OVER: u64 = 4 << 20;
 
 /// An unnamed temporary file, deleted when closed.
 pub fn create() -> io::Result<File> {

@@ -169,6 +169,20 @@ impl Vfs {
         self.nodes.insert(path, node);
     }
 
+    /// What inserting a file that gets no node at `path` does: the node there (and what is below
+    /// a folder there) is gone, and a kept file's history records that its content is.
+    pub fn shadow(&mut self, path: &[u8], layer: usize) {
+        if path.is_empty() {
+            return;
+        }
+        if let Some(old) = self.nodes.remove(path) {
+            if old.is_dir() {
+                self.remove_below_in(path, usize::MAX, layer);
+            }
+        }
+        self.mark_removed(path, layer);
+    }
+
     /// Removes `path` and everything below it (a `.wh.NAME` whiteout applied in `layer`).
     pub fn remove(&mut self, path: &[u8], layer: usize) {
         let path = normalize(path);
@@ -219,6 +233,16 @@ impl Vfs {
     /// is created (as written by `layer`), a symlink to a folder is followed inside the root. Returns
     /// where the entry lands, or `None` when a parent is a file or a dangling link.
     pub fn make_parents(&mut self, path: &[u8], layer: usize) -> Option<Vec<u8>> {
+        self.make_parents_with(path, layer, |_| false)
+    }
+
+    /// [`Vfs::make_parents`], where `is_file` also names files that have no node.
+    pub fn make_parents_with(
+        &mut self,
+        path: &[u8],
+        layer: usize,
+        is_file: impl Fn(&[u8]) -> bool,
+    ) -> Option<Vec<u8>> {
         let path = normalize(path);
         let (parent, name) = match path.iter().rposition(|&b| b == b'/') {
             Some(i) => (&path[..i], &path[i + 1..]),
@@ -238,6 +262,7 @@ impl Vfs {
                     current = target;
                 }
                 Some(_) => return None,
+                None if is_file(&candidate) => return None,
                 None => {
                     self.nodes.insert(
                         candidate.clone(),

@@ -23,7 +23,7 @@ use crate::model::{
     Relationship, RelationshipKind, Technique,
 };
 use crate::purl::{Purl, PurlString, PurlType};
-use crate::source::{display_path, Node, Summary};
+use crate::source::{display_path, EntryFacts, Node, Summary};
 
 /// Largest loader configuration file worth reading.
 const MAX_CONF_SIZE: u64 = 1 << 20;
@@ -70,6 +70,12 @@ impl Cataloger for ElfBinaries {
 
     fn inspect(&self, _path: &[u8], content: &[u8]) -> Option<Summary> {
         Some(Arc::new(elf::inspect(content)))
+    }
+
+    /// A soname the loader resolves to a file that is not ELF still resolves.
+    fn lists(&self, entry: &EntryFacts<'_>) -> bool {
+        let name = entry.path.rsplit(|&b| b == b'/').next().unwrap_or_default();
+        name.windows(3).any(|w| w == b".so")
     }
 
     fn codec(&self) -> Option<&dyn SummaryCodec> {

@@ -413,7 +413,7 @@ impl RegistryBlobs<'_> {
                     })?;
                 // The bar counts stored bytes: a cached layer counts as read.
                 self.progress.advance(rec.stored_size);
-                return Ok(Arc::new(rec));
+                return Ok(Arc::new(*rec));
             }
             Lookup::Miss => None,
             Lookup::Bad(why) => Some(why),
