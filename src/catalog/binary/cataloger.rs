@@ -12,6 +12,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use super::classify::{self, Classified, Hit};
 use super::elf::{self, ElfFacts, ElfSummary, ElfType};
 use super::loader::{self, Loader};
 use super::modules::{self, Embedded};
@@ -27,6 +28,8 @@ use crate::source::{display_path, Node, Summary};
 
 /// Largest loader configuration file worth reading.
 const MAX_CONF_SIZE: u64 = 1 << 20;
+/// Largest JDK `release` file worth reading.
+const MAX_RELEASE_SIZE: u64 = 64 << 10;
 /// Most names joined into one property value.
 const MAX_LISTED: usize = 256;
 
@@ -39,6 +42,26 @@ pub const BINARY: PackageKind = PackageKind {
     // Named after its file: nothing in it says who it is.
     purl_is_evidence: false,
     file: Some(FileForm::Executable),
+};
+
+/// An unowned binary a classifier named: product and version read from its bytes.
+pub const CLASSIFIED: PackageKind = PackageKind {
+    name: "classified-binary",
+    purl_type: Some("generic"),
+    purpose: Purpose::Application,
+    technique: Some(Technique::BinaryAnalysis),
+    purl_is_evidence: true,
+    file: Some(FileForm::Executable),
+};
+
+/// A library linked into an unowned binary, found by its version banner.
+pub const EMBEDDED_LIBRARY: PackageKind = PackageKind {
+    name: "embedded-library",
+    purl_type: Some("generic"),
+    purpose: Purpose::Library,
+    technique: Some(Technique::BinaryAnalysis),
+    purl_is_evidence: true,
+    file: None,
 };
 
 /// A package named by an ELF `.note.package` note.
@@ -60,7 +83,10 @@ impl Cataloger for ElfBinaries {
         NAME
     }
 
-    fn keep(&self, path: &[u8], _head: &[u8]) -> Option<u64> {
+    fn keep(&self, path: &[u8], head: &[u8]) -> Option<u64> {
+        if classify::is_java_release(path, head) {
+            return Some(MAX_RELEASE_SIZE);
+        }
         loader::is_loader_config(path).then_some(MAX_CONF_SIZE)
     }
 
@@ -68,12 +94,17 @@ impl Cataloger for ElfBinaries {
         elf::is_elf(head)
     }
 
-    fn inspect(&self, _path: &[u8], content: &[u8]) -> Option<Summary> {
-        Some(Arc::new(elf::inspect(content)))
+    fn inspect(&self, path: &[u8], content: &[u8]) -> Option<Summary> {
+        let mut summary = elf::inspect(content);
+        if classify::wanted(path) {
+            summary.classified = classify::classify(path, content);
+        }
+        Some(Arc::new(summary))
     }
 
     fn codec(&self) -> Option<&dyn SummaryCodec> {
-        const CODEC: Json<ElfSummary> = Json::version(1);
+        // 2: classifier matches, and JDK `release` files kept.
+        const CODEC: Json<ElfSummary> = Json::version(2);
         Some(&CODEC)
     }
 
@@ -268,6 +299,7 @@ fn catalog(cx: &Context<'_>) -> Found {
 
     let loader = Loader::read(cx.fs);
     let mut embedded: BTreeMap<String, Package> = BTreeMap::new();
+    let mut libraries: BTreeMap<String, Package> = BTreeMap::new();
     for s in &seen {
         let shown = display_path(s.path);
         let layer = layered.then_some(s.node.layer);
@@ -416,14 +448,177 @@ fn catalog(cx: &Context<'_>) -> Found {
                     .collect();
                 props.extend(note_properties(n));
             }
+            if let Some(c) = &s.summary.classified {
+                if pkg.kind == BINARY {
+                    identify(&mut pkg, &mut props, c, cx.fs, s.path, &mut found.warnings);
+                }
+                for lib in &c.libraries {
+                    // The product's own banner is not a second copy of it.
+                    if pkg.kind == CLASSIFIED && lib.name == pkg.name {
+                        continue;
+                    }
+                    let Some(table) = classify::library(&lib.name) else {
+                        continue;
+                    };
+                    // Linked dynamically: the banner came with the headers it was built against.
+                    if s.facts
+                        .needed
+                        .iter()
+                        .any(|n| table.sonames.iter().any(|so| n.starts_with(so)))
+                    {
+                        continue;
+                    }
+                    for p in embedded_libraries(table, lib, &shown, layer) {
+                        found.relationships.push(Relationship::new(
+                            s.package.clone(),
+                            RelationshipKind::Contains,
+                            p.id.clone(),
+                        ));
+                        match libraries.get_mut(&p.id) {
+                            Some(into) => merge_library(into, p),
+                            None => {
+                                libraries.insert(p.id.clone(), p);
+                            }
+                        }
+                    }
+                }
+            }
             pkg.properties = props;
             found.packages.push(pkg);
         }
     }
     found.packages.extend(embedded.into_values());
+    found.packages.extend(libraries.into_values());
     found.relationships.sort();
     found.relationships.dedup();
     found
+}
+
+/// The one version a product's patterns gave, or a warning naming the file and every version.
+fn one_version<'h>(hit: &'h Hit, shown: &str, warnings: &mut Vec<String>) -> Option<&'h classify::Seen> {
+    match hit.found.as_slice() {
+        [one] => Some(one),
+        many => {
+            warnings.push(format!(
+                "{shown}: {} versions of {} written in it ({}): none is given",
+                many.len(),
+                hit.name,
+                hit.versions().join(", ")
+            ));
+            None
+        }
+    }
+}
+
+fn cpes_of(pairs: &[(&str, &str)], version: &str) -> Vec<String> {
+    pairs
+        .iter()
+        .filter_map(|(vendor, product)| cpe::application(vendor, product, version))
+        .collect()
+}
+
+fn generic_purl(name: &str, version: &str) -> PurlString {
+    Purl::new(PurlType::GENERIC, name)
+        .with_version(version)
+        .into()
+}
+
+/// Names an unowned binary after the product its bytes match, with the version they give (for
+/// `java`, the `release` file of its JDK when there is one).
+fn identify(
+    pkg: &mut Package,
+    props: &mut BTreeMap<String, String>,
+    c: &Classified,
+    fs: &crate::source::Vfs,
+    path: &[u8],
+    warnings: &mut Vec<String>,
+) {
+    let Some(hit) = c.product() else {
+        return;
+    };
+    let Some(product) = classify::product(&hit.name) else {
+        return;
+    };
+    let shown = display_path(path);
+    let seen = one_version(hit, &shown, warnings);
+    let mut version = seen.map(|s| s.version.clone());
+    if product.name == "java" {
+        // bin/java → the release file two levels up.
+        let home: Vec<u8> = path
+            .rsplitn(3, |&b| b == b'/')
+            .nth(2)
+            .unwrap_or(b"")
+            .to_vec();
+        let release = [home.as_slice(), b"/release"].concat();
+        if let Some((java, runtime)) = fs.read(&release).map(|r| classify::java_release(r)) {
+            if let Some(v) = java {
+                pkg.evidence.push(display_path(&release));
+                props.insert("sbomkit:classifier:release".into(), display_path(&release));
+                if let Some(r) = runtime {
+                    props.insert("sbomkit:classifier:runtime-version".into(), r);
+                }
+                version = Some(v);
+            }
+        }
+    }
+    let (Some(version), Some(seen)) = (version, seen) else {
+        return;
+    };
+    pkg.kind = CLASSIFIED;
+    pkg.name = product.name.to_string();
+    pkg.purl = Some(generic_purl(product.name, &version));
+    pkg.cpes = cpes_of(product.cpes, &version);
+    pkg.version = version;
+    props.insert("sbomkit:identified-by".into(), "classifier".into());
+    props.insert("sbomkit:classifier".into(), product.name.into());
+    props.insert(
+        "sbomkit:classifier:match".into(),
+        format!("{} at byte {}", seen.text, seen.offset),
+    );
+}
+
+/// A library a binary carries, by its banner, once per version: two banners of one library are
+/// two copies (Node.js links two zlibs). Shared by every binary that carries the same version.
+fn embedded_libraries(
+    lib: &classify::Library,
+    hit: &Hit,
+    shown: &str,
+    layer: Option<usize>,
+) -> Vec<Package> {
+    hit.found
+        .iter()
+        .map(|seen| {
+            let version = &seen.version;
+            let mut properties = BTreeMap::new();
+            properties.insert("sbomkit:identified-by".into(), "version-string".into());
+            properties.insert(
+                "sbomkit:classifier:match".into(),
+                format!("{shown}: {} at byte {}", seen.text, seen.offset),
+            );
+            Package {
+                name: lib.name.to_string(),
+                version: version.clone(),
+                purl: Some(generic_purl(lib.name, version)),
+                cpes: cpes_of(lib.cpes, version),
+                layer,
+                evidence: vec![shown.to_string()],
+                found_by: NAME.to_string(),
+                properties,
+                ..Package::new(
+                    format!("embedded:{}@{}", lib.name, version),
+                    EMBEDDED_LIBRARY,
+                )
+            }
+        })
+        .collect()
+}
+
+/// The same library in another binary: one more file it was found in.
+fn merge_library(into: &mut Package, other: Package) {
+    into.evidence.extend(other.evidence);
+    into.evidence.sort();
+    into.evidence.dedup();
+    into.layer = into.layer.min(other.layer);
 }
 
 fn file_kind(t: ElfType) -> FileKind {
