@@ -96,7 +96,14 @@ impl Cataloger for ElfBinaries {
 
     fn inspect(&self, path: &[u8], content: &[u8]) -> Option<Summary> {
         let mut summary = elf::inspect(content);
-        if classify::wanted(path) {
+        // Named like a product, or linked statically (where libraries' banners are found; a Go
+        // binary carries its modules in its build information instead).
+        let static_c = summary.go.is_none()
+            && summary
+                .facts
+                .as_ref()
+                .is_ok_and(|f| !f.dynamic && f.kind != ElfType::SharedObject);
+        if classify::wanted(path) || static_c {
             summary.classified = classify::classify(path, content);
         }
         Some(Arc::new(summary))
@@ -495,7 +502,11 @@ fn catalog(cx: &Context<'_>) -> Found {
 }
 
 /// The one version a product's patterns gave, or a warning naming the file and every version.
-fn one_version<'h>(hit: &'h Hit, shown: &str, warnings: &mut Vec<String>) -> Option<&'h classify::Seen> {
+fn one_version<'h>(
+    hit: &'h Hit,
+    shown: &str,
+    warnings: &mut Vec<String>,
+) -> Option<&'h classify::Seen> {
     match hit.found.as_slice() {
         [one] => Some(one),
         many => {
@@ -542,8 +553,8 @@ fn identify(
     let shown = display_path(path);
     let seen = one_version(hit, &shown, warnings);
     let mut version = seen.map(|s| s.version.clone());
-    if product.name == "java" {
-        // bin/java → the release file two levels up.
+    if product.name == "openjdk" {
+        // bin/java → the release file two levels up; its runtime version is the launcher's.
         let home: Vec<u8> = path
             .rsplitn(3, |&b| b == b'/')
             .nth(2)
@@ -551,23 +562,32 @@ fn identify(
             .to_vec();
         let release = [home.as_slice(), b"/release"].concat();
         if let Some((java, runtime)) = fs.read(&release).map(|r| classify::java_release(r)) {
-            if let Some(v) = java {
+            if let Some(v) = runtime.or(java.clone()) {
                 pkg.evidence.push(display_path(&release));
                 props.insert("sbomkit:classifier:release".into(), display_path(&release));
-                if let Some(r) = runtime {
-                    props.insert("sbomkit:classifier:runtime-version".into(), r);
-                }
                 version = Some(v);
+            }
+            if let Some(j) = java {
+                props.insert("sbomkit:classifier:java-version".into(), j);
             }
         }
     }
     let (Some(version), Some(seen)) = (version, seen) else {
         return;
     };
+    // CPEs name the feature release: `17.0.21.1`, not `17.0.21.1+2-1-deb12u1-Debian`.
+    let cpe_version = props
+        .get("sbomkit:classifier:java-version")
+        .cloned()
+        .unwrap_or_else(|| version.split('+').next().unwrap_or(&version).to_string());
     pkg.kind = CLASSIFIED;
     pkg.name = product.name.to_string();
-    pkg.purl = Some(generic_purl(product.name, &version));
-    pkg.cpes = cpes_of(product.cpes, &version);
+    let mut purl = Purl::new(PurlType::GENERIC, product.name).with_version(&version);
+    if let Some(ns) = product.namespace {
+        purl = purl.with_namespace(ns);
+    }
+    pkg.purl = Some(purl.into());
+    pkg.cpes = cpes_of(product.cpes, &cpe_version);
     pkg.version = version;
     props.insert("sbomkit:identified-by".into(), "classifier".into());
     props.insert("sbomkit:classifier".into(), product.name.into());
@@ -791,5 +811,169 @@ mod tests {
             .warnings
             .iter()
             .any(|w| w.starts_with("/usr/lib/x86_64-linux-gnu/libc.so.6: ")));
+    }
+
+    fn classify_fixture(name: &str) -> Vec<u8> {
+        fixture(&format!("../binaries/classify/excerpts/{name}.bin"))
+    }
+
+    /// A real ELF file with windows of real binaries' bytes after it, summarised as the scan does.
+    fn classified_node(path: &str, parts: &[&str], needed: &[&str]) -> Node {
+        let mut bytes = fixture("../binaries/c/plain");
+        for p in parts {
+            bytes.extend(classify_fixture(p));
+        }
+        let summary = ElfBinaries.inspect(path.as_bytes(), &bytes).unwrap();
+        let mut summary = summary.downcast_ref::<ElfSummary>().unwrap().clone();
+        if let Ok(f) = &mut summary.facts {
+            f.needed.extend(needed.iter().map(|n| n.to_string()));
+        }
+        Node {
+            summaries: Some(Box::new([(0, Arc::new(summary) as Summary)])),
+            ..elf_node(&bytes, 0o755)
+        }
+    }
+
+    #[test]
+    fn unowned_binaries_are_named_by_their_bytes_owned_ones_are_not() {
+        let mut fs = Vfs::new();
+        put(
+            &mut fs,
+            "usr/local/bin/node",
+            classified_node(
+                "usr/local/bin/node",
+                &[
+                    "node",
+                    "node-openssl",
+                    "node-zlib-1.3.0.1",
+                    "node-zlib-1.3.2.1",
+                ],
+                &[],
+            ),
+        );
+        put(
+            &mut fs,
+            "usr/bin/openssl",
+            classified_node("usr/bin/openssl", &["openssl"], &[]),
+        );
+        // Built against OpenSSL's headers, linked to libcrypto: the banner is no copy of it.
+        put(
+            &mut fs,
+            "opt/php/bin/php",
+            classified_node(
+                "opt/php/bin/php",
+                &["php", "libcrypto"],
+                &["libcrypto.so.3"],
+            ),
+        );
+        put(
+            &mut fs,
+            "opt/java/openjdk/bin/java",
+            classified_node("opt/java/openjdk/bin/java", &["java"], &[]),
+        );
+        put(
+            &mut fs,
+            "opt/java/openjdk/release",
+            crate::catalog::testutil::file(
+                0,
+                b"IMPLEMENTOR=\"Debian\"\nJAVA_RUNTIME_VERSION=\"17.0.21.1+2-1-deb12u1-Debian\"\nJAVA_VERSION=\"17.0.21.1\"\n",
+            ),
+        );
+        let mut owners = BTreeMap::new();
+        owners.insert(
+            b"usr/bin/openssl".to_vec(),
+            "deb:openssl@3.0.22-1~deb12u2".to_string(),
+        );
+        let found = run(&fs, &owners);
+        let by_id = |id: &str| found.packages.iter().find(|p| p.id == id);
+
+        let node = by_id("binary:/usr/local/bin/node").unwrap();
+        assert_eq!(node.kind, CLASSIFIED);
+        assert_eq!(
+            (node.name.as_str(), node.version.as_str()),
+            ("node", "24.19.0")
+        );
+        assert_eq!(node.purl.as_deref(), Some("pkg:generic/node@24.19.0"));
+        assert_eq!(
+            node.cpes,
+            ["cpe:2.3:a:nodejs:node.js:24.19.0:*:*:*:*:*:*:*"]
+        );
+        assert_eq!(node.evidence, ["/usr/local/bin/node"]);
+        assert_eq!(node.properties["sbomkit:identified-by"], "classifier");
+        assert!(
+            node.properties["sbomkit:classifier:match"].starts_with("node.js/v24.19.0 at byte ")
+        );
+        for (lib, version) in [
+            ("openssl", "3.5.7"),
+            ("zlib", "1.3.0.1"),
+            ("zlib", "1.3.2.1"),
+        ] {
+            let id = format!("embedded:{lib}@{version}");
+            let p = by_id(&id).unwrap_or_else(|| panic!("{id}"));
+            assert_eq!(p.kind, EMBEDDED_LIBRARY);
+            assert_eq!(
+                p.purl.as_deref(),
+                Some(format!("pkg:generic/{lib}@{version}").as_str())
+            );
+            assert_eq!(p.properties["sbomkit:identified-by"], "version-string");
+            assert_eq!(p.evidence, ["/usr/local/bin/node"]);
+            assert!(found.relationships.contains(&Relationship::new(
+                "binary:/usr/local/bin/node",
+                RelationshipKind::Contains,
+                id.as_str()
+            )));
+        }
+
+        // The OS package's file: a file record, no package of its own, nothing contained.
+        assert!(by_id("binary:/usr/bin/openssl").is_none());
+        assert!(found.files.iter().any(|f| f.path == "/usr/bin/openssl"));
+
+        let php = by_id("binary:/opt/php/bin/php").unwrap();
+        assert_eq!(php.purl.as_deref(), Some("pkg:generic/php-cli@8.2.36"));
+        assert!(by_id("embedded:openssl@3.0.22").is_none());
+
+        // The launcher's version, confirmed by the release file beside it, which CPEs take.
+        let java = by_id("binary:/opt/java/openjdk/bin/java").unwrap();
+        assert_eq!(java.name, "openjdk");
+        assert_eq!(
+            java.purl.as_deref(),
+            Some("pkg:generic/oracle/openjdk@17.0.21.1%2B2-1-deb12u1-Debian")
+        );
+        assert_eq!(
+            java.cpes,
+            ["cpe:2.3:a:oracle:openjdk:17.0.21.1:*:*:*:*:*:*:*"]
+        );
+        assert_eq!(
+            java.evidence,
+            ["/opt/java/openjdk/bin/java", "/opt/java/openjdk/release"]
+        );
+        assert!(found.warnings.is_empty(), "{:?}", found.warnings);
+    }
+
+    #[test]
+    fn a_product_with_two_versions_in_it_gets_none() {
+        let mut fs = Vfs::new();
+        // Two real busybox banners of different builds would be two versions; here, MariaDB's
+        // server banner and a second server version: the file does not say which it is.
+        let mut bytes = fixture("../binaries/c/plain");
+        bytes.extend(classify_fixture("mariadbd"));
+        bytes.extend(b"\x0010.6.21-MariaDB\x00");
+        let summary = ElfBinaries.inspect(b"usr/sbin/mariadbd", &bytes).unwrap();
+        put(
+            &mut fs,
+            "usr/sbin/mariadbd",
+            Node {
+                summaries: Some(Box::new([(0, summary)])),
+                ..elf_node(&bytes, 0o755)
+            },
+        );
+        let found = run(&fs, &BTreeMap::new());
+        let p = &found.packages[0];
+        assert_eq!((p.kind, p.version.as_str()), (BINARY, ""));
+        assert_eq!(p.purl, None);
+        assert_eq!(
+            found.warnings,
+            ["/usr/sbin/mariadbd: 2 versions of mariadb written in it (10.11.19, 10.6.21): none is given"]
+        );
     }
 }

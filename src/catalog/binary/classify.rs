@@ -15,8 +15,10 @@ use serde::{Deserialize, Serialize};
 
 /// A product a binary can be: the package it becomes when one of its patterns matches.
 pub struct Product {
-    /// Package name, purl name and table key.
+    /// Package name, purl name and table key (Syft's names, so that scanners read both alike).
     pub name: &'static str,
+    /// The purl namespace, where Syft writes one.
+    pub namespace: Option<&'static str>,
     /// File-name globs (the last path component).
     pub files: &'static [&'static str],
     /// A regex over the file name whose first group replaces `{v}` in the patterns (CPython writes
@@ -42,6 +44,7 @@ pub struct Library {
 /// Every product, in the order they are tried: the first that matches names the binary.
 pub static PRODUCTS: &[Product] = &[
     Product {
+        namespace: None,
         name: "python",
         files: &["python*", "libpython*.so*"],
         name_version: Some(r"^(?:lib)?python([0-9]+\.[0-9]+)"),
@@ -52,6 +55,7 @@ pub static PRODUCTS: &[Product] = &[
         ],
     },
     Product {
+        namespace: None,
         name: "node",
         files: &["node", "nodejs"],
         name_version: None,
@@ -62,7 +66,8 @@ pub static PRODUCTS: &[Product] = &[
         cpes: &[("nodejs", "node.js")],
     },
     Product {
-        name: "java",
+        namespace: Some("oracle"),
+        name: "openjdk",
         files: &["java"],
         name_version: None,
         // The launcher: `openjdk`, `java`, the release, then the full runtime version.
@@ -72,6 +77,7 @@ pub static PRODUCTS: &[Product] = &[
         cpes: &[("oracle", "openjdk")],
     },
     Product {
+        namespace: None,
         name: "busybox",
         files: &["busybox"],
         name_version: None,
@@ -79,6 +85,7 @@ pub static PRODUCTS: &[Product] = &[
         cpes: &[("busybox", "busybox")],
     },
     Product {
+        namespace: None,
         name: "redis",
         files: &["redis-server", "redis-check-rdb", "redis-check-aof"],
         name_version: None,
@@ -91,6 +98,7 @@ pub static PRODUCTS: &[Product] = &[
         cpes: &[("redislabs", "redis"), ("redis", "redis")],
     },
     Product {
+        namespace: None,
         name: "postgresql",
         files: &["postgres", "postgresql"],
         name_version: None,
@@ -100,6 +108,7 @@ pub static PRODUCTS: &[Product] = &[
         cpes: &[("postgresql", "postgresql")],
     },
     Product {
+        namespace: None,
         name: "nginx",
         files: &["nginx"],
         name_version: None,
@@ -107,6 +116,7 @@ pub static PRODUCTS: &[Product] = &[
         cpes: &[("f5", "nginx"), ("nginx", "nginx")],
     },
     Product {
+        namespace: None,
         name: "openssl",
         files: &["openssl"],
         name_version: None,
@@ -116,6 +126,7 @@ pub static PRODUCTS: &[Product] = &[
         cpes: &[("openssl", "openssl")],
     },
     Product {
+        namespace: None,
         name: "perl",
         files: &["perl", "perl5*"],
         name_version: None,
@@ -126,6 +137,7 @@ pub static PRODUCTS: &[Product] = &[
         cpes: &[("perl", "perl")],
     },
     Product {
+        namespace: None,
         name: "bash",
         files: &["bash"],
         name_version: None,
@@ -135,6 +147,7 @@ pub static PRODUCTS: &[Product] = &[
         cpes: &[("gnu", "bash")],
     },
     Product {
+        namespace: None,
         name: "curl",
         files: &["curl"],
         name_version: None,
@@ -144,6 +157,7 @@ pub static PRODUCTS: &[Product] = &[
         cpes: &[("haxx", "curl")],
     },
     Product {
+        namespace: None,
         name: "httpd",
         files: &["httpd", "apache2"],
         name_version: None,
@@ -151,6 +165,7 @@ pub static PRODUCTS: &[Product] = &[
         cpes: &[("apache", "http_server")],
     },
     Product {
+        namespace: None,
         name: "haproxy",
         files: &["haproxy"],
         name_version: None,
@@ -161,6 +176,7 @@ pub static PRODUCTS: &[Product] = &[
         cpes: &[("haproxy", "haproxy")],
     },
     Product {
+        namespace: None,
         name: "memcached",
         files: &["memcached"],
         name_version: None,
@@ -169,6 +185,7 @@ pub static PRODUCTS: &[Product] = &[
     },
     // MariaDB before MySQL: MariaDB's programs keep the MySQL names.
     Product {
+        namespace: None,
         name: "mariadb",
         files: &["mariadbd", "mariadb", "mysqld", "mysql"],
         name_version: None,
@@ -179,6 +196,7 @@ pub static PRODUCTS: &[Product] = &[
         cpes: &[("mariadb", "mariadb")],
     },
     Product {
+        namespace: None,
         name: "mysql",
         files: &["mysqld", "mysql"],
         name_version: None,
@@ -186,13 +204,23 @@ pub static PRODUCTS: &[Product] = &[
         cpes: &[("oracle", "mysql")],
     },
     Product {
-        name: "php",
-        files: &["php", "php[0-9]*", "php-fpm*", "php-cgi*"],
+        namespace: None,
+        name: "php-cli",
+        files: &["php", "php[0-9]*"],
         name_version: None,
         patterns: &[r"X-Powered-By: PHP/([0-9]{1,2}\.[0-9]{1,2}\.[0-9]{1,3}(?:RC[0-9])?)"],
         cpes: &[("php", "php")],
     },
     Product {
+        namespace: None,
+        name: "php-fpm",
+        files: &["php-fpm*"],
+        name_version: None,
+        patterns: &[r"X-Powered-By: PHP/([0-9]{1,2}\.[0-9]{1,2}\.[0-9]{1,3}(?:RC[0-9])?)"],
+        cpes: &[("php", "php")],
+    },
+    Product {
+        namespace: None,
         name: "ruby",
         files: &["ruby", "ruby[0-9]*", "libruby*.so*"],
         name_version: None,
@@ -202,6 +230,7 @@ pub static PRODUCTS: &[Product] = &[
         cpes: &[("ruby-lang", "ruby")],
     },
     Product {
+        namespace: None,
         name: "go",
         files: &["go", "gofmt"],
         name_version: None,
@@ -211,6 +240,7 @@ pub static PRODUCTS: &[Product] = &[
         cpes: &[("golang", "go")],
     },
     Product {
+        namespace: None,
         name: "traefik",
         files: &["traefik"],
         name_version: None,
@@ -222,12 +252,13 @@ pub static PRODUCTS: &[Product] = &[
         cpes: &[("traefik", "traefik")],
     },
     Product {
+        namespace: None,
         name: "envoy",
         files: &["envoy"],
         name_version: None,
-        // Its build version: commit, version, tree state, build type (`…/1.28.0/Clean/RELEASE/…`).
+        // Its version between NULs, near the runtime feature flags it defines.
         patterns: &[
-            r"[0-9a-f]{40}/([0-9]{1,2}\.[0-9]{1,3}\.[0-9]{1,3}(?:-dev)?)/(?:Clean|Modified)/(?:RELEASE|DEBUG)",
+            r"\x00(1\.[0-9]{1,2}\.[0-9]{1,3}(?:-dev)?)\x00(?s:.){0,1000}envoy[._]reloadable_features",
         ],
         cpes: &[("envoyproxy", "envoy")],
     },
@@ -290,15 +321,6 @@ pub static LIBRARIES: &[Library] = &[
         sonames: &["libpcre.so", "libpcrecpp.so", "libpcreposix.so"],
         patterns: &[r"\x00(8\.[0-9]{2}) 20[0-9]{2}-[0-9]{2}-[0-9]{2}\x00"],
         cpes: &[("pcre", "pcre")],
-    },
-    Library {
-        name: "sqlite",
-        sonames: &["libsqlite3.so"],
-        // The shell's banner and `sqlite3 --version`'s; the library alone writes only its source id.
-        patterns: &[
-            r"\x00(3\.[0-9]{1,2}\.[0-9]{1,2}) 20[0-9]{2}-[0-9]{2}-[0-9]{2} [0-9:]{8} [0-9a-f]{64}",
-        ],
-        cpes: &[("sqlite", "sqlite")],
     },
     Library {
         name: "openjdk",
@@ -626,7 +648,8 @@ mod tests {
         assert_eq!(names("usr/lib/libpython3.12.so.1.0"), ["python"]);
         assert_eq!(names("usr/bin/mysql"), ["mariadb", "mysql"]);
         assert_eq!(names("usr/sbin/apache2"), ["httpd"]);
-        assert_eq!(names("usr/bin/php8.2"), ["php"]);
+        assert_eq!(names("usr/bin/php8.2"), ["php-cli"]);
+        assert_eq!(names("usr/sbin/php-fpm8.2"), ["php-fpm"]);
         assert!(names("usr/bin/ls").is_empty());
         assert!(names("usr/bin/nodes").is_empty());
         // The name of the file, not of a folder.
@@ -678,6 +701,129 @@ mod tests {
         // Two versions of one product: both kept, so that none is chosen.
         let c = classify(b"bin/busybox", b"BusyBox v1.36.1 \x00BusyBox v1.35.0 ").unwrap();
         assert_eq!(c.product().unwrap().versions(), ["1.35.0", "1.36.1"]);
+    }
+
+    fn excerpt(name: &str) -> Vec<u8> {
+        crate::catalog::testutil::fixture(&format!("../binaries/classify/excerpts/{name}.bin"))
+    }
+
+    /// Windows cut from real binaries (testdata/binaries/classify/PROVENANCE.md), under the names
+    /// the files have in images.
+    #[test]
+    fn real_version_strings_give_each_product_its_version() {
+        let cases = [
+            ("busybox", "bin/busybox", "busybox", "1.35.0"),
+            (
+                "redis-server",
+                "usr/local/bin/redis-server",
+                "redis",
+                "7.0.15",
+            ),
+            (
+                "postgres",
+                "usr/lib/postgresql/15/bin/postgres",
+                "postgresql",
+                "15.20",
+            ),
+            ("nginx", "usr/sbin/nginx", "nginx", "1.22.1"),
+            ("openssl", "usr/bin/openssl", "openssl", "3.0.22"),
+            ("perl", "usr/bin/perl", "perl", "5.36.0"),
+            ("bash", "bin/bash", "bash", "5.2.15"),
+            ("curl", "usr/bin/curl", "curl", "7.88.1"),
+            ("httpd", "usr/local/apache2/bin/httpd", "httpd", "2.4.71"),
+            ("haproxy", "usr/sbin/haproxy", "haproxy", "2.6.12"),
+            ("memcached", "usr/bin/memcached", "memcached", "1.6.18"),
+            ("mariadbd", "usr/sbin/mariadbd", "mariadb", "10.11.19"),
+            ("mariadbd", "usr/bin/mysql", "mariadb", "10.11.19"),
+            ("php", "usr/local/bin/php", "php-cli", "8.2.36"),
+            (
+                "libruby-3.1.so.3.1.2",
+                "usr/lib/libruby-3.1.so.3.1.2",
+                "ruby",
+                "3.1.2p20",
+            ),
+            ("go", "usr/local/go/bin/go", "go", "1.19.8"),
+            ("python3.11", "usr/local/bin/python3.11", "python", "3.11.2"),
+            (
+                "java",
+                "opt/java/openjdk/bin/java",
+                "openjdk",
+                "17.0.21.1+2-1-deb12u1-Debian",
+            ),
+            ("node", "usr/local/bin/node", "node", "24.19.0"),
+            ("traefik", "usr/local/bin/traefik", "traefik", "3.7.15"),
+        ];
+        for (file, path, product, version) in cases {
+            let c = classify(path.as_bytes(), &excerpt(file)).unwrap_or_default();
+            let got = c.product().map(|h| (h.name.as_str(), h.versions()));
+            assert_eq!(got, Some((product, vec![version])), "{file} as {path}");
+        }
+        // The name decides which product is tried: a busybox under another name is not one.
+        assert_eq!(classify(b"usr/bin/tool", &excerpt("busybox")), None);
+        // A help text's example is not the server's version.
+        assert_eq!(
+            classify(b"usr/sbin/mariadbd", &excerpt("mariadbd-help")),
+            None
+        );
+    }
+
+    #[test]
+    fn real_library_banners() {
+        let cases = [
+            ("libgnutls", "gnutls", "3.7.9"),
+            ("libcurl", "curl", "7.88.1"),
+            ("libpcre2-8", "pcre2", "10.42"),
+            ("libcrypto", "openssl", "3.0.22"),
+            ("libz", "zlib", "1.2.13"),
+            ("libjvm", "openjdk", "17.0.21.1+2-1-deb12u1-Debian"),
+            ("node-openssl", "openssl", "3.5.7"),
+        ];
+        for (file, lib, version) in cases {
+            let c = classify(b"opt/app/server", &excerpt(file)).unwrap_or_default();
+            let got: Vec<(&str, Vec<&str>)> = c
+                .libraries
+                .iter()
+                .map(|h| (h.name.as_str(), h.versions()))
+                .collect();
+            assert_eq!(got, [(lib, vec![version])], "{file}");
+            assert!(c.products.is_empty());
+        }
+    }
+
+    /// Node.js's own version, its OpenSSL and its two zlib copies, as its bytes hold them: each
+    /// string gives its own product or library, none another's version.
+    #[test]
+    fn a_binary_with_several_products_strings() {
+        let mut bytes = Vec::new();
+        for part in [
+            "node-zlib-1.3.2.1",
+            "node",
+            "node-openssl",
+            "node-zlib-1.3.0.1",
+            "mariadbd",
+        ] {
+            bytes.extend(excerpt(part));
+        }
+        let c = classify(b"usr/local/bin/node", &bytes).unwrap();
+        assert_eq!(c.products.len(), 1);
+        assert_eq!(c.product().unwrap().name, "node");
+        assert_eq!(c.product().unwrap().versions(), ["24.19.0"]);
+        let libs: Vec<(&str, Vec<&str>)> = c
+            .libraries
+            .iter()
+            .map(|h| (h.name.as_str(), h.versions()))
+            .collect();
+        assert_eq!(
+            libs,
+            [
+                ("openssl", vec!["3.5.7"]),
+                ("zlib", vec!["1.3.0.1", "1.3.2.1"])
+            ]
+        );
+        // The same bytes as `mysql`: MariaDB's version, not Node's or OpenSSL's.
+        let c = classify(b"usr/bin/mysql", &bytes).unwrap();
+        assert_eq!(c.product().unwrap().name, "mariadb");
+        assert_eq!(c.product().unwrap().versions(), ["10.11.19"]);
     }
 
     #[test]
