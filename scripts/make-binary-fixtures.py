@@ -4,7 +4,7 @@ a root folder: testdata/binaries/classify/manifest.tsv lists each archive (a Deb
 wheel) with its size and SHA-256, the member to take, where to put it and what sbomkit must name it.
 
 Archives are downloaded once (Debian's pool, then snapshot.debian.org when the pool has moved on;
-PyPI's JSON API for a wheel's URL) and checked against the manifest's SHA-256 before use: a mismatch
+PyPI's simple index for a wheel's URL) and checked against the manifest's SHA-256 before use: a mismatch
 is an error, never a fixture. Binaries are not committed; only the manifest is.
 
 Usage: scripts/make-binary-fixtures.py [CACHE]   (default target/binary-fixtures; writes CACHE/root)
@@ -79,12 +79,17 @@ def urls(row):
         yield POOLS[row["archive"]] + row["file"]
         yield snapshot_url(row["file"])
     elif row["archive"] == "pypi":
+        # The simple index (PEP 691 JSON), as pip reads it.
         project, filename = row["file"].split("/", 1)
-        version = filename.split("-")[1]
-        release = json.loads(get(f"https://pypi.org/pypi/{project}/{version}/json"))
-        for u in release["urls"]:
-            if u["filename"] == filename:
-                yield u["url"]
+        req = urllib.request.Request(
+            f"https://pypi.org/simple/{project}/",
+            headers={"Accept": "application/vnd.pypi.simple.v1+json", "User-Agent": "sbomkit-fixtures"},
+        )
+        with urllib.request.urlopen(req, timeout=120) as r:
+            index = json.load(r)
+        for f in index["files"]:
+            if f["filename"] == filename:
+                yield f["url"]
     else:
         raise SystemExit(f"unknown archive {row['archive']!r}")
 
@@ -119,17 +124,28 @@ def sha256_of(path):
     return h.hexdigest()
 
 
+_members = {}
+
+
 def member(row, archive):
-    if archive.endswith(".deb"):
-        tar = subprocess.run(["dpkg-deb", "--fsys-tarfile", archive], check=True, capture_output=True).stdout
-        with tarfile.open(fileobj=io.BytesIO(tar)) as t:
-            for m in t.getmembers():
-                if m.name.lstrip("./") == row["member"] and m.isfile():
-                    return t.extractfile(m).read()
-    else:
-        with zipfile.ZipFile(archive) as z:
-            return z.read(row["member"])
-    raise SystemExit(f"{archive}: no member {row['member']}")
+    """The member's bytes; an archive is opened once for all the members taken from it."""
+    key = (archive, row["member"])
+    if key not in _members:
+        wanted = {r["member"] for r in rows() if os.path.basename(r["file"]) == os.path.basename(archive)}
+        if archive.endswith(".deb"):
+            tar = subprocess.run(["dpkg-deb", "--fsys-tarfile", archive], check=True, capture_output=True).stdout
+            with tarfile.open(fileobj=io.BytesIO(tar)) as t:
+                for m in t.getmembers():
+                    name = m.name[2:] if m.name.startswith("./") else m.name
+                    if name in wanted and m.isfile():
+                        _members[(archive, name)] = t.extractfile(m).read()
+        else:
+            with zipfile.ZipFile(archive) as z:
+                for name in wanted:
+                    _members[(archive, name)] = z.read(name)
+    if key not in _members:
+        raise SystemExit(f"{archive}: no member {row['member']}")
+    return _members.pop(key)
 
 
 # Excerpts: name, the file in the root, the text to cut around (first occurrence), bytes kept on
