@@ -516,7 +516,8 @@ fn printable(bytes: &[u8]) -> String {
             s.push_str(&format!("\\x{b:02x}"));
         }
     }
-    s
+    // Edge spaces (zlib's ` deflate 1.2.13 … `) would not survive XML readers that trim.
+    s.trim().to_string()
 }
 
 /// Runs `regex` over `content` in windows of [`CHUNK`] bytes overlapping by [`OVERLAP`]: a match
