@@ -14,7 +14,7 @@ use sbomkit::attest::dsse::{self, IN_TOTO_PAYLOAD_TYPE};
 use sbomkit::attest::keys::{Algorithm, SigningKey};
 use sbomkit::attest::verify::{self, verify, Options};
 use sbomkit::attest::{bundle, parse_json, statement};
-use sbomkit::catalog::binary::{elf, go, modules, notes, rust};
+use sbomkit::catalog::binary::{classify, elf, go, modules, notes, rust};
 use sbomkit::catalog::lang::{composer, dotnet, gem, java, npm, python};
 use sbomkit::catalog::{apk, deb822, dpkg, os_release, rpm, version};
 use sbomkit::format::{self, CycloneDxVersion, Format, WriteOptions};
@@ -167,6 +167,12 @@ pub const TARGETS: &[Target] = &[
             "testdata/binaries/go-hello-noshdr",
             "testdata/fixtures/elf/package-notes/libudev.so.1.7.5",
         ],
+        prepare: as_is,
+    },
+    Target {
+        name: "classify",
+        run: classify_bytes,
+        seeds: &["testdata/binaries/classify/excerpts"],
         prepare: as_is,
     },
     Target {
@@ -524,6 +530,25 @@ fn os_release(data: &[u8]) {
 fn elf(data: &[u8]) {
     let s = elf::inspect(data);
     let _ = format!("{s:?}");
+}
+
+/// The classifiers over any bytes, under a name every product's patterns are tried for (the first
+/// byte picks it), and the JDK `release` reader.
+fn classify_bytes(data: &[u8]) {
+    let Some((&sel, rest)) = data.split_first() else {
+        return;
+    };
+    let names: [&[u8]; 6] = [
+        b"usr/bin/python3.11",
+        b"usr/local/bin/node",
+        b"usr/bin/redis-server",
+        b"usr/bin/mysql",
+        b"usr/bin/envoy",
+        b"opt/app/server",
+    ];
+    let c = classify::classify(names[usize::from(sel) % names.len()], rest);
+    let _ = format!("{c:?}");
+    let _ = classify::java_release(rest);
 }
 
 /// ELF note sections: the first byte picks the byte order and the alignment; then the note walk,

@@ -4,7 +4,12 @@
 #    with its exact version (`pkg:golang/PATH@VERSION`), plus `pkg:golang/stdlib@X.Y.Z`;
 #  - for every cargo-auditable fixture, the `.dep-v0` section (dumped by objcopy, inflated by Python's zlib)
 #    lists the crates; sbomkit must list each as `pkg:cargo/NAME@VERSION`;
-#  - the committed listings beside the fixtures are still what the tools print.
+#  - the committed listings beside the fixtures are still what the tools print;
+#  - every real binary of testdata/binaries/classify/manifest.tsv (Debian packages and PyPI wheels,
+#    fetched and checked by scripts/make-binary-fixtures.py into BINARY_FIXTURES, default
+#    target/binary-fixtures) is named by its classifier with the version the manifest gives, and
+#    contains the statically linked libraries it lists. With SYFT=path, Syft scans the same folder and
+#    both counts of binaries identified are printed.
 # Installs golang-go and binutils with apt-get when missing.
 # Usage: scripts/check-binaries.sh
 set -euo pipefail
@@ -83,6 +88,69 @@ for p in data["packages"]:
 PY
   check "$name (cargo-auditable .dep-v0)" "$work/$name.want"
 done
+
+# Binaries named by their own bytes, on real binaries no package database lists.
+fixtures=${BINARY_FIXTURES:-$PWD/target/binary-fixtures}
+python3 scripts/make-binary-fixtures.py "$fixtures" >/dev/null
+"$sbomkit" generate -q "dir:$fixtures/root" -o cyclonedx-json="$work/classified.cdx.json"
+if python3 - "$work/classified.cdx.json" testdata/binaries/classify/manifest.tsv <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+def walk(cs, parent=None):
+    for c in cs:
+        yield c, parent
+        yield from walk(c.get("components", []), c)
+def files(c):
+    return {p["value"] for p in c.get("properties", []) if p["name"] == "sbomkit:evidence"}
+found = list(walk(doc["components"]))
+bad = 0
+named = 0
+for line in open(sys.argv[2]):
+    if line.startswith("#"):
+        continue
+    _, _, _, _, _, placed, expected, contains = line.rstrip("\n").split("\t")
+    if expected == "-":
+        continue
+    at = "/" + placed
+    mine = [c for c, _ in found if at in files(c) and c.get("purl", "").startswith("pkg:generic/")
+            and c.get("type") == "application"]
+    purls = sorted(c["purl"] for c in mine)
+    if purls != [expected]:
+        print(f"FAIL {at}: expected {expected}, got {purls or 'nothing'}")
+        bad += 1
+        continue
+    named += 1
+    inside = sorted(c["purl"] for c, parent in found if parent is mine[0] and c.get("purl", "").startswith("pkg:generic/"))
+    want = sorted(contains.split(",")) if contains != "-" else []
+    if inside != want:
+        print(f"FAIL {at}: contains {inside}, expected {want}")
+        bad += 1
+print(f"{named} binaries named with the manifest's version")
+sys.exit(1 if bad else 0)
+PY
+then
+  echo "ok   classified binaries (testdata/binaries/classify/manifest.tsv)"
+  passed=$((passed + 1))
+else
+  echo "FAIL classified binaries"
+  failed=$((failed + 1))
+fi
+if [ -n "${SYFT:-}" ]; then
+  "$SYFT" scan -q "dir:$fixtures/root" -o syft-json="$work/syft.json"
+  python3 - "$work/syft.json" "$work/classified.cdx.json" <<'PY'
+import json, sys
+syft = [a for a in json.load(open(sys.argv[1]))["artifacts"] if a.get("foundBy") == "binary-classifier-cataloger"]
+doc = json.load(open(sys.argv[2]))
+def walk(cs):
+    for c in cs:
+        yield c
+        yield from walk(c.get("components", []))
+ours = [c for c in walk(doc["components"]) if c.get("purl", "").startswith("pkg:generic/")]
+print(f"binaries and libraries identified: sbomkit {len(ours)}, Syft {len(syft)}")
+print("  Syft:", " ".join(sorted(a["purl"] for a in syft)))
+print("  sbomkit:", " ".join(sorted(c["purl"] for c in ours)))
+PY
+fi
 
 echo "check-binaries: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

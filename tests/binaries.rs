@@ -749,3 +749,120 @@ fn a_large_binary_without_temp_space_is_hashed_not_read_into_memory() {
         "{doc}"
     );
 }
+
+/// A real ELF file followed by windows cut from real binaries (testdata/binaries/classify/).
+fn with_excerpts(parts: &[&str]) -> Vec<u8> {
+    let mut bytes = fs::read(format!("{C}/plain")).unwrap();
+    for p in parts {
+        bytes.extend(fs::read(format!("testdata/binaries/classify/excerpts/{p}.bin")).unwrap());
+    }
+    bytes
+}
+
+#[test]
+fn binaries_named_by_their_bytes_in_every_format() {
+    let dir = tempdir();
+    let root = dir.path().join("root");
+    write(
+        &root,
+        "usr/local/bin/node",
+        &with_excerpts(&[
+            "node",
+            "node-openssl",
+            "node-zlib-1.3.0.1",
+            "node-zlib-1.3.2.1",
+        ]),
+    );
+    write(
+        &root,
+        "opt/java/openjdk/bin/java",
+        &with_excerpts(&["java"]),
+    );
+    write(
+        &root,
+        "opt/java/openjdk/release",
+        b"IMPLEMENTOR=\"Debian\"\nJAVA_RUNTIME_VERSION=\"17.0.21.1+2-1-deb12u1-Debian\"\nJAVA_VERSION=\"17.0.21.1\"\n",
+    );
+    let source = format!("dir:{}", root.display());
+
+    let cdx_bytes = generate(&source, &["-o", "cyclonedx-json"]);
+    let cdx = json(&cdx_bytes);
+    schema::assert_valid_cyclonedx(&cdx);
+    schema::sample("classified.cdx.json", &cdx_bytes);
+    let cdx15 = json(&generate(&source, &["-o", "cyclonedx-json@1.5"]));
+    schema::assert_valid_cyclonedx(&cdx15);
+    let spdx_bytes = generate(&source, &["-o", "spdx-json"]);
+    let spdx = json(&spdx_bytes);
+    schema::assert_valid_spdx(&spdx);
+    schema::sample("classified.spdx.json", &spdx_bytes);
+    let spdx3 = json(&generate(&source, &["-o", "spdx3-json"]));
+    schema::assert_valid_spdx3(&spdx3);
+
+    // Node.js, with what it links statically nested inside it.
+    let node = component(&cdx, "node");
+    assert_eq!(node["purl"], "pkg:generic/node@24.19.0");
+    assert_eq!(
+        node["cpe"],
+        "cpe:2.3:a:nodejs:node.js:24.19.0:*:*:*:*:*:*:*"
+    );
+    assert_eq!(property(node, "sbomkit:identified-by"), Some("classifier"));
+    let inside: Vec<&str> = node["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["purl"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        inside,
+        [
+            "pkg:generic/openssl@3.5.7",
+            "pkg:generic/zlib@1.3.0.1",
+            "pkg:generic/zlib@1.3.2.1"
+        ]
+    );
+    let openssl = &node["components"][0];
+    assert_eq!(openssl["type"], "library");
+    assert_eq!(
+        property(openssl, "sbomkit:identified-by"),
+        Some("version-string")
+    );
+    assert_eq!(
+        openssl["evidence"]["identity"]["methods"][0]["technique"],
+        "binary-analysis"
+    );
+
+    let java = component(&cdx, "openjdk");
+    assert_eq!(
+        java["purl"],
+        "pkg:generic/oracle/openjdk@17.0.21.1%2B2-1-deb12u1-Debian"
+    );
+    assert_eq!(
+        java["cpe"],
+        "cpe:2.3:a:oracle:openjdk:17.0.21.1:*:*:*:*:*:*:*"
+    );
+
+    // SPDX: the same purls, and the libraries contained by the binary.
+    let packages = spdx["packages"].as_array().unwrap();
+    let spdx_id = |purl: &str| -> String {
+        packages
+            .iter()
+            .find(|p| {
+                p["externalRefs"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .any(|r| r["referenceLocator"] == purl)
+            })
+            .unwrap_or_else(|| panic!("{purl}"))["SPDXID"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let node_id = spdx_id("pkg:generic/node@24.19.0");
+    let zlib_id = spdx_id("pkg:generic/zlib@1.3.2.1");
+    assert!(spdx["relationships"].as_array().unwrap().iter().any(|r| {
+        r["spdxElementId"] == node_id.as_str()
+            && r["relationshipType"] == "CONTAINS"
+            && r["relatedSpdxElement"] == zlib_id.as_str()
+    }));
+}

@@ -12,6 +12,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use super::classify::{self, Classified, Hit};
 use super::elf::{self, ElfFacts, ElfSummary, ElfType};
 use super::loader::{self, Loader};
 use super::modules::{self, Embedded};
@@ -27,6 +28,8 @@ use crate::source::{display_path, EntryFacts, Node, Summary};
 
 /// Largest loader configuration file worth reading.
 const MAX_CONF_SIZE: u64 = 1 << 20;
+/// Largest JDK `release` file worth reading.
+const MAX_RELEASE_SIZE: u64 = 64 << 10;
 /// Most names joined into one property value.
 const MAX_LISTED: usize = 256;
 
@@ -39,6 +42,26 @@ pub const BINARY: PackageKind = PackageKind {
     // Named after its file: nothing in it says who it is.
     purl_is_evidence: false,
     file: Some(FileForm::Executable),
+};
+
+/// An unowned binary a classifier named: product and version read from its bytes.
+pub const CLASSIFIED: PackageKind = PackageKind {
+    name: "classified-binary",
+    purl_type: Some("generic"),
+    purpose: Purpose::Application,
+    technique: Some(Technique::BinaryAnalysis),
+    purl_is_evidence: true,
+    file: Some(FileForm::Executable),
+};
+
+/// A library linked into an unowned binary, found by its version banner.
+pub const EMBEDDED_LIBRARY: PackageKind = PackageKind {
+    name: "embedded-library",
+    purl_type: Some("generic"),
+    purpose: Purpose::Library,
+    technique: Some(Technique::BinaryAnalysis),
+    purl_is_evidence: true,
+    file: None,
 };
 
 /// A package named by an ELF `.note.package` note.
@@ -60,7 +83,10 @@ impl Cataloger for ElfBinaries {
         NAME
     }
 
-    fn keep(&self, path: &[u8], _head: &[u8]) -> Option<u64> {
+    fn keep(&self, path: &[u8], head: &[u8]) -> Option<u64> {
+        if classify::is_java_release(path, head) {
+            return Some(MAX_RELEASE_SIZE);
+        }
         loader::is_loader_config(path).then_some(MAX_CONF_SIZE)
     }
 
@@ -68,8 +94,19 @@ impl Cataloger for ElfBinaries {
         elf::is_elf(head)
     }
 
-    fn inspect(&self, _path: &[u8], content: &[u8]) -> Option<Summary> {
-        Some(Arc::new(elf::inspect(content)))
+    fn inspect(&self, path: &[u8], content: &[u8]) -> Option<Summary> {
+        let mut summary = elf::inspect(content);
+        // Named like a product, or linked statically (where libraries' banners are found; a Go
+        // binary carries its modules in its build information instead).
+        let static_c = summary.go.is_none()
+            && summary
+                .facts
+                .as_ref()
+                .is_ok_and(|f| !f.dynamic && f.kind != ElfType::SharedObject);
+        if classify::wanted(path) || static_c {
+            summary.classified = classify::classify(path, content);
+        }
+        Some(Arc::new(summary))
     }
 
     /// A soname the loader resolves to a file that is not ELF still resolves.
@@ -79,7 +116,8 @@ impl Cataloger for ElfBinaries {
     }
 
     fn codec(&self) -> Option<&dyn SummaryCodec> {
-        const CODEC: Json<ElfSummary> = Json::version(1);
+        // 2: classifier matches, and JDK `release` files kept.
+        const CODEC: Json<ElfSummary> = Json::version(2);
         Some(&CODEC)
     }
 
@@ -274,6 +312,7 @@ fn catalog(cx: &Context<'_>) -> Found {
 
     let loader = Loader::read(cx.fs);
     let mut embedded: BTreeMap<String, Package> = BTreeMap::new();
+    let mut libraries: BTreeMap<String, Package> = BTreeMap::new();
     for s in &seen {
         let shown = display_path(s.path);
         let layer = layered.then_some(s.node.layer);
@@ -422,14 +461,190 @@ fn catalog(cx: &Context<'_>) -> Found {
                     .collect();
                 props.extend(note_properties(n));
             }
+            if let Some(c) = &s.summary.classified {
+                if pkg.kind == BINARY {
+                    identify(&mut pkg, &mut props, c, cx.fs, s.path, &mut found.warnings);
+                }
+                for lib in &c.libraries {
+                    // The product's own banner is not a second copy of it.
+                    if pkg.kind == CLASSIFIED && lib.name == pkg.name {
+                        continue;
+                    }
+                    let Some(table) = classify::library(&lib.name) else {
+                        continue;
+                    };
+                    // Linked dynamically: the banner came with the headers it was built against.
+                    if s.facts
+                        .needed
+                        .iter()
+                        .any(|n| table.sonames.iter().any(|so| n.starts_with(so)))
+                    {
+                        continue;
+                    }
+                    for p in embedded_libraries(table, lib, &shown, layer) {
+                        found.relationships.push(Relationship::new(
+                            s.package.clone(),
+                            RelationshipKind::Contains,
+                            p.id.clone(),
+                        ));
+                        match libraries.get_mut(&p.id) {
+                            Some(into) => merge_library(into, p),
+                            None => {
+                                libraries.insert(p.id.clone(), p);
+                            }
+                        }
+                    }
+                }
+            }
             pkg.properties = props;
             found.packages.push(pkg);
         }
     }
     found.packages.extend(embedded.into_values());
+    found.packages.extend(libraries.into_values());
     found.relationships.sort();
     found.relationships.dedup();
     found
+}
+
+/// The one version a product's patterns gave, or a warning naming the file and every version.
+fn one_version<'h>(
+    hit: &'h Hit,
+    shown: &str,
+    warnings: &mut Vec<String>,
+) -> Option<&'h classify::Seen> {
+    match hit.found.as_slice() {
+        [one] => Some(one),
+        many => {
+            warnings.push(format!(
+                "{shown}: {} versions of {} written in it ({}): none is given",
+                many.len(),
+                hit.name,
+                hit.versions().join(", ")
+            ));
+            None
+        }
+    }
+}
+
+fn cpes_of(pairs: &[(&str, &str)], version: &str) -> Vec<String> {
+    pairs
+        .iter()
+        .filter_map(|(vendor, product)| cpe::application(vendor, product, version))
+        .collect()
+}
+
+fn generic_purl(name: &str, version: &str) -> PurlString {
+    Purl::new(PurlType::GENERIC, name)
+        .with_version(version)
+        .into()
+}
+
+/// Names an unowned binary after the product its bytes match, with the version they give (for
+/// `java`, the `release` file of its JDK when there is one).
+fn identify(
+    pkg: &mut Package,
+    props: &mut BTreeMap<String, String>,
+    c: &Classified,
+    fs: &crate::source::Vfs,
+    path: &[u8],
+    warnings: &mut Vec<String>,
+) {
+    let Some(hit) = c.product() else {
+        return;
+    };
+    let Some(product) = classify::product(&hit.name) else {
+        return;
+    };
+    let shown = display_path(path);
+    let seen = one_version(hit, &shown, warnings);
+    let mut version = seen.map(|s| s.version.clone());
+    if product.name == "openjdk" {
+        // bin/java → the release file two levels up; its runtime version is the launcher's.
+        let home: Vec<u8> = path
+            .rsplitn(3, |&b| b == b'/')
+            .nth(2)
+            .unwrap_or(b"")
+            .to_vec();
+        let release = [home.as_slice(), b"/release"].concat();
+        if let Some((java, runtime)) = fs.read(&release).map(|r| classify::java_release(r)) {
+            if let Some(v) = runtime.or(java.clone()) {
+                pkg.evidence.push(display_path(&release));
+                props.insert("sbomkit:classifier:release".into(), display_path(&release));
+                version = Some(v);
+            }
+            if let Some(j) = java {
+                props.insert("sbomkit:classifier:java-version".into(), j);
+            }
+        }
+    }
+    let (Some(version), Some(seen)) = (version, seen) else {
+        return;
+    };
+    // CPEs name the feature release: `17.0.21.1`, not `17.0.21.1+2-1-deb12u1-Debian`.
+    let cpe_version = props
+        .get("sbomkit:classifier:java-version")
+        .cloned()
+        .unwrap_or_else(|| version.split('+').next().unwrap_or(&version).to_string());
+    pkg.kind = CLASSIFIED;
+    pkg.name = product.name.to_string();
+    let mut purl = Purl::new(PurlType::GENERIC, product.name).with_version(&version);
+    if let Some(ns) = product.namespace {
+        purl = purl.with_namespace(ns);
+    }
+    pkg.purl = Some(purl.into());
+    pkg.cpes = cpes_of(product.cpes, &cpe_version);
+    pkg.version = version;
+    props.insert("sbomkit:identified-by".into(), "classifier".into());
+    props.insert("sbomkit:classifier".into(), product.name.into());
+    props.insert(
+        "sbomkit:classifier:match".into(),
+        format!("{} at byte {}", seen.text, seen.offset),
+    );
+}
+
+/// A library a binary carries, by its banner, once per version: two banners of one library are
+/// two copies (Node.js links two zlibs). Shared by every binary that carries the same version.
+fn embedded_libraries(
+    lib: &classify::Library,
+    hit: &Hit,
+    shown: &str,
+    layer: Option<usize>,
+) -> Vec<Package> {
+    hit.found
+        .iter()
+        .map(|seen| {
+            let version = &seen.version;
+            let mut properties = BTreeMap::new();
+            properties.insert("sbomkit:identified-by".into(), "version-string".into());
+            properties.insert(
+                "sbomkit:classifier:match".into(),
+                format!("{shown}: {} at byte {}", seen.text, seen.offset),
+            );
+            Package {
+                name: lib.name.to_string(),
+                version: version.clone(),
+                purl: Some(generic_purl(lib.name, version)),
+                cpes: cpes_of(lib.cpes, version),
+                layer,
+                evidence: vec![shown.to_string()],
+                found_by: NAME.to_string(),
+                properties,
+                ..Package::new(
+                    format!("embedded:{}@{}", lib.name, version),
+                    EMBEDDED_LIBRARY,
+                )
+            }
+        })
+        .collect()
+}
+
+/// The same library in another binary: one more file it was found in.
+fn merge_library(into: &mut Package, other: Package) {
+    into.evidence.extend(other.evidence);
+    into.evidence.sort();
+    into.evidence.dedup();
+    into.layer = into.layer.min(other.layer);
 }
 
 fn file_kind(t: ElfType) -> FileKind {
@@ -602,5 +817,169 @@ mod tests {
             .warnings
             .iter()
             .any(|w| w.starts_with("/usr/lib/x86_64-linux-gnu/libc.so.6: ")));
+    }
+
+    fn classify_fixture(name: &str) -> Vec<u8> {
+        fixture(&format!("../binaries/classify/excerpts/{name}.bin"))
+    }
+
+    /// A real ELF file with windows of real binaries' bytes after it, summarised as the scan does.
+    fn classified_node(path: &str, parts: &[&str], needed: &[&str]) -> Node {
+        let mut bytes = fixture("../binaries/c/plain");
+        for p in parts {
+            bytes.extend(classify_fixture(p));
+        }
+        let summary = ElfBinaries.inspect(path.as_bytes(), &bytes).unwrap();
+        let mut summary = summary.downcast_ref::<ElfSummary>().unwrap().clone();
+        if let Ok(f) = &mut summary.facts {
+            f.needed.extend(needed.iter().map(|n| n.to_string()));
+        }
+        Node {
+            summaries: Some(Box::new([(0, Arc::new(summary) as Summary)])),
+            ..elf_node(&bytes, 0o755)
+        }
+    }
+
+    #[test]
+    fn unowned_binaries_are_named_by_their_bytes_owned_ones_are_not() {
+        let mut fs = Vfs::new();
+        put(
+            &mut fs,
+            "usr/local/bin/node",
+            classified_node(
+                "usr/local/bin/node",
+                &[
+                    "node",
+                    "node-openssl",
+                    "node-zlib-1.3.0.1",
+                    "node-zlib-1.3.2.1",
+                ],
+                &[],
+            ),
+        );
+        put(
+            &mut fs,
+            "usr/bin/openssl",
+            classified_node("usr/bin/openssl", &["openssl"], &[]),
+        );
+        // Built against OpenSSL's headers, linked to libcrypto: the banner is no copy of it.
+        put(
+            &mut fs,
+            "opt/php/bin/php",
+            classified_node(
+                "opt/php/bin/php",
+                &["php", "libcrypto"],
+                &["libcrypto.so.3"],
+            ),
+        );
+        put(
+            &mut fs,
+            "opt/java/openjdk/bin/java",
+            classified_node("opt/java/openjdk/bin/java", &["java"], &[]),
+        );
+        put(
+            &mut fs,
+            "opt/java/openjdk/release",
+            crate::catalog::testutil::file(
+                0,
+                b"IMPLEMENTOR=\"Debian\"\nJAVA_RUNTIME_VERSION=\"17.0.21.1+2-1-deb12u1-Debian\"\nJAVA_VERSION=\"17.0.21.1\"\n",
+            ),
+        );
+        let mut owners = BTreeMap::new();
+        owners.insert(
+            b"usr/bin/openssl".to_vec(),
+            "deb:openssl@3.0.22-1~deb12u2".to_string(),
+        );
+        let found = run(&fs, &owners);
+        let by_id = |id: &str| found.packages.iter().find(|p| p.id == id);
+
+        let node = by_id("binary:/usr/local/bin/node").unwrap();
+        assert_eq!(node.kind, CLASSIFIED);
+        assert_eq!(
+            (node.name.as_str(), node.version.as_str()),
+            ("node", "24.19.0")
+        );
+        assert_eq!(node.purl.as_deref(), Some("pkg:generic/node@24.19.0"));
+        assert_eq!(
+            node.cpes,
+            ["cpe:2.3:a:nodejs:node.js:24.19.0:*:*:*:*:*:*:*"]
+        );
+        assert_eq!(node.evidence, ["/usr/local/bin/node"]);
+        assert_eq!(node.properties["sbomkit:identified-by"], "classifier");
+        assert!(
+            node.properties["sbomkit:classifier:match"].starts_with("node.js/v24.19.0 at byte ")
+        );
+        for (lib, version) in [
+            ("openssl", "3.5.7"),
+            ("zlib", "1.3.0.1"),
+            ("zlib", "1.3.2.1"),
+        ] {
+            let id = format!("embedded:{lib}@{version}");
+            let p = by_id(&id).unwrap_or_else(|| panic!("{id}"));
+            assert_eq!(p.kind, EMBEDDED_LIBRARY);
+            assert_eq!(
+                p.purl.as_deref(),
+                Some(format!("pkg:generic/{lib}@{version}").as_str())
+            );
+            assert_eq!(p.properties["sbomkit:identified-by"], "version-string");
+            assert_eq!(p.evidence, ["/usr/local/bin/node"]);
+            assert!(found.relationships.contains(&Relationship::new(
+                "binary:/usr/local/bin/node",
+                RelationshipKind::Contains,
+                id.as_str()
+            )));
+        }
+
+        // The OS package's file: a file record, no package of its own, nothing contained.
+        assert!(by_id("binary:/usr/bin/openssl").is_none());
+        assert!(found.files.iter().any(|f| f.path == "/usr/bin/openssl"));
+
+        let php = by_id("binary:/opt/php/bin/php").unwrap();
+        assert_eq!(php.purl.as_deref(), Some("pkg:generic/php-cli@8.2.36"));
+        assert!(by_id("embedded:openssl@3.0.22").is_none());
+
+        // The launcher's version, confirmed by the release file beside it, which CPEs take.
+        let java = by_id("binary:/opt/java/openjdk/bin/java").unwrap();
+        assert_eq!(java.name, "openjdk");
+        assert_eq!(
+            java.purl.as_deref(),
+            Some("pkg:generic/oracle/openjdk@17.0.21.1%2B2-1-deb12u1-Debian")
+        );
+        assert_eq!(
+            java.cpes,
+            ["cpe:2.3:a:oracle:openjdk:17.0.21.1:*:*:*:*:*:*:*"]
+        );
+        assert_eq!(
+            java.evidence,
+            ["/opt/java/openjdk/bin/java", "/opt/java/openjdk/release"]
+        );
+        assert!(found.warnings.is_empty(), "{:?}", found.warnings);
+    }
+
+    #[test]
+    fn a_product_with_two_versions_in_it_gets_none() {
+        let mut fs = Vfs::new();
+        // Two real busybox banners of different builds would be two versions; here, MariaDB's
+        // server banner and a second server version: the file does not say which it is.
+        let mut bytes = fixture("../binaries/c/plain");
+        bytes.extend(classify_fixture("mariadbd"));
+        bytes.extend(b"\x0010.6.21-MariaDB\x00");
+        let summary = ElfBinaries.inspect(b"usr/sbin/mariadbd", &bytes).unwrap();
+        put(
+            &mut fs,
+            "usr/sbin/mariadbd",
+            Node {
+                summaries: Some(Box::new([(0, summary)])),
+                ..elf_node(&bytes, 0o755)
+            },
+        );
+        let found = run(&fs, &BTreeMap::new());
+        let p = &found.packages[0];
+        assert_eq!((p.kind, p.version.as_str()), (BINARY, ""));
+        assert_eq!(p.purl, None);
+        assert_eq!(
+            found.warnings,
+            ["/usr/sbin/mariadbd: 2 versions of mariadb written in it (10.11.19, 10.6.21): none is given"]
+        );
     }
 }

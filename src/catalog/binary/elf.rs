@@ -10,6 +10,7 @@ use goblin::elf::program_header::{PF_X, PT_GNU_RELRO, PT_GNU_STACK, PT_NOTE};
 use goblin::elf::section_header::{SHT_NOTE, SHT_SYMTAB};
 use goblin::elf::Elf;
 
+use super::classify::Classified;
 use super::go::GoBuildInfo;
 use super::notes::{self, NoteFacts};
 use super::rust::AuditInfo;
@@ -101,6 +102,9 @@ pub struct ElfSummary {
     pub facts: Result<ElfFacts, String>,
     pub go: Option<GoBuildInfo>,
     pub rust: Option<AuditInfo>,
+    /// What the classifiers matched in its bytes ([`super::classify`]).
+    #[serde(default)]
+    pub classified: Option<Classified>,
     /// Problems that did not stop the reading (a bad note, unreadable Go or Rust data).
     pub warnings: Vec<String>,
 }
@@ -137,6 +141,7 @@ pub fn inspect(bytes: &[u8]) -> ElfSummary {
             facts: Err("the ELF parser failed on this file".into()),
             go: None,
             rust: None,
+            classified: None,
             warnings: Vec::new(),
         },
     }
@@ -150,6 +155,7 @@ fn read(bytes: &[u8]) -> ElfSummary {
                 facts: Err(format!("not a readable ELF file: {e}")),
                 go: None,
                 rust: None,
+                classified: None,
                 warnings: Vec::new(),
             }
         }
@@ -175,6 +181,7 @@ fn read(bytes: &[u8]) -> ElfSummary {
         facts: Ok(facts),
         go,
         rust,
+        classified: None,
         warnings,
     }
 }
