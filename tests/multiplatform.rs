@@ -762,4 +762,111 @@ fn attest_all_signs_each_platform_about_its_manifest_and_the_index_about_the_ind
             && report.contains(AMD64_MANIFEST),
         "{report}"
     );
+
+    // --platform index checks the index attestation against the index digest, and says so.
+    let report = verify("att-index.json", "index", 0);
+    assert!(
+        report.contains(&format!("identity of {source} (its index)"))
+            && report.contains(&format!("{INDEX_DIGEST} (index digest)")),
+        "{report}"
+    );
+    // A platform's attestation is not about the index, nor the index's about a platform.
+    let report = verify("att-linux-amd64.json", "index", 11);
+    assert!(report.contains("about another artifact"), "{report}");
+    let report = verify("att-index.json", "linux/amd64", 11);
+    assert!(
+        report.contains("about another artifact") && report.contains(INDEX_DIGEST),
+        "{report}"
+    );
+}
+
+#[test]
+fn an_index_attestation_checked_against_another_index_is_refused() {
+    let t = tempdir();
+    let d = t.path();
+    let source = layout().display().to_string();
+    let signer = || {
+        let mut c = sbomkit();
+        c.current_dir(d).env("SBOMKIT_PASSWORD", "pw");
+        c
+    };
+    run(signer().args(["keygen", "--prefix", "k"]), 0);
+    run(
+        signer().args([
+            "attest",
+            "-q",
+            &source,
+            "--platform",
+            "all",
+            "--key",
+            "k.key",
+            "--output-file",
+            "att-{platform}.json",
+        ]),
+        0,
+    );
+    let verify = |image: &Path, code: i32| {
+        run(
+            sbomkit().current_dir(d).args([
+                "verify",
+                "att-index.json",
+                "--key",
+                "k.pub",
+                "--image",
+                &image.display().to_string(),
+                "--platform",
+                "index",
+            ]),
+            code,
+        )
+    };
+    // The same platforms under another index (one more annotation): another digest.
+    let mut index = fixture_index();
+    index["annotations"]["org.example.rebuilt"] = json!("yes");
+    let other = with_index(&d.join("other"), &index);
+    let other_digest = format!(
+        "sha256:{}",
+        hex::encode(Sha256::digest(serde_json::to_vec(&index).unwrap()))
+    );
+    let out = verify(&other, 11);
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        report.contains("the attestation is about another artifact")
+            && report.contains(INDEX_DIGEST)
+            && report.contains(&other_digest),
+        "{report}"
+    );
+    // The fixture itself still verifies: the refusal is the digest's.
+    verify(&layout(), 0);
+
+    // One image is no index: said, naming the source.
+    let one = d.join("one");
+    fs::create_dir_all(one.join("blobs")).unwrap();
+    let status = std::process::Command::new("cp")
+        .arg("-r")
+        .arg(layout().join("blobs/sha256"))
+        .arg(one.join("blobs"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    fs::copy(layout().join("oci-layout"), one.join("oci-layout")).unwrap();
+    let top = json!({"schemaVersion": 2, "manifests": [fixture_index()["manifests"][0].clone()]});
+    fs::write(one.join("index.json"), serde_json::to_vec(&top).unwrap()).unwrap();
+    let out = verify(&one, 1);
+    assert!(
+        out.stderr.contains(&one.display().to_string())
+            && out.stderr.contains("one image, not an image index"),
+        "{}",
+        out.stderr
+    );
+    // generate and attest do not take it: it names no platform to describe.
+    let out = run(
+        sbomkit().args(["generate", &source, "--platform", "index"]),
+        1,
+    );
+    assert!(
+        out.stderr.contains("only `verify` takes it"),
+        "{}",
+        out.stderr
+    );
 }
