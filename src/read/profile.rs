@@ -133,11 +133,11 @@ fn check_schema(doc: &Document, bytes: &[u8]) -> SchemaResult {
         ),
         DocFormat::Spdx3(_) => ("SPDX-3.0.1", "SPDX 3.0.1", None),
         DocFormat::CycloneDx(v) if v == "1.4" => (
-            "1.5",
-            "CycloneDX 1.5",
+            "CycloneDX-1.4",
+            "CycloneDX 1.4",
             Some(
-                "CycloneDX 1.4 is checked against the 1.5 schema: the official 1.4 schema is not \
-                 vendored, and 1.5 accepts every 1.4 field (1.4's tool array is 1.5's legacy form)"
+                "the 1.4 schema as cyclonedx-python-lib ships it: `version` optional, any \
+                 `$schema`"
                     .into(),
             ),
         ),
