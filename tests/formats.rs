@@ -1191,6 +1191,26 @@ fn cyclonedx_1_5_reads_back_with_cyclonedx_bom() {
 /// Every output of `sbom` against the golden files `tests/golden/NAME.*` (refreshed with
 /// `SBOMKIT_BLESS=1`); the documents are schema-valid before they are compared or stored.
 fn goldens(sbom: &Sbom, name: &str) {
+    for (format, version, ext) in golden_outputs() {
+        let bytes = render(sbom, format, version);
+        match format {
+            Format::SpdxJson => schema::assert_valid_spdx(&serde_json::from_slice(&bytes).unwrap()),
+            Format::Spdx3Json => {
+                schema::assert_valid_spdx3(&serde_json::from_slice(&bytes).unwrap())
+            }
+            Format::CycloneDxJson => {
+                schema::assert_valid_cyclonedx(&serde_json::from_slice(&bytes).unwrap())
+            }
+            // Tag-value and XML are validated by scripts/interop-sbom.sh, against the JSON beside.
+            _ => {}
+        }
+        golden::check(&format!("{name}.{ext}"), &bytes);
+        schema::sample(&format!("golden-{name}.{ext}"), &bytes);
+    }
+}
+
+/// Every output with a golden file: format, CycloneDX version, file name extension.
+fn golden_outputs() -> Vec<(Format, CycloneDxVersion, String)> {
     let mut outputs = vec![
         (
             Format::SpdxJson,
@@ -1217,22 +1237,7 @@ fn goldens(sbom: &Sbom, name: &str) {
         outputs.push((Format::CycloneDxJson, v, format!("{}.json", cdx_suffix(v))));
         outputs.push((Format::CycloneDxXml, v, format!("{}.xml", cdx_suffix(v))));
     }
-    for (format, version, ext) in outputs {
-        let bytes = render(sbom, format, version);
-        match format {
-            Format::SpdxJson => schema::assert_valid_spdx(&serde_json::from_slice(&bytes).unwrap()),
-            Format::Spdx3Json => {
-                schema::assert_valid_spdx3(&serde_json::from_slice(&bytes).unwrap())
-            }
-            Format::CycloneDxJson => {
-                schema::assert_valid_cyclonedx(&serde_json::from_slice(&bytes).unwrap())
-            }
-            // Tag-value and XML are validated by scripts/interop-sbom.sh, against the JSON beside.
-            _ => {}
-        }
-        golden::check(&format!("{name}.{ext}"), &bytes);
-        schema::sample(&format!("golden-{name}.{ext}"), &bytes);
-    }
+    outputs
 }
 
 /// The alpine image with ELF facts on `/bin/busybox`, as the scan records them.
@@ -1313,6 +1318,166 @@ fn folder_outputs_match_their_goldens() {
 #[test]
 fn empty_model_outputs_match_their_goldens() {
     goldens(&Sbom::default(), "empty");
+}
+
+const AMD64_MANIFEST: &str =
+    "sha256:0c1e4b0f5b7c3f6cdbbe0d7b4f1d0a4f08dd67b3f1f36a1d2bb3c6bb94d2f6a1";
+const INDEX_DIGEST: &str =
+    "sha256:9a64cd8e4b6a2f8be0e4b4f1c5e6d0c3a5c2e1b7d98f0a3c6e4d2b1a0f9e8d7c";
+
+/// The two platforms of one image index, as `--platform all` scans them, and the index.
+fn two_platforms() -> (Vec<Sbom>, sbomkit::model::ImageIndex) {
+    let arm = alpine_image();
+    let mut amd = alpine_image();
+    amd.subject.platform = Some(Platform {
+        os: "linux".into(),
+        architecture: "amd64".into(),
+        variant: None,
+        os_version: None,
+    });
+    amd.subject.identities[0].digest = AMD64_MANIFEST.into();
+    let index = sbomkit::model::ImageIndex {
+        name: arm.subject.name.clone(),
+        version: arm.subject.version.clone(),
+        digest: INDEX_DIGEST.into(),
+        media_type: "application/vnd.oci.image.index.v1+json".into(),
+        annotations: BTreeMap::from([(
+            "org.opencontainers.image.created".to_string(),
+            "2022-08-09T17:39:51Z".to_string(),
+        )]),
+        images: [&amd, &arm]
+            .iter()
+            .map(|s| sbomkit::model::IndexImage {
+                platform: s.subject.platform.clone(),
+                manifest_digest: s.subject.identities[0].digest.clone(),
+            })
+            .collect(),
+    };
+    (vec![amd, arm], index)
+}
+
+/// The index document in `format` over `docs`, the platforms' documents as written.
+fn index_document(
+    sboms: &[Sbom],
+    index: &sbomkit::model::ImageIndex,
+    docs: &[Vec<u8>],
+    format: Format,
+    v: CycloneDxVersion,
+) -> Vec<u8> {
+    let refs: Vec<format::index::PlatformDoc<'_>> = sboms
+        .iter()
+        .zip(docs)
+        .map(|(sbom, bytes)| format::index::PlatformDoc { sbom, bytes })
+        .collect();
+    let opts = WriteOptions {
+        cyclonedx_version: v,
+        width: None,
+    };
+    let mut out = Vec::new();
+    format::index::write_index(index, &refs, format, &opts, 1_660_066_791, &mut out)
+        .expect("index writer succeeds");
+    out
+}
+
+#[test]
+fn index_outputs_match_their_goldens() {
+    let (sboms, index) = two_platforms();
+    for (format, v, ext) in golden_outputs() {
+        let docs: Vec<Vec<u8>> = sboms.iter().map(|s| render(s, format, v)).collect();
+        let bytes = index_document(&sboms, &index, &docs, format, v);
+        match format {
+            Format::SpdxJson => schema::assert_valid_spdx(&serde_json::from_slice(&bytes).unwrap()),
+            Format::Spdx3Json => {
+                schema::assert_valid_spdx3(&serde_json::from_slice(&bytes).unwrap())
+            }
+            Format::CycloneDxJson => {
+                schema::assert_valid_cyclonedx(&serde_json::from_slice(&bytes).unwrap())
+            }
+            // Validated with the JSON of the same platform documents, below.
+            _ => {}
+        }
+        golden::check(&format!("index.{ext}"), &bytes);
+        if ext.ends_with(".json") {
+            schema::sample(&format!("golden-index.{ext}"), &bytes);
+        }
+    }
+}
+
+/// Over the same platform documents, the tag-value and XML index documents are their JSON's: the
+/// same ids, and checksums of the documents in that format.
+#[test]
+fn the_index_document_in_tag_value_and_xml_says_what_its_json_says() {
+    use sha1::Sha1;
+    use sha2::{Digest, Sha256};
+    let (sboms, index) = two_platforms();
+    let tv_docs: Vec<Vec<u8>> = sboms
+        .iter()
+        .map(|s| render(s, Format::SpdxTagValue, CycloneDxVersion::V1_7))
+        .collect();
+    let tv = index_document(
+        &sboms,
+        &index,
+        &tv_docs,
+        Format::SpdxTagValue,
+        CycloneDxVersion::V1_7,
+    );
+    let json = index_document(
+        &sboms,
+        &index,
+        &tv_docs,
+        Format::SpdxJson,
+        CycloneDxVersion::V1_7,
+    );
+    assert_tag_value_matches_json(&json, &tv, "index-tv");
+    let pairs = read_tag_value(std::str::from_utf8(&tv).unwrap());
+    let refs = values(&pairs, "ExternalDocumentRef");
+    assert_eq!(refs.len(), 2);
+    for (r, (doc, platform)) in refs
+        .iter()
+        .zip(tv_docs.iter().zip(["linux-amd64", "linux-arm64-v8"]))
+    {
+        let doc_pairs = read_tag_value(std::str::from_utf8(doc).unwrap());
+        let ns = values(&doc_pairs, "DocumentNamespace")[0];
+        assert_eq!(
+            *r,
+            format!(
+                "DocumentRef-{platform}-{} {ns} SHA1: {}",
+                usize::from(platform.contains("arm")),
+                hex::encode(Sha1::digest(doc))
+            )
+        );
+    }
+    assert!(values(&pairs, "PackageChecksum")
+        .contains(&format!("SHA256: {}", INDEX_DIGEST.strip_prefix("sha256:").unwrap()).as_str()));
+
+    for v in CycloneDxVersion::ALL {
+        let xml_docs: Vec<Vec<u8>> = sboms
+            .iter()
+            .map(|s| render(s, Format::CycloneDxXml, v))
+            .collect();
+        let xml = index_document(&sboms, &index, &xml_docs, Format::CycloneDxXml, v);
+        let json = index_document(&sboms, &index, &xml_docs, Format::CycloneDxJson, v);
+        let bom = assert_xml_matches_json(json, xml, v, "index-xml");
+        let images: Vec<&El> = bom.child("components").unwrap().all("component").collect();
+        assert_eq!(images.len(), 2);
+        for (image, doc) in images.iter().zip(&xml_docs) {
+            let platform_bom = read_xml(std::str::from_utf8(doc).unwrap());
+            let serial = &platform_bom.attrs["serialNumber"];
+            let r = image
+                .child("externalReferences")
+                .unwrap()
+                .child("reference")
+                .unwrap();
+            assert_eq!(r.attrs["type"], "bom");
+            assert_eq!(
+                r.text_of("url").unwrap(),
+                format!("urn:cdx:{}/1", serial.strip_prefix("urn:uuid:").unwrap())
+            );
+            let hash = r.child("hashes").unwrap().child("hash").unwrap();
+            assert_eq!(hash.attrs["alg"], "SHA-256");
+            assert_eq!(hash.text, hex::encode(Sha256::digest(doc)));
+        }
+    }
 }
 
 /// An XML element as the tests read it back: name without prefix, attributes, text, children.
@@ -1424,6 +1589,9 @@ fn json_str<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
 }
 
 /// Checks that an XML component says everything its JSON twin says.
+/// An external reference's comment and hashes (algorithm, value).
+type RefDetails = (Option<String>, Vec<(String, String)>);
+
 fn assert_same_component(json: &Value, xml: &El) {
     let name = json_str(json, "name").unwrap();
     let at = |what: &str| format!("component {name:?}: {what}");
@@ -1543,6 +1711,37 @@ fn assert_same_component(json: &Value, xml: &El) {
         pairs(&json["externalReferences"], "type", "url"),
         "{}",
         at("references")
+    );
+    let xml_ref_details: Vec<RefDetails> = xml
+        .child("externalReferences")
+        .into_iter()
+        .flat_map(|r| r.all("reference"))
+        .map(|r| {
+            let hashes = r
+                .child("hashes")
+                .into_iter()
+                .flat_map(|h| h.all("hash"))
+                .map(|h| (h.attrs["alg"].clone(), h.text.clone()))
+                .collect();
+            (r.text_of("comment").map(str::to_string), hashes)
+        })
+        .collect();
+    let json_ref_details: Vec<RefDetails> = json["externalReferences"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|r| {
+            (
+                r["comment"].as_str().map(as_xml),
+                pairs(&r["hashes"], "alg", "content"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        xml_ref_details,
+        json_ref_details,
+        "{}",
+        at("reference comments and hashes")
     );
     let evidence = xml.child("evidence");
     let locations: Vec<String> = evidence
@@ -1835,11 +2034,15 @@ fn values<'a>(record: &'a [(String, String)], tag: &str) -> Vec<&'a str> {
 fn assert_tag_value_says_what_json_says(sbom: &Sbom, sample: &str) {
     let json_bytes = render(sbom, Format::SpdxJson, CycloneDxVersion::V1_7);
     let tv_bytes = render(sbom, Format::SpdxTagValue, CycloneDxVersion::V1_7);
-    schema::sample(&format!("{sample}.spdx.json"), &json_bytes);
-    schema::sample(&format!("{sample}.spdx"), &tv_bytes);
-    let doc: Value = serde_json::from_slice(&json_bytes).unwrap();
+    assert_tag_value_matches_json(&json_bytes, &tv_bytes, sample);
+}
+
+fn assert_tag_value_matches_json(json_bytes: &[u8], tv_bytes: &[u8], sample: &str) {
+    schema::sample(&format!("{sample}.spdx.json"), json_bytes);
+    schema::sample(&format!("{sample}.spdx"), tv_bytes);
+    let doc: Value = serde_json::from_slice(json_bytes).unwrap();
     schema::assert_valid_spdx(&doc);
-    let tv = read_tag_value(std::str::from_utf8(&tv_bytes).unwrap());
+    let tv = read_tag_value(std::str::from_utf8(tv_bytes).unwrap());
     let one = |tag: &str| values(&tv, tag).first().map(|s| s.to_string());
     assert_eq!(one("SPDXVersion").as_deref(), Some("SPDX-2.3"));
     assert_eq!(
@@ -1855,6 +2058,21 @@ fn assert_tag_value_says_what_json_says(sbom: &Sbom, sample: &str) {
         one("DocumentComment"),
         json_str(&doc, "comment").map(Into::into)
     );
+    let external: Vec<String> = doc["externalDocumentRefs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|r| {
+            format!(
+                "{} {} {}: {}",
+                r["externalDocumentId"].as_str().unwrap(),
+                r["spdxDocument"].as_str().unwrap(),
+                r["checksum"]["algorithm"].as_str().unwrap(),
+                r["checksum"]["checksumValue"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(values(&tv, "ExternalDocumentRef"), external);
 
     let packages = records(&tv, "PackageName");
     let files = records(&tv, "FileName");

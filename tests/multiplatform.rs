@@ -243,6 +243,115 @@ fn all_platforms_in_one_run_each_as_it_alone_gives_with_an_index_document() {
     assert!(lines[3].starts_with("linux/arm64/v8 ") && lines[3].contains(ARM64_MANIFEST));
 }
 
+/// `Tag: value` lines of a tag-value document with that tag.
+fn tag_values<'a>(text: &'a str, tag: &str) -> Vec<&'a str> {
+    text.lines()
+        .filter_map(|l| l.strip_prefix(tag)?.strip_prefix(": "))
+        .collect()
+}
+
+#[test]
+fn the_index_document_in_tag_value_and_xml_references_those_documents() {
+    let t = tempdir();
+    let d = t.path();
+    let o = |f: &str, name: &str| format!("{f}={}/{name}", d.display());
+    run(
+        sbomkit().args([
+            "generate",
+            "-q",
+            &layout().display().to_string(),
+            "--platform",
+            "all",
+            "-o",
+            &o("spdx-tag-value", "s-{platform}.spdx"),
+            "-o",
+            &o("cyclonedx-xml", "c-{platform}.xml"),
+            "-o",
+            &o("cyclonedx-xml@1.5", "c15-{platform}.xml"),
+        ]),
+        0,
+    );
+    let mut want = Vec::new();
+    for (p, ext) in [("c", "xml"), ("c15", "xml"), ("s", "spdx")] {
+        for l in ["index", "linux-amd64", "linux-arm64-v8"] {
+            want.push(format!("{p}-{l}.{ext}"));
+        }
+    }
+    assert_eq!(names(d), want);
+
+    // Tag-value: an ExternalDocumentRef per platform with the SHA-1 of its tag-value document, and
+    // a CONTAINS from the index package to the image that document describes.
+    let index = fs::read_to_string(d.join("s-index.spdx")).unwrap();
+    assert_eq!(
+        tag_values(&index, "PackageChecksum"),
+        [format!(
+            "SHA256: {}",
+            INDEX_DIGEST.strip_prefix("sha256:").unwrap()
+        )]
+    );
+    let refs = tag_values(&index, "ExternalDocumentRef");
+    assert_eq!(refs.len(), 2, "{index}");
+    for (i, (r, label)) in refs
+        .iter()
+        .zip(["linux-amd64", "linux-arm64-v8"])
+        .enumerate()
+    {
+        let bytes = fs::read(d.join(format!("s-{label}.spdx"))).unwrap();
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        let ns = tag_values(&text, "DocumentNamespace")[0];
+        let id = format!("DocumentRef-{label}-{i}");
+        assert_eq!(
+            *r,
+            format!("{id} {ns} SHA1: {}", hex::encode(Sha1::digest(&bytes)))
+        );
+        let root = tag_values(&text, "Relationship")
+            .into_iter()
+            .find_map(|r| r.strip_prefix("SPDXRef-DOCUMENT DESCRIBES "))
+            .unwrap();
+        assert!(
+            tag_values(&index, "Relationship")
+                .contains(&format!("SPDXRef-DocumentRoot-Index CONTAINS {id}:{root}").as_str()),
+            "{index}"
+        );
+    }
+
+    // XML: a `bom` reference per platform with the SHA-256 of its XML document and its serial.
+    for (prefix, version) in [("c", "1.7"), ("c15", "1.5")] {
+        let index = fs::read_to_string(d.join(format!("{prefix}-index.xml"))).unwrap();
+        assert!(
+            index.contains(&format!(
+                "xmlns=\"http://cyclonedx.org/schema/bom/{version}\""
+            )),
+            "{index}"
+        );
+        assert!(index.contains(&format!(
+            "<hash alg=\"SHA-256\">{}</hash>",
+            INDEX_DIGEST.strip_prefix("sha256:").unwrap()
+        )));
+        for (label, manifest) in [
+            ("linux-amd64", AMD64_MANIFEST),
+            ("linux-arm64-v8", ARM64_MANIFEST),
+        ] {
+            let bytes = fs::read(d.join(format!("{prefix}-{label}.xml"))).unwrap();
+            let text = String::from_utf8(bytes.clone()).unwrap();
+            let serial = text
+                .split("serialNumber=\"urn:uuid:")
+                .nth(1)
+                .and_then(|r| r.split('"').next())
+                .unwrap();
+            let reference = format!(
+                "<reference type=\"bom\">\n          <url>urn:cdx:{serial}/1</url>\n          \
+                 <comment>the SBOM of the {} image</comment>\n          <hashes>\n            \
+                 <hash alg=\"SHA-256\">{}</hash>",
+                label.replacen('-', "/", 2),
+                hex::encode(Sha256::digest(&bytes))
+            );
+            assert!(index.contains(&reference), "{reference}\nnot in\n{index}");
+            assert!(index.contains(&format!("<version>{manifest}</version>")));
+        }
+    }
+}
+
 #[test]
 fn an_oci_archive_of_the_layout_gives_the_same_documents() {
     let t = tempdir();
@@ -339,22 +448,6 @@ fn platform_lists_and_the_oci_matching_rules() {
     );
     assert!(e.stderr.contains("{platform}"), "{}", e.stderr);
     assert!(!t.path().join("one.json").exists());
-    // The index document has no tag-value or XML form: refused, nothing written.
-    let x = t.path().join("xml");
-    fs::create_dir(&x).unwrap();
-    let e = run(
-        sbomkit().args([
-            "generate",
-            &source,
-            "--platform",
-            "all",
-            "-o",
-            &format!("cyclonedx-xml={}/{{platform}}.xml", x.display()),
-        ]),
-        2,
-    );
-    assert!(e.stderr.contains("index.xml"), "{}", e.stderr);
-    assert!(names(&x).is_empty());
 }
 
 #[test]
@@ -668,5 +761,112 @@ fn attest_all_signs_each_platform_about_its_manifest_and_the_index_about_the_ind
         report.contains("the attestation is about another artifact")
             && report.contains(AMD64_MANIFEST),
         "{report}"
+    );
+
+    // --platform index checks the index attestation against the index digest, and says so.
+    let report = verify("att-index.json", "index", 0);
+    assert!(
+        report.contains(&format!("identity of {source} (its index)"))
+            && report.contains(&format!("{INDEX_DIGEST} (index digest)")),
+        "{report}"
+    );
+    // A platform's attestation is not about the index, nor the index's about a platform.
+    let report = verify("att-linux-amd64.json", "index", 11);
+    assert!(report.contains("about another artifact"), "{report}");
+    let report = verify("att-index.json", "linux/amd64", 11);
+    assert!(
+        report.contains("about another artifact") && report.contains(INDEX_DIGEST),
+        "{report}"
+    );
+}
+
+#[test]
+fn an_index_attestation_checked_against_another_index_is_refused() {
+    let t = tempdir();
+    let d = t.path();
+    let source = layout().display().to_string();
+    let signer = || {
+        let mut c = sbomkit();
+        c.current_dir(d).env("SBOMKIT_PASSWORD", "pw");
+        c
+    };
+    run(signer().args(["keygen", "--prefix", "k"]), 0);
+    run(
+        signer().args([
+            "attest",
+            "-q",
+            &source,
+            "--platform",
+            "all",
+            "--key",
+            "k.key",
+            "--output-file",
+            "att-{platform}.json",
+        ]),
+        0,
+    );
+    let verify = |image: &Path, code: i32| {
+        run(
+            sbomkit().current_dir(d).args([
+                "verify",
+                "att-index.json",
+                "--key",
+                "k.pub",
+                "--image",
+                &image.display().to_string(),
+                "--platform",
+                "index",
+            ]),
+            code,
+        )
+    };
+    // The same platforms under another index (one more annotation): another digest.
+    let mut index = fixture_index();
+    index["annotations"]["org.example.rebuilt"] = json!("yes");
+    let other = with_index(&d.join("other"), &index);
+    let other_digest = format!(
+        "sha256:{}",
+        hex::encode(Sha256::digest(serde_json::to_vec(&index).unwrap()))
+    );
+    let out = verify(&other, 11);
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        report.contains("the attestation is about another artifact")
+            && report.contains(INDEX_DIGEST)
+            && report.contains(&other_digest),
+        "{report}"
+    );
+    // The fixture itself still verifies: the refusal is the digest's.
+    verify(&layout(), 0);
+
+    // One image is no index: said, naming the source.
+    let one = d.join("one");
+    fs::create_dir_all(one.join("blobs")).unwrap();
+    let status = std::process::Command::new("cp")
+        .arg("-r")
+        .arg(layout().join("blobs/sha256"))
+        .arg(one.join("blobs"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    fs::copy(layout().join("oci-layout"), one.join("oci-layout")).unwrap();
+    let top = json!({"schemaVersion": 2, "manifests": [fixture_index()["manifests"][0].clone()]});
+    fs::write(one.join("index.json"), serde_json::to_vec(&top).unwrap()).unwrap();
+    let out = verify(&one, 1);
+    assert!(
+        out.stderr.contains(&one.display().to_string())
+            && out.stderr.contains("one image, not an image index"),
+        "{}",
+        out.stderr
+    );
+    // generate and attest do not take it: it names no platform to describe.
+    let out = run(
+        sbomkit().args(["generate", &source, "--platform", "index"]),
+        1,
+    );
+    assert!(
+        out.stderr.contains("only `verify` takes it"),
+        "{}",
+        out.stderr
     );
 }

@@ -1452,6 +1452,17 @@ fn attest_all_attaches_each_attestation_to_its_own_manifest() {
         assert_eq!(json["manifestDigest"], manifest);
         assert_eq!(json["attestations"].as_array().unwrap().len(), 1, "{json}");
     }
+    // --platform index: the index's own attestation, about the index digest.
+    let json: Value = serde_json::from_str(&verify_registry(
+        d,
+        &source,
+        &["--key", "k.pub", "--platform", "index", "--output", "json"],
+        0,
+    ))
+    .unwrap();
+    assert_eq!(json["verified"], true);
+    assert_eq!(json["manifestDigest"], index_digest);
+    assert_eq!(json["attestations"].as_array().unwrap().len(), 1, "{json}");
     // The index's referrers hold the index attestation only, never a platform's SBOM.
     let referrers: Value = serde_json::from_slice(&reg.get(
         &format!("/v2/libs/manifests/{}", index_digest.replace(':', "-")),

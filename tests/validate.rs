@@ -22,7 +22,7 @@ fn fixtures() -> Vec<PathBuf> {
         }
     }
     out.sort();
-    assert_eq!(out.len(), 17, "the fixtures of testdata/sboms");
+    assert_eq!(out.len(), 18, "the fixtures of testdata/sboms");
     out
 }
 
@@ -517,4 +517,27 @@ fn convert_checks_its_outputs_before_reading() {
         "{}",
         o.stderr
     );
+}
+
+/// CycloneDX 1.4 (Syft's `cyclonedx-json@1.4`) is checked against the 1.4 schema, which fails
+/// what 1.4 does not have.
+#[test]
+fn cyclonedx_1_4_is_checked_against_the_1_4_schema() {
+    let f = root().join(SBOMS).join("syft/alpine-3.10.syft.cdx14.json");
+    let (code, r) = report(&f, "schema");
+    assert_eq!(code, 0, "{r:#}");
+    assert_eq!(r["schema"]["schema"], "CycloneDX 1.4", "{r:#}");
+    // `lifecycles` came with 1.5: valid in 1.5, not in 1.4.
+    let mut doc: Value = serde_json::from_slice(&fs::read(&f).unwrap()).unwrap();
+    doc["metadata"]["lifecycles"] = serde_json::json!([{"phase": "post-build"}]);
+    let dir = tempdir();
+    let broken = dir.path().join("lifecycles.cdx14.json");
+    fs::write(&broken, serde_json::to_vec_pretty(&doc).unwrap()).unwrap();
+    let (code, r) = report(&broken, "schema");
+    assert_eq!(code, 3, "{r:#}");
+    assert_eq!(r["schema"]["errors"][0]["pointer"], "/metadata", "{r:#}");
+    assert!(r["schema"]["errors"][0]["line"].is_u64(), "{r:#}");
+    doc["specVersion"] = serde_json::json!("1.5");
+    doc["$schema"] = serde_json::json!("http://cyclonedx.org/schema/bom-1.5.schema.json");
+    assert_eq!(schema::cyclonedx_errors(&doc), Vec::<String>::new());
 }

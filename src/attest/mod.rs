@@ -29,7 +29,7 @@ use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 use crate::error::{Error, ExitCode};
-use crate::model::Subject;
+use crate::model::{Identity, IdentityRole, Subject};
 use crate::source::{self, NoProgress, SourceOptions, SourceSpec};
 
 /// Largest attestation, predicate or key file read (64 MiB): far above any real SBOM attestation
@@ -72,6 +72,28 @@ pub fn read_limited(path: &Path) -> Result<Vec<u8>, Error> {
 /// content is kept, no cataloger runs.
 pub fn identities_of(spec: &SourceSpec, opts: &SourceOptions) -> Result<Subject, Error> {
     Ok(source::open(spec, opts, &source::Interest::NOTHING, &NoProgress)?.subject)
+}
+
+/// The digest of the image index a multi-platform source is (an OCI layout or archive): the
+/// subject of the attestation `attest --platform all` makes about the index. Every platform is
+/// read, as that run read them; a source that is one image is an error.
+pub fn index_identity(spec: &SourceSpec, opts: &SourceOptions) -> Result<Identity, Error> {
+    let all = SourceOptions {
+        platform: Some("all".into()),
+        ..opts.clone()
+    };
+    let picked = source::open_each(spec, &all, &source::Interest::NOTHING, &NoProgress)?;
+    match picked.index {
+        Some(index) => Ok(Identity {
+            role: IdentityRole::Index,
+            digest: index.digest,
+        }),
+        None => Err(source::SourceError::invalid(
+            &spec.path,
+            "--platform index: this is one image, not an image index",
+        )
+        .into()),
+    }
 }
 
 /// Parses JSON, refusing duplicate object keys at any depth: two parsers that keep different

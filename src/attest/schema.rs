@@ -22,6 +22,8 @@ const SPDX_23: &str = include_str!("../../schemas/spdx/spdx-schema-v2.3.json");
 const SPDX_23_ERRATA: &str = include_str!("../../schemas/spdx/spdx-schema-v2.3-support-2.3.1.json");
 const SPDX_301: &str = include_str!("../../schemas/spdx3/spdx-json-schema.json");
 const POSTURE_V1: &str = include_str!("../../schemas/sbomkit/posture-v1.schema.json");
+/// As cyclonedx-python-lib ships it (see schemas/PROVENANCE.md): `validate` checks 1.4 against it.
+const CDX_14: &str = include_str!("../../schemas/cyclonedx/bom-1.4.schema.json");
 const CDX_15: &str = include_str!("../../schemas/cyclonedx/bom-1.5.schema.json");
 const CDX_16: &str = include_str!("../../schemas/cyclonedx/bom-1.6.schema.json");
 const CDX_17: &str = include_str!("../../schemas/cyclonedx/bom-1.7.schema.json");
@@ -67,6 +69,9 @@ pub fn compile(schema: &Value, draft: Draft) -> Result<Validator, String> {
         ("spdx.schema.json", CDX_SPDX),
         ("jsf-0.82.schema.json", CDX_JSF),
         ("cryptography-defs.schema.json", CDX_CRYPTO),
+        // The 1.4 schema's names for them: cyclonedx-python-lib's copies are these bytes.
+        ("spdx.SNAPSHOT.schema.json", CDX_SPDX),
+        ("jsf-0.82.SNAPSHOT.schema.json", CDX_JSF),
     ] {
         let v: Value = serde_json::from_str(body).map_err(|e| e.to_string())?;
         local.insert(format!("http://cyclonedx.org/schema/{file}"), v);
@@ -92,6 +97,7 @@ fn validator(name: &str) -> Option<&'static Result<Validator, String>> {
     static SPDX: Cell = OnceLock::new();
     static SPDX3: Cell = OnceLock::new();
     static SPDX_ERRATA: Cell = OnceLock::new();
+    static V14: Cell = OnceLock::new();
     static V15: Cell = OnceLock::new();
     static V16: Cell = OnceLock::new();
     static V17: Cell = OnceLock::new();
@@ -101,6 +107,8 @@ fn validator(name: &str) -> Option<&'static Result<Validator, String>> {
         "SPDX-2.3" => SPDX.get_or_init(|| build(SPDX_23, Draft::Draft7)),
         "SPDX-2.3.1" => SPDX_ERRATA.get_or_init(|| build(SPDX_23_ERRATA, Draft::Draft201909)),
         "SPDX-3.0.1" => SPDX3.get_or_init(|| build(SPDX_301, Draft::Draft202012)),
+        // Not `1.4`: `verify` keeps saying 1.4 predicates are not checked.
+        "CycloneDX-1.4" => V14.get_or_init(|| build(CDX_14, Draft::Draft7)),
         "1.5" => V15.get_or_init(|| build(CDX_15, Draft::Draft7)),
         "1.6" => V16.get_or_init(|| build(CDX_16, Draft::Draft7)),
         "1.7" => V17.get_or_init(|| build(CDX_17, Draft::Draft7)),
@@ -162,8 +170,8 @@ fn run(which: &str, label: &str, supported: &[&str], doc: &Value) -> Validation 
     }
 }
 
-/// The errors of `doc` against the embedded schema named `which` (`SPDX-2.3`, `SPDX-3.0.1`, `1.5`,
-/// `1.6`, `1.7`), at most `max`, each with its JSON pointer; `Err` when no such schema is embedded
+/// The errors of `doc` against the embedded schema named `which` (`SPDX-2.3`, `SPDX-3.0.1`,
+/// `CycloneDX-1.4`, `1.5`, `1.6`, `1.7`), at most `max`, each with its JSON pointer; `Err` when no such schema is embedded
 /// or it did not compile.
 pub fn errors_against(
     which: &str,

@@ -526,7 +526,7 @@ pub struct VerifyArgs {
     /// The image or file the attestation must be about: [SCHEME:]PATH, any source `generate` takes
     #[arg(long, value_name = "SOURCE")]
     pub image: Option<String>,
-    /// Which platform of a multi-platform --image (os/arch[/variant])
+    /// Which platform of a multi-platform --image (os/arch[/variant]), or `index` for the index itself (the attestation `attest --platform all` makes about it)
     #[arg(long, value_name = "OS/ARCH[/VARIANT]", env = "SBOMKIT_PLATFORM")]
     pub platform: Option<String>,
     /// Required predicate type: spdx, spdxjson, cyclonedx, spdx3, custom, vuln, slsaprovenance or a URI

@@ -156,14 +156,6 @@ pub fn run(args: GenerateArgs) -> Result<ExitCode, Error> {
                 }
                 if let Some(index) = &scans.index {
                     let path = output::expand(template, "index");
-                    if !format::index::supports(out.format) {
-                        return Err(Error::Usage(format!(
-                            "{}: the index document is written as spdx-json, spdx3-json, \
-                             cyclonedx-json or table, not {}",
-                            path.display(),
-                            out.format.name()
-                        )));
-                    }
                     let refs: Vec<format::index::PlatformDoc<'_>> = scans
                         .sboms
                         .iter()

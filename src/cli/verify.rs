@@ -1,8 +1,9 @@
 //! `sbomkit verify`: gather the key, the identity and the image, print the library's report.
 
 use sbomkit::attest::sigstore::trust::TrustedRoot;
-use sbomkit::attest::{discovered, identities_of, keys, read_limited, verify};
+use sbomkit::attest::{discovered, identities_of, index_identity, keys, read_limited, verify};
 use sbomkit::model::{Identity, IdentityRole};
+use sbomkit::source::image::INDEX_PLATFORM;
 use sbomkit::source::registry::{self, referrers};
 use sbomkit::source::{SourceOptions, SourceSpec};
 use sbomkit::{Error, ExitCode};
@@ -58,6 +59,10 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode, Error> {
             let (identities, platform) = match image.strip_prefix("registry:") {
                 Some(reference) => (
                     identities_in_registry(&registry::resolve(reference, &opts)?),
+                    args.platform.clone(),
+                ),
+                None if is_index(args.platform.as_deref()) => (
+                    vec![index_identity(&SourceSpec::parse(image), &opts)?],
                     args.platform.clone(),
                 ),
                 None => {
@@ -136,19 +141,34 @@ fn from_registry(
     Ok(report.exit_code())
 }
 
+/// `--platform index`: the attestation must be about the image index itself.
+fn is_index(platform: Option<&str>) -> bool {
+    platform.map(str::trim) == Some(INDEX_PLATFORM)
+}
+
 /// The image as the report names it: with the platform `--platform` chose, whose manifest the
-/// attestation must be about.
+/// attestation must be about, or its index.
 fn platform_label(image: &str, platform: Option<&String>) -> String {
     match platform {
+        Some(p) if is_index(Some(p)) => format!("{image} (its index)"),
         Some(p) => format!("{image} (its {p} image)"),
         None => image.to_string(),
     }
 }
 
-/// The identities of a registry image: its manifest digest and config digest.
+/// The identities of a registry image: its manifest digest and config digest; of an index
+/// (`--platform index`), its digest.
 fn identities_in_registry(resolved: &registry::Resolved) -> Vec<Identity> {
+    let is_index = resolved
+        .index
+        .as_ref()
+        .is_some_and(|i| i.digest == resolved.manifest.digest);
     let mut identities = vec![Identity {
-        role: IdentityRole::Manifest,
+        role: if is_index {
+            IdentityRole::Index
+        } else {
+            IdentityRole::Manifest
+        },
         digest: resolved.manifest.digest.clone(),
     }];
     if resolved.config_digest.starts_with("sha256:") {

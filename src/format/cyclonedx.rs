@@ -49,7 +49,7 @@ use crate::model::{
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct Bom {
+pub(super) struct Bom {
     #[serde(rename = "$schema")]
     schema: &'static str,
     bom_format: &'static str,
@@ -256,6 +256,11 @@ struct ExternalReference {
     #[serde(rename = "type")]
     kind: &'static str,
     url: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    comment: Option<String>,
+    /// Of what the URL names: the index document's `bom` references carry their document's SHA-256.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    hashes: Vec<Hash>,
 }
 
 #[derive(Serialize)]
@@ -293,6 +298,174 @@ pub(super) fn write_xml(
     out: &mut dyn Write,
 ) -> io::Result<()> {
     xml::write(&bom(sbom, version)?, version, out)
+}
+
+/// What the index document of a multi-platform image says (`format::index`): the index as the
+/// root component and one component per platform's image, with a `bom` reference to its document.
+pub(super) struct IndexParts {
+    pub name: String,
+    pub version: Option<String>,
+    /// The index digest, hex.
+    pub digest_hex: String,
+    pub purl: Option<String>,
+    pub properties: Vec<(String, String)>,
+    pub images: Vec<IndexImage>,
+}
+
+/// One platform's image in [`IndexParts`].
+pub(super) struct IndexImage {
+    pub platform: String,
+    pub name: String,
+    pub manifest: String,
+    pub purl: Option<String>,
+    /// `urn:cdx:SERIAL/VERSION` of the platform's document.
+    pub bom_url: String,
+    /// The SHA-256 of that document as written, hex.
+    pub sha256: String,
+}
+
+/// The index document, its serial number derived from its JSON (a map with sorted keys, as
+/// [`write_index_json`] writes it) without one.
+pub(super) fn index_bom(
+    parts: IndexParts,
+    version: CycloneDxVersion,
+    timestamp: String,
+    subject: &crate::model::Subject,
+) -> io::Result<Bom> {
+    let props = |p: Vec<(String, String)>| {
+        p.into_iter()
+            .map(|(name, value)| Property { name, value })
+            .collect()
+    };
+    let mut depends = Vec::new();
+    let components = parts
+        .images
+        .into_iter()
+        .map(|i| {
+            let bom_ref = format!("platform:{}", i.platform);
+            depends.push(bom_ref.clone());
+            Component {
+                kind: "container",
+                bom_ref,
+                name: i.name,
+                version: Some(i.manifest),
+                purl: i.purl,
+                external_references: vec![ExternalReference {
+                    kind: "bom",
+                    url: i.bom_url,
+                    comment: Some(format!("the SBOM of the {} image", i.platform)),
+                    hashes: vec![Hash {
+                        alg: "SHA-256",
+                        content: i.sha256,
+                    }],
+                }],
+                properties: props(vec![("sbomkit:image:platform".into(), i.platform)]),
+                ..Component::default()
+            }
+        })
+        .collect();
+    let root = Component {
+        kind: "container",
+        bom_ref: "image-index".into(),
+        name: parts.name,
+        version: parts.version,
+        description: Some("Multi-platform image index".into()),
+        hashes: vec![Hash {
+            alg: "SHA-256",
+            content: parts.digest_hex,
+        }],
+        purl: parts.purl,
+        properties: props(parts.properties),
+        ..Component::default()
+    };
+    let mut bom = Bom {
+        schema: schema_of(version),
+        bom_format: "CycloneDX",
+        spec_version: version.as_str(),
+        serial_number: String::new(),
+        version: 1,
+        metadata: Metadata {
+            timestamp,
+            // As the platforms' documents of that version say them.
+            lifecycles: lifecycles(version),
+            tools: tools(version),
+            authors: Vec::new(),
+            component: root,
+            manufacturer: None,
+            properties: Vec::new(),
+        },
+        components,
+        dependencies: vec![Dependency {
+            reference: "image-index".into(),
+            depends_on: depends,
+        }],
+        compositions: Vec::new(),
+    };
+    let mut h = HashWriter::default();
+    let body = serde_json::to_value(&bom).map_err(io::Error::other)?;
+    serde_json::to_writer(&mut h, &body).map_err(io::Error::other)?;
+    bom.serial_number = format!("urn:uuid:{}", document_uuid(subject, &h.0.finalize()));
+    Ok(bom)
+}
+
+/// The index document as JSON: one map with sorted keys.
+pub(super) fn write_index_json(bom: &Bom, out: &mut dyn Write) -> io::Result<()> {
+    let v = serde_json::to_value(bom).map_err(io::Error::other)?;
+    serde_json::to_writer_pretty(&mut *out, &v).map_err(io::Error::other)?;
+    out.write_all(b"\n")
+}
+
+/// The index document as XML.
+pub(super) fn write_index_xml(
+    bom: &Bom,
+    version: CycloneDxVersion,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    xml::write(bom, version, out)
+}
+
+/// The serial number of `sbom`'s document in `version`, the same in JSON and XML.
+pub(super) fn serial_of(sbom: &Sbom, version: CycloneDxVersion) -> io::Result<String> {
+    Ok(bom(sbom, version)?.serial_number)
+}
+
+/// 1.7: `post-build`, what a scan of built, installed software is; 1.5 and 1.6 are written as
+/// they always were.
+fn lifecycles(version: CycloneDxVersion) -> Vec<Lifecycle> {
+    match version {
+        CycloneDxVersion::V1_7 => vec![Lifecycle {
+            phase: "post-build",
+        }],
+        _ => Vec::new(),
+    }
+}
+
+/// The component form from 1.6, the legacy array in 1.5 (see the module comment).
+fn tools(version: CycloneDxVersion) -> Tools {
+    if version >= CycloneDxVersion::V1_6 {
+        Tools::Components {
+            components: vec![Component {
+                kind: "application",
+                name: TOOL_NAME.into(),
+                version: Some(TOOL_VERSION.into()),
+                ..Default::default()
+            }],
+        }
+    } else {
+        Tools::Legacy(vec![LegacyTool {
+            vendor: TOOL_NAME,
+            name: TOOL_NAME,
+            version: TOOL_VERSION,
+        }])
+    }
+}
+
+fn schema_of(version: CycloneDxVersion) -> &'static str {
+    match version {
+        CycloneDxVersion::V1_5 => "http://cyclonedx.org/schema/bom-1.5.schema.json",
+        CycloneDxVersion::V1_6 => "http://cyclonedx.org/schema/bom-1.6.schema.json",
+        CycloneDxVersion::V1_7 => "http://cyclonedx.org/schema/bom-1.7.schema.json",
+    }
 }
 
 /// The document with its serial number, derived from the JSON body written without one.
@@ -471,40 +644,15 @@ fn build(sbom: &Sbom, version: CycloneDxVersion) -> io::Result<Bom> {
     }
 
     Ok(Bom {
-        schema: match version {
-            CycloneDxVersion::V1_5 => "http://cyclonedx.org/schema/bom-1.5.schema.json",
-            CycloneDxVersion::V1_6 => "http://cyclonedx.org/schema/bom-1.6.schema.json",
-            CycloneDxVersion::V1_7 => "http://cyclonedx.org/schema/bom-1.7.schema.json",
-        },
+        schema: schema_of(version),
         bom_format: "CycloneDX",
         spec_version: version.as_str(),
         serial_number: String::new(),
         version: 1,
         metadata: Metadata {
             timestamp: rfc3339(sbom.created)?,
-            // 1.5 and 1.6 are written as they always were.
-            lifecycles: match version {
-                CycloneDxVersion::V1_7 => vec![Lifecycle {
-                    phase: "post-build",
-                }],
-                _ => Vec::new(),
-            },
-            tools: if since_1_6 {
-                Tools::Components {
-                    components: vec![Component {
-                        kind: "application",
-                        name: TOOL_NAME.into(),
-                        version: Some(TOOL_VERSION.into()),
-                        ..Default::default()
-                    }],
-                }
-            } else {
-                Tools::Legacy(vec![LegacyTool {
-                    vendor: TOOL_NAME,
-                    name: TOOL_NAME,
-                    version: TOOL_VERSION,
-                }])
-            },
+            lifecycles: lifecycles(version),
+            tools: tools(version),
             authors: sbom
                 .author
                 .iter()
@@ -869,6 +1017,8 @@ fn package_component(
             .map(|u| ExternalReference {
                 kind: "website",
                 url: u.to_string(),
+                comment: None,
+                hashes: Vec::new(),
             })
             .into_iter()
             .collect(),

@@ -1,17 +1,20 @@
 //! The index document of a multi-platform image: it describes the image index (digest, media type,
 //! annotations) and references each platform's document, as written, by its id and checksum:
 //! SPDX 2.3 `externalDocumentRefs` (SHA-1, as SPDX 2.3 defines them) with a relationship from the
-//! index to each platform's image; CycloneDX `externalReferences` of type `bom` (SHA-256, the
-//! `urn:cdx:` of the platform's document); SPDX 3.0.1 an `ExternalMap` import verified by SHA-256;
-//! a table of one line per platform.
+//! index to each platform's image, in JSON and tag-value; CycloneDX `externalReferences` of type
+//! `bom` (SHA-256, the `urn:cdx:` of the platform's document), in JSON and XML; SPDX 3.0.1 an
+//! `ExternalMap` import verified by SHA-256; a table of one line per platform. Tag-value and XML
+//! say what the JSON would say of the same platform documents: only the checksums differ, being
+//! those of the documents in that format (and so the namespace or serial number derived from them).
 
 use std::io::{self, Write};
 
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 
-use super::{document_uuid, image_purl, rfc3339, spdx::namespace_slug, HashWriter};
+use super::{cyclonedx, spdx, spdx::namespace_slug};
+use super::{document_uuid, image_purl, rfc3339, HashWriter};
 use super::{CycloneDxVersion, Format, WriteOptions, TOOL_NAME, TOOL_VERSION};
 use crate::model::{Identity, IdentityRole, ImageIndex, Sbom, Subject, SubjectKind};
 
@@ -21,15 +24,8 @@ pub struct PlatformDoc<'a> {
     pub bytes: &'a [u8],
 }
 
-/// The formats an index document is written in.
-pub fn supports(format: Format) -> bool {
-    matches!(
-        format,
-        Format::SpdxJson | Format::Spdx3Json | Format::CycloneDxJson | Format::Table
-    )
-}
-
-/// Writes the index document of `index` in `format`, referencing `docs` (written in that format).
+/// Writes the index document of `index` in `format`, referencing `docs` (written in that format:
+/// the checksums are of those bytes, the ids those of the platforms' documents).
 pub fn write_index(
     index: &ImageIndex,
     docs: &[PlatformDoc<'_>],
@@ -38,17 +34,20 @@ pub fn write_index(
     created: i64,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    let doc =
-        match format {
-            Format::SpdxJson => spdx(index, docs, created)?,
-            Format::Spdx3Json => spdx3(index, docs, created)?,
-            Format::CycloneDxJson => cyclonedx(index, docs, opts.cyclonedx_version, created)?,
-            Format::Table => return table(index, docs, out),
-            _ => return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "an index document is written as spdx-json, spdx3-json, cyclonedx-json or table",
-            )),
-        };
+    let doc = match format {
+        Format::SpdxJson => spdx(index, docs, created)?,
+        Format::SpdxTagValue => return spdx::write_tag_value_of(&spdx(index, docs, created)?, out),
+        Format::Spdx3Json => spdx3(index, docs, created)?,
+        Format::CycloneDxJson => {
+            let bom = cyclonedx(index, docs, opts.cyclonedx_version, created)?;
+            return cyclonedx::write_index_json(&bom, out);
+        }
+        Format::CycloneDxXml => {
+            let bom = cyclonedx(index, docs, opts.cyclonedx_version, created)?;
+            return cyclonedx::write_index_xml(&bom, opts.cyclonedx_version, out);
+        }
+        Format::Table => return table(index, docs, out),
+    };
     serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;
     out.write_all(b"\n")
 }
@@ -124,19 +123,7 @@ fn spdx(index: &ImageIndex, docs: &[PlatformDoc<'_>], created: i64) -> io::Resul
         "relatedSpdxElement": root,
     })];
     for (i, d) in docs.iter().enumerate() {
-        let v = parse(d.bytes)?;
-        let ns = v["documentNamespace"]
-            .as_str()
-            .ok_or_else(|| bad("no documentNamespace"))?;
-        let described = v["relationships"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|r| {
-                r["spdxElementId"] == "SPDXRef-DOCUMENT" && r["relationshipType"] == "DESCRIBES"
-            })
-            .and_then(|r| r["relatedSpdxElement"].as_str())
-            .ok_or_else(|| bad("describes nothing"))?;
+        let (ns, described) = spdx::ids(d.sbom)?;
         let id = format!(
             "DocumentRef-{}-{i}",
             namespace_slug(
@@ -206,85 +193,46 @@ fn cyclonedx(
     docs: &[PlatformDoc<'_>],
     version: CycloneDxVersion,
     created: i64,
-) -> io::Result<Value> {
-    let digest_hex = index
-        .digest
-        .strip_prefix("sha256:")
-        .unwrap_or(&index.digest);
-    let mut components = Vec::new();
-    let mut depends = Vec::new();
+) -> io::Result<cyclonedx::Bom> {
+    let mut images = Vec::new();
     for d in docs {
-        let v = parse(d.bytes)?;
-        let serial = v["serialNumber"]
-            .as_str()
-            .and_then(|s| s.strip_prefix("urn:uuid:"))
-            .ok_or_else(|| bad("no serialNumber"))?;
-        let bom_version = v["version"].as_u64().unwrap_or(1);
-        let platform = platform_name(d.sbom);
-        let manifest = super::subject_digest(&d.sbom.subject).unwrap_or_default();
-        let bom_ref = format!("platform:{platform}");
-        let mut c = json!({
-            "type": "container",
-            "bom-ref": bom_ref,
-            "name": d.sbom.subject.name,
-            "version": manifest,
-            "externalReferences": [{
-                "type": "bom",
-                "url": format!("urn:cdx:{serial}/{bom_version}"),
-                "comment": format!("the SBOM of the {platform} image"),
-                "hashes": [{"alg": "SHA-256", "content": hex_sha256(d.bytes)}],
-            }],
-            "properties": [{"name": "sbomkit:image:platform", "value": platform}],
+        let serial = cyclonedx::serial_of(d.sbom, version)?;
+        let serial = serial.strip_prefix("urn:uuid:").unwrap_or(&serial);
+        images.push(cyclonedx::IndexImage {
+            platform: platform_name(d.sbom),
+            name: d.sbom.subject.name.clone(),
+            manifest: super::subject_digest(&d.sbom.subject)
+                .unwrap_or_default()
+                .to_string(),
+            purl: image_purl(&d.sbom.subject),
+            // Every document sbomkit writes is version 1 of its serial number.
+            bom_url: format!("urn:cdx:{serial}/1"),
+            sha256: hex_sha256(d.bytes),
         });
-        if let Some(p) = image_purl(&d.sbom.subject) {
-            c["purl"] = json!(p);
-        }
-        depends.push(json!(bom_ref));
-        components.push(c);
     }
-    let mut props = vec![json!({"name": "sbomkit:image:media-type", "value": index.media_type})];
-    props.extend(
+    let mut properties = vec![(
+        "sbomkit:image:media-type".to_string(),
+        index.media_type.clone(),
+    )];
+    properties.extend(
         index
             .annotations
             .iter()
-            .map(|(k, v)| json!({"name": format!("oci:annotation:{k}"), "value": v})),
+            .map(|(k, v)| (format!("oci:annotation:{k}"), v.clone())),
     );
-    let mut root = json!({
-        "type": "container",
-        "bom-ref": "image-index",
-        "name": name_of(index),
-        "description": "Multi-platform image index",
-        "hashes": [{"alg": "SHA-256", "content": digest_hex}],
-        "properties": props,
-    });
-    if let Some(v) = index.version.as_ref().filter(|v| !v.is_empty()) {
-        root["version"] = json!(v);
-    }
-    if let Some(p) = image_purl(&subject(index)) {
-        root["purl"] = json!(p);
-    }
-    let mut metadata = Map::new();
-    metadata.insert("timestamp".into(), json!(rfc3339(created)?));
-    let tool = json!({"type": "application", "name": TOOL_NAME, "version": TOOL_VERSION});
-    metadata.insert("tools".into(), json!({"components": [tool]}));
-    metadata.insert("component".into(), root);
-    let schema = format!(
-        "http://cyclonedx.org/schema/bom-{}.schema.json",
-        version.as_str()
-    );
-    let mut doc = json!({
-        "$schema": schema,
-        "bomFormat": "CycloneDX",
-        "specVersion": version.as_str(),
-        "serialNumber": "",
-        "version": 1,
-        "metadata": metadata,
-        "components": components,
-        "dependencies": [{"ref": "image-index", "dependsOn": depends}],
-    });
-    let uuid = uuid_of(index, &doc)?;
-    doc["serialNumber"] = json!(format!("urn:uuid:{uuid}"));
-    Ok(doc)
+    let parts = cyclonedx::IndexParts {
+        name: name_of(index),
+        version: index.version.clone().filter(|v| !v.is_empty()),
+        digest_hex: index
+            .digest
+            .strip_prefix("sha256:")
+            .unwrap_or(&index.digest)
+            .to_string(),
+        purl: image_purl(&subject(index)),
+        properties,
+        images,
+    };
+    cyclonedx::index_bom(parts, version, rfc3339(created)?, &subject(index))
 }
 
 fn spdx3(index: &ImageIndex, docs: &[PlatformDoc<'_>], created: i64) -> io::Result<Value> {

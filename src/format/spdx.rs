@@ -81,6 +81,45 @@ pub(super) fn write_tag_value(sbom: &Sbom, out: &mut dyn Write) -> io::Result<()
     tag_value::write(&document(sbom)?, out)
 }
 
+/// The namespace of `sbom`'s document and the element it describes, as its JSON and tag-value
+/// name them: what another document's `externalDocumentRefs` point at.
+pub(super) fn ids(sbom: &Sbom) -> io::Result<(String, String)> {
+    let doc = document(sbom)?;
+    let root = doc
+        .relationships
+        .iter()
+        .find(|r| {
+            r.spdx_element_id == DOCUMENT_ID && r.relationship_type == RelationshipType::Describes
+        })
+        .map(|r| r.related_spdx_element.clone())
+        .unwrap_or_default();
+    Ok((doc.info.spdx_document_namespace, root))
+}
+
+/// A document built as JSON (the index document), in tag-value: read into the same [`Document`]
+/// the tag-value writer renders, so both say the same.
+pub(super) fn write_tag_value_of(json: &serde_json::Value, out: &mut dyn Write) -> io::Result<()> {
+    fn part<T: serde::de::DeserializeOwned>(v: &serde_json::Value) -> io::Result<T> {
+        T::deserialize(v).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+    }
+    let none = serde_json::Value::Array(Vec::new());
+    let packages: Vec<PackageInformation> = part(json.get("packages").unwrap_or(&none))?;
+    let doc = Document {
+        info: part(json)?,
+        packages: packages
+            .into_iter()
+            .map(|inner| Package2 {
+                inner,
+                annotations: Vec::new(),
+            })
+            .collect(),
+        files: part(json.get("files").unwrap_or(&none))?,
+        extracted: part(json.get("hasExtractedLicensingInfos").unwrap_or(&none))?,
+        relationships: part(json.get("relationships").unwrap_or(&none))?,
+    };
+    tag_value::write(&doc, out)
+}
+
 /// The document with its namespace.
 fn document(sbom: &Sbom) -> io::Result<Document> {
     let mut doc = build(sbom)?;

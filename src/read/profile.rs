@@ -133,11 +133,11 @@ fn check_schema(doc: &Document, bytes: &[u8]) -> SchemaResult {
         ),
         DocFormat::Spdx3(_) => ("SPDX-3.0.1", "SPDX 3.0.1", None),
         DocFormat::CycloneDx(v) if v == "1.4" => (
-            "1.5",
-            "CycloneDX 1.5",
+            "CycloneDX-1.4",
+            "CycloneDX 1.4",
             Some(
-                "CycloneDX 1.4 is checked against the 1.5 schema: the official 1.4 schema is not \
-                 vendored, and 1.5 accepts every 1.4 field (1.4's tool array is 1.5's legacy form)"
+                "the 1.4 schema as cyclonedx-python-lib ships it: `version` optional, any \
+                 `$schema`"
                     .into(),
             ),
         ),
@@ -365,7 +365,7 @@ fn cisa(doc: &Document) -> Vec<Check> {
     vec![
         document(
             "author",
-            "SBOM author (a person or organization)",
+            "SBOM Author (a person or organization)",
             !doc.info.authors.is_empty(),
             match doc.info.authors.len() {
                 0 => "no person or organization named as the document's author".into(),
@@ -380,7 +380,7 @@ fn cisa(doc: &Document) -> Vec<Check> {
         ),
         document(
             "tool",
-            "tool name and version",
+            "Tool Name (with its version)",
             !tools.is_empty(),
             match tools.is_empty() {
                 true => "no tool named with its version".into(),
@@ -390,43 +390,46 @@ fn cisa(doc: &Document) -> Vec<Check> {
         timestamp(doc),
         document(
             "generation-context",
-            "generation context (lifecycle phase / SBOM type)",
+            "Generation Context (lifecycle phase / SBOM type)",
             !doc.info.lifecycles.is_empty(),
             context,
         ),
-        per_component(doc, "component-name", "component name", |p| {
+        per_component(doc, "component-name", "Component Name", |p| {
             !p.name.trim().is_empty()
         }),
-        per_component(doc, "component-version", "component version", |p| {
+        per_component(doc, "component-version", "Component Version", |p| {
             !p.version.trim().is_empty()
-        }),
-        per_component(doc, "component-supplier", "component supplier", |p| {
-            p.supplier.is_some()
         }),
         per_component(
             doc,
+            "component-supplier",
+            "Software Producer (component supplier)",
+            |p| p.supplier.is_some(),
+        ),
+        per_component(
+            doc,
             "component-identifier",
-            "component unique identifier (purl, CPE, SWID, OmniBOR, SWHID)",
+            "Software Identifiers (purl, CPE, OmniBOR, SWHID, SWID)",
             |p| has_identifier(doc, p),
         ),
-        per_component(doc, "component-license", "component license", |p| {
+        per_component(doc, "component-license", "License", |p| {
             !p.licenses.is_empty()
         }),
         per_component(
             doc,
             "component-hash",
-            "component hash value and algorithm",
+            "Component Hash (value and algorithm)",
             |p| !p.checksums.is_empty(),
         ),
         per_component(
             doc,
             "component-relationships",
-            "component in a dependency or containment relationship",
+            "Dependency Relationship (the component in a dependency or containment relationship)",
             |p| doc.facts.get(&p.id).is_some_and(|f| f.in_relationship),
         ),
         document(
             "completeness",
-            "completeness of relationships and known unknowns stated",
+            "Known Unknowns (how complete the relationships are, stated)",
             doc.info.completeness_stated,
             match (doc.info.completeness_stated, doc.info.unknowns_stated) {
                 (true, true) => "completeness stated; unknowns named".into(),

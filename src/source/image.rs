@@ -390,12 +390,21 @@ pub enum Selection {
     These(Vec<Platform>),
 }
 
+/// `verify --platform index`: the image index itself, which `attest --platform all` attests
+/// beside its platforms.
+pub const INDEX_PLATFORM: &str = "index";
+
 impl Selection {
     /// `--platform` as given; `file` names the source in errors.
     pub fn parse(file: &str, platform: Option<&str>) -> Result<Selection, SourceError> {
         match platform.map(str::trim) {
             None => Ok(Selection::Host),
             Some("all") => Ok(Selection::All),
+            Some(INDEX_PLATFORM) => Err(SourceError::invalid(
+                file,
+                "--platform index names the image index itself: only `verify` takes it, to check \
+                 the attestation `attest --platform all` makes about the index",
+            )),
             Some(list) => list
                 .split(',')
                 .map(|p| parse_platform(file, p.trim()))

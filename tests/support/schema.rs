@@ -61,10 +61,12 @@ fn spdx_validators() -> &'static [(&'static str, Validator)] {
 }
 
 fn cyclonedx_validator(spec_version: &str) -> &'static Validator {
+    static V14: OnceLock<Validator> = OnceLock::new();
     static V15: OnceLock<Validator> = OnceLock::new();
     static V16: OnceLock<Validator> = OnceLock::new();
     static V17: OnceLock<Validator> = OnceLock::new();
     let (cell, file) = match spec_version {
+        "1.4" => (&V14, "cyclonedx/bom-1.4.schema.json"),
         "1.5" => (&V15, "cyclonedx/bom-1.5.schema.json"),
         "1.6" => (&V16, "cyclonedx/bom-1.6.schema.json"),
         "1.7" => (&V17, "cyclonedx/bom-1.7.schema.json"),

@@ -260,6 +260,14 @@ impl Xml<'_> {
             for r in &c.external_references {
                 self.start("reference", &[("type", r.kind)])?;
                 self.leaf("url", &[], &r.url)?;
+                self.opt("comment", r.comment.as_deref())?;
+                if !r.hashes.is_empty() {
+                    self.start("hashes", &[])?;
+                    for h in &r.hashes {
+                        self.leaf("hash", &[("alg", h.alg)], &h.content)?;
+                    }
+                    self.end("hashes")?;
+                }
                 self.end("reference")?;
             }
             self.end("externalReferences")?;

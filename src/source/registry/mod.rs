@@ -160,7 +160,8 @@ impl fmt::Display for Reference {
 pub struct Resolved {
     pub client: Client,
     pub reference: Reference,
-    /// The image manifest (chosen by `--platform` from an index).
+    /// The image manifest (chosen by `--platform` from an index), or with `--platform index` the
+    /// index itself.
     pub manifest: referrers::Descriptor,
     pub config_digest: String,
     /// The index the reference names, when it names one.
@@ -188,6 +189,26 @@ pub fn resolve(reference: &str, opts: &SourceOptions) -> Result<Resolved, Source
             .map_err(|e| SourceError::invalid(&file, format!("manifest: invalid JSON: {e}")))
     };
     let top_json = json(&top.bytes)?;
+    if opts.platform.as_deref().map(str::trim) == Some(image::INDEX_PLATFORM) {
+        // The index itself: what `attest --platform all` attests beside its platforms.
+        if top_json.get("manifests").is_none() {
+            return Err(SourceError::invalid(
+                &file,
+                "--platform index: the reference names one image, not an image index",
+            ));
+        }
+        return Ok(Resolved {
+            client,
+            reference: r,
+            manifest: referrers::Descriptor {
+                media_type: top.media_type.clone(),
+                digest: top.digest.clone(),
+                size: top.bytes.len() as u64,
+            },
+            config_digest: String::new(),
+            index: Some(top),
+        });
+    }
     let (manifest, index) = match top_json.get("manifests").and_then(|m| m.as_array()) {
         None => (top, None),
         Some(list) => {
