@@ -135,6 +135,17 @@ else
   echo "FAIL classified binaries"
   failed=$((failed + 1))
 fi
+# The same documents in every format, through the independent validators (the XML against the JSON).
+mkdir -p "$work/interop"
+"$sbomkit" generate -q "dir:$fixtures/root" -o spdx-json="$work/interop/classified.spdx.json" \
+  -o spdx3-json="$work/interop/classified.spdx3.json" \
+  -o cyclonedx-json="$work/interop/classified.cdx.json" -o cyclonedx-xml="$work/interop/classified.cdx.xml"
+if scripts/interop-sbom.sh "$work/interop"; then
+  passed=$((passed + 1))
+else
+  echo "FAIL classified binaries' documents through the validators"
+  failed=$((failed + 1))
+fi
 if [ -n "${SYFT:-}" ]; then
   "$SYFT" scan -q "dir:$fixtures/root" -o syft-json="$work/syft.json"
   python3 - "$work/syft.json" "$work/classified.cdx.json" <<'PY'

@@ -167,8 +167,8 @@ from cyclonedx.validation.xml import XmlValidator
 warnings.simplefilter("ignore")
 
 # What XML 1.0 cannot hold, sbomkit writes as U+FFFD; and many fields are xs:normalizedString in the
-# XSD, whose tabs and line breaks a schema-aware reader (this one) reads as spaces. Nothing else may
-# differ.
+# XSD, whose tabs and line breaks a schema-aware reader (this one) reads as spaces; an empty property
+# value is an empty element. Nothing else may differ.
 NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 BLANKS = re.compile("[\t\n\r]")
 
@@ -176,6 +176,9 @@ def canon(bom, version):
     # The library keeps some lists as sets (evidence occurrences), in an order of its own.
     def norm(v):
         if isinstance(v, dict):
+            # An empty `<property name="x"/>` reads as no value, where JSON says "": the same to XML.
+            if set(v) >= {"name", "value"} and v["value"] == "":
+                v = {k: x for k, x in v.items() if k != "value"}
             return {k: norm(x) for k, x in v.items()}
         if isinstance(v, list):
             return sorted((norm(x) for x in v), key=lambda x: json.dumps(x, sort_keys=True))
