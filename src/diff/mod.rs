@@ -110,16 +110,7 @@ impl FromStr for Rule {
 
 /// `--fail-on added,downgraded`: the rules, each once; `all` names every rule.
 pub fn parse_rules(list: &str) -> Result<Vec<Rule>, Error> {
-    let mut rules = Vec::new();
-    for word in list.split(',').map(str::trim).filter(|w| !w.is_empty()) {
-        match word {
-            "all" => rules.extend(Rule::ALL),
-            w => rules.push(w.parse().map_err(Error::Usage)?),
-        }
-    }
-    rules.sort();
-    rules.dedup();
-    Ok(rules)
+    crate::posture::parse_rule_list(list, &Rule::ALL)
 }
 
 /// The layer a package came from, as far as its side says.

@@ -115,10 +115,18 @@ impl FromStr for Rule {
 
 /// `--fail-on root,shell`: the rules, each once; `all` names every rule.
 pub fn parse_rules(list: &str) -> Result<Vec<Rule>, Error> {
+    parse_rule_list(list, &Rule::ALL)
+}
+
+/// A comma-separated `--fail-on` list of any gate's rules, each once; `all` names every rule.
+pub(crate) fn parse_rule_list<R>(list: &str, all: &[R]) -> Result<Vec<R>, Error>
+where
+    R: FromStr<Err = String> + Copy + Ord,
+{
     let mut rules = Vec::new();
     for word in list.split(',').map(str::trim).filter(|w| !w.is_empty()) {
         match word {
-            "all" => rules.extend(Rule::ALL),
+            "all" => rules.extend_from_slice(all),
             w => rules.push(w.parse().map_err(Error::Usage)?),
         }
     }
