@@ -174,6 +174,7 @@ EXCERPTS = [
     ("node-zlib-1.3.0.1", "usr/local/bin/node", rb" deflate 1\.3\.0\.1 Copyright"),
     ("node-zlib-1.3.2.1", "usr/local/bin/node", rb" deflate 1\.3\.2\.1 Copyright"),
     ("traefik", "usr/local/bin/traefik", rb"\tgithub\.com/traefik/traefik/v3\tv3\.7\.15\t"),
+    ("envoy", "usr/local/bin/envoy", rb"\x001\.40\.0\x00(?s:.){0,1000}?envoy_reloadable_features"),
     ("libgnutls", "usr/lib/x86_64-linux-gnu/libgnutls.so.30.34.3", rb"Enabled GnuTLS 3\.7\.9"),
     ("libcurl", "usr/lib/x86_64-linux-gnu/libcurl.so.4.8.0", rb"\x00libcurl/7\.88\.1\x00"),
     ("libpcre2-8", "usr/lib/x86_64-linux-gnu/libpcre2-8.so.0.11.2", rb"\x0010\.42 2022-12-11\x00"),

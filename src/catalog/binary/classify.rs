@@ -753,6 +753,7 @@ mod tests {
             ),
             ("node", "usr/local/bin/node", "node", "24.19.0"),
             ("traefik", "usr/local/bin/traefik", "traefik", "3.7.15"),
+            ("envoy", "usr/local/bin/envoy", "envoy", "1.40.0"),
         ];
         for (file, path, product, version) in cases {
             let c = classify(path.as_bytes(), &excerpt(file)).unwrap_or_default();
