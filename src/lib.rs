@@ -21,6 +21,7 @@ pub mod error;
 pub mod exclude;
 pub mod format;
 pub mod limits;
+pub mod memory;
 pub mod model;
 pub mod posture;
 pub mod purl;

@@ -3,6 +3,8 @@
 mod cli;
 
 fn main() -> std::process::ExitCode {
+    // Before any thread starts: see src/memory.rs.
+    sbomkit::memory::share_one_arena();
     let outcome = match cli::parse() {
         cli::Parsed::Run(command) => cli::run(*command),
         cli::Parsed::Answered(code) => Ok(code),

@@ -75,6 +75,8 @@ pub fn run(args: GenerateArgs) -> Result<ExitCode, Error> {
     let bar = Bar::new(!args.quiet && io::stderr().is_terminal());
     let scans = scan::scan_each(&spec, &opts, &bar)?;
     bar.finish();
+    // The scan's working set is gone; the documents are made next.
+    sbomkit::memory::release_freed();
 
     if let Some(note) = scans.sboms.first().and_then(|(_, s)| s.note.as_ref()) {
         if !args.quiet {

@@ -613,6 +613,8 @@ fn finish(blobs: &mut dyn Blobs, chosen: Chosen, cx: &ReadCx<'_>) -> Result<Scan
         });
     }
     blobs.done();
+    // The layer records, freed by this thread after each was applied, were built by the readers.
+    crate::memory::release_freed();
     let mut identities = Vec::new();
     if let Some(d) = chosen.manifest_digest {
         identities.push(Identity {
