@@ -333,22 +333,35 @@ fn parse_layer(
     };
     {
         let mut archive = tar::Archive::new(&mut *chunks);
-        let entries = archive.entries().map_err(|e| {
+        let entries = archive.entries_with_seek().map_err(|e| {
             limit_or_invalid(cx, file, layer, format!("cannot read the tar: {e}{}", at()))
         })?;
-        let mut last = String::from("(start)");
+        // The last entry's path, shown only in an error.
+        let mut last: Option<Vec<u8>> = None;
+        let shown = |last: &Option<Vec<u8>>| last.as_deref().map_or("(start)".into(), display_path);
         for entry in entries {
             let entry = entry.map_err(|e| {
                 limit_or_invalid(
                     cx,
                     file,
                     layer,
-                    format!("corrupt or truncated after entry {last}: {e}{}", at()),
+                    format!(
+                        "corrupt or truncated after entry {}: {e}{}",
+                        shown(&last),
+                        at()
+                    ),
                 )
             })?;
-            last = display_path(&entry.path_bytes());
+            let l = last.get_or_insert_with(Vec::new);
+            l.clear();
+            l.extend_from_slice(&entry.path_bytes());
             read_entry(entry, cx, &mut rec).map_err(|m| {
-                limit_or_invalid(cx, file, layer, format!("entry {last}: {m}{}", at()))
+                limit_or_invalid(
+                    cx,
+                    file,
+                    layer,
+                    format!("entry {}: {m}{}", shown(&last), at()),
+                )
             })?;
         }
     }

@@ -347,6 +347,37 @@ impl Read for ChunkReader<'_> {
     }
 }
 
+/// Forward only, from where the reader is: the tar reader skips the data of the entries no one reads
+/// without copying it out (and without zeroing a buffer for it, per entry).
+impl io::Seek for ChunkReader<'_> {
+    fn seek(&mut self, to: io::SeekFrom) -> io::Result<u64> {
+        let io::SeekFrom::Current(delta) = to else {
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "a layer stream only skips forward",
+            ));
+        };
+        let mut left = u64::try_from(delta).map_err(|_| {
+            io::Error::new(io::ErrorKind::Unsupported, "a layer stream cannot go back")
+        })?;
+        while left > 0 {
+            while self.at >= self.len {
+                if !self.next()? {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "unexpected end of the layer while skipping an entry's data",
+                    ));
+                }
+            }
+            let step = ((self.len - self.at) as u64).min(left);
+            self.at += step as usize;
+            left -= step;
+        }
+        // Where the reader is in the stream: everything received but the rest of this chunk.
+        Ok(self.count - (self.len - self.at) as u64)
+    }
+}
+
 /// Most layers read at once; each also has a parsing thread.
 const MAX_LAYER_WORKERS: usize = 4;
 
