@@ -472,6 +472,40 @@ mod tests {
         assert!(in_parallel(&[] as &[u8], |_| 0).is_empty());
     }
 
+    /// Skips forward across chunk boundaries and reports the position in the stream; never back.
+    #[test]
+    fn chunk_reader_seeks_forward_only() {
+        use std::io::{Seek, SeekFrom};
+        let data: Vec<u8> = (0..(CHUNK_LEN * 2 + 1000))
+            .map(|i| (i % 251) as u8)
+            .collect();
+        let (pump, mut r) = pipe(true);
+        std::thread::scope(|s| {
+            s.spawn(|| pump.run(&mut &data[..], &|| 0));
+            let mut b = [0u8; 10];
+            r.read_exact(&mut b).unwrap();
+            assert_eq!(b[..], data[..10]);
+            // Across the first chunk's end, into the second.
+            let to = r.seek(SeekFrom::Current(CHUNK_LEN as i64)).unwrap();
+            assert_eq!(to, CHUNK_LEN as u64 + 10);
+            r.read_exact(&mut b).unwrap();
+            assert_eq!(b[..], data[CHUNK_LEN + 10..CHUNK_LEN + 20]);
+            assert_eq!(r.seek(SeekFrom::Current(0)).unwrap(), CHUNK_LEN as u64 + 20);
+            for back in [SeekFrom::Current(-1), SeekFrom::Start(0), SeekFrom::End(0)] {
+                let e = r.seek(back).unwrap_err();
+                assert_eq!(e.kind(), io::ErrorKind::Unsupported);
+            }
+            // Past the end: an error, not a silent stop.
+            let e = r.seek(SeekFrom::Current(CHUNK_LEN as i64 * 2)).unwrap_err();
+            assert_eq!(e.kind(), io::ErrorKind::UnexpectedEof);
+            r.drain().unwrap();
+        });
+        // What was skipped is hashed all the same: the digest covers the whole stream.
+        let (digest, count) = r.finish();
+        assert_eq!(count, data.len() as u64);
+        assert_eq!(digest.unwrap(), <[u8; 32]>::from(Sha256::digest(&data)));
+    }
+
     #[test]
     fn digests_parse_only_when_well_formed() {
         let d = [7u8; 32];
