@@ -850,6 +850,7 @@ pub fn apply(
         label,
         warnings,
         unstored: last.then(|| Unstored::with_capacity(rec.plain.len())),
+        folder: None,
     };
     let mut plain = rec.plain.iter().peekable();
     for (i, e) in rec.entries.iter().enumerate() {
@@ -864,9 +865,12 @@ pub fn apply(
 }
 
 /// The paths of the plain files of the layer being applied that got no node, by a hash with a
-/// key of this run (no path can be made to collide with another on purpose).
+/// key of this run (no path can be made to collide with another on purpose). The hashes are only
+/// listed until something asks: most layers never do, and a million inserts into a set cost more
+/// than the rest of applying them.
 struct Unstored {
     keys: std::collections::hash_map::RandomState,
+    listed: Vec<u64>,
     hashes: std::collections::HashSet<u64>,
 }
 
@@ -874,15 +878,18 @@ impl Unstored {
     fn with_capacity(n: usize) -> Unstored {
         Unstored {
             keys: std::collections::hash_map::RandomState::new(),
-            hashes: std::collections::HashSet::with_capacity(n),
+            listed: Vec::with_capacity(n),
+            hashes: std::collections::HashSet::new(),
         }
     }
     fn insert(&mut self, path: &[u8]) {
         use std::hash::BuildHasher;
-        self.hashes.insert(self.keys.hash_one(path));
+        self.listed.push(self.keys.hash_one(path));
     }
-    fn contains(&self, path: &[u8]) -> bool {
+    fn contains(&mut self, path: &[u8]) -> bool {
         use std::hash::BuildHasher;
+        // What was listed since the last question joins the set once.
+        self.hashes.extend(self.listed.drain(..));
         self.hashes.contains(&self.keys.hash_one(path))
     }
 }
@@ -893,13 +900,17 @@ struct Applying<'a> {
     label: &'a str,
     warnings: &'a mut Vec<String>,
     unstored: Option<Unstored>,
+    /// The folder the last plain file landed in, as written and as resolved: the next plain files
+    /// of the same folder (the usual tar order) land there without walking it again. Any other
+    /// entry may change what a folder resolves to and forgets it.
+    folder: Option<(Vec<u8>, Vec<u8>)>,
 }
 
 impl Applying<'_> {
     /// Where an entry lands, or `None` (with the warning) when a parent is not a folder.
     fn land(&mut self, path: &[u8]) -> Option<Vec<u8>> {
-        let unstored = &self.unstored;
-        let is_file = |p: &[u8]| unstored.as_ref().is_some_and(|u| u.contains(p));
+        let unstored = &mut self.unstored;
+        let is_file = |p: &[u8]| unstored.as_mut().is_some_and(|u| u.contains(p));
         let at = self.fs.make_parents_with(path, self.layer, is_file);
         if at.is_none() {
             self.warnings.push(format!(
@@ -911,8 +922,29 @@ impl Applying<'_> {
         at
     }
 
+    /// [`Self::land`] for a plain file (its path normalised when the layer was read).
+    fn land_plain(&mut self, path: &[u8]) -> Option<Vec<u8>> {
+        let split = path.iter().rposition(|&b| b == b'/');
+        if let (Some(i), Some((written, resolved))) = (split, &self.folder) {
+            if path.get(..i) == Some(written.as_slice()) {
+                let name = path.get(i + 1..).unwrap_or_default();
+                let mut at = Vec::with_capacity(resolved.len() + 1 + name.len());
+                at.extend_from_slice(resolved);
+                at.push(b'/');
+                at.extend_from_slice(name);
+                return Some(at);
+            }
+        }
+        let at = self.land(path)?;
+        self.folder = match (split, at.iter().rposition(|&b| b == b'/')) {
+            (Some(i), Some(j)) => Some((path[..i].to_vec(), at[..j].to_vec())),
+            _ => None,
+        };
+        Some(at)
+    }
+
     fn plain(&mut self, path: &[u8], mode: u32, size: u64) {
-        let Some(at) = self.land(path) else {
+        let Some(at) = self.land_plain(path) else {
             return;
         };
         match self.unstored.as_mut() {
@@ -934,6 +966,7 @@ impl Applying<'_> {
     }
 
     fn entry(&mut self, e: &LayerEntry) {
+        self.folder = None;
         let Some(at) = self.land(&e.path) else {
             return;
         };
@@ -948,9 +981,10 @@ impl Applying<'_> {
                 match found {
                     Some(n) if !n.is_dir() => Node { layer, ..n.clone() },
                     _ => {
-                        let unstored = self.unstored.as_mut().filter(|u| {
-                            u.contains(target)
-                                || canonical.as_deref().is_some_and(|t| u.contains(t))
+                        let unstored = self.unstored.as_mut().and_then(|u| {
+                            let hit = u.contains(target)
+                                || canonical.as_deref().is_some_and(|t| u.contains(t));
+                            hit.then_some(u)
                         });
                         match unstored {
                             // A link to a file that got no node gets none either.
@@ -1267,6 +1301,40 @@ mod plain_tests {
             budget: &budget,
         };
         read_layer(data, &cx, "t.tar", "0").unwrap()
+    }
+
+    /// Files of one folder land where the first did, until an entry changes what the folder is.
+    #[test]
+    fn a_folder_replaced_by_a_symlink_is_walked_again() {
+        let mut b = tar::Builder::new(Vec::new());
+        let mut add = |path: &str, kind: tar::EntryType, target: Option<&str>, body: &[u8]| {
+            let mut h = tar::Header::new_gnu();
+            h.set_mode(0o644);
+            h.set_entry_type(kind);
+            h.set_size(body.len() as u64);
+            match target {
+                Some(t) => b.append_link(&mut h, path, t).unwrap(),
+                None => b.append_data(&mut h, path, body).unwrap(),
+            }
+        };
+        add("b/", tar::EntryType::Directory, None, b"");
+        add("a/", tar::EntryType::Directory, None, b"");
+        add("a/x", tar::EntryType::Regular, None, b"x");
+        add("a/z", tar::EntryType::Regular, None, b"z");
+        add("a", tar::EntryType::Symlink, Some("b"), b"");
+        add("a/y", tar::EntryType::Regular, None, b"y");
+        let layer = b.into_inner().unwrap();
+        let rec = read(&layer);
+        let mut fs = Vfs::new();
+        let mut warnings = Vec::new();
+        apply(&mut fs, 0, &rec, "L", false, &mut warnings);
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert!(fs.get(b"a/x").is_none(), "the symlink replaced the folder");
+        assert!(
+            fs.get(b"b/y").is_some_and(Node::is_file),
+            "through the symlink"
+        );
+        assert!(fs.get(b"a/y").is_none());
     }
 
     #[test]

@@ -241,7 +241,7 @@ impl Vfs {
         &mut self,
         path: &[u8],
         layer: usize,
-        is_file: impl Fn(&[u8]) -> bool,
+        mut is_file: impl FnMut(&[u8]) -> bool,
     ) -> Option<Vec<u8>> {
         let path = normalize(path);
         let (parent, name) = match path.iter().rposition(|&b| b == b'/') {
