@@ -506,14 +506,7 @@ fn diff_versions(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     let lines: Vec<&str> = text.lines().take(256).collect();
     for pair in lines.windows(2) {
-        for s in [
-            Scheme::Dpkg,
-            Scheme::Apk,
-            Scheme::Rpm,
-            Scheme::Semver,
-            Scheme::Pep440,
-            Scheme::Maven,
-        ] {
+        for s in Scheme::ALL {
             let _ = s.compare(pair[0], pair[1]);
         }
     }

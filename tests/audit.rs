@@ -438,32 +438,8 @@ fn a_folder_has_no_user_and_no_layers() {
 
 #[test]
 fn the_schema_and_the_documentation_list_the_same_fields() {
-    fn walk(schema: &Value, defs: &Value, prefix: &str, out: &mut BTreeSet<String>) {
-        let resolved = match schema.get("$ref").and_then(Value::as_str) {
-            Some(r) => &defs[r.trim_start_matches("#/$defs/")],
-            None => schema,
-        };
-        for alt in resolved["oneOf"].as_array().into_iter().flatten() {
-            walk(alt, defs, prefix, out);
-        }
-        if let Some(props) = resolved["properties"].as_object() {
-            for (k, v) in props {
-                let p = if prefix.is_empty() {
-                    k.clone()
-                } else {
-                    format!("{prefix}.{k}")
-                };
-                out.insert(p.clone());
-                walk(v, defs, &p, out);
-            }
-        }
-        if resolved["items"].is_object() {
-            walk(&resolved["items"], defs, &format!("{prefix}[]"), out);
-        }
-    }
     let schema = schema::load_json("sbomkit/posture-v1.schema.json");
-    let mut in_schema = BTreeSet::new();
-    walk(&schema, &schema["$defs"], "", &mut in_schema);
+    let in_schema = schema::property_paths(&schema);
     let (documented, _) = documented_fields();
     assert_eq!(in_schema, documented);
 }

@@ -22,6 +22,15 @@ pub enum Scheme {
 }
 
 impl Scheme {
+    pub const ALL: [Scheme; 6] = [
+        Scheme::Dpkg,
+        Scheme::Apk,
+        Scheme::Rpm,
+        Scheme::Semver,
+        Scheme::Pep440,
+        Scheme::Maven,
+    ];
+
     /// The scheme of a purl type, if one is known.
     pub fn for_type(purl_type: &str) -> Option<Scheme> {
         Some(match purl_type {
@@ -986,14 +995,7 @@ mod tests {
         let odd = [
             "", "é", "1é", "1.é", "1-é", "1_é", "1.0-ré", "%", "1!é", "1+é", "é1", "1.0.0-é",
         ];
-        for scheme in [
-            Scheme::Dpkg,
-            Scheme::Apk,
-            Scheme::Rpm,
-            Scheme::Semver,
-            Scheme::Pep440,
-            Scheme::Maven,
-        ] {
+        for scheme in Scheme::ALL {
             for a in odd {
                 for b in odd {
                     let _ = scheme.compare(a, b);

@@ -32,6 +32,42 @@ pub fn load_json(rel: &str) -> Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
 }
 
+/// Every property path a report schema allows (`a.b`, `a[].c`), following `$ref`s into `$defs` and
+/// every `oneOf` alternative: what its documentation must list.
+pub fn property_paths(schema: &Value) -> std::collections::BTreeSet<String> {
+    fn walk(
+        schema: &Value,
+        defs: &Value,
+        prefix: &str,
+        out: &mut std::collections::BTreeSet<String>,
+    ) {
+        let resolved = match schema.get("$ref").and_then(Value::as_str) {
+            Some(r) => &defs[r.trim_start_matches("#/$defs/")],
+            None => schema,
+        };
+        for alt in resolved["oneOf"].as_array().into_iter().flatten() {
+            walk(alt, defs, prefix, out);
+        }
+        if let Some(props) = resolved["properties"].as_object() {
+            for (k, v) in props {
+                let p = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                out.insert(p.clone());
+                walk(v, defs, &p, out);
+            }
+        }
+        if resolved["items"].is_object() {
+            walk(&resolved["items"], defs, &format!("{prefix}[]"), out);
+        }
+    }
+    let mut out = std::collections::BTreeSet::new();
+    walk(schema, &schema["$defs"], "", &mut out);
+    out
+}
+
 /// The schema files are this module's choice; their references are answered by the library's
 /// embedded copies of the same files.
 fn build(schema: &Value, draft: Draft) -> Validator {
